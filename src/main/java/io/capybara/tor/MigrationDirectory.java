@@ -1,0 +1,222 @@
+package io.capybara.tor;
+
+import java.util.Arrays;
+
+/**
+ * The switch's migration directory: for each migrated connection, keyed by the client's IPv4
+ * address and TCP port, the server that originally owned it and the server that owns it now.
+ *
+ * <p>Laid out like P4 register arrays: {@code levels} parallel arrays of 2^16 slots, sized once,
+ * never grown. A key's index is {@link #hash16}; lookup tries the slot at that index in level 1,
+ * then level 2, and so on (so the directory is L-way set associative, as in the paper's
+ * two-level table). When all L slots of an index hold other keys the directory is full for that
+ * key and {@link #install} refuses: the caller then rejects the migration, so a full table never
+ * breaks a connection.
+ *
+ * <p>A slot handle is {@code level << 16 | index}. No method allocates.
+ */
+public final class MigrationDirectory {
+    public static final int SLOTS_PER_LEVEL = 1 << 16;
+    public static final int NOT_FOUND = -1;
+    private static final long EMPTY = -1L;
+
+    /** Set in {@link #finState} when each side's FIN has been seen, and when each FIN is acked. */
+    static final int CLIENT_FIN = 1;
+    static final int SERVER_FIN = 2;
+    static final int CLIENT_FIN_ACKED = 4;
+    static final int SERVER_FIN_ACKED = 8;
+
+    private final int levels;
+    private final long[] keys;
+    private final short[] original;
+    private final short[] current;
+    private final long[] lastSeen;
+    private final byte[] finState;
+    private final int[] clientFinEnd;
+    private final int[] serverFinEnd;
+    private int size;
+    private int sweepCursor;
+
+    public MigrationDirectory(int levels) {
+        if (levels < 1 || levels > 8) {
+            throw new IllegalArgumentException("levels must be 1..8, got " + levels);
+        }
+        this.levels = levels;
+        int n = levels * SLOTS_PER_LEVEL;
+        keys = new long[n];
+        Arrays.fill(keys, EMPTY);
+        original = new short[n];
+        current = new short[n];
+        lastSeen = new long[n];
+        finState = new byte[n];
+        clientFinEnd = new int[n];
+        serverFinEnd = new int[n];
+    }
+
+    public int levels() {
+        return levels;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int capacity() {
+        return keys.length;
+    }
+
+    /** The 48-bit key: client IPv4 address and TCP port. Never equal to the empty marker. */
+    public static long key(int clientIp, int clientPort) {
+        return (clientIp & 0xFFFF_FFFFL) << 16 | (clientPort & 0xFFFF);
+    }
+
+    /**
+     * CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no final xor) over the six
+     * bytes of client IP (big endian) and port (big endian): a hash Tofino computes natively.
+     */
+    public static int hash16(int clientIp, int clientPort) {
+        int crc = 0xFFFF;
+        crc = crcByte(crc, clientIp >>> 24);
+        crc = crcByte(crc, clientIp >>> 16);
+        crc = crcByte(crc, clientIp >>> 8);
+        crc = crcByte(crc, clientIp);
+        crc = crcByte(crc, clientPort >>> 8);
+        crc = crcByte(crc, clientPort);
+        return crc;
+    }
+
+    private static final int[] CRC_TABLE = new int[256];
+
+    static {
+        for (int i = 0; i < 256; i++) {
+            int c = i << 8;
+            for (int b = 0; b < 8; b++) {
+                c = (c & 0x8000) != 0 ? (c << 1) ^ 0x1021 : c << 1;
+            }
+            CRC_TABLE[i] = c & 0xFFFF;
+        }
+    }
+
+    private static int crcByte(int crc, int b) {
+        return ((crc << 8) ^ CRC_TABLE[((crc >>> 8) ^ b) & 0xFF]) & 0xFFFF;
+    }
+
+    /** The handle of the slot holding this client's entry, or {@link #NOT_FOUND}. */
+    public int find(int clientIp, int clientPort) {
+        long k = key(clientIp, clientPort);
+        int index = hash16(clientIp, clientPort);
+        for (int level = 0, slot = index; level < levels; level++, slot += SLOTS_PER_LEVEL) {
+            if (keys[slot] == k) {
+                return slot;
+            }
+        }
+        return NOT_FOUND;
+    }
+
+    /**
+     * Points the client's connection at {@code currentServer}, creating the entry in the first
+     * free level if there is none. An existing entry keeps its original server.
+     *
+     * @return the slot handle, or {@link #NOT_FOUND} when every level's slot is taken
+     */
+    public int install(int clientIp, int clientPort, int originalServer, int currentServer, long nowNanos) {
+        int existing = find(clientIp, clientPort);
+        if (existing != NOT_FOUND) {
+            current[existing] = (short) currentServer;
+            lastSeen[existing] = nowNanos;
+            return existing;
+        }
+        int index = hash16(clientIp, clientPort);
+        for (int level = 0, slot = index; level < levels; level++, slot += SLOTS_PER_LEVEL) {
+            if (keys[slot] == EMPTY) {
+                keys[slot] = key(clientIp, clientPort);
+                original[slot] = (short) originalServer;
+                current[slot] = (short) currentServer;
+                lastSeen[slot] = nowNanos;
+                finState[slot] = 0;
+                size++;
+                return slot;
+            }
+        }
+        return NOT_FOUND;
+    }
+
+    public void remove(int slot) {
+        if (keys[slot] != EMPTY) {
+            keys[slot] = EMPTY;
+            finState[slot] = 0;
+            size--;
+        }
+    }
+
+    public int originalServer(int slot) {
+        return original[slot];
+    }
+
+    public int currentServer(int slot) {
+        return current[slot];
+    }
+
+    public int clientIp(int slot) {
+        return (int) (keys[slot] >>> 16);
+    }
+
+    public int clientPort(int slot) {
+        return (int) (keys[slot] & 0xFFFF);
+    }
+
+    public void touch(int slot, long nowNanos) {
+        lastSeen[slot] = nowNanos;
+    }
+
+    /**
+     * Notes a FIN from the client ({@code fromClient}) or the server ending at sequence number
+     * {@code finEnd} (the FIN's seq + payload length + 1), and an ACK in the same packet
+     * acknowledging {@code ack} in the other direction.
+     *
+     * @return true when both FINs have now been seen and acknowledged: the caller removes the entry
+     */
+    public boolean onFinOrAck(int slot, boolean fromClient, boolean fin, int finEnd, boolean hasAck, int ack) {
+        int s = finState[slot];
+        if (fin) {
+            if (fromClient) {
+                s |= CLIENT_FIN;
+                clientFinEnd[slot] = finEnd;
+            } else {
+                s |= SERVER_FIN;
+                serverFinEnd[slot] = finEnd;
+            }
+        }
+        if (hasAck) {
+            // An ACK from one side acknowledges the other side's FIN once it covers the FIN's end.
+            if (fromClient && (s & SERVER_FIN) != 0 && ack - serverFinEnd[slot] >= 0) {
+                s |= SERVER_FIN_ACKED;
+            } else if (!fromClient && (s & CLIENT_FIN) != 0 && ack - clientFinEnd[slot] >= 0) {
+                s |= CLIENT_FIN_ACKED;
+            }
+        }
+        finState[slot] = (byte) s;
+        return (s & (CLIENT_FIN_ACKED | SERVER_FIN_ACKED)) == (CLIENT_FIN_ACKED | SERVER_FIN_ACKED);
+    }
+
+    /**
+     * Reclaims entries not touched for {@code idleNanos}, visiting at most {@code maxSlots}
+     * slots from where the previous sweep stopped, so the cost per call is bounded like a
+     * switch's control-plane scan.
+     *
+     * @return entries removed
+     */
+    public int sweepIdle(long nowNanos, long idleNanos, int maxSlots) {
+        int removed = 0;
+        int n = keys.length;
+        for (int i = 0; i < maxSlots && i < n; i++) {
+            int slot = sweepCursor;
+            sweepCursor = sweepCursor + 1 == n ? 0 : sweepCursor + 1;
+            if (keys[slot] != EMPTY && nowNanos - lastSeen[slot] >= idleNanos) {
+                remove(slot);
+                removed++;
+            }
+        }
+        return removed;
+    }
+}
