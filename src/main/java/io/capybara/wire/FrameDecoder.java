@@ -43,6 +43,10 @@ public final class FrameDecoder {
         out.frameOffset = offset;
         out.frameLength = length;
         out.dropReason = null;
+        // A range outside the buffer is the caller's bug, but still must not throw from here.
+        if (offset < 0 || length < 0 || offset > buf.capacity() - length) {
+            return drop(out, DropReason.ETHERNET_TRUNCATED);
+        }
         if (length < EthernetHeader.LENGTH) {
             return drop(out, DropReason.ETHERNET_TRUNCATED);
         }

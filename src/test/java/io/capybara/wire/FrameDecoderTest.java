@@ -290,6 +290,18 @@ class FrameDecoderTest {
     }
 
     @Test
+    void rangeOutsideTheBufferIsDroppedNotThrown() {
+        UnsafeBuffer b = new UnsafeBuffer(synFrame());
+        int cap = b.capacity();
+        int[][] ranges = {{0, cap + 1}, {1, cap}, {-1, 20}, {0, -5}, {cap, 1}, {Integer.MAX_VALUE, 10}};
+        for (int[] r : ranges) {
+            assertEquals(DecodedFrame.Kind.DROPPED, decoder.decode(b, r[0], r[1], out), Arrays.toString(r));
+            assertEquals(DropReason.ETHERNET_TRUNCATED, out.dropReason);
+            assertEquals(TcpCodec.TRUNCATED, TcpCodec.parse(b, r[0], r[1], IP_A, IP_B, true, new TcpSegment()));
+        }
+    }
+
+    @Test
     void otherIpv4ProtocolsAreHandedUp() {
         byte[] f = synFrame();
         UnsafeBuffer b = new UnsafeBuffer(f);
