@@ -199,6 +199,11 @@ public final class MigrationDirectory {
         return (s & (CLIENT_FIN_ACKED | SERVER_FIN_ACKED)) == (CLIENT_FIN_ACKED | SERVER_FIN_ACKED);
     }
 
+    /** True once a FIN has been seen for this entry: from then on ACKs are tracked too. */
+    public boolean finSeen(int slot) {
+        return (finState[slot] & (CLIENT_FIN | SERVER_FIN)) != 0;
+    }
+
     /**
      * Reclaims entries not touched for {@code idleNanos}, visiting at most {@code maxSlots}
      * slots from where the previous sweep stopped, so the cost per call is bounded like a

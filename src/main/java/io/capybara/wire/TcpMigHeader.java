@@ -13,7 +13,8 @@ import org.agrona.MutableDirectBuffer;
  *  0 magic u16 0xCA9B | 2 version u8 | 3 type u8 | 4 reason u8 | 5 reserved u8 | 6 length u16
  *  8 migration id u32 | 12 client ip u32 | 16 client port u16 | 18 server port u16
  * 20 origin ip u32 | 24 target ip u32 | 28 fragment index u16 | 30 fragment count u16
- * 32 value u32 (HEARTBEAT: load; CONN_STATE: total state bytes) | 36 body ...
+ * 32 value u32 (HEARTBEAT: load; CONN_STATE: total state bytes; PREPARE_MIG, its ACK and
+ *    ABORT: the connection's original server address) | 36 body ...
  * length-4 crc32c u32 over bytes [0, length-4)
  * </pre>
  */
@@ -242,7 +243,10 @@ public final class TcpMigHeader {
         return this;
     }
 
-    /** HEARTBEAT: the sender's load; CONN_STATE: the whole state's length in bytes. */
+    /**
+     * HEARTBEAT: the sender's load; CONN_STATE: the whole state's length in bytes; PREPARE_MIG,
+     * PREPARE_MIG_ACK and ABORT: the original server's address (as an unsigned int).
+     */
     public long value() {
         return buffer.getInt(offset + O_VALUE, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
     }

@@ -1,0 +1,451 @@
+package io.capybara.tor;
+
+import io.capybara.io.FrameChannel;
+import io.capybara.io.FrameHandler;
+import io.capybara.wire.ArpPacket;
+import io.capybara.wire.EthernetHeader;
+import io.capybara.wire.Ipv4Header;
+import io.capybara.wire.TcpCodec;
+import io.capybara.wire.TcpMigHeader;
+import io.capybara.wire.TcpSegment;
+import io.capybara.wire.UdpHeader;
+import java.nio.ByteOrder;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Int2IntHashMap;
+
+/**
+ * The top-of-rack switch as a software dataplane with a P4 switch's constraints: tables sized
+ * at start, one pass over each frame, headers rewritten in place, nothing allocated or locked
+ * per frame. Driven from outside by {@link #poll(long)}; it never reads a clock.
+ *
+ * <p>Per frame: ARP is answered for configured addresses (or flooded); TCP frames of migrated
+ * connections are rewritten through the {@link MigrationDirectory} (a request from the client
+ * goes to the current server, a response gets the original server's source address); TCPMig
+ * control messages steer migrations and heartbeats feed the {@link MinLoadRegister}; then the
+ * frame is forwarded by destination IPv4 address with the destination MAC rewritten.
+ */
+public final class TorSwitch {
+    private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
+    private static final int BURST = 64;
+    private static final int SWEEP_SLOTS = 1024;
+
+    private final SwitchConfig config;
+    private final FrameChannel[] ports;
+    private final FrameHandler[] handlers;
+    private final boolean[] serverPort;
+    private final Int2IntHashMap hostByIp;
+    private final int[] hostIp;
+    private final long[] hostMac;
+    private final int[] hostPort;
+    private final Int2IntHashMap serverByIp;
+    private final int[] serverHost;
+    private final MigrationDirectory directory;
+    private final MinLoadRegister loads;
+    private final long[] counters = new long[SwitchCounter.values().length];
+    private final TcpMigHeader mig = new TcpMigHeader();
+    private long now;
+    private long nextSweep = Long.MAX_VALUE;
+
+    /**
+     * @param ports one frame channel per switch port, indexed as in the configuration
+     */
+    public TorSwitch(SwitchConfig config, FrameChannel[] ports) {
+        if (ports.length < config.portCount()) {
+            throw new IllegalArgumentException("configuration names " + config.portCount() + " ports, got " + ports.length);
+        }
+        this.config = config;
+        this.ports = ports.clone();
+        List<SwitchConfig.Host> hosts = config.hosts();
+        int n = hosts.size();
+        hostByIp = new Int2IntHashMap(Math.max(16, n * 2), 0.65f, -1);
+        serverByIp = new Int2IntHashMap(Math.max(16, n * 2), 0.65f, -1);
+        hostIp = new int[n];
+        hostMac = new long[n];
+        hostPort = new int[n];
+        serverPort = new boolean[ports.length];
+        int servers = (int) hosts.stream().filter(SwitchConfig.Host::server).count();
+        serverHost = new int[servers];
+        for (int i = 0, s = 0; i < n; i++) {
+            SwitchConfig.Host h = hosts.get(i);
+            if (hostByIp.containsKey(h.ip()) || h.ip() == config.switchIp()) {
+                throw new IllegalArgumentException("address configured twice: " + io.capybara.wire.Ipv4Address.format(h.ip()));
+            }
+            hostByIp.put(h.ip(), i);
+            hostIp[i] = h.ip();
+            hostMac[i] = h.mac();
+            hostPort[i] = h.port();
+            if (h.server()) {
+                serverPort[h.port()] = true;
+                serverByIp.put(h.ip(), s);
+                serverHost[s++] = i;
+            }
+        }
+        directory = new MigrationDirectory(config.levels());
+        loads = new MinLoadRegister(servers, config.heartbeatStaleNanos());
+        handlers = new FrameHandler[ports.length];
+        for (int p = 0; p < ports.length; p++) {
+            final int ingress = p;
+            handlers[p] = (buffer, offset, length) -> process(ingress, buffer, offset, length);
+        }
+        if (config.idleTimeoutNanos() > 0) {
+            nextSweep = 0;
+        }
+    }
+
+    public MigrationDirectory directory() {
+        return directory;
+    }
+
+    public MinLoadRegister loads() {
+        return loads;
+    }
+
+    public SwitchConfig config() {
+        return config;
+    }
+
+    /** Server index of a configured server address, or -1. */
+    public int serverIndex(int ip) {
+        return serverByIp.get(ip);
+    }
+
+    public int serverIp(int serverIndex) {
+        return hostIp[serverHost[serverIndex]];
+    }
+
+    public long counter(SwitchCounter c) {
+        return counters[c.ordinal()];
+    }
+
+    public Map<SwitchCounter, Long> counters() {
+        Map<SwitchCounter, Long> m = new EnumMap<>(SwitchCounter.class);
+        for (SwitchCounter c : SwitchCounter.values()) {
+            m.put(c, counters[c.ordinal()]);
+        }
+        return m;
+    }
+
+    /** Moves frames from every port; returns how many were handled. */
+    public int poll(long nowNanos) {
+        now = nowNanos;
+        int work = 0;
+        for (int p = 0; p < ports.length; p++) {
+            work += ports[p].poll(handlers[p], BURST);
+        }
+        if (nowNanos >= nextSweep) {
+            // A bounded slice of the table per period, like a control-plane scan: a full pass
+            // over all slots takes about one idle timeout.
+            long removed = directory.sweepIdle(nowNanos, config.idleTimeoutNanos(), SWEEP_SLOTS);
+            counters[SwitchCounter.REMOVED_IDLE.ordinal()] += removed;
+            long slices = (long) directory.capacity() / SWEEP_SLOTS;
+            nextSweep = nowNanos + Math.max(1, config.idleTimeoutNanos() / slices);
+            work += (int) removed;
+        }
+        return work;
+    }
+
+    /** When {@link #poll} must run next even without frames (the idle sweep), or never. */
+    public long nextDeadline() {
+        return nextSweep;
+    }
+
+    /** Sets the time used by {@link #process} when it is called directly (tests, benchmarks). */
+    public void now(long nowNanos) {
+        now = nowNanos;
+    }
+
+    /** One pass over one frame received on port {@code ingress}. */
+    public void process(int ingress, MutableDirectBuffer b, int off, int len) {
+        count(SwitchCounter.RX_FRAMES);
+        if (len < EthernetHeader.LENGTH) {
+            count(SwitchCounter.DROP_MALFORMED);
+            return;
+        }
+        int etherType = EthernetHeader.etherType(b, off);
+        if (etherType == EthernetHeader.TYPE_ARP) {
+            arp(ingress, b, off, len);
+            return;
+        }
+        if (etherType != EthernetHeader.TYPE_IPV4) {
+            count(SwitchCounter.DROP_NOT_IPV4);
+            return;
+        }
+        int ip = off + EthernetHeader.LENGTH;
+        int ipLen = len - EthernetHeader.LENGTH;
+        if (ipLen < Ipv4Header.MIN_LENGTH || Ipv4Header.version(b, ip) != 4) {
+            count(SwitchCounter.DROP_MALFORMED);
+            return;
+        }
+        int ihl = Ipv4Header.headerLength(b, ip);
+        int total = Ipv4Header.totalLength(b, ip);
+        if (ihl < Ipv4Header.MIN_LENGTH || total < ihl || total > ipLen) {
+            count(SwitchCounter.DROP_MALFORMED);
+            return;
+        }
+        int protocol = Ipv4Header.protocol(b, ip);
+        int l4 = ip + ihl;
+        int l4Len = total - ihl;
+        boolean firstFragment = (Ipv4Header.flagsAndFragmentOffset(b, ip) & 0x1FFF) == 0;
+        if (protocol == Ipv4Header.PROTO_TCP && firstFragment && l4Len >= TcpCodec.MIN_HEADER_LENGTH) {
+            if (!tcp(ingress, b, ip, l4, l4Len)) {
+                return;
+            }
+        } else if (protocol == Ipv4Header.PROTO_UDP && firstFragment && l4Len >= UdpHeader.LENGTH
+                && UdpHeader.dstPort(b, l4) == TcpMigHeader.UDP_PORT) {
+            control(ingress, b, off, ip, l4, l4Len);
+            return;
+        }
+        forward(b, off, len, Ipv4Header.dst(b, ip));
+    }
+
+    /** Migration-aware rewriting of a TCP frame; false if the frame was consumed or dropped. */
+    private boolean tcp(int ingress, MutableDirectBuffer b, int ip, int l4, int l4Len) {
+        int flags = b.getByte(l4 + 13) & 0xFF;
+        if (serverPort[ingress]) {
+            // From a server: a response if its destination is a migrated client.
+            int slot = directory.find(Ipv4Header.dst(b, ip), b.getShort(l4 + 2, BE) & 0xFFFF);
+            if (slot == MigrationDirectory.NOT_FOUND) {
+                return true;
+            }
+            int original = serverHost[directory.originalServer(slot)];
+            int oldSrc = Ipv4Header.src(b, ip);
+            Ipv4Header.setSrc(b, ip, hostIp[original]);
+            TcpCodec.updateChecksumForAddress(b, l4, oldSrc, hostIp[original]);
+            EthernetHeader.src(b, ip - EthernetHeader.LENGTH, hostMac[original]);
+            count(SwitchCounter.REWRITE_RESPONSE);
+            trackEnd(slot, false, flags, b, ip, l4, l4Len);
+        } else {
+            int slot = directory.find(Ipv4Header.src(b, ip), b.getShort(l4, BE) & 0xFFFF);
+            if (slot == MigrationDirectory.NOT_FOUND) {
+                return true;
+            }
+            int current = serverHost[directory.currentServer(slot)];
+            int oldDst = Ipv4Header.dst(b, ip);
+            Ipv4Header.setDst(b, ip, hostIp[current]);
+            TcpCodec.updateChecksumForAddress(b, l4, oldDst, hostIp[current]);
+            count(SwitchCounter.REWRITE_REQUEST);
+            trackEnd(slot, true, flags, b, ip, l4, l4Len);
+        }
+        return true;
+    }
+
+    /** Removes the entry on RST, or once both FINs are acknowledged. The frame still goes out. */
+    private void trackEnd(int slot, boolean fromClient, int flags, MutableDirectBuffer b, int ip, int l4, int l4Len) {
+        directory.touch(slot, now);
+        if ((flags & TcpSegment.RST) != 0) {
+            directory.remove(slot);
+            count(SwitchCounter.REMOVED_RST);
+            return;
+        }
+        boolean fin = (flags & TcpSegment.FIN) != 0;
+        boolean ack = (flags & TcpSegment.ACK) != 0;
+        if (!fin && !directory.finSeen(slot)) {
+            return; // the common case: nothing to track until a FIN shows up
+        }
+        int dataOffset = ((b.getByte(l4 + 12) & 0xF0) >>> 4) * 4;
+        int payload = Math.max(0, l4Len - dataOffset);
+        int seq = b.getInt(l4 + 4, BE);
+        int finEnd = seq + payload + 1;
+        if (directory.onFinOrAck(slot, fromClient, fin, finEnd, ack, b.getInt(l4 + 8, BE))) {
+            directory.remove(slot);
+            count(SwitchCounter.REMOVED_FIN);
+        }
+    }
+
+    private void control(int ingress, MutableDirectBuffer b, int off, int ip, int l4, int l4Len) {
+        if (!serverPort[ingress]) {
+            count(SwitchCounter.CONTROL_ON_CLIENT_PORT);
+            return;
+        }
+        int src = Ipv4Header.src(b, ip);
+        int sender = serverByIp.get(src);
+        if (sender < 0 || hostPort[serverHost[sender]] != ingress) {
+            count(SwitchCounter.CONTROL_SPOOFED_SENDER);
+            return;
+        }
+        int msg = l4 + UdpHeader.LENGTH;
+        int available = Math.min(l4Len, UdpHeader.length(b, l4)) - UdpHeader.LENGTH;
+        if (available < TcpMigHeader.MIN_LENGTH) {
+            count(SwitchCounter.CONTROL_MALFORMED);
+            return;
+        }
+        mig.wrap(b, msg);
+        int type = mig.type();
+        if (type == TcpMigHeader.CONN_STATE || type == TcpMigHeader.CONN_STATE_ACK || type == TcpMigHeader.REJECT) {
+            // Server to server; the endpoints validate. The switch only forwards.
+            count(SwitchCounter.CONTROL_FORWARDED);
+            forward(b, off, ip - off + Ipv4Header.totalLength(b, ip), Ipv4Header.dst(b, ip));
+            return;
+        }
+        if (mig.validate(available) != TcpMigHeader.OK) {
+            count(SwitchCounter.CONTROL_MALFORMED);
+            return;
+        }
+        switch (type) {
+            case TcpMigHeader.HEARTBEAT -> {
+                loads.heartbeat(sender, mig.value(), now);
+                count(SwitchCounter.HEARTBEATS);
+            }
+            case TcpMigHeader.PREPARE_MIG -> prepare(ingress, b, off, ip, l4, sender);
+            case TcpMigHeader.PREPARE_MIG_ACK -> prepareAck(b, off, ip, l4, sender);
+            case TcpMigHeader.ABORT -> abort(b, off, ip, l4, sender);
+            default -> count(SwitchCounter.CONTROL_MALFORMED);
+        }
+    }
+
+    /** PREPARE_MIG: steer to the least-loaded other server, or reject back to the origin. */
+    private void prepare(int ingress, MutableDirectBuffer b, int off, int ip, int l4, int origin) {
+        int target = loads.choose(origin, now);
+        if (target == MinLoadRegister.NONE) {
+            mig.type(TcpMigHeader.REJECT).reason(TcpMigHeader.REASON_NO_TARGET).seal();
+            readdress(b, ip, l4, config.switchIp(), hostIp[serverHost[origin]]);
+            EthernetHeader.src(b, off, config.switchMac());
+            count(SwitchCounter.PREPARE_REJECTED_NO_TARGET);
+            forward(b, off, ip - off + Ipv4Header.totalLength(b, ip), hostIp[serverHost[origin]]);
+            return;
+        }
+        int targetIp = hostIp[serverHost[target]];
+        mig.targetIp(targetIp).seal();
+        readdress(b, ip, l4, Ipv4Header.src(b, ip), targetIp);
+        count(SwitchCounter.PREPARE_STEERED);
+        forward(b, off, ip - off + Ipv4Header.totalLength(b, ip), targetIp);
+    }
+
+    /**
+     * PREPARE_MIG_ACK from the target: point the directory at the target (or drop the entry when
+     * the connection goes home to its original server), then pass the ACK on to the origin. With
+     * no free slot the ACK becomes a REJECT, so the origin keeps the connection.
+     */
+    private void prepareAck(MutableDirectBuffer b, int off, int ip, int l4, int target) {
+        int originIp = mig.originIp();
+        int origin = serverByIp.get(originIp);
+        int original = serverByIp.get((int) mig.value());
+        if (origin < 0 || original < 0) {
+            count(SwitchCounter.CONTROL_UNKNOWN_SERVER);
+            return;
+        }
+        int clientIp = mig.clientIp();
+        int clientPort = mig.clientPort();
+        if (target == original) {
+            int slot = directory.find(clientIp, clientPort);
+            if (slot != MigrationDirectory.NOT_FOUND) {
+                directory.remove(slot);
+                count(SwitchCounter.REMOVED_MIGRATE_BACK);
+            }
+        } else {
+            boolean existed = directory.find(clientIp, clientPort) != MigrationDirectory.NOT_FOUND;
+            if (directory.install(clientIp, clientPort, original, target, now) == MigrationDirectory.NOT_FOUND) {
+                mig.type(TcpMigHeader.REJECT).reason(TcpMigHeader.REASON_DIRECTORY_FULL).seal();
+                clearUdpChecksum(b, l4);
+                count(SwitchCounter.DIRECTORY_REFUSED_FULL);
+                forward(b, off, ip - off + Ipv4Header.totalLength(b, ip), originIp);
+                return;
+            }
+            count(existed ? SwitchCounter.DIRECTORY_UPDATED : SwitchCounter.DIRECTORY_INSTALLED);
+        }
+        count(SwitchCounter.ACK_FORWARDED);
+        forward(b, off, ip - off + Ipv4Header.totalLength(b, ip), Ipv4Header.dst(b, ip));
+    }
+
+    /** ABORT from the origin: the connection stays with the origin; make the directory agree. */
+    private void abort(MutableDirectBuffer b, int off, int ip, int l4, int origin) {
+        int original = serverByIp.get((int) mig.value());
+        if (original < 0) {
+            count(SwitchCounter.CONTROL_UNKNOWN_SERVER);
+            return;
+        }
+        int clientIp = mig.clientIp();
+        int clientPort = mig.clientPort();
+        if (origin == original) {
+            int slot = directory.find(clientIp, clientPort);
+            if (slot != MigrationDirectory.NOT_FOUND) {
+                directory.remove(slot);
+                count(SwitchCounter.REMOVED_ABORT);
+            }
+        } else if (directory.install(clientIp, clientPort, original, origin, now) == MigrationDirectory.NOT_FOUND) {
+            // Cannot happen for an aborted move between two non-original servers (the entry
+            // already exists); for a move home that was undone it needs a free slot again.
+            count(SwitchCounter.DIRECTORY_REFUSED_FULL);
+        }
+        count(SwitchCounter.ABORT_FORWARDED);
+        forward(b, off, ip - off + Ipv4Header.totalLength(b, ip), Ipv4Header.dst(b, ip));
+    }
+
+    private void readdress(MutableDirectBuffer b, int ip, int l4, int newSrc, int newDst) {
+        Ipv4Header.setSrc(b, ip, newSrc);
+        Ipv4Header.setDst(b, ip, newDst);
+        clearUdpChecksum(b, l4);
+    }
+
+    /** The switch edits TCPMig payloads; UDP's checksum is then left out (RFC 768 allows 0 on
+     *  IPv4) and the message's own CRC32C protects it end to end. */
+    private static void clearUdpChecksum(MutableDirectBuffer b, int l4) {
+        b.putShort(l4 + UdpHeader.CHECKSUM_OFFSET, (short) 0, BE);
+    }
+
+    private void forward(MutableDirectBuffer b, int off, int len, int dstIp) {
+        int host = hostByIp.get(dstIp);
+        if (host < 0) {
+            count(SwitchCounter.DROP_UNKNOWN_DESTINATION);
+            return;
+        }
+        EthernetHeader.dst(b, off, hostMac[host]);
+        send(hostPort[host], b, off, len);
+    }
+
+    private void send(int port, MutableDirectBuffer b, int off, int len) {
+        if (ports[port].send(b, off, len)) {
+            count(SwitchCounter.FORWARDED);
+        } else {
+            count(SwitchCounter.TX_DROPPED);
+        }
+    }
+
+    private void arp(int ingress, MutableDirectBuffer b, int off, int len) {
+        int arp = off + EthernetHeader.LENGTH;
+        if (ArpPacket.check(b, arp, len - EthernetHeader.LENGTH) != ArpPacket.OK) {
+            count(SwitchCounter.DROP_MALFORMED);
+            return;
+        }
+        if (!config.answerArp()) {
+            flood(ingress, b, off, len);
+            return;
+        }
+        int targetIp = ArpPacket.targetIp(b, arp);
+        long mac;
+        if (targetIp == config.switchIp()) {
+            mac = config.switchMac();
+        } else {
+            int host = hostByIp.get(targetIp);
+            mac = host < 0 ? -1 : hostMac[host];
+        }
+        if (ArpPacket.op(b, arp) != ArpPacket.OP_REQUEST || mac < 0) {
+            count(SwitchCounter.ARP_IGNORED);
+            return;
+        }
+        // Turn the request into the reply in place and send it back where it came from.
+        long senderMac = ArpPacket.senderMac(b, arp);
+        int senderIp = ArpPacket.senderIp(b, arp);
+        ArpPacket.write(b, arp, ArpPacket.OP_REPLY, mac, targetIp, senderMac, senderIp);
+        EthernetHeader.dst(b, off, senderMac);
+        EthernetHeader.src(b, off, mac);
+        count(SwitchCounter.ARP_ANSWERED);
+        send(ingress, b, off, len);
+    }
+
+    private void flood(int ingress, MutableDirectBuffer b, int off, int len) {
+        count(SwitchCounter.ARP_FLOODED);
+        for (int p = 0; p < ports.length; p++) {
+            if (p != ingress) {
+                send(p, b, off, len);
+            }
+        }
+    }
+
+    private void count(SwitchCounter c) {
+        counters[c.ordinal()]++;
+    }
+}
