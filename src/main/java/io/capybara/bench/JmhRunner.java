@@ -62,7 +62,15 @@ public final class JmhRunner {
         if (gcProfiler) {
             b.addProfiler(GCProfiler.class);
         }
-        Collection<RunResult> results = new Runner(b.build()).run();
+        // JMH reports progress on System.out; keep stdout for the caller's result (--json).
+        java.io.PrintStream stdout = System.out;
+        Collection<RunResult> results;
+        System.setOut(System.err);
+        try {
+            results = new Runner(b.build()).run();
+        } finally {
+            System.setOut(stdout);
+        }
         Map<String, Score> out = new LinkedHashMap<>();
         for (RunResult r : results) {
             Result<?> primary = r.getPrimaryResult();

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Live TCP connection migration at microsecond scale.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
     @Override

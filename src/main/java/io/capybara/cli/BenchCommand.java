@@ -1,0 +1,80 @@
+package io.capybara.cli;
+
+import io.capybara.bench.JmhRunner;
+import io.capybara.bench.JmhRunner.Score;
+import io.capybara.bench.SwitchBench;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ./capybara bench ...}: JMH benchmarks run in process (each in one forked JVM). */
+@Command(name = "bench", description = "Run benchmarks (JMH).",
+        subcommands = {BenchCommand.Switch.class, BenchCommand.Jmh.class})
+public final class BenchCommand implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    @Command(name = "switch", description = "Per-packet cost and allocation of the switch dataplane.")
+    static final class Switch implements Callable<Integer> {
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+        @Option(names = "--quick", description = "Short iterations (a smoke run).")
+        boolean quick;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, Score> r = JmhRunner.run(SwitchBench.class.getName() + "\\.", quick, true);
+            String[][] cases = {{"hit_level1", "hitLevel1"}, {"hit_level2", "hitLevel2"}, {"miss", "miss"},
+                    {"control", "control"}};
+            Json out = new Json();
+            Json ns = out.object("ns_per_packet");
+            double alloc = 0;
+            double worst = 0;
+            for (String[] c : cases) {
+                Score s = r.get(c[1]);
+                ns.put(c[0], s.value());
+                worst = Math.max(worst, s.value());
+                alloc = Math.max(alloc, Double.isNaN(s.allocBytesPerOp()) ? 0 : s.allocBytesPerOp());
+            }
+            // JMH's normalised allocation has noise of a fraction of a byte per op.
+            long allocRounded = Math.round(alloc);
+            out.put("alloc_bytes_per_packet", allocRounded);
+            out.put("goal_ns_per_packet", 50);
+            out.put("goal_met", worst <= 50 && allocRounded == 0);
+            if (json) {
+                System.out.println(out);
+            } else {
+                System.out.printf("switch dataplane, ns per packet (goal <= 50, 0 B allocated)%n");
+                for (String[] c : cases) {
+                    Score s = r.get(c[1]);
+                    System.out.printf("  %-11s %8.1f ns  ±%.1f   %.2f B/op%n", c[0], s.value(), s.error(), s.allocBytesPerOp());
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "jmh", description = "Run any JMH benchmarks by regular expression, with the GC profiler.")
+    static final class Jmh implements Callable<Integer> {
+        @Parameters(paramLabel = "REGEX", description = "Benchmarks to run, e.g. TcpSegmentBench")
+        String regex;
+        @Option(names = "--quick", description = "Short iterations (a smoke run).")
+        boolean quick;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, Score> r = JmhRunner.run(regex, quick, true);
+            for (Map.Entry<String, Score> e : r.entrySet()) {
+                Score s = e.getValue();
+                System.out.printf("%-50s %12.2f %-8s ±%.2f  %8.2f B/op%n", e.getKey(), s.value(), s.unit(), s.error(),
+                        s.allocBytesPerOp());
+            }
+            return 0;
+        }
+    }
+}
