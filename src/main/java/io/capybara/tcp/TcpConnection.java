@@ -100,6 +100,8 @@ public final class TcpConnection {
     private boolean tsOk;
     private int tsRecent;
     private int tsOffset;
+    /** TS clock at the last retransmission timeout: older echoes would include the RTO wait. */
+    private int rtoTsVal;
 
     // RFC 6298 estimator
     private long srtt;
@@ -201,6 +203,7 @@ public final class TcpConnection {
                                         int remotePort, int iss, long nowNanos, SegmentSink sink) {
         TcpConnection c = create(config, localIp, localPort, remoteIp, remotePort, iss, sink);
         c.state = TcpState.SYN_SENT;
+        c.rtoTsVal = c.tsNow(nowNanos);
         c.sendSyn(nowNanos);
         return c;
     }
@@ -213,6 +216,7 @@ public final class TcpConnection {
                                        SegmentSink sink) {
         TcpConnection c = create(config, syn.dstIp, syn.dstPort, syn.srcIp, syn.srcPort, iss, sink);
         c.state = TcpState.SYN_RECEIVED;
+        c.rtoTsVal = c.tsNow(nowNanos);
         c.synReceived(syn);
         c.sendSyn(nowNanos);
         return c;
@@ -352,6 +356,10 @@ public final class TcpConnection {
         }
 
         if (rst) {
+            if (state == TcpState.TIME_WAIT) {
+                stats.dropped++; // RFC 1337: no TIME-WAIT assassination
+                return;
+            }
             // RFC 5961 3.2: only a RST exactly at RCV.NXT resets; in-window ones get a challenge
             if (seq == rcvNxt) {
                 stats.resetsIn++;
@@ -519,8 +527,9 @@ public final class TcpConnection {
     private void takeRttSample(TcpSegment seg, int ack, long now) {
         long sample = -1;
         if (tsOk && seg.hasTimestamps && seg.tsEcr != 0) {
+            // RFC 7323 RTTM; but an echo older than our last timeout measures the timeout too
             int ticks = tsNow(now) - seg.tsEcr;
-            if (ticks >= 0) {
+            if (ticks >= 0 && Seq.ge(seg.tsEcr, rtoTsVal)) {
                 sample = ticks * 1000L;
             }
         } else if (rttTiming && Seq.gt(ack, rttSeq)) {
@@ -711,6 +720,7 @@ public final class TcpConnection {
         }
         stats.timeouts++;
         rttTiming = false; // Karn: no sample from anything sent before the timeout
+        rtoTsVal = tsNow(now);
         if (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) {
             sendSyn(now);
             return;
@@ -835,7 +845,8 @@ public final class TcpConnection {
 
     /** Re-sends the first unacknowledged segment (and the FIN if it is all that is left). */
     private void retransmitHead(long now, boolean advance) {
-        int avail = bufSeq + sendRing.length() - sndUna;
+        int dataEnd = bufSeq + sendRing.length();
+        int avail = (Seq.lt(sndMax, dataEnd) ? sndMax : dataEnd) - sndUna; // only what was sent
         int len = Math.max(0, Math.min(avail, sendMss));
         if (len > 0) {
             len = Math.min(len, sendRing.contiguous(sndUna - bufSeq));
@@ -942,7 +953,9 @@ public final class TcpConnection {
     }
 
     private void sendAck(long now) {
-        transmit(sndNxt, 0, ACK, now);
+        // SND.MAX, not the rolled-back SND.NXT: the peer may hold everything up to it, and a
+        // pure ACK below its RCV.NXT would be unacceptable there
+        transmit(sndMax, 0, ACK, now);
     }
 
     /** Emits a RST (RFC 9293 3.10.7.1 forms); no options. */
@@ -1086,14 +1099,8 @@ public final class TcpConnection {
     /** Graceful close: a FIN follows the queued data. */
     public void close(long nowNanos) {
         switch (state) {
-            case SYN_SENT -> {
-                if (sendRing.length() == 0) {
-                    enterClosed(false); // nothing to deliver: just forget the attempt
-                } else {
-                    queueFin(); // data was queued: deliver it, then FIN, once established
-                }
-            }
-            case SYN_RECEIVED -> queueFin();
+            // during the handshake the FIN waits for ESTABLISHED (use abort() to give up instead)
+            case SYN_SENT, SYN_RECEIVED -> queueFin();
             case ESTABLISHED -> {
                 queueFin();
                 state = TcpState.FIN_WAIT_1;
@@ -1266,7 +1273,7 @@ public final class TcpConnection {
                 + " una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt)
                 + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cwnd
                 + " rcvNxt=" + Integer.toUnsignedString(rcvNxt) + " queued=" + sendRing.length()
-                + " readable=" + recvRing.readable() + '}';
+                + " readable=" + recvRing.readable() + " srtt=" + srtt + " rto=" + currentRto() + '}';
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1336,6 +1343,7 @@ public final class TcpConnection {
         w.putBoolean(tsOk);
         w.putInt(tsRecent);
         w.putInt(tsNow(nowNanos)); // the TS clock's value now; restore re-bases it on its own now
+        w.putInt(rtoTsVal);
 
         w.putLong(srtt);
         w.putLong(rttvar);
@@ -1500,6 +1508,7 @@ public final class TcpConnection {
         boolean tsOk = r.getBoolean("tsOk");
         int tsRecent = r.getInt("tsRecent");
         int tsClock = r.getInt("tsClock");
+        int rtoTsVal = r.getInt("rtoTsVal");
         long srtt = r.getLong("srtt", 0, Long.MAX_VALUE / 16);
         long rttvar = r.getLong("rttvar", 0, Long.MAX_VALUE / 16);
         long rto = r.getLong("rto", 1, Long.MAX_VALUE / 4);
@@ -1565,6 +1574,7 @@ public final class TcpConnection {
         c.tsOk = tsOk;
         c.tsRecent = tsRecent;
         c.tsOffset = tsClock - (int) (nowNanos / 1000L);
+        c.rtoTsVal = rtoTsVal;
         c.srtt = srtt;
         c.rttvar = rttvar;
         c.rto = rto;
