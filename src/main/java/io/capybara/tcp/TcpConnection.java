@@ -970,8 +970,11 @@ public final class TcpConnection {
     }
 
     /**
-     * The window to advertise, scaled: free space, but the right edge never moves left and only
-     * moves right by at least min(buffer/2, MSS) at a time (receive-side SWS avoidance).
+     * The window to advertise, scaled: free space, but the right edge only moves right, and by
+     * at least min(buffer/2, MSS) at a time (receive-side SWS avoidance, RFC 9293 3.8.6.2.2).
+     * Scaling rounds down, so an advertised edge never lies beyond the buffer; the apparent
+     * retraction by less than 2^shift that this can cause is the one RFC 7323 2.4 allows, and
+     * {@link #rcvAdvEdge} keeps accepting data up to the furthest edge ever advertised.
      */
     private int windowField() {
         int cur = rcvAdvEdge - rcvNxt;
@@ -981,9 +984,6 @@ public final class TcpConnection {
         int free = recvRing.free();
         int wnd = free - cur >= Math.min(recvRing.maxCapacity() >>> 1, config.mss()) ? free : cur;
         int field = wnd >>> rcvShift;
-        if ((field << rcvShift) < cur) {
-            field = (cur + (1 << rcvShift) - 1) >>> rcvShift;
-        }
         if (field > 65535) {
             field = 65535;
         }
