@@ -58,7 +58,7 @@ public final class TcpCodec {
     public static int parse(DirectBuffer buf, int offset, int length, int srcIp, int dstIp,
                             boolean verifyChecksum, TcpSegment out) {
         out.clear();
-        if (length < MIN_HEADER_LENGTH) {
+        if (length < MIN_HEADER_LENGTH || offset < 0 || offset > buf.capacity() - length) {
             return TRUNCATED;
         }
         int headerLength = ((buf.getByte(offset + 12) >> 4) & 0xF) * 4;
