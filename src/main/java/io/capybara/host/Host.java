@@ -9,9 +9,11 @@ import io.capybara.tcp.TcpState;
 import io.capybara.wire.ArpPacket;
 import io.capybara.wire.EthernetHeader;
 import io.capybara.wire.Ipv4Address;
-import io.capybara.wire.Ipv4Header;
 import io.capybara.wire.MacAddress;
-import io.capybara.wire.TcpCodec;
+import io.capybara.wire.DecodedFrame;
+import io.capybara.wire.FrameDecoder;
+import io.capybara.wire.FrameEncoder;
+import io.capybara.wire.WireCounters;
 import io.capybara.wire.TcpSegment;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -38,8 +40,6 @@ public final class Host implements SimNode, SegmentSink {
     static final int RX_BATCH = 64;
     private static final int MAX_FRAME = FrameChannel.DEFAULT_MTU_FRAME;
     private static final int MIN_FRAME = 60;
-    private static final int IP_OFFSET = EthernetHeader.LENGTH;
-    private static final int TCP_OFFSET = IP_OFFSET + Ipv4Header.MIN_LENGTH;
     private static final int EPHEMERAL_FIRST = 49152;
     private static final int EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
     private static final int DEFAULT_BACKLOG = 128;
@@ -51,7 +51,9 @@ public final class Host implements SimNode, SegmentSink {
     private final FrameChannel channel;
     private final HostStats stats = new HostStats();
     private final ArpTable arp;
-    private final TcpSegment rxSegment = new TcpSegment();
+    private final WireCounters wireCounters = new WireCounters();
+    private final FrameDecoder decoder = new FrameDecoder(wireCounters);
+    private final DecodedFrame decoded = new DecodedFrame();
     private final TcpSegment controlSegment = new TcpSegment();
     private final UnsafeBuffer tx = new UnsafeBuffer(new byte[MAX_FRAME]);
     private final UnsafeBuffer control = new UnsafeBuffer(new byte[MAX_FRAME]);
@@ -141,6 +143,11 @@ public final class Host implements SimNode, SegmentSink {
         return stats;
     }
 
+    /** Frames the decoder rejected, by {@link io.capybara.wire.DropReason} (checksums, fragments...). */
+    public WireCounters wireCounters() {
+        return wireCounters;
+    }
+
     public String name() {
         return config.name();
     }
@@ -215,34 +222,35 @@ public final class Host implements SimNode, SegmentSink {
 
     private void onFrame(MutableDirectBuffer buf, int off, int len) {
         stats.rxFrames++;
-        if (len < EthernetHeader.LENGTH) {
-            stats.rxRunt++;
-            return;
+        // the cheap MAC filter first: a veth or a flooding switch delivers frames for others
+        if (len >= EthernetHeader.LENGTH) {
+            long dst = EthernetHeader.dst(buf, off);
+            if (dst != config.mac() && dst != MacAddress.BROADCAST) {
+                stats.rxOtherMac++;
+                return;
+            }
         }
-        long dst = EthernetHeader.dst(buf, off);
-        if (dst != config.mac() && dst != MacAddress.BROADCAST) {
-            stats.rxOtherMac++;
-            return;
-        }
-        int type = EthernetHeader.etherType(buf, off);
-        if (type == EthernetHeader.TYPE_IPV4) {
-            onIpv4(buf, off + IP_OFFSET, len - IP_OFFSET);
-        } else if (type == EthernetHeader.TYPE_ARP) {
-            onArp(buf, off + IP_OFFSET, len - IP_OFFSET);
-        } else {
-            stats.rxUnknownEtherType++;
+        switch (decoder.decode(buf, off, len, decoded)) {
+            case TCP -> onIpv4Tcp(decoded);
+            case ARP -> onArp(decoded);
+            case UDP, OTHER_IPV4 -> {
+                if (decoded.dstIp != config.ip()) {
+                    stats.ipNotForUs++;
+                } else {
+                    stats.ipOtherProtocol++;
+                }
+            }
+            case DROPPED -> {
+                // counted by reason in wireCounters()
+            }
         }
     }
 
-    private void onArp(DirectBuffer buf, int off, int len) {
-        if (ArpPacket.check(buf, off, len) != ArpPacket.OK) {
-            stats.arpMalformed++;
-            return;
-        }
-        int op = ArpPacket.op(buf, off);
-        long senderMac = ArpPacket.senderMac(buf, off);
-        int senderIp = ArpPacket.senderIp(buf, off);
-        int targetIp = ArpPacket.targetIp(buf, off);
+    private void onArp(DecodedFrame f) {
+        int op = f.arpOp;
+        long senderMac = f.arpSenderMac;
+        int senderIp = f.arpSenderIp;
+        int targetIp = f.arpTargetIp;
         // a probe (sender 0.0.0.0), our own address echoed, or a multicast sender: learn nothing
         boolean usable = senderIp != 0 && senderIp != config.ip() && !MacAddress.isMulticast(senderMac);
         // RFC 826 merge: refresh an entry we already have; add one only if addressed to us
@@ -265,55 +273,17 @@ public final class Host implements SimNode, SegmentSink {
         }
     }
 
-    private void onIpv4(MutableDirectBuffer buf, int off, int len) {
-        if (len < Ipv4Header.MIN_LENGTH) {
-            stats.ipTruncated++;
-            return;
-        }
-        if (Ipv4Header.version(buf, off) != 4) {
-            stats.ipBadVersion++;
-            return;
-        }
-        int headerLength = Ipv4Header.headerLength(buf, off);
-        if (headerLength < Ipv4Header.MIN_LENGTH || headerLength > len) {
-            stats.ipBadHeaderLength++;
-            return;
-        }
-        int total = Ipv4Header.totalLength(buf, off);
-        if (total < headerLength || total > len) {
-            stats.ipBadTotalLength++;
-            return;
-        }
-        if (!Ipv4Header.verifyChecksum(buf, off, headerLength)) {
-            stats.ipBadChecksum++;
-            return;
-        }
-        int dst = Ipv4Header.dst(buf, off);
-        if (dst != config.ip()) {
+    private void onIpv4Tcp(DecodedFrame f) {
+        if (f.dstIp != config.ip()) {
             stats.ipNotForUs++;
             return;
         }
-        int src = Ipv4Header.src(buf, off);
+        int src = f.srcIp;
         if (src == 0 || src == Ipv4Address.BROADCAST || src == config.ip()) {
             stats.ipMartianSource++;
             return;
         }
-        if (Ipv4Header.isFragment(buf, off)) {
-            stats.ipFragments++;
-            return;
-        }
-        if (Ipv4Header.protocol(buf, off) != Ipv4Header.PROTO_TCP) {
-            stats.ipOtherProtocol++;
-            return;
-        }
-        int rc = TcpCodec.parse(buf, off + headerLength, total - headerLength, src, dst, true, rxSegment);
-        switch (rc) {
-            case TcpCodec.OK -> onTcp(rxSegment);
-            case TcpCodec.TRUNCATED -> stats.tcpTruncated++;
-            case TcpCodec.BAD_DATA_OFFSET -> stats.tcpBadDataOffset++;
-            case TcpCodec.BAD_OPTION -> stats.tcpBadOption++;
-            default -> stats.tcpBadChecksum++;
-        }
+        onTcp(f.tcp);
     }
 
     private void onTcp(TcpSegment seg) {
@@ -383,9 +353,7 @@ public final class Host implements SimNode, SegmentSink {
     }
 
     private void frameSegment(TcpSegment seg, UnsafeBuffer buf) {
-        int tcpLength = TcpCodec.segmentLength(seg);
-        int ipLength = Ipv4Header.MIN_LENGTH + tcpLength;
-        int frameLength = EthernetHeader.LENGTH + ipLength;
+        int frameLength = FrameEncoder.tcpFrameLength(seg);
         if (frameLength > MAX_FRAME) {
             stats.txOversize++;
             return;
@@ -396,11 +364,7 @@ public final class Host implements SimNode, SegmentSink {
             return;
         }
         long mac = arp.lookup(nextHop, now, stats);
-        EthernetHeader.write(buf, 0, mac < 0 ? 0 : mac, config.mac(), EthernetHeader.TYPE_IPV4);
-        Ipv4Header.write(buf, IP_OFFSET, ipLength, ipId++ & 0xFFFF, Ipv4Header.FLAG_DF, Ipv4Header.DEFAULT_TTL,
-                Ipv4Header.PROTO_TCP, seg.srcIp, seg.dstIp);
-        TcpCodec.write(buf, TCP_OFFSET, seg);
-        frameLength = pad(buf, frameLength);
+        frameLength = pad(buf, FrameEncoder.encodeTcp(buf, 0, mac < 0 ? 0 : mac, config.mac(), ipId++ & 0xFFFF, seg));
         if (mac >= 0) {
             transmitFrame(buf, 0, frameLength);
             return;
@@ -428,9 +392,8 @@ public final class Host implements SimNode, SegmentSink {
     }
 
     private void sendArp(int op, long ethDst, int senderIp, long targetMac, int targetIp) {
-        EthernetHeader.write(control, 0, ethDst, config.mac(), EthernetHeader.TYPE_ARP);
-        ArpPacket.write(control, IP_OFFSET, op, config.mac(), senderIp, targetMac, targetIp);
-        int len = pad(control, EthernetHeader.LENGTH + ArpPacket.LENGTH);
+        int len = pad(control, FrameEncoder.encodeArp(control, 0, ethDst, config.mac(), op, config.mac(), senderIp,
+                targetMac, targetIp));
         transmitFrame(control, 0, len);
     }
 

@@ -1,8 +1,9 @@
 package io.capybara.host;
 
 /**
- * Counters of one {@link Host}: every frame it drops is counted under exactly one reason.
- * Written only by the host's thread.
+ * Counters of one {@link Host}. Every frame it drops is counted under exactly one reason: here
+ * for host-level reasons (wrong MAC or address, not TCP, ...), in {@link Host#wireCounters()} for
+ * frames the decoder rejected (truncation, checksums, fragments). Written only by the host's thread.
  */
 public final class HostStats {
     /** Frames polled from the channel. */
@@ -13,8 +14,6 @@ public final class HostStats {
     long rxOtherMac;
     /** Neither ARP nor IPv4. */
     long rxUnknownEtherType;
-    /** ARP packets that are truncated or not Ethernet/IPv4. */
-    long arpMalformed;
     /** ARP packets about other addresses that updated nothing. */
     long arpNotForUs;
     /** Requests for our address we replied to. */
@@ -33,32 +32,12 @@ public final class HostStats {
     long arpUnresolvedDrops;
     /** Cache entries found expired on lookup. */
     long arpExpired;
-    /** Shorter than a minimal IPv4 header. */
-    long ipTruncated;
-    /** IP version not 4. */
-    long ipBadVersion;
-    /** IHL below 5 or beyond the frame. */
-    long ipBadHeaderLength;
-    /** Total length below the header or beyond the frame. */
-    long ipBadTotalLength;
-    /** Header checksum wrong. */
-    long ipBadChecksum;
     /** Destination is not our address. */
     long ipNotForUs;
     /** Source is 0.0.0.0, broadcast or our own address. */
     long ipMartianSource;
-    /** Fragments (we do not reassemble). */
-    long ipFragments;
-    /** Not TCP. */
+    /** For us but not TCP (UDP, ICMP, ...). */
     long ipOtherProtocol;
-    /** TCP segment shorter than its header. */
-    long tcpTruncated;
-    /** Data offset out of range. */
-    long tcpBadDataOffset;
-    /** Malformed options. */
-    long tcpBadOption;
-    /** TCP checksum wrong. */
-    long tcpBadChecksum;
     /** Segments handed to a connection. */
     long tcpSegments;
     /** RSTs sent for segments matching no connection or listener. */
@@ -108,10 +87,6 @@ public final class HostStats {
         return rxUnknownEtherType;
     }
 
-    public long arpMalformed() {
-        return arpMalformed;
-    }
-
     public long arpNotForUs() {
         return arpNotForUs;
     }
@@ -148,26 +123,6 @@ public final class HostStats {
         return arpExpired;
     }
 
-    public long ipTruncated() {
-        return ipTruncated;
-    }
-
-    public long ipBadVersion() {
-        return ipBadVersion;
-    }
-
-    public long ipBadHeaderLength() {
-        return ipBadHeaderLength;
-    }
-
-    public long ipBadTotalLength() {
-        return ipBadTotalLength;
-    }
-
-    public long ipBadChecksum() {
-        return ipBadChecksum;
-    }
-
     public long ipNotForUs() {
         return ipNotForUs;
     }
@@ -176,28 +131,8 @@ public final class HostStats {
         return ipMartianSource;
     }
 
-    public long ipFragments() {
-        return ipFragments;
-    }
-
     public long ipOtherProtocol() {
         return ipOtherProtocol;
-    }
-
-    public long tcpTruncated() {
-        return tcpTruncated;
-    }
-
-    public long tcpBadDataOffset() {
-        return tcpBadDataOffset;
-    }
-
-    public long tcpBadOption() {
-        return tcpBadOption;
-    }
-
-    public long tcpBadChecksum() {
-        return tcpBadChecksum;
     }
 
     public long tcpSegments() {
@@ -271,7 +206,6 @@ public final class HostStats {
         append(sb, "rxRunt", rxRunt);
         append(sb, "rxOtherMac", rxOtherMac);
         append(sb, "rxUnknownEtherType", rxUnknownEtherType);
-        append(sb, "arpMalformed", arpMalformed);
         append(sb, "arpNotForUs", arpNotForUs);
         append(sb, "arpRequestsAnswered", arpRequestsAnswered);
         append(sb, "arpLearned", arpLearned);
@@ -281,19 +215,9 @@ public final class HostStats {
         append(sb, "arpQueueFullDrops", arpQueueFullDrops);
         append(sb, "arpUnresolvedDrops", arpUnresolvedDrops);
         append(sb, "arpExpired", arpExpired);
-        append(sb, "ipTruncated", ipTruncated);
-        append(sb, "ipBadVersion", ipBadVersion);
-        append(sb, "ipBadHeaderLength", ipBadHeaderLength);
-        append(sb, "ipBadTotalLength", ipBadTotalLength);
-        append(sb, "ipBadChecksum", ipBadChecksum);
         append(sb, "ipNotForUs", ipNotForUs);
         append(sb, "ipMartianSource", ipMartianSource);
-        append(sb, "ipFragments", ipFragments);
         append(sb, "ipOtherProtocol", ipOtherProtocol);
-        append(sb, "tcpTruncated", tcpTruncated);
-        append(sb, "tcpBadDataOffset", tcpBadDataOffset);
-        append(sb, "tcpBadOption", tcpBadOption);
-        append(sb, "tcpBadChecksum", tcpBadChecksum);
         append(sb, "tcpSegments", tcpSegments);
         append(sb, "tcpRstSent", tcpRstSent);
         append(sb, "tcpRstIgnored", tcpRstIgnored);
