@@ -1,6 +1,16 @@
 package io.capybara.tcp;
 
+import static io.capybara.wire.TcpSegment.ABSENT;
+import static io.capybara.wire.TcpSegment.ACK;
+import static io.capybara.wire.TcpSegment.FIN;
+import static io.capybara.wire.TcpSegment.PSH;
+import static io.capybara.wire.TcpSegment.RST;
+import static io.capybara.wire.TcpSegment.SYN;
+
 import io.capybara.wire.TcpSegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -9,15 +19,190 @@ import org.agrona.MutableDirectBuffer;
  * calls and the current time; outputs are segments handed to a {@link SegmentSink} and events
  * for a {@link ConnectionObserver}. It never reads a clock, starts a thread or does I/O.
  *
- * <p>SCAFFOLD: the public API below is fixed for the host layer; bodies are being built
- * (issue 2).
+ * <p>Implemented: all RFC 9293 states (active, passive and simultaneous open; simultaneous close;
+ * TIME_WAIT), RFC 5961 RST/SYN/ACK checks with challenge ACKs, RFC 7323 window scaling and
+ * timestamps (TSval in microsecond ticks), MSS and SACK-permitted negotiation (no SACK blocks),
+ * receive- and send-side SWS avoidance, optional Nagle, delayed ACK, RFC 6298 retransmission
+ * timer with Karn's rule, RFC 5681 congestion control with RFC 6582 NewReno recovery, zero
+ * window probing, bounded out-of-order reassembly, and snapshot/restore.
+ *
+ * <p>Observer events are deferred to the end of each public call, so an observer may call back
+ * into the connection (send, receive, close) and its reply can piggyback the pending ACK.
  */
 public final class TcpConnection {
+    static final int DEFAULT_MSS = 536;
+    static final int MIN_MSS = 88;
+    static final int TS_OPTION_BYTES = 12;
+    static final int MAX_WINDOW_SHIFT = 14;
+    static final int MAX_BUFFER = 1 << 26;
+    static final int MAX_OOO_INTERVALS = 4096;
+    static final int MAX_CWND = 1 << 30;
+    static final long NONE = Long.MAX_VALUE;
+
+    private static final int EV_ESTABLISHED = 1;
+    private static final int EV_READABLE = 2;
+    private static final int EV_WRITABLE = 4;
+    private static final int EV_CLOSED = 8;
+    private static final int EV_RESET = 16;
+
+    static final int SNAPSHOT_MAGIC = 0x43505443; // "CPTC"
+    static final int SNAPSHOT_VERSION = 1;
+    static final int SNAPSHOT_HEADER = 16;
+    private static final int SNAPSHOT_FIXED_BODY = 512;
+    private static final TcpState[] STATES = TcpState.values();
+
+    private final TcpConfig config;
+    private final int localIp;
+    private final int localPort;
+    private final int remoteIp;
+    private final int remotePort;
+    private SegmentSink sink;
+    private ConnectionObserver observer = ConnectionObserver.NONE;
+    private final TcpSegment out = new TcpSegment();
+    private final TcpStats stats = new TcpStats();
+    private final SendRing sendRing;
+    private final ReceiveRing recvRing;
+
+    private TcpState state;
+
+    // send sequence space (RFC 9293 3.3.1); sndMax = highest SND.NXT ever (SND.NXT rolls back on RTO)
+    private int iss;
+    private int sndUna;
+    private int sndNxt;
+    private int sndMax;
+    private int sndWnd;
+    private int sndWl1;
+    private int sndWl2;
+    private int maxSndWnd;
+    /** Sequence number of the send ring's first byte. */
+    private int bufSeq;
+    private boolean finQueued;
+    private int finSeq;
+
+    // receive sequence space
+    private int irs;
+    private int rcvNxt;
+    /** Right edge of the window last advertised; never moves left. */
+    private int rcvAdvEdge;
+    private int lastAckSent;
+    /** Largest payload seen from the peer: what "full-sized" means for delayed ACK. */
+    private int rcvMss;
+    private boolean peerFin;
+    private boolean oooFin;
+    private int oooFinSeq;
+
+    // negotiated options
+    private int sendMss;
+    private int sndShift;
+    private int rcvShift;
+    private boolean wsAgreed;
+    private boolean sackOk;
+    private boolean tsOk;
+    private int tsRecent;
+    private int tsOffset;
+
+    // RFC 6298 estimator
+    private long srtt;
+    private long rttvar;
+    private long rto;
+    private boolean hasRtt;
+    private int backoff;
+    private int retries;
+    private boolean rttTiming;
+    private int rttSeq;
+    private long rttStart;
+
+    // congestion control (RFC 5681, RFC 6582)
+    private int cwnd;
+    private int ssthresh;
+    private int dupAcks;
+    private int recover;
+    private boolean inRecovery;
+
+    // timers: absolute deadlines, NONE when disarmed
+    private long rtxDeadline = NONE;
+    private long delackDeadline = NONE;
+    private long persistDeadline = NONE;
+    private long timeWaitDeadline = NONE;
+    private int persistBackoff;
+
+    private boolean ackNow;
+    private int events;
+    private boolean firing;
+
+    private TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
+                          SegmentSink sink, SendRing sendRing, ReceiveRing recvRing) {
+        this.config = config;
+        this.localIp = localIp;
+        this.localPort = localPort;
+        this.remoteIp = remoteIp;
+        this.remotePort = remotePort;
+        this.sink = sink;
+        this.sendRing = sendRing;
+        this.recvRing = recvRing;
+    }
+
+    private static TcpConnection create(TcpConfig config, int localIp, int localPort, int remoteIp,
+                                        int remotePort, int iss, SegmentSink sink) {
+        validate(config);
+        int sendMax = ringCapacity(config.sendBufferBytes());
+        int recvMax = ringCapacity(config.receiveBufferBytes());
+        TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
+                new SendRing(sendMax, Math.min(sendMax, SendRing.INITIAL_CAPACITY)),
+                new ReceiveRing(recvMax, Math.min(recvMax, ReceiveRing.INITIAL_CAPACITY),
+                        config.maxOutOfOrderSegments()));
+        c.iss = iss;
+        c.sndUna = iss;
+        c.sndNxt = iss;
+        c.sndMax = iss;
+        c.bufSeq = iss + 1;
+        c.recover = iss;
+        // TSval offset: per-connection and unpredictable to off-path attackers (RFC 7323 5.4)
+        c.tsOffset = iss;
+        c.rto = config.initialRtoNanos();
+        c.sendMss = Math.max(MIN_MSS, Math.min(config.mss(), DEFAULT_MSS));
+        c.rcvMss = c.sendMss;
+        c.cwnd = initialWindow(c.sendMss);
+        c.ssthresh = MAX_CWND;
+        return c;
+    }
+
+    private static void validate(TcpConfig c) {
+        if (c.mss() < MIN_MSS || c.mss() > 65535) {
+            throw new IllegalArgumentException("mss " + c.mss() + " outside [" + MIN_MSS + ", 65535]");
+        }
+        if (c.sendBufferBytes() < 1 || c.sendBufferBytes() > MAX_BUFFER
+                || c.receiveBufferBytes() < 1 || c.receiveBufferBytes() > MAX_BUFFER) {
+            throw new IllegalArgumentException("buffer sizes must be in [1, " + MAX_BUFFER + "]");
+        }
+        if (c.windowScale() > MAX_WINDOW_SHIFT) {
+            throw new IllegalArgumentException("windowScale " + c.windowScale() + " > 14");
+        }
+        if (c.minRtoNanos() <= 0 || c.maxRtoNanos() < c.minRtoNanos() || c.initialRtoNanos() <= 0
+                || c.delayedAckNanos() < 0 || c.timeWaitNanos() < 0 || c.maxRetransmissions() < 0) {
+            throw new IllegalArgumentException("invalid timer configuration: " + c);
+        }
+        if (c.maxOutOfOrderSegments() < 0 || c.maxOutOfOrderSegments() > MAX_OOO_INTERVALS) {
+            throw new IllegalArgumentException("maxOutOfOrderSegments outside [0, " + MAX_OOO_INTERVALS + "]");
+        }
+    }
+
+    static int ringCapacity(int bytes) {
+        return bytes <= 1 ? 1 : Integer.highestOneBit(bytes - 1) << 1;
+    }
+
+    /** RFC 5681 3.1 / RFC 3390 initial window. */
+    static int initialWindow(int mss) {
+        return Math.min(4 * mss, Math.max(2 * mss, 4380));
+    }
 
     /** Active open: creates the connection in SYN_SENT and emits the SYN. */
     public static TcpConnection connect(TcpConfig config, int localIp, int localPort, int remoteIp,
                                         int remotePort, int iss, long nowNanos, SegmentSink sink) {
-        throw new UnsupportedOperationException("issue 2: TCP state machine not built yet");
+        TcpConnection c = create(config, localIp, localPort, remoteIp, remotePort, iss, sink);
+        c.state = TcpState.SYN_SENT;
+        c.sendSyn(nowNanos);
+        return c;
     }
 
     /**
@@ -26,91 +211,1070 @@ public final class TcpConnection {
      */
     public static TcpConnection accept(TcpConfig config, TcpSegment syn, int iss, long nowNanos,
                                        SegmentSink sink) {
-        throw new UnsupportedOperationException("issue 2: TCP state machine not built yet");
+        TcpConnection c = create(config, syn.dstIp, syn.dstPort, syn.srcIp, syn.srcPort, iss, sink);
+        c.state = TcpState.SYN_RECEIVED;
+        c.synReceived(syn);
+        c.sendSyn(nowNanos);
+        return c;
     }
+
+    // ---------------------------------------------------------------------------------------
+    // input
 
     /** Processes one received segment addressed to this connection. */
     public void onSegment(TcpSegment segment, long nowNanos) {
-        throw new UnsupportedOperationException();
+        stats.segmentsIn++;
+        switch (state) {
+            case CLOSED, LISTEN -> onSegmentClosed(segment);
+            case SYN_SENT -> onSegmentSynSent(segment, nowNanos);
+            default -> onSegmentSynchronized(segment, nowNanos);
+        }
+        finish(nowNanos);
     }
+
+    /** RFC 9293 3.10.7.1: a closed connection answers everything but a RST with a RST. */
+    private void onSegmentClosed(TcpSegment seg) {
+        if (seg.has(RST)) {
+            return;
+        }
+        if (seg.has(ACK)) {
+            sendRst(seg.ack, 0, false);
+        } else {
+            sendRst(0, seg.seq + seg.sequenceLength(), true);
+        }
+    }
+
+    private void onSegmentSynSent(TcpSegment seg, long now) {
+        boolean ackOk = false;
+        if (seg.has(ACK)) {
+            if (Seq.le(seg.ack, iss) || Seq.gt(seg.ack, sndMax)) {
+                // acknowledges something we never sent
+                if (!seg.has(RST)) {
+                    sendRst(seg.ack, 0, false);
+                }
+                stats.dropped++;
+                return;
+            }
+            ackOk = true;
+        }
+        if (seg.has(RST)) {
+            if (ackOk) {
+                stats.resetsIn++;
+                enterClosed(true);
+            } else {
+                stats.dropped++;
+            }
+            return;
+        }
+        if (!seg.has(SYN)) {
+            stats.dropped++;
+            return;
+        }
+        synReceived(seg);
+        if (ackOk) {
+            takeRttSample(seg, seg.ack, now);
+            sndUna = seg.ack;
+            retries = 0;
+            backoff = 0;
+            rtxDeadline = NONE;
+            establish();
+            ackNow = true;
+            output(now);
+        } else {
+            // simultaneous open: answer with SYN-ACK for our original ISS
+            state = TcpState.SYN_RECEIVED;
+            sendSyn(now);
+        }
+    }
+
+    /** Records the peer's SYN: IRS and the option negotiation (RFC 7323, RFC 9293 3.7.1). */
+    private void synReceived(TcpSegment syn) {
+        irs = syn.seq;
+        rcvNxt = syn.seq + 1;
+        lastAckSent = rcvNxt;
+        boolean ws = config.windowScale() >= 0 && syn.windowScale != ABSENT;
+        wsAgreed = ws;
+        sndShift = ws ? Math.min(syn.windowScale, MAX_WINDOW_SHIFT) : 0;
+        rcvShift = ws ? config.windowScale() : 0;
+        sackOk = config.sackPermitted() && syn.sackPermitted;
+        tsOk = config.timestamps() && syn.hasTimestamps;
+        if (tsOk) {
+            tsRecent = syn.tsVal;
+        }
+        int peerMss = syn.mss == ABSENT ? DEFAULT_MSS : syn.mss;
+        sendMss = Math.max(MIN_MSS, Math.min(config.mss(), peerMss)) - (tsOk ? TS_OPTION_BYTES : 0);
+        rcvMss = sendMss;
+        cwnd = initialWindow(sendMss);
+        // the window in a SYN is never scaled
+        sndWnd = syn.window;
+        maxSndWnd = sndWnd;
+        sndWl1 = syn.seq;
+        sndWl2 = syn.has(ACK) ? syn.ack : iss;
+        rcvAdvEdge = rcvNxt + synWindow();
+    }
+
+    private void establish() {
+        state = TcpState.ESTABLISHED;
+        events |= EV_ESTABLISHED;
+        if (finQueued) {
+            state = TcpState.FIN_WAIT_1; // close() was called during the handshake
+        }
+    }
+
+    private void onSegmentSynchronized(TcpSegment seg, long now) {
+        int seq = seg.seq;
+        int len = seg.sequenceLength();
+        boolean rst = seg.has(RST);
+
+        if (seg.has(SYN) && !rst) {
+            if (state == TcpState.SYN_RECEIVED && seq == irs) {
+                if (!seg.has(ACK)) {
+                    sendSyn(now); // the peer did not see our SYN-ACK: repeat it
+                } else {
+                    ackNow = true; // simultaneous open: the peer's SYN-ACK crossed ours
+                }
+                return;
+            }
+            // RFC 5961 4.2: a SYN in a synchronized state, whatever its sequence number
+            challengeAck();
+            return;
+        }
+
+        if (!acceptable(seq, len)) {
+            stats.dropped++;
+            if (!rst) {
+                ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
+                if (state == TcpState.TIME_WAIT && seg.has(FIN)) {
+                    timeWaitDeadline = now + config.timeWaitNanos(); // retransmitted FIN: restart 2MSL
+                }
+            }
+            return;
+        }
+
+        if (rst) {
+            // RFC 5961 3.2: only a RST exactly at RCV.NXT resets; in-window ones get a challenge
+            if (seq == rcvNxt) {
+                stats.resetsIn++;
+                enterClosed(true);
+            } else {
+                challengeAck();
+            }
+            return;
+        }
+
+        if (!seg.has(ACK)) {
+            stats.dropped++;
+            return;
+        }
+        int ack = seg.ack;
+        if (state == TcpState.SYN_RECEIVED) {
+            if (Seq.gt(ack, sndUna) && Seq.le(ack, sndMax)) {
+                sndWnd = seg.window << sndShift;
+                maxSndWnd = Math.max(maxSndWnd, sndWnd);
+                sndWl1 = seq;
+                sndWl2 = ack;
+                establish();
+            } else {
+                sendRst(ack, 0, false);
+                stats.dropped++;
+                return;
+            }
+        }
+        // RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]
+        if (Seq.gt(ack, sndMax) || Seq.lt(ack, sndUna - maxSndWnd)) {
+            stats.dropped++;
+            ackNow = true;
+            return;
+        }
+        if (tsOk && seg.hasTimestamps && Seq.ge(seg.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
+            tsRecent = seg.tsVal;
+        }
+        processAck(seg, now);
+        if (state == TcpState.CLOSED) {
+            return;
+        }
+        if (state == TcpState.ESTABLISHED || state == TcpState.FIN_WAIT_1 || state == TcpState.FIN_WAIT_2) {
+            processData(seg, now);
+        }
+        output(now);
+    }
+
+    /** RFC 9293 3.10.7.4 segment acceptability, against the window we advertised. */
+    private boolean acceptable(int seq, int len) {
+        int wnd = rcvAdvEdge - rcvNxt;
+        if (wnd < 0) {
+            wnd = 0;
+        }
+        if (len == 0) {
+            return wnd == 0 ? seq == rcvNxt : Seq.inRange(seq, rcvNxt, rcvNxt + wnd);
+        }
+        if (wnd == 0) {
+            return len == 1 && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
+        }
+        return Seq.inRange(seq, rcvNxt, rcvNxt + wnd) || Seq.inRange(seq + len - 1, rcvNxt, rcvNxt + wnd);
+    }
+
+    private void processAck(TcpSegment seg, long now) {
+        int ack = seg.ack;
+        int newWnd = seg.window << sndShift;
+        boolean windowUnchanged = newWnd == sndWnd;
+        // RFC 9293 3.10.7.4: window update only from segments not older than the last one used
+        if (Seq.le(sndUna, ack) && (Seq.lt(sndWl1, seg.seq) || (sndWl1 == seg.seq && Seq.le(sndWl2, ack)))) {
+            sndWnd = newWnd;
+            sndWl1 = seg.seq;
+            sndWl2 = ack;
+            if (sndWnd > maxSndWnd) {
+                maxSndWnd = sndWnd;
+            }
+            if (sndWnd > 0) {
+                persistDeadline = NONE;
+                persistBackoff = 0;
+            }
+        }
+
+        if (Seq.gt(ack, sndUna)) {
+            int acked = ack - sndUna;
+            takeRttSample(seg, ack, now);
+            int dataAcked = ack - bufSeq;
+            if (dataAcked > sendRing.length()) {
+                dataAcked = sendRing.length(); // the rest acknowledges our FIN
+            }
+            if (dataAcked > 0) {
+                sendRing.consume(dataAcked);
+                bufSeq += dataAcked;
+                events |= EV_WRITABLE;
+            }
+            sndUna = ack;
+            if (Seq.lt(sndNxt, ack)) {
+                sndNxt = ack; // after a go-back-N rollback the peer may already hold more
+            }
+            retries = 0;
+            backoff = 0;
+            onNewAck(acked, now);
+            dupAcks = 0;
+            rtxDeadline = sndUna == sndMax ? NONE : now + currentRto();
+
+            if (finQueued && Seq.gt(sndUna, finSeq)) {
+                switch (state) {
+                    case FIN_WAIT_1 -> state = TcpState.FIN_WAIT_2;
+                    case CLOSING -> enterTimeWait(now);
+                    case LAST_ACK -> {
+                        enterClosed(false);
+                        return;
+                    }
+                    default -> {
+                    }
+                }
+            }
+        } else if (ack == sndUna && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
+                && sndMax != sndUna && windowUnchanged) {
+            onDupAck(now);
+        }
+    }
+
+    private void onNewAck(int acked, long now) {
+        if (inRecovery) {
+            if (Seq.ge(sndUna, recover)) {
+                // RFC 6582 full ACK: deflate to min(ssthresh, FlightSize + SMSS)
+                int flight = sndMax - sndUna;
+                cwnd = Math.min(ssthresh, Math.max(flight, sendMss) + sendMss);
+                inRecovery = false;
+            } else {
+                // partial ACK: the next hole is lost too; retransmit it, deflate by the amount acked
+                retransmitHead(now, false);
+                cwnd -= acked;
+                if (acked >= sendMss) {
+                    cwnd += sendMss;
+                }
+                if (cwnd < sendMss) {
+                    cwnd = sendMss;
+                }
+            }
+        } else if (cwnd < ssthresh) {
+            cwnd += Math.min(acked, sendMss); // slow start, RFC 3465 L = 1 SMSS
+        } else {
+            cwnd += Math.max(1, (int) ((long) sendMss * sendMss / cwnd)); // congestion avoidance
+        }
+        if (cwnd > MAX_CWND) {
+            cwnd = MAX_CWND;
+        }
+    }
+
+    private void onDupAck(long now) {
+        dupAcks++;
+        stats.dupAcks++;
+        if (inRecovery) {
+            cwnd = Math.min(MAX_CWND, cwnd + sendMss); // inflate for each segment that left
+        } else if (dupAcks == 3 && Seq.ge(sndUna, recover)) {
+            int flight = sndMax - sndUna;
+            ssthresh = Math.max(flight / 2, 2 * sendMss);
+            recover = sndMax;
+            inRecovery = true;
+            stats.fastRetransmits++;
+            retransmitHead(now, false);
+            cwnd = ssthresh + 3 * sendMss;
+        }
+    }
+
+    private void takeRttSample(TcpSegment seg, int ack, long now) {
+        long sample = -1;
+        if (tsOk && seg.hasTimestamps && seg.tsEcr != 0) {
+            int ticks = tsNow(now) - seg.tsEcr;
+            if (ticks >= 0) {
+                sample = ticks * 1000L;
+            }
+        } else if (rttTiming && Seq.gt(ack, rttSeq)) {
+            sample = now - rttStart;
+        }
+        if (Seq.gt(ack, rttSeq)) {
+            rttTiming = false;
+        }
+        if (sample >= 0) {
+            updateRto(sample);
+        }
+    }
+
+    /** RFC 6298 2.2-2.4. */
+    private void updateRto(long r) {
+        if (!hasRtt) {
+            srtt = r;
+            rttvar = r / 2;
+            hasRtt = true;
+        } else {
+            long err = srtt - r;
+            rttvar = (3 * rttvar + Math.abs(err)) / 4;
+            srtt = (7 * srtt + r) / 8;
+        }
+        long v = srtt + Math.max(1000L, 4 * rttvar);
+        rto = Math.min(config.maxRtoNanos(), Math.max(config.minRtoNanos(), v));
+    }
+
+    private long currentRto() {
+        long v = rto;
+        for (int i = 0; i < backoff && v < config.maxRtoNanos(); i++) {
+            v <<= 1;
+        }
+        return Math.min(v, config.maxRtoNanos());
+    }
+
+    private void processData(TcpSegment seg, long now) {
+        int seq = seg.seq;
+        int len = seg.payloadLength;
+        int off = seg.payloadOffset;
+        boolean fin = seg.has(FIN);
+        if (Seq.lt(seq, rcvNxt)) {
+            int d = rcvNxt - seq; // already received: trim the front
+            if (d > len) {
+                d = len;
+            }
+            off += d;
+            len -= d;
+            seq += d;
+        }
+        // trim to what fits: the advertised edge and the ring's real free space
+        int limit = rcvNxt + recvRing.free();
+        if (Seq.lt(rcvAdvEdge, limit)) {
+            limit = rcvAdvEdge;
+        }
+        if (Seq.gt(seq + len, limit)) {
+            len = Math.max(0, limit - seq);
+            fin = false;
+        }
+        if (seq == rcvNxt) {
+            if (len > 0) {
+                recvRing.put(recvRing.readable(), seg.payload, off, len);
+                recvRing.commit(len);
+                rcvNxt += len;
+                stats.bytesIn += len;
+                events |= EV_READABLE;
+                if (len > rcvMss) {
+                    rcvMss = Math.min(len, config.mss());
+                }
+                if (recvRing.oooCount() > 0) {
+                    int before = rcvNxt;
+                    rcvNxt = recvRing.absorb(rcvNxt);
+                    if (rcvNxt != before) {
+                        stats.bytesIn += rcvNxt - before;
+                        ackNow = true; // filled a hole (RFC 5681 4.2)
+                    }
+                }
+                if (!ackNow) {
+                    if (rcvNxt - lastAckSent >= 2 * rcvMss) {
+                        ackNow = true; // at least every second full-sized segment
+                    } else if (delackDeadline == NONE) {
+                        delackDeadline = now + config.delayedAckNanos();
+                    }
+                }
+            }
+            if (fin || (oooFin && rcvNxt == oooFinSeq)) {
+                receiveFin(now);
+            }
+        } else if (len > 0 || fin) {
+            // out of order: keep the bytes at their offset, ACK at once (the peer counts dup ACKs)
+            stats.oooSegments++;
+            ackNow = true;
+            boolean stored = true;
+            if (len > 0) {
+                stored = recvRing.addInterval(seq, seq + len);
+                if (stored) {
+                    recvRing.put(recvRing.readable() + (seq - rcvNxt), seg.payload, off, len);
+                } else {
+                    stats.oooDropped++;
+                }
+            }
+            if (fin && stored) {
+                oooFin = true;
+                oooFinSeq = seq + len;
+            }
+        }
+    }
+
+    private void receiveFin(long now) {
+        rcvNxt += 1;
+        peerFin = true;
+        oooFin = false;
+        ackNow = true;
+        events |= EV_READABLE;
+        switch (state) {
+            case ESTABLISHED -> state = TcpState.CLOSE_WAIT;
+            case FIN_WAIT_1 -> {
+                if (finQueued && Seq.gt(sndUna, finSeq)) {
+                    enterTimeWait(now);
+                } else {
+                    state = TcpState.CLOSING; // simultaneous close
+                }
+            }
+            case FIN_WAIT_2 -> enterTimeWait(now);
+            default -> {
+            }
+        }
+    }
+
+    private void enterTimeWait(long now) {
+        state = TcpState.TIME_WAIT;
+        rtxDeadline = NONE;
+        persistDeadline = NONE;
+        delackDeadline = NONE;
+        timeWaitDeadline = now + config.timeWaitNanos();
+    }
+
+    private void enterClosed(boolean reset) {
+        state = TcpState.CLOSED;
+        rtxDeadline = NONE;
+        persistDeadline = NONE;
+        delackDeadline = NONE;
+        timeWaitDeadline = NONE;
+        ackNow = false;
+        events |= EV_CLOSED | (reset ? EV_RESET : 0);
+    }
+
+    private void challengeAck() {
+        stats.challengeAcks++;
+        ackNow = true;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // timers
 
     /** Runs every timer due at {@code nowNanos} (retransmission, delayed ACK, persist, TIME_WAIT). */
     public void onTimer(long nowNanos) {
-        throw new UnsupportedOperationException();
+        if (timeWaitDeadline <= nowNanos) {
+            enterClosed(false);
+        }
+        if (rtxDeadline <= nowNanos) {
+            onRetransmitTimeout(nowNanos);
+        }
+        if (persistDeadline <= nowNanos) {
+            onPersistTimeout(nowNanos);
+        }
+        if (delackDeadline <= nowNanos) {
+            delackDeadline = NONE;
+            ackNow = true;
+        }
+        finish(nowNanos);
     }
 
     /** The earliest armed timer deadline, or {@link Long#MAX_VALUE} if none is armed. */
     public long nextDeadline() {
-        throw new UnsupportedOperationException();
+        return Math.min(Math.min(rtxDeadline, delackDeadline), Math.min(persistDeadline, timeWaitDeadline));
     }
+
+    private void onRetransmitTimeout(long now) {
+        rtxDeadline = NONE;
+        if (retries >= config.maxRetransmissions()) {
+            enterClosed(true); // give up (RFC 9293 R2)
+            return;
+        }
+        retries++;
+        if (backoff < 62) {
+            backoff++;
+        }
+        stats.timeouts++;
+        rttTiming = false; // Karn: no sample from anything sent before the timeout
+        if (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) {
+            sendSyn(now);
+            return;
+        }
+        if (sndUna == sndMax) {
+            return;
+        }
+        // RFC 5681 3.1 (4): loss window of one segment, go back to SND.UNA
+        int flight = sndMax - sndUna;
+        ssthresh = Math.max(flight / 2, 2 * sendMss);
+        cwnd = sendMss;
+        inRecovery = false;
+        dupAcks = 0;
+        recover = sndMax;
+        sndNxt = sndUna;
+        retransmitHead(now, true);
+        if (rtxDeadline == NONE) {
+            rtxDeadline = now + currentRto();
+        }
+    }
+
+    private void onPersistTimeout(long now) {
+        persistDeadline = NONE;
+        int unsent = bufSeq + sendRing.length() - sndNxt;
+        if (unsent <= 0 || sndNxt != sndUna || !canSendData()) {
+            persistBackoff = 0;
+            return;
+        }
+        if (sndWnd == 0) {
+            // window probe: an old sequence number makes the peer answer with its current window
+            stats.windowProbes++;
+            transmit(sndUna - 1, 0, ACK, now);
+        } else {
+            // override timeout (RFC 9293 3.8.6.2.1): send what the small window allows
+            int len = Math.min(Math.min(unsent, sndWnd), Math.min(sendMss, sendRing.contiguous(sndNxt - bufSeq)));
+            sendNew(len, unsent, now);
+        }
+        if (persistBackoff < 62) {
+            persistBackoff++;
+        }
+        if (sndNxt == sndUna) {
+            persistDeadline = now + persistInterval();
+        }
+    }
+
+    private long persistInterval() {
+        long v = rto;
+        for (int i = 0; i < persistBackoff && v < config.maxRtoNanos(); i++) {
+            v <<= 1;
+        }
+        return Math.min(v, config.maxRtoNanos());
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // output
+
+    private boolean canSendData() {
+        return switch (state) {
+            case ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK -> true;
+            default -> false;
+        };
+    }
+
+    /** Sends whatever the windows, SWS avoidance and Nagle allow (RFC 9293 3.8.6.2.1). */
+    private void output(long now) {
+        if (!canSendData()) {
+            return;
+        }
+        for (;;) {
+            int unsent = bufSeq + sendRing.length() - sndNxt;
+            boolean finPending = finQueued && sndNxt == finSeq;
+            if (unsent <= 0 && !finPending) {
+                break;
+            }
+            if (unsent < 0) {
+                unsent = 0;
+            }
+            int len = 0;
+            if (unsent > 0) {
+                int inflight = sndNxt - sndUna;
+                int usable = Math.min(sndWnd, cwnd) - inflight;
+                len = Math.min(unsent, Math.min(usable, sendMss));
+                if (len <= 0) {
+                    break; // window or cwnd closed; the FIN waits behind the data
+                }
+                boolean full = len == sendMss;
+                boolean all = len == unsent && (!config.nagle() || inflight == 0);
+                boolean half = len >= (maxSndWnd >>> 1);
+                if (!full && !all && !half) {
+                    break;
+                }
+                len = Math.min(len, sendRing.contiguous(sndNxt - bufSeq));
+            }
+            sendNew(len, unsent, now);
+        }
+        if (sndNxt == sndUna && rtxDeadline == NONE && persistDeadline == NONE
+                && bufSeq + sendRing.length() - sndNxt > 0) {
+            // data waits on the peer's window with nothing in flight: only this timer can unstick it
+            persistDeadline = now + persistInterval();
+        }
+    }
+
+    /** Emits {@code len} new bytes at SND.NXT (plus the FIN when they are the last) and advances. */
+    private void sendNew(int len, int unsent, long now) {
+        boolean fin = finQueued && sndNxt + len == finSeq;
+        int flags = ACK | (fin ? FIN : 0) | (len > 0 && len == unsent ? PSH : 0);
+        if (!rttTiming && !tsOk && Seq.ge(sndNxt, sndMax)) {
+            rttTiming = true;
+            rttSeq = sndNxt;
+            rttStart = now;
+        }
+        transmit(sndNxt, len, flags, now);
+        sndNxt += len + (fin ? 1 : 0);
+        if (Seq.gt(sndNxt, sndMax)) {
+            sndMax = sndNxt;
+        }
+        if (rtxDeadline == NONE) {
+            rtxDeadline = now + currentRto();
+        }
+        persistDeadline = NONE;
+    }
+
+    /** Re-sends the first unacknowledged segment (and the FIN if it is all that is left). */
+    private void retransmitHead(long now, boolean advance) {
+        int avail = bufSeq + sendRing.length() - sndUna;
+        int len = Math.max(0, Math.min(avail, sendMss));
+        if (len > 0) {
+            len = Math.min(len, sendRing.contiguous(sndUna - bufSeq));
+        }
+        boolean fin = finQueued && sndUna + len == finSeq && Seq.gt(sndMax, finSeq);
+        if (len == 0 && !fin) {
+            return;
+        }
+        rttTiming = false; // Karn
+        transmit(sndUna, len, ACK | (fin ? FIN : 0), now);
+        int end = sndUna + len + (fin ? 1 : 0);
+        if (advance && Seq.gt(end, sndNxt)) {
+            sndNxt = end;
+        }
+    }
+
+    private void sendSyn(long now) {
+        boolean synAck = state == TcpState.SYN_RECEIVED;
+        TcpSegment s = out;
+        fillHeader(s, iss, synAck ? SYN | ACK : SYN);
+        s.ack = synAck ? rcvNxt : 0;
+        s.window = synWindow();
+        s.mss = config.mss();
+        if (synAck) {
+            s.windowScale = wsAgreed ? rcvShift : ABSENT;
+            s.sackPermitted = sackOk;
+            s.hasTimestamps = tsOk;
+        } else {
+            s.windowScale = config.windowScale() >= 0 ? config.windowScale() : ABSENT;
+            s.sackPermitted = config.sackPermitted();
+            s.hasTimestamps = config.timestamps();
+        }
+        s.tsVal = tsNow(now);
+        s.tsEcr = synAck ? tsRecent : 0;
+        if (synAck) {
+            lastAckSent = rcvNxt;
+            ackNow = false;
+            delackDeadline = NONE;
+        }
+        if (Seq.lt(iss, sndMax)) {
+            stats.retransmits++;
+            rttTiming = false;
+        } else {
+            sndNxt = iss + 1;
+            sndMax = iss + 1;
+            rttTiming = true;
+            rttSeq = iss;
+            rttStart = now;
+        }
+        stats.segmentsOut++;
+        if (rtxDeadline == NONE) {
+            rtxDeadline = now + currentRto();
+        }
+        sink.transmit(this, s);
+    }
+
+    private int synWindow() {
+        return Math.min(recvRing.free(), 65535);
+    }
+
+    private void fillHeader(TcpSegment s, int seq, int flags) {
+        s.srcIp = localIp;
+        s.dstIp = remoteIp;
+        s.srcPort = localPort;
+        s.dstPort = remotePort;
+        s.seq = seq;
+        s.flags = flags;
+        s.urgentPointer = 0;
+        s.mss = ABSENT;
+        s.windowScale = ABSENT;
+        s.sackPermitted = false;
+        s.hasTimestamps = false;
+        s.tsVal = 0;
+        s.tsEcr = 0;
+        s.payload = sendRing.buffer();
+        s.payloadOffset = 0;
+        s.payloadLength = 0;
+    }
+
+    /** Emits a non-SYN segment carrying ACK, window and timestamps. */
+    private void transmit(int seq, int len, int flags, long now) {
+        TcpSegment s = out;
+        fillHeader(s, seq, flags);
+        s.ack = rcvNxt;
+        s.window = windowField();
+        if (tsOk) {
+            s.hasTimestamps = true;
+            s.tsVal = tsNow(now);
+            s.tsEcr = tsRecent;
+        }
+        if (len > 0) {
+            s.payloadOffset = sendRing.index(seq - bufSeq);
+            s.payloadLength = len;
+        }
+        lastAckSent = rcvNxt;
+        ackNow = false;
+        delackDeadline = NONE;
+        stats.segmentsOut++;
+        stats.bytesOut += len;
+        if ((len > 0 || (flags & FIN) != 0) && Seq.lt(seq, sndMax)) {
+            stats.retransmits++;
+        }
+        sink.transmit(this, s);
+    }
+
+    private void sendAck(long now) {
+        transmit(sndNxt, 0, ACK, now);
+    }
+
+    /** Emits a RST (RFC 9293 3.10.7.1 forms); no options. */
+    private void sendRst(int seq, int ack, boolean withAck) {
+        TcpSegment s = out;
+        fillHeader(s, seq, withAck ? RST | ACK : RST);
+        s.ack = withAck ? ack : 0;
+        s.window = 0;
+        stats.segmentsOut++;
+        stats.resetsOut++;
+        sink.transmit(this, s);
+    }
+
+    /**
+     * The window to advertise, scaled: free space, but the right edge never moves left and only
+     * moves right by at least min(buffer/2, MSS) at a time (receive-side SWS avoidance).
+     */
+    private int windowField() {
+        int cur = rcvAdvEdge - rcvNxt;
+        if (cur < 0) {
+            cur = 0;
+        }
+        int free = recvRing.free();
+        int wnd = free - cur >= Math.min(recvRing.maxCapacity() >>> 1, config.mss()) ? free : cur;
+        int field = wnd >>> rcvShift;
+        if ((field << rcvShift) < cur) {
+            field = (cur + (1 << rcvShift) - 1) >>> rcvShift;
+        }
+        if (field > 65535) {
+            field = 65535;
+        }
+        int edge = rcvNxt + (field << rcvShift);
+        if (Seq.gt(edge, rcvAdvEdge)) {
+            rcvAdvEdge = edge;
+        }
+        return field;
+    }
+
+    private int tsNow(long now) {
+        return (int) (now / 1000L) + tsOffset;
+    }
+
+    /** Sends the pending ACK (if no other segment carried it) and delivers deferred events. */
+    private void finish(long now) {
+        if (firing) {
+            return;
+        }
+        firing = true;
+        try {
+            for (;;) {
+                if (events != 0) {
+                    int ev = events;
+                    events = 0;
+                    if ((ev & EV_ESTABLISHED) != 0) {
+                        observer.onEstablished(this);
+                    }
+                    if ((ev & EV_READABLE) != 0) {
+                        observer.onReadable(this);
+                    }
+                    if ((ev & EV_WRITABLE) != 0) {
+                        observer.onWritable(this);
+                    }
+                    if ((ev & EV_CLOSED) != 0) {
+                        observer.onClosed(this, (ev & EV_RESET) != 0);
+                    }
+                    continue;
+                }
+                if (ackNow) {
+                    ackNow = false;
+                    if (state != TcpState.CLOSED && state != TcpState.SYN_SENT && state != TcpState.LISTEN) {
+                        sendAck(now);
+                    }
+                }
+                break;
+            }
+        } finally {
+            firing = false;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // application calls
 
     /** Queues up to {@code length} bytes for sending; returns how many were accepted. */
     public int send(DirectBuffer src, int offset, int length, long nowNanos) {
-        throw new UnsupportedOperationException();
+        if (length <= 0 || !canQueue()) {
+            return 0;
+        }
+        int n = sendRing.write(src, offset, length);
+        if (n > 0) {
+            output(nowNanos);
+            finish(nowNanos);
+        }
+        return n;
+    }
+
+    private boolean canQueue() {
+        if (finQueued) {
+            return false;
+        }
+        return switch (state) {
+            case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT -> true;
+            default -> false;
+        };
     }
 
     /** Reads up to {@code length} in-order bytes; returns how many were read (0 if none). */
     public int receive(MutableDirectBuffer dst, int offset, int length, long nowNanos) {
-        throw new UnsupportedOperationException();
+        if (length <= 0) {
+            return 0;
+        }
+        int n = recvRing.read(dst, offset, length);
+        if (n > 0 && (state == TcpState.ESTABLISHED || state == TcpState.FIN_WAIT_1
+                || state == TcpState.FIN_WAIT_2)) {
+            // tell the peer when reading opened the window a lot (RFC 9293 3.8.6.2.2)
+            int cur = Math.max(0, rcvAdvEdge - rcvNxt);
+            int free = recvRing.free();
+            if (free - cur >= Math.min(recvRing.maxCapacity() >>> 1, config.mss()) && free >= 2 * cur) {
+                ackNow = true;
+            }
+            finish(nowNanos);
+        }
+        return n;
     }
 
     /** Bytes ready for {@link #receive}. */
     public int readableBytes() {
-        throw new UnsupportedOperationException();
+        return recvRing.readable();
     }
 
     /** Free space in the send buffer. */
     public int writableBytes() {
-        throw new UnsupportedOperationException();
+        return canQueue() ? sendRing.free() : 0;
     }
 
     /** True once the peer's FIN has been received and all data before it read. */
     public boolean isPeerClosed() {
-        throw new UnsupportedOperationException();
+        return peerFin && recvRing.readable() == 0;
     }
 
     /** Graceful close: a FIN follows the queued data. */
     public void close(long nowNanos) {
-        throw new UnsupportedOperationException();
+        switch (state) {
+            case SYN_SENT -> {
+                if (sendRing.length() == 0) {
+                    enterClosed(false); // nothing to deliver: just forget the attempt
+                } else {
+                    queueFin(); // data was queued: deliver it, then FIN, once established
+                }
+            }
+            case SYN_RECEIVED -> queueFin();
+            case ESTABLISHED -> {
+                queueFin();
+                state = TcpState.FIN_WAIT_1;
+                output(nowNanos);
+            }
+            case CLOSE_WAIT -> {
+                queueFin();
+                state = TcpState.LAST_ACK;
+                output(nowNanos);
+            }
+            default -> {
+            }
+        }
+        finish(nowNanos);
+    }
+
+    private void queueFin() {
+        if (!finQueued) {
+            finQueued = true;
+            finSeq = bufSeq + sendRing.length();
+        }
     }
 
     /** Abortive close: emits a RST and goes to CLOSED. */
     public void abort(long nowNanos) {
-        throw new UnsupportedOperationException();
+        if (state == TcpState.CLOSED) {
+            return;
+        }
+        if (state != TcpState.SYN_SENT && state != TcpState.LISTEN && state != TcpState.TIME_WAIT) {
+            sendRst(sndMax, rcvNxt, true);
+        }
+        enterClosed(true);
+        finish(nowNanos);
     }
 
+    // ---------------------------------------------------------------------------------------
+    // accessors
+
     public TcpState state() {
-        throw new UnsupportedOperationException();
+        return state;
     }
 
     public int localIp() {
-        throw new UnsupportedOperationException();
+        return localIp;
     }
 
     public int localPort() {
-        throw new UnsupportedOperationException();
+        return localPort;
     }
 
     public int remoteIp() {
-        throw new UnsupportedOperationException();
+        return remoteIp;
     }
 
     public int remotePort() {
-        throw new UnsupportedOperationException();
+        return remotePort;
     }
 
     public void observer(ConnectionObserver observer) {
-        throw new UnsupportedOperationException();
+        this.observer = observer == null ? ConnectionObserver.NONE : observer;
     }
 
     /** Replaces the sink, e.g. after restore on another host. */
     public void sink(SegmentSink sink) {
-        throw new UnsupportedOperationException();
+        this.sink = sink;
     }
+
+    /** Counters of this connection (live view). */
+    public TcpStats stats() {
+        return stats;
+    }
+
+    public TcpConfig config() {
+        return config;
+    }
+
+    /** Payload bytes per segment we send (negotiated MSS minus the timestamp option). */
+    public int sendMss() {
+        return sendMss;
+    }
+
+    public int congestionWindow() {
+        return cwnd;
+    }
+
+    public int slowStartThreshold() {
+        return ssthresh;
+    }
+
+    /** The peer's current send window in bytes (scaled). */
+    public int sendWindow() {
+        return sndWnd;
+    }
+
+    /** Current retransmission timeout including backoff, nanoseconds. */
+    public long retransmissionTimeoutNanos() {
+        return currentRto();
+    }
+
+    /** Smoothed RTT in nanoseconds, 0 before the first sample. */
+    public long smoothedRttNanos() {
+        return srtt;
+    }
+
+    /** True when both SYNs carried the window-scale option. */
+    public boolean windowScaling() {
+        return wsAgreed;
+    }
+
+    public int sendWindowShift() {
+        return sndShift;
+    }
+
+    public int receiveWindowShift() {
+        return rcvShift;
+    }
+
+    public boolean sackPermitted() {
+        return sackOk;
+    }
+
+    public boolean timestamps() {
+        return tsOk;
+    }
+
+    /** Bytes queued but not yet acknowledged (unsent included). */
+    public int unacknowledgedBytes() {
+        return sendRing.length();
+    }
+
+    public boolean inFastRecovery() {
+        return inRecovery;
+    }
+
+    long retransmitDeadline() {
+        return rtxDeadline;
+    }
+
+    long delayedAckDeadline() {
+        return delackDeadline;
+    }
+
+    long persistDeadline() {
+        return persistDeadline;
+    }
+
+    long timeWaitDeadline() {
+        return timeWaitDeadline;
+    }
+
+    int oooIntervals() {
+        return recvRing.oooCount();
+    }
+
+    int rcvNxt() {
+        return rcvNxt;
+    }
+
+    int sndUna() {
+        return sndUna;
+    }
+
+    int sndNxt() {
+        return sndNxt;
+    }
+
+    @Override
+    public String toString() {
+        return "TcpConnection{" + state + " " + localPort + "->" + remotePort
+                + " una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt)
+                + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cwnd
+                + " rcvNxt=" + Integer.toUnsignedString(rcvNxt) + " queued=" + sendRing.length()
+                + " readable=" + recvRing.readable() + '}';
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // snapshot / restore
 
     /** Upper bound of the bytes {@link #snapshot} writes now. */
     public int snapshotSize() {
-        throw new UnsupportedOperationException();
+        return SNAPSHOT_HEADER + SNAPSHOT_FIXED_BODY + sendRing.length() + recvRing.snapshotBytes();
     }
 
     /**
@@ -120,7 +1284,129 @@ public final class TcpConnection {
      * @return bytes written
      */
     public int snapshot(MutableDirectBuffer dst, int offset, long nowNanos) {
-        throw new UnsupportedOperationException();
+        SnapshotWriter w = new SnapshotWriter().wrap(dst, offset + SNAPSHOT_HEADER);
+        TcpConfig c = config;
+        w.putInt(c.mss());
+        w.putInt(c.sendBufferBytes());
+        w.putInt(c.receiveBufferBytes());
+        w.putInt(c.windowScale());
+        w.putBoolean(c.sackPermitted());
+        w.putBoolean(c.timestamps());
+        w.putBoolean(c.nagle());
+        w.putLong(c.delayedAckNanos());
+        w.putLong(c.initialRtoNanos());
+        w.putLong(c.minRtoNanos());
+        w.putLong(c.maxRtoNanos());
+        w.putInt(c.maxRetransmissions());
+        w.putLong(c.timeWaitNanos());
+        w.putInt(c.maxOutOfOrderSegments());
+
+        w.putInt(localIp);
+        w.putInt(localPort);
+        w.putInt(remoteIp);
+        w.putInt(remotePort);
+        w.putByte(state.ordinal());
+
+        w.putInt(iss);
+        w.putInt(sndUna);
+        w.putInt(sndNxt);
+        w.putInt(sndMax);
+        w.putInt(sndWnd);
+        w.putInt(sndWl1);
+        w.putInt(sndWl2);
+        w.putInt(maxSndWnd);
+        w.putInt(bufSeq);
+        w.putBoolean(finQueued);
+        w.putInt(finSeq);
+
+        w.putInt(irs);
+        w.putInt(rcvNxt);
+        w.putInt(rcvAdvEdge);
+        w.putInt(lastAckSent);
+        w.putInt(rcvMss);
+        w.putBoolean(peerFin);
+        w.putBoolean(oooFin);
+        w.putInt(oooFinSeq);
+
+        w.putInt(sendMss);
+        w.putInt(sndShift);
+        w.putInt(rcvShift);
+        w.putBoolean(wsAgreed);
+        w.putBoolean(sackOk);
+        w.putBoolean(tsOk);
+        w.putInt(tsRecent);
+        w.putInt(tsNow(nowNanos)); // the TS clock's value now; restore re-bases it on its own now
+
+        w.putLong(srtt);
+        w.putLong(rttvar);
+        w.putLong(rto);
+        w.putBoolean(hasRtt);
+        w.putInt(backoff);
+        w.putInt(retries);
+        w.putBoolean(rttTiming);
+        w.putInt(rttSeq);
+        w.putLong(rttTiming ? nowNanos - rttStart : 0);
+
+        w.putInt(cwnd);
+        w.putInt(ssthresh);
+        w.putInt(dupAcks);
+        w.putInt(recover);
+        w.putBoolean(inRecovery);
+
+        putDeadline(w, rtxDeadline, nowNanos);
+        putDeadline(w, delackDeadline, nowNanos);
+        putDeadline(w, persistDeadline, nowNanos);
+        putDeadline(w, timeWaitDeadline, nowNanos);
+        w.putInt(persistBackoff);
+        w.putBoolean(ackNow);
+
+        stats.write(w);
+        sendRing.write(w);
+        recvRing.write(w, rcvNxt);
+
+        int bodyLength = w.position() - (offset + SNAPSHOT_HEADER);
+        dst.putInt(offset, SNAPSHOT_MAGIC, ByteOrder.BIG_ENDIAN);
+        dst.putInt(offset + 4, SNAPSHOT_VERSION, ByteOrder.BIG_ENDIAN);
+        dst.putInt(offset + 8, bodyLength, ByteOrder.BIG_ENDIAN);
+        dst.putInt(offset + 12, crc32c(dst, offset + SNAPSHOT_HEADER, bodyLength), ByteOrder.BIG_ENDIAN);
+        return SNAPSHOT_HEADER + bodyLength;
+    }
+
+    private static void putDeadline(SnapshotWriter w, long deadline, long now) {
+        w.putBoolean(deadline != NONE);
+        w.putLong(deadline != NONE ? deadline - now : 0);
+    }
+
+    private static long getDeadline(SnapshotReader r, String field, long now) throws SnapshotException {
+        boolean armed = r.getBoolean(field);
+        long rel = r.getLong(field, -(1L << 62), 1L << 62);
+        if (!armed) {
+            return NONE;
+        }
+        long d = now + rel;
+        return d == NONE ? NONE - 1 : d;
+    }
+
+    static int crc32c(DirectBuffer buffer, int offset, int length) {
+        CRC32C crc = new CRC32C();
+        byte[] array = buffer.byteArray();
+        if (array != null) {
+            crc.update(array, (int) (buffer.addressOffset() - org.agrona.BufferUtil.ARRAY_BASE_OFFSET) + offset, length);
+        } else if (buffer.byteBuffer() != null) {
+            ByteBuffer bb = buffer.byteBuffer().duplicate();
+            int base = buffer.wrapAdjustment();
+            bb.limit(base + offset + length).position(base + offset);
+            crc.update(bb);
+        } else {
+            byte[] chunk = new byte[Math.min(length, 4096)];
+            for (int done = 0; done < length; ) {
+                int n = Math.min(chunk.length, length - done);
+                buffer.getBytes(offset + done, chunk, 0, n);
+                crc.update(chunk, 0, n);
+                done += n;
+            }
+        }
+        return (int) crc.getValue();
     }
 
     /**
@@ -131,6 +1417,180 @@ public final class TcpConnection {
      */
     public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
                                         SegmentSink sink) throws SnapshotException {
-        throw new UnsupportedOperationException();
+        if (src == null || offset < 0 || length < 0 || (long) offset + length > src.capacity()) {
+            throw new SnapshotException("snapshot range [" + offset + ", +" + length + ") outside the buffer");
+        }
+        if (length < SNAPSHOT_HEADER) {
+            throw new SnapshotException("snapshot truncated: " + length + " bytes, header needs " + SNAPSHOT_HEADER);
+        }
+        int magic = src.getInt(offset, ByteOrder.BIG_ENDIAN);
+        if (magic != SNAPSHOT_MAGIC) {
+            throw new SnapshotException("not a TCP connection snapshot: magic 0x" + Integer.toHexString(magic));
+        }
+        int version = src.getInt(offset + 4, ByteOrder.BIG_ENDIAN);
+        if (version != SNAPSHOT_VERSION) {
+            throw new SnapshotException("unsupported snapshot version " + version + " (expected "
+                    + SNAPSHOT_VERSION + ")");
+        }
+        int bodyLength = src.getInt(offset + 8, ByteOrder.BIG_ENDIAN);
+        if (bodyLength != length - SNAPSHOT_HEADER) {
+            throw new SnapshotException("snapshot length mismatch: header says " + bodyLength
+                    + " body bytes, " + (length - SNAPSHOT_HEADER) + " given");
+        }
+        int crc = src.getInt(offset + 12, ByteOrder.BIG_ENDIAN);
+        int actual = crc32c(src, offset + SNAPSHOT_HEADER, bodyLength);
+        if (crc != actual) {
+            throw new SnapshotException("snapshot corrupt: CRC32C 0x" + Integer.toHexString(actual)
+                    + " != 0x" + Integer.toHexString(crc));
+        }
+        SnapshotReader r = new SnapshotReader().wrap(src, offset + SNAPSHOT_HEADER, bodyLength);
+        TcpConfig config = new TcpConfig(
+                r.getInt("config.mss", MIN_MSS, 65535),
+                r.getInt("config.sendBufferBytes", 1, MAX_BUFFER),
+                r.getInt("config.receiveBufferBytes", 1, MAX_BUFFER),
+                r.getInt("config.windowScale", Integer.MIN_VALUE, MAX_WINDOW_SHIFT),
+                r.getBoolean("config.sackPermitted"),
+                r.getBoolean("config.timestamps"),
+                r.getBoolean("config.nagle"),
+                r.getLong("config.delayedAckNanos", 0, Long.MAX_VALUE),
+                r.getLong("config.initialRtoNanos", 1, Long.MAX_VALUE),
+                r.getLong("config.minRtoNanos", 1, Long.MAX_VALUE),
+                r.getLong("config.maxRtoNanos", 1, Long.MAX_VALUE),
+                r.getInt("config.maxRetransmissions", 0, Integer.MAX_VALUE),
+                r.getLong("config.timeWaitNanos", 0, Long.MAX_VALUE),
+                r.getInt("config.maxOutOfOrderSegments", 0, MAX_OOO_INTERVALS));
+        if (config.maxRtoNanos() < config.minRtoNanos()) {
+            throw new SnapshotException("snapshot corrupt: maxRto < minRto");
+        }
+        int localIp = r.getInt("localIp");
+        int localPort = r.getInt("localPort", 0, 65535);
+        int remoteIp = r.getInt("remoteIp");
+        int remotePort = r.getInt("remotePort", 0, 65535);
+        int stateOrdinal = r.getByte("state");
+        if (stateOrdinal >= STATES.length || STATES[stateOrdinal] == TcpState.LISTEN) {
+            throw new SnapshotException("snapshot corrupt: state ordinal " + stateOrdinal);
+        }
+        int sendMax = ringCapacity(config.sendBufferBytes());
+        int recvMax = ringCapacity(config.receiveBufferBytes());
+        // rings are read last; collect the scalars first
+        int iss = r.getInt("iss");
+        int sndUna = r.getInt("sndUna");
+        int sndNxt = r.getInt("sndNxt");
+        int sndMaxSeq = r.getInt("sndMax");
+        int sndWnd = r.getInt("sndWnd", 0, 65535L << MAX_WINDOW_SHIFT);
+        int sndWl1 = r.getInt("sndWl1");
+        int sndWl2 = r.getInt("sndWl2");
+        int maxSndWnd = r.getInt("maxSndWnd", 0, 65535L << MAX_WINDOW_SHIFT);
+        int bufSeq = r.getInt("bufSeq");
+        boolean finQueued = r.getBoolean("finQueued");
+        int finSeq = r.getInt("finSeq");
+        int irs = r.getInt("irs");
+        int rcvNxt = r.getInt("rcvNxt");
+        int rcvAdvEdge = r.getInt("rcvAdvEdge");
+        int lastAckSent = r.getInt("lastAckSent");
+        int rcvMss = r.getInt("rcvMss", 1, 65535);
+        boolean peerFin = r.getBoolean("peerFin");
+        boolean oooFin = r.getBoolean("oooFin");
+        int oooFinSeq = r.getInt("oooFinSeq");
+        int sendMss = r.getInt("sendMss", 1, 65535);
+        int sndShift = r.getInt("sndShift", 0, MAX_WINDOW_SHIFT);
+        int rcvShift = r.getInt("rcvShift", 0, MAX_WINDOW_SHIFT);
+        boolean wsAgreed = r.getBoolean("wsAgreed");
+        boolean sackOk = r.getBoolean("sackOk");
+        boolean tsOk = r.getBoolean("tsOk");
+        int tsRecent = r.getInt("tsRecent");
+        int tsClock = r.getInt("tsClock");
+        long srtt = r.getLong("srtt", 0, Long.MAX_VALUE / 16);
+        long rttvar = r.getLong("rttvar", 0, Long.MAX_VALUE / 16);
+        long rto = r.getLong("rto", 1, Long.MAX_VALUE / 4);
+        boolean hasRtt = r.getBoolean("hasRtt");
+        int backoff = r.getInt("backoff", 0, 62);
+        int retries = r.getInt("retries", 0, Integer.MAX_VALUE);
+        boolean rttTiming = r.getBoolean("rttTiming");
+        int rttSeq = r.getInt("rttSeq");
+        long rttAge = r.getLong("rttAge", 0, 1L << 62);
+        int cwnd = r.getInt("cwnd", 1, MAX_CWND);
+        int ssthresh = r.getInt("ssthresh", 1, MAX_CWND);
+        int dupAcks = r.getInt("dupAcks", 0, Integer.MAX_VALUE);
+        int recover = r.getInt("recover");
+        boolean inRecovery = r.getBoolean("inRecovery");
+        long rtxDeadline = getDeadline(r, "rtxDeadline", nowNanos);
+        long delackDeadline = getDeadline(r, "delackDeadline", nowNanos);
+        long persistDeadline = getDeadline(r, "persistDeadline", nowNanos);
+        long timeWaitDeadline = getDeadline(r, "timeWaitDeadline", nowNanos);
+        int persistBackoff = r.getInt("persistBackoff", 0, 62);
+        boolean ackNow = r.getBoolean("ackNow");
+        TcpStats stats = new TcpStats();
+        stats.read(r);
+        SendRing sendRing = SendRing.read(r, sendMax);
+        ReceiveRing recvRing = ReceiveRing.read(r, recvMax, config.maxOutOfOrderSegments(), rcvNxt);
+        if (r.remaining() != 0) {
+            throw new SnapshotException("snapshot corrupt: " + r.remaining() + " unexpected trailing body bytes");
+        }
+        // cross-field invariants the state machine relies on (offsets into the send ring)
+        int len = sendRing.length();
+        if (!Seq.le(sndUna, sndNxt) || !Seq.le(sndNxt, sndMaxSeq)
+                || outside(sndUna - bufSeq, len) || outside(sndNxt - bufSeq, len) || outside(sndMaxSeq - bufSeq, len)
+                || (finQueued && finSeq != bufSeq + len)) {
+            throw new SnapshotException("snapshot corrupt: send sequence variables inconsistent with the send buffer");
+        }
+
+        TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
+                sendRing, recvRing);
+        c.state = STATES[stateOrdinal];
+        c.iss = iss;
+        c.sndUna = sndUna;
+        c.sndNxt = sndNxt;
+        c.sndMax = sndMaxSeq;
+        c.sndWnd = sndWnd;
+        c.sndWl1 = sndWl1;
+        c.sndWl2 = sndWl2;
+        c.maxSndWnd = maxSndWnd;
+        c.bufSeq = bufSeq;
+        c.finQueued = finQueued;
+        c.finSeq = finSeq;
+        c.irs = irs;
+        c.rcvNxt = rcvNxt;
+        c.rcvAdvEdge = rcvAdvEdge;
+        c.lastAckSent = lastAckSent;
+        c.rcvMss = rcvMss;
+        c.peerFin = peerFin;
+        c.oooFin = oooFin;
+        c.oooFinSeq = oooFinSeq;
+        c.sendMss = sendMss;
+        c.sndShift = sndShift;
+        c.rcvShift = rcvShift;
+        c.wsAgreed = wsAgreed;
+        c.sackOk = sackOk;
+        c.tsOk = tsOk;
+        c.tsRecent = tsRecent;
+        c.tsOffset = tsClock - (int) (nowNanos / 1000L);
+        c.srtt = srtt;
+        c.rttvar = rttvar;
+        c.rto = rto;
+        c.hasRtt = hasRtt;
+        c.backoff = backoff;
+        c.retries = retries;
+        c.rttTiming = rttTiming;
+        c.rttSeq = rttSeq;
+        c.rttStart = nowNanos - rttAge;
+        c.cwnd = cwnd;
+        c.ssthresh = ssthresh;
+        c.dupAcks = dupAcks;
+        c.recover = recover;
+        c.inRecovery = inRecovery;
+        c.rtxDeadline = rtxDeadline;
+        c.delackDeadline = delackDeadline;
+        c.persistDeadline = persistDeadline;
+        c.timeWaitDeadline = timeWaitDeadline;
+        c.persistBackoff = persistBackoff;
+        c.ackNow = ackNow;
+        c.stats.copyFrom(stats);
+        return c;
+    }
+
+    /** Offset {@code d} of a sequence variable from bufSeq must lie in [-1, len + 1] (SYN/FIN). */
+    private static boolean outside(int d, int len) {
+        return d < -1 || d > len + 1;
     }
 }

@@ -1,0 +1,181 @@
+package io.capybara.tcp;
+
+/**
+ * Per-connection counters. Plain longs written only by the owning connection; read them from
+ * the same thread. Part of the connection's snapshot, so a migrated connection keeps them.
+ */
+public final class TcpStats {
+    long segmentsIn;
+    long segmentsOut;
+    long bytesIn;
+    long bytesOut;
+    long retransmits;
+    long fastRetransmits;
+    long timeouts;
+    long dupAcks;
+    long oooSegments;
+    long oooDropped;
+    long challengeAcks;
+    long resetsIn;
+    long resetsOut;
+    long dropped;
+    long windowProbes;
+
+    static final int FIELDS = 15;
+
+    /** Segments handed to {@link TcpConnection#onSegment}. */
+    public long segmentsIn() {
+        return segmentsIn;
+    }
+
+    /** Segments emitted to the sink (all kinds, retransmissions included). */
+    public long segmentsOut() {
+        return segmentsOut;
+    }
+
+    /** Payload bytes accepted in order (delivered to the receive buffer). */
+    public long bytesIn() {
+        return bytesIn;
+    }
+
+    /** Payload bytes emitted, retransmissions included. */
+    public long bytesOut() {
+        return bytesOut;
+    }
+
+    /** Segments re-sent (by timeout, fast retransmit or NewReno partial ACK). */
+    public long retransmits() {
+        return retransmits;
+    }
+
+    /** Fast retransmits triggered by three duplicate ACKs. */
+    public long fastRetransmits() {
+        return fastRetransmits;
+    }
+
+    /** Retransmission-timer expiries. */
+    public long timeouts() {
+        return timeouts;
+    }
+
+    /** Duplicate ACKs received (RFC 5681 definition). */
+    public long dupAcks() {
+        return dupAcks;
+    }
+
+    /** Segments received beyond RCV.NXT (out of order). */
+    public long oooSegments() {
+        return oooSegments;
+    }
+
+    /** Out-of-order segments not stored because the reassembly bound was reached. */
+    public long oooDropped() {
+        return oooDropped;
+    }
+
+    /** Challenge ACKs sent (RFC 5961). */
+    public long challengeAcks() {
+        return challengeAcks;
+    }
+
+    /** RSTs that reset this connection. */
+    public long resetsIn() {
+        return resetsIn;
+    }
+
+    /** RSTs emitted. */
+    public long resetsOut() {
+        return resetsOut;
+    }
+
+    /** Segments dropped as unacceptable (sequence or acknowledgment check). */
+    public long dropped() {
+        return dropped;
+    }
+
+    /** Zero-window probes sent by the persist timer. */
+    public long windowProbes() {
+        return windowProbes;
+    }
+
+    void copyTo(long[] dst) {
+        dst[0] = segmentsIn;
+        dst[1] = segmentsOut;
+        dst[2] = bytesIn;
+        dst[3] = bytesOut;
+        dst[4] = retransmits;
+        dst[5] = fastRetransmits;
+        dst[6] = timeouts;
+        dst[7] = dupAcks;
+        dst[8] = oooSegments;
+        dst[9] = oooDropped;
+        dst[10] = challengeAcks;
+        dst[11] = resetsIn;
+        dst[12] = resetsOut;
+        dst[13] = dropped;
+        dst[14] = windowProbes;
+    }
+
+    void copyFrom(TcpStats o) {
+        segmentsIn = o.segmentsIn;
+        segmentsOut = o.segmentsOut;
+        bytesIn = o.bytesIn;
+        bytesOut = o.bytesOut;
+        retransmits = o.retransmits;
+        fastRetransmits = o.fastRetransmits;
+        timeouts = o.timeouts;
+        dupAcks = o.dupAcks;
+        oooSegments = o.oooSegments;
+        oooDropped = o.oooDropped;
+        challengeAcks = o.challengeAcks;
+        resetsIn = o.resetsIn;
+        resetsOut = o.resetsOut;
+        dropped = o.dropped;
+        windowProbes = o.windowProbes;
+    }
+
+    void write(SnapshotWriter w) {
+        w.putLong(segmentsIn);
+        w.putLong(segmentsOut);
+        w.putLong(bytesIn);
+        w.putLong(bytesOut);
+        w.putLong(retransmits);
+        w.putLong(fastRetransmits);
+        w.putLong(timeouts);
+        w.putLong(dupAcks);
+        w.putLong(oooSegments);
+        w.putLong(oooDropped);
+        w.putLong(challengeAcks);
+        w.putLong(resetsIn);
+        w.putLong(resetsOut);
+        w.putLong(dropped);
+        w.putLong(windowProbes);
+    }
+
+    void read(SnapshotReader r) throws SnapshotException {
+        segmentsIn = r.getLong("stats");
+        segmentsOut = r.getLong("stats");
+        bytesIn = r.getLong("stats");
+        bytesOut = r.getLong("stats");
+        retransmits = r.getLong("stats");
+        fastRetransmits = r.getLong("stats");
+        timeouts = r.getLong("stats");
+        dupAcks = r.getLong("stats");
+        oooSegments = r.getLong("stats");
+        oooDropped = r.getLong("stats");
+        challengeAcks = r.getLong("stats");
+        resetsIn = r.getLong("stats");
+        resetsOut = r.getLong("stats");
+        dropped = r.getLong("stats");
+        windowProbes = r.getLong("stats");
+    }
+
+    @Override
+    public String toString() {
+        return "TcpStats{in=" + segmentsIn + ", out=" + segmentsOut + ", bytesIn=" + bytesIn
+                + ", bytesOut=" + bytesOut + ", rexmit=" + retransmits + ", fastRexmit=" + fastRetransmits
+                + ", timeouts=" + timeouts + ", dupAcks=" + dupAcks + ", ooo=" + oooSegments
+                + ", oooDropped=" + oooDropped + ", challengeAcks=" + challengeAcks + ", rstIn=" + resetsIn
+                + ", rstOut=" + resetsOut + ", dropped=" + dropped + ", probes=" + windowProbes + '}';
+    }
+}

@@ -1,0 +1,102 @@
+package io.capybara.tcp;
+
+import io.capybara.wire.TcpSegment;
+import java.util.Arrays;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/** A deep copy of an emitted segment (the sink must copy; the payload is a view). */
+final class Captured {
+    final int srcIp;
+    final int dstIp;
+    final int srcPort;
+    final int dstPort;
+    final int seq;
+    final int ack;
+    final int flags;
+    final int window;
+    final int mss;
+    final int windowScale;
+    final boolean sackPermitted;
+    final boolean hasTimestamps;
+    final int tsVal;
+    final int tsEcr;
+    final byte[] payload;
+
+    Captured(TcpSegment s) {
+        srcIp = s.srcIp;
+        dstIp = s.dstIp;
+        srcPort = s.srcPort;
+        dstPort = s.dstPort;
+        seq = s.seq;
+        ack = s.ack;
+        flags = s.flags;
+        window = s.window;
+        mss = s.mss;
+        windowScale = s.windowScale;
+        sackPermitted = s.sackPermitted;
+        hasTimestamps = s.hasTimestamps;
+        tsVal = s.tsVal;
+        tsEcr = s.tsEcr;
+        payload = new byte[s.payloadLength];
+        if (s.payloadLength > 0) {
+            s.payload.getBytes(s.payloadOffset, payload);
+        }
+    }
+
+    /** A fresh TcpSegment as a parser would hand it to a connection. */
+    TcpSegment toSegment(TcpSegment s) {
+        s.clear();
+        s.srcIp = srcIp;
+        s.dstIp = dstIp;
+        s.srcPort = srcPort;
+        s.dstPort = dstPort;
+        s.seq = seq;
+        s.ack = ack;
+        s.flags = flags;
+        s.window = window;
+        s.mss = mss;
+        s.windowScale = windowScale;
+        s.sackPermitted = sackPermitted;
+        s.hasTimestamps = hasTimestamps;
+        s.tsVal = tsVal;
+        s.tsEcr = tsEcr;
+        s.payload = new UnsafeBuffer(payload);
+        s.payloadOffset = 0;
+        s.payloadLength = payload.length;
+        return s;
+    }
+
+    TcpSegment toSegment() {
+        return toSegment(new TcpSegment());
+    }
+
+    boolean has(int flag) {
+        return (flags & flag) != 0;
+    }
+
+    int len() {
+        return payload.length;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Captured c && srcIp == c.srcIp && dstIp == c.dstIp && srcPort == c.srcPort
+                && dstPort == c.dstPort && seq == c.seq && ack == c.ack && flags == c.flags
+                && window == c.window && mss == c.mss && windowScale == c.windowScale
+                && sackPermitted == c.sackPermitted && hasTimestamps == c.hasTimestamps && tsVal == c.tsVal
+                && tsEcr == c.tsEcr && Arrays.equals(payload, c.payload);
+    }
+
+    @Override
+    public int hashCode() {
+        return seq * 31 + ack;
+    }
+
+    @Override
+    public String toString() {
+        TcpSegment s = toSegment();
+        return s + (hasTimestamps ? " ts=" + Integer.toUnsignedString(tsVal) + "/" + Integer.toUnsignedString(tsEcr) : "")
+                + (mss >= 0 ? " mss=" + mss : "") + (windowScale >= 0 ? " ws=" + windowScale : "")
+                + (sackPermitted ? " sackOK" : "");
+    }
+}
