@@ -1,0 +1,1088 @@
+package io.capybara.host;
+
+import io.capybara.io.FrameChannel;
+import io.capybara.sim.SimNode;
+import io.capybara.tcp.ConnectionObserver;
+import io.capybara.tcp.SegmentSink;
+import io.capybara.tcp.TcpConnection;
+import io.capybara.tcp.TcpState;
+import io.capybara.wire.ArpPacket;
+import io.capybara.wire.EthernetHeader;
+import io.capybara.wire.Ipv4Address;
+import io.capybara.wire.MacAddress;
+import io.capybara.wire.DecodedFrame;
+import io.capybara.wire.FrameDecoder;
+import io.capybara.wire.FrameEncoder;
+import io.capybara.wire.WireCounters;
+import io.capybara.wire.TcpSegment;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Map;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.IntHashSet;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The per-host library OS: one {@link FrameChannel}, Ethernet/ARP, IPv4 demultiplexing, the TCP
+ * connection table and listeners, and two application interfaces: a Demikernel-style queue API
+ * (descriptors and tokens) and a callback API ({@link ConnectionHandler}).
+ *
+ * <p>Sans-IO: everything happens inside {@link #poll(long)} or a method the application calls;
+ * nothing reads a clock or starts a thread. Time is the {@code nowNanos} of the last poll
+ * ({@link #now()}). Per frame nothing is allocated: one reused receive {@link TcpSegment}, one
+ * reused transmit buffer.
+ */
+public final class Host implements SimNode, SegmentSink {
+    /** Frames taken from the channel per poll; the caller polls again while work is reported. */
+    static final int RX_BATCH = 64;
+    private static final int MAX_FRAME = FrameChannel.DEFAULT_MTU_FRAME;
+    private static final int MIN_FRAME = 60;
+    private static final int EPHEMERAL_FIRST = 49152;
+    private static final int EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
+    private static final int DEFAULT_BACKLOG = 128;
+    /** Most operations of one kind pending on one descriptor. */
+    private static final int MAX_PENDING = 64;
+    private static final SegmentSink DISCARD = (c, s) -> { };
+
+    private final HostConfig config;
+    private final FrameChannel channel;
+    private final HostStats stats = new HostStats();
+    private final ArpTable arp;
+    private final WireCounters wireCounters = new WireCounters();
+    private final FrameDecoder decoder = new FrameDecoder(wireCounters);
+    private final DecodedFrame decoded = new DecodedFrame();
+    private final TcpSegment controlSegment = new TcpSegment();
+    private final UnsafeBuffer tx = new UnsafeBuffer(new byte[MAX_FRAME]);
+    private final UnsafeBuffer control = new UnsafeBuffer(new byte[MAX_FRAME]);
+    private final Long2ObjectHashMap<Binding> connections;
+    private Binding[] active;
+    private int activeCount;
+    private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
+    private final IntHashSet boundPorts = new IntHashSet();
+    private final long isnKey0;
+    private final long isnKey1;
+    private int nextEphemeral;
+    private int ipId;
+    private long now;
+    private boolean started;
+    private final ArpTable.ParkedFrameSink parkedSender;
+    private long resolvedMac;
+
+    // queue API
+    private Descriptor[] descriptors = new Descriptor[16];
+    private final IntHashSet freeDescriptors = new IntHashSet();
+    private int nextDescriptor = 1;
+    private final OpTable ops = new OpTable(64);
+
+    public Host(HostConfig config, FrameChannel channel) {
+        this.config = config;
+        this.channel = channel;
+        this.arp = new ArpTable(config.arpTimeoutNanos());
+        for (Map.Entry<Integer, Long> e : config.staticArp().entrySet()) {
+            arp.putStatic(e.getKey(), e.getValue());
+        }
+        this.connections = new Long2ObjectHashMap<>(Math.max(16, config.maxConnections() * 2), 0.6f);
+        this.active = new Binding[Math.max(16, config.maxConnections())];
+        this.isnKey0 = mix(config.isnSeed() ^ 0x243F6A8885A308D3L);
+        this.isnKey1 = mix(isnKey0 ^ 0x13198A2E03707344L);
+        this.nextEphemeral = EPHEMERAL_FIRST + (int) Long.remainderUnsigned(mix(isnKey1), EPHEMERAL_COUNT);
+        this.parkedSender = (buf, off, len) -> {
+            EthernetHeader.dst(buf, off, resolvedMac);
+            transmitFrame(buf, off, len);
+        };
+    }
+
+    // ------------------------------------------------------------------ node loop
+
+    /**
+     * Drains up to {@link #RX_BATCH} frames, runs due ARP and connection timers, and on the first
+     * call announces the host with a gratuitous ARP.
+     *
+     * @return work done (frames, timers, announcements); 0 when idle
+     */
+    @Override
+    public int poll(long nowNanos) {
+        now = nowNanos;
+        int work = 0;
+        if (!started) {
+            started = true;
+            announce();
+            work++;
+        }
+        work += channel.poll(this::onFrame, RX_BATCH);
+        work += runArpTimers();
+        work += runConnectionTimers();
+        return work;
+    }
+
+    @Override
+    public long nextDeadline() {
+        if (!started) {
+            return now;
+        }
+        long d = arp.nextDeadline();
+        for (int i = 0; i < activeCount; i++) {
+            d = Math.min(d, active[i].conn.nextDeadline());
+        }
+        return d;
+    }
+
+    /** The time of the last poll; pass it to connection calls made from handlers. */
+    public long now() {
+        return now;
+    }
+
+    public HostConfig config() {
+        return config;
+    }
+
+    public HostStats stats() {
+        return stats;
+    }
+
+    /** Frames the decoder rejected, by {@link io.capybara.wire.DropReason} (checksums, fragments...). */
+    public WireCounters wireCounters() {
+        return wireCounters;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    /** The sink to give a restored connection before {@link #attach}. */
+    public SegmentSink sink() {
+        return this;
+    }
+
+    /** Connections in the table (including closing ones the application already released). */
+    public int connectionCount() {
+        return activeCount;
+    }
+
+    /** The connection with this remote address and local port, or null. */
+    public TcpConnection connection(int remoteIp, int remotePort, int localPort) {
+        Binding b = connections.get(key(remoteIp, remotePort, localPort));
+        return b == null ? null : b.conn;
+    }
+
+    /** The cached MAC for {@code ip}, or -1. */
+    public long arpLookup(int ip) {
+        return arp.lookup(ip, now, stats);
+    }
+
+    /** Sends a gratuitous ARP request announcing our address (done once on the first poll). */
+    public void announce() {
+        sendArp(ArpPacket.OP_REQUEST, MacAddress.BROADCAST, config.ip(), 0L, config.ip());
+        stats.arpGratuitousSent++;
+    }
+
+    private int runConnectionTimers() {
+        int work = 0;
+        for (int i = 0; i < activeCount; ) {
+            Binding b = active[i];
+            if (b.conn.nextDeadline() <= now) {
+                b.conn.onTimer(now);
+                stats.timersRun++;
+                work++;
+                reapIfClosed(b);
+            }
+            // a removal swaps the last binding into slot i: look at slot i again
+            if (i < activeCount && active[i] == b) {
+                i++;
+            }
+        }
+        return work;
+    }
+
+    private int runArpTimers() {
+        int work = 0;
+        for (int i = 0; i < arp.resolvingCount(); ) {
+            if (arp.resolvingDeadline(i) > now) {
+                i++;
+                continue;
+            }
+            int ip = arp.resolvingIp(i);
+            work++;
+            if (arp.resolvingRequests(i) >= config.arpMaxRequests()) {
+                stats.arpUnresolvedDrops += arp.unpark(ip, null);
+                arp.stopResolving(ip); // swaps another entry into i
+            } else {
+                arp.retried(i, now + config.arpRetryNanos());
+                sendArpRequest(ip);
+                i++;
+            }
+        }
+        return work;
+    }
+
+    // ------------------------------------------------------------------ receive path
+
+    private void onFrame(MutableDirectBuffer buf, int off, int len) {
+        stats.rxFrames++;
+        // the cheap MAC filter first: a veth or a flooding switch delivers frames for others
+        if (len >= EthernetHeader.LENGTH) {
+            long dst = EthernetHeader.dst(buf, off);
+            if (dst != config.mac() && dst != MacAddress.BROADCAST) {
+                stats.rxOtherMac++;
+                return;
+            }
+        }
+        switch (decoder.decode(buf, off, len, decoded)) {
+            case TCP -> onIpv4Tcp(decoded);
+            case ARP -> onArp(decoded);
+            case UDP, OTHER_IPV4 -> {
+                if (decoded.dstIp != config.ip()) {
+                    stats.ipNotForUs++;
+                } else {
+                    stats.ipOtherProtocol++;
+                }
+            }
+            case DROPPED -> {
+                // counted by reason in wireCounters()
+            }
+        }
+    }
+
+    private void onArp(DecodedFrame f) {
+        int op = f.arpOp;
+        long senderMac = f.arpSenderMac;
+        int senderIp = f.arpSenderIp;
+        int targetIp = f.arpTargetIp;
+        // a probe (sender 0.0.0.0), our own address echoed, or a multicast sender: learn nothing
+        boolean usable = senderIp != 0 && senderIp != config.ip() && !MacAddress.isMulticast(senderMac);
+        // RFC 826 merge: refresh an entry we already have; add one only if addressed to us
+        boolean learned = false;
+        if (usable && (targetIp == config.ip() || arp.contains(senderIp))) {
+            arp.learn(senderIp, senderMac, now);
+            stats.arpLearned++;
+            learned = true;
+            arp.stopResolving(senderIp);
+            resolvedMac = arp.lookup(senderIp, now, stats);
+            if (resolvedMac >= 0) {
+                arp.unpark(senderIp, parkedSender);
+            }
+        }
+        if (usable && targetIp == config.ip() && op == ArpPacket.OP_REQUEST) {
+            sendArp(ArpPacket.OP_REPLY, senderMac, config.ip(), senderMac, senderIp);
+            stats.arpRequestsAnswered++;
+        } else if (!learned) {
+            stats.arpNotForUs++;
+        }
+    }
+
+    private void onIpv4Tcp(DecodedFrame f) {
+        if (f.dstIp != config.ip()) {
+            stats.ipNotForUs++;
+            return;
+        }
+        int src = f.srcIp;
+        if (src == 0 || src == Ipv4Address.BROADCAST || src == config.ip()) {
+            stats.ipMartianSource++;
+            return;
+        }
+        onTcp(f.tcp);
+    }
+
+    private void onTcp(TcpSegment seg) {
+        Binding b = connections.get(key(seg.srcIp, seg.srcPort, seg.dstPort));
+        if (b != null) {
+            stats.tcpSegments++;
+            b.conn.onSegment(seg, now);
+            reapIfClosed(b);
+            return;
+        }
+        Listener l = listeners.get(seg.dstPort);
+        if (l == null) {
+            if (seg.has(TcpSegment.RST)) {
+                stats.tcpRstIgnored++;
+            } else {
+                sendReset(seg);
+            }
+            return;
+        }
+        // RFC 9293 3.10.7.2, LISTEN state
+        if (seg.has(TcpSegment.RST)) {
+            stats.tcpRstIgnored++;
+        } else if (seg.has(TcpSegment.ACK)) {
+            sendReset(seg);
+        } else if (seg.has(TcpSegment.SYN)) {
+            if (l.pending() >= l.backlog) {
+                stats.tcpBacklogDrops++;
+                return;
+            }
+            int iss = isn(seg.dstIp, seg.dstPort, seg.srcIp, seg.srcPort);
+            TcpConnection conn = TcpConnection.accept(config.tcp(), seg, iss, now, this);
+            Binding nb = insert(conn, null, null);
+            nb.listener = l;
+            l.halfOpen++;
+            stats.connectionsAccepted++;
+            reapIfClosed(nb);
+        } else {
+            stats.tcpListenBadSegment++;
+        }
+    }
+
+    /** RFC 9293 3.10.7.1: the reset for a segment that matches nothing (never for a RST). */
+    private void sendReset(TcpSegment seg) {
+        TcpSegment r = controlSegment.clear();
+        r.srcIp = seg.dstIp;
+        r.dstIp = seg.srcIp;
+        r.srcPort = seg.dstPort;
+        r.dstPort = seg.srcPort;
+        if (seg.has(TcpSegment.ACK)) {
+            r.seq = seg.ack;
+            r.flags = TcpSegment.RST;
+        } else {
+            r.seq = 0;
+            r.ack = seg.seq + seg.sequenceLength();
+            r.flags = TcpSegment.RST | TcpSegment.ACK;
+        }
+        stats.tcpRstSent++;
+        frameSegment(r, control);
+    }
+
+    // ------------------------------------------------------------------ transmit path
+
+    /** Frames a connection's segment (Ethernet + IPv4 + TCP) and sends it. */
+    @Override
+    public void transmit(TcpConnection connection, TcpSegment segment) {
+        frameSegment(segment, tx);
+    }
+
+    private void frameSegment(TcpSegment seg, UnsafeBuffer buf) {
+        int frameLength = FrameEncoder.tcpFrameLength(seg);
+        if (frameLength > MAX_FRAME) {
+            stats.txOversize++;
+            return;
+        }
+        int nextHop = nextHop(seg.dstIp);
+        if (nextHop == 0) {
+            stats.txNoRoute++;
+            return;
+        }
+        long mac = arp.lookup(nextHop, now, stats);
+        frameLength = pad(buf, FrameEncoder.encodeTcp(buf, 0, mac < 0 ? 0 : mac, config.mac(), ipId++ & 0xFFFF, seg));
+        if (mac >= 0) {
+            transmitFrame(buf, 0, frameLength);
+            return;
+        }
+        if (arp.park(nextHop, buf, 0, frameLength)) {
+            stats.arpQueued++;
+        } else {
+            stats.arpQueueFullDrops++;
+        }
+        if (!arp.isResolving(nextHop) && arp.startResolving(nextHop, now + config.arpRetryNanos())) {
+            sendArpRequest(nextHop);
+        }
+    }
+
+    private int nextHop(int dst) {
+        if (Ipv4Address.sameSubnet(dst, config.ip(), config.prefixLength())) {
+            return dst;
+        }
+        return config.gateway();
+    }
+
+    private void sendArpRequest(int targetIp) {
+        sendArp(ArpPacket.OP_REQUEST, MacAddress.BROADCAST, config.ip(), 0L, targetIp);
+        stats.arpRequestsSent++;
+    }
+
+    private void sendArp(int op, long ethDst, int senderIp, long targetMac, int targetIp) {
+        int len = pad(control, FrameEncoder.encodeArp(control, 0, ethDst, config.mac(), op, config.mac(), senderIp,
+                targetMac, targetIp));
+        transmitFrame(control, 0, len);
+    }
+
+    /** Pads to the Ethernet minimum with zeros (a TAP or NIC would otherwise do it). */
+    private static int pad(UnsafeBuffer buf, int len) {
+        if (len < MIN_FRAME) {
+            buf.setMemory(len, MIN_FRAME - len, (byte) 0);
+            return MIN_FRAME;
+        }
+        return len;
+    }
+
+    private void transmitFrame(DirectBuffer buf, int off, int len) {
+        if (channel.send(buf, off, len)) {
+            stats.txFrames++;
+        } else {
+            stats.txChannelFull++;
+        }
+    }
+
+    // ------------------------------------------------------------------ connection table
+
+    private static long key(int remoteIp, int remotePort, int localPort) {
+        return (remoteIp & 0xFFFF_FFFFL) << 32 | (long) (remotePort & 0xFFFF) << 16 | (localPort & 0xFFFF);
+    }
+
+    private Binding insert(TcpConnection conn, ConnectionHandler handler, Descriptor descriptor) {
+        long k = key(conn.remoteIp(), conn.remotePort(), conn.localPort());
+        if (connections.containsKey(k)) {
+            throw new IllegalStateException("connection already in the table: " + describe(conn));
+        }
+        Binding b = new Binding(this, conn, k);
+        b.handler = handler;
+        b.descriptor = descriptor;
+        b.established = conn.state().isSynchronized();
+        conn.observer(b);
+        connections.put(k, b);
+        if (activeCount == active.length) {
+            active = Arrays.copyOf(active, active.length * 2);
+        }
+        b.index = activeCount;
+        active[activeCount++] = b;
+        return b;
+    }
+
+    private void remove(Binding b) {
+        if (b.removed) {
+            return;
+        }
+        b.removed = true;
+        connections.remove(b.key);
+        int i = b.index;
+        Binding last = active[--activeCount];
+        active[i] = last;
+        last.index = i;
+        active[activeCount] = null;
+    }
+
+    /** A connection that reached CLOSED without telling us (defensive) is cleaned up here. */
+    private void reapIfClosed(Binding b) {
+        if (!b.removed && b.conn.state() == TcpState.CLOSED) {
+            onClosed(b, false);
+        }
+    }
+
+    private static String describe(TcpConnection c) {
+        return Ipv4Address.format(c.localIp()) + ":" + c.localPort() + " <-> "
+                + Ipv4Address.format(c.remoteIp()) + ":" + c.remotePort();
+    }
+
+    /** RFC 6528: a keyed hash of the four-tuple plus a 4-microsecond clock. */
+    private int isn(int localIp, int localPort, int remoteIp, int remotePort) {
+        long h = mix(isnKey0 ^ ((long) localIp << 32 | (remoteIp & 0xFFFF_FFFFL)));
+        h = mix(h ^ isnKey1 ^ ((long) localPort << 16 | remotePort));
+        return (int) h + (int) (now / 4_000);
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    private int ephemeralPort(int remoteIp, int remotePort) {
+        for (int i = 0; i < EPHEMERAL_COUNT; i++) {
+            int port = nextEphemeral;
+            nextEphemeral = port == 65535 ? EPHEMERAL_FIRST : port + 1;
+            if (!listeners.containsKey(port) && !boundPorts.contains(port)
+                    && !connections.containsKey(key(remoteIp, remotePort, port))) {
+                return port;
+            }
+        }
+        stats.tcpPortExhausted++;
+        return -1;
+    }
+
+    // ------------------------------------------------------------------ connection events
+
+    void onEstablished(Binding b) {
+        b.established = true;
+        Listener l = b.listener;
+        if (l != null) {
+            l.halfOpen--;
+            if (l.closed) {
+                b.listener = null;
+                b.conn.abort(now);
+                return;
+            }
+            if (l.handler != null) {
+                b.listener = null;
+                b.handler = l.handler;
+                l.handler.onAccepted(b.conn);
+            } else {
+                l.acceptQueue.add(b);
+                progressAccepts(l);
+            }
+            return;
+        }
+        if (b.handler != null) {
+            b.handler.onConnected(b.conn);
+        }
+        Descriptor d = b.descriptor;
+        if (d != null && d.connectOp >= 0) {
+            int s = d.connectOp;
+            d.connectOp = -1;
+            ops.complete(s, QueueError.OK, 0);
+        }
+    }
+
+    void onReadable(Binding b) {
+        if (b.handler != null) {
+            b.handler.onData(b.conn);
+        } else if (b.descriptor != null) {
+            progressPops(b.descriptor);
+        }
+    }
+
+    void onWritable(Binding b) {
+        if (b.handler != null) {
+            b.handler.onWritable(b.conn);
+        } else if (b.descriptor != null) {
+            progressPushes(b.descriptor);
+        }
+    }
+
+    void onClosed(Binding b, boolean reset) {
+        if (b.removed) {
+            return;
+        }
+        remove(b);
+        stats.connectionsRemoved++;
+        Listener l = b.listener;
+        if (l != null) {
+            b.listener = null;
+            if (!l.acceptQueue.remove(b)) {
+                l.halfOpen--;
+            }
+        }
+        if (b.handler != null) {
+            b.handler.onClosed(b.conn, reset);
+        }
+        Descriptor d = b.descriptor;
+        if (d != null) {
+            d.closedError = reset ? (b.established ? QueueError.CONNECTION_RESET : QueueError.CONNECTION_REFUSED)
+                    : (b.established ? QueueError.CLOSED : QueueError.TIMED_OUT);
+            d.reset = reset;
+            failPending(d, d.closedError, true);
+        }
+    }
+
+    // ------------------------------------------------------------------ callback API
+
+    /** Listens on {@code port}; accepted connections are reported to {@code handler}. */
+    public void listen(int port, int backlog, ConnectionHandler handler) {
+        if (listeners.containsKey(port) || boundPorts.contains(port)) {
+            throw new IllegalStateException("port in use: " + port);
+        }
+        Listener l = new Listener(port, backlog);
+        l.handler = handler;
+        listeners.put(port, l);
+    }
+
+    public void listen(int port, ConnectionHandler handler) {
+        listen(port, DEFAULT_BACKLOG, handler);
+    }
+
+    /** Stops listening; established connections stay, half-open ones are reset when they complete. */
+    public void unlisten(int port) {
+        Listener l = listeners.remove(port);
+        if (l != null) {
+            l.closed = true;
+        }
+    }
+
+    /**
+     * Opens a connection from an ephemeral port; {@code handler.onConnected} follows the handshake.
+     *
+     * @return the connection (in SYN_SENT), or null if no ephemeral port is free
+     */
+    public TcpConnection connect(int remoteIp, int remotePort, ConnectionHandler handler) {
+        int port = ephemeralPort(remoteIp, remotePort);
+        if (port < 0) {
+            return null;
+        }
+        return openActive(port, remoteIp, remotePort, handler, null).conn;
+    }
+
+    private Binding openActive(int localPort, int remoteIp, int remotePort, ConnectionHandler h, Descriptor d) {
+        int iss = isn(config.ip(), localPort, remoteIp, remotePort);
+        // the SYN is sent from inside connect, before the binding exists; that is fine, the sink
+        // needs no binding
+        TcpConnection conn = TcpConnection.connect(config.tcp(), config.ip(), localPort, remoteIp, remotePort, iss,
+                now, this);
+        stats.connectionsConnected++;
+        Binding b = insert(conn, h, d);
+        reapIfClosed(b);
+        return b;
+    }
+
+    // ------------------------------------------------------------------ migration hooks
+
+    /**
+     * Removes a connection from the table silently: no RST, no FIN, no callbacks, and its sink
+     * is disconnected so nothing it does later reaches the wire. The connection object is left
+     * as it was (snapshot it next).
+     *
+     * @return false if the connection is not in this host's table
+     */
+    public boolean detach(TcpConnection conn) {
+        Binding b = connections.get(key(conn.remoteIp(), conn.remotePort(), conn.localPort()));
+        if (b == null || b.conn != conn) {
+            return false;
+        }
+        remove(b);
+        conn.observer(ConnectionObserver.NONE);
+        conn.sink(DISCARD);
+        Listener l = b.listener;
+        if (l != null) {
+            b.listener = null;
+            if (!l.acceptQueue.remove(b)) {
+                l.halfOpen--;
+            }
+        }
+        if (b.descriptor != null) {
+            b.descriptor.closedError = QueueError.DETACHED;
+            failPending(b.descriptor, QueueError.DETACHED, false);
+        }
+        stats.connectionsDetached++;
+        return true;
+    }
+
+    /**
+     * Inserts a connection (typically from {@link TcpConnection#restore}) into the table, points
+     * its sink at this host and its events at {@code handler}. Nothing is sent and no callback
+     * runs now.
+     *
+     * @throws IllegalStateException if a connection with the same addresses is already here
+     */
+    public void attach(TcpConnection conn, ConnectionHandler handler) {
+        conn.sink(this);
+        insert(conn, handler, null);
+        stats.connectionsAttached++;
+    }
+
+    // ------------------------------------------------------------------ queue API
+
+    /** A new, unbound TCP socket descriptor. */
+    public int socket() {
+        int qd;
+        if (!freeDescriptors.isEmpty()) {
+            qd = lowestFree();
+            freeDescriptors.remove(qd);
+        } else {
+            qd = nextDescriptor++;
+            if (qd >= descriptors.length) {
+                descriptors = Arrays.copyOf(descriptors, descriptors.length * 2);
+            }
+        }
+        Descriptor d = new Descriptor(qd);
+        descriptors[qd] = d;
+        return qd;
+    }
+
+    private int lowestFree() {
+        int min = Integer.MAX_VALUE;
+        IntHashSet.IntIterator it = freeDescriptors.iterator();
+        while (it.hasNext()) {
+            min = Math.min(min, it.nextValue());
+        }
+        return min;
+    }
+
+    private Descriptor descriptor(int qd) {
+        return qd > 0 && qd < descriptors.length ? descriptors[qd] : null;
+    }
+
+    /** Binds a fresh socket to a local port; returns a {@link QueueError} code. */
+    public int bind(int qd, int port) {
+        Descriptor d = descriptor(qd);
+        if (d == null) {
+            return QueueError.BAD_DESCRIPTOR;
+        }
+        if (d.kind != Descriptor.SOCKET || d.localPort != 0 || port <= 0 || port > 65535) {
+            return QueueError.INVALID;
+        }
+        if (listeners.containsKey(port) || boundPorts.contains(port)) {
+            return QueueError.ADDRESS_IN_USE;
+        }
+        boundPorts.add(port);
+        d.localPort = port;
+        return QueueError.OK;
+    }
+
+    /** Turns a bound socket into a listener; returns a {@link QueueError} code. */
+    public int listen(int qd, int backlog) {
+        Descriptor d = descriptor(qd);
+        if (d == null) {
+            return QueueError.BAD_DESCRIPTOR;
+        }
+        if (d.kind != Descriptor.SOCKET || d.localPort == 0 || backlog < 1) {
+            return QueueError.INVALID;
+        }
+        boundPorts.remove(d.localPort);
+        Listener l = new Listener(d.localPort, backlog);
+        l.descriptor = d;
+        listeners.put(d.localPort, l);
+        d.kind = Descriptor.LISTENING;
+        d.listener = l;
+        return QueueError.OK;
+    }
+
+    /** Completes with the descriptor of the next established connection on a listener. */
+    public long accept(int qd) {
+        Descriptor d = descriptor(qd);
+        long token = ops.allocate(QueueOp.ACCEPT, qd);
+        int s = OpTable.slot(token);
+        if (d == null || d.kind != Descriptor.LISTENING) {
+            ops.complete(s, d == null ? QueueError.BAD_DESCRIPTOR : QueueError.INVALID, 0);
+        } else if (d.pendingAccepts.size() >= MAX_PENDING) {
+            ops.complete(s, QueueError.BUSY, 0);
+        } else {
+            d.pendingAccepts.add(s);
+            progressAccepts(d.listener);
+        }
+        return token;
+    }
+
+    /** Opens a connection; completes when the handshake does (or fails). */
+    public long connect(int qd, int remoteIp, int remotePort) {
+        Descriptor d = descriptor(qd);
+        long token = ops.allocate(QueueOp.CONNECT, qd);
+        int s = OpTable.slot(token);
+        if (d == null || d.kind != Descriptor.SOCKET) {
+            ops.complete(s, d == null ? QueueError.BAD_DESCRIPTOR : QueueError.INVALID, 0);
+            return token;
+        }
+        int port = d.localPort;
+        if (port == 0) {
+            port = ephemeralPort(remoteIp, remotePort);
+            if (port < 0) {
+                ops.complete(s, QueueError.NO_PORTS, 0);
+                return token;
+            }
+        } else {
+            boundPorts.remove(port);
+            if (connections.containsKey(key(remoteIp, remotePort, port))) {
+                boundPorts.add(port);
+                ops.complete(s, QueueError.ADDRESS_IN_USE, 0);
+                return token;
+            }
+        }
+        d.kind = Descriptor.CONNECTED;
+        d.localPort = port;
+        d.connectOp = s;
+        d.binding = openActive(port, remoteIp, remotePort, null, d);
+        return token;
+    }
+
+    /**
+     * Queues {@code length} bytes; completes when all are in the connection's send buffer. The
+     * caller must leave the bytes untouched until then.
+     */
+    public long push(int qd, DirectBuffer buffer, int offset, int length) {
+        Descriptor d = descriptor(qd);
+        long token = ops.allocate(QueueOp.PUSH, qd);
+        int s = OpTable.slot(token);
+        int err = checkConnected(d);
+        if (err != QueueError.OK) {
+            ops.complete(s, err, 0);
+        } else if (d.pendingPushes.size() >= MAX_PENDING) {
+            ops.complete(s, QueueError.BUSY, 0);
+        } else {
+            ops.src[s] = buffer;
+            ops.srcOffset[s] = offset;
+            ops.remaining[s] = length;
+            ops.total[s] = length;
+            d.pendingPushes.add(s);
+            progressPushes(d);
+        }
+        return token;
+    }
+
+    /**
+     * Completes with the next bytes received (0 bytes = the peer closed), in a buffer of the
+     * descriptor's own; the view stays valid until the next pop on this descriptor is issued.
+     * One pop may be pending per descriptor.
+     */
+    public long pop(int qd) {
+        Descriptor d = descriptor(qd);
+        if (d != null && d.popBuffer == null && d.kind == Descriptor.CONNECTED) {
+            d.popBuffer = new UnsafeBuffer(new byte[config.popBufferBytes()]);
+        }
+        return pop(qd, d == null ? null : d.popBuffer, 0, d == null || d.popBuffer == null ? 0 : d.popBuffer.capacity());
+    }
+
+    /** Completes with up to {@code maxLength} received bytes copied into {@code dst}. */
+    public long pop(int qd, MutableDirectBuffer dst, int offset, int maxLength) {
+        Descriptor d = descriptor(qd);
+        long token = ops.allocate(QueueOp.POP, qd);
+        int s = OpTable.slot(token);
+        int err = checkConnected(d);
+        if (err == QueueError.CLOSED && d != null && d.kind == Descriptor.CONNECTED && !d.reset) {
+            err = QueueError.OK; // a cleanly closed connection pops end-of-stream
+        }
+        if (err != QueueError.OK) {
+            ops.complete(s, err, 0);
+        } else if (d.pendingPops.size() > 0 || maxLength <= 0) {
+            ops.complete(s, maxLength <= 0 ? QueueError.INVALID : QueueError.BUSY, 0);
+        } else {
+            ops.dst[s] = dst;
+            ops.dstOffset[s] = offset;
+            ops.dstLength[s] = maxLength;
+            d.pendingPops.add(s);
+            progressPops(d);
+        }
+        return token;
+    }
+
+    /**
+     * Closes a descriptor. A connection is closed gracefully (FIN after queued data) and stays in
+     * the table, owned by the host, until it reaches CLOSED; a listener stops accepting and
+     * resets connections not yet accepted. Completes at once; pending operations fail with
+     * {@link QueueError#CLOSED}.
+     */
+    public long close(int qd) {
+        Descriptor d = descriptor(qd);
+        long token = ops.allocate(QueueOp.CLOSE, qd);
+        int s = OpTable.slot(token);
+        if (d == null) {
+            ops.complete(s, QueueError.BAD_DESCRIPTOR, 0);
+            return token;
+        }
+        failPending(d, QueueError.CLOSED, false);
+        switch (d.kind) {
+            case Descriptor.SOCKET -> boundPorts.remove(d.localPort);
+            case Descriptor.LISTENING -> {
+                Listener l = d.listener;
+                listeners.remove(l.port);
+                l.closed = true;
+                while (!l.acceptQueue.isEmpty()) {
+                    Binding b = l.acceptQueue.poll();
+                    b.listener = null;
+                    b.conn.abort(now);
+                    reapIfClosed(b);
+                }
+            }
+            default -> {
+                Binding b = d.binding;
+                if (b != null && !b.removed) {
+                    b.descriptor = null;
+                    b.conn.close(now);
+                    reapIfClosed(b);
+                }
+            }
+        }
+        descriptors[qd] = null;
+        freeDescriptors.add(qd);
+        ops.complete(s, QueueError.OK, 0);
+        return token;
+    }
+
+    /** Takes the completion of {@code token} if it is done. */
+    public boolean takeCompletion(long token, QResult out) {
+        return ops.take(token, out);
+    }
+
+    /** Takes the oldest completion not yet taken. */
+    public boolean nextCompletion(QResult out) {
+        return ops.next(out);
+    }
+
+    /** The connection behind a connected descriptor (for inspection), or null. */
+    public TcpConnection connectionOf(int qd) {
+        Descriptor d = descriptor(qd);
+        return d == null || d.binding == null ? null : d.binding.conn;
+    }
+
+    private static int checkConnected(Descriptor d) {
+        if (d == null) {
+            return QueueError.BAD_DESCRIPTOR;
+        }
+        if (d.kind != Descriptor.CONNECTED) {
+            return QueueError.INVALID;
+        }
+        if (d.closedError != QueueError.OK) {
+            return d.closedError;
+        }
+        return QueueError.OK;
+    }
+
+    private void progressAccepts(Listener l) {
+        Descriptor ld = l.descriptor;
+        while (ld != null && ld.pendingAccepts.size() > 0 && !l.acceptQueue.isEmpty()) {
+            Binding b = l.acceptQueue.poll();
+            b.listener = null;
+            int qd = socket();
+            Descriptor d = descriptors[qd];
+            d.kind = Descriptor.CONNECTED;
+            d.localPort = l.port;
+            d.binding = b;
+            b.descriptor = d;
+            ops.complete(ld.pendingAccepts.poll(), QueueError.OK, qd);
+        }
+    }
+
+    private void progressPushes(Descriptor d) {
+        Binding b = d.binding;
+        while (d.pendingPushes.size() > 0) {
+            int s = d.pendingPushes.peek();
+            int n = b.conn.send(ops.src[s], ops.srcOffset[s], ops.remaining[s], now);
+            ops.srcOffset[s] += n;
+            ops.remaining[s] -= n;
+            if (ops.remaining[s] > 0) {
+                return;
+            }
+            d.pendingPushes.poll();
+            ops.complete(s, QueueError.OK, ops.total[s]);
+        }
+    }
+
+    private void progressPops(Descriptor d) {
+        Binding b = d.binding;
+        while (d.pendingPops.size() > 0) {
+            int s = d.pendingPops.peek();
+            int readable = b.conn.readableBytes();
+            if (readable > 0) {
+                MutableDirectBuffer dst = ops.dst[s];
+                int off = ops.dstOffset[s];
+                int n = b.conn.receive(dst, off, Math.min(readable, ops.dstLength[s]), now);
+                d.pendingPops.poll();
+                ops.complete(s, QueueError.OK, n, dst, off, n);
+            } else if (b.conn.isPeerClosed() || (b.removed && !d.reset)) {
+                d.pendingPops.poll();
+                ops.complete(s, QueueError.OK, 0);
+            } else {
+                return;
+            }
+        }
+    }
+
+    /** Fails every pending operation of {@code d}; pops on a cleanly closed connection see EOF. */
+    private void failPending(Descriptor d, int error, boolean popsSeeEof) {
+        if (d.connectOp >= 0) {
+            ops.complete(d.connectOp, error, 0);
+            d.connectOp = -1;
+        }
+        while (d.pendingAccepts.size() > 0) {
+            ops.complete(d.pendingAccepts.poll(), error, 0);
+        }
+        while (d.pendingPushes.size() > 0) {
+            int s = d.pendingPushes.poll();
+            ops.complete(s, error, ops.total[s] - ops.remaining[s]);
+        }
+        if (popsSeeEof && error == QueueError.CLOSED && d.binding != null) {
+            progressPops(d);
+        }
+        while (d.pendingPops.size() > 0) {
+            ops.complete(d.pendingPops.poll(), error, 0);
+        }
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /** One connection in the table: routes its events to a handler or a descriptor. */
+    static final class Binding implements ConnectionObserver {
+        final Host host;
+        final TcpConnection conn;
+        final long key;
+        ConnectionHandler handler;
+        Descriptor descriptor;
+        /** The listener that created it, until it is handed to the application. */
+        Listener listener;
+        boolean established;
+        boolean removed;
+        int index;
+
+        Binding(Host host, TcpConnection conn, long key) {
+            this.host = host;
+            this.conn = conn;
+            this.key = key;
+        }
+
+        @Override
+        public void onEstablished(TcpConnection c) {
+            host.onEstablished(this);
+        }
+
+        @Override
+        public void onReadable(TcpConnection c) {
+            host.onReadable(this);
+        }
+
+        @Override
+        public void onWritable(TcpConnection c) {
+            host.onWritable(this);
+        }
+
+        @Override
+        public void onClosed(TcpConnection c, boolean reset) {
+            host.onClosed(this, reset);
+        }
+    }
+
+    static final class Listener {
+        final int port;
+        final int backlog;
+        int halfOpen;
+        ConnectionHandler handler;
+        Descriptor descriptor;
+        final ArrayDeque<Binding> acceptQueue = new ArrayDeque<>();
+        boolean closed;
+
+        Listener(int port, int backlog) {
+            this.port = port;
+            this.backlog = backlog;
+        }
+
+        /** Connections counted against the backlog: half-open plus established-not-accepted. */
+        int pending() {
+            return halfOpen + acceptQueue.size();
+        }
+    }
+
+    static final class Descriptor {
+        static final int SOCKET = 0;
+        static final int LISTENING = 1;
+        static final int CONNECTED = 2;
+
+        final int qd;
+        int kind = SOCKET;
+        int localPort;
+        Listener listener;
+        Binding binding;
+        int connectOp = -1;
+        final IntQueue pendingAccepts = new IntQueue();
+        final IntQueue pendingPushes = new IntQueue();
+        final IntQueue pendingPops = new IntQueue();
+        UnsafeBuffer popBuffer;
+        int closedError;
+        boolean reset;
+
+        Descriptor(int qd) {
+            this.qd = qd;
+        }
+    }
+
+    /** A small FIFO of ints (operation slots), bounded by {@link #MAX_PENDING}. */
+    static final class IntQueue {
+        private final int[] items = new int[MAX_PENDING];
+        private int head;
+        private int size;
+
+        int size() {
+            return size;
+        }
+
+        void add(int v) {
+            items[(head + size++) % items.length] = v;
+        }
+
+        int peek() {
+            return items[head];
+        }
+
+        int poll() {
+            int v = items[head];
+            head = (head + 1) % items.length;
+            size--;
+            return v;
+        }
+    }
+}

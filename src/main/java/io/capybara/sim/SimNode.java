@@ -1,0 +1,17 @@
+package io.capybara.sim;
+
+/**
+ * Anything the simulator drives: a host, a switch. Sans-IO: the node does all its work inside
+ * {@link #poll} (reading its channels, running due timers, sending) and never reads a clock.
+ */
+public interface SimNode {
+    /**
+     * Does the work that is due at {@code nowNanos}.
+     *
+     * @return units of work done (frames handled, timers fired); 0 when there was nothing to do
+     */
+    int poll(long nowNanos);
+
+    /** When the node next wants {@link #poll} called without new input, or {@link Long#MAX_VALUE}. */
+    long nextDeadline();
+}

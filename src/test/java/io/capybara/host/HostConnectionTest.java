@@ -1,0 +1,372 @@
+package io.capybara.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.capybara.io.FrameChannel;
+import io.capybara.io.FrameHandler;
+import io.capybara.sim.LinkProfile;
+import io.capybara.sim.SimLink;
+import io.capybara.sim.Simulator;
+import io.capybara.sim.scenario.StreamContent;
+import io.capybara.tcp.TcpConnection;
+import io.capybara.tcp.TcpState;
+import io.capybara.wire.Ipv4Address;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+/** Connections through the host: queue API, callback API, backlog, detach/attach. */
+class HostConnectionTest {
+    static final long A_MAC = 0x02_00_00_00_00_0AL;
+    static final long B_MAC = 0x02_00_00_00_00_0BL;
+    static final int A_IP = Ipv4Address.parse("10.1.0.1");
+    static final int B_IP = Ipv4Address.parse("10.1.0.2");
+    static final long MS = 1_000_000L;
+    static final long S = 1_000 * MS;
+
+    Simulator sim = new Simulator(11);
+    SimLink link = sim.link("l", LinkProfile.ideal(10_000).withBandwidth(1_000_000_000L));
+
+    Host client() {
+        return sim.add(new Host(HostConfig.of("a", A_MAC, A_IP, 24).withIsnSeed(1), link.a()));
+    }
+
+    Host server() {
+        return sim.add(new Host(HostConfig.of("b", B_MAC, B_IP, 24).withIsnSeed(2), link.b()));
+    }
+
+    /** Runs until {@code token} completes (or a virtual time bound) and returns its result. */
+    QResult await(Host h, long token) {
+        QResult r = new QResult();
+        boolean done = sim.runUntil(sim.now() + 30 * S, () -> h.takeCompletion(token, r));
+        assertTrue(done, "operation did not complete");
+        return r;
+    }
+
+    @Test
+    void queueApiEndToEnd() {
+        Host a = client();
+        Host b = server();
+        int lqd = b.socket();
+        assertEquals(QueueError.OK, b.bind(lqd, 7000));
+        assertEquals(QueueError.OK, b.listen(lqd, 8));
+        long acceptToken = b.accept(lqd);
+
+        int cqd = a.socket();
+        long connectToken = a.connect(cqd, B_IP, 7000);
+        QResult connected = await(a, connectToken);
+        assertTrue(connected.ok(), connected.toString());
+        assertEquals(QueueOp.CONNECT, connected.op);
+        QResult accepted = await(b, acceptToken);
+        assertTrue(accepted.ok(), accepted.toString());
+        int sqd = accepted.value;
+        assertEquals(TcpState.ESTABLISHED, b.connectionOf(sqd).state());
+
+        // push 300 KB (more than the send buffer) and pop it all on the other side
+        int total = 300 * 1024;
+        StreamContent content = new StreamContent(99);
+        UnsafeBuffer src = new UnsafeBuffer(new byte[total]);
+        content.fill(src, 0, 0, total);
+        long pushToken = a.push(cqd, src, 0, total);
+        long got = 0;
+        while (got < total) {
+            QResult popped = await(b, b.pop(sqd));
+            assertTrue(popped.ok(), popped.toString());
+            assertTrue(popped.value > 0);
+            assertEquals(-1, content.firstMismatch(popped.data, popped.dataOffset, got, popped.dataLength));
+            got += popped.value;
+        }
+        QResult pushed = await(a, pushToken);
+        assertTrue(pushed.ok());
+        assertEquals(total, pushed.value);
+
+        // reply and close both ways; pops then see end-of-stream
+        byte[] reply = "bye".getBytes(StandardCharsets.US_ASCII);
+        assertTrue(await(b, b.push(sqd, new UnsafeBuffer(reply), 0, reply.length)).ok());
+        QResult popped = await(a, a.pop(cqd));
+        assertEquals("bye", popped.data.getStringWithoutLengthAscii(popped.dataOffset, popped.dataLength));
+        assertTrue(await(a, a.close(cqd)).ok());
+        QResult eof = await(b, b.pop(sqd));
+        assertTrue(eof.ok());
+        assertEquals(0, eof.value, "end of stream");
+        assertTrue(await(b, b.close(sqd)).ok());
+        sim.runUntil(sim.now() + 200 * S, () -> a.connectionCount() == 0 && b.connectionCount() == 0);
+        assertEquals(0, a.connectionCount(), "TIME_WAIT ended, table empty");
+        assertEquals(0, b.connectionCount());
+        assertEquals(QueueError.BAD_DESCRIPTOR, await(a, a.push(cqd, src, 0, 1)).error);
+    }
+
+    @Test
+    void queueApiReportsRefusedConnections() {
+        Host a = client();
+        server();
+        int qd = a.socket();
+        QResult r = await(a, a.connect(qd, B_IP, 1234));
+        assertEquals(QueueError.CONNECTION_REFUSED, r.error, r.toString());
+        assertEquals(0, a.connectionCount());
+        QResult bad = await(a, a.pop(777));
+        assertEquals(QueueError.BAD_DESCRIPTOR, bad.error);
+    }
+
+    @Test
+    void nextCompletionReturnsCompletionsInOrder() {
+        Host a = client();
+        Host b = server();
+        int lqd = b.socket();
+        b.bind(lqd, 7001);
+        b.listen(lqd, 4);
+        long t1 = b.accept(lqd);
+        long t2 = b.accept(lqd);
+        a.connect(a.socket(), B_IP, 7001);
+        a.connect(a.socket(), B_IP, 7001);
+        List<Long> tokens = new ArrayList<>();
+        QResult r = new QResult();
+        sim.runUntil(sim.now() + S, () -> {
+            while (b.nextCompletion(r)) {
+                tokens.add(r.token);
+            }
+            return tokens.size() == 2;
+        });
+        assertEquals(List.of(t1, t2), tokens);
+    }
+
+    /** Echo server on the callback API. */
+    static final class Echo implements ConnectionHandler {
+        final Host host;
+        final UnsafeBuffer buf = new UnsafeBuffer(new byte[4096]);
+        int accepted;
+        int closed;
+
+        Echo(Host host) {
+            this.host = host;
+        }
+
+        @Override
+        public void onAccepted(TcpConnection conn) {
+            accepted++;
+        }
+
+        @Override
+        public void onData(TcpConnection conn) {
+            int n;
+            while ((n = conn.receive(buf, 0, Math.min(buf.capacity(), conn.writableBytes()), host.now())) > 0) {
+                conn.send(buf, 0, n, host.now());
+            }
+            if (conn.isPeerClosed() && conn.state() == TcpState.CLOSE_WAIT) {
+                conn.close(host.now());
+            }
+        }
+
+        @Override
+        public void onClosed(TcpConnection conn, boolean reset) {
+            closed++;
+        }
+    }
+
+    @Test
+    void callbackApiEndToEnd() {
+        Host a = client();
+        Host b = server();
+        Echo echo = new Echo(b);
+        b.listen(7, echo);
+        StringBuilder got = new StringBuilder();
+        boolean[] events = new boolean[3];
+        ConnectionHandler clientApp = new ConnectionHandler() {
+            final UnsafeBuffer buf = new UnsafeBuffer(new byte[1024]);
+
+            @Override
+            public void onConnected(TcpConnection conn) {
+                events[0] = true;
+                byte[] msg = "hello, capybara".getBytes(StandardCharsets.US_ASCII);
+                conn.send(new UnsafeBuffer(msg), 0, msg.length, a.now());
+            }
+
+            @Override
+            public void onData(TcpConnection conn) {
+                int n;
+                while ((n = conn.receive(buf, 0, buf.capacity(), a.now())) > 0) {
+                    got.append(buf.getStringWithoutLengthAscii(0, n));
+                }
+                if (got.length() == 15 && !events[1]) {
+                    events[1] = true;
+                    conn.close(a.now());
+                }
+            }
+
+            @Override
+            public void onClosed(TcpConnection conn, boolean reset) {
+                events[2] = !reset;
+            }
+        };
+        TcpConnection c = a.connect(B_IP, 7, clientApp);
+        assertNotNull(c);
+        assertEquals(TcpState.SYN_SENT, c.state());
+        sim.runUntil(sim.now() + 300 * S, () -> events[2] && echo.closed == 1);
+        assertEquals("hello, capybara", got.toString());
+        assertTrue(events[0] && events[1] && events[2]);
+        assertEquals(1, echo.accepted);
+        assertEquals(1, echo.closed);
+        assertEquals(0, a.connectionCount());
+        assertEquals(0, b.connectionCount());
+    }
+
+    @Test
+    void synsBeyondTheBacklogAreDroppedAndCounted() {
+        Host a = client();
+        Host b = server();
+        int lqd = b.socket();
+        b.bind(lqd, 8080);
+        b.listen(lqd, 2); // never accepted yet: established connections stay in the backlog
+        List<TcpConnection> conns = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            conns.add(a.connect(B_IP, 8080, new ConnectionHandler() { }));
+        }
+        sim.runUntil(sim.now() + 100 * MS, () -> false);
+        assertEquals(2, b.connectionCount());
+        assertEquals(1, b.stats().tcpBacklogDrops());
+        assertEquals(2, conns.stream().filter(c -> c.state() == TcpState.ESTABLISHED).count());
+        assertEquals(TcpState.SYN_SENT, conns.get(2).state());
+        // accepting one frees a backlog slot: the retransmitted SYN gets in
+        QResult r = await(b, b.accept(lqd));
+        assertTrue(r.ok());
+        sim.runUntil(sim.now() + 3 * S, () -> conns.get(2).state() == TcpState.ESTABLISHED);
+        assertEquals(TcpState.ESTABLISHED, conns.get(2).state());
+        assertEquals(3, b.connectionCount());
+    }
+
+    /** A channel that forwards to a real one only while selected: re-pointing the cable. */
+    static final class Plug implements FrameChannel {
+        final FrameChannel target;
+        boolean plugged;
+        long sent;
+
+        Plug(FrameChannel target) {
+            this.target = target;
+        }
+
+        @Override
+        public int poll(FrameHandler handler, int limit) {
+            return plugged ? target.poll(handler, limit) : 0;
+        }
+
+        @Override
+        public boolean send(DirectBuffer buffer, int offset, int length) {
+            sent++;
+            return plugged && target.send(buffer, offset, length);
+        }
+
+        @Override
+        public String name() {
+            return "plug";
+        }
+    }
+
+    @Test
+    void detachIsSilentAndAttachOnAnotherHostResumesTheTransfer() throws Exception {
+        // client a sends 4 MB to server; mid-transfer the server's connection moves from host b1 to
+        // host b2 (same MAC and IP, the cable re-pointed): the stream must arrive intact.
+        Host a = client();
+        Plug p1 = new Plug(link.b());
+        Plug p2 = new Plug(link.b());
+        p1.plugged = true;
+        HostConfig serverConfig = HostConfig.of("b", B_MAC, B_IP, 24).withIsnSeed(2)
+                .withStaticArp(Map.of(A_IP, A_MAC));
+        Host b1 = sim.add(new Host(serverConfig, p1));
+        Host b2 = sim.add(new Host(serverConfig, p2));
+        long total = 4 << 20;
+        StreamContent content = new StreamContent(5);
+        long[] received = {0};
+        long[] mismatch = {-1};
+        boolean[] eof = {false};
+        ConnectionHandler sink = new ConnectionHandler() {
+            final UnsafeBuffer buf = new UnsafeBuffer(new byte[65536]);
+
+            @Override
+            public void onData(TcpConnection conn) {
+                Host h = p1.plugged ? b1 : b2;
+                int n;
+                while ((n = conn.receive(buf, 0, buf.capacity(), h.now())) > 0) {
+                    long m = content.firstMismatch(buf, 0, received[0], n);
+                    if (m >= 0 && mismatch[0] < 0) {
+                        mismatch[0] = m;
+                    }
+                    received[0] += n;
+                }
+                if (conn.isPeerClosed()) {
+                    eof[0] = true;
+                    conn.close(h.now());
+                }
+            }
+        };
+        TcpConnection[] serverConn = {null};
+        b1.listen(9000, new ConnectionHandler() {
+            @Override
+            public void onAccepted(TcpConnection conn) {
+                serverConn[0] = conn;
+            }
+
+            @Override
+            public void onData(TcpConnection conn) {
+                sink.onData(conn);
+            }
+        });
+        long[] sent = {0};
+        UnsafeBuffer chunk = new UnsafeBuffer(new byte[65536]);
+        ConnectionHandler source = new ConnectionHandler() {
+            @Override
+            public void onConnected(TcpConnection conn) {
+                onWritable(conn);
+            }
+
+            @Override
+            public void onWritable(TcpConnection conn) {
+                while (sent[0] < total) {
+                    int n = (int) Math.min(Math.min(conn.writableBytes(), chunk.capacity()), total - sent[0]);
+                    if (n == 0) {
+                        return;
+                    }
+                    content.fill(chunk, 0, sent[0], n);
+                    sent[0] += conn.send(chunk, 0, n, a.now());
+                }
+                if (conn.state() == TcpState.ESTABLISHED || conn.state() == TcpState.CLOSE_WAIT) {
+                    conn.close(a.now());
+                }
+            }
+        };
+        sim.runUntil(Long.MAX_VALUE, () -> a.stats().txFrames() > 0);
+        a.connect(B_IP, 9000, source);
+        sim.runUntil(sim.now() + 10 * S, () -> received[0] > total / 3);
+        assertTrue(received[0] > total / 3 && received[0] < total, "mid-transfer: " + received[0]);
+
+        TcpConnection old = serverConn[0];
+        long framesBefore = p1.sent;
+        assertTrue(b1.detach(old));
+        assertFalse(b1.detach(old), "already gone");
+        assertNull(b1.connection(A_IP, old.remotePort(), 9000));
+        UnsafeBuffer snap = new UnsafeBuffer(new byte[old.snapshotSize()]);
+        int n = old.snapshot(snap, 0, sim.now());
+        // the origin goes quiet: no RST, no FIN, no retransmission, even with timers due
+        p1.plugged = false;
+        sim.runUntil(sim.now() + 5 * S, () -> false);
+        assertEquals(framesBefore, p1.sent, "detach emitted nothing");
+
+        TcpConnection restored = TcpConnection.restore(snap, 0, n, sim.now(), b2.sink());
+        b2.attach(restored, sink);
+        p2.plugged = true;
+        sim.runUntil(sim.now() + 600 * S, () -> eof[0] && a.connectionCount() == 0 && b2.connectionCount() == 0);
+        assertEquals(total, received[0]);
+        assertEquals(-1, mismatch[0]);
+        assertTrue(eof[0]);
+        assertEquals(1, b2.stats().connectionsAttached());
+        assertEquals(1, b1.stats().connectionsDetached());
+        assertEquals(0, b1.connectionCount());
+    }
+}
