@@ -107,6 +107,27 @@ class TopologyTest {
     }
 
     @Test
+    void shutdownHookRemovesWhatAnExitingJvmLeftOpen() throws Exception {
+        NetAdmin.assumeNetAdmin();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), TopologyHookProbe.class.getName())
+                .redirectErrorStream(true).start();
+        String ready;
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()))) {
+            ready = out.readLine();
+            assertTrue(ready != null && ready.startsWith("READY "), "child said: " + ready);
+            String[] names = ready.split(" ");
+            assertTrue(namespaceListed(names[1]));
+            child.destroy(); // SIGTERM: the JVM runs its shutdown hooks
+            assertTrue(child.waitFor(20, TimeUnit.SECONDS), "child JVM did not exit");
+            assertGone(List.of(names[1]), List.of(names[2]));
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    @Test
     void removeStaleDeletesLeftoversOfDeadJvmsOnly() throws Exception {
         NetAdmin.assumeNetAdmin();
         Process dead = new ProcessBuilder("true").start();
