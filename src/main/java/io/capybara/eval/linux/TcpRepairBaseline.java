@@ -1,0 +1,299 @@
+package io.capybara.eval.linux;
+
+import io.capybara.eval.linux.TcpSockets.Endpoint;
+import io.capybara.io.linux.LinuxCalls;
+import io.capybara.io.linux.Topology;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Arrays;
+
+/**
+ * The TCP_REPAIR baseline experiment: one connection over loopback between a server socket
+ * held as a raw fd (FFM) and a peer ({@link java.net.Socket}), both in the JVM's (root)
+ * namespace, on addresses of their own in 127.0.0.0/8 (server 127.77.0.1, peer 127.77.0.2).
+ * Each {@link #migrateOnce} queues data both ways, blocks the 4-tuple both ways with nftables
+ * ({@link FlowBlocker}), moves the server side to a new socket with {@link TcpRepairMigrator},
+ * unblocks, and checks by content that the stream goes on: no reset, no lost or duplicated
+ * byte.
+ *
+ * <p>Why loopback and one namespace: the JVM never has to setns, the kernel under test is the
+ * same on both ends, and no traffic leaves the host. The listener sets TCP_MAXSEG 1460, so the
+ * connection negotiates the MSS of a 1500-byte Ethernet path rather than loopback's 65483. The nft rule sits on the input hook and
+ * matches only this connection's 4-tuple.
+ *
+ * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/lib/*
+ * io.capybara.eval.linux.TcpRepairBaseline [migrations [queueBytes]]} as root.
+ */
+public final class TcpRepairBaseline implements AutoCloseable {
+    public static final Endpoint SERVER = new Endpoint(0x7F4D_0001, 0);
+    public static final Endpoint PEER = new Endpoint(0x7F4D_0002, 0);
+    private static final int TIMEOUT_MILLIS = 5000;
+    public static final int ETHERNET_MSS = 1460;
+
+    /** How the server's unacknowledged bytes are made, which decides who must resend them. */
+    public enum SendQueueCase {
+        /** The peer received them but its ACKs were dropped: nothing needs resending. */
+        ACK_LOST,
+        /**
+         * They never reached the peer: the restored socket must retransmit them from the
+         * restored send queue (after its initial RTO). Slow, but checks the queue's content.
+         */
+        DATA_LOST
+    }
+
+    /**
+     * One migration: its step timings, the dumped state, the nft call durations, and the
+     * effective MSS (TCP_MAXSEG outside repair mode, i.e. mss_cache) before and after.
+     */
+    public record Sample(RepairTimings timings, TcpRepairState state, long blockNanos, long unblockNanos,
+                         int restoredRtoMicros, int mssBefore, int mssAfter) {
+    }
+
+    private final Topology cleanup;
+    private final FlowBlocker blocker;
+    private final TcpRepairMigrator migrator = new TcpRepairMigrator();
+    private final int listenFd;
+    private final Socket peer;
+    private final InputStream peerIn;
+    private final OutputStream peerOut;
+    private final Endpoint serverEnd;
+    private final Endpoint peerEnd;
+    private int serverFd;
+    /** Stream offsets: peer to server ("up") and server to peer ("down"), for content checks. */
+    private long upSent;
+    private long upReceived;
+    private long downSent;
+    private long downReceived;
+    private int migrations;
+
+    private TcpRepairBaseline() throws IOException {
+        cleanup = Topology.create(); // its shutdown hook also removes the nft table if we are killed
+        blocker = cleanup.own(FlowBlocker.create());
+        listenFd = TcpSockets.listen(SERVER, 16);
+        // Emulate an Ethernet path on loopback: the accepted socket clamps to MSS 1460 and
+        // advertises it, so the peer sends 1460-byte segments as over a 1500-byte MTU link.
+        LinuxCalls.setIntOption(listenFd, TcpSockets.SOL_TCP, TcpSockets.TCP_MAXSEG, ETHERNET_MSS,
+                "setsockopt(TCP_MAXSEG)", "listener");
+        Endpoint listening = TcpSockets.localEndpoint(listenFd);
+        peer = new Socket();
+        peer.bind(new InetSocketAddress(Topology.ipv4(PEER.address()), 0));
+        peer.connect(new InetSocketAddress(Topology.ipv4(listening.address()), listening.port()), TIMEOUT_MILLIS);
+        peer.setSoTimeout(TIMEOUT_MILLIS);
+        peer.setTcpNoDelay(true);
+        peerIn = peer.getInputStream();
+        peerOut = peer.getOutputStream();
+        serverFd = TcpSockets.accept(listenFd, TIMEOUT_MILLIS);
+        serverEnd = TcpSockets.localEndpoint(serverFd);
+        peerEnd = TcpSockets.remoteEndpoint(serverFd);
+    }
+
+    /** Opens the connection. Needs root (TCP_REPAIR, nft). */
+    public static TcpRepairBaseline open() throws IOException {
+        return new TcpRepairBaseline();
+    }
+
+    public int serverFd() {
+        return serverFd;
+    }
+
+    public Endpoint serverEndpoint() {
+        return serverEnd;
+    }
+
+    public Endpoint peerEndpoint() {
+        return peerEnd;
+    }
+
+    public int migrations() {
+        return migrations;
+    }
+
+    /**
+     * Queues {@code queueBytes} unread in the server's receive queue and {@code queueBytes}
+     * unacknowledged in its send queue, migrates the server socket, then checks that both
+     * queues arrive intact and that a further exchange both ways works.
+     */
+    public Sample migrateOnce(int queueBytes, SendQueueCase sendQueueCase) throws IOException {
+        // Receive queue: the peer sends, the server does not read.
+        peerOut.write(pattern(UP, upSent, queueBytes));
+        upSent += queueBytes;
+        awaitQueue(() -> TcpSockets.receiveQueueBytes(serverFd), queueBytes, "server receive queue");
+
+        long blockNanos;
+        if (sendQueueCase == SendQueueCase.ACK_LOST) {
+            blocker.block(peerEnd, serverEnd);
+            serverWrite(queueBytes);
+            peerReadAndCheck(queueBytes);
+            long t0 = System.nanoTime();
+            blocker.block(serverEnd, peerEnd);
+            blockNanos = System.nanoTime() - t0;
+        } else {
+            long t0 = System.nanoTime();
+            blocker.blockBoth(serverEnd, peerEnd);
+            blockNanos = System.nanoTime() - t0;
+            serverWrite(queueBytes);
+        }
+        awaitQueue(() -> TcpSockets.sendQueueBytes(serverFd), queueBytes, "server send queue");
+
+        int mssBefore = TcpSockets.maxSegment(serverFd);
+        RepairTimings timings = new RepairTimings();
+        TcpRepairState state;
+        try {
+            state = migrator.export(serverFd, timings);
+        } catch (RuntimeException e) {
+            blocker.unblockAll();
+            throw e;
+        }
+        serverFd = -1;
+        long unblockNanos;
+        try {
+            serverFd = migrator.importSocket(state, timings);
+        } finally {
+            long t1 = System.nanoTime();
+            blocker.unblockAll();
+            unblockNanos = System.nanoTime() - t1;
+            migrations++;
+        }
+        int rto = TcpSockets.rtoMicros(serverFd);
+        int mssAfter = TcpSockets.maxSegment(serverFd);
+        // Check the stream: the restored receive queue first, then lost send-queue bytes.
+        serverReadAndCheck(queueBytes);
+        if (sendQueueCase == SendQueueCase.DATA_LOST) {
+            peerReadAndCheck(queueBytes);
+        }
+        exchange(1024);
+        int tcpState = TcpSockets.tcpState(serverFd);
+        if (tcpState != TcpSockets.TCP_STATE_ESTABLISHED) {
+            throw new IllegalStateException("restored socket in TCP state " + tcpState + " after migration " + migrations);
+        }
+        return new Sample(timings, state, blockNanos, unblockNanos, rto, mssBefore, mssAfter);
+    }
+
+    /** One round trip of {@code bytes} each way on the current server socket, checked. */
+    public void exchange(int bytes) throws IOException {
+        peerOut.write(pattern(UP, upSent, bytes));
+        upSent += bytes;
+        serverReadAndCheck(bytes);
+        serverWrite(bytes);
+        peerReadAndCheck(bytes);
+    }
+
+    private void serverWrite(int bytes) {
+        TcpSockets.writeFully(serverFd, pattern(DOWN, downSent, bytes), TIMEOUT_MILLIS);
+        downSent += bytes;
+    }
+
+    private void serverReadAndCheck(int bytes) {
+        byte[] got = TcpSockets.readFully(serverFd, bytes, TIMEOUT_MILLIS);
+        check("server", UP, upReceived, got);
+        upReceived += bytes;
+    }
+
+    private void peerReadAndCheck(int bytes) throws IOException {
+        byte[] got = peerIn.readNBytes(bytes);
+        if (got.length != bytes) {
+            throw new IOException("peer: stream ended after " + got.length + " of " + bytes + " bytes");
+        }
+        check("peer", DOWN, downReceived, got);
+        downReceived += bytes;
+    }
+
+    private void check(String who, int direction, long offset, byte[] got) {
+        byte[] want = pattern(direction, offset, got.length);
+        if (!Arrays.equals(want, got)) {
+            int i = Arrays.mismatch(want, got);
+            throw new IllegalStateException(who + " received wrong bytes at stream offset " + (offset + i)
+                    + " (migration " + migrations + "): want " + want[i] + " got " + got[i]);
+        }
+    }
+
+    private static final int UP = 0x55;
+    private static final int DOWN = 0x3C;
+
+    /** Bytes that depend on the stream offset, so a shifted, lost or repeated chunk shows. */
+    static byte[] pattern(int direction, long offset, int length) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            long o = offset + i;
+            b[i] = (byte) (o ^ (o >>> 8) * 31 ^ (o >>> 16) * 17 ^ direction);
+        }
+        return b;
+    }
+
+    private interface IntSupplier {
+        int get();
+    }
+
+    private void awaitQueue(IntSupplier queue, int expected, String what) {
+        long deadline = System.nanoTime() + TIMEOUT_MILLIS * 1_000_000L;
+        int now;
+        while ((now = queue.get()) != expected) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(what + " holds " + now + " bytes, expected " + expected);
+            }
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(0, 200_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            peer.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        if (serverFd >= 0) {
+            TcpSockets.close(serverFd);
+            serverFd = -1;
+        }
+        TcpSockets.close(listenFd);
+        migrator.close();
+        cleanup.close();
+    }
+
+    /** Runs the baseline and prints per-step percentiles. Args: [migrations=200] [queueBytes=1024] [warmup=20]. */
+    public static void main(String[] args) throws Exception {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+        int queueBytes = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
+        int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+        String problem = Topology.netAdminProblem();
+        if (problem != null) {
+            System.err.println("needs root/CAP_NET_ADMIN: " + problem);
+            System.exit(2);
+        }
+        FlowBlocker.removeStale();
+        RepairTimingStats stats = new RepairTimingStats();
+        long[] block = new long[n];
+        long[] unblock = new long[n];
+        int rto = 0;
+        try (TcpRepairBaseline b = open()) {
+            for (int i = 0; i < warmup; i++) {
+                b.migrateOnce(queueBytes, SendQueueCase.ACK_LOST);
+            }
+            for (int i = 0; i < n; i++) {
+                Sample s = b.migrateOnce(queueBytes, SendQueueCase.ACK_LOST);
+                stats.add(s.timings());
+                block[i] = s.blockNanos();
+                unblock[i] = s.unblockNanos();
+                rto = s.restoredRtoMicros();
+            }
+        }
+        Arrays.sort(block);
+        Arrays.sort(unblock);
+        System.out.printf("TCP_REPAIR migrations over loopback, %d B in each queue, %d warm-up + %d measured%n",
+                queueBytes, warmup, n);
+        System.out.print(stats.table());
+        System.out.printf("nft block (one call, median) %.1f us; unblock %.1f us; restored socket RTO %d ms%n",
+                block[n / 2] / 1000.0, unblock[n / 2] / 1000.0, rto / 1000);
+    }
+}
