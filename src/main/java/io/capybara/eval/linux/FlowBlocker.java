@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 public final class FlowBlocker implements AutoCloseable {
     private static final String TABLE_PREFIX = "cjrep";
     private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicBoolean STALE_REMOVED = new java.util.concurrent.atomic.AtomicBoolean();
     private final String table;
     private boolean closed;
 
@@ -35,6 +36,9 @@ public final class FlowBlocker implements AutoCloseable {
 
     /** Creates the table, set and rule. Needs root and the nft tool. */
     public static FlowBlocker create() {
+        if (STALE_REMOVED.compareAndSet(false, true)) {
+            removeStale();
+        }
         String table = TABLE_PREFIX + pidPart() + Integer.toString(COUNTER.getAndIncrement(), 36);
         Topology.exec("nft", "add table inet " + table
                 + "; add set inet " + table + " flows { type ipv4_addr . inet_service . ipv4_addr . inet_service ; }"
@@ -94,9 +98,15 @@ public final class FlowBlocker implements AutoCloseable {
         List<String> removed = new ArrayList<>();
         for (String line : Topology.exec("nft", "list tables").lines().toList()) {
             Matcher m = p.matcher(line.strip());
-            if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(2), 36)).map(ProcessHandle::isAlive).orElse(false) == false) {
-                Topology.exec("nft", "delete table inet " + m.group(1));
-                removed.add(m.group(1));
+            boolean alive = m.matches()
+                    && ProcessHandle.of(Long.parseLong(m.group(2), 36)).map(ProcessHandle::isAlive).orElse(false);
+            if (m.matches() && !alive) {
+                try {
+                    Topology.exec("nft", "delete table inet " + m.group(1));
+                    removed.add(m.group(1));
+                } catch (RuntimeException ignored) {
+                    // another JVM removed it first
+                }
             }
         }
         return removed;

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * A throw-away Linux network for tests and the CLI: network namespaces, veth pairs and TAP
  * links, all removed by {@link #close()} (use try-with-resources), or by a JVM shutdown hook
  * if the JVM exits or is interrupted with topologies still open, or by {@link #removeStale()}
- * on the next run if the JVM was killed.
+ * (run once per JVM by the first {@link #create}) on the next run if the JVM was killed.
  *
  * <p><b>Names.</b> Every object is named {@code <prefix><pid><kind><counter>[a|b]}: prefix
  * (default {@code cj}, 1-3 of [a-z0-9]), this JVM's pid in base 36 padded to 5 characters, the
@@ -108,7 +108,7 @@ public final class Topology implements AutoCloseable {
 
     public static Topology create(String prefix, String range) {
         Topology t = new Topology(prefix, range);
-        ShutdownHook.ensureRegistered();
+        ShutdownHook.ensureRegistered(); // also removes leftovers of killed JVMs, once
         OPEN.add(t);
         return t;
     }
@@ -345,6 +345,11 @@ public final class Topology implements AutoCloseable {
     private static final class ShutdownHook {
         static {
             Runtime.getRuntime().addShutdownHook(new Thread(ShutdownHook::closeAll, "capybara-topology-cleanup"));
+            try {
+                removeStale();
+            } catch (RuntimeException e) {
+                System.err.println("capybara: could not remove stale topologies: " + e.getMessage());
+            }
         }
 
         static void ensureRegistered() {
@@ -385,8 +390,12 @@ public final class Topology implements AutoCloseable {
         for (String ns : exec("ip", "netns", "list").lines().map(l -> l.split(" ")[0]).toList()) {
             Matcher m = p.matcher(ns);
             if (m.matches() && !alive(m.group(1))) {
-                exec("ip", "netns", "del", ns);
-                removed.add(ns);
+                try {
+                    exec("ip", "netns", "del", ns);
+                    removed.add(ns);
+                } catch (RuntimeException ignored) {
+                    // another JVM removed it first
+                }
             }
         }
         return removed;
