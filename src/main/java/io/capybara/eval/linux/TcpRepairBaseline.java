@@ -46,11 +46,13 @@ public final class TcpRepairBaseline implements AutoCloseable {
     }
 
     /**
-     * One migration: its step timings, the dumped state, the nft call durations, and the
-     * effective MSS (TCP_MAXSEG outside repair mode, i.e. mss_cache) before and after.
+     * One migration: its step timings, the dumped state, the nft call durations, the restored
+     * socket's RTO, the effective MSS (TCP_MAXSEG outside repair mode, i.e. mss_cache) before
+     * and after, and for {@link SendQueueCase#DATA_LOST} the time from unblocking until the peer
+     * had the lost bytes (the restored socket's first retransmission), else 0.
      */
     public record Sample(RepairTimings timings, TcpRepairState state, long blockNanos, long unblockNanos,
-                         int restoredRtoMicros, int mssBefore, int mssAfter) {
+                         int restoredRtoMicros, int mssBefore, int mssAfter, long recoveryNanos) {
     }
 
     private final Topology cleanup;
@@ -69,6 +71,7 @@ public final class TcpRepairBaseline implements AutoCloseable {
     private long downSent;
     private long downReceived;
     private int migrations;
+    private boolean forgetPeerMetrics;
 
     private TcpRepairBaseline() throws IOException {
         cleanup = Topology.create(); // its shutdown hook also removes the nft table if we are killed
@@ -113,6 +116,24 @@ public final class TcpRepairBaseline implements AutoCloseable {
     }
 
     /**
+     * If set, each hand-off deletes the kernel's cached TCP metrics (RTT) for the peer before
+     * import, as on a target host that never talked to it: the restored socket then has no
+     * RTT at all and starts with the 3 s fallback RTO. Left unset, a restore on this host
+     * inherits the RTT that earlier connections to the peer cached (tcp_no_metrics_save=0).
+     */
+    public void forgetPeerMetrics(boolean forget) {
+        this.forgetPeerMetrics = forget;
+    }
+
+    private void forgetPeerMetrics() {
+        try {
+            Topology.exec("ip", "tcp_metrics", "delete", "address", Topology.ipv4(peerEnd.address()));
+        } catch (RuntimeException ignored) {
+            // no cached entry
+        }
+    }
+
+    /**
      * Queues {@code queueBytes} unread in the server's receive queue and {@code queueBytes}
      * unacknowledged in its send queue, migrates the server socket, then checks that both
      * queues arrive intact and that a further exchange both ways works.
@@ -149,28 +170,36 @@ public final class TcpRepairBaseline implements AutoCloseable {
             throw e;
         }
         serverFd = -1;
+        if (forgetPeerMetrics) {
+            forgetPeerMetrics();
+        }
         long unblockNanos;
+        long unblockedAt;
         try {
             serverFd = migrator.importSocket(state, timings);
         } finally {
             long t1 = System.nanoTime();
             blocker.unblockAll();
-            unblockNanos = System.nanoTime() - t1;
+            unblockedAt = System.nanoTime();
+            unblockNanos = unblockedAt - t1;
             migrations++;
         }
         int rto = TcpSockets.rtoMicros(serverFd);
         int mssAfter = TcpSockets.maxSegment(serverFd);
-        // Check the stream: the restored receive queue first, then lost send-queue bytes.
-        serverReadAndCheck(queueBytes);
+        // Check the stream: send-queue bytes the peer lost (only a retransmission from the
+        // restored queue can deliver them), then the restored receive queue.
+        long recoveryNanos = 0;
         if (sendQueueCase == SendQueueCase.DATA_LOST) {
             peerReadAndCheck(queueBytes);
+            recoveryNanos = System.nanoTime() - unblockedAt;
         }
+        serverReadAndCheck(queueBytes);
         exchange(1024);
         int tcpState = TcpSockets.tcpState(serverFd);
         if (tcpState != TcpSockets.TCP_STATE_ESTABLISHED) {
             throw new IllegalStateException("restored socket in TCP state " + tcpState + " after migration " + migrations);
         }
-        return new Sample(timings, state, blockNanos, unblockNanos, rto, mssBefore, mssAfter);
+        return new Sample(timings, state, blockNanos, unblockNanos, rto, mssBefore, mssAfter, recoveryNanos);
     }
 
     /** One round trip of {@code bytes} each way on the current server socket, checked. */
@@ -261,39 +290,52 @@ public final class TcpRepairBaseline implements AutoCloseable {
         cleanup.close();
     }
 
-    /** Runs the baseline and prints per-step percentiles. Args: [migrations=200] [queueBytes=1024] [warmup=20]. */
+    /**
+     * Runs the baseline and prints per-step percentiles. Args: [migrations=200]
+     * [queueBytes=1024] [warmup=20] [ack-lost|data-lost|data-lost-cold].
+     */
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int queueBytes = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
         int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+        String mode = args.length > 3 ? args[3] : "ack-lost";
+        SendQueueCase sendQueueCase = mode.startsWith("data-lost") ? SendQueueCase.DATA_LOST : SendQueueCase.ACK_LOST;
         String problem = Topology.netAdminProblem();
         if (problem != null) {
             System.err.println("needs root/CAP_NET_ADMIN: " + problem);
             System.exit(2);
         }
-        FlowBlocker.removeStale();
         RepairTimingStats stats = new RepairTimingStats();
         long[] block = new long[n];
         long[] unblock = new long[n];
-        int rto = 0;
+        long[] recovery = new long[n];
+        int[] rto = new int[n];
         try (TcpRepairBaseline b = open()) {
+            b.forgetPeerMetrics(mode.equals("data-lost-cold"));
             for (int i = 0; i < warmup; i++) {
-                b.migrateOnce(queueBytes, SendQueueCase.ACK_LOST);
+                b.migrateOnce(queueBytes, sendQueueCase);
             }
             for (int i = 0; i < n; i++) {
-                Sample s = b.migrateOnce(queueBytes, SendQueueCase.ACK_LOST);
+                Sample s = b.migrateOnce(queueBytes, sendQueueCase);
                 stats.add(s.timings());
                 block[i] = s.blockNanos();
                 unblock[i] = s.unblockNanos();
-                rto = s.restoredRtoMicros();
+                recovery[i] = s.recoveryNanos();
+                rto[i] = s.restoredRtoMicros();
             }
         }
         Arrays.sort(block);
         Arrays.sort(unblock);
-        System.out.printf("TCP_REPAIR migrations over loopback, %d B in each queue, %d warm-up + %d measured%n",
-                queueBytes, warmup, n);
+        Arrays.sort(recovery);
+        Arrays.sort(rto);
+        System.out.printf("TCP_REPAIR migrations over loopback (%s), %d B in each queue, %d warm-up + %d measured%n",
+                mode, queueBytes, warmup, n);
         System.out.print(stats.table());
-        System.out.printf("nft block (one call, median) %.1f us; unblock %.1f us; restored socket RTO %d ms%n",
-                block[n / 2] / 1000.0, unblock[n / 2] / 1000.0, rto / 1000);
+        System.out.printf("nft call (median): block %.1f us, unblock %.1f us; restored socket RTO (median) %d ms%n",
+                block[n / 2] / 1000.0, unblock[n / 2] / 1000.0, rto[n / 2] / 1000);
+        if (sendQueueCase == SendQueueCase.DATA_LOST) {
+            System.out.printf("lost send-queue bytes reach the peer after unblock: median %.1f ms, max %.1f ms%n",
+                    recovery[n / 2] / 1e6, recovery[n - 1] / 1e6);
+        }
     }
 }
