@@ -3,7 +3,6 @@ package io.capybara.eval.linux;
 import io.capybara.eval.linux.RepairTimings.ExportStep;
 import io.capybara.eval.linux.RepairTimings.ImportStep;
 import io.capybara.eval.linux.TcpSockets.Endpoint;
-import io.capybara.io.linux.LinuxCallException;
 import io.capybara.io.linux.LinuxCalls;
 
 import java.lang.foreign.Arena;
@@ -318,10 +317,5 @@ public final class TcpRepairMigrator implements AutoCloseable {
     @Override
     public void close() {
         arena.close();
-    }
-
-    /** True if {@code e} is the kernel refusing TCP_REPAIR (no CAP_NET_ADMIN). */
-    public static boolean isPermissionProblem(LinuxCallException e) {
-        return e.errno() == LinuxCalls.EPERM;
     }
 }

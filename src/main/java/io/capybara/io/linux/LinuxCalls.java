@@ -10,6 +10,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -418,7 +419,7 @@ public final class LinuxCalls {
         checkInterfaceName(name);
         MemorySegment ifr = arena.allocate(IFREQ_SIZE, 8);
         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
-        MemorySegment.copy(bytes, 0, ifr, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, bytes.length);
+        MemorySegment.copy(bytes, 0, ifr, JAVA_BYTE, 0, bytes.length);
         return ifr;
     }
 

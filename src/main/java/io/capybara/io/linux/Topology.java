@@ -1,7 +1,6 @@
 package io.capybara.io.linux;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -527,40 +526,54 @@ public final class Topology implements AutoCloseable {
         }
     }
 
-    /** Runs a command in the root namespace, waits, returns stdout+stderr; throws on failure. */
+    /**
+     * Runs a command in the root namespace, waits (at most 30 s), returns stdout+stderr;
+     * throws on failure or time-out. Output goes through a temporary file so that a command
+     * that hangs with its output open still times out.
+     */
     public static String exec(String... command) {
-        Process p;
+        Path out;
         try {
-            p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            out = Files.createTempFile("capybara-exec", ".out");
         } catch (IOException e) {
-            throw new IllegalStateException("cannot run " + String.join(" ", command) + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot create a temporary file: " + e.getMessage(), e);
         }
         boolean interrupted = false;
         try {
-            p.getOutputStream().close();
-            String out;
-            try (InputStream in = p.getInputStream()) {
-                out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            Process p;
+            try {
+                p = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .start();
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot run " + String.join(" ", command) + ": " + e.getMessage(), e);
             }
             while (true) {
                 try {
                     if (!p.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                         p.destroyForcibly();
-                        throw new IllegalStateException(String.join(" ", command) + ": timed out");
+                        throw new IllegalStateException(String.join(" ", command) + ": timed out after "
+                                + COMMAND_TIMEOUT_SECONDS + " s");
                     }
                     break;
                 } catch (InterruptedException e) {
-                    interrupted = true;
+                    interrupted = true; // finish: cleanup commands must not be cut short
                 }
             }
+            String text = Files.readString(out, StandardCharsets.UTF_8);
             if (p.exitValue() != 0) {
                 throw new IllegalStateException(String.join(" ", command) + " exited " + p.exitValue()
-                        + ": " + out.strip());
+                        + ": " + text.strip());
             }
-            return out;
+            return text;
         } catch (IOException e) {
             throw new IllegalStateException(String.join(" ", command) + ": " + e.getMessage(), e);
         } finally {
+            try {
+                Files.deleteIfExists(out);
+            } catch (IOException ignored) {
+                // a stray temp file is harmless
+            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
