@@ -29,6 +29,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>Constants were read from the x86_64 glibc/Linux headers (compiled and printed, not
  * guessed); they are the same on aarch64 except where noted.
  */
+@SuppressWarnings("restricted") // deliberate: this class is the one place that links to libc
 public final class LinuxCalls {
     // errno values
     public static final int EPERM = 1;
