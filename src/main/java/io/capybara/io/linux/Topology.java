@@ -47,6 +47,9 @@ public final class Topology implements AutoCloseable {
     public static final String DEFAULT_RANGE = "10.77.0.0/16";
     private static final long COMMAND_TIMEOUT_SECONDS = 30;
     private static final String OFFLOADS_OFF = "rx off tx off tso off gso off gro off";
+    /** Shell run inside a namespace (its own /proc/sys/net); no-op on a kernel without IPv6. */
+    private static final String IPV6_OFF =
+            "if [ -d /proc/sys/net/ipv6 ]; then echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6; fi";
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final Set<Topology> OPEN = ConcurrentHashMap.newKeySet();
     private static final Pattern VALID_PREFIX = Pattern.compile("[a-z0-9]{1,3}");
@@ -121,8 +124,7 @@ public final class Topology implements AutoCloseable {
         exec("ip", "netns", "add", ns);
         namespaces.add(ns);
         exec("ip", "netns", "exec", ns, "sh", "-c",
-                "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
-                        + " && ip link set lo up");
+                IPV6_OFF.formatted("all") + "; " + IPV6_OFF.formatted("default") + "; ip link set lo up");
         return ns;
     }
 
@@ -190,13 +192,15 @@ public final class Topology implements AutoCloseable {
         if (namespace == null) {
             // Root-namespace end: for a user-space stack. The root kernel must neither answer
             // ARP nor route frames that arrive on it.
-            writeSysctl("net/ipv6/conf/" + dev + "/disable_ipv6", "1");
+            if (Files.isDirectory(Path.of("/proc/sys/net/ipv6"))) {
+                writeSysctl("net/ipv6/conf/" + dev + "/disable_ipv6", "1");
+            }
             writeSysctl("net/ipv4/conf/" + dev + "/forwarding", "0");
             execTolerant("ethtool", "-K", dev, "rx", "off", "tx", "off", "tso", "off", "gso", "off", "gro", "off");
             exec("ip", "link", "set", dev, "arp", "off", "up");
         } else {
             exec("ip", "netns", "exec", namespace, "sh", "-c",
-                    "sysctl -qw net.ipv6.conf." + dev + ".disable_ipv6=1"
+                    IPV6_OFF.formatted(dev)
                             + "; ethtool -K " + dev + " " + OFFLOADS_OFF + " >/dev/null 2>&1"
                             + "; ip addr add " + ipv4(address) + "/24 dev " + dev
                             + " && ip link set " + dev + " up");
@@ -447,9 +451,9 @@ public final class Topology implements AutoCloseable {
         if (!Files.exists(Path.of("/dev/net/tun"))) {
             return "/dev/net/tun missing";
         }
-        for (String tool : new String[] {"ip", "ethtool", "sysctl"}) {
+        for (String tool : new String[] {"ip", "ethtool"}) {
             if (!onPath(tool)) {
-                return tool + " not found on PATH (apt-get install iproute2 ethtool procps)";
+                return tool + " not found on PATH (apt-get install iproute2 ethtool)";
             }
         }
         String probe = DEFAULT_PREFIX + pidPart(ProcessHandle.current().pid()) + "n" + "probe";
