@@ -59,6 +59,44 @@ class PacketChannelTest {
         }
     }
 
+    /**
+     * The offload choice: with offloads off on the veth, a TCP segment from the namespace's
+     * kernel reaches the packet socket with a complete checksum (with them on it would carry
+     * only the pseudo-header sum, CHECKSUM_PARTIAL).
+     */
+    @Test
+    void kernelTcpSegmentsArriveWithCompleteChecksums() {
+        NetAdmin.assumeNetAdmin();
+        NetAdmin.assumeTool("bash", "bash");
+        try (Topology topo = Topology.create()) {
+            String ns = topo.namespace();
+            Topology.VethLink link = topo.veth(null, ns);
+            try (PacketChannel channel = PacketChannel.open(link.rootEnd(), OUR_MAC, false)) {
+                int ourIp = link.addressA();
+                // The namespace's kernel opens a TCP connection to our (user-space) address.
+                topo.start(ns, "bash", "-c", "exec 3<>/dev/tcp/" + Topology.ipv4(ourIp) + "/7");
+                long[] asker = {-1};
+                int[] askerIp = {0};
+                assertTrue(KernelPeer.awaitFrame(channel, (b, o, l) -> {
+                    askerIp[0] = TestFrames.arpRequestFor(b, o, l, ourIp);
+                    asker[0] = TestFrames.getMac(b, o + 6);
+                    return askerIp[0] != 0;
+                }), "the kernel never asked for " + Topology.ipv4(ourIp));
+                var reply = TestFrames.arpReply(OUR_MAC, ourIp, asker[0], askerIp[0]);
+                assertTrue(channel.send(reply, 0, reply.capacity()));
+                boolean[] valid = {false};
+                assertTrue(KernelPeer.awaitFrame(channel, (b, o, l) -> {
+                    if (TestFrames.isTcp(b, o, l)) {
+                        valid[0] = TestFrames.isTcpWithValidChecksums(b, o, l);
+                        return true;
+                    }
+                    return false;
+                }), "no TCP segment from the kernel");
+                assertTrue(valid[0], "TCP segment with a wrong checksum: offloads still on?");
+            }
+        }
+    }
+
     @Test
     void defaultMacIsTheInterfaceMac() throws Exception {
         NetAdmin.assumeNetAdmin();

@@ -129,4 +129,46 @@ final class TestFrames {
         }
         return true;
     }
+
+    /** The sender IP if this frame is an ARP request for {@code targetIp}, else 0. */
+    static int arpRequestFor(DirectBuffer b, int off, int len, int targetIp) {
+        if (len < 42 || (b.getShort(off + 12, BE) & 0xFFFF) != ETHERTYPE_ARP
+                || b.getShort(off + 20, BE) != 1 || b.getInt(off + 38, BE) != targetIp) {
+            return 0;
+        }
+        return b.getInt(off + 28, BE);
+    }
+
+    /** ARP reply: {@code senderIp} is at {@code senderMac}, to {@code targetMac}/{@code targetIp}. */
+    static UnsafeBuffer arpReply(long senderMac, int senderIp, long targetMac, int targetIp) {
+        UnsafeBuffer b = arpRequest(senderMac, senderIp, targetIp);
+        putMac(b, 0, targetMac);
+        b.putShort(20, (short) 2, BE);
+        putMac(b, 32, targetMac);
+        return b;
+    }
+
+    /** True if this is an IPv4/TCP frame whose IP header and TCP checksums (with pseudo-header) verify. */
+    static boolean isTcpWithValidChecksums(DirectBuffer b, int off, int len) {
+        if (len < 54 || (b.getShort(off + 12, BE) & 0xFFFF) != ETHERTYPE_IPV4 || b.getByte(off + 23) != 6) {
+            return false;
+        }
+        int ihl = (b.getByte(off + 14) & 0x0F) * 4;
+        int ipLen = b.getShort(off + 16, BE) & 0xFFFF;
+        if (checksum(b, off + 14, ihl) != 0 || 14 + ipLen > len) {
+            return false;
+        }
+        int tcpLen = ipLen - ihl;
+        UnsafeBuffer pseudo = new UnsafeBuffer(new byte[12 + tcpLen]);
+        pseudo.putInt(0, b.getInt(off + 26, BE), BE);
+        pseudo.putInt(4, b.getInt(off + 30, BE), BE);
+        pseudo.putShort(8, (short) 6, BE);
+        pseudo.putShort(10, (short) tcpLen, BE);
+        pseudo.putBytes(12, b, off + 14 + ihl, tcpLen);
+        return checksum(pseudo, 0, pseudo.capacity()) == 0;
+    }
+
+    static boolean isTcp(DirectBuffer b, int off, int len) {
+        return len >= 54 && (b.getShort(off + 12, BE) & 0xFFFF) == ETHERTYPE_IPV4 && b.getByte(off + 23) == 6;
+    }
 }
