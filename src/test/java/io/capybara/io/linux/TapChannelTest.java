@@ -43,4 +43,45 @@ class TapChannelTest {
             assertTrue(System.nanoTime() - start < 50_000_000L, "poll blocked");
         }
     }
+
+    @Test
+    void sendAndPollAllocateNothingPerFrame() {
+        NetAdmin.assumeNetAdmin();
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (Topology topo = Topology.create()) {
+            Topology.TapLink tap = topo.tap(topo.namespace());
+            TapChannel channel = tap.channel();
+            long kernelMac = KernelPeer.arp(channel, OUR_MAC, tap.hostAddress(), tap.kernelAddress());
+            // One echo request, sent again and again: the kernel answers each with a reply.
+            var echo = TestFrames.icmpEchoRequest(OUR_MAC, kernelMac, tap.hostAddress(), tap.kernelAddress(),
+                    0x4A43, 9, new byte[32]);
+            long[] frames = {0};
+            io.capybara.io.FrameHandler count = (b, o, l) -> frames[0]++;
+            int rounds = 10_000;
+            for (int w = 0; w < 20; w++) { // warm up until C2 compiled the loop
+                long t = threads.getCurrentThreadAllocatedBytes();
+                pingLoop(channel, echo, count, rounds);
+                if (threads.getCurrentThreadAllocatedBytes() - t < rounds) {
+                    break;
+                }
+            }
+            frames[0] = 0;
+            long before = threads.getCurrentThreadAllocatedBytes();
+            pingLoop(channel, echo, count, rounds);
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(frames[0] > rounds / 2, "received only " + frames[0] + " of " + rounds);
+            assertTrue(allocated < rounds, allocated + " bytes allocated for " + rounds + " round trips");
+        }
+    }
+
+    private static void pingLoop(TapChannel channel, org.agrona.concurrent.UnsafeBuffer echo,
+                                 io.capybara.io.FrameHandler handler, int rounds) {
+        for (int i = 0; i < rounds; i++) {
+            channel.send(echo, 0, echo.capacity());
+            channel.poll(handler, 4);
+        }
+        for (int i = 0; i < 1000 && channel.poll(handler, 64) >= 0; i++) {
+            // drain replies still in flight
+        }
+    }
 }
