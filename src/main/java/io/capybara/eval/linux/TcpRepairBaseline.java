@@ -1,0 +1,341 @@
+package io.capybara.eval.linux;
+
+import io.capybara.eval.linux.TcpSockets.Endpoint;
+import io.capybara.io.linux.LinuxCalls;
+import io.capybara.io.linux.Topology;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Arrays;
+
+/**
+ * The TCP_REPAIR baseline experiment: one connection over loopback between a server socket
+ * held as a raw fd (FFM) and a peer ({@link java.net.Socket}), both in the JVM's (root)
+ * namespace, on addresses of their own in 127.0.0.0/8 (server 127.77.0.1, peer 127.77.0.2).
+ * Each {@link #migrateOnce} queues data both ways, blocks the 4-tuple both ways with nftables
+ * ({@link FlowBlocker}), moves the server side to a new socket with {@link TcpRepairMigrator},
+ * unblocks, and checks by content that the stream goes on: no reset, no lost or duplicated
+ * byte.
+ *
+ * <p>Why loopback and one namespace: the JVM never has to setns, the kernel under test is the
+ * same on both ends, and no traffic leaves the host. The listener sets TCP_MAXSEG 1460, so the
+ * connection negotiates the MSS of a 1500-byte Ethernet path rather than loopback's 65483. The nft rule sits on the input hook and
+ * matches only this connection's 4-tuple.
+ *
+ * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/lib/*
+ * io.capybara.eval.linux.TcpRepairBaseline [migrations [queueBytes]]} as root.
+ */
+public final class TcpRepairBaseline implements AutoCloseable {
+    public static final Endpoint SERVER = new Endpoint(0x7F4D_0001, 0);
+    public static final Endpoint PEER = new Endpoint(0x7F4D_0002, 0);
+    private static final int TIMEOUT_MILLIS = 5000;
+    public static final int ETHERNET_MSS = 1460;
+
+    /** How the server's unacknowledged bytes are made, which decides who must resend them. */
+    public enum SendQueueCase {
+        /** The peer received them but its ACKs were dropped: nothing needs resending. */
+        ACK_LOST,
+        /**
+         * They never reached the peer: the restored socket must retransmit them from the
+         * restored send queue (after its initial RTO). Slow, but checks the queue's content.
+         */
+        DATA_LOST
+    }
+
+    /**
+     * One migration: its step timings, the dumped state, the nft call durations, the restored
+     * socket's RTO, the effective MSS (TCP_MAXSEG outside repair mode, i.e. mss_cache) before
+     * and after, and for {@link SendQueueCase#DATA_LOST} the time from unblocking until the peer
+     * had the lost bytes (the restored socket's first retransmission), else 0.
+     */
+    public record Sample(RepairTimings timings, TcpRepairState state, long blockNanos, long unblockNanos,
+                         int restoredRtoMicros, int mssBefore, int mssAfter, long recoveryNanos) {
+    }
+
+    private final Topology cleanup;
+    private final FlowBlocker blocker;
+    private final TcpRepairMigrator migrator = new TcpRepairMigrator();
+    private final int listenFd;
+    private final Socket peer;
+    private final InputStream peerIn;
+    private final OutputStream peerOut;
+    private final Endpoint serverEnd;
+    private final Endpoint peerEnd;
+    private int serverFd;
+    /** Stream offsets: peer to server ("up") and server to peer ("down"), for content checks. */
+    private long upSent;
+    private long upReceived;
+    private long downSent;
+    private long downReceived;
+    private int migrations;
+    private boolean forgetPeerMetrics;
+
+    private TcpRepairBaseline() throws IOException {
+        cleanup = Topology.create(); // its shutdown hook also removes the nft table if we are killed
+        blocker = cleanup.own(FlowBlocker.create());
+        listenFd = TcpSockets.listen(SERVER, 16);
+        // Emulate an Ethernet path on loopback: the accepted socket clamps to MSS 1460 and
+        // advertises it, so the peer sends 1460-byte segments as over a 1500-byte MTU link.
+        LinuxCalls.setIntOption(listenFd, TcpSockets.SOL_TCP, TcpSockets.TCP_MAXSEG, ETHERNET_MSS,
+                "setsockopt(TCP_MAXSEG)", "listener");
+        Endpoint listening = TcpSockets.localEndpoint(listenFd);
+        peer = new Socket();
+        peer.bind(new InetSocketAddress(Topology.ipv4(PEER.address()), 0));
+        peer.connect(new InetSocketAddress(Topology.ipv4(listening.address()), listening.port()), TIMEOUT_MILLIS);
+        peer.setSoTimeout(TIMEOUT_MILLIS);
+        peer.setTcpNoDelay(true);
+        peerIn = peer.getInputStream();
+        peerOut = peer.getOutputStream();
+        serverFd = TcpSockets.accept(listenFd, TIMEOUT_MILLIS);
+        serverEnd = TcpSockets.localEndpoint(serverFd);
+        peerEnd = TcpSockets.remoteEndpoint(serverFd);
+    }
+
+    /** Opens the connection. Needs root (TCP_REPAIR, nft). */
+    public static TcpRepairBaseline open() throws IOException {
+        return new TcpRepairBaseline();
+    }
+
+    public int serverFd() {
+        return serverFd;
+    }
+
+    public Endpoint serverEndpoint() {
+        return serverEnd;
+    }
+
+    public Endpoint peerEndpoint() {
+        return peerEnd;
+    }
+
+    public int migrations() {
+        return migrations;
+    }
+
+    /**
+     * If set, each hand-off deletes the kernel's cached TCP metrics (RTT) for the peer before
+     * import, as on a target host that never talked to it: the restored socket then has no
+     * RTT at all and starts with the 3 s fallback RTO. Left unset, a restore on this host
+     * inherits the RTT that earlier connections to the peer cached (tcp_no_metrics_save=0).
+     */
+    public void forgetPeerMetrics(boolean forget) {
+        this.forgetPeerMetrics = forget;
+    }
+
+    private void forgetPeerMetrics() {
+        try {
+            Topology.exec("ip", "tcp_metrics", "delete", "address", Topology.ipv4(peerEnd.address()));
+        } catch (RuntimeException ignored) {
+            // no cached entry
+        }
+    }
+
+    /**
+     * Queues {@code queueBytes} unread in the server's receive queue and {@code queueBytes}
+     * unacknowledged in its send queue, migrates the server socket, then checks that both
+     * queues arrive intact and that a further exchange both ways works.
+     */
+    public Sample migrateOnce(int queueBytes, SendQueueCase sendQueueCase) throws IOException {
+        // Receive queue: the peer sends, the server does not read.
+        peerOut.write(pattern(UP, upSent, queueBytes));
+        upSent += queueBytes;
+        awaitQueue(() -> TcpSockets.receiveQueueBytes(serverFd), queueBytes, "server receive queue");
+
+        long blockNanos;
+        if (sendQueueCase == SendQueueCase.ACK_LOST) {
+            blocker.block(peerEnd, serverEnd);
+            serverWrite(queueBytes);
+            peerReadAndCheck(queueBytes);
+            long t0 = System.nanoTime();
+            blocker.block(serverEnd, peerEnd);
+            blockNanos = System.nanoTime() - t0;
+        } else {
+            long t0 = System.nanoTime();
+            blocker.blockBoth(serverEnd, peerEnd);
+            blockNanos = System.nanoTime() - t0;
+            serverWrite(queueBytes);
+        }
+        awaitQueue(() -> TcpSockets.sendQueueBytes(serverFd), queueBytes, "server send queue");
+
+        int mssBefore = TcpSockets.maxSegment(serverFd);
+        RepairTimings timings = new RepairTimings();
+        TcpRepairState state;
+        try {
+            state = migrator.export(serverFd, timings);
+        } catch (RuntimeException e) {
+            blocker.unblockAll();
+            throw e;
+        }
+        serverFd = -1;
+        if (forgetPeerMetrics) {
+            forgetPeerMetrics();
+        }
+        long unblockNanos;
+        long unblockedAt;
+        try {
+            serverFd = migrator.importSocket(state, timings);
+        } finally {
+            long t1 = System.nanoTime();
+            blocker.unblockAll();
+            unblockedAt = System.nanoTime();
+            unblockNanos = unblockedAt - t1;
+            migrations++;
+        }
+        int rto = TcpSockets.rtoMicros(serverFd);
+        int mssAfter = TcpSockets.maxSegment(serverFd);
+        // Check the stream: send-queue bytes the peer lost (only a retransmission from the
+        // restored queue can deliver them), then the restored receive queue.
+        long recoveryNanos = 0;
+        if (sendQueueCase == SendQueueCase.DATA_LOST) {
+            peerReadAndCheck(queueBytes);
+            recoveryNanos = System.nanoTime() - unblockedAt;
+        }
+        serverReadAndCheck(queueBytes);
+        exchange(1024);
+        int tcpState = TcpSockets.tcpState(serverFd);
+        if (tcpState != TcpSockets.TCP_STATE_ESTABLISHED) {
+            throw new IllegalStateException("restored socket in TCP state " + tcpState + " after migration " + migrations);
+        }
+        return new Sample(timings, state, blockNanos, unblockNanos, rto, mssBefore, mssAfter, recoveryNanos);
+    }
+
+    /** One round trip of {@code bytes} each way on the current server socket, checked. */
+    public void exchange(int bytes) throws IOException {
+        peerOut.write(pattern(UP, upSent, bytes));
+        upSent += bytes;
+        serverReadAndCheck(bytes);
+        serverWrite(bytes);
+        peerReadAndCheck(bytes);
+    }
+
+    private void serverWrite(int bytes) {
+        TcpSockets.writeFully(serverFd, pattern(DOWN, downSent, bytes), TIMEOUT_MILLIS);
+        downSent += bytes;
+    }
+
+    private void serverReadAndCheck(int bytes) {
+        byte[] got = TcpSockets.readFully(serverFd, bytes, TIMEOUT_MILLIS);
+        check("server", UP, upReceived, got);
+        upReceived += bytes;
+    }
+
+    private void peerReadAndCheck(int bytes) throws IOException {
+        byte[] got = peerIn.readNBytes(bytes);
+        if (got.length != bytes) {
+            throw new IOException("peer: stream ended after " + got.length + " of " + bytes + " bytes");
+        }
+        check("peer", DOWN, downReceived, got);
+        downReceived += bytes;
+    }
+
+    private void check(String who, int direction, long offset, byte[] got) {
+        byte[] want = pattern(direction, offset, got.length);
+        if (!Arrays.equals(want, got)) {
+            int i = Arrays.mismatch(want, got);
+            throw new IllegalStateException(who + " received wrong bytes at stream offset " + (offset + i)
+                    + " (migration " + migrations + "): want " + want[i] + " got " + got[i]);
+        }
+    }
+
+    private static final int UP = 0x55;
+    private static final int DOWN = 0x3C;
+
+    /** Bytes that depend on the stream offset, so a shifted, lost or repeated chunk shows. */
+    static byte[] pattern(int direction, long offset, int length) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            long o = offset + i;
+            b[i] = (byte) (o ^ (o >>> 8) * 31 ^ (o >>> 16) * 17 ^ direction);
+        }
+        return b;
+    }
+
+    private interface IntSupplier {
+        int get();
+    }
+
+    private void awaitQueue(IntSupplier queue, int expected, String what) {
+        long deadline = System.nanoTime() + TIMEOUT_MILLIS * 1_000_000L;
+        int now;
+        while ((now = queue.get()) != expected) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(what + " holds " + now + " bytes, expected " + expected);
+            }
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(0, 200_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            peer.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        if (serverFd >= 0) {
+            TcpSockets.close(serverFd);
+            serverFd = -1;
+        }
+        TcpSockets.close(listenFd);
+        migrator.close();
+        cleanup.close();
+    }
+
+    /**
+     * Runs the baseline and prints per-step percentiles. Args: [migrations=200]
+     * [queueBytes=1024] [warmup=20] [ack-lost|data-lost|data-lost-cold].
+     */
+    public static void main(String[] args) throws Exception {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+        int queueBytes = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
+        int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+        String mode = args.length > 3 ? args[3] : "ack-lost";
+        SendQueueCase sendQueueCase = mode.startsWith("data-lost") ? SendQueueCase.DATA_LOST : SendQueueCase.ACK_LOST;
+        String problem = Topology.netAdminProblem();
+        if (problem != null) {
+            System.err.println("needs root/CAP_NET_ADMIN: " + problem);
+            System.exit(2);
+        }
+        RepairTimingStats stats = new RepairTimingStats();
+        long[] block = new long[n];
+        long[] unblock = new long[n];
+        long[] recovery = new long[n];
+        int[] rto = new int[n];
+        try (TcpRepairBaseline b = open()) {
+            b.forgetPeerMetrics(mode.equals("data-lost-cold"));
+            for (int i = 0; i < warmup; i++) {
+                b.migrateOnce(queueBytes, sendQueueCase);
+            }
+            for (int i = 0; i < n; i++) {
+                Sample s = b.migrateOnce(queueBytes, sendQueueCase);
+                stats.add(s.timings());
+                block[i] = s.blockNanos();
+                unblock[i] = s.unblockNanos();
+                recovery[i] = s.recoveryNanos();
+                rto[i] = s.restoredRtoMicros();
+            }
+        }
+        Arrays.sort(block);
+        Arrays.sort(unblock);
+        Arrays.sort(recovery);
+        Arrays.sort(rto);
+        System.out.printf("TCP_REPAIR migrations over loopback (%s), %d B in each queue, %d warm-up + %d measured%n",
+                mode, queueBytes, warmup, n);
+        System.out.print(stats.table());
+        System.out.printf("nft call (median): block %.1f us, unblock %.1f us; restored socket RTO (median) %d ms%n",
+                block[n / 2] / 1000.0, unblock[n / 2] / 1000.0, rto[n / 2] / 1000);
+        if (sendQueueCase == SendQueueCase.DATA_LOST) {
+            System.out.printf("lost send-queue bytes reach the peer after unblock: median %.1f ms, max %.1f ms%n",
+                    recovery[n / 2] / 1e6, recovery[n - 1] / 1e6);
+        }
+    }
+}

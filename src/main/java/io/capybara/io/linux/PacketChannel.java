@@ -1,0 +1,286 @@
+package io.capybara.io.linux;
+
+import io.capybara.io.FrameChannel;
+import io.capybara.io.FrameHandler;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * An {@code AF_PACKET}/{@code SOCK_RAW} socket bound to one interface as a
+ * {@link FrameChannel}: whole Ethernet frames in and out, non-blocking.
+ *
+ * <ul>
+ *   <li>Bound with {@code sockaddr_ll} to the interface index and {@code ETH_P_ALL}. The socket
+ *       is created with protocol 0 and only bind() turns reception on, so no frame from
+ *       another interface slips in between socket() and bind().</li>
+ *   <li>{@code PACKET_IGNORE_OUTGOING}: our own transmissions are not looped back to us.</li>
+ *   <li>Frames unicast to a MAC other than {@link #ourMac()} are dropped and counted
+ *       ({@link #framesNotForUs()}): a veth, like a hub, delivers everything its peer sends.
+ *       Broadcast and multicast frames are delivered.</li>
+ *   <li>Optional {@code PACKET_QDISC_BYPASS}: transmit straight to the driver.</li>
+ * </ul>
+ *
+ * <p><b>Checksums and offloads.</b> A kernel peer on a veth with offloads on sends frames with
+ * CHECKSUM_PARTIAL (the TCP/UDP checksum not filled in) and GSO super-frames larger than the
+ * MTU; a packet socket sees them as they are. We chose to turn offloads off on both veth ends
+ * ({@code ethtool -K dev tx off tso off gso off gro off ...}, done by {@link Topology}) rather
+ * than parse {@code PACKET_AUXDATA} and finish checksums here: it keeps this channel and the
+ * stack above it free of a Linux-only special case, costs nothing at our rates, and makes
+ * captures (tshark) show correct checksums. A consequence: a PacketChannel on an interface
+ * with offloads still on may deliver frames whose L4 checksum is not valid; the stack counts
+ * and drops them.
+ *
+ * <p>Buffers are off-heap, allocated once, wrapped by Agrona {@link UnsafeBuffer}s: nothing
+ * is allocated per frame. Not thread-safe.
+ */
+public final class PacketChannel implements FrameChannel {
+    public static final int DEFAULT_BUFFER_BYTES = 65536;
+    private static final int ETH_P_ALL_NETWORK_ORDER = Short.toUnsignedInt(Short.reverseBytes((short) LinuxCalls.ETH_P_ALL));
+
+    private final Arena arena;
+    private final MemorySegment callState;
+    private final MemorySegment rx;
+    private final MemorySegment tx;
+    private final UnsafeBuffer rxBuffer;
+    private final UnsafeBuffer txBuffer;
+    private final String interfaceName;
+    private final int interfaceIndex;
+    private final long ourMac;
+    private final int ourMacHigh;
+    private final short ourMacLow;
+    private int fd;
+
+    private long framesReceived;
+    private long framesNotForUs;
+    private long framesTruncated;
+    private long framesSent;
+    private long sendsDropped;
+    private long readErrors;
+    private int lastErrno;
+
+    private PacketChannel(Arena arena, int fd, String interfaceName, int interfaceIndex, long ourMac,
+                          int bufferBytes) {
+        this.arena = arena;
+        this.fd = fd;
+        this.interfaceName = interfaceName;
+        this.interfaceIndex = interfaceIndex;
+        this.ourMac = ourMac;
+        this.ourMacHigh = (int) (ourMac >>> 16);
+        this.ourMacLow = (short) ourMac;
+        this.callState = LinuxCalls.newCallState(arena);
+        this.rx = arena.allocate(bufferBytes, 64);
+        this.tx = arena.allocate(bufferBytes, 64);
+        this.rxBuffer = new UnsafeBuffer(rx.address(), bufferBytes);
+        this.txBuffer = new UnsafeBuffer(tx.address(), bufferBytes);
+    }
+
+    /** Opens a channel on {@code interfaceName}, accepting frames for the interface's own MAC. */
+    public static PacketChannel open(String interfaceName) {
+        return open(interfaceName, -1L, false);
+    }
+
+    /**
+     * @param ourMac      the 48-bit MAC (in the low bits) the stack above uses; frames unicast
+     *                    to any other MAC are dropped. -1 means the interface's own MAC.
+     * @param qdiscBypass set PACKET_QDISC_BYPASS (send skips the interface's queueing discipline)
+     */
+    public static PacketChannel open(String interfaceName, long ourMac, boolean qdiscBypass) {
+        return open(interfaceName, ourMac, qdiscBypass, DEFAULT_BUFFER_BYTES);
+    }
+
+    public static PacketChannel open(String interfaceName, long ourMac, boolean qdiscBypass, int bufferBytes) {
+        LinuxCalls.checkInterfaceName(interfaceName);
+        if (bufferBytes < 64) {
+            throw new IllegalArgumentException("bufferBytes " + bufferBytes + " < 64");
+        }
+        Arena arena = Arena.ofShared();
+        int fd = -1;
+        try {
+            MemorySegment cs = LinuxCalls.newCallState(arena);
+            int index = LinuxCalls.check(LinuxCalls.ifNameToIndex(cs, arena.allocateFrom(interfaceName)),
+                    "if_nametoindex", interfaceName);
+            fd = LinuxCalls.check(LinuxCalls.socket(cs, LinuxCalls.AF_PACKET,
+                    LinuxCalls.SOCK_RAW | LinuxCalls.SOCK_NONBLOCK | LinuxCalls.SOCK_CLOEXEC, 0),
+                    "socket(AF_PACKET, SOCK_RAW)", interfaceName);
+            MemorySegment one = arena.allocateFrom(JAVA_INT, 1);
+            LinuxCalls.check(LinuxCalls.setsockopt(cs, fd, LinuxCalls.SOL_PACKET, LinuxCalls.PACKET_IGNORE_OUTGOING,
+                    one, 4), "setsockopt(PACKET_IGNORE_OUTGOING)", interfaceName);
+            if (qdiscBypass) {
+                LinuxCalls.check(LinuxCalls.setsockopt(cs, fd, LinuxCalls.SOL_PACKET, LinuxCalls.PACKET_QDISC_BYPASS,
+                        one, 4), "setsockopt(PACKET_QDISC_BYPASS)", interfaceName);
+            }
+            long mac = ourMac >= 0 ? ourMac & 0xFFFF_FFFF_FFFFL : interfaceMac(cs, arena, fd, interfaceName);
+            MemorySegment sll = arena.allocate(LinuxCalls.SOCKADDR_LL_SIZE, 4);
+            sll.set(JAVA_SHORT, 0, (short) LinuxCalls.AF_PACKET);
+            sll.set(JAVA_SHORT, 2, (short) ETH_P_ALL_NETWORK_ORDER);
+            sll.set(JAVA_INT, 4, index);
+            LinuxCalls.check(LinuxCalls.bind(cs, fd, sll, LinuxCalls.SOCKADDR_LL_SIZE),
+                    "bind(AF_PACKET, ifindex " + index + ")", interfaceName);
+            return new PacketChannel(arena, fd, interfaceName, index, mac, bufferBytes);
+        } catch (RuntimeException e) {
+            if (fd >= 0) {
+                LinuxCalls.close(LinuxCalls.threadCallState(), fd);
+            }
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static long interfaceMac(MemorySegment cs, Arena arena, int fd, String name) {
+        MemorySegment ifr = LinuxCalls.ifreq(arena, name);
+        LinuxCalls.check(LinuxCalls.ioctl(cs, fd, LinuxCalls.SIOCGIFHWADDR, ifr), "ioctl(SIOCGIFHWADDR)", name);
+        long mac = 0;
+        // struct sockaddr ifr_hwaddr at 16: sa_family (2 bytes), then sa_data with the address.
+        for (int i = 0; i < 6; i++) {
+            mac = (mac << 8) | (ifr.get(JAVA_BYTE, LinuxCalls.IFREQ_UNION_OFFSET + 2 + i) & 0xFF);
+        }
+        return mac;
+    }
+
+    @Override
+    public int poll(FrameHandler handler, int limit) {
+        ensureOpen();
+        int delivered = 0;
+        int capacity = (int) rx.byteSize();
+        while (delivered < limit) {
+            // MSG_TRUNC: the result is the frame's real length even if it did not fit.
+            long n = LinuxCalls.recv(callState, fd, rx, capacity, LinuxCalls.MSG_TRUNC);
+            if (n < 0) {
+                if (n == -LinuxCalls.EINTR) {
+                    continue;
+                }
+                if (n != -LinuxCalls.EAGAIN) {
+                    readErrors++;
+                    lastErrno = (int) -n;
+                }
+                break;
+            }
+            if (n > capacity) {
+                framesTruncated++;
+                continue;
+            }
+            if (n < 14) {
+                framesTruncated++;
+                continue;
+            }
+            if (!addressedToUs()) {
+                framesNotForUs++;
+                continue;
+            }
+            framesReceived++;
+            delivered++;
+            handler.onFrame(rxBuffer, 0, (int) n);
+        }
+        return delivered;
+    }
+
+    private boolean addressedToUs() {
+        int high = rxBuffer.getInt(0, ByteOrder.BIG_ENDIAN);
+        if ((high & 0x0100_0000) != 0) {
+            return true; // group bit: broadcast or multicast
+        }
+        return high == ourMacHigh && rxBuffer.getShort(4, ByteOrder.BIG_ENDIAN) == ourMacLow;
+    }
+
+    @Override
+    public boolean send(DirectBuffer buffer, int offset, int length) {
+        ensureOpen();
+        if (length < 14 || length > tx.byteSize()) {
+            sendsDropped++;
+            return false;
+        }
+        // send(2) needs native memory and the caller's buffer may be on the heap: one copy.
+        txBuffer.putBytes(0, buffer, offset, length);
+        long n;
+        do {
+            n = LinuxCalls.send(callState, fd, tx, length, LinuxCalls.MSG_DONTWAIT);
+        } while (n == -LinuxCalls.EINTR);
+        if (n == length) {
+            framesSent++;
+            return true;
+        }
+        if (n < 0) {
+            lastErrno = (int) -n;
+        }
+        sendsDropped++;
+        return false;
+    }
+
+    private void ensureOpen() {
+        if (fd < 0) {
+            throw new IllegalStateException("packet channel on " + interfaceName + " is closed");
+        }
+    }
+
+    @Override
+    public String name() {
+        return interfaceName;
+    }
+
+    public int interfaceIndex() {
+        return interfaceIndex;
+    }
+
+    /** The MAC frames must be unicast to, as a 48-bit value. */
+    public long ourMac() {
+        return ourMac;
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    public long framesReceived() {
+        return framesReceived;
+    }
+
+    /** Unicast frames for another MAC, dropped. */
+    public long framesNotForUs() {
+        return framesNotForUs;
+    }
+
+    /** Frames larger than the receive buffer or shorter than an Ethernet header, dropped. */
+    public long framesTruncated() {
+        return framesTruncated;
+    }
+
+    public long framesSent() {
+        return framesSent;
+    }
+
+    public long sendsDropped() {
+        return sendsDropped;
+    }
+
+    public long readErrors() {
+        return readErrors;
+    }
+
+    public int lastErrno() {
+        return lastErrno;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (fd < 0) {
+            return;
+        }
+        int r = LinuxCalls.close(callState, fd);
+        fd = -1;
+        arena.close();
+        LinuxCalls.check(r, "close", interfaceName);
+    }
+
+    @Override
+    public String toString() {
+        return "PacketChannel[" + interfaceName + "]";
+    }
+}

@@ -1,0 +1,9 @@
+/**
+ * Linux frame channels through FFM (java.lang.foreign, no JNI): {@link io.capybara.io.linux.TapChannel}
+ * (a TAP device) and {@link io.capybara.io.linux.PacketChannel} (AF_PACKET on an interface), the
+ * system-call bindings they share ({@link io.capybara.io.linux.LinuxCalls}), and
+ * {@link io.capybara.io.linux.Topology}, a throw-away network of namespaces, veths and TAPs
+ * for tests and the CLI. Everything here needs root or CAP_NET_ADMIN at run time; tests skip
+ * without it.
+ */
+package io.capybara.io.linux;
