@@ -12,7 +12,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * send windows of random size.
  */
 final class SessionDriver {
-    private final HttpServerSession session;
+    private HttpServerSession session;
     private final SplittableRandom random;
     private final int maxChunk;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -62,6 +62,21 @@ final class SessionDriver {
         session.serveAll();
         while (session.hasOutput()) {
             produceOnce();
+        }
+    }
+
+    /**
+     * Moves the session through snapshot and restore, as a migration would, and continues with
+     * the restored copy.
+     */
+    void migrate(HttpServerConfig target) {
+        UnsafeBuffer snap = new UnsafeBuffer(new byte[session.snapshotSize() + 16]);
+        int n = session.snapshot(snap, 8);
+        assertEquals(session.snapshotSize(), n);
+        try {
+            session = HttpServerSession.restore(target, snap, 8, n);
+        } catch (io.capybara.tcp.SnapshotException e) {
+            throw new AssertionError("restore of a fresh snapshot failed", e);
         }
     }
 
