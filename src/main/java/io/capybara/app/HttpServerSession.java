@@ -2,6 +2,7 @@ package io.capybara.app;
 
 import io.capybara.tcp.SnapshotException;
 import io.capybara.wire.BufferCrc;
+import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -36,6 +37,7 @@ public final class HttpServerSession {
     /** Fewest bytes a request that leaves the connection open can take (bare-LF form). */
     static final int MIN_REQUEST_BYTES = "X / HTTP/1.0\n\n".length();
 
+    private static final ByteOrder BIG_ENDIAN = ByteOrder.BIG_ENDIAN;
     private static final int SNAPSHOT_MAGIC = 0x48545053; // "HTPS"
     private static final short SNAPSHOT_VERSION = 1;
     private static final int FIXED_SNAPSHOT_BYTES = 41;
@@ -268,27 +270,27 @@ public final class HttpServerSession {
     public int snapshot(MutableDirectBuffer dst, int offset) {
         HeaderSection h = parser.headSection();
         int size = snapshotSize();
-        dst.putInt(offset, SNAPSHOT_MAGIC, java.nio.ByteOrder.BIG_ENDIAN);
-        dst.putShort(offset + 4, SNAPSHOT_VERSION, java.nio.ByteOrder.BIG_ENDIAN);
+        dst.putInt(offset, SNAPSHOT_MAGIC, BIG_ENDIAN);
+        dst.putShort(offset + 4, SNAPSHOT_VERSION, BIG_ENDIAN);
         dst.putShort(offset + 6, (short) ((peerClosed ? FLAG_PEER_CLOSED : 0) | (closeDone ? FLAG_CLOSE_DONE : 0)),
-                java.nio.ByteOrder.BIG_ENDIAN);
-        dst.putInt(offset + 8, size, java.nio.ByteOrder.BIG_ENDIAN);
+                BIG_ENDIAN);
+        dst.putInt(offset + 8, size, BIG_ENDIAN);
         dst.putByte(offset + 12, (byte) parser.phase());
-        dst.putLong(offset + 13, parser.bodyRemaining(), java.nio.ByteOrder.BIG_ENDIAN);
-        dst.putInt(offset + 21, h.length(), java.nio.ByteOrder.BIG_ENDIAN);
-        dst.putInt(offset + 25, count, java.nio.ByteOrder.BIG_ENDIAN);
-        dst.putInt(offset + 29, served, java.nio.ByteOrder.BIG_ENDIAN);
-        dst.putLong(offset + 33, sentOffset, java.nio.ByteOrder.BIG_ENDIAN);
+        dst.putLong(offset + 13, parser.bodyRemaining(), BIG_ENDIAN);
+        dst.putInt(offset + 21, h.length(), BIG_ENDIAN);
+        dst.putInt(offset + 25, count, BIG_ENDIAN);
+        dst.putInt(offset + 29, served, BIG_ENDIAN);
+        dst.putLong(offset + 33, sentOffset, BIG_ENDIAN);
         int p = offset + FIXED_SNAPSHOT_BYTES;
         dst.putBytes(p, h.bytes(), 0, h.length());
         p += h.length();
         for (int i = 0; i < count; i++) {
             int slot = (first + i) % meta.length;
-            dst.putInt(p, meta[slot], java.nio.ByteOrder.BIG_ENDIAN);
-            dst.putLong(p + 4, bytesCount[slot], java.nio.ByteOrder.BIG_ENDIAN);
+            dst.putInt(p, meta[slot], BIG_ENDIAN);
+            dst.putLong(p + 4, bytesCount[slot], BIG_ENDIAN);
             p += ENTRY_BYTES;
         }
-        dst.putInt(p, new BufferCrc().compute(dst, offset, p - offset), java.nio.ByteOrder.BIG_ENDIAN);
+        dst.putInt(p, new BufferCrc().compute(dst, offset, p - offset), BIG_ENDIAN);
         return size;
     }
 
@@ -308,7 +310,7 @@ public final class HttpServerSession {
     }
 
     private void restoreFrom(DirectBuffer src, int offset, int length) throws SnapshotException {
-        java.nio.ByteOrder be = java.nio.ByteOrder.BIG_ENDIAN;
+        ByteOrder be = BIG_ENDIAN;
         if (length < FIXED_SNAPSHOT_BYTES + TRAILER_BYTES) {
             throw new SnapshotException("http session snapshot truncated: " + length + " bytes");
         }
