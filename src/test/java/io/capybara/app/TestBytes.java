@@ -28,12 +28,25 @@ final class TestBytes {
             return new long[] {Long.parseLong(one)};
         }
         int n = Integer.getInteger("capybara.seeds", defaultCount);
+        return seedList(n);
+    }
+
+    private static long[] seedList(int n) {
         SplittableRandom r = new SplittableRandom(0xCAB1BA7AL);
         long[] seeds = new long[n];
         for (int i = 0; i < n; i++) {
             seeds[i] = r.nextLong();
         }
         return seeds;
+    }
+
+    /** Seeds for an expensive test: {@code capybara.seeds / 125} of them (4 by default), at least 1. */
+    static long[] fewSeeds() {
+        if (System.getProperty("capybara.seed") != null) {
+            return seeds(1);
+        }
+        int n = Math.max(1, Integer.getInteger("capybara.seeds", 500) / 125);
+        return seedList(n);
     }
 
     static String replay(String testClassAndMethod, long seed) {
