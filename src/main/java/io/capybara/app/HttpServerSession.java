@@ -264,6 +264,23 @@ public final class HttpServerSession {
     /**
      * Serializes the session (partly received request, queued requests, progress of the front
      * response) in a versioned, CRC32C-checked, big-endian form. Counters are not included.
+     * Layout (offsets in bytes):
+     * <pre>
+     *  0 int   magic 0x48545053 ("HTPS")
+     *  4 short version (1)
+     *  6 short flags: 1 = peer closed, 2 = closing response fully sent
+     *  8 int   total size, trailer included
+     * 12 byte  parser phase: 0 head, 1 request body, 2 discarding
+     * 13 long  request body bytes still to skip
+     * 21 int   H = bytes of the partly received request head
+     * 25 int   Q = requests queued (parsed, not fully answered)
+     * 29 int   of which served (service demand taken)
+     * 33 long  bytes of the front response already produced (head + body)
+     * 41       H bytes of the partial head, as received
+     *          Q entries of 12 bytes: int status | route &lt;&lt; 10 | HEAD &lt;&lt; 12 | close &lt;&lt; 13
+     *          | HTTP/1.0 &lt;&lt; 14, long N of /bytes/N
+     *  end-4 int CRC32C of everything before it
+     * </pre>
      *
      * @return bytes written ({@link #snapshotSize()})
      */
