@@ -1,0 +1,71 @@
+package io.capybara.app;
+
+/**
+ * Limits and service model of the HTTP server.
+ *
+ * @param maxHeaderBytes   bound of one request head (request line + header fields + the empty
+ *                         line, line endings included); beyond it the request gets 413 (or 414
+ *                         while still on the request line) and the connection closes
+ * @param maxBodyBytes     largest accepted request Content-Length (the body is read and
+ *                         discarded); beyond it 413 and close
+ * @param maxResponseBytes largest N of {@code GET /bytes/N}; beyond it 400 (connection kept)
+ * @param maxPipelined     requests parsed but not yet fully answered, per connection; when
+ *                         reached the session stops taking input (back-pressure)
+ * @param serviceTimeMicros service demand of every request, reported by
+ *                         {@link HttpServerSession#serveNext()} for the server loop to spend
+ */
+public record HttpServerConfig(int maxHeaderBytes, long maxBodyBytes, long maxResponseBytes,
+                               int maxPipelined, long serviceTimeMicros) {
+
+    public static final int DEFAULT_MAX_HEADER_BYTES = 8 * 1024;
+    public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+    public static final long DEFAULT_MAX_RESPONSE_BYTES = 64L * 1024 * 1024;
+    public static final int DEFAULT_MAX_PIPELINED = 128;
+    /** Keeps every parsed number far from long overflow. */
+    static final long LIMIT_CEILING = 1L << 48;
+
+    public HttpServerConfig {
+        if (maxHeaderBytes < 64 || maxHeaderBytes > 1 << 20) {
+            throw new IllegalArgumentException("maxHeaderBytes out of [64, 1 MiB]: " + maxHeaderBytes);
+        }
+        if (maxBodyBytes < 0 || maxBodyBytes > LIMIT_CEILING) {
+            throw new IllegalArgumentException("maxBodyBytes out of range: " + maxBodyBytes);
+        }
+        if (maxResponseBytes < 0 || maxResponseBytes > LIMIT_CEILING) {
+            throw new IllegalArgumentException("maxResponseBytes out of range: " + maxResponseBytes);
+        }
+        if (maxPipelined < 1 || maxPipelined > 1 << 16) {
+            throw new IllegalArgumentException("maxPipelined out of [1, 65536]: " + maxPipelined);
+        }
+        if (serviceTimeMicros < 0 || serviceTimeMicros > 1_000_000_000L) {
+            throw new IllegalArgumentException("serviceTimeMicros out of range: " + serviceTimeMicros);
+        }
+    }
+
+    /** 8 KiB heads, 1 MiB request bodies, 64 MiB responses, 128 pipelined, no service time. */
+    public static HttpServerConfig defaults() {
+        return new HttpServerConfig(DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_BODY_BYTES,
+                DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_PIPELINED, 0);
+    }
+
+    public HttpServerConfig withServiceTimeMicros(long micros) {
+        return new HttpServerConfig(maxHeaderBytes, maxBodyBytes, maxResponseBytes, maxPipelined, micros);
+    }
+
+    public HttpServerConfig withMaxPipelined(int requests) {
+        return new HttpServerConfig(maxHeaderBytes, maxBodyBytes, maxResponseBytes, requests,
+                serviceTimeMicros);
+    }
+
+    public HttpServerConfig withMaxHeaderBytes(int bytes) {
+        return new HttpServerConfig(bytes, maxBodyBytes, maxResponseBytes, maxPipelined, serviceTimeMicros);
+    }
+
+    public HttpServerConfig withMaxResponseBytes(long bytes) {
+        return new HttpServerConfig(maxHeaderBytes, maxBodyBytes, bytes, maxPipelined, serviceTimeMicros);
+    }
+
+    public long serviceTimeNanos() {
+        return serviceTimeMicros * 1000;
+    }
+}
