@@ -2,6 +2,7 @@ package io.capybara.tor;
 
 import io.capybara.io.FrameChannel;
 import io.capybara.io.FrameHandler;
+import io.capybara.sim.SimNode;
 import io.capybara.wire.ArpPacket;
 import io.capybara.wire.EthernetHeader;
 import io.capybara.wire.Ipv4Header;
@@ -27,7 +28,7 @@ import org.agrona.collections.Int2IntHashMap;
  * control messages steer migrations and heartbeats feed the {@link MinLoadRegister}; then the
  * frame is forwarded by destination IPv4 address with the destination MAC rewritten.
  */
-public final class TorSwitch {
+public final class TorSwitch implements SimNode {
     private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
     private static final int BURST = 64;
     private static final int SWEEP_SLOTS = 1024;
@@ -129,6 +130,7 @@ public final class TorSwitch {
     }
 
     /** Moves frames from every port; returns how many were handled. */
+    @Override
     public int poll(long nowNanos) {
         now = nowNanos;
         int work = 0;
@@ -148,6 +150,7 @@ public final class TorSwitch {
     }
 
     /** When {@link #poll} must run next even without frames (the idle sweep), or never. */
+    @Override
     public long nextDeadline() {
         return nextSweep;
     }
