@@ -73,6 +73,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             System.out.println("t=" + now() + " " + io.capybara.wire.Ipv4Address.format(self) + " " + what);
         }
     }
+    private static final int RELEASE_COPIES = 3;
     private static final long WATCH_SCAN_NANOS = 50_000;
     private static final int FORWARD_MIN_TTL = Ipv4Header.DEFAULT_TTL - 8;
 
@@ -323,9 +324,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 i++;
                 continue;
             }
-            // ABORT from a server naming itself the original: the switch removes the entry
-            send(config.switchIp(), TcpMigHeader.ABORT, TcpMigHeader.REASON_CONNECTION_GONE, 0, c.remoteIp(),
-                    c.remotePort(), c.localPort(), self, 0, self);
+            // ABORT from a server naming itself the original: the switch removes the entry. The
+            // switch does not answer; three copies make a loss unlikely (removal is idempotent).
+            for (int k = 0; k < RELEASE_COPIES; k++) {
+                send(config.switchIp(), TcpMigHeader.ABORT, TcpMigHeader.REASON_CONNECTION_GONE, 0, c.remoteIp(),
+                        c.remotePort(), c.localPort(), self, 0, self);
+            }
             count(MigCounter.DIRECTORY_RELEASED);
             watched[i] = watched[--watchedCount];
             watched[watchedCount] = null;

@@ -138,11 +138,12 @@ public final class RackSimulation {
         return copy;
     }
 
-    /** TCP for the rack: small buffers (the state moves with every migration), fast timers. */
+    /** TCP for the rack: small buffers (the state moves with every migration), fast timers; TIME_WAIT
+     *  well above the peers' retransmission timeouts so a lost final ACK is answered, not reset. */
     static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 32 * 1024, 32 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
-                200_000_000, 40, 2_000_000, d.maxOutOfOrderSegments());
+                200_000_000, 40, 50_000_000, d.maxOutOfOrderSegments());
     }
 
     private void fillDirectoryWithJunk() {

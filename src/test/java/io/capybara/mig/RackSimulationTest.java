@@ -25,4 +25,14 @@ class RackSimulationTest {
         assertEquals(r.migrations(), r.migrationsCompleted() + r.migrationsAborted() + r.migrationsRejected(), r.toString());
         assertTrue(r.migrationsCompleted() >= r.migrations() * 8 / 10, r.toString());
     }
+
+    @Test
+    void faultyRackKeepsEveryConnectionWholeOnExactlyOneServer() {
+        long seed = seed(2);
+        RackResult r = RackSimulation.run(RackOptions.defaults().withFaults().withSeed(seed).withMigrations(1000));
+        System.out.println(r);
+        System.out.println(r.causes());
+        assertTrue(r.ok(), r + replay("faultyRackKeepsEveryConnectionWholeOnExactlyOneServer", seed));
+        assertEquals(r.migrations(), r.migrationsCompleted() + r.migrationsAborted() + r.migrationsRejected(), r.toString());
+    }
 }
