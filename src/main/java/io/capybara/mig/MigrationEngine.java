@@ -437,11 +437,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             return;
         }
         int from = f.srcIp;
-        trace("rx " + TcpMigHeader.typeName(rx.type()) + " id=" + rx.migrationId() + " reason=" + rx.reason() + " from="
+        if (DEBUG) {
+            trace("rx " + TcpMigHeader.typeName(rx.type()) + " id=" + rx.migrationId() + " reason=" + rx.reason() + " from="
                 + io.capybara.wire.Ipv4Address.format(from) + " origin=" + io.capybara.wire.Ipv4Address.format(rx.originIp())
                 + " target=" + io.capybara.wire.Ipv4Address.format(rx.targetIp()) + " value="
                 + io.capybara.wire.Ipv4Address.format((int) rx.value()) + " frag=" + rx.fragmentIndex() + " client="
                 + io.capybara.wire.Ipv4Address.format(rx.clientIp()), rx.clientPort());
+        }
         switch (rx.type()) {
             case TcpMigHeader.PREPARE_MIG -> onPrepare();
             case TcpMigHeader.PREPARE_MIG_ACK -> onPrepareAck(from);
@@ -1041,10 +1043,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private void sendMessage(int dstIp, int type, int reason, int id, int clientIp, int clientPort, int serverPort,
                              int originIp, int targetIp, long value, int fragIndex, int fragCount,
                              DirectBuffer body, int bodyOffset, int bodyLength) {
-        trace("tx " + TcpMigHeader.typeName(type) + " id=" + id + " reason=" + reason + " to="
+        if (DEBUG) {
+            trace("tx " + TcpMigHeader.typeName(type) + " id=" + id + " reason=" + reason + " to="
                 + io.capybara.wire.Ipv4Address.format(dstIp) + " target=" + io.capybara.wire.Ipv4Address.format(targetIp)
                 + " value=" + io.capybara.wire.Ipv4Address.format((int) value) + " frag=" + fragIndex + " client="
                 + io.capybara.wire.Ipv4Address.format(clientIp), clientPort);
+        }
         UnsafeBuffer b = txFrame;
         tx.wrap(b, MSG_OFFSET).init(type, id).reason(reason).clientIp(clientIp).clientPort(clientPort)
                 .serverPort(serverPort).originIp(originIp).targetIp(targetIp).fragment(fragIndex, fragCount)
