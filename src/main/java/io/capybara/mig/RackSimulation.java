@@ -244,6 +244,7 @@ public final class RackSimulation {
             causes.put("switch_" + c.name().toLowerCase(java.util.Locale.ROOT), sw.counter(c));
         }
         long aborted = sums[MigCounter.ABORTED_PREPARE_TIMEOUT.ordinal()] + sums[MigCounter.ABORTED_TARGET_DEAD.ordinal()]
+                + sums[MigCounter.ABORTED_STATE_REFUSED.ordinal()]
                 + sums[MigCounter.ABORTED_CONNECTION_GONE.ordinal()]
                 + sums[MigCounter.ABORTED_SNAPSHOT_TOO_LARGE.ordinal()];
         long rejected = sums[MigCounter.REJECTED_NO_TARGET.ordinal()]
