@@ -1599,6 +1599,28 @@ public final class TcpConnection {
         return c;
     }
 
+    /**
+     * True when both connections are in the identical full state (everything {@link #snapshot}
+     * captures: variables, buffers, timers relative to {@code nowNanos}, counters). Allocates;
+     * meant for tests and debugging, not for the data path.
+     */
+    public boolean sameStateAs(TcpConnection other, long nowNanos) {
+        org.agrona.concurrent.UnsafeBuffer x = new org.agrona.concurrent.UnsafeBuffer(new byte[snapshotSize()]);
+        org.agrona.concurrent.UnsafeBuffer y = new org.agrona.concurrent.UnsafeBuffer(new byte[other.snapshotSize()]);
+        int nx = snapshot(x, 0, nowNanos);
+        int ny = other.snapshot(y, 0, nowNanos);
+        return nx == ny && equalRange(x, y, nx);
+    }
+
+    private static boolean equalRange(DirectBuffer x, DirectBuffer y, int n) {
+        for (int i = 0; i < n; i++) {
+            if (x.getByte(i) != y.getByte(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Offset {@code d} of a sequence variable from bufSeq must lie in [-1, len + 1] (SYN/FIN). */
     private static boolean outside(int d, int len) {
         return d < -1 || d > len + 1;
