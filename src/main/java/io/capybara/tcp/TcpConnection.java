@@ -344,7 +344,7 @@ public final class TcpConnection {
             return;
         }
 
-        if (!acceptable(seq, len)) {
+        if (!acceptable(seq, len, seg.payloadLength == 0 && seg.has(FIN))) {
             stats.dropped++;
             if (!rst) {
                 ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
@@ -408,7 +408,7 @@ public final class TcpConnection {
     }
 
     /** RFC 9293 3.10.7.4 segment acceptability, against the window we advertised. */
-    private boolean acceptable(int seq, int len) {
+    private boolean acceptable(int seq, int len, boolean bareFin) {
         int wnd = rcvAdvEdge - rcvNxt;
         if (wnd < 0) {
             wnd = 0;
@@ -417,7 +417,7 @@ public final class TcpConnection {
             return wnd == 0 ? seq == rcvNxt : Seq.inRange(seq, rcvNxt, rcvNxt + wnd);
         }
         if (wnd == 0) {
-            return len == 1 && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
+            return bareFin && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
         }
         return Seq.inRange(seq, rcvNxt, rcvNxt + wnd) || Seq.inRange(seq + len - 1, rcvNxt, rcvNxt + wnd);
     }
@@ -588,6 +588,7 @@ public final class TcpConnection {
         if (Seq.gt(seq + len, limit)) {
             len = Math.max(0, limit - seq);
             fin = false;
+            ackNow = true; // data beyond the window: tell the peer where the window is
         }
         if (seq == rcvNxt) {
             if (len > 0) {

@@ -77,7 +77,11 @@ class TcpAllocationTest {
             }
         }
         long after = mx.getThreadAllocatedBytes(Thread.currentThread().threadId());
-        assertEquals(0, after - before, "bytes allocated by 20k round trips on the data path");
+        // a per-segment allocation would show as >= 16 B x 80k segments; allow one-off noise such
+        // as a JIT deoptimization re-materializing a scalar-replaced object
+        long allocated = after - before;
+        org.junit.jupiter.api.Assertions.assertTrue(allocated < 1024,
+                allocated + " bytes allocated by 20k round trips on the data path");
         assertEquals(40_000L * 1448, seen);
         assertEquals(0, a.stats().retransmits());
     }
