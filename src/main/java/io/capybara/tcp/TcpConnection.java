@@ -38,6 +38,12 @@ public final class TcpConnection {
     static final int MAX_OOO_INTERVALS = 4096;
     static final int MAX_CWND = 1 << 30;
     static final long NONE = Long.MAX_VALUE;
+    /**
+     * RFC 7323 5.5 invalidates TS.Recent after 24 days idle for millisecond clocks; a peer
+     * ticking in microseconds (like us) wraps half its clock in ~35 minutes, so we stop trusting
+     * TS.Recent for PAWS after 30 minutes without an update.
+     */
+    static final long PAWS_IDLE_NANOS = 30L * 60 * 1_000_000_000L;
 
     private static final int EV_ESTABLISHED = 1;
     private static final int EV_READABLE = 2;
@@ -99,6 +105,8 @@ public final class TcpConnection {
     private boolean sackOk;
     private boolean tsOk;
     private int tsRecent;
+    /** When TS.Recent was last set: after a long idle period it is no longer valid for PAWS. */
+    private long tsRecentTime;
     private int tsOffset;
     /** TS clock at the last retransmission timeout: older echoes would include the RTO wait. */
     private int rtoTsVal;
@@ -217,7 +225,7 @@ public final class TcpConnection {
         TcpConnection c = create(config, syn.dstIp, syn.dstPort, syn.srcIp, syn.srcPort, iss, sink);
         c.state = TcpState.SYN_RECEIVED;
         c.rtoTsVal = c.tsNow(nowNanos);
-        c.synReceived(syn);
+        c.synReceived(syn, nowNanos);
         c.sendSyn(nowNanos);
         return c;
     }
@@ -274,7 +282,7 @@ public final class TcpConnection {
             stats.dropped++;
             return;
         }
-        synReceived(seg);
+        synReceived(seg, now);
         if (ackOk) {
             takeRttSample(seg, seg.ack, now);
             sndUna = seg.ack;
@@ -292,7 +300,7 @@ public final class TcpConnection {
     }
 
     /** Records the peer's SYN: IRS and the option negotiation (RFC 7323, RFC 9293 3.7.1). */
-    private void synReceived(TcpSegment syn) {
+    private void synReceived(TcpSegment syn, long now) {
         irs = syn.seq;
         rcvNxt = syn.seq + 1;
         lastAckSent = rcvNxt;
@@ -304,6 +312,7 @@ public final class TcpConnection {
         tsOk = config.timestamps() && syn.hasTimestamps;
         if (tsOk) {
             tsRecent = syn.tsVal;
+            tsRecentTime = now;
         }
         int peerMss = syn.mss == ABSENT ? DEFAULT_MSS : syn.mss;
         sendMss = Math.max(MIN_MSS, Math.min(config.mss(), peerMss)) - (tsOk ? TS_OPTION_BYTES : 0);
@@ -341,6 +350,14 @@ public final class TcpConnection {
             }
             // RFC 5961 4.2: a SYN in a synchronized state, whatever its sequence number
             challengeAck();
+            return;
+        }
+
+        // RFC 7323 5.3 R1, PAWS: a segment older than TS.Recent is an old duplicate
+        if (tsOk && seg.hasTimestamps && !rst && Seq.lt(seg.tsVal, tsRecent)
+                && now - tsRecentTime < PAWS_IDLE_NANOS) {
+            stats.pawsRejected++;
+            ackNow = true;
             return;
         }
 
@@ -395,7 +412,8 @@ public final class TcpConnection {
             return;
         }
         if (tsOk && seg.hasTimestamps && Seq.ge(seg.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
-            tsRecent = seg.tsVal;
+            tsRecent = seg.tsVal; // RFC 7323 4.3: only from segments at the left window edge
+            tsRecentTime = now;
         }
         processAck(seg, now);
         if (state == TcpState.CLOSED) {
@@ -1260,6 +1278,10 @@ public final class TcpConnection {
         return rcvNxt;
     }
 
+    int tsRecent() {
+        return tsRecent;
+    }
+
     int sndUna() {
         return sndUna;
     }
@@ -1343,6 +1365,7 @@ public final class TcpConnection {
         w.putBoolean(sackOk);
         w.putBoolean(tsOk);
         w.putInt(tsRecent);
+        w.putLong(nowNanos - tsRecentTime);
         w.putInt(tsNow(nowNanos)); // the TS clock's value now; restore re-bases it on its own now
         w.putInt(rtoTsVal);
 
@@ -1508,6 +1531,7 @@ public final class TcpConnection {
         boolean sackOk = r.getBoolean("sackOk");
         boolean tsOk = r.getBoolean("tsOk");
         int tsRecent = r.getInt("tsRecent");
+        long tsRecentAge = r.getLong("tsRecentAge");
         int tsClock = r.getInt("tsClock");
         int rtoTsVal = r.getInt("rtoTsVal");
         long srtt = r.getLong("srtt", 0, Long.MAX_VALUE / 16);
@@ -1574,6 +1598,7 @@ public final class TcpConnection {
         c.sackOk = sackOk;
         c.tsOk = tsOk;
         c.tsRecent = tsRecent;
+        c.tsRecentTime = nowNanos - tsRecentAge;
         c.tsOffset = tsClock - (int) (nowNanos / 1000L);
         c.rtoTsVal = rtoTsVal;
         c.srtt = srtt;

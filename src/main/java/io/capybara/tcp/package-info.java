@@ -17,7 +17,8 @@
  * <li>Timestamps: TSval in microsecond ticks ({@code now/1000 + per-connection offset}); RTT from
  * TSecr when negotiated (echoes older than the last RTO are ignored, so a backed-off timer never
  * inflates SRTT), else one timed segment per RTT with Karn's rule. The TS clock is rebased on
- * restore so it stays continuous across hosts. No PAWS.</li>
+ * restore so it stays continuous across hosts. PAWS (RFC 7323 5.3) drops segments older than
+ * TS.Recent; TS.Recent is trusted for 30 minutes without updates (microsecond clocks wrap fast).</li>
  * <li>MSS: {@code min(ours, peer's or 536)} minus 12 when timestamps are on (RFC 6691).</li>
  * <li>SACK: only the permitted flag is negotiated; no SACK blocks are sent or used.</li>
  * <li>Windows: the advertised right edge never moves left; it moves right in steps of at least
