@@ -233,6 +233,31 @@ public final class TcpConnection {
     // ---------------------------------------------------------------------------------------
     // input
 
+    /**
+     * For a host that has no connection (and no listener) for {@code in}: fills {@code out} with
+     * the RST that RFC 9293 3.10.7.1 prescribes (addresses swapped). Returns false, leaving
+     * {@code out} untouched, when no reply is due (in is itself a RST).
+     */
+    public static boolean fillReset(TcpSegment in, TcpSegment out) {
+        if (in.has(RST)) {
+            return false;
+        }
+        out.clear();
+        out.srcIp = in.dstIp;
+        out.dstIp = in.srcIp;
+        out.srcPort = in.dstPort;
+        out.dstPort = in.srcPort;
+        if (in.has(ACK)) {
+            out.seq = in.ack;
+            out.flags = RST;
+        } else {
+            out.seq = 0;
+            out.ack = in.seq + in.sequenceLength();
+            out.flags = RST | ACK;
+        }
+        return true;
+    }
+
     /** Processes one received segment addressed to this connection. */
     public void onSegment(TcpSegment segment, long nowNanos) {
         stats.segmentsIn++;

@@ -349,4 +349,21 @@ class TcpStateTest {
         assertEquals(20, b.readableBytes());
         assertEquals(1, b.stats().pawsRejected());
     }
+
+    @Test
+    void fillResetAnswersStraySegmentsPerRfc9293() {
+        TcpSegment out = new TcpSegment();
+        TcpSegment syn = toB(1000, 0, SYN);
+        assertTrue(TcpConnection.fillReset(syn, out));
+        assertEquals(RST | ACK, out.flags);
+        assertEquals(0, out.seq);
+        assertEquals(1001, out.ack);
+        assertEquals(TcpPair.IP_B, out.srcIp);
+        assertEquals(TcpPair.PORT_A, out.dstPort);
+        TcpSegment data = toB(5, 77, ACK);
+        assertTrue(TcpConnection.fillReset(data, out));
+        assertEquals(RST, out.flags);
+        assertEquals(77, out.seq);
+        assertFalse(TcpConnection.fillReset(toB(5, 0, RST), out));
+    }
 }
