@@ -279,4 +279,26 @@ class TcpFlowTest {
         }
         assertTrue(shortened);
     }
+
+    @Test
+    void outOfOrderFinIsHeldUntilTheHoleFills() {
+        TcpPair p = new TcpPair(31, TcpConfig.defaults()).open(1, 2);
+        assertTrue(p.runUntil(p::established, p.now + 10 * MS));
+        p.runFor(100 * MS);
+        p.b.reading = false;
+        TcpConnection b = p.b.conn;
+        int base = b.rcvNxt();
+        TcpSegment tail = TcpLossTest.data(base + 10, p.a.conn.sndUna(), 10, 2);
+        tail.flags |= FIN;
+        b.onSegment(tail, p.now);
+        assertEquals(TcpState.ESTABLISHED, b.state());
+        assertEquals(0, b.readableBytes());
+        b.onSegment(TcpLossTest.data(base, p.a.conn.sndUna(), 10, 1), p.now);
+        assertEquals(TcpState.CLOSE_WAIT, b.state());
+        assertEquals(20, b.readableBytes());
+        assertEquals(base + 21, b.rcvNxt());
+        assertTrue(!b.isPeerClosed(), "bytes still unread");
+        b.receive(new UnsafeBuffer(new byte[20]), 0, 20, p.now);
+        assertTrue(b.isPeerClosed());
+    }
 }
