@@ -38,6 +38,12 @@ public final class TcpConnection {
     static final int MAX_OOO_INTERVALS = 4096;
     static final int MAX_CWND = 1 << 30;
     static final long NONE = Long.MAX_VALUE;
+    /**
+     * RFC 7323 5.5 invalidates TS.Recent after 24 days idle for millisecond clocks; a peer
+     * ticking in microseconds (like us) wraps half its clock in ~35 minutes, so we stop trusting
+     * TS.Recent for PAWS after 30 minutes without an update.
+     */
+    static final long PAWS_IDLE_NANOS = 30L * 60 * 1_000_000_000L;
 
     private static final int EV_ESTABLISHED = 1;
     private static final int EV_READABLE = 2;
@@ -99,7 +105,11 @@ public final class TcpConnection {
     private boolean sackOk;
     private boolean tsOk;
     private int tsRecent;
+    /** When TS.Recent was last set: after a long idle period it is no longer valid for PAWS. */
+    private long tsRecentTime;
     private int tsOffset;
+    /** TS clock at the last retransmission timeout: older echoes would include the RTO wait. */
+    private int rtoTsVal;
 
     // RFC 6298 estimator
     private long srtt;
@@ -201,6 +211,7 @@ public final class TcpConnection {
                                         int remotePort, int iss, long nowNanos, SegmentSink sink) {
         TcpConnection c = create(config, localIp, localPort, remoteIp, remotePort, iss, sink);
         c.state = TcpState.SYN_SENT;
+        c.rtoTsVal = c.tsNow(nowNanos);
         c.sendSyn(nowNanos);
         return c;
     }
@@ -213,13 +224,39 @@ public final class TcpConnection {
                                        SegmentSink sink) {
         TcpConnection c = create(config, syn.dstIp, syn.dstPort, syn.srcIp, syn.srcPort, iss, sink);
         c.state = TcpState.SYN_RECEIVED;
-        c.synReceived(syn);
+        c.rtoTsVal = c.tsNow(nowNanos);
+        c.synReceived(syn, nowNanos);
         c.sendSyn(nowNanos);
         return c;
     }
 
     // ---------------------------------------------------------------------------------------
     // input
+
+    /**
+     * For a host that has no connection (and no listener) for {@code in}: fills {@code out} with
+     * the RST that RFC 9293 3.10.7.1 prescribes (addresses swapped). Returns false, leaving
+     * {@code out} untouched, when no reply is due (in is itself a RST).
+     */
+    public static boolean fillReset(TcpSegment in, TcpSegment out) {
+        if (in.has(RST)) {
+            return false;
+        }
+        out.clear();
+        out.srcIp = in.dstIp;
+        out.dstIp = in.srcIp;
+        out.srcPort = in.dstPort;
+        out.dstPort = in.srcPort;
+        if (in.has(ACK)) {
+            out.seq = in.ack;
+            out.flags = RST;
+        } else {
+            out.seq = 0;
+            out.ack = in.seq + in.sequenceLength();
+            out.flags = RST | ACK;
+        }
+        return true;
+    }
 
     /** Processes one received segment addressed to this connection. */
     public void onSegment(TcpSegment segment, long nowNanos) {
@@ -270,7 +307,7 @@ public final class TcpConnection {
             stats.dropped++;
             return;
         }
-        synReceived(seg);
+        synReceived(seg, now);
         if (ackOk) {
             takeRttSample(seg, seg.ack, now);
             sndUna = seg.ack;
@@ -288,7 +325,7 @@ public final class TcpConnection {
     }
 
     /** Records the peer's SYN: IRS and the option negotiation (RFC 7323, RFC 9293 3.7.1). */
-    private void synReceived(TcpSegment syn) {
+    private void synReceived(TcpSegment syn, long now) {
         irs = syn.seq;
         rcvNxt = syn.seq + 1;
         lastAckSent = rcvNxt;
@@ -300,6 +337,7 @@ public final class TcpConnection {
         tsOk = config.timestamps() && syn.hasTimestamps;
         if (tsOk) {
             tsRecent = syn.tsVal;
+            tsRecentTime = now;
         }
         int peerMss = syn.mss == ABSENT ? DEFAULT_MSS : syn.mss;
         sendMss = Math.max(MIN_MSS, Math.min(config.mss(), peerMss)) - (tsOk ? TS_OPTION_BYTES : 0);
@@ -340,7 +378,15 @@ public final class TcpConnection {
             return;
         }
 
-        if (!acceptable(seq, len)) {
+        // RFC 7323 5.3 R1, PAWS: a segment older than TS.Recent is an old duplicate
+        if (tsOk && seg.hasTimestamps && !rst && Seq.lt(seg.tsVal, tsRecent)
+                && now - tsRecentTime < PAWS_IDLE_NANOS) {
+            stats.pawsRejected++;
+            ackNow = true;
+            return;
+        }
+
+        if (!acceptable(seq, len, seg.payloadLength == 0 && seg.has(FIN))) {
             stats.dropped++;
             if (!rst) {
                 ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
@@ -352,6 +398,10 @@ public final class TcpConnection {
         }
 
         if (rst) {
+            if (state == TcpState.TIME_WAIT) {
+                stats.dropped++; // RFC 1337: no TIME-WAIT assassination
+                return;
+            }
             // RFC 5961 3.2: only a RST exactly at RCV.NXT resets; in-window ones get a challenge
             if (seq == rcvNxt) {
                 stats.resetsIn++;
@@ -387,7 +437,8 @@ public final class TcpConnection {
             return;
         }
         if (tsOk && seg.hasTimestamps && Seq.ge(seg.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
-            tsRecent = seg.tsVal;
+            tsRecent = seg.tsVal; // RFC 7323 4.3: only from segments at the left window edge
+            tsRecentTime = now;
         }
         processAck(seg, now);
         if (state == TcpState.CLOSED) {
@@ -400,7 +451,7 @@ public final class TcpConnection {
     }
 
     /** RFC 9293 3.10.7.4 segment acceptability, against the window we advertised. */
-    private boolean acceptable(int seq, int len) {
+    private boolean acceptable(int seq, int len, boolean bareFin) {
         int wnd = rcvAdvEdge - rcvNxt;
         if (wnd < 0) {
             wnd = 0;
@@ -409,7 +460,7 @@ public final class TcpConnection {
             return wnd == 0 ? seq == rcvNxt : Seq.inRange(seq, rcvNxt, rcvNxt + wnd);
         }
         if (wnd == 0) {
-            return len == 1 && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
+            return bareFin && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
         }
         return Seq.inRange(seq, rcvNxt, rcvNxt + wnd) || Seq.inRange(seq + len - 1, rcvNxt, rcvNxt + wnd);
     }
@@ -519,8 +570,9 @@ public final class TcpConnection {
     private void takeRttSample(TcpSegment seg, int ack, long now) {
         long sample = -1;
         if (tsOk && seg.hasTimestamps && seg.tsEcr != 0) {
+            // RFC 7323 RTTM; but an echo older than our last timeout measures the timeout too
             int ticks = tsNow(now) - seg.tsEcr;
-            if (ticks >= 0) {
+            if (ticks >= 0 && Seq.ge(seg.tsEcr, rtoTsVal)) {
                 sample = ticks * 1000L;
             }
         } else if (rttTiming && Seq.gt(ack, rttSeq)) {
@@ -579,6 +631,7 @@ public final class TcpConnection {
         if (Seq.gt(seq + len, limit)) {
             len = Math.max(0, limit - seq);
             fin = false;
+            ackNow = true; // data beyond the window: tell the peer where the window is
         }
         if (seq == rcvNxt) {
             if (len > 0) {
@@ -711,6 +764,7 @@ public final class TcpConnection {
         }
         stats.timeouts++;
         rttTiming = false; // Karn: no sample from anything sent before the timeout
+        rtoTsVal = tsNow(now);
         if (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) {
             sendSyn(now);
             return;
@@ -835,7 +889,8 @@ public final class TcpConnection {
 
     /** Re-sends the first unacknowledged segment (and the FIN if it is all that is left). */
     private void retransmitHead(long now, boolean advance) {
-        int avail = bufSeq + sendRing.length() - sndUna;
+        int dataEnd = bufSeq + sendRing.length();
+        int avail = (Seq.lt(sndMax, dataEnd) ? sndMax : dataEnd) - sndUna; // only what was sent
         int len = Math.max(0, Math.min(avail, sendMss));
         if (len > 0) {
             len = Math.min(len, sendRing.contiguous(sndUna - bufSeq));
@@ -942,7 +997,9 @@ public final class TcpConnection {
     }
 
     private void sendAck(long now) {
-        transmit(sndNxt, 0, ACK, now);
+        // SND.MAX, not the rolled-back SND.NXT: the peer may hold everything up to it, and a
+        // pure ACK below its RCV.NXT would be unacceptable there
+        transmit(sndMax, 0, ACK, now);
     }
 
     /** Emits a RST (RFC 9293 3.10.7.1 forms); no options. */
@@ -957,8 +1014,11 @@ public final class TcpConnection {
     }
 
     /**
-     * The window to advertise, scaled: free space, but the right edge never moves left and only
-     * moves right by at least min(buffer/2, MSS) at a time (receive-side SWS avoidance).
+     * The window to advertise, scaled: free space, but the right edge only moves right, and by
+     * at least min(buffer/2, MSS) at a time (receive-side SWS avoidance, RFC 9293 3.8.6.2.2).
+     * Scaling rounds down, so an advertised edge never lies beyond the buffer; the apparent
+     * retraction by less than 2^shift that this can cause is the one RFC 7323 2.4 allows, and
+     * {@link #rcvAdvEdge} keeps accepting data up to the furthest edge ever advertised.
      */
     private int windowField() {
         int cur = rcvAdvEdge - rcvNxt;
@@ -968,9 +1028,6 @@ public final class TcpConnection {
         int free = recvRing.free();
         int wnd = free - cur >= Math.min(recvRing.maxCapacity() >>> 1, config.mss()) ? free : cur;
         int field = wnd >>> rcvShift;
-        if ((field << rcvShift) < cur) {
-            field = (cur + (1 << rcvShift) - 1) >>> rcvShift;
-        }
         if (field > 65535) {
             field = 65535;
         }
@@ -1086,14 +1143,8 @@ public final class TcpConnection {
     /** Graceful close: a FIN follows the queued data. */
     public void close(long nowNanos) {
         switch (state) {
-            case SYN_SENT -> {
-                if (sendRing.length() == 0) {
-                    enterClosed(false); // nothing to deliver: just forget the attempt
-                } else {
-                    queueFin(); // data was queued: deliver it, then FIN, once established
-                }
-            }
-            case SYN_RECEIVED -> queueFin();
+            // during the handshake the FIN waits for ESTABLISHED (use abort() to give up instead)
+            case SYN_SENT, SYN_RECEIVED -> queueFin();
             case ESTABLISHED -> {
                 queueFin();
                 state = TcpState.FIN_WAIT_1;
@@ -1252,6 +1303,10 @@ public final class TcpConnection {
         return rcvNxt;
     }
 
+    int tsRecent() {
+        return tsRecent;
+    }
+
     int sndUna() {
         return sndUna;
     }
@@ -1266,7 +1321,7 @@ public final class TcpConnection {
                 + " una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt)
                 + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cwnd
                 + " rcvNxt=" + Integer.toUnsignedString(rcvNxt) + " queued=" + sendRing.length()
-                + " readable=" + recvRing.readable() + '}';
+                + " readable=" + recvRing.readable() + " srtt=" + srtt + " rto=" + currentRto() + '}';
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1335,7 +1390,9 @@ public final class TcpConnection {
         w.putBoolean(sackOk);
         w.putBoolean(tsOk);
         w.putInt(tsRecent);
+        w.putLong(nowNanos - tsRecentTime);
         w.putInt(tsNow(nowNanos)); // the TS clock's value now; restore re-bases it on its own now
+        w.putInt(rtoTsVal);
 
         w.putLong(srtt);
         w.putLong(rttvar);
@@ -1499,7 +1556,9 @@ public final class TcpConnection {
         boolean sackOk = r.getBoolean("sackOk");
         boolean tsOk = r.getBoolean("tsOk");
         int tsRecent = r.getInt("tsRecent");
+        long tsRecentAge = r.getLong("tsRecentAge");
         int tsClock = r.getInt("tsClock");
+        int rtoTsVal = r.getInt("rtoTsVal");
         long srtt = r.getLong("srtt", 0, Long.MAX_VALUE / 16);
         long rttvar = r.getLong("rttvar", 0, Long.MAX_VALUE / 16);
         long rto = r.getLong("rto", 1, Long.MAX_VALUE / 4);
@@ -1564,7 +1623,9 @@ public final class TcpConnection {
         c.sackOk = sackOk;
         c.tsOk = tsOk;
         c.tsRecent = tsRecent;
+        c.tsRecentTime = nowNanos - tsRecentAge;
         c.tsOffset = tsClock - (int) (nowNanos / 1000L);
+        c.rtoTsVal = rtoTsVal;
         c.srtt = srtt;
         c.rttvar = rttvar;
         c.rto = rto;
@@ -1587,6 +1648,28 @@ public final class TcpConnection {
         c.ackNow = ackNow;
         c.stats.copyFrom(stats);
         return c;
+    }
+
+    /**
+     * True when both connections are in the identical full state (everything {@link #snapshot}
+     * captures: variables, buffers, timers relative to {@code nowNanos}, counters). Allocates;
+     * meant for tests and debugging, not for the data path.
+     */
+    public boolean sameStateAs(TcpConnection other, long nowNanos) {
+        org.agrona.concurrent.UnsafeBuffer x = new org.agrona.concurrent.UnsafeBuffer(new byte[snapshotSize()]);
+        org.agrona.concurrent.UnsafeBuffer y = new org.agrona.concurrent.UnsafeBuffer(new byte[other.snapshotSize()]);
+        int nx = snapshot(x, 0, nowNanos);
+        int ny = other.snapshot(y, 0, nowNanos);
+        return nx == ny && equalRange(x, y, nx);
+    }
+
+    private static boolean equalRange(DirectBuffer x, DirectBuffer y, int n) {
+        for (int i = 0; i < n; i++) {
+            if (x.getByte(i) != y.getByte(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Offset {@code d} of a sequence variable from bufSeq must lie in [-1, len + 1] (SYN/FIN). */

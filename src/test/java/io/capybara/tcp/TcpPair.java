@@ -21,6 +21,7 @@ final class TcpPair {
     static final int PORT_A = 40000;
     static final int PORT_B = 80;
 
+    static final boolean TRACE = Boolean.getBoolean("capybara.trace");
     final SplittableRandom rnd;
     long now = 1_000_000_000L;
     long delayNanos = 50_000;
@@ -121,6 +122,9 @@ final class TcpPair {
 
         void deliver(Captured seg) {
             arrived.add(seg);
+            if (TRACE) {
+                System.out.println(now + " ->" + name + " " + seg + "   [" + conn + "]");
+            }
             if (conn == null) {
                 if (listening && seg.has(TcpSegment.SYN) && !seg.has(TcpSegment.ACK) && listenIss != Integer.MIN_VALUE) {
                     conn = TcpConnection.accept(config, seg.toSegment(), listenIss, now, sink);

@@ -1,0 +1,74 @@
+package io.capybara.bench;
+
+import io.capybara.tcp.SegmentSink;
+import io.capybara.tcp.SnapshotException;
+import io.capybara.tcp.TcpConfig;
+import io.capybara.tcp.TcpConnection;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The migration hot path: snapshot and restore of an established connection with empty
+ * buffers and with {@code queued} bytes waiting each way (unacknowledged in the send buffer,
+ * unread in the receive buffer).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1) // forks inherit the host JVM flags (FFM, Agrona): run through ./capybara bench
+@State(Scope.Thread)
+public class SnapshotBench {
+    @Param({"0", "4096"})
+    public int queued;
+
+    private static final SegmentSink NO_OP = (c, s) -> { };
+
+    private TcpConnection connection;
+    private UnsafeBuffer buffer;
+    private int length;
+    private long now;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        BenchPair p = new BenchPair(TcpConfig.defaults());
+        if (queued > 0) {
+            UnsafeBuffer data = BenchPair.buffer(queued);
+            p.b.send(data, 0, queued, p.now); // B -> A delivered: unread at A
+            p.now += 10_000;
+            p.bToA.deliverAll(p.a, p.now);
+            p.aToB.clear(); // A's ACKs for it: never mind
+            p.a.send(data, 0, queued, p.now); // A -> B lost: unacknowledged at A
+            p.aToB.clear();
+        }
+        connection = p.a;
+        now = p.now;
+        if (connection.readableBytes() != queued || connection.unacknowledgedBytes() != queued) {
+            throw new IllegalStateException("setup: " + connection);
+        }
+        buffer = new UnsafeBuffer(new byte[connection.snapshotSize()]);
+        length = connection.snapshot(buffer, 0, now);
+    }
+
+    @Benchmark
+    public int snapshot() {
+        return connection.snapshot(buffer, 0, now);
+    }
+
+    @Benchmark
+    public TcpConnection restore() throws SnapshotException {
+        return TcpConnection.restore(buffer, 0, length, now, NO_OP);
+    }
+}

@@ -1,0 +1,129 @@
+package io.capybara.bench;
+
+import io.capybara.tcp.TcpConfig;
+import io.capybara.tcp.TcpConnection;
+import io.capybara.wire.TcpSegment;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The established per-segment paths of {@link TcpConnection}, in ns/op; both must be 0 B/op
+ * under {@code -prof gc}.
+ * <ul>
+ * <li>{@code receive}: one in-order 1460-byte data segment into an established connection, then
+ * the application drains it (the connection's ACKs go to a no-op sink).</li>
+ * <li>{@code send}: send() of 1460 bytes, which emits the data segment into a no-op sink, then
+ * the peer's ACK for it is processed.</li>
+ * </ul>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1) // forks inherit the host JVM flags (FFM, Agrona): run through ./capybara bench
+@State(Scope.Thread)
+public class TcpSegmentBench {
+    static final int PAYLOAD = 1460;
+    static final TcpConfig CONFIG = TcpConfig.defaults().withMss(PAYLOAD + 12); // 1460 B of data + timestamps
+
+    private TcpConnection receiver;
+    private TcpConnection sender;
+    private final TcpSegment in = new TcpSegment();
+    private final TcpSegment ack = new TcpSegment();
+    private final UnsafeBuffer payload = BenchPair.buffer(PAYLOAD);
+    private final UnsafeBuffer drain = new UnsafeBuffer(new byte[64 * 1024]);
+    private long now;
+    private int seq;
+    private int tsVal;
+    /** What the no-op sink saw last: keeps the emitted segment observable. */
+    public int lastSeq;
+    public int lastTsVal;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        BenchPair p = new BenchPair(CONFIG);
+        now = p.now;
+        receiver = p.b;
+        sender = p.a;
+        receiver.sink((c, s) -> lastSeq = s.seq);
+        sender.sink((c, s) -> {
+            lastSeq = s.seq;
+            lastTsVal = s.tsVal;
+        });
+        if (sender.sendMss() != PAYLOAD) {
+            throw new IllegalStateException("sendMss " + sender.sendMss());
+        }
+        // the data segment the receiver gets: from the sender's address, in order
+        in.srcIp = BenchPair.IP_A;
+        in.dstIp = BenchPair.IP_B;
+        in.srcPort = 40000;
+        in.dstPort = 80;
+        in.flags = TcpSegment.ACK | TcpSegment.PSH;
+        in.ack = 0x1234_5678 + 1;
+        in.window = 2048;
+        in.hasTimestamps = receiver.timestamps();
+        in.payload = payload;
+        in.payloadOffset = 0;
+        in.payloadLength = PAYLOAD;
+        seq = 0x7FFF_0000 + 1;
+        tsVal = 1;
+        // the ACK the sender gets: from the receiver's address
+        ack.srcIp = BenchPair.IP_B;
+        ack.dstIp = BenchPair.IP_A;
+        ack.srcPort = 80;
+        ack.dstPort = 40000;
+        ack.flags = TcpSegment.ACK;
+        ack.seq = 0x1234_5678 + 1;
+        ack.window = 2048;
+        ack.hasTimestamps = sender.timestamps();
+        ack.payload = payload;
+    }
+
+    @TearDown(Level.Trial)
+    public void check() {
+        // guards against a benchmark that silently stopped doing the work
+        if (sender.stats().segmentsOut() > 10 && sender.unacknowledgedBytes() > PAYLOAD) {
+            throw new IllegalStateException("send path stalled: " + sender);
+        }
+        if (receiver.stats().bytesIn() > 0 && receiver.readableBytes() != 0) {
+            throw new IllegalStateException("receive path not drained: " + receiver);
+        }
+    }
+
+    @Benchmark
+    public int receive() {
+        now += 1_000;
+        in.seq = seq;
+        in.tsVal = tsVal++;
+        receiver.onSegment(in, now);
+        seq += PAYLOAD;
+        int n = receiver.receive(drain, 0, drain.capacity(), now);
+        if (receiver.nextDeadline() <= now) {
+            receiver.onTimer(now);
+        }
+        return n;
+    }
+
+    @Benchmark
+    public int send() {
+        now += 1_000;
+        int n = sender.send(payload, 0, PAYLOAD, now);
+        ack.ack = lastSeq + PAYLOAD;
+        ack.tsVal = tsVal++;
+        ack.tsEcr = lastTsVal;
+        sender.onSegment(ack, now);
+        return n;
+    }
+}

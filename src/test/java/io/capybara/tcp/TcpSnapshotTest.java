@@ -1,0 +1,250 @@
+package io.capybara.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.ByteOrder;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+/** A connection is a value: snapshot/restore in every state, and hostile snapshot bytes. */
+class TcpSnapshotTest {
+    static final long MS = 1_000_000L;
+
+    /**
+     * Runs a full exchange (with faults) and, the first time either side is seen in a state,
+     * snapshots it and continues with original and restored copy side by side.
+     */
+    private static Set<TcpState> runCoveringStates(long seed, boolean simultaneousClose) {
+        TcpConfig cfg = TcpConfig.defaults().withTimeWait(2000 * MS).withBuffers(64 * 1024, 16 * 1024);
+        TcpPair p = new TcpPair(seed, cfg);
+        p.delayNanos = 2 * MS;
+        p.loss = 0.05;
+        p.reorder = 0.2;
+        byte[] ab = TcpBasicsTest.data(seed, 150_000);
+        byte[] ba = TcpBasicsTest.data(seed + 1, 90_000);
+        p.a.toSend = ab;
+        p.b.toSend = ba;
+        p.open(-7000, 123);
+        Set<TcpState> seen = EnumSet.noneOf(TcpState.class);
+        boolean swap = false;
+        boolean closedA = false;
+        boolean closedB = false;
+        long limit = p.now + 600_000 * MS;
+        while (!(p.a.conn.state() == TcpState.CLOSED && p.b.conn != null && p.b.conn.state() == TcpState.CLOSED)) {
+            for (TcpPair.Endpoint e : new TcpPair.Endpoint[]{p.a, p.b}) {
+                if (e.conn != null && seen.add(e.conn.state())) {
+                    e.snapshotAndShadow(swap);
+                    swap = !swap;
+                }
+            }
+            if (!closedA && p.a.sent == ab.length && p.b.received.size() > ab.length / 2) {
+                closedA = true;
+                p.a.closeWhenSent = true;
+                p.a.pump();
+            }
+            if (!closedB && p.b.sent == ba.length && (simultaneousClose ? closedA : p.a.conn.state() == TcpState.FIN_WAIT_2)) {
+                closedB = true;
+                p.b.closeWhenSent = true;
+                p.b.pump();
+            }
+            if (!p.step(limit)) {
+                fail("stalled: " + p.a.conn + " / " + p.b.conn);
+            }
+        }
+        assertArrayEquals(ab, p.b.received.toByteArray());
+        assertArrayEquals(ba, p.a.received.toByteArray());
+        return seen;
+    }
+
+    @Test
+    void restoredCopiesBehaveIdenticallyInEveryState() {
+        Set<TcpState> seen = EnumSet.noneOf(TcpState.class);
+        for (long seed = 1; seed <= 12; seed++) {
+            seen.addAll(runCoveringStates(seed, false));
+            seen.addAll(runCoveringStates(seed + 100, true));
+        }
+        assertEquals(EnumSet.complementOf(EnumSet.of(TcpState.LISTEN)), seen, "states covered");
+    }
+
+    private static TcpPair busyPair() {
+        TcpPair p = new TcpPair(50, TcpConfig.defaults().withBuffers(32 * 1024, 8 * 1024));
+        p.delayNanos = 1 * MS;
+        p.reorder = 0.3;
+        p.a.toSend = TcpBasicsTest.data(50, 100_000);
+        p.b.toSend = TcpBasicsTest.data(51, 100_000);
+        p.b.reading = false;
+        p.open(1, 2);
+        p.runFor(30 * MS);
+        return p;
+    }
+
+    @Test
+    void restoreAtALaterTimeShiftsEveryDeadline() throws SnapshotException {
+        TcpPair p = busyPair();
+        TcpConnection a = p.a.conn;
+        assertTrue(a.nextDeadline() != Long.MAX_VALUE);
+        byte[] bytes = TcpPair.snapshotBytes(a, p.now);
+        long later = p.now + 5_000 * MS;
+        TcpConnection r = TcpConnection.restore(new UnsafeBuffer(bytes), 0, bytes.length, later, (c, s) -> { });
+        assertEquals(a.nextDeadline() + 5_000 * MS, r.nextDeadline());
+        assertEquals(a.retransmitDeadline() == Long.MAX_VALUE ? Long.MAX_VALUE : a.retransmitDeadline() + 5_000 * MS,
+                r.retransmitDeadline());
+        // restoring at the later time then snapshotting at that time gives the original bytes
+        assertArrayEquals(bytes, TcpPair.snapshotBytes(r, later));
+        assertEquals(a.state(), r.state());
+        assertEquals(a.readableBytes(), r.readableBytes());
+        assertEquals(a.writableBytes(), r.writableBytes());
+        assertEquals(a.stats().toString(), r.stats().toString());
+    }
+
+    @Test
+    void snapshotIsDeterministicAndStateSensitive() {
+        TcpPair p1 = busyPair();
+        TcpPair p2 = busyPair();
+        assertArrayEquals(TcpPair.snapshotBytes(p1.a.conn, p1.now), TcpPair.snapshotBytes(p2.a.conn, p2.now));
+        assertArrayEquals(TcpPair.snapshotBytes(p1.b.conn, p1.now), TcpPair.snapshotBytes(p2.b.conn, p2.now));
+        assertTrue(p2.b.conn.receive(new UnsafeBuffer(new byte[1]), 0, 1, p2.now) == 1);
+        assertFalse(java.util.Arrays.equals(TcpPair.snapshotBytes(p1.b.conn, p2.now),
+                TcpPair.snapshotBytes(p2.b.conn, p2.now)));
+    }
+
+    @Test
+    void snapshotSizeIsAnUpperBound() {
+        TcpPair p = busyPair();
+        for (TcpConnection c : new TcpConnection[]{p.a.conn, p.b.conn}) {
+            UnsafeBuffer buf = new UnsafeBuffer(new byte[c.snapshotSize()]);
+            int n = c.snapshot(buf, 0, p.now);
+            assertTrue(n <= c.snapshotSize());
+            assertTrue(n > c.unacknowledgedBytes() + c.readableBytes());
+        }
+    }
+
+    @Test
+    void snapshotAtAnOffsetInADirectBufferRoundTrips() throws SnapshotException {
+        TcpPair p = busyPair();
+        TcpConnection b = p.b.conn;
+        UnsafeBuffer direct = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(b.snapshotSize() + 100));
+        int n = b.snapshot(direct, 37, p.now);
+        TcpConnection r = TcpConnection.restore(direct, 37, n, p.now, (c, s) -> { });
+        assertArrayEquals(TcpPair.snapshotBytes(b, p.now), TcpPair.snapshotBytes(r, p.now));
+    }
+
+    private static byte[] sample() {
+        TcpPair p = busyPair();
+        return TcpPair.snapshotBytes(p.b.conn, p.now);
+    }
+
+    private static String restoreError(byte[] bytes, int len) {
+        SnapshotException e = assertThrows(SnapshotException.class,
+                () -> TcpConnection.restore(new UnsafeBuffer(bytes), 0, len, 0, (c, s) -> { }));
+        return e.getMessage();
+    }
+
+    @Test
+    void rejectsTruncatedInputAtEveryLength() {
+        byte[] bytes = sample();
+        for (int len = 0; len < bytes.length; len++) {
+            String msg = restoreError(bytes, len);
+            assertTrue(msg.contains("truncated") || msg.contains("length mismatch"), msg);
+        }
+    }
+
+    @Test
+    void rejectsWrongMagicVersionLengthAndChecksum() {
+        byte[] bytes = sample();
+        byte[] magic = bytes.clone();
+        magic[0] ^= 1;
+        assertTrue(restoreError(magic, magic.length).contains("magic"));
+        byte[] version = bytes.clone();
+        version[7] = 2;
+        assertTrue(restoreError(version, version.length).contains("version"));
+        byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 1);
+        assertTrue(restoreError(longer, longer.length).contains("length mismatch"));
+        SplittableRandom r = new SplittableRandom(9);
+        for (int i = 0; i < 200; i++) {
+            byte[] flipped = bytes.clone();
+            int at = r.nextInt(TcpConnection.SNAPSHOT_HEADER, bytes.length);
+            flipped[at] ^= (byte) (1 << r.nextInt(8));
+            assertTrue(restoreError(flipped, flipped.length).contains("CRC32C"));
+        }
+    }
+
+    /** Crafted bodies with a valid CRC: only SnapshotException may come out, never anything else. */
+    @Test
+    void craftedBodiesWithValidChecksumNeverThrowAnythingElse() {
+        byte[] bytes = sample();
+        SplittableRandom r = new SplittableRandom(10);
+        int rejected = 0;
+        for (int i = 0; i < 3000; i++) {
+            byte[] m = bytes.clone();
+            int edits = 1 + r.nextInt(4);
+            for (int k = 0; k < edits; k++) {
+                // mostly the fixed fields (the first ~450 body bytes), sometimes the buffers
+                int at = r.nextInt(5) == 0 ? r.nextInt(TcpConnection.SNAPSHOT_HEADER, m.length)
+                        : r.nextInt(TcpConnection.SNAPSHOT_HEADER, TcpConnection.SNAPSHOT_HEADER + 450);
+                switch (r.nextInt(3)) {
+                    case 0 -> m[at] = (byte) r.nextInt(256);
+                    case 1 -> m[at] = (byte) 0xFF;
+                    default -> {
+                        // a big or negative int over a (likely) length field
+                        int v = r.nextBoolean() ? Integer.MAX_VALUE - r.nextInt(100) : -1 - r.nextInt(100);
+                        for (int j = 0; j < 4 && at + j < m.length; j++) {
+                            m[at + j] = (byte) (v >>> (24 - 8 * j));
+                        }
+                    }
+                }
+            }
+            UnsafeBuffer buf = new UnsafeBuffer(m);
+            buf.putInt(12, TcpConnection.crc32c(buf, TcpConnection.SNAPSHOT_HEADER, m.length - TcpConnection.SNAPSHOT_HEADER),
+                    ByteOrder.BIG_ENDIAN);
+            try {
+                TcpConnection c = TcpConnection.restore(buf, 0, m.length, 1000, (cc, s) -> { });
+                // whatever was accepted must also run without blowing up
+                c.onTimer(Long.MAX_VALUE / 4);
+                c.send(new UnsafeBuffer(new byte[5000]), 0, 5000, Long.MAX_VALUE / 4);
+                c.receive(new UnsafeBuffer(new byte[5000]), 0, 5000, Long.MAX_VALUE / 4);
+                c.snapshot(new UnsafeBuffer(new byte[c.snapshotSize()]), 0, Long.MAX_VALUE / 4);
+            } catch (SnapshotException e) {
+                rejected++;
+            }
+        }
+        assertTrue(rejected > 1000, "rejected " + rejected);
+    }
+
+    @Test
+    void outOfRangeArgumentsAreSnapshotExceptions() {
+        byte[] bytes = sample();
+        assertThrows(SnapshotException.class,
+                () -> TcpConnection.restore(new UnsafeBuffer(bytes), 10, bytes.length, 0, (c, s) -> { }));
+        assertThrows(SnapshotException.class,
+                () -> TcpConnection.restore(new UnsafeBuffer(bytes), -1, 5, 0, (c, s) -> { }));
+    }
+
+    @Test
+    void snapshotDuringFastRecoveryWithOutOfOrderDataContinuesIdentically() {
+        TcpPair p = new TcpPair(70, TcpConfig.defaults());
+        p.dropFilter = TcpLossTest.dropNth(30, 33);
+        byte[] ab = TcpBasicsTest.data(70, 300_000);
+        p.a.toSend = ab;
+        p.open(-50_000, 3);
+        assertTrue(p.runUntil(() -> p.a.conn != null && p.a.conn.inFastRecovery(), p.now + 10_000 * MS));
+        assertTrue(p.b.conn.oooIntervals() > 0);
+        p.a.snapshotAndShadow(true);
+        p.b.snapshotAndShadow(false);
+        assertTrue(p.a.conn.inFastRecovery());
+        assertTrue(p.a.conn.sameStateAs(p.a.shadow, p.now));
+        assertTrue(p.runUntil(() -> p.b.received.size() == ab.length, p.now + 10_000 * MS));
+        assertArrayEquals(ab, p.b.received.toByteArray());
+        assertEquals(0, p.a.conn.stats().timeouts());
+        assertTrue(p.a.conn.sameStateAs(p.a.shadow, p.now));
+        assertTrue(p.b.conn.sameStateAs(p.b.shadow, p.now));
+    }
+}
