@@ -86,6 +86,16 @@ class TransferScenarioTest {
         assertEquals(plain.virtualNanos(), swapped.virtualNanos(), msg);
     }
 
+    /** Negative control: restoring with timers shifted by 1 ns must show in the trace hash. */
+    @Test
+    void traceHashNoticesASkewedRestore() {
+        TransferScenario.Params p = capped(7).withBytes(200_000).withSnapshotRestore(true);
+        TransferScenario.Result exact = TransferScenario.run(p, null, 0);
+        TransferScenario.Result skewed = TransferScenario.run(p, null, 1);
+        assertTrue(exact.snapshots() > 0 && skewed.snapshots() > 0);
+        assertNotEquals(exact.traceHash(), skewed.traceHash());
+    }
+
     @Test
     void differentSeedsDifferentTraces() {
         TransferScenario.Result a = TransferScenario.run(capped(1));
