@@ -1,6 +1,7 @@
 package io.capybara.host;
 
 import io.capybara.io.FrameChannel;
+import io.capybara.io.FrameHandler;
 import io.capybara.sim.SimNode;
 import io.capybara.tcp.ConnectionObserver;
 import io.capybara.tcp.SegmentSink;
@@ -69,6 +70,8 @@ public final class Host implements SimNode, SegmentSink {
     private long now;
     private boolean started;
     private final ArpTable.ParkedFrameSink parkedSender;
+    /** Created once: a method reference per poll would allocate. */
+    private final FrameHandler rxHandler = this::onFrame;
     private long resolvedMac;
 
     // queue API
@@ -112,7 +115,7 @@ public final class Host implements SimNode, SegmentSink {
             announce();
             work++;
         }
-        work += channel.poll(this::onFrame, RX_BATCH);
+        work += channel.poll(rxHandler, RX_BATCH);
         work += runArpTimers();
         work += runConnectionTimers();
         return work;
