@@ -269,7 +269,9 @@ public final class Host implements SimNode, SegmentSink {
                 arp.unpark(senderIp, parkedSender);
             }
         }
-        if (usable && targetIp == config.ip() && op == ArpPacket.OP_REQUEST) {
+        // answer requests for our address, RFC 5227 probes (sender 0.0.0.0) included
+        boolean asker = usable || (senderIp == 0 && !MacAddress.isMulticast(senderMac));
+        if (asker && targetIp == config.ip() && op == ArpPacket.OP_REQUEST) {
             sendArp(ArpPacket.OP_REPLY, senderMac, config.ip(), senderMac, senderIp);
             stats.arpRequestsAnswered++;
         } else if (!learned) {
