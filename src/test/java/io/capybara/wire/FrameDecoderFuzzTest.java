@@ -45,6 +45,24 @@ class FrameDecoderFuzzTest {
         assertEquals(CASES_PER_SEED, counters.totalDrops() + counters.totalAccepted(), replay);
     }
 
+    /** Guards the fuzzer itself: its mutations must reach deep layers, not just fail at Ethernet. */
+    @org.junit.jupiter.api.Test
+    void mutationsReachEveryLayer() {
+        SplittableRandom rnd = new SplittableRandom(42);
+        WireCounters counters = new WireCounters();
+        FrameDecoder decoder = new FrameDecoder(counters);
+        DecodedFrame out = new DecodedFrame();
+        for (int c = 0; c < 5000; c++) {
+            byte[] frame = mutate(rnd, validFrame(rnd));
+            decoder.decode(new UnsafeBuffer(frame), 0, frame.length, out);
+        }
+        assertTrue(counters.accepted(DecodedFrame.Kind.TCP) > 0, counters.toString());
+        for (DropReason r : new DropReason[] {DropReason.IPV4_TRUNCATED, DropReason.IPV4_BAD_CHECKSUM,
+            DropReason.TCP_BAD_CHECKSUM, DropReason.TCP_BAD_DATA_OFFSET, DropReason.IPV4_BAD_HEADER_LENGTH}) {
+            assertTrue(counters.drops(r) > 0, r + " never hit: " + counters);
+        }
+    }
+
     private static void checkInvariants(DecodedFrame.Kind kind, DecodedFrame out, int length, String replay) {
         if (kind == DecodedFrame.Kind.DROPPED) {
             assertNotNull(out.dropReason, replay);
