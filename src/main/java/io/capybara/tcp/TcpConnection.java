@@ -332,7 +332,7 @@ public final class TcpConnection {
         boolean ws = config.windowScale() >= 0 && syn.windowScale != ABSENT;
         wsAgreed = ws;
         sndShift = ws ? Math.min(syn.windowScale, MAX_WINDOW_SHIFT) : 0;
-        rcvShift = ws ? config.windowScale() : 0;
+        rcvShift = ws ? offeredWindowScale() : 0;
         sackOk = config.sackPermitted() && syn.sackPermitted;
         tsOk = config.timestamps() && syn.hasTimestamps;
         if (tsOk) {
@@ -919,7 +919,7 @@ public final class TcpConnection {
             s.sackPermitted = sackOk;
             s.hasTimestamps = tsOk;
         } else {
-            s.windowScale = config.windowScale() >= 0 ? config.windowScale() : ABSENT;
+            s.windowScale = config.windowScale() >= 0 ? offeredWindowScale() : ABSENT;
             s.sackPermitted = config.sackPermitted();
             s.hasTimestamps = config.timestamps();
         }
@@ -945,6 +945,16 @@ public final class TcpConnection {
             rtxDeadline = now + currentRto();
         }
         sink.transmit(this, s);
+    }
+
+    /**
+     * The shift we announce: the configured one, but never so large that a scaled window unit
+     * exceeds half the receive buffer (a tiny buffer under a big shift could only ever
+     * advertise a zero window).
+     */
+    private int offeredWindowScale() {
+        int log2 = 31 - Integer.numberOfLeadingZeros(recvRing.maxCapacity());
+        return Math.min(config.windowScale(), Math.max(0, log2 - 1));
     }
 
     private int synWindow() {
