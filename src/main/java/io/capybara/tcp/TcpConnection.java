@@ -111,12 +111,8 @@ public final class TcpConnection {
     /** TS clock at the last retransmission timeout: older echoes would include the RTO wait. */
     private int rtoTsVal;
 
-    // RFC 6298 estimator
-    private long srtt;
-    private long rttvar;
-    private long rto;
-    private boolean hasRtt;
-    private int backoff;
+    // RFC 6298 estimator; retries counts timeouts since the last new ACK (for giving up)
+    private final RttEstimator rtt;
     private int retries;
     private boolean rttTiming;
     private int rttSeq;
@@ -141,7 +137,7 @@ public final class TcpConnection {
     private boolean firing;
 
     private TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
-                          SegmentSink sink, SendRing sendRing, ReceiveRing recvRing) {
+                          SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt) {
         this.config = config;
         this.localIp = localIp;
         this.localPort = localPort;
@@ -150,6 +146,7 @@ public final class TcpConnection {
         this.sink = sink;
         this.sendRing = sendRing;
         this.recvRing = recvRing;
+        this.rtt = rtt;
     }
 
     private static TcpConnection create(TcpConfig config, int localIp, int localPort, int remoteIp,
@@ -160,7 +157,8 @@ public final class TcpConnection {
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
                 new SendRing(sendMax, Math.min(sendMax, SendRing.INITIAL_CAPACITY)),
                 new ReceiveRing(recvMax, Math.min(recvMax, ReceiveRing.INITIAL_CAPACITY),
-                        config.maxOutOfOrderSegments()));
+                        config.maxOutOfOrderSegments()),
+                new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()));
         c.iss = iss;
         c.sndUna = iss;
         c.sndNxt = iss;
@@ -169,7 +167,6 @@ public final class TcpConnection {
         c.recover = iss;
         // TSval offset: per-connection and unpredictable to off-path attackers (RFC 7323 5.4)
         c.tsOffset = iss;
-        c.rto = config.initialRtoNanos();
         c.sendMss = Math.max(MIN_MSS, Math.min(config.mss(), DEFAULT_MSS));
         c.rcvMss = c.sendMss;
         c.cwnd = initialWindow(c.sendMss);
@@ -312,7 +309,7 @@ public final class TcpConnection {
             takeRttSample(seg, seg.ack, now);
             sndUna = seg.ack;
             retries = 0;
-            backoff = 0;
+            rtt.resetBackoff();
             rtxDeadline = NONE;
             establish();
             ackNow = true;
@@ -500,7 +497,7 @@ public final class TcpConnection {
                 sndNxt = ack; // after a go-back-N rollback the peer may already hold more
             }
             retries = 0;
-            backoff = 0;
+            rtt.resetBackoff();
             onNewAck(acked, now);
             dupAcks = 0;
             rtxDeadline = sndUna == sndMax ? NONE : now + currentRto();
@@ -582,31 +579,12 @@ public final class TcpConnection {
             rttTiming = false;
         }
         if (sample >= 0) {
-            updateRto(sample);
+            rtt.sample(sample);
         }
-    }
-
-    /** RFC 6298 2.2-2.4. */
-    private void updateRto(long r) {
-        if (!hasRtt) {
-            srtt = r;
-            rttvar = r / 2;
-            hasRtt = true;
-        } else {
-            long err = srtt - r;
-            rttvar = (3 * rttvar + Math.abs(err)) / 4;
-            srtt = (7 * srtt + r) / 8;
-        }
-        long v = srtt + Math.max(1000L, 4 * rttvar);
-        rto = Math.min(config.maxRtoNanos(), Math.max(config.minRtoNanos(), v));
     }
 
     private long currentRto() {
-        long v = rto;
-        for (int i = 0; i < backoff && v < config.maxRtoNanos(); i++) {
-            v <<= 1;
-        }
-        return Math.min(v, config.maxRtoNanos());
+        return rtt.current();
     }
 
     private void processData(TcpSegment seg, long now) {
@@ -759,9 +737,7 @@ public final class TcpConnection {
             return;
         }
         retries++;
-        if (backoff < 62) {
-            backoff++;
-        }
+        rtt.backOff();
         stats.timeouts++;
         rttTiming = false; // Karn: no sample from anything sent before the timeout
         rtoTsVal = tsNow(now);
@@ -811,11 +787,7 @@ public final class TcpConnection {
     }
 
     private long persistInterval() {
-        long v = rto;
-        for (int i = 0; i < persistBackoff && v < config.maxRtoNanos(); i++) {
-            v <<= 1;
-        }
-        return Math.min(v, config.maxRtoNanos());
+        return rtt.shifted(persistBackoff);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1256,7 +1228,7 @@ public final class TcpConnection {
 
     /** Smoothed RTT in nanoseconds, 0 before the first sample. */
     public long smoothedRttNanos() {
-        return srtt;
+        return rtt.srtt();
     }
 
     /** True when both SYNs carried the window-scale option. */
@@ -1331,7 +1303,7 @@ public final class TcpConnection {
                 + " una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt)
                 + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cwnd
                 + " rcvNxt=" + Integer.toUnsignedString(rcvNxt) + " queued=" + sendRing.length()
-                + " readable=" + recvRing.readable() + " srtt=" + srtt + " rto=" + currentRto() + '}';
+                + " readable=" + recvRing.readable() +  " srtt=" + rtt.srtt() + " rto=" + currentRto() + '}';
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1404,11 +1376,7 @@ public final class TcpConnection {
         w.putInt(tsNow(nowNanos)); // the TS clock's value now; restore re-bases it on its own now
         w.putInt(rtoTsVal);
 
-        w.putLong(srtt);
-        w.putLong(rttvar);
-        w.putLong(rto);
-        w.putBoolean(hasRtt);
-        w.putInt(backoff);
+        rtt.write(w);
         w.putInt(retries);
         w.putBoolean(rttTiming);
         w.putInt(rttSeq);
@@ -1569,11 +1537,8 @@ public final class TcpConnection {
         long tsRecentAge = r.getLong("tsRecentAge");
         int tsClock = r.getInt("tsClock");
         int rtoTsVal = r.getInt("rtoTsVal");
-        long srtt = r.getLong("srtt", 0, Long.MAX_VALUE / 16);
-        long rttvar = r.getLong("rttvar", 0, Long.MAX_VALUE / 16);
-        long rto = r.getLong("rto", 1, Long.MAX_VALUE / 4);
-        boolean hasRtt = r.getBoolean("hasRtt");
-        int backoff = r.getInt("backoff", 0, 62);
+        RttEstimator rtt = new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos());
+        rtt.read(r);
         int retries = r.getInt("retries", 0, Integer.MAX_VALUE);
         boolean rttTiming = r.getBoolean("rttTiming");
         int rttSeq = r.getInt("rttSeq");
@@ -1605,7 +1570,7 @@ public final class TcpConnection {
         }
 
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
-                sendRing, recvRing);
+                sendRing, recvRing, rtt);
         c.state = STATES[stateOrdinal];
         c.iss = iss;
         c.sndUna = sndUna;
@@ -1636,11 +1601,6 @@ public final class TcpConnection {
         c.tsRecentTime = nowNanos - tsRecentAge;
         c.tsOffset = tsClock - (int) (nowNanos / 1000L);
         c.rtoTsVal = rtoTsVal;
-        c.srtt = srtt;
-        c.rttvar = rttvar;
-        c.rto = rto;
-        c.hasRtt = hasRtt;
-        c.backoff = backoff;
         c.retries = retries;
         c.rttTiming = rttTiming;
         c.rttSeq = rttSeq;
