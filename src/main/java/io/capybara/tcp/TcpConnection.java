@@ -36,7 +36,6 @@ public final class TcpConnection {
     static final int MAX_WINDOW_SHIFT = 14;
     static final int MAX_BUFFER = 1 << 26;
     static final int MAX_OOO_INTERVALS = 4096;
-    static final int MAX_CWND = 1 << 30;
     static final long NONE = Long.MAX_VALUE;
     /**
      * RFC 7323 5.5 invalidates TS.Recent after 24 days idle for millisecond clocks; a peer
@@ -119,11 +118,7 @@ public final class TcpConnection {
     private long rttStart;
 
     // congestion control (RFC 5681, RFC 6582)
-    private int cwnd;
-    private int ssthresh;
-    private int dupAcks;
-    private int recover;
-    private boolean inRecovery;
+    private final NewReno cc;
 
     // timers: absolute deadlines, NONE when disarmed
     private long rtxDeadline = NONE;
@@ -137,7 +132,8 @@ public final class TcpConnection {
     private boolean firing;
 
     private TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
-                          SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt) {
+                          SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt,
+                          NewReno cc) {
         this.config = config;
         this.localIp = localIp;
         this.localPort = localPort;
@@ -147,6 +143,7 @@ public final class TcpConnection {
         this.sendRing = sendRing;
         this.recvRing = recvRing;
         this.rtt = rtt;
+        this.cc = cc;
     }
 
     private static TcpConnection create(TcpConfig config, int localIp, int localPort, int remoteIp,
@@ -158,19 +155,17 @@ public final class TcpConnection {
                 new SendRing(sendMax, Math.min(sendMax, SendRing.INITIAL_CAPACITY)),
                 new ReceiveRing(recvMax, Math.min(recvMax, ReceiveRing.INITIAL_CAPACITY),
                         config.maxOutOfOrderSegments()),
-                new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()));
+                new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
+                new NewReno(iss, initialSendMss(config)));
         c.iss = iss;
         c.sndUna = iss;
         c.sndNxt = iss;
         c.sndMax = iss;
         c.bufSeq = iss + 1;
-        c.recover = iss;
         // TSval offset: per-connection and unpredictable to off-path attackers (RFC 7323 5.4)
         c.tsOffset = iss;
-        c.sendMss = Math.max(MIN_MSS, Math.min(config.mss(), DEFAULT_MSS));
+        c.sendMss = initialSendMss(config);
         c.rcvMss = c.sendMss;
-        c.cwnd = initialWindow(c.sendMss);
-        c.ssthresh = MAX_CWND;
         return c;
     }
 
@@ -198,9 +193,9 @@ public final class TcpConnection {
         return bytes <= 1 ? 1 : Integer.highestOneBit(bytes - 1) << 1;
     }
 
-    /** RFC 5681 3.1 / RFC 3390 initial window. */
-    static int initialWindow(int mss) {
-        return Math.min(4 * mss, Math.max(2 * mss, 4380));
+    /** Until the peer's SYN says otherwise: RFC 9293's default 536. */
+    private static int initialSendMss(TcpConfig config) {
+        return Math.max(MIN_MSS, Math.min(config.mss(), DEFAULT_MSS));
     }
 
     /** Active open: creates the connection in SYN_SENT and emits the SYN. */
@@ -339,7 +334,7 @@ public final class TcpConnection {
         int peerMss = syn.mss == ABSENT ? DEFAULT_MSS : syn.mss;
         sendMss = Math.max(MIN_MSS, Math.min(config.mss(), peerMss)) - (tsOk ? TS_OPTION_BYTES : 0);
         rcvMss = sendMss;
-        cwnd = initialWindow(sendMss);
+        cc.reset(sendMss);
         // the window in a SYN is never scaled
         sndWnd = syn.window;
         maxSndWnd = sndWnd;
@@ -498,8 +493,9 @@ public final class TcpConnection {
             }
             retries = 0;
             rtt.resetBackoff();
-            onNewAck(acked, now);
-            dupAcks = 0;
+            if (cc.onNewAck(acked, sndUna, sndMax, sendMss)) {
+                retransmitHead(now, false); // NewReno partial ACK: the next hole is lost too
+            }
             rtxDeadline = sndUna == sndMax ? NONE : now + currentRto();
 
             if (finQueued && Seq.gt(sndUna, finSeq)) {
@@ -516,51 +512,11 @@ public final class TcpConnection {
             }
         } else if (ack == sndUna && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
                 && sndMax != sndUna && windowUnchanged) {
-            onDupAck(now);
-        }
-    }
-
-    private void onNewAck(int acked, long now) {
-        if (inRecovery) {
-            if (Seq.ge(sndUna, recover)) {
-                // RFC 6582 full ACK: deflate to min(ssthresh, FlightSize + SMSS)
-                int flight = sndMax - sndUna;
-                cwnd = Math.min(ssthresh, Math.max(flight, sendMss) + sendMss);
-                inRecovery = false;
-            } else {
-                // partial ACK: the next hole is lost too; retransmit it, deflate by the amount acked
+            stats.dupAcks++;
+            if (cc.onDupAck(sndUna, sndMax, sendMss)) {
+                stats.fastRetransmits++;
                 retransmitHead(now, false);
-                cwnd -= acked;
-                if (acked >= sendMss) {
-                    cwnd += sendMss;
-                }
-                if (cwnd < sendMss) {
-                    cwnd = sendMss;
-                }
             }
-        } else if (cwnd < ssthresh) {
-            cwnd += Math.min(acked, sendMss); // slow start, RFC 3465 L = 1 SMSS
-        } else {
-            cwnd += Math.max(1, (int) ((long) sendMss * sendMss / cwnd)); // congestion avoidance
-        }
-        if (cwnd > MAX_CWND) {
-            cwnd = MAX_CWND;
-        }
-    }
-
-    private void onDupAck(long now) {
-        dupAcks++;
-        stats.dupAcks++;
-        if (inRecovery) {
-            cwnd = Math.min(MAX_CWND, cwnd + sendMss); // inflate for each segment that left
-        } else if (dupAcks == 3 && Seq.ge(sndUna, recover)) {
-            int flight = sndMax - sndUna;
-            ssthresh = Math.max(flight / 2, 2 * sendMss);
-            recover = sndMax;
-            inRecovery = true;
-            stats.fastRetransmits++;
-            retransmitHead(now, false);
-            cwnd = ssthresh + 3 * sendMss;
         }
     }
 
@@ -748,13 +704,8 @@ public final class TcpConnection {
         if (sndUna == sndMax) {
             return;
         }
-        // RFC 5681 3.1 (4): loss window of one segment, go back to SND.UNA
-        int flight = sndMax - sndUna;
-        ssthresh = Math.max(flight / 2, 2 * sendMss);
-        cwnd = sendMss;
-        inRecovery = false;
-        dupAcks = 0;
-        recover = sndMax;
+        // loss window of one segment, go back to SND.UNA
+        cc.onTimeout(sndUna, sndMax, sendMss);
         sndNxt = sndUna;
         retransmitHead(now, true);
         if (rtxDeadline == NONE) {
@@ -817,7 +768,7 @@ public final class TcpConnection {
             int len = 0;
             if (unsent > 0) {
                 int inflight = sndNxt - sndUna;
-                int usable = Math.min(sndWnd, cwnd) - inflight;
+                int usable = Math.min(sndWnd, cc.cwnd()) - inflight;
                 len = Math.min(unsent, Math.min(usable, sendMss));
                 if (len <= 0) {
                     break; // window or cwnd closed; the FIN waits behind the data
@@ -1209,11 +1160,11 @@ public final class TcpConnection {
     }
 
     public int congestionWindow() {
-        return cwnd;
+        return cc.cwnd();
     }
 
     public int slowStartThreshold() {
-        return ssthresh;
+        return cc.ssthresh();
     }
 
     /** The peer's current send window in bytes (scaled). */
@@ -1258,7 +1209,7 @@ public final class TcpConnection {
     }
 
     public boolean inFastRecovery() {
-        return inRecovery;
+        return cc.inRecovery();
     }
 
     long retransmitDeadline() {
@@ -1301,7 +1252,7 @@ public final class TcpConnection {
     public String toString() {
         return "TcpConnection{" + state + " " + localPort + "->" + remotePort
                 + " una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt)
-                + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cwnd
+                + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cc.cwnd()
                 + " rcvNxt=" + Integer.toUnsignedString(rcvNxt) + " queued=" + sendRing.length()
                 + " readable=" + recvRing.readable() +  " srtt=" + rtt.srtt() + " rto=" + currentRto() + '}';
     }
@@ -1382,11 +1333,7 @@ public final class TcpConnection {
         w.putInt(rttSeq);
         w.putLong(rttTiming ? nowNanos - rttStart : 0);
 
-        w.putInt(cwnd);
-        w.putInt(ssthresh);
-        w.putInt(dupAcks);
-        w.putInt(recover);
-        w.putBoolean(inRecovery);
+        cc.write(w);
 
         putDeadline(w, rtxDeadline, nowNanos);
         putDeadline(w, delackDeadline, nowNanos);
@@ -1543,11 +1490,8 @@ public final class TcpConnection {
         boolean rttTiming = r.getBoolean("rttTiming");
         int rttSeq = r.getInt("rttSeq");
         long rttAge = r.getLong("rttAge", 0, 1L << 62);
-        int cwnd = r.getInt("cwnd", 1, MAX_CWND);
-        int ssthresh = r.getInt("ssthresh", 1, MAX_CWND);
-        int dupAcks = r.getInt("dupAcks", 0, Integer.MAX_VALUE);
-        int recover = r.getInt("recover");
-        boolean inRecovery = r.getBoolean("inRecovery");
+        NewReno cc = new NewReno(iss, MIN_MSS);
+        cc.read(r);
         long rtxDeadline = getDeadline(r, "rtxDeadline", nowNanos);
         long delackDeadline = getDeadline(r, "delackDeadline", nowNanos);
         long persistDeadline = getDeadline(r, "persistDeadline", nowNanos);
@@ -1570,7 +1514,7 @@ public final class TcpConnection {
         }
 
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
-                sendRing, recvRing, rtt);
+                sendRing, recvRing, rtt, cc);
         c.state = STATES[stateOrdinal];
         c.iss = iss;
         c.sndUna = sndUna;
@@ -1605,11 +1549,6 @@ public final class TcpConnection {
         c.rttTiming = rttTiming;
         c.rttSeq = rttSeq;
         c.rttStart = nowNanos - rttAge;
-        c.cwnd = cwnd;
-        c.ssthresh = ssthresh;
-        c.dupAcks = dupAcks;
-        c.recover = recover;
-        c.inRecovery = inRecovery;
         c.rtxDeadline = rtxDeadline;
         c.delackDeadline = delackDeadline;
         c.persistDeadline = persistDeadline;
