@@ -301,4 +301,19 @@ class TcpFlowTest {
         b.receive(new UnsafeBuffer(new byte[20]), 0, 20, p.now);
         assertTrue(b.isPeerClosed());
     }
+
+    @Test
+    void tinyReceiveBuffersStillFlow() {
+        for (int buffer : new int[]{1, 2, 64, 300}) {
+            TcpConfig cfg = TcpConfig.defaults().withBuffers(4096, buffer);
+            TcpPair p = new TcpPair(32, cfg).open(-3, 4);
+            byte[] ab = TcpBasicsTest.data(buffer, 3000);
+            p.a.toSend = ab;
+            assertTrue(p.runUntil(() -> p.b.received.size() == ab.length, p.now + 600_000 * MS),
+                    "buffer " + buffer + ": " + p.b.received.size());
+            assertArrayEquals(ab, p.b.received.toByteArray());
+            int cap = TcpConnection.ringCapacity(buffer);
+            assertTrue((cap >> p.a.conn.sendWindowShift()) >= 1, "scaled unit fits the buffer");
+        }
+    }
 }

@@ -57,7 +57,7 @@ class TcpPropertyTest {
             case 1 -> 1460;
             default -> r.nextInt(200, 9000);
         };
-        int[] buffers = {2048, 4096, 16384, 65536, 262144};
+        int[] buffers = {700, 2048, 4096, 16384, 65536, 262144};
         return new TcpConfig(mss, buffers[r.nextInt(buffers.length)], buffers[r.nextInt(buffers.length)],
                 new int[]{-1, 0, 2, 7}[r.nextInt(4)], r.nextBoolean(), r.nextBoolean(), r.nextInt(4) == 0,
                 new long[]{1 * MS, 40 * MS}[r.nextInt(2)], 1000 * MS, new long[]{10 * MS, 200 * MS}[r.nextInt(2)],
