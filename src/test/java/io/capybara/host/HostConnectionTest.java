@@ -414,4 +414,57 @@ class HostConnectionTest {
         assertTrue(reset[0]);
         assertTrue(b.stats().tcpRstSent() >= 1);
     }
+
+    @Test
+    void hundredsOfConcurrentConnectionsOpenEchoAndCloseCleanly() {
+        // small initial tables so they must grow; all connections close at once at the end
+        Host a = sim.add(new Host(HostConfig.of("a", A_MAC, A_IP, 24).withIsnSeed(1).withMaxConnections(8), link.a()));
+        Host b = sim.add(new Host(HostConfig.of("b", B_MAC, B_IP, 24).withIsnSeed(2).withMaxConnections(8), link.b()));
+        Echo echo = new Echo(b);
+        b.listen(7, 1024, echo);
+        int n = 300;
+        int[] echoed = new int[n];
+        int[] closedOk = {0};
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        for (int i = 0; i < n; i++) {
+            int id = i;
+            TcpConnection c = a.connect(B_IP, 7, new ConnectionHandler() {
+                final UnsafeBuffer buf = new UnsafeBuffer(new byte[64]);
+
+                @Override
+                public void onConnected(TcpConnection conn) {
+                    buf.putInt(0, id);
+                    conn.send(buf, 0, 4, a.now());
+                }
+
+                @Override
+                public void onData(TcpConnection conn) {
+                    if (conn.receive(buf, 0, 4, a.now()) == 4) {
+                        echoed[id] = buf.getInt(0) == id ? 1 : -1;
+                        conn.close(a.now());
+                    }
+                }
+
+                @Override
+                public void onClosed(TcpConnection conn, boolean reset) {
+                    if (!reset) {
+                        closedOk[0]++;
+                    }
+                }
+            });
+            assertTrue(ports.add(c.localPort()), "ephemeral ports are unique");
+        }
+        assertEquals(n, a.connectionCount());
+        sim.runUntil(sim.now() + 300 * S, () -> closedOk[0] == n && a.connectionCount() == 0
+                && b.connectionCount() == 0);
+        assertEquals(n, echo.accepted);
+        assertEquals(n, echo.closed);
+        assertEquals(n, closedOk[0]);
+        for (int i = 0; i < n; i++) {
+            assertEquals(1, echoed[i], "connection " + i + " got its own bytes back");
+        }
+        assertEquals(0, a.connectionCount());
+        assertEquals(0, b.connectionCount());
+        assertEquals(n, a.stats().connectionsRemoved());
+    }
 }

@@ -66,7 +66,9 @@ public final class TransferScenario {
         /** Size log-uniform in [1, {@link #MAX_BYTES}], random direction, each fault in [0, maxFault]. */
         public static Params random(long seed, double maxFault) {
             SplittableRandom r = new SplittableRandom(seed);
-            long bytes = Math.max(1, Math.min(MAX_BYTES, Math.round(Math.exp(r.nextDouble() * Math.log(MAX_BYTES)))));
+            // StrictMath: the same seed draws the same size on every platform
+            double logSize = r.nextDouble() * StrictMath.log(MAX_BYTES);
+            long bytes = Math.max(1, Math.min(MAX_BYTES, Math.round(StrictMath.exp(logSize))));
             Direction d = Direction.values()[r.nextInt(3)];
             double loss = r.nextDouble() * maxFault;
             double dup = r.nextDouble() * maxFault;
