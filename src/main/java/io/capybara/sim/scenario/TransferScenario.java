@@ -28,8 +28,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * host). A snapshot must not change behaviour, so such a run must produce the same
  * {@link Result#traceHash} as the plain run of the same seed.
  *
- * <p>The hosts use static ARP entries: ARP has no checksum, so a corrupted reply would poison
- * a cache until it expires; that behaviour is tested on its own, not here.
+ * <p>The hosts use static ARP entries by default: ARP has no checksum, so a corrupted reply
+ * would poison a cache until it expires. {@link Params#withDynamicArp} resolves with ARP.
  */
 public final class TransferScenario {
     public static final long MAX_BYTES = 64L << 20;
@@ -59,9 +59,10 @@ public final class TransferScenario {
      * @param corrupt         per-frame probability of a flipped bit
      * @param snapshotRestore replace connections by restored snapshots at random steps
      * @param timeLimitNanos  virtual time after which an unfinished run is a failure
+     * @param dynamicArp      resolve neighbours with ARP instead of static entries
      */
     public record Params(long seed, long bytes, Direction direction, double loss, double duplicate, double reorder,
-                         double corrupt, boolean snapshotRestore, long timeLimitNanos) {
+                         double corrupt, boolean snapshotRestore, long timeLimitNanos, boolean dynamicArp) {
 
         /** Size log-uniform in [1, {@link #MAX_BYTES}], random direction, each fault in [0, maxFault]. */
         public static Params random(long seed, double maxFault) {
@@ -74,33 +75,44 @@ public final class TransferScenario {
             double dup = r.nextDouble() * maxFault;
             double reorder = r.nextDouble() * maxFault;
             double corrupt = r.nextDouble() * maxFault;
-            return new Params(seed, bytes, d, loss, dup, reorder, corrupt, false, 7L * 24 * 3600 * 1_000_000_000L);
+            return new Params(seed, bytes, d, loss, dup, reorder, corrupt, false, 7L * 24 * 3600 * 1_000_000_000L,
+                    false);
         }
 
         public Params withSnapshotRestore(boolean on) {
-            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, on, timeLimitNanos);
+            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, on, timeLimitNanos, dynamicArp);
         }
 
         public Params withBytes(long n) {
-            return new Params(seed, n, direction, loss, duplicate, reorder, corrupt, snapshotRestore, timeLimitNanos);
+            return new Params(seed, n, direction, loss, duplicate, reorder, corrupt, snapshotRestore, timeLimitNanos, dynamicArp);
         }
 
         public Params withFaults(double l, double d, double r, double c) {
-            return new Params(seed, bytes, direction, l, d, r, c, snapshotRestore, timeLimitNanos);
+            return new Params(seed, bytes, direction, l, d, r, c, snapshotRestore, timeLimitNanos, dynamicArp);
         }
 
         public Params withDirection(Direction d) {
-            return new Params(seed, bytes, d, loss, duplicate, reorder, corrupt, snapshotRestore, timeLimitNanos);
+            return new Params(seed, bytes, d, loss, duplicate, reorder, corrupt, snapshotRestore, timeLimitNanos, dynamicArp);
         }
 
         public Params withTimeLimit(long nanos) {
-            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore, nanos);
+            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore, nanos, dynamicArp);
+        }
+
+        /**
+         * Resolve neighbours with ARP instead of static entries. ARP has no checksum, so combine it
+         * with {@code corrupt = 0} unless a poisoned cache is what you want to see.
+         */
+        public Params withDynamicArp(boolean on) {
+            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    timeLimitNanos, on);
         }
 
         @Override
         public String toString() {
-            return String.format("seed=%d bytes=%d dir=%s loss=%.3f dup=%.3f reorder=%.3f corrupt=%.3f snapshots=%s",
-                    seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore);
+            return String.format("seed=%d bytes=%d dir=%s loss=%.3f dup=%.3f reorder=%.3f corrupt=%.3f snapshots=%s%s",
+                    seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    dynamicArp ? " dynamicArp" : "");
         }
     }
 
@@ -160,10 +172,10 @@ public final class TransferScenario {
         TcpConfig tcp = tcpConfig();
         Host client = sim.add(new Host(HostConfig.of("client", CLIENT_MAC, CLIENT_IP, 24).withTcp(tcp)
                 .withIsnSeed(p.seed() ^ 0xC1)
-                .withStaticArp(Map.of(SERVER_IP, SERVER_MAC)), link.a()));
+                .withStaticArp(p.dynamicArp() ? Map.of() : Map.of(SERVER_IP, SERVER_MAC)), link.a()));
         Host server = sim.add(new Host(HostConfig.of("server", SERVER_MAC, SERVER_IP, 24).withTcp(tcp)
                 .withIsnSeed(p.seed() ^ 0x5E)
-                .withStaticArp(Map.of(CLIENT_IP, CLIENT_MAC)), link.b()));
+                .withStaticArp(p.dynamicArp() ? Map.of() : Map.of(CLIENT_IP, CLIENT_MAC)), link.b()));
 
         long c2s = p.direction() == Direction.SERVER_TO_CLIENT ? 0 : p.bytes();
         long s2c = p.direction() == Direction.CLIENT_TO_SERVER ? 0 : p.bytes();

@@ -90,6 +90,17 @@ class TransferScenarioTest {
         assertEquals(plain.virtualNanos(), swapped.virtualNanos(), msg);
     }
 
+    /** ARP resolution under loss, duplication and reordering (no corruption: ARP has no checksum). */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("fewSeeds")
+    void dynamicArpTransfers(long seed) {
+        TransferScenario.Params base = capped(seed);
+        TransferScenario.Params p = base.withFaults(base.loss(), base.duplicate(), base.reorder(), 0).withDynamicArp(true);
+        TransferScenario.Result r = TransferScenario.run(p);
+        assertTrue(r.ok(), () -> r + "\n" + r.counters() + "\n" + replay("dynamicArpTransfers", seed));
+        assertTrue(r.counters().contains("arpRequestsSent"), r::counters);
+    }
+
     /** Negative control: restoring with timers shifted by 1 ns must show in the trace hash. */
     @Test
     void traceHashNoticesASkewedRestore() {
