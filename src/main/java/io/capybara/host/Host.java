@@ -810,7 +810,8 @@ public final class Host implements SimNode, SegmentSink {
         if (d != null && d.popBuffer == null && d.kind == Descriptor.CONNECTED) {
             d.popBuffer = new UnsafeBuffer(new byte[config.popBufferBytes()]);
         }
-        return pop(qd, d == null ? null : d.popBuffer, 0, d == null || d.popBuffer == null ? 0 : d.popBuffer.capacity());
+        UnsafeBuffer buffer = d == null ? null : d.popBuffer;
+        return pop(qd, buffer, 0, buffer == null ? 0 : buffer.capacity());
     }
 
     /** Completes with up to {@code maxLength} received bytes copied into {@code dst}. */

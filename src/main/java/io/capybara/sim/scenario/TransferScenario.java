@@ -80,23 +80,28 @@ public final class TransferScenario {
         }
 
         public Params withSnapshotRestore(boolean on) {
-            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, on, timeLimitNanos, dynamicArp);
+            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, on,
+                    timeLimitNanos, dynamicArp);
         }
 
         public Params withBytes(long n) {
-            return new Params(seed, n, direction, loss, duplicate, reorder, corrupt, snapshotRestore, timeLimitNanos, dynamicArp);
+            return new Params(seed, n, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    timeLimitNanos, dynamicArp);
         }
 
         public Params withFaults(double l, double d, double r, double c) {
-            return new Params(seed, bytes, direction, l, d, r, c, snapshotRestore, timeLimitNanos, dynamicArp);
+            return new Params(seed, bytes, direction, l, d, r, c, snapshotRestore,
+                    timeLimitNanos, dynamicArp);
         }
 
         public Params withDirection(Direction d) {
-            return new Params(seed, bytes, d, loss, duplicate, reorder, corrupt, snapshotRestore, timeLimitNanos, dynamicArp);
+            return new Params(seed, bytes, d, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    timeLimitNanos, dynamicArp);
         }
 
         public Params withTimeLimit(long nanos) {
-            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore, nanos, dynamicArp);
+            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    nanos, dynamicArp);
         }
 
         /**

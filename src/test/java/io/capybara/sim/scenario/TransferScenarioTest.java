@@ -83,7 +83,8 @@ class TransferScenarioTest {
         TransferScenario.Params p = capped(seed);
         TransferScenario.Result plain = TransferScenario.run(p);
         TransferScenario.Result swapped = TransferScenario.run(p.withSnapshotRestore(true));
-        String msg = plain + "\n" + swapped + "\n" + swapped.counters() + "\n" + replay("snapshotRestoreChangesNothing", seed);
+        String msg = plain + "\n" + swapped + "\n" + swapped.counters() + "\n"
+                + replay("snapshotRestoreChangesNothing", seed);
         assertTrue(swapped.ok(), msg);
         assertTrue(swapped.snapshots() > 0, msg);
         assertEquals(plain.traceHash(), swapped.traceHash(), msg);
@@ -95,7 +96,8 @@ class TransferScenarioTest {
     @MethodSource("fewSeeds")
     void dynamicArpTransfers(long seed) {
         TransferScenario.Params base = capped(seed);
-        TransferScenario.Params p = base.withFaults(base.loss(), base.duplicate(), base.reorder(), 0).withDynamicArp(true);
+        TransferScenario.Params p = base.withFaults(base.loss(), base.duplicate(), base.reorder(), 0)
+                .withDynamicArp(true);
         TransferScenario.Result r = TransferScenario.run(p);
         assertTrue(r.ok(), () -> r + "\n" + r.counters() + "\n" + replay("dynamicArpTransfers", seed));
         assertTrue(r.counters().contains("arpRequestsSent"), r::counters);
