@@ -14,6 +14,7 @@ import io.capybara.tcp.TcpState;
 import io.capybara.wire.Ipv4Address;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.zip.CRC32C;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -128,7 +129,8 @@ public final class TransferScenario {
      * @param failure              why not, or null
      * @param clientToServerBytes  bytes the server received and verified
      * @param serverToClientBytes  bytes the client received and verified
-     * @param contentOk            no byte differed from the seeded stream
+     * @param contentOk            no byte differed from the seeded stream, and the CRC-32C of each
+     *                             stream as sent equals the CRC-32C as received
      * @param virtualNanos         virtual time the run took
      * @param traceHash            hash over every delivered frame
      * @param frames               frames delivered by the link
@@ -225,11 +227,13 @@ public final class TransferScenario {
         if (snapshotter != null && snapshotter.failure != null) {
             failure = snapshotter.failure;
         }
-        boolean contentOk = clientEnd.mismatchAt < 0 && serverEnd.mismatchAt < 0;
+        boolean crcOk = clientEnd.sentCrc.getValue() == serverEnd.receivedCrc.getValue()
+                && serverEnd.sentCrc.getValue() == clientEnd.receivedCrc.getValue();
+        boolean contentOk = clientEnd.mismatchAt < 0 && serverEnd.mismatchAt < 0 && (crcOk || !finished);
         if (failure == null) {
             if (!contentOk) {
                 failure = "content differs at server offset " + serverEnd.mismatchAt + " / client offset "
-                        + clientEnd.mismatchAt;
+                        + clientEnd.mismatchAt + (crcOk ? "" : " (CRC-32C differs)");
             } else if (!finished) {
                 failure = (sim.now() >= p.timeLimitNanos() ? "timeout" : "stalled") + " at t=" + sim.now() + "ns:"
                         + " client{" + clientEnd + "} server{" + serverEnd + "}";
@@ -252,6 +256,8 @@ public final class TransferScenario {
         final long expectTotal;
         final StreamContent expectContent;
         final UnsafeBuffer chunk = new UnsafeBuffer(new byte[CHUNK]);
+        final CRC32C sentCrc = new CRC32C();
+        final CRC32C receivedCrc = new CRC32C();
         TcpConnection conn;
         long sent;
         long received;
@@ -316,6 +322,7 @@ public final class TransferScenario {
                 }
                 sendContent.fill(chunk, 0, sent, n);
                 int accepted = c.send(chunk, 0, n, now);
+                sentCrc.update(chunk.byteArray(), 0, accepted);
                 sent += accepted;
                 if (accepted < n) {
                     break;
@@ -338,6 +345,7 @@ public final class TransferScenario {
                     mismatchAt = received + n > expectTotal ? Math.max(received, expectTotal)
                             : expectContent.firstMismatch(chunk, 0, received, n);
                 }
+                receivedCrc.update(chunk.byteArray(), 0, n);
                 received += n;
             }
             if (c.isPeerClosed()) {
