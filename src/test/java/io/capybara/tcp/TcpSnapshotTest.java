@@ -208,6 +208,12 @@ class TcpSnapshotTest {
             try {
                 TcpConnection c = TcpConnection.restore(buf, 0, m.length, 1000, (cc, s) -> { });
                 // whatever was accepted must also run without blowing up
+                long t = 2000;
+                c.onSegment(TcpLossTest.data(c.rcvNxt(), c.sndNxt(), 100, 1), t);
+                io.capybara.wire.TcpSegment ack = TcpStateTest.toB(c.rcvNxt(), c.sndNxt(), io.capybara.wire.TcpSegment.ACK);
+                ack.window = 65535;
+                c.onSegment(ack, t);
+                c.onTimer(c.nextDeadline() == Long.MAX_VALUE ? t : Math.max(t, c.nextDeadline()));
                 c.onTimer(Long.MAX_VALUE / 4);
                 c.send(new UnsafeBuffer(new byte[5000]), 0, 5000, Long.MAX_VALUE / 4);
                 c.receive(new UnsafeBuffer(new byte[5000]), 0, 5000, Long.MAX_VALUE / 4);
