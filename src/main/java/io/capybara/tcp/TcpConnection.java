@@ -250,6 +250,23 @@ public final class TcpConnection {
         return true;
     }
 
+    /**
+     * True when this connection is in TIME_WAIT and {@code syn} (a SYN without ACK for the same
+     * four-tuple) may start a new incarnation: per RFC 6191, its timestamp is newer than TS.Recent
+     * or, without timestamps, its sequence number lies beyond RCV.NXT (RFC 9293 3.6.1). The host
+     * then drops this connection and accepts the SYN as a new one; otherwise it hands the SYN to
+     * {@link #onSegment}, which answers with a challenge ACK.
+     */
+    public boolean acceptsNewIncarnation(TcpSegment syn) {
+        if (state != TcpState.TIME_WAIT || !syn.has(SYN) || syn.has(ACK) || syn.has(RST)) {
+            return false;
+        }
+        if (tsOk && syn.hasTimestamps) {
+            return Seq.gt(syn.tsVal, tsRecent);
+        }
+        return Seq.gt(syn.seq, rcvNxt);
+    }
+
     /** Processes one received segment addressed to this connection. */
     public void onSegment(TcpSegment segment, long nowNanos) {
         stats.segmentsIn++;
