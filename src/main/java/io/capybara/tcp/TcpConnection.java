@@ -20,14 +20,17 @@ import org.agrona.MutableDirectBuffer;
  * for a {@link ConnectionObserver}. It never reads a clock, starts a thread or does I/O.
  *
  * <p>Implemented: all RFC 9293 states (active, passive and simultaneous open; simultaneous close;
- * TIME_WAIT), RFC 5961 RST/SYN/ACK checks with challenge ACKs, RFC 7323 window scaling and
- * timestamps (TSval in microsecond ticks), MSS and SACK-permitted negotiation (no SACK blocks),
+ * TIME_WAIT, RFC 1337), RFC 5961 RST/SYN/ACK checks with challenge ACKs (not rate-limited),
+ * RFC 7323 window scaling, timestamps (TSval in microsecond ticks) with RTTM and PAWS, MSS and
+ * SACK-permitted negotiation (no SACK blocks),
  * receive- and send-side SWS avoidance, optional Nagle, delayed ACK, RFC 6298 retransmission
  * timer with Karn's rule, RFC 5681 congestion control with RFC 6582 NewReno recovery, zero
  * window probing, bounded out-of-order reassembly, and snapshot/restore.
  *
  * <p>Observer events are deferred to the end of each public call, so an observer may call back
  * into the connection (send, receive, close) and its reply can piggyback the pending ACK.
+ * Take snapshots between calls, not from inside an observer callback (events still being
+ * delivered are not part of the snapshot).
  */
 public final class TcpConnection {
     static final int DEFAULT_MSS = 536;
