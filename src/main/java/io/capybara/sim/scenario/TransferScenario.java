@@ -174,7 +174,7 @@ public final class TransferScenario {
         Simulator sim = new Simulator(simSeed);
         LinkProfile profile = new LinkProfile(10_000_000_000L, 20_000, 0, p.loss(), p.duplicate(), p.reorder(),
                 100_000, p.corrupt());
-        SimLink link = sim.link("wire", profile, profile, 4096);
+        SimLink link = sim.link("wire", profile, profile, 2048);
         link.tap(tap);
         TcpConfig tcp = tcpConfig();
         Host client = sim.add(new Host(HostConfig.of("client", CLIENT_MAC, CLIENT_IP, 24).withTcp(tcp)
