@@ -294,6 +294,13 @@ public final class Host implements SimNode, SegmentSink {
 
     private void onTcp(TcpSegment seg) {
         Binding b = connections.get(key(seg.srcIp, seg.srcPort, seg.dstPort));
+        if (b != null && b.conn.state() == TcpState.TIME_WAIT && listeners.containsKey(seg.dstPort)
+                && b.conn.acceptsNewIncarnation(seg)) {
+            // RFC 6191: a newer SYN ends TIME_WAIT early; the listener takes it as a new connection
+            stats.tcpTimeWaitReused++;
+            onClosed(b, false);
+            b = null;
+        }
         if (b != null) {
             stats.tcpSegments++;
             b.conn.onSegment(seg, now);

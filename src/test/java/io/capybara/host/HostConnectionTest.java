@@ -467,4 +467,39 @@ class HostConnectionTest {
         assertEquals(0, b.connectionCount());
         assertEquals(n, a.stats().connectionsRemoved());
     }
+
+    @Test
+    void newerSynEndsTimeWaitAndOpensANewConnection() {
+        Host a = client();
+        Host b = server();
+        int[] accepted = {0};
+        b.listen(7, new ConnectionHandler() {
+            @Override
+            public void onAccepted(TcpConnection conn) {
+                accepted[0]++;
+                conn.close(b.now()); // the server closes first: it keeps TIME_WAIT
+            }
+        });
+        TcpConnection first = a.connect(B_IP, 7, new ConnectionHandler() {
+            @Override
+            public void onData(TcpConnection conn) {
+                if (conn.isPeerClosed() && conn.state() == TcpState.CLOSE_WAIT) {
+                    conn.close(a.now());
+                }
+            }
+        });
+        int port = first.localPort();
+        sim.runUntil(sim.now() + 5 * S, () -> a.connectionCount() == 0);
+        assertEquals(0, a.connectionCount());
+        assertEquals(TcpState.TIME_WAIT, b.connection(A_IP, port, 7).state());
+
+        // same four-tuple again, well within 2MSL
+        int qd = a.socket();
+        assertEquals(QueueError.OK, a.bind(qd, port));
+        QResult r = await(a, a.connect(qd, B_IP, 7));
+        assertTrue(r.ok(), r.toString());
+        sim.runUntil(sim.now() + S, () -> accepted[0] == 2); // the server accepts on the third segment
+        assertEquals(2, accepted[0]);
+        assertEquals(1, b.stats().tcpTimeWaitReused());
+    }
 }
