@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 SimulateCommand.class,
                 DemoCommand.class,
+                SwitchCommand.class,
         })
 public final class Main implements Runnable {
     @Override
