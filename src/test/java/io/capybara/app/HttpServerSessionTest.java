@@ -36,7 +36,11 @@ class HttpServerSessionTest {
         String s = text(out);
         int bodyAt = s.indexOf("\r\n\r\n") + 4;
         for (int i = 0; i < 1000; i++) {
-            char expected = (char) ('a' + (int) (((((long) i * 0x9E3779B97F4A7C15L) >>> 32) * 26) >>> 32));
+            long z = i * 0x9E3779B97F4A7C15L;
+            z ^= z >>> 32;
+            z *= 0xD6E8FEB86659FD93L;
+            z ^= z >>> 32;
+            char expected = (char) ('a' + (int) (((z >>> 32) * 26) >>> 32)); // the documented formula
             assertEquals(expected, s.charAt(bodyAt + i), "byte " + i);
         }
         String head = s.substring(bodyAt + 1000);
