@@ -47,7 +47,7 @@ public final class BytesContent {
         if (array != null) {
             // heap buffer: one range check, then a plain array loop
             dst.boundsCheck(offset, length);
-            int base = (int) dst.wrapAdjustment() + offset;
+            int base = dst.wrapAdjustment() + offset;
             long z = from * GOLDEN;
             for (int i = 0; i < length; i++) {
                 array[base + i] = letter(z);
