@@ -166,6 +166,15 @@ public final class HttpServerSession {
         return count;
     }
 
+    /**
+     * True between requests: nothing queued, no partial request head or body. The cheapest
+     * moment to migrate (the snapshot is at its smallest), though any moment is correct.
+     */
+    public boolean isIdle() {
+        return count == 0 && parser.phase() == HttpRequestParser.PHASE_HEAD
+                && parser.headSection().length() == 0;
+    }
+
     /** True when {@link #produce} has bytes to give. */
     public boolean hasOutput() {
         return served > 0;

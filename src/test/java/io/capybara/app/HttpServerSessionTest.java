@@ -206,4 +206,21 @@ class HttpServerSessionTest {
         assertTrue(text(run("HEAD /bytes/" + max + " HTTP/1.1\r\nHost: a\r\n\r\n")).contains("Content-Length: " + max + "\r\n"));
         assertTrue(text(run("HEAD /bytes/" + (max + 1) + " HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 400 "));
     }
+
+    @Test
+    void idleOnlyBetweenRequests() {
+        HttpServerSession s = new HttpServerSession(CONFIG);
+        assertTrue(s.isIdle());
+        byte[] in = ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HT");
+        s.onReceive(buffer(in), 0, 10);
+        assertFalse(s.isIdle(), "partial head");
+        s.onReceive(buffer(in), 10, 17);
+        assertFalse(s.isIdle(), "request queued");
+        s.serveAll();
+        s.produce(new UnsafeBuffer(new byte[4096]), 0, 4096);
+        assertTrue(s.isIdle());
+        s.onReceive(buffer(in), 27, in.length - 27);
+        assertFalse(s.isIdle());
+        assertTrue(s.snapshotSize() > new HttpServerSession(CONFIG).snapshotSize());
+    }
 }
