@@ -39,7 +39,7 @@ public final class HttpServerSession {
      * Lower bound of the bytes of any request after which the parser keeps reading: the
      * shortest well-formed request line plus the empty line, in bare-LF form.
      */
-    static final int MIN_REQUEST_BYTES = "X / HTTP/1.0\n\n".length();
+    static final int MIN_REQUEST_BYTES = 14; // "X / HTTP/1.0\n\n"
 
     private static final ByteOrder BIG_ENDIAN = ByteOrder.BIG_ENDIAN;
     private static final int SNAPSHOT_MAGIC = 0x48545053; // "HTPS"
