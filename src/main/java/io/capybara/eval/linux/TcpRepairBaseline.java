@@ -33,10 +33,18 @@ public final class TcpRepairBaseline implements AutoCloseable {
     public static final Endpoint PEER = new Endpoint(0x7F4D_0002, 0);
     private static final int TIMEOUT_MILLIS = 5000;
     public static final int ETHERNET_MSS = 1460;
+    /** What the peer must receive before an ACK_LOST hand-off: fits one segment, any cwnd. */
+    public static final int ACK_LOST_READ = 1024;
 
     /** How the server's unacknowledged bytes are made, which decides who must resend them. */
     public enum SendQueueCase {
-        /** The peer received them but its ACKs were dropped: nothing needs resending. */
+        /**
+         * The peer received them but its ACKs were dropped: nothing needs resending. With
+         * the peer's ACKs gone the server cannot send more than its congestion window, so for
+         * queues above {@value #ACK_LOST_READ} bytes the peer is only checked for the first
+         * {@value #ACK_LOST_READ} before the hand-off; the rest reaches it after, from the
+         * restored send queue.
+         */
         ACK_LOST,
         /**
          * They never reached the peer: the restored socket must retransmit them from the
@@ -48,8 +56,8 @@ public final class TcpRepairBaseline implements AutoCloseable {
     /**
      * One migration: its step timings, the dumped state, the nft call durations, the restored
      * socket's RTO, the effective MSS (TCP_MAXSEG outside repair mode, i.e. mss_cache) before
-     * and after, and for {@link SendQueueCase#DATA_LOST} the time from unblocking until the peer
-     * had the lost bytes (the restored socket's first retransmission), else 0.
+     * and after, and the time from unblocking until the peer had all bytes it lacked at the
+     * hand-off (retransmitted from the restored send queue), 0 if it lacked none.
      */
     public record Sample(RepairTimings timings, TcpRepairState state, long blockNanos, long unblockNanos,
                          int restoredRtoMicros, int mssBefore, int mssAfter, long recoveryNanos) {
@@ -148,7 +156,7 @@ public final class TcpRepairBaseline implements AutoCloseable {
         if (sendQueueCase == SendQueueCase.ACK_LOST) {
             blocker.block(peerEnd, serverEnd);
             serverWrite(queueBytes);
-            peerReadAndCheck(queueBytes);
+            peerReadAndCheck(Math.min(queueBytes, ACK_LOST_READ));
             long t0 = System.nanoTime();
             blocker.block(serverEnd, peerEnd);
             blockNanos = System.nanoTime() - t0;
@@ -186,11 +194,12 @@ public final class TcpRepairBaseline implements AutoCloseable {
         }
         int rto = TcpSockets.rtoMicros(serverFd);
         int mssAfter = TcpSockets.maxSegment(serverFd);
-        // Check the stream: send-queue bytes the peer lost (only a retransmission from the
-        // restored queue can deliver them), then the restored receive queue.
+        // Check the stream: send-queue bytes the peer has not got (only a retransmission from
+        // the restored queue can deliver them), then the restored receive queue.
         long recoveryNanos = 0;
-        if (sendQueueCase == SendQueueCase.DATA_LOST) {
-            peerReadAndCheck(queueBytes);
+        int outstanding = (int) (downSent - downReceived);
+        if (outstanding > 0) {
+            peerReadAndCheck(outstanding);
             recoveryNanos = System.nanoTime() - unblockedAt;
         }
         serverReadAndCheck(queueBytes);
@@ -333,7 +342,7 @@ public final class TcpRepairBaseline implements AutoCloseable {
         System.out.print(stats.table());
         System.out.printf("nft call (median): block %.1f us, unblock %.1f us; restored socket RTO (median) %d ms%n",
                 block[n / 2] / 1000.0, unblock[n / 2] / 1000.0, rto[n / 2] / 1000);
-        if (sendQueueCase == SendQueueCase.DATA_LOST) {
+        if (recovery[n - 1] > 0) {
             System.out.printf("lost send-queue bytes reach the peer after unblock: median %.1f ms, max %.1f ms%n",
                     recovery[n / 2] / 1e6, recovery[n - 1] / 1e6);
         }
