@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Arrays;
+import java.util.function.IntSupplier;
 
 /**
  * The TCP_REPAIR baseline experiment: one connection over loopback between a server socket
@@ -262,14 +263,10 @@ public final class TcpRepairBaseline implements AutoCloseable {
         return b;
     }
 
-    private interface IntSupplier {
-        int get();
-    }
-
     private void awaitQueue(IntSupplier queue, int expected, String what) {
         long deadline = System.nanoTime() + TIMEOUT_MILLIS * 1_000_000L;
         int now;
-        while ((now = queue.get()) != expected) {
+        while ((now = queue.getAsInt()) != expected) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException(what + " holds " + now + " bytes, expected " + expected);
             }
