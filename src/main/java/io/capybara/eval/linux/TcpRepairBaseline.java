@@ -212,6 +212,45 @@ public final class TcpRepairBaseline implements AutoCloseable {
         return new Sample(timings, state, blockNanos, unblockNanos, rto, mssBefore, mssAfter, recoveryNanos);
     }
 
+    /**
+     * Lets the JIT compile the migrator before measuring: migrates a second, idle connection
+     * {@code migrations} times (blocked both ways throughout, so no window probe meets a
+     * socket mid hand-off), then checks it still carries a byte each way and closes it.
+     * Without this, a few hundred measured migrations run partly interpreted and the step
+     * times include interpreter cost rather than just the kernel's.
+     */
+    public void warmUpJit(int migrations) throws IOException {
+        Endpoint listening = TcpSockets.localEndpoint(listenFd);
+        try (Socket idlePeer = new Socket()) {
+            idlePeer.bind(new InetSocketAddress(Topology.ipv4(PEER.address()), 0));
+            idlePeer.connect(new InetSocketAddress(Topology.ipv4(listening.address()), listening.port()), TIMEOUT_MILLIS);
+            idlePeer.setSoTimeout(TIMEOUT_MILLIS);
+            int fd = TcpSockets.accept(listenFd, TIMEOUT_MILLIS);
+            Endpoint server = TcpSockets.localEndpoint(fd);
+            Endpoint client = TcpSockets.remoteEndpoint(fd);
+            RepairTimings timings = new RepairTimings();
+            blocker.blockBoth(server, client);
+            try {
+                for (int i = 0; i < migrations; i++) {
+                    TcpRepairState state = migrator.export(fd, timings);
+                    fd = -1;
+                    fd = migrator.importSocket(state, timings);
+                }
+            } finally {
+                blocker.unblockAll();
+            }
+            idlePeer.getOutputStream().write(42);
+            if (TcpSockets.readFully(fd, 1, TIMEOUT_MILLIS)[0] != 42) {
+                throw new IllegalStateException("idle connection corrupted by warm-up");
+            }
+            TcpSockets.writeFully(fd, new byte[] {7}, TIMEOUT_MILLIS);
+            if (idlePeer.getInputStream().read() != 7) {
+                throw new IllegalStateException("idle connection corrupted by warm-up");
+            }
+            TcpSockets.close(fd);
+        }
+    }
+
     /** One round trip of {@code bytes} each way on the current server socket, checked. */
     public void exchange(int bytes) throws IOException {
         peerOut.write(pattern(UP, upSent, bytes));
@@ -298,13 +337,15 @@ public final class TcpRepairBaseline implements AutoCloseable {
 
     /**
      * Runs the baseline and prints per-step percentiles. Args: [migrations=200]
-     * [queueBytes=1024] [warmup=20] [ack-lost|data-lost|data-lost-cold].
+     * [queueBytes=1024] [warmup=20] [ack-lost|data-lost|data-lost-cold] [jitWarmup=20000]
+     * (idle-connection migrations to compile the code first, see {@link #warmUpJit}).
      */
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int queueBytes = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
         int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         String mode = args.length > 3 ? args[3] : "ack-lost";
+        int jitWarmup = args.length > 4 ? Integer.parseInt(args[4]) : 20_000;
         SendQueueCase sendQueueCase = mode.startsWith("data-lost") ? SendQueueCase.DATA_LOST : SendQueueCase.ACK_LOST;
         String problem = Topology.netAdminProblem();
         if (problem != null) {
@@ -318,6 +359,7 @@ public final class TcpRepairBaseline implements AutoCloseable {
         int[] rto = new int[n];
         try (TcpRepairBaseline b = open()) {
             b.forgetPeerMetrics(mode.equals("data-lost-cold"));
+            b.warmUpJit(jitWarmup);
             for (int i = 0; i < warmup; i++) {
                 b.migrateOnce(queueBytes, sendQueueCase);
             }
@@ -334,8 +376,8 @@ public final class TcpRepairBaseline implements AutoCloseable {
         Arrays.sort(unblock);
         Arrays.sort(recovery);
         Arrays.sort(rto);
-        System.out.printf("TCP_REPAIR migrations over loopback (%s), %d B in each queue, %d warm-up + %d measured%n",
-                mode, queueBytes, warmup, n);
+        System.out.printf("TCP_REPAIR migrations over loopback (%s), %d B in each queue, %d JIT warm-up (idle)"
+                + " + %d warm-up + %d measured%n", mode, queueBytes, jitWarmup, warmup, n);
         System.out.print(stats.table());
         System.out.printf("nft call (median): block %.1f us, unblock %.1f us; restored socket RTO (median) %d ms%n",
                 block[n / 2] / 1000.0, unblock[n / 2] / 1000.0, rto[n / 2] / 1000);

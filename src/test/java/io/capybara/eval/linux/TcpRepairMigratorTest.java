@@ -101,6 +101,15 @@ class TcpRepairMigratorTest {
     }
 
     @Test
+    void jitWarmUpOnASecondConnectionLeavesBothIntact() throws Exception {
+        try (TcpRepairBaseline b = TcpRepairBaseline.open()) {
+            b.warmUpJit(200); // throws if the idle connection lost or changed a byte
+            b.migrateOnce(QUEUE_BYTES, SendQueueCase.ACK_LOST);
+            b.exchange(1024);
+        }
+    }
+
+    @Test
     void exportOfABadDescriptorNamesTheCall() {
         try (TcpRepairMigrator m = new TcpRepairMigrator()) {
             var e = assertThrows(LinuxCallException.class, () -> m.export(-1, new RepairTimings()));
