@@ -83,24 +83,49 @@ public final class TcpRepairBaseline implements AutoCloseable {
     private boolean forgetPeerMetrics;
 
     private TcpRepairBaseline() throws IOException {
-        cleanup = Topology.create(); // its shutdown hook also removes the nft table if we are killed
-        blocker = cleanup.own(FlowBlocker.create());
-        listenFd = TcpSockets.listen(SERVER, 16);
-        // Emulate an Ethernet path on loopback: the accepted socket clamps to MSS 1460 and
-        // advertises it, so the peer sends 1460-byte segments as over a 1500-byte MTU link.
-        LinuxCalls.setIntOption(listenFd, TcpSockets.SOL_TCP, TcpSockets.TCP_MAXSEG, ETHERNET_MSS,
-                "setsockopt(TCP_MAXSEG)", "listener");
-        Endpoint listening = TcpSockets.localEndpoint(listenFd);
-        peer = new Socket();
-        peer.bind(new InetSocketAddress(Topology.ipv4(PEER.address()), 0));
-        peer.connect(new InetSocketAddress(Topology.ipv4(listening.address()), listening.port()), TIMEOUT_MILLIS);
-        peer.setSoTimeout(TIMEOUT_MILLIS);
-        peer.setTcpNoDelay(true);
-        peerIn = peer.getInputStream();
-        peerOut = peer.getOutputStream();
-        serverFd = TcpSockets.accept(listenFd, TIMEOUT_MILLIS);
-        serverEnd = TcpSockets.localEndpoint(serverFd);
-        peerEnd = TcpSockets.remoteEndpoint(serverFd);
+        Topology topology = Topology.create(); // its shutdown hook also removes the nft table if we are killed
+        int listener = -1;
+        int server = -1;
+        Socket client = null;
+        try {
+            blocker = topology.own(FlowBlocker.create());
+            listener = TcpSockets.listen(SERVER, 16);
+            // Emulate an Ethernet path on loopback: the accepted socket clamps to MSS 1460 and
+            // advertises it, so the peer sends 1460-byte segments as over a 1500-byte MTU link.
+            LinuxCalls.setIntOption(listener, TcpSockets.SOL_TCP, TcpSockets.TCP_MAXSEG, ETHERNET_MSS,
+                    "setsockopt(TCP_MAXSEG)", "listener");
+            Endpoint listening = TcpSockets.localEndpoint(listener);
+            client = new Socket();
+            client.bind(new InetSocketAddress(Topology.ipv4(PEER.address()), 0));
+            client.connect(new InetSocketAddress(Topology.ipv4(listening.address()), listening.port()), TIMEOUT_MILLIS);
+            client.setSoTimeout(TIMEOUT_MILLIS);
+            client.setTcpNoDelay(true);
+            server = TcpSockets.accept(listener, TIMEOUT_MILLIS);
+            serverEnd = TcpSockets.localEndpoint(server);
+            peerEnd = TcpSockets.remoteEndpoint(server);
+            peerIn = client.getInputStream();
+            peerOut = client.getOutputStream();
+        } catch (IOException | RuntimeException e) {
+            if (client != null) {
+                client.close();
+            }
+            if (server >= 0) {
+                LinuxCalls.close(LinuxCalls.threadCallState(), server);
+            }
+            if (listener >= 0) {
+                LinuxCalls.close(LinuxCalls.threadCallState(), listener);
+            }
+            try {
+                topology.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        cleanup = topology;
+        listenFd = listener;
+        serverFd = server;
+        peer = client;
     }
 
     /** Opens the connection. Needs root (TCP_REPAIR, nft). */
