@@ -23,17 +23,19 @@ import java.util.function.IntSupplier;
  *
  * <p>Why loopback and one namespace: the JVM never has to setns, the kernel under test is the
  * same on both ends, and no traffic leaves the host. The listener sets TCP_MAXSEG 1460, so the
- * connection negotiates the MSS of a 1500-byte Ethernet path rather than loopback's 65483. The nft rule sits on the input hook and
- * matches only this connection's 4-tuple.
+ * connection negotiates the MSS of a 1500-byte Ethernet path rather than loopback's 65483
+ * (which TCP_MAXSEG could not even restore: the kernel caps it at 32767). The nft rule sits on
+ * the input hook and matches only this connection's 4-tuple.
  *
- * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/lib/*
- * io.capybara.eval.linux.TcpRepairBaseline [migrations [queueBytes]]} as root.
+ * <p>Run as root: {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/lib/*
+ * io.capybara.eval.linux.TcpRepairBaseline [migrations [queueBytes [warmup [mode [jitWarmup]]]]]}
+ * (see {@link #main}).
  */
 public final class TcpRepairBaseline implements AutoCloseable {
     public static final Endpoint SERVER = new Endpoint(0x7F4D_0001, 0);
     public static final Endpoint PEER = new Endpoint(0x7F4D_0002, 0);
-    private static final int TIMEOUT_MILLIS = 5000;
     public static final int ETHERNET_MSS = 1460;
+    private static final int TIMEOUT_MILLIS = 5000;
     /** What the peer must receive before an ACK_LOST hand-off: fits one segment, any cwnd. */
     public static final int ACK_LOST_READ = 1024;
 
