@@ -44,6 +44,8 @@ public final class HostStats {
     long tcpRstSent;
     /** RSTs matching nothing (never answered). */
     long tcpRstIgnored;
+    /** Segments matching nothing that the unmatched-segment handler took. */
+    long tcpUnmatchedConsumed;
     /** Segments to a listener that were neither SYN, ACK nor RST. */
     long tcpListenBadSegment;
     /** SYNs dropped because the listener's backlog was full. */
@@ -147,6 +149,10 @@ public final class HostStats {
         return tcpRstIgnored;
     }
 
+    public long tcpUnmatchedConsumed() {
+        return tcpUnmatchedConsumed;
+    }
+
     public long tcpListenBadSegment() {
         return tcpListenBadSegment;
     }
@@ -221,6 +227,7 @@ public final class HostStats {
         append(sb, "tcpSegments", tcpSegments);
         append(sb, "tcpRstSent", tcpRstSent);
         append(sb, "tcpRstIgnored", tcpRstIgnored);
+        append(sb, "tcpUnmatchedConsumed", tcpUnmatchedConsumed);
         append(sb, "tcpListenBadSegment", tcpListenBadSegment);
         append(sb, "tcpBacklogDrops", tcpBacklogDrops);
         append(sb, "tcpPortExhausted", tcpPortExhausted);

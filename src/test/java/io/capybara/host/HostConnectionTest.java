@@ -369,4 +369,49 @@ class HostConnectionTest {
         assertEquals(1, b1.stats().connectionsDetached());
         assertEquals(0, b1.connectionCount());
     }
+
+    @Test
+    void segmentsOfADetachedConnectionAreResetUnlessIntercepted() {
+        Host a = client();
+        Host b = server();
+        TcpConnection[] accepted = {null};
+        b.listen(9100, new ConnectionHandler() {
+            @Override
+            public void onAccepted(TcpConnection conn) {
+                accepted[0] = conn;
+            }
+        });
+        boolean[] reset = {false};
+        TcpConnection c = a.connect(B_IP, 9100, new ConnectionHandler() {
+            @Override
+            public void onClosed(TcpConnection conn, boolean wasReset) {
+                reset[0] = wasReset;
+            }
+        });
+        sim.runUntil(sim.now() + S, () -> accepted[0] != null && c.state() == TcpState.ESTABLISHED);
+        TcpConnection moved = accepted[0];
+        int port = c.localPort();
+        assertTrue(b.detach(moved));
+        // the migration layer's view: segments of the moved tuple are swallowed, not reset
+        int[] swallowed = {0};
+        b.unmatchedSegments((seg, now) -> {
+            if (seg.srcIp == A_IP && seg.srcPort == port && seg.dstPort == 9100) {
+                swallowed[0]++;
+                return true;
+            }
+            return false;
+        });
+        byte[] data = new byte[1000];
+        c.send(new UnsafeBuffer(data), 0, data.length, a.now());
+        sim.runUntil(sim.now() + 5 * S, () -> false);
+        assertTrue(swallowed[0] >= 2, "original and retransmissions reached the handler: " + swallowed[0]);
+        assertEquals(0, b.stats().tcpRstSent());
+        assertEquals(TcpState.ESTABLISHED, c.state());
+        // without the handler the host answers per RFC 9293 (the listener sees an ACK): RST
+        b.unmatchedSegments(null);
+        sim.runUntil(sim.now() + 30 * S, () -> c.state() == TcpState.CLOSED);
+        assertEquals(TcpState.CLOSED, c.state());
+        assertTrue(reset[0]);
+        assertTrue(b.stats().tcpRstSent() >= 1);
+    }
 }

@@ -101,6 +101,14 @@ class HostStackTest {
         h.poll(11);
         assertEquals(0, peer.receive().size());
         assertEquals(1, h.stats().arpRequestsAnswered());
+
+        // an RFC 5227 probe for our address (sender 0.0.0.0) is answered, nothing is learned
+        peer.sendArp(MacAddress.BROADCAST, ArpPacket.OP_REQUEST, 0x02_00_00_00_00_44L, 0, 0, HOST_IP);
+        h.poll(12);
+        frames = peer.receive();
+        assertEquals(1, frames.size());
+        assertEquals(0x02_00_00_00_00_44L, frames.get(0).dstMac());
+        assertEquals(-1, h.arpLookup(0));
     }
 
     @Test

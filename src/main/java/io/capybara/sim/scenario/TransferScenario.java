@@ -3,6 +3,7 @@ package io.capybara.sim.scenario;
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
+import io.capybara.sim.FrameTap;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
 import io.capybara.sim.Simulator;
@@ -135,11 +136,25 @@ public final class TransferScenario {
     }
 
     public static Result run(Params p) {
+        return run(p, null);
+    }
+
+    /** Runs with {@code tap} (e.g. {@code PcapWriter::record}) seeing every delivered frame. */
+    public static Result run(Params p, FrameTap tap) {
+        return run(p, tap, 0);
+    }
+
+    /**
+     * {@code restoreSkewNanos} restores snapshots as if taken that much earlier: a deliberate
+     * behaviour change, so tests can show the trace hash notices one.
+     */
+    static Result run(Params p, FrameTap tap, long restoreSkewNanos) {
         long simSeed = p.seed() * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
         Simulator sim = new Simulator(simSeed);
         LinkProfile profile = new LinkProfile(10_000_000_000L, 20_000, 0, p.loss(), p.duplicate(), p.reorder(),
                 100_000, p.corrupt());
         SimLink link = sim.link("wire", profile, profile, 4096);
+        link.tap(tap);
         TcpConfig tcp = tcpConfig();
         Host client = sim.add(new Host(HostConfig.of("client", CLIENT_MAC, CLIENT_IP, 24).withTcp(tcp)
                 .withIsnSeed(p.seed() ^ 0xC1)
@@ -159,7 +174,7 @@ public final class TransferScenario {
         Snapshotter snapshotter = null;
         if (p.snapshotRestore()) {
             snapshotter = new Snapshotter(sim, new SplittableRandom(p.seed() ^ 0x5AA5_5AA5_5AA5_5AA5L),
-                    new Endpoint[] {clientEnd, serverEnd});
+                    new Endpoint[] {clientEnd, serverEnd}, restoreSkewNanos);
             sim.onStep(snapshotter);
         }
         // the client connects at t=0, from inside the first step (the host has no clock of its own)
@@ -174,8 +189,16 @@ public final class TransferScenario {
         boolean finished;
         String failure = null;
         try {
-            finished = sim.runUntil(p.timeLimitNanos(), () -> clientEnd.done() && serverEnd.done()
-                    && client.connectionCount() == 0 && server.connectionCount() == 0);
+            // a bug like an ACK war would otherwise spin for hours: stop at a generous budget
+            long budget = 20 * ((c2s + s2c) / 1_000) + 100_000;
+            finished = sim.runUntil(p.timeLimitNanos(), () -> (clientEnd.done() && serverEnd.done()
+                    && client.connectionCount() == 0 && server.connectionCount() == 0)
+                    || sim.framesDelivered() > budget);
+            if (sim.framesDelivered() > budget) {
+                finished = false;
+                failure = "frame budget " + budget + " exceeded at t=" + sim.now() + "ns (ACK war?): client{"
+                        + clientEnd + "} server{" + serverEnd + "}";
+            }
         } catch (RuntimeException e) {
             finished = false;
             failure = "exception: " + e;
@@ -321,7 +344,10 @@ public final class TransferScenario {
         int count;
         String failure;
 
-        Snapshotter(Simulator sim, SplittableRandom random, Endpoint[] endpoints) {
+        final long restoreSkewNanos;
+
+        Snapshotter(Simulator sim, SplittableRandom random, Endpoint[] endpoints, long restoreSkewNanos) {
+            this.restoreSkewNanos = restoreSkewNanos;
             this.sim = sim;
             this.random = random;
             this.endpoints = endpoints;
@@ -350,7 +376,8 @@ public final class TransferScenario {
                 }
                 int n = c.snapshot(buffer, 0, now);
                 try {
-                    TcpConnection restored = TcpConnection.restore(buffer, 0, n, now, e.host.sink());
+                    TcpConnection restored = TcpConnection.restore(buffer, 0, n, now + restoreSkewNanos,
+                            e.host.sink());
                     e.host.attach(restored, e);
                     e.conn = restored;
                     count++;

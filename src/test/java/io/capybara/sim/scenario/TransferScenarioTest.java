@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capybara.io.PcapWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -84,6 +88,30 @@ class TransferScenarioTest {
         assertTrue(swapped.snapshots() > 0, msg);
         assertEquals(plain.traceHash(), swapped.traceHash(), msg);
         assertEquals(plain.virtualNanos(), swapped.virtualNanos(), msg);
+    }
+
+    /** Negative control: restoring with timers shifted by 1 ns must show in the trace hash. */
+    @Test
+    void traceHashNoticesASkewedRestore() {
+        TransferScenario.Params p = capped(7).withBytes(200_000).withSnapshotRestore(true);
+        TransferScenario.Result exact = TransferScenario.run(p, null, 0);
+        TransferScenario.Result skewed = TransferScenario.run(p, null, 1);
+        assertTrue(exact.snapshots() > 0 && skewed.snapshots() > 0);
+        assertNotEquals(exact.traceHash(), skewed.traceHash());
+    }
+
+    @Test
+    void pcapWriterSeesEveryDeliveredFrame(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("transfer.pcap");
+        TransferScenario.Result r;
+        long records;
+        try (PcapWriter pcap = new PcapWriter(file)) {
+            r = TransferScenario.run(capped(3).withBytes(100_000), pcap::record);
+            records = pcap.records();
+        }
+        assertTrue(r.ok(), r::toString);
+        assertEquals(r.frames(), records);
+        assertTrue(Files.size(file) > 100_000 + PcapWriter.FILE_HEADER_LENGTH);
     }
 
     @Test
