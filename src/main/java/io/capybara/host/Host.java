@@ -294,6 +294,13 @@ public final class Host implements SimNode, SegmentSink {
 
     private void onTcp(TcpSegment seg) {
         Binding b = connections.get(key(seg.srcIp, seg.srcPort, seg.dstPort));
+        if (b != null && b.conn.state() == TcpState.TIME_WAIT && listeners.containsKey(seg.dstPort)
+                && b.conn.acceptsNewIncarnation(seg)) {
+            // RFC 6191: a newer SYN ends TIME_WAIT early; the listener takes it as a new connection
+            stats.tcpTimeWaitReused++;
+            onClosed(b, false);
+            b = null;
+        }
         if (b != null) {
             stats.tcpSegments++;
             b.conn.onSegment(seg, now);
@@ -810,7 +817,8 @@ public final class Host implements SimNode, SegmentSink {
         if (d != null && d.popBuffer == null && d.kind == Descriptor.CONNECTED) {
             d.popBuffer = new UnsafeBuffer(new byte[config.popBufferBytes()]);
         }
-        return pop(qd, d == null ? null : d.popBuffer, 0, d == null || d.popBuffer == null ? 0 : d.popBuffer.capacity());
+        UnsafeBuffer buffer = d == null ? null : d.popBuffer;
+        return pop(qd, buffer, 0, buffer == null ? 0 : buffer.capacity());
     }
 
     /** Completes with up to {@code maxLength} received bytes copied into {@code dst}. */

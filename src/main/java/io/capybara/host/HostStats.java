@@ -48,6 +48,8 @@ public final class HostStats {
     long tcpUnmatchedConsumed;
     /** Segments to a listener that were neither SYN, ACK nor RST. */
     long tcpListenBadSegment;
+    /** TIME_WAIT connections ended early by a newer SYN (RFC 6191). */
+    long tcpTimeWaitReused;
     /** SYNs dropped because the listener's backlog was full. */
     long tcpBacklogDrops;
     /** Connects that found no free ephemeral port. */
@@ -157,6 +159,10 @@ public final class HostStats {
         return tcpListenBadSegment;
     }
 
+    public long tcpTimeWaitReused() {
+        return tcpTimeWaitReused;
+    }
+
     public long tcpBacklogDrops() {
         return tcpBacklogDrops;
     }
@@ -229,6 +235,7 @@ public final class HostStats {
         append(sb, "tcpRstIgnored", tcpRstIgnored);
         append(sb, "tcpUnmatchedConsumed", tcpUnmatchedConsumed);
         append(sb, "tcpListenBadSegment", tcpListenBadSegment);
+        append(sb, "tcpTimeWaitReused", tcpTimeWaitReused);
         append(sb, "tcpBacklogDrops", tcpBacklogDrops);
         append(sb, "tcpPortExhausted", tcpPortExhausted);
         append(sb, "connectionsAccepted", connectionsAccepted);

@@ -20,14 +20,17 @@ import org.agrona.MutableDirectBuffer;
  * for a {@link ConnectionObserver}. It never reads a clock, starts a thread or does I/O.
  *
  * <p>Implemented: all RFC 9293 states (active, passive and simultaneous open; simultaneous close;
- * TIME_WAIT), RFC 5961 RST/SYN/ACK checks with challenge ACKs, RFC 7323 window scaling and
- * timestamps (TSval in microsecond ticks), MSS and SACK-permitted negotiation (no SACK blocks),
+ * TIME_WAIT, RFC 1337), RFC 5961 RST/SYN/ACK checks with challenge ACKs (not rate-limited),
+ * RFC 7323 window scaling, timestamps (TSval in microsecond ticks) with RTTM and PAWS, MSS and
+ * SACK-permitted negotiation (no SACK blocks),
  * receive- and send-side SWS avoidance, optional Nagle, delayed ACK, RFC 6298 retransmission
  * timer with Karn's rule, RFC 5681 congestion control with RFC 6582 NewReno recovery, zero
  * window probing, bounded out-of-order reassembly, and snapshot/restore.
  *
  * <p>Observer events are deferred to the end of each public call, so an observer may call back
  * into the connection (send, receive, close) and its reply can piggyback the pending ACK.
+ * Take snapshots between calls, not from inside an observer callback (events still being
+ * delivered are not part of the snapshot).
  */
 public final class TcpConnection {
     static final int DEFAULT_MSS = 536;
@@ -248,6 +251,23 @@ public final class TcpConnection {
             out.flags = RST | ACK;
         }
         return true;
+    }
+
+    /**
+     * True when this connection is in TIME_WAIT and {@code syn} (a SYN without ACK for the same
+     * four-tuple) may start a new incarnation: per RFC 6191, its timestamp is newer than TS.Recent
+     * or, without timestamps, its sequence number lies beyond RCV.NXT (RFC 9293 3.6.1). The host
+     * then drops this connection and accepts the SYN as a new one; otherwise it hands the SYN to
+     * {@link #onSegment}, which answers with a challenge ACK.
+     */
+    public boolean acceptsNewIncarnation(TcpSegment syn) {
+        if (state != TcpState.TIME_WAIT || !syn.has(SYN) || syn.has(ACK) || syn.has(RST)) {
+            return false;
+        }
+        if (tsOk && syn.hasTimestamps) {
+            return Seq.gt(syn.tsVal, tsRecent);
+        }
+        return Seq.gt(syn.seq, rcvNxt);
     }
 
     /** Processes one received segment addressed to this connection. */

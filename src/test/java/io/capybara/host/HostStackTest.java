@@ -233,7 +233,8 @@ class HostStackTest {
         Host h = host(HostConfig.of("h", HOST_MAC, HOST_IP, 24).withStaticArp(Map.of(PEER_IP, PEER_MAC)));
         int len = peer.encodeTcp(HOST_MAC, HOST_IP, 40000, 80, 5, 0, TcpSegment.SYN);
         int ip = EthernetHeader.LENGTH;
-        peer.tx.putShort(ip + Ipv4Header.FLAGS_FRAGMENT_OFFSET, (short) Ipv4Header.FLAG_MF, java.nio.ByteOrder.BIG_ENDIAN);
+        peer.tx.putShort(ip + Ipv4Header.FLAGS_FRAGMENT_OFFSET, (short) Ipv4Header.FLAG_MF,
+                java.nio.ByteOrder.BIG_ENDIAN);
         Ipv4Header.updateChecksum(peer.tx, ip, Ipv4Header.MIN_LENGTH);
         peer.channel.send(peer.tx, 0, len);
         peer.tx.putShort(ip + Ipv4Header.FLAGS_FRAGMENT_OFFSET, (short) 185, java.nio.ByteOrder.BIG_ENDIAN);
