@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code ./capybara bench ...}: JMH benchmarks run in process (each in one forked JVM). */
 @Command(name = "bench", description = "Run benchmarks (JMH).",
-        subcommands = {BenchCommand.Switch.class, BenchCommand.Jmh.class})
+        subcommands = {BenchCommand.Switch.class, BenchCommand.Tcp.class, BenchCommand.Jmh.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -59,6 +59,39 @@ public final class BenchCommand implements Runnable {
         }
     }
 
+    @Command(name = "tcp", description = "Per-segment receive/send cost and allocation, in-memory echo, snapshot/restore.")
+    static final class Tcp implements Callable<Integer> {
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+        @Option(names = "--quick", description = "Short iterations (a smoke run).")
+        boolean quick;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, Score> r = JmhRunner.run("io\\.capybara\\.bench\\.(TcpSegmentBench|EchoBench|SnapshotBench)\\.",
+                    quick, true);
+            if (json) {
+                Json out = new Json();
+                for (Map.Entry<String, Score> e : r.entrySet()) {
+                    out.object(e.getKey()).put("score", e.getValue().value()).put("unit", e.getValue().unit())
+                            .put("error", e.getValue().error()).put("alloc_bytes_per_op", e.getValue().allocBytesPerOp());
+                }
+                System.out.println(out);
+            } else {
+                print(r);
+            }
+            return 0;
+        }
+    }
+
+    static void print(Map<String, Score> r) {
+        for (Map.Entry<String, Score> e : r.entrySet()) {
+            Score s = e.getValue();
+            System.out.printf("%-50s %12.2f %-8s ±%.2f  %8.2f B/op%n", e.getKey(), s.value(), s.unit(), s.error(),
+                    s.allocBytesPerOp());
+        }
+    }
+
     @Command(name = "jmh", description = "Run any JMH benchmarks by regular expression, with the GC profiler.")
     static final class Jmh implements Callable<Integer> {
         @Parameters(paramLabel = "REGEX", description = "Benchmarks to run, e.g. TcpSegmentBench")
@@ -68,12 +101,7 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Map<String, Score> r = JmhRunner.run(regex, quick, true);
-            for (Map.Entry<String, Score> e : r.entrySet()) {
-                Score s = e.getValue();
-                System.out.printf("%-50s %12.2f %-8s ±%.2f  %8.2f B/op%n", e.getKey(), s.value(), s.unit(), s.error(),
-                        s.allocBytesPerOp());
-            }
+            print(JmhRunner.run(regex, quick, true));
             return 0;
         }
     }

@@ -9,6 +9,9 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 BenchCommand.class,
+                SimulateCommand.class,
+                DemoCommand.class,
+                SwitchCommand.class,
         })
 public final class Main implements Runnable {
     @Override

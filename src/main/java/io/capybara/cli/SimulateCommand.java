@@ -1,0 +1,110 @@
+package io.capybara.cli;
+
+import io.capybara.sim.scenario.TransferScenario;
+import io.capybara.sim.scenario.TransferScenario.Params;
+import io.capybara.sim.scenario.TransferScenario.Result;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./capybara simulate}: randomized transfers between two hosts on the deterministic
+ * simulator. Each seed is one run; the same arguments always give the same trace hash.
+ */
+@Command(name = "simulate", mixinStandardHelpOptions = true,
+        description = "Run N seeded transfers (1 B to 64 MiB, random direction) through the simulator with faults.")
+public final class SimulateCommand implements Callable<Integer> {
+    @Option(names = "--seeds", defaultValue = "100", description = "Number of seeded runs (default ${DEFAULT-VALUE}).")
+    int seeds;
+    @Option(names = "--first-seed", defaultValue = "1", description = "Seed of the first run (default ${DEFAULT-VALUE}).")
+    long firstSeed;
+    @Option(names = "--loss", description = "Per-frame loss probability (fixed for all runs).")
+    Double loss;
+    @Option(names = "--dup", description = "Per-frame duplication probability.")
+    Double dup;
+    @Option(names = "--reorder", description = "Per-frame reordering probability.")
+    Double reorder;
+    @Option(names = "--corrupt", description = "Per-frame bit-flip probability.")
+    Double corrupt;
+    @Option(names = "--max-fault", defaultValue = "0.2",
+            description = "Without fixed fault options, each run draws each fault in [0, this] (default ${DEFAULT-VALUE}).")
+    double maxFault;
+    @Option(names = "--max-bytes", description = "Cap each run's transfer size (default 64 MiB).")
+    Long maxBytes;
+    @Option(names = "--snapshots", description = "Replace connections by restored snapshots at random points.")
+    boolean snapshots;
+    @Option(names = "--threads", defaultValue = "2", description = "Runs in parallel (results do not depend on it).")
+    int threads;
+    @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
+    boolean json;
+
+    Params params(long seed) {
+        Params p = Params.random(seed, maxFault);
+        if (loss != null || dup != null || reorder != null || corrupt != null) {
+            p = p.withFaults(orZero(loss), orZero(dup), orZero(reorder), orZero(corrupt));
+        }
+        if (maxBytes != null && p.bytes() > maxBytes) {
+            // keep the log-uniform shape under the cap: scale the exponent, not a clamp
+            double f = Math.log(p.bytes()) / Math.log(TransferScenario.MAX_BYTES);
+            p = p.withBytes(Math.max(1, Math.round(Math.exp(f * Math.log(Math.max(1, maxBytes))))));
+        }
+        return p.withSnapshotRestore(snapshots);
+    }
+
+    private static double orZero(Double d) {
+        return d == null ? 0 : d;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        for (Double d : new Double[] {loss, dup, reorder, corrupt}) {
+            if (d != null && (d < 0 || d > 1)) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "fault probabilities must be in [0, 1], got " + d);
+            }
+        }
+        long start = System.nanoTime();
+        AtomicInteger done = new AtomicInteger();
+        java.util.concurrent.ForkJoinPool pool = new java.util.concurrent.ForkJoinPool(Math.max(1, threads));
+        List<Result> results = pool.submit(() -> LongStream.range(firstSeed, firstSeed + seeds).parallel()
+                .mapToObj(seed -> {
+                    Result r = TransferScenario.run(params(seed));
+                    int n = done.incrementAndGet();
+                    if (!r.ok() || n % Math.max(1, seeds / 20) == 0 || n == seeds) {
+                        System.err.printf("[%d/%d] %s%n", n, seeds, r.ok() ? "ok" : r);
+                    }
+                    return r;
+                }).toList()).get();
+        pool.shutdown();
+        long failed = results.stream().filter(r -> !r.ok()).count();
+        long bytes = results.stream().mapToLong(r -> r.clientToServerBytes() + r.serverToClientBytes()).sum();
+        long frames = results.stream().mapToLong(Result::frames).sum();
+        long trace = 0xCBF29CE484222325L;
+        for (Result r : results) { // in seed order, so the combined hash is independent of threads
+            trace = (trace ^ r.traceHash()) * 0x100000001B3L;
+            trace ^= trace >>> 29;
+        }
+        double virtual = results.stream().mapToLong(Result::virtualNanos).sum() / 1e9;
+        double wall = (System.nanoTime() - start) / 1e9;
+        if (json) {
+            Json out = new Json().put("seeds", seeds).put("first_seed", firstSeed).put("failed", failed)
+                    .put("bytes_delivered", bytes).put("frames", frames)
+                    .put("trace_hash", String.format("%016x", trace)).put("snapshots", snapshots)
+                    .put("snapshot_restores", results.stream().mapToLong(Result::snapshots).sum())
+                    .put("virtual_seconds", virtual).put("wall_seconds", wall);
+            Json f = out.object("failures");
+            results.stream().filter(r -> !r.ok()).limit(20)
+                    .forEach(r -> f.put(Long.toString(r.params().seed()), r.failure()));
+            System.out.println(out);
+        } else {
+            System.out.printf("%d runs, %d failed, %d bytes delivered in order, %d frames, trace hash %016x%n",
+                    seeds, failed, bytes, frames, trace);
+            System.out.printf("virtual time %.1f s, wall time %.1f s%n", virtual, wall);
+            results.stream().filter(r -> !r.ok()).limit(20).forEach(r -> System.out.println("FAILED " + r));
+        }
+        return failed == 0 ? 0 : 1;
+    }
+}

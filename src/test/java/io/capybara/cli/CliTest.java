@@ -1,0 +1,77 @@
+package io.capybara.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class CliTest {
+    record Run(int exit, String out) {
+    }
+
+    static Run run(String... args) {
+        PrintStream old = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        try {
+            int code = new CommandLine(new Main()).execute(args);
+            return new Run(code, buf.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(old);
+            System.setErr(oldErr);
+        }
+    }
+
+    static String field(String json, String key) {
+        Matcher m = Pattern.compile("\"" + key + "\":(\"[^\"]*\"|[^,}]+)").matcher(json);
+        assertTrue(m.find(), key + " missing in " + json);
+        return m.group(1);
+    }
+
+    @Test
+    void simulateJsonIsOneObjectWithStableTraceHash() {
+        Run a = run("simulate", "--seeds", "6", "--max-bytes", "200000", "--json");
+        Run b = run("simulate", "--seeds", "6", "--max-bytes", "200000", "--json", "--threads", "1");
+        assertEquals(0, a.exit(), a.out());
+        String json = a.out().trim();
+        assertTrue(json.startsWith("{") && json.endsWith("}") && json.lines().count() == 1, json);
+        assertEquals("6", field(json, "seeds"));
+        assertEquals("0", field(json, "failed"));
+        assertTrue(Long.parseLong(field(json, "bytes_delivered")) > 0);
+        assertEquals(field(json, "trace_hash"), field(b.out(), "trace_hash"), "same arguments, same trace");
+        Run c = run("simulate", "--seeds", "6", "--first-seed", "7", "--max-bytes", "200000", "--json");
+        assertNotEquals(field(json, "trace_hash"), field(c.out(), "trace_hash"), "other seeds, other trace");
+    }
+
+    @Test
+    void simulateWithFixedFaultsAndSnapshots() {
+        Run r = run("simulate", "--seeds", "4", "--loss", "0.1", "--dup", "0.05", "--reorder", "0.1", "--corrupt", "0.05",
+                "--max-bytes", "300000", "--snapshots", "--json");
+        assertEquals(0, r.exit(), r.out());
+        assertEquals("0", field(r.out(), "failed"));
+        assertTrue(Long.parseLong(field(r.out(), "snapshot_restores")) > 0);
+    }
+
+    @Test
+    void badFaultProbabilityIsAClearError() {
+        Run r = run("simulate", "--seeds", "1", "--loss", "1.5");
+        assertEquals(2, r.exit());
+    }
+
+    @Test
+    void demoTransfersAndVerifies() {
+        Run r = run("demo", "--bytes", "1000000", "--json");
+        assertEquals(0, r.exit(), r.out());
+        assertEquals("true", field(r.out(), "content_verified"));
+        assertEquals("2000000", field(r.out(), "bytes_delivered"));
+    }
+}
