@@ -603,6 +603,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             }
             default -> count(MigCounter.REJECTED_TARGET_BUSY);
         }
+        if (reason != TcpMigHeader.REASON_DIRECTORY_FULL) {
+            // Nothing of this migration reached the directory, but a stray ACK of an earlier one
+            // may have: an ABORT from the holder makes the switch agree (idempotent otherwise).
+            send(config.switchIp(), TcpMigHeader.ABORT, TcpMigHeader.REASON_NONE, id, m.clientIp, m.clientPort,
+                    m.serverPort, self, 0, m.originalIp);
+        }
         metrics.forget(MigrationMetrics.key(self, id));
         freeOut(m);
     }
@@ -614,6 +620,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         int serverPort = rx.serverPort();
         long ck = connKey(clientIp, clientPort, serverPort);
         if (host.connection(clientIp, clientPort, serverPort) == null && !inByConn.containsKey(ck)) {
+            count(MigCounter.CONTROL_UNEXPECTED);
+            return;
+        }
+        if (findOutByConn(ck) != null) {
+            // we are moving it on already: that migration's ACK (or the ABORT that follows a
+            // REJECT) sets the directory; an ABORT from us now could land after that ACK
             count(MigCounter.CONTROL_UNEXPECTED);
             return;
         }
