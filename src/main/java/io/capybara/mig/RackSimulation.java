@@ -144,7 +144,7 @@ public final class RackSimulation {
     static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 16 * 1024, 16 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
-                200_000_000, 40, 50_000_000, d.maxOutOfOrderSegments());
+                200_000_000, 40, 10_000_000, d.maxOutOfOrderSegments());
     }
 
     private void fillDirectoryWithJunk() {
@@ -294,23 +294,30 @@ public final class RackSimulation {
         return n;
     }
 
-    /** The manual trigger: one random eligible connection on a random server. */
+    /**
+     * The manual trigger: the first eligible connection (not closing, not cooling down) from a
+     * random position of a random server's table (tables fill with TIME_WAIT connections).
+     */
     private void trigger() {
         long now = sim.now();
-        for (int attempt = 0; attempt < 8; attempt++) {
-            int s = random.nextInt(servers.length);
+        int first = random.nextInt(servers.length);
+        for (int k = 0; k < servers.length; k++) {
+            int s = (first + k) % servers.length;
             Host h = servers[s];
-            if (h.connectionCount() == 0) {
-                continue;
-            }
-            TcpConnection c = h.connectionAt(random.nextInt(h.connectionCount()));
-            long key = MigrationEngine.connKey(c.remoteIp(), c.remotePort(), c.localPort());
-            if (!MigrationEngine.eligible(c) || lastTriggered.get(key) + cooldown > now) {
-                continue;
-            }
-            if (engines[s].migrate(c) >= 0) {
-                lastTriggered.put(key, now);
-                return;
+            int n = h.connectionCount();
+            int start = n == 0 ? 0 : random.nextInt(n);
+            for (int j = 0; j < n; j++) {
+                TcpConnection c = h.connectionAt((start + j) % n);
+                long key = MigrationEngine.connKey(c.remoteIp(), c.remotePort(), c.localPort());
+                if (!MigrationEngine.eligible(c) || lastTriggered.get(key) + cooldown > now
+                        || engines[s].isMigrating(c.remoteIp(), c.remotePort(), c.localPort())) {
+                    continue;
+                }
+                if (engines[s].migrate(c) >= 0) {
+                    lastTriggered.put(key, now);
+                    return;
+                }
+                break; // this server runs as many migrations as it may
             }
         }
     }
@@ -425,7 +432,7 @@ public final class RackSimulation {
         }
 
         int advance() {
-            if (finished || conn == null || !conn.closed) {
+            if (finished || conn == null || !(conn.closed || conn.inTimeWait())) {
                 return 0;
             }
             if (conn.mismatch) {
@@ -539,6 +546,11 @@ public final class RackSimulation {
             if (c.isPeerClosed()) {
                 eof = true;
             }
+        }
+
+        /** Both streams done and our FIN acknowledged: the slot may open its next connection. */
+        boolean inTimeWait() {
+            return conn != null && conn.state() == TcpState.TIME_WAIT && eof && received == o.bytesEachWay();
         }
 
         @Override
