@@ -125,6 +125,15 @@ public final class RackSimulation {
         return new RackSimulation(options).execute();
     }
 
+    /** Runs seeds {@code base.seed()}, +1, ... ({@code ./capybara simulate --migrations --seeds N}). */
+    public static java.util.List<RackResult> runSeeds(RackOptions base, int seeds) {
+        java.util.List<RackResult> out = new ArrayList<>();
+        for (int i = 0; i < seeds; i++) {
+            out.add(run(base.withSeed(base.seed() + i)));
+        }
+        return out;
+    }
+
     static int ip(int i) {
         return i < 16 ? 0x0A000001 + i : 0x0A000100 + (i - 16); // servers 10.0.0.x, clients 10.0.1.x
     }
