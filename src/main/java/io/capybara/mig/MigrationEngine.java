@@ -118,6 +118,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private TcpConnection[] watched = new TcpConnection[64];
     private int watchedCount;
     private long nextWatchScan;
+    /** The earliest deadline of any migration (upper bound after removals). */
+    private long timerAt = Long.MAX_VALUE;
 
     // policy
     private LongSupplier loadMetric;
@@ -262,7 +264,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.targetIp = 0;
         m.retries = 0;
         m.stateSent = false;
-        m.deadline = at + config.prepareTimeoutNanos();
+        m.deadline = arm(at + config.prepareTimeoutNanos());
         m.overhead = metrics.step(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
         outActive++;
         count(MigCounter.STARTED);
@@ -279,21 +281,26 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     public int poll(long nowNanos) {
         now = Math.max(now, nowNanos);
         int work = 0;
-        if (outActive > 0) {
+        if (now >= timerAt) {
+            timerAt = Long.MAX_VALUE;
             for (Out m : outs) {
                 if (m.state != FREE && m.deadline <= now) {
                     onOutTimeout(m);
                     work++;
                 }
+                if (m.state != FREE) {
+                    timerAt = Math.min(timerAt, m.deadline);
+                }
             }
-        }
-        if (inActive > 0) {
             for (In s : ins) {
                 if (s.state == PREPARED && s.deadline <= now) {
                     count(MigCounter.HOLD_EXPIRED);
                     remember(s.migKey, OUTCOME_ABORTED, 0);
                     release(s);
                     work++;
+                }
+                if (s.state == PREPARED) {
+                    timerAt = Math.min(timerAt, s.deadline);
                 }
             }
         }
@@ -360,25 +367,17 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     @Override
     public long nextDeadline() {
-        long d = Math.min(nextHeartbeat, nextPolicy);
+        long d = Math.min(Math.min(nextHeartbeat, nextPolicy), timerAt);
         if (watchedCount > 0) {
             d = Math.min(d, nextWatchScan);
         }
-        if (outActive > 0) {
-            for (Out m : outs) {
-                if (m.state != FREE) {
-                    d = Math.min(d, m.deadline);
-                }
-            }
-        }
-        if (inActive > 0) {
-            for (In s : ins) {
-                if (s.state == PREPARED) {
-                    d = Math.min(d, s.deadline);
-                }
-            }
-        }
         return d;
+    }
+
+    /** Notes a new protocol deadline; {@link #poll} scans the migrations only when one is due. */
+    private long arm(long deadline) {
+        timerAt = Math.min(timerAt, deadline);
+        return deadline;
     }
 
     private long now() {
@@ -511,7 +510,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.state = STATE_SENT;
         m.retries = 0;
         m.backoff = 1;
-        m.deadline = nowNs + stateTimeout(m);
+        m.deadline = arm(nowNs + stateTimeout(m));
         m.overhead += metrics.step(MigrationStep.ORIGIN_SEND_STATE, self, id, t3);
     }
 
@@ -667,7 +666,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     m.retries++;
                     count(MigCounter.PREPARE_RETRANSMITTED);
                     sendPrepare(m);
-                    m.deadline = at + config.prepareTimeoutNanos();
+                    m.deadline = arm(at + config.prepareTimeoutNanos());
                 } else {
                     // An ACK may have passed the switch and been lost: make the directory agree.
                     count(MigCounter.ABORTED_PREPARE_TIMEOUT);
@@ -680,7 +679,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     m.backoff = Math.min(8, m.backoff * 2);
                     count(MigCounter.STATE_RETRANSMITTED);
                     sendState(m);
-                    m.deadline = at + stateTimeout(m);
+                    m.deadline = arm(at + stateTimeout(m));
                 } else {
                     // Ask before taking it back: ABORT points the switch at us; a target that did
                     // restore answers CONN_STATE_ACK (and re-points the switch at itself), one that
@@ -694,7 +693,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 if (m.retries < config.abortRetries()) {
                     m.retries++;
                     sendAbort(m);
-                    m.deadline = at + config.abortTimeoutNanos();
+                    m.deadline = arm(at + config.abortTimeoutNanos());
                 } else {
                     // with no known target nobody answers; the switch acted on the first ABORT
                     if (m.targetIp != 0) {
@@ -723,7 +722,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.retries = 0;
         m.conn = null;
         sendAbort(m);
-        m.deadline = now() + config.abortTimeoutNanos();
+        m.deadline = arm(now() + config.abortTimeoutNanos());
     }
 
     private void sendAbort(Out m) {
@@ -808,7 +807,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             s.clientPort = clientPort;
             s.serverPort = serverPort;
             s.originalIp = (int) rx.value();
-            s.deadline = now() + config.targetHoldNanos();
+            s.deadline = arm(now() + config.targetHoldNanos());
             s.reset();
             inByConn.put(ck, s);
             inActive++;
