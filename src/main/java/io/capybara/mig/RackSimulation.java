@@ -176,9 +176,10 @@ public final class RackSimulation {
             if (!done) {
                 fail("time limit: " + describeStuck());
             }
-            // let TIME_WAIT, target hold and abort timers run out, then look for leaks
-            long settleUntil = sim.now() + 200_000_000L;
-            sim.runUntil(settleUntil, () -> false);
+            // let TIME_WAIT, closing retransmissions (RTO backoff under loss), target hold and
+            // abort timers run out, then look for leaks
+            sim.runUntil(sim.now() + 60_000_000_000L, this::drained);
+            sim.runUntil(sim.now() + 200_000_000L, () -> false);
         } catch (RuntimeException e) {
             fail("exception: " + e);
             StackTraceElement[] st = e.getStackTrace();
@@ -274,6 +275,20 @@ public final class RackSimulation {
         if (failures.size() < MAX_FAILURES) {
             failures.add(msg);
         }
+    }
+
+    private boolean drained() {
+        for (int i = 0; i < servers.length; i++) {
+            if (servers[i].connectionCount() != 0 || engines[i].outgoing() != 0 || engines[i].preparedSlots() != 0) {
+                return false;
+            }
+        }
+        for (Host c : clients) {
+            if (c.connectionCount() != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean allSlotsFinished() {
