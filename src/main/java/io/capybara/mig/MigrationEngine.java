@@ -265,13 +265,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.retries = 0;
         m.stateSent = false;
         m.deadline = arm(at + config.prepareTimeoutNanos());
-        m.overhead = metrics.step(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
+        long t1 = metrics.lap(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
         outActive++;
         count(MigCounter.STARTED);
         cooldownUntil.put(ck, at + config.cooldownNanos());
-        long t1 = metrics.now();
         sendPrepare(m);
-        m.overhead += metrics.step(MigrationStep.ORIGIN_SEND_PREPARE, self, m.id, t1);
+        m.overhead = metrics.lap(MigrationStep.ORIGIN_SEND_PREPARE, self, m.id, t1) - t0;
         return m.id;
     }
 
@@ -471,7 +470,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         long t0 = metrics.now();
         m.targetIp = ackTarget;
         TcpConnection c = m.conn;
-        m.overhead += metrics.step(MigrationStep.ORIGIN_RECEIVE_ACK, self, id, t0);
+        long t1 = metrics.lap(MigrationStep.ORIGIN_RECEIVE_ACK, self, id, t0);
         if (host.connection(m.clientIp, m.clientPort, m.serverPort) != c || !eligible(c)) {
             // closed (RST, or both FINs done) while we were preparing: give the switch back
             count(MigCounter.ABORTED_CONNECTION_GONE);
@@ -482,9 +481,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
         // Quiesce: the host's transmit path is synchronous (a frame is copied into the channel
         // before transmit returns), so no send of this connection can still be in flight.
-        long t1 = metrics.now();
-        m.overhead += metrics.step(MigrationStep.ORIGIN_QUIESCE, self, id, t1);
-        long t2 = metrics.now();
+        long t2 = metrics.lap(MigrationStep.ORIGIN_QUIESCE, self, id, t1);
         long nowNs = now();
         int need = STATE_PREFIX + c.snapshotSize() + app.snapshotSize(c);
         if (need > config.maxStateBytes()) {
@@ -504,14 +501,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         unwatch(c);
         m.conn = null;
         addForward(m.connKey, m.targetIp);
-        m.overhead += metrics.step(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
-        long t3 = metrics.now();
+        long t3 = metrics.lap(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
         sendState(m);
         m.state = STATE_SENT;
         m.retries = 0;
         m.backoff = 1;
         m.deadline = arm(nowNs + stateTimeout(m));
-        m.overhead += metrics.step(MigrationStep.ORIGIN_SEND_STATE, self, id, t3);
+        m.overhead += metrics.lap(MigrationStep.ORIGIN_SEND_STATE, self, id, t3) - t0;
     }
 
     /**
@@ -812,14 +808,14 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             inByConn.put(ck, s);
             inActive++;
             count(MigCounter.PREPARED);
-            s.overhead = metrics.step(MigrationStep.TARGET_RECEIVE_PREPARE, self, id, t0);
         } else {
             count(MigCounter.PREPARE_DUPLICATE);
         }
-        long t1 = metrics.now();
+        long t1 = metrics.lap(MigrationStep.TARGET_RECEIVE_PREPARE, self, id, t0);
         send(origin, TcpMigHeader.PREPARE_MIG_ACK, 0, id, clientIp, clientPort, serverPort, origin, self, s.originalIp);
-        s.overhead += metrics.step(MigrationStep.TARGET_SEND_ACK, self, id, t1);
-        metrics.blackoutStarts(mk, metrics.now());
+        long t2 = metrics.lap(MigrationStep.TARGET_SEND_ACK, self, id, t1);
+        s.overhead += t2 - t0;
+        metrics.blackoutStarts(mk, t2);
     }
 
     private void onState(int from) {
@@ -872,18 +868,18 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         s.state_.putBytes(index * FRAGMENT_BODY, rxBuffer, rx.bodyOffset(), bodyLength);
         s.mark(index);
         count(MigCounter.STATE_FRAGMENTS_RECEIVED);
-        s.receiveNanos += Math.max(0, metrics.now() - t0);
+        long t1 = metrics.now();
+        s.receiveNanos += Math.max(0, t1 - t0);
         if (s.received == s.fragmentCount) {
-            complete(s);
+            complete(s, t1);
         }
     }
 
-    private void complete(In s) {
+    private void complete(In s, long t0) {
         int id = s.id;
         long mk = s.migKey;
         s.overhead += s.receiveNanos;
-        recordRaw(MigrationStep.TARGET_RECEIVE_STATE, id, s.receiveNanos);
-        long t0 = metrics.now();
+        metrics.record(MigrationStep.TARGET_RECEIVE_STATE, self, id, s.receiveNanos);
         if (host.connection(s.clientIp, s.clientPort, s.serverPort) != null) {
             count(MigCounter.CONNECTION_ALREADY_HERE);
             remember(mk, OUTCOME_ABORTED, 0);
@@ -897,8 +893,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             release(s);
             return;
         }
-        s.overhead += metrics.step(MigrationStep.TARGET_DESERIALIZE, self, id, t0);
-        long t1 = metrics.now();
+        long t1 = metrics.lap(MigrationStep.TARGET_DESERIALIZE, self, id, t0);
         for (int i = 0; i < s.frameCount; i++) {
             if (replayDecoder.decode(s.frames, s.frameOffset[i], s.frameLength[i], replayFrame)
                     == DecodedFrame.Kind.TCP
@@ -907,13 +902,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 count(MigCounter.SEGMENTS_REPLAYED);
             }
         }
-        s.overhead += metrics.step(MigrationStep.TARGET_REPLAY, self, id, t1);
-        long t2 = metrics.now();
+        long t2 = metrics.lap(MigrationStep.TARGET_REPLAY, self, id, t1);
         if (host.connection(s.clientIp, s.clientPort, s.serverPort) == c) {
             app.resume(c);
         }
-        s.overhead += metrics.step(MigrationStep.TARGET_RESUME, self, id, t2);
-        metrics.blackoutEnds(mk, metrics.now());
+        long t3 = metrics.lap(MigrationStep.TARGET_RESUME, self, id, t2);
+        s.overhead += t3 - t0;
+        metrics.blackoutEnds(mk, t3);
         count(MigCounter.RESTORED);
         remember(mk, OUTCOME_RESTORED, s.connKey);
         cooldownUntil.put(s.connKey, now() + config.cooldownNanos());
@@ -923,11 +918,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         count(MigCounter.STATE_ACK_SENT);
         metrics.overheadPart(mk, s.overhead);
         release(s);
-    }
-
-    private void recordRaw(MigrationStep step, int id, long nanos) {
-        // a step measured in pieces (one per fragment): record the sum as if it were one span
-        metrics.step(step, self, id, metrics.now() - nanos);
     }
 
     private void onAbort(int from) {
@@ -1253,6 +1243,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
 
         void reset() {
+            overhead = 0;
             frameCount = 0;
             frameBytes = 0;
             total = 0;
