@@ -24,6 +24,8 @@ class RackSimulationTest {
         assertEquals(0, r.invariantViolations());
         assertEquals(r.migrations(), r.migrationsCompleted() + r.migrationsAborted() + r.migrationsRejected(), r.toString());
         assertTrue(r.migrationsCompleted() >= r.migrations() * 8 / 10, r.toString());
+        assertTrue(r.migrations() >= 10_000);
+        assertTrue(r.policyMigrations() > 0, "the load policy moved connections too");
     }
 
     @Test
