@@ -76,6 +76,7 @@ public final class DemoRack {
     private final ServerNode[] servers;
     private final ClientNode client;
     private final MigrationMetrics metricsHolder;
+    private final Histogram blackout = new Histogram(60_000_000_000L, 3);
 
     private DemoRack(DemoOptions o, boolean migration) {
         this.options = o;
@@ -116,9 +117,9 @@ public final class DemoRack {
             double expected = skew.probability(i) * o.requestsPerSecond() * seconds;
             maxOutstanding[i] = (int) Math.min(1 << 20, Math.ceil(expected * 1.5 + 6 * Math.sqrt(expected)) + 256);
         }
-        Host clientHost = new Host(hostConfig("client", CLIENT_MAC, CLIENT_IP, arp, o.seed() * 31 + 7),
-                clientLink.a());
-        this.client = new ClientNode(clientHost, Ipv4Address.format(serverIp[0]), maxOutstanding, o.responseBytes());
+        PeekingChannel clientRx = new PeekingChannel(clientLink.a());
+        Host clientHost = new Host(hostConfig("client", CLIENT_MAC, CLIENT_IP, arp, o.seed() * 31 + 7), clientRx);
+        this.client = new ClientNode(clientHost, clientRx, Ipv4Address.format(serverIp[0]), maxOutstanding, o.responseBytes());
 
         // switch
         this.tor = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts), ports);
@@ -127,22 +128,25 @@ public final class DemoRack {
         HttpServerConfig http = HttpServerConfig.defaults().withServiceTimeMicros(o.serviceMicros())
                 .withMaxPipelined(4096);
         this.servers = new ServerNode[n];
-        RackClock stepClock = new RackClock();
-        MigrationMetrics shared = new MigrationMetrics(stepClock);
+        // Steps are timed on this JVM's clock (their real cost); the blackout in virtual time
+        // from the wire (see CpuGatedChannel), as the engine's own would be wall time here.
+        MigrationMetrics shared = new MigrationMetrics(System::nanoTime);
         for (int i = 0; i < n; i++) {
             VirtualCpu cpu = new VirtualCpu();
-            CpuGatedChannel nic = new CpuGatedChannel(serverLinks[i].a(), cpu);
+            PeekingChannel rx = new PeekingChannel(serverLinks[i].a());
+            CpuGatedChannel nic = new CpuGatedChannel(rx, cpu);
             Host h = new Host(hostConfig("server" + i, serverMac[i], serverIp[i], arp, o.seed() * 131 + i), nic);
             RackHttpServer app = new RackHttpServer(http, cpu,
-                    o.originCpuNanos() + o.extraMigrationDelayMicros() * 1000, o.targetCpuNanos());
+                    o.originCpuNanos() + o.extraMigrationDelayMicros() * 1000, o.targetCpuNanos(), blackout);
             h.listen(HTTP_PORT, app);
-            ServerNode node = new ServerNode(i, h, app, cpu, nic, stepClock, o.serviceMicros() * 1000,
+            ServerNode node = new ServerNode(i, h, app, cpu, nic, rx, o.serviceMicros() * 1000,
                     o.seed() * 1_000_003 + i);
             if (migration) {
                 MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(o.heartbeatNanos())
                         .withPolicy(o.policyIntervalNanos(), o.highBacklogMicros(), o.lowBacklogMicros(),
                                 o.cooldownNanos());
                 node.engine(new MigrationEngine(h, mc, app, shared));
+                nic.watchPrepareAcks(app);
             }
             servers[i] = node;
         }
@@ -282,7 +286,7 @@ public final class DemoRack {
         return new PhaseResult(migration, client.issued() + client.dropped(), rec.completed(), rec.errors(),
                 client.resets(), served, scheduleNanos, sim.now(), wallNanos, rec.histogram().copy(),
                 completedMigrations, started, aborted, manual, metricsHolder.overhead().copy(),
-                metricsHolder.blackout().copy(), perServed, perBusy, sim.framesDelivered(), sim.traceHash(),
+                blackout.copy(), perServed, perBusy, sim.framesDelivered(), sim.traceHash(),
                 counters);
     }
 }
