@@ -128,6 +128,21 @@ public record DemoOptions(int servers, int connections, double requestsPerSecond
                 originCpuNanos, targetCpuNanos, extraMigrationDelayMicros, manualMigrationsPerSecond);
     }
 
+    /**
+     * The load policy never sheds (thresholds at infinity): migrations happen only by the manual
+     * trigger, as in the paper's Fig. 1 experiment, where a fixed stream of migrations meets
+     * a growing per-migration delay. With the policy on, a long delay feeds back: a stalled
+     * server looks loaded and sheds more connections, each stalling it again.
+     */
+    public DemoOptions withoutPolicy() {
+        return withPolicy(policyIntervalNanos, Long.MAX_VALUE, Long.MAX_VALUE, cooldownNanos);
+    }
+
+    /** True when the load policy can shed connections. */
+    public boolean policyEnabled() {
+        return highBacklogMicros != Long.MAX_VALUE;
+    }
+
     public DemoOptions withMigrationCpu(long originNanos, long targetNanos) {
         return new DemoOptions(servers, connections, requestsPerSecond, durationNanos, skew, serviceMicros,
                 responseBytes, linkDelayNanos, seed, policyIntervalNanos, highBacklogMicros, lowBacklogMicros,

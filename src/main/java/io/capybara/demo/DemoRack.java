@@ -10,9 +10,11 @@ import io.capybara.mig.MigCounter;
 import io.capybara.mig.MigrationConfig;
 import io.capybara.mig.MigrationEngine;
 import io.capybara.mig.MigrationMetrics;
+import io.capybara.mig.MigrationStep;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
 import io.capybara.sim.Simulator;
+import io.capybara.tcp.TcpConfig;
 import io.capybara.tor.SwitchConfig;
 import io.capybara.tor.SwitchCounter;
 import io.capybara.tor.TorSwitch;
@@ -67,6 +69,9 @@ public final class DemoRack {
     private static final long CONNECT_TIMEOUT_NANOS = 1_000_000_000L;
     private static final long DRAIN_CAP_NANOS = 60_000_000_000L;
     private static final int LINK_SLOTS = 8192;
+    private static final int TCP_BUFFER = 64 * 1024;
+    /** Requests parsed ahead per connection; beyond, TCP flow control holds the client back. */
+    private static final int MAX_PIPELINED = 1024;
     private static final long LINK_BPS = 100_000_000_000L;
 
     private final DemoOptions options;
@@ -126,7 +131,7 @@ public final class DemoRack {
 
         // servers
         HttpServerConfig http = HttpServerConfig.defaults().withServiceTimeMicros(o.serviceMicros())
-                .withMaxPipelined(4096);
+                .withMaxPipelined(MAX_PIPELINED);
         this.servers = new ServerNode[n];
         // Steps are timed on this JVM's clock (their real cost); the blackout in virtual time
         // from the wire (see CpuGatedChannel), as the engine's own would be wall time here.
@@ -142,9 +147,7 @@ public final class DemoRack {
             ServerNode node = new ServerNode(i, h, app, cpu, nic, rx, o.serviceMicros() * 1000,
                     o.seed() * 1_000_003 + i);
             if (migration) {
-                MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(o.heartbeatNanos())
-                        .withPolicy(o.policyIntervalNanos(), o.highBacklogMicros(), o.lowBacklogMicros(),
-                                o.cooldownNanos());
+                MigrationConfig mc = migrationConfig(o);
                 node.engine(new MigrationEngine(h, mc, app, shared));
                 nic.watchPrepareAcks(app);
             }
@@ -162,11 +165,30 @@ public final class DemoRack {
         this.metricsHolder = shared;
     }
 
+    /**
+     * The engines' settings. Their control timeouts (200 us by default) must outlast the longest
+     * time a peer's core can be busy: a server stalled by the injected delay answers nothing
+     * meanwhile, and a timeout shorter than the stall only produces resends and aborts.
+     */
+    static MigrationConfig migrationConfig(DemoOptions o) {
+        MigrationConfig d = MigrationConfig.defaults(SWITCH_IP);
+        long stall = 2 * (o.extraMigrationDelayMicros() * 1000 + o.originCpuNanos() + o.serviceMicros() * 1000);
+        long prepare = Math.max(d.prepareTimeoutNanos(), stall + 200_000);
+        long state = Math.max(d.stateTimeoutNanos(), stall + 200_000);
+        long abort = Math.max(d.abortTimeoutNanos(), stall + 200_000);
+        long hold = Math.max(d.targetHoldNanos(), 40 * state);
+        return d.withTimeouts(prepare, d.prepareRetries(), state, d.stateRetries(), abort, d.abortRetries(), hold)
+                .withHeartbeat(o.heartbeatNanos())
+                .withPolicy(o.policyIntervalNanos(), o.highBacklogMicros(), o.lowBacklogMicros(), o.cooldownNanos());
+    }
+
     private static HostConfig hostConfig(String name, long mac, int ip, Map<Integer, Long> arp, long isnSeed) {
         Map<Integer, Long> others = new HashMap<>(arp);
         others.remove(ip);
+        // 64 KiB socket buffers: ample for small pipelined requests, and a restore (which
+        // allocates both rings) stays cheap
         return HostConfig.of(name, mac, ip, 24).withStaticArp(others).withIsnSeed(isnSeed)
-                .withMaxConnections(1024);
+                .withMaxConnections(1024).withTcp(TcpConfig.defaults().withBuffers(TCP_BUFFER, TCP_BUFFER));
     }
 
     /** Runs one phase without progress reports. */
@@ -287,6 +309,16 @@ public final class DemoRack {
                 client.resets(), served, scheduleNanos, sim.now(), wallNanos, rec.histogram().copy(),
                 completedMigrations, started, aborted, manual, metricsHolder.overhead().copy(),
                 blackout.copy(), perServed, perBusy, sim.framesDelivered(), sim.traceHash(),
-                counters);
+                counters, steps());
+    }
+
+    private Map<String, Histogram> steps() {
+        Map<String, Histogram> m = new java.util.LinkedHashMap<>();
+        if (migration) {
+            for (MigrationStep step : MigrationStep.values()) {
+                m.put(step.jsonName(), metricsHolder.step(step).copy());
+            }
+        }
+        return m;
     }
 }

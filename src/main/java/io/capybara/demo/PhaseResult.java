@@ -30,13 +30,15 @@ import org.HdrHistogram.Histogram;
  * @param traceHash          hash over every delivered frame: equal runs have equal hashes
  * @param counters           non-zero counters: migration engines' (summed over servers, lower
  *                           case), the switch's ({@code switch_} prefix), server-side resets
+ * @param steps              per migration step (engine's names, e.g. {@code origin_serialize}),
+ *                           its measured durations in ns, as {@code overhead}; empty with migration off
  */
 public record PhaseResult(boolean migrationEnabled, long issued, long completed, long errors, long clientResets,
                           long served, long scheduleNanos, long virtualNanos, long wallNanos, Histogram latency,
                           long migrations, long migrationsStarted, long migrationsAborted, long manualTriggered,
                           Histogram overhead, Histogram blackout, long[] perServerServed,
                           long[] perServerBusyNanos, long frames, long traceHash,
-                          java.util.Map<String, Long> counters) {
+                          java.util.Map<String, Long> counters, java.util.Map<String, Histogram> steps) {
 
     public double throughputRps() {
         return completed * 1e9 / scheduleNanos;
