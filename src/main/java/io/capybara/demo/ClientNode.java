@@ -37,6 +37,7 @@ final class ClientNode implements SimNode, ConnectionHandler {
     /** Host.nextDeadline() as of the end of the last poll that did anything (it walks every connection). */
     private long hostDeadline = Long.MIN_VALUE;
 
+    private long lastResponseNanos;
     private int established;
     private long issued;
     private long dropped;
@@ -153,7 +154,9 @@ final class ClientNode implements SimNode, ConnectionHandler {
             if (n <= 0) {
                 break;
             }
-            loads[i].onReceive(scratch, 0, n, t, recorder);
+            if (loads[i].onReceive(scratch, 0, n, t, recorder) > 0) {
+                lastResponseNanos = t;
+            }
         }
     }
 
@@ -189,6 +192,11 @@ final class ClientNode implements SimNode, ConnectionHandler {
             }
         }
         return true;
+    }
+
+    /** Arrival time of the latest response. */
+    long lastResponseNanos() {
+        return lastResponseNanos;
     }
 
     int established() {

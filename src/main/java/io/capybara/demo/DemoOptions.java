@@ -55,10 +55,11 @@ public record DemoOptions(int servers, int connections, double requestsPerSecond
     /**
      * The README demo: 2 servers of 10 us per request (100 k requests/s each), 150 connections
      * with Zipf 0.9 skew at 130 k requests/s, i.e. the rack at 65 % but server 0 at 110 % under
-     * static placement; 1.2 virtual seconds per phase.
+     * static placement; 1 virtual second per phase (about 130 k requests, a few seconds of wall
+     * time each on a busy 2-core machine).
      */
     public static DemoOptions defaults() {
-        return new DemoOptions(2, 150, 130_000, 1_200_000_000L, 0.9, 10, 64, 2_000, 42,
+        return new DemoOptions(2, 150, 130_000, 1_000_000_000L, 0.9, 10, 64, 2_000, 42,
                 100_000, 200, 50, 20_000_000L, 100_000, 2_000, 1_700, 0, 0);
     }
 

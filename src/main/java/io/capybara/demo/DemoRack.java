@@ -252,7 +252,7 @@ public final class DemoRack {
                 client.load(i).fail(client.recorder());
             }
         }
-        return result(end - start, System.nanoTime() - wall0);
+        return result(end - start, Math.max(end, client.lastResponseNanos()) - start, System.nanoTime() - wall0);
     }
 
     private long migrations() {
@@ -265,7 +265,7 @@ public final class DemoRack {
         return m;
     }
 
-    private PhaseResult result(long scheduleNanos, long wallNanos) {
+    private PhaseResult result(long scheduleNanos, long activeNanos, long wallNanos) {
         long served = 0;
         long serverResets = 0;
         long manual = 0;
@@ -306,7 +306,7 @@ public final class DemoRack {
         }
         var rec = client.recorder();
         return new PhaseResult(migration, client.issued() + client.dropped(), rec.completed(), rec.errors(),
-                client.resets(), served, scheduleNanos, sim.now(), wallNanos, rec.histogram().copy(),
+                client.resets(), served, scheduleNanos, activeNanos, sim.now(), wallNanos, rec.histogram().copy(),
                 completedMigrations, started, aborted, manual, metricsHolder.overhead().copy(),
                 blackout.copy(), perServed, perBusy, sim.framesDelivered(), sim.traceHash(),
                 counters, steps());
