@@ -5,8 +5,8 @@ import org.agrona.DirectBuffer;
 /**
  * Accumulates one HTTP message head (start line + header fields + the empty line) into a fixed
  * byte array, from bytes that arrive in arbitrary chunks. Lines end with CRLF or a bare LF.
- * Empty lines before the start line are skipped (RFC 9112 section 2.2) but still count toward
- * the size bound, so a flood of them is bounded too.
+ * Empty lines before the start line are skipped (RFC 9112 section 2.2); they take no room once
+ * a call has consumed them, so any number of them is harmless.
  *
  * <p>The whole state is four ints and the array prefix, which makes it trivially snapshotable.
  */
@@ -48,6 +48,11 @@ final class HeaderSection {
                 }
             }
             lineStart = i + 1;
+        }
+        if (start == end) {
+            start = 0; // nothing but empty lines so far: drop them, so they never fill the array
+            lineStart = 0;
+            end = 0;
         }
         length = end;
         return take;

@@ -24,18 +24,22 @@ import org.agrona.MutableDirectBuffer;
  * <pre>
  *   int n = conn.receive(scratch, 0, min(conn.readableBytes(), session.receiveWindow(), cap), now);
  *   session.onReceive(scratch, 0, n);          // consumes all n: receiveWindow() guarantees it
- *   if (conn.isPeerClosed()) session.onPeerClosed();
- *   for (long d; (d = session.serveNext()) >= 0; ) spend(d);
+ *   if (conn.isPeerClosed() &amp;&amp; conn.readableBytes() == 0) session.onPeerClosed();
+ *   for (long d; (d = session.serveNext()) &gt;= 0; ) spend(d);
  *   int m = session.produce(scratch, 0, min(conn.writableBytes(), cap));
  *   conn.send(scratch, 0, m, now);             // accepts all m: at most writableBytes()
  *   if (session.isFinished()) conn.close(now);
+ *   // repeat while bytes moved; call again from onData and onWritable
  * </pre>
  *
  * <p>The whole state moves with the connection: {@link #snapshot} / {@link #restore}.
  */
 public final class HttpServerSession {
-    /** Fewest bytes a request that leaves the connection open can take (bare-LF form). */
-    static final int MIN_REQUEST_BYTES = "X / HTTP/1.0\n\n".length();
+    /**
+     * Lower bound of the bytes of any request after which the parser keeps reading: the
+     * shortest well-formed request line plus the empty line, in bare-LF form.
+     */
+    static final int MIN_REQUEST_BYTES = 14; // "X / HTTP/1.0\n\n"
 
     private static final ByteOrder BIG_ENDIAN = ByteOrder.BIG_ENDIAN;
     private static final int SNAPSHOT_MAGIC = 0x48545053; // "HTPS"
@@ -164,6 +168,15 @@ public final class HttpServerSession {
     /** Requests parsed whose response has not been fully produced. */
     public int pendingRequests() {
         return count;
+    }
+
+    /**
+     * True between requests: nothing queued, no partial request head or body. The cheapest
+     * moment to migrate (the snapshot is at its smallest), though any moment is correct.
+     */
+    public boolean isIdle() {
+        return count == 0 && parser.phase() == HttpRequestParser.PHASE_HEAD
+                && parser.headSection().length() == 0;
     }
 
     /** True when {@link #produce} has bytes to give. */

@@ -21,7 +21,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class LoadConnection {
     private final HttpRequestWriter writer;
-    private final HttpResponseParser parser;
+    private final boolean verifyContent;
+    private HttpResponseParser parser;
     private final byte[] out;
     private final UnsafeBuffer outbound;
     private int outStart;
@@ -46,12 +47,30 @@ public final class LoadConnection {
             throw new IllegalArgumentException("maxOutstanding < 1: " + maxOutstanding);
         }
         this.writer = writer;
-        this.parser = new HttpResponseParser(HttpServerConfig.DEFAULT_MAX_HEADER_BYTES);
-        this.parser.verifyBytesContent(verifyContent);
+        this.verifyContent = verifyContent;
+        this.parser = newParser();
         this.out = new byte[maxOutstanding * writer.maxLength()];
         this.outbound = new UnsafeBuffer(out);
         this.intended = new long[maxOutstanding];
         this.expected = new long[maxOutstanding];
+    }
+
+    private HttpResponseParser newParser() {
+        HttpResponseParser p = new HttpResponseParser(HttpServerConfig.DEFAULT_MAX_HEADER_BYTES);
+        p.verifyBytesContent(verifyContent);
+        return p;
+    }
+
+    /**
+     * Makes the connection usable again over a new transport connection (after a failure or a
+     * server close): outstanding requests count as errors, unsent bytes are dropped.
+     */
+    public void reset(LatencyRecorder recorder) {
+        fail(recorder);
+        parser = newParser();
+        failed = false;
+        serverClosing = false;
+        first = 0;
     }
 
     /** True when {@link #enqueue} would accept a request. */

@@ -44,6 +44,17 @@ public final class OpenLoopSchedule {
         draw();
     }
 
+    /** Uniform spread over {@code connections}. */
+    public static OpenLoopSchedule uniform(long startNanos, double requestsPerSecond, int connections, long seed) {
+        return new OpenLoopSchedule(startNanos, requestsPerSecond, new UniformSkew(connections), seed);
+    }
+
+    /** Zipf spread over {@code connections} with exponent {@code s} (connection 0 hottest). */
+    public static OpenLoopSchedule zipf(long startNanos, double requestsPerSecond, int connections, double s,
+                                        long seed) {
+        return new OpenLoopSchedule(startNanos, requestsPerSecond, new ZipfSkew(connections, s), seed);
+    }
+
     private void draw() {
         // 1 - u lies in (0, 1]: the log is finite
         offsetNanos += -Math.log(1.0 - arrivals.nextDouble()) * meanGapNanos;

@@ -223,6 +223,14 @@ class HttpRequestParserTest {
     }
 
     @Test
+    void anyNumberOfEmptyLinesBetweenRequestsIsHarmless() {
+        String flood = "\r\n".repeat(20_000);
+        List<Req> r = parse(new HttpRequestParser(CONFIG), ascii(flood + "GET / HTTP/1.1\r\nHost: a\r\n\r\n" + flood
+                + "GET /bytes/1 HTTP/1.1\r\nHost: a\r\n\r\n"), 1000);
+        assertEquals(List.of(200, 200), r.stream().map(Req::status).toList());
+    }
+
+    @Test
     void headExactlyAtTheBoundIsAcceptedOneMoreIs413() {
         String prefix = "GET / HTTP/1.1\r\nHost: a\r\nX: ";
         String fill = "y".repeat(CONFIG.maxHeaderBytes() - prefix.length() - 4);

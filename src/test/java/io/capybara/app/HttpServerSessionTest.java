@@ -36,7 +36,11 @@ class HttpServerSessionTest {
         String s = text(out);
         int bodyAt = s.indexOf("\r\n\r\n") + 4;
         for (int i = 0; i < 1000; i++) {
-            char expected = (char) ('a' + (int) (((((long) i * 0x9E3779B97F4A7C15L) >>> 32) * 26) >>> 32));
+            long z = i * 0x9E3779B97F4A7C15L;
+            z ^= z >>> 32;
+            z *= 0xD6E8FEB86659FD93L;
+            z ^= z >>> 32;
+            char expected = (char) ('a' + (int) (((z >>> 32) * 26) >>> 32)); // the documented formula
             assertEquals(expected, s.charAt(bodyAt + i), "byte " + i);
         }
         String head = s.substring(bodyAt + 1000);
@@ -201,5 +205,22 @@ class HttpServerSessionTest {
         long max = CONFIG.maxResponseBytes();
         assertTrue(text(run("HEAD /bytes/" + max + " HTTP/1.1\r\nHost: a\r\n\r\n")).contains("Content-Length: " + max + "\r\n"));
         assertTrue(text(run("HEAD /bytes/" + (max + 1) + " HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 400 "));
+    }
+
+    @Test
+    void idleOnlyBetweenRequests() {
+        HttpServerSession s = new HttpServerSession(CONFIG);
+        assertTrue(s.isIdle());
+        byte[] in = ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HT");
+        s.onReceive(buffer(in), 0, 10);
+        assertFalse(s.isIdle(), "partial head");
+        s.onReceive(buffer(in), 10, 17);
+        assertFalse(s.isIdle(), "request queued");
+        s.serveAll();
+        s.produce(new UnsafeBuffer(new byte[4096]), 0, 4096);
+        assertTrue(s.isIdle());
+        s.onReceive(buffer(in), 27, in.length - 27);
+        assertFalse(s.isIdle());
+        assertTrue(s.snapshotSize() > new HttpServerSession(CONFIG).snapshotSize());
     }
 }

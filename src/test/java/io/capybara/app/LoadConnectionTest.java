@@ -140,4 +140,22 @@ class LoadConnectionTest {
         assertEquals(1, rec.errors());
         assertFalse(c.canEnqueue());
     }
+
+    @Test
+    void resetMakesAFailedConnectionUsableAgain() {
+        LatencyRecorder rec = new LatencyRecorder();
+        LoadConnection c = new LoadConnection(writer, 4, true);
+        c.enqueue(0, 1);
+        byte[] junk = ascii("HTTP/1.1 200 OK\r\n\r\n"); // no Content-Length: malformed for us
+        c.onReceive(buffer(junk), 0, junk.length, 1, rec);
+        assertTrue(c.failed());
+        assertEquals(1, rec.errors());
+        c.reset(rec);
+        assertEquals(1, rec.errors(), "nothing was outstanding any more");
+        assertTrue(c.canEnqueue());
+        c.enqueue(10, 7);
+        roundTrip(c, new HttpServerSession(HttpServerConfig.defaults()), 30, rec);
+        assertEquals(1, rec.completed());
+        assertEquals(20, rec.maxNanos());
+    }
 }

@@ -127,8 +127,8 @@ class OpenLoopEndToEndTest {
     @Test
     void migratingSessionsMidFlightChangesNothing() {
         for (long seed : TestBytes.fewSeeds()) {
-            LatencyRecorder plain = run(100_000, 20_000_000, 0, seed);
-            LatencyRecorder migrated = run(100_000, 20_000_000, 3 * TICK, seed);
+            LatencyRecorder plain = run(100_000, 10_000_000, 0, seed);
+            LatencyRecorder migrated = run(100_000, 10_000_000, 3 * TICK, seed);
             assertEquals(plain.histogram(), migrated.histogram(),
                     TestBytes.replay("OpenLoopEndToEndTest#migratingSessionsMidFlightChangesNothing", seed));
         }

@@ -122,6 +122,21 @@ class OpenLoopScheduleTest {
     }
 
     @Test
+    void factoriesMatchTheConstructor() {
+        OpenLoopSchedule a = OpenLoopSchedule.zipf(0, 1e5, 150, 1.2, 8);
+        OpenLoopSchedule b = new OpenLoopSchedule(0, 1e5, new ZipfSkew(150, 1.2), 8);
+        OpenLoopSchedule u = OpenLoopSchedule.uniform(0, 1e5, 150, 8);
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(b.nextConnection(), a.nextConnection());
+            assertEquals(b.nextSendTimeNanos(), u.nextSendTimeNanos());
+            a.advance();
+            b.advance();
+            u.advance();
+        }
+        assertEquals(150, u.skew().connections());
+    }
+
+    @Test
     void rejectsBadRates() {
         assertThrows(IllegalArgumentException.class, () -> new OpenLoopSchedule(0, 0, new UniformSkew(1), 1));
         assertThrows(IllegalArgumentException.class, () -> new OpenLoopSchedule(0, Double.NaN, new UniformSkew(1), 1));

@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Arrays;
+import java.util.function.IntSupplier;
 
 /**
  * The TCP_REPAIR baseline experiment: one connection over loopback between a server socket
@@ -22,21 +23,31 @@ import java.util.Arrays;
  *
  * <p>Why loopback and one namespace: the JVM never has to setns, the kernel under test is the
  * same on both ends, and no traffic leaves the host. The listener sets TCP_MAXSEG 1460, so the
- * connection negotiates the MSS of a 1500-byte Ethernet path rather than loopback's 65483. The nft rule sits on the input hook and
- * matches only this connection's 4-tuple.
+ * connection negotiates the MSS of a 1500-byte Ethernet path rather than loopback's 65483
+ * (which TCP_MAXSEG could not even restore: the kernel caps it at 32767). The nft rule sits on
+ * the input hook and matches only this connection's 4-tuple.
  *
- * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/lib/*
- * io.capybara.eval.linux.TcpRepairBaseline [migrations [queueBytes]]} as root.
+ * <p>Run as root: {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/lib/*
+ * io.capybara.eval.linux.TcpRepairBaseline [migrations [queueBytes [warmup [mode [jitWarmup]]]]]}
+ * (see {@link #main}).
  */
 public final class TcpRepairBaseline implements AutoCloseable {
     public static final Endpoint SERVER = new Endpoint(0x7F4D_0001, 0);
     public static final Endpoint PEER = new Endpoint(0x7F4D_0002, 0);
-    private static final int TIMEOUT_MILLIS = 5000;
     public static final int ETHERNET_MSS = 1460;
+    private static final int TIMEOUT_MILLIS = 5000;
+    /** What the peer must receive before an ACK_LOST hand-off: fits one segment, any cwnd. */
+    public static final int ACK_LOST_READ = 1024;
 
     /** How the server's unacknowledged bytes are made, which decides who must resend them. */
     public enum SendQueueCase {
-        /** The peer received them but its ACKs were dropped: nothing needs resending. */
+        /**
+         * The peer received them but its ACKs were dropped: nothing needs resending. With
+         * the peer's ACKs gone the server cannot send more than its congestion window, so for
+         * queues above {@value #ACK_LOST_READ} bytes the peer is only checked for the first
+         * {@value #ACK_LOST_READ} before the hand-off; the rest reaches it after, from the
+         * restored send queue.
+         */
         ACK_LOST,
         /**
          * They never reached the peer: the restored socket must retransmit them from the
@@ -48,8 +59,8 @@ public final class TcpRepairBaseline implements AutoCloseable {
     /**
      * One migration: its step timings, the dumped state, the nft call durations, the restored
      * socket's RTO, the effective MSS (TCP_MAXSEG outside repair mode, i.e. mss_cache) before
-     * and after, and for {@link SendQueueCase#DATA_LOST} the time from unblocking until the peer
-     * had the lost bytes (the restored socket's first retransmission), else 0.
+     * and after, and the time from unblocking until the peer had all bytes it lacked at the
+     * hand-off (retransmitted from the restored send queue), 0 if it lacked none.
      */
     public record Sample(RepairTimings timings, TcpRepairState state, long blockNanos, long unblockNanos,
                          int restoredRtoMicros, int mssBefore, int mssAfter, long recoveryNanos) {
@@ -74,24 +85,49 @@ public final class TcpRepairBaseline implements AutoCloseable {
     private boolean forgetPeerMetrics;
 
     private TcpRepairBaseline() throws IOException {
-        cleanup = Topology.create(); // its shutdown hook also removes the nft table if we are killed
-        blocker = cleanup.own(FlowBlocker.create());
-        listenFd = TcpSockets.listen(SERVER, 16);
-        // Emulate an Ethernet path on loopback: the accepted socket clamps to MSS 1460 and
-        // advertises it, so the peer sends 1460-byte segments as over a 1500-byte MTU link.
-        LinuxCalls.setIntOption(listenFd, TcpSockets.SOL_TCP, TcpSockets.TCP_MAXSEG, ETHERNET_MSS,
-                "setsockopt(TCP_MAXSEG)", "listener");
-        Endpoint listening = TcpSockets.localEndpoint(listenFd);
-        peer = new Socket();
-        peer.bind(new InetSocketAddress(Topology.ipv4(PEER.address()), 0));
-        peer.connect(new InetSocketAddress(Topology.ipv4(listening.address()), listening.port()), TIMEOUT_MILLIS);
-        peer.setSoTimeout(TIMEOUT_MILLIS);
-        peer.setTcpNoDelay(true);
-        peerIn = peer.getInputStream();
-        peerOut = peer.getOutputStream();
-        serverFd = TcpSockets.accept(listenFd, TIMEOUT_MILLIS);
-        serverEnd = TcpSockets.localEndpoint(serverFd);
-        peerEnd = TcpSockets.remoteEndpoint(serverFd);
+        Topology topology = Topology.create(); // its shutdown hook also removes the nft table if we are killed
+        int listener = -1;
+        int server = -1;
+        Socket client = null;
+        try {
+            blocker = topology.own(FlowBlocker.create());
+            listener = TcpSockets.listen(SERVER, 16);
+            // Emulate an Ethernet path on loopback: the accepted socket clamps to MSS 1460 and
+            // advertises it, so the peer sends 1460-byte segments as over a 1500-byte MTU link.
+            LinuxCalls.setIntOption(listener, TcpSockets.SOL_TCP, TcpSockets.TCP_MAXSEG, ETHERNET_MSS,
+                    "setsockopt(TCP_MAXSEG)", "listener");
+            Endpoint listening = TcpSockets.localEndpoint(listener);
+            client = new Socket();
+            client.bind(new InetSocketAddress(Topology.ipv4(PEER.address()), 0));
+            client.connect(new InetSocketAddress(Topology.ipv4(listening.address()), listening.port()), TIMEOUT_MILLIS);
+            client.setSoTimeout(TIMEOUT_MILLIS);
+            client.setTcpNoDelay(true);
+            server = TcpSockets.accept(listener, TIMEOUT_MILLIS);
+            serverEnd = TcpSockets.localEndpoint(server);
+            peerEnd = TcpSockets.remoteEndpoint(server);
+            peerIn = client.getInputStream();
+            peerOut = client.getOutputStream();
+        } catch (IOException | RuntimeException e) {
+            if (client != null) {
+                client.close();
+            }
+            if (server >= 0) {
+                LinuxCalls.close(LinuxCalls.threadCallState(), server);
+            }
+            if (listener >= 0) {
+                LinuxCalls.close(LinuxCalls.threadCallState(), listener);
+            }
+            try {
+                topology.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        cleanup = topology;
+        listenFd = listener;
+        serverFd = server;
+        peer = client;
     }
 
     /** Opens the connection. Needs root (TCP_REPAIR, nft). */
@@ -148,7 +184,7 @@ public final class TcpRepairBaseline implements AutoCloseable {
         if (sendQueueCase == SendQueueCase.ACK_LOST) {
             blocker.block(peerEnd, serverEnd);
             serverWrite(queueBytes);
-            peerReadAndCheck(queueBytes);
+            peerReadAndCheck(Math.min(queueBytes, ACK_LOST_READ));
             long t0 = System.nanoTime();
             blocker.block(serverEnd, peerEnd);
             blockNanos = System.nanoTime() - t0;
@@ -186,11 +222,12 @@ public final class TcpRepairBaseline implements AutoCloseable {
         }
         int rto = TcpSockets.rtoMicros(serverFd);
         int mssAfter = TcpSockets.maxSegment(serverFd);
-        // Check the stream: send-queue bytes the peer lost (only a retransmission from the
-        // restored queue can deliver them), then the restored receive queue.
+        // Check the stream: send-queue bytes the peer has not got (only a retransmission from
+        // the restored queue can deliver them), then the restored receive queue.
         long recoveryNanos = 0;
-        if (sendQueueCase == SendQueueCase.DATA_LOST) {
-            peerReadAndCheck(queueBytes);
+        int outstanding = (int) (downSent - downReceived);
+        if (outstanding > 0) {
+            peerReadAndCheck(outstanding);
             recoveryNanos = System.nanoTime() - unblockedAt;
         }
         serverReadAndCheck(queueBytes);
@@ -200,6 +237,45 @@ public final class TcpRepairBaseline implements AutoCloseable {
             throw new IllegalStateException("restored socket in TCP state " + tcpState + " after migration " + migrations);
         }
         return new Sample(timings, state, blockNanos, unblockNanos, rto, mssBefore, mssAfter, recoveryNanos);
+    }
+
+    /**
+     * Lets the JIT compile the migrator before measuring: migrates a second, idle connection
+     * {@code migrations} times (blocked both ways throughout, so no window probe meets a
+     * socket mid hand-off), then checks it still carries a byte each way and closes it.
+     * Without this, a few hundred measured migrations run partly interpreted and the step
+     * times include interpreter cost rather than just the kernel's.
+     */
+    public void warmUpJit(int migrations) throws IOException {
+        Endpoint listening = TcpSockets.localEndpoint(listenFd);
+        try (Socket idlePeer = new Socket()) {
+            idlePeer.bind(new InetSocketAddress(Topology.ipv4(PEER.address()), 0));
+            idlePeer.connect(new InetSocketAddress(Topology.ipv4(listening.address()), listening.port()), TIMEOUT_MILLIS);
+            idlePeer.setSoTimeout(TIMEOUT_MILLIS);
+            int fd = TcpSockets.accept(listenFd, TIMEOUT_MILLIS);
+            Endpoint server = TcpSockets.localEndpoint(fd);
+            Endpoint client = TcpSockets.remoteEndpoint(fd);
+            RepairTimings timings = new RepairTimings();
+            blocker.blockBoth(server, client);
+            try {
+                for (int i = 0; i < migrations; i++) {
+                    TcpRepairState state = migrator.export(fd, timings);
+                    fd = -1;
+                    fd = migrator.importSocket(state, timings);
+                }
+            } finally {
+                blocker.unblockAll();
+            }
+            idlePeer.getOutputStream().write(42);
+            if (TcpSockets.readFully(fd, 1, TIMEOUT_MILLIS)[0] != 42) {
+                throw new IllegalStateException("idle connection corrupted by warm-up");
+            }
+            TcpSockets.writeFully(fd, new byte[] {7}, TIMEOUT_MILLIS);
+            if (idlePeer.getInputStream().read() != 7) {
+                throw new IllegalStateException("idle connection corrupted by warm-up");
+            }
+            TcpSockets.close(fd);
+        }
     }
 
     /** One round trip of {@code bytes} each way on the current server socket, checked. */
@@ -253,14 +329,10 @@ public final class TcpRepairBaseline implements AutoCloseable {
         return b;
     }
 
-    private interface IntSupplier {
-        int get();
-    }
-
     private void awaitQueue(IntSupplier queue, int expected, String what) {
         long deadline = System.nanoTime() + TIMEOUT_MILLIS * 1_000_000L;
         int now;
-        while ((now = queue.get()) != expected) {
+        while ((now = queue.getAsInt()) != expected) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException(what + " holds " + now + " bytes, expected " + expected);
             }
@@ -292,13 +364,15 @@ public final class TcpRepairBaseline implements AutoCloseable {
 
     /**
      * Runs the baseline and prints per-step percentiles. Args: [migrations=200]
-     * [queueBytes=1024] [warmup=20] [ack-lost|data-lost|data-lost-cold].
+     * [queueBytes=1024] [warmup=20] [ack-lost|data-lost|data-lost-cold] [jitWarmup=20000]
+     * (idle-connection migrations to compile the code first, see {@link #warmUpJit}).
      */
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int queueBytes = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
         int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         String mode = args.length > 3 ? args[3] : "ack-lost";
+        int jitWarmup = args.length > 4 ? Integer.parseInt(args[4]) : 20_000;
         SendQueueCase sendQueueCase = mode.startsWith("data-lost") ? SendQueueCase.DATA_LOST : SendQueueCase.ACK_LOST;
         String problem = Topology.netAdminProblem();
         if (problem != null) {
@@ -312,6 +386,7 @@ public final class TcpRepairBaseline implements AutoCloseable {
         int[] rto = new int[n];
         try (TcpRepairBaseline b = open()) {
             b.forgetPeerMetrics(mode.equals("data-lost-cold"));
+            b.warmUpJit(jitWarmup);
             for (int i = 0; i < warmup; i++) {
                 b.migrateOnce(queueBytes, sendQueueCase);
             }
@@ -328,12 +403,12 @@ public final class TcpRepairBaseline implements AutoCloseable {
         Arrays.sort(unblock);
         Arrays.sort(recovery);
         Arrays.sort(rto);
-        System.out.printf("TCP_REPAIR migrations over loopback (%s), %d B in each queue, %d warm-up + %d measured%n",
-                mode, queueBytes, warmup, n);
+        System.out.printf("TCP_REPAIR migrations over loopback (%s), %d B in each queue, %d JIT warm-up (idle)"
+                + " + %d warm-up + %d measured%n", mode, queueBytes, jitWarmup, warmup, n);
         System.out.print(stats.table());
         System.out.printf("nft call (median): block %.1f us, unblock %.1f us; restored socket RTO (median) %d ms%n",
                 block[n / 2] / 1000.0, unblock[n / 2] / 1000.0, rto[n / 2] / 1000);
-        if (sendQueueCase == SendQueueCase.DATA_LOST) {
+        if (recovery[n - 1] > 0) {
             System.out.printf("lost send-queue bytes reach the peer after unblock: median %.1f ms, max %.1f ms%n",
                     recovery[n / 2] / 1e6, recovery[n - 1] / 1e6);
         }

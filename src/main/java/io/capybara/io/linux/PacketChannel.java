@@ -43,7 +43,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  */
 public final class PacketChannel implements FrameChannel {
     public static final int DEFAULT_BUFFER_BYTES = 65536;
-    private static final int ETH_P_ALL_NETWORK_ORDER = Short.toUnsignedInt(Short.reverseBytes((short) LinuxCalls.ETH_P_ALL));
+    private static final java.lang.foreign.ValueLayout.OfShort NETWORK_SHORT =
+            JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
 
     private final Arena arena;
     private final MemorySegment callState;
@@ -120,7 +121,7 @@ public final class PacketChannel implements FrameChannel {
             long mac = ourMac >= 0 ? ourMac & 0xFFFF_FFFF_FFFFL : interfaceMac(cs, arena, fd, interfaceName);
             MemorySegment sll = arena.allocate(LinuxCalls.SOCKADDR_LL_SIZE, 4);
             sll.set(JAVA_SHORT, 0, (short) LinuxCalls.AF_PACKET);
-            sll.set(JAVA_SHORT, 2, (short) ETH_P_ALL_NETWORK_ORDER);
+            sll.set(NETWORK_SHORT, 2, (short) LinuxCalls.ETH_P_ALL); // sll_protocol is __be16
             sll.set(JAVA_INT, 4, index);
             LinuxCalls.check(LinuxCalls.bind(cs, fd, sll, LinuxCalls.SOCKADDR_LL_SIZE),
                     "bind(AF_PACKET, ifindex " + index + ")", interfaceName);

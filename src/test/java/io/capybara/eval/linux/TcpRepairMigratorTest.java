@@ -90,6 +90,26 @@ class TcpRepairMigratorTest {
     }
 
     @Test
+    void queuesLargerThanASegmentAndAPageSurviveTheHandOff() throws Exception {
+        try (TcpRepairBaseline b = TcpRepairBaseline.open()) {
+            int big = 64 * 1024 + 123; // many segments, pages and a ragged end
+            Sample s = b.migrateOnce(big, SendQueueCase.ACK_LOST);
+            assertEquals(big, s.state().sendQueue().length);
+            assertEquals(big, s.state().recvQueue().length);
+            b.exchange(4096);
+        }
+    }
+
+    @Test
+    void jitWarmUpOnASecondConnectionLeavesBothIntact() throws Exception {
+        try (TcpRepairBaseline b = TcpRepairBaseline.open()) {
+            b.warmUpJit(200); // throws if the idle connection lost or changed a byte
+            b.migrateOnce(QUEUE_BYTES, SendQueueCase.ACK_LOST);
+            b.exchange(1024);
+        }
+    }
+
+    @Test
     void exportOfABadDescriptorNamesTheCall() {
         try (TcpRepairMigrator m = new TcpRepairMigrator()) {
             var e = assertThrows(LinuxCallException.class, () -> m.export(-1, new RepairTimings()));

@@ -64,6 +64,14 @@ class TopologyTest {
             assertTrue(features.contains("tcp-segmentation-offload: off"), features);
             assertTrue(features.contains("generic-segmentation-offload: off"), features);
             assertTrue(features.contains("tx-checksumming: off"), features);
+            // The root end too: GRO there would merge segments before a packet socket sees them.
+            String rootFeatures = Topology.exec("ethtool", "-k", toRoot.nameA());
+            assertTrue(rootFeatures.contains("generic-receive-offload: off"), rootFeatures);
+            assertTrue(rootFeatures.contains("tcp-segmentation-offload: off"), rootFeatures);
+            assertTrue(rootFeatures.contains("rx-checksumming: off"), rootFeatures);
+            assertEquals("0", Topology.exec("cat", "/proc/sys/net/ipv4/conf/" + toRoot.nameA() + "/forwarding").strip());
+            String rootLink = Topology.exec("ip", "-o", "link", "show", "dev", toRoot.nameA());
+            assertTrue(rootLink.contains("NOARP"), rootLink);
         }
     }
 
