@@ -38,6 +38,12 @@ public final class TcpConnection {
     static final int MAX_OOO_INTERVALS = 4096;
     static final int MAX_CWND = 1 << 30;
     static final long NONE = Long.MAX_VALUE;
+    /**
+     * RFC 7323 5.5 invalidates TS.Recent after 24 days idle for millisecond clocks; a peer
+     * ticking in microseconds (like us) wraps half its clock in ~35 minutes, so we stop trusting
+     * TS.Recent for PAWS after 30 minutes without an update.
+     */
+    static final long PAWS_IDLE_NANOS = 30L * 60 * 1_000_000_000L;
 
     private static final int EV_ESTABLISHED = 1;
     private static final int EV_READABLE = 2;
@@ -99,6 +105,8 @@ public final class TcpConnection {
     private boolean sackOk;
     private boolean tsOk;
     private int tsRecent;
+    /** When TS.Recent was last set: after a long idle period it is no longer valid for PAWS. */
+    private long tsRecentTime;
     private int tsOffset;
     /** TS clock at the last retransmission timeout: older echoes would include the RTO wait. */
     private int rtoTsVal;
@@ -217,13 +225,38 @@ public final class TcpConnection {
         TcpConnection c = create(config, syn.dstIp, syn.dstPort, syn.srcIp, syn.srcPort, iss, sink);
         c.state = TcpState.SYN_RECEIVED;
         c.rtoTsVal = c.tsNow(nowNanos);
-        c.synReceived(syn);
+        c.synReceived(syn, nowNanos);
         c.sendSyn(nowNanos);
         return c;
     }
 
     // ---------------------------------------------------------------------------------------
     // input
+
+    /**
+     * For a host that has no connection (and no listener) for {@code in}: fills {@code out} with
+     * the RST that RFC 9293 3.10.7.1 prescribes (addresses swapped). Returns false, leaving
+     * {@code out} untouched, when no reply is due (in is itself a RST).
+     */
+    public static boolean fillReset(TcpSegment in, TcpSegment out) {
+        if (in.has(RST)) {
+            return false;
+        }
+        out.clear();
+        out.srcIp = in.dstIp;
+        out.dstIp = in.srcIp;
+        out.srcPort = in.dstPort;
+        out.dstPort = in.srcPort;
+        if (in.has(ACK)) {
+            out.seq = in.ack;
+            out.flags = RST;
+        } else {
+            out.seq = 0;
+            out.ack = in.seq + in.sequenceLength();
+            out.flags = RST | ACK;
+        }
+        return true;
+    }
 
     /** Processes one received segment addressed to this connection. */
     public void onSegment(TcpSegment segment, long nowNanos) {
@@ -274,7 +307,7 @@ public final class TcpConnection {
             stats.dropped++;
             return;
         }
-        synReceived(seg);
+        synReceived(seg, now);
         if (ackOk) {
             takeRttSample(seg, seg.ack, now);
             sndUna = seg.ack;
@@ -292,18 +325,19 @@ public final class TcpConnection {
     }
 
     /** Records the peer's SYN: IRS and the option negotiation (RFC 7323, RFC 9293 3.7.1). */
-    private void synReceived(TcpSegment syn) {
+    private void synReceived(TcpSegment syn, long now) {
         irs = syn.seq;
         rcvNxt = syn.seq + 1;
         lastAckSent = rcvNxt;
         boolean ws = config.windowScale() >= 0 && syn.windowScale != ABSENT;
         wsAgreed = ws;
         sndShift = ws ? Math.min(syn.windowScale, MAX_WINDOW_SHIFT) : 0;
-        rcvShift = ws ? config.windowScale() : 0;
+        rcvShift = ws ? offeredWindowScale() : 0;
         sackOk = config.sackPermitted() && syn.sackPermitted;
         tsOk = config.timestamps() && syn.hasTimestamps;
         if (tsOk) {
             tsRecent = syn.tsVal;
+            tsRecentTime = now;
         }
         int peerMss = syn.mss == ABSENT ? DEFAULT_MSS : syn.mss;
         sendMss = Math.max(MIN_MSS, Math.min(config.mss(), peerMss)) - (tsOk ? TS_OPTION_BYTES : 0);
@@ -344,7 +378,15 @@ public final class TcpConnection {
             return;
         }
 
-        if (!acceptable(seq, len)) {
+        // RFC 7323 5.3 R1, PAWS: a segment older than TS.Recent is an old duplicate
+        if (tsOk && seg.hasTimestamps && !rst && Seq.lt(seg.tsVal, tsRecent)
+                && now - tsRecentTime < PAWS_IDLE_NANOS) {
+            stats.pawsRejected++;
+            ackNow = true;
+            return;
+        }
+
+        if (!acceptable(seq, len, seg.payloadLength == 0 && seg.has(FIN))) {
             stats.dropped++;
             if (!rst) {
                 ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
@@ -395,7 +437,8 @@ public final class TcpConnection {
             return;
         }
         if (tsOk && seg.hasTimestamps && Seq.ge(seg.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
-            tsRecent = seg.tsVal;
+            tsRecent = seg.tsVal; // RFC 7323 4.3: only from segments at the left window edge
+            tsRecentTime = now;
         }
         processAck(seg, now);
         if (state == TcpState.CLOSED) {
@@ -408,7 +451,7 @@ public final class TcpConnection {
     }
 
     /** RFC 9293 3.10.7.4 segment acceptability, against the window we advertised. */
-    private boolean acceptable(int seq, int len) {
+    private boolean acceptable(int seq, int len, boolean bareFin) {
         int wnd = rcvAdvEdge - rcvNxt;
         if (wnd < 0) {
             wnd = 0;
@@ -417,7 +460,7 @@ public final class TcpConnection {
             return wnd == 0 ? seq == rcvNxt : Seq.inRange(seq, rcvNxt, rcvNxt + wnd);
         }
         if (wnd == 0) {
-            return len == 1 && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
+            return bareFin && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
         }
         return Seq.inRange(seq, rcvNxt, rcvNxt + wnd) || Seq.inRange(seq + len - 1, rcvNxt, rcvNxt + wnd);
     }
@@ -588,6 +631,7 @@ public final class TcpConnection {
         if (Seq.gt(seq + len, limit)) {
             len = Math.max(0, limit - seq);
             fin = false;
+            ackNow = true; // data beyond the window: tell the peer where the window is
         }
         if (seq == rcvNxt) {
             if (len > 0) {
@@ -875,7 +919,7 @@ public final class TcpConnection {
             s.sackPermitted = sackOk;
             s.hasTimestamps = tsOk;
         } else {
-            s.windowScale = config.windowScale() >= 0 ? config.windowScale() : ABSENT;
+            s.windowScale = config.windowScale() >= 0 ? offeredWindowScale() : ABSENT;
             s.sackPermitted = config.sackPermitted();
             s.hasTimestamps = config.timestamps();
         }
@@ -901,6 +945,16 @@ public final class TcpConnection {
             rtxDeadline = now + currentRto();
         }
         sink.transmit(this, s);
+    }
+
+    /**
+     * The shift we announce: the configured one, but never so large that a scaled window unit
+     * exceeds half the receive buffer (a tiny buffer under a big shift could only ever
+     * advertise a zero window).
+     */
+    private int offeredWindowScale() {
+        int log2 = 31 - Integer.numberOfLeadingZeros(recvRing.maxCapacity());
+        return Math.min(config.windowScale(), Math.max(0, log2 - 1));
     }
 
     private int synWindow() {
@@ -1259,6 +1313,10 @@ public final class TcpConnection {
         return rcvNxt;
     }
 
+    int tsRecent() {
+        return tsRecent;
+    }
+
     int sndUna() {
         return sndUna;
     }
@@ -1342,6 +1400,7 @@ public final class TcpConnection {
         w.putBoolean(sackOk);
         w.putBoolean(tsOk);
         w.putInt(tsRecent);
+        w.putLong(nowNanos - tsRecentTime);
         w.putInt(tsNow(nowNanos)); // the TS clock's value now; restore re-bases it on its own now
         w.putInt(rtoTsVal);
 
@@ -1507,6 +1566,7 @@ public final class TcpConnection {
         boolean sackOk = r.getBoolean("sackOk");
         boolean tsOk = r.getBoolean("tsOk");
         int tsRecent = r.getInt("tsRecent");
+        long tsRecentAge = r.getLong("tsRecentAge");
         int tsClock = r.getInt("tsClock");
         int rtoTsVal = r.getInt("rtoTsVal");
         long srtt = r.getLong("srtt", 0, Long.MAX_VALUE / 16);
@@ -1573,6 +1633,7 @@ public final class TcpConnection {
         c.sackOk = sackOk;
         c.tsOk = tsOk;
         c.tsRecent = tsRecent;
+        c.tsRecentTime = nowNanos - tsRecentAge;
         c.tsOffset = tsClock - (int) (nowNanos / 1000L);
         c.rtoTsVal = rtoTsVal;
         c.srtt = srtt;
@@ -1597,6 +1658,28 @@ public final class TcpConnection {
         c.ackNow = ackNow;
         c.stats.copyFrom(stats);
         return c;
+    }
+
+    /**
+     * True when both connections are in the identical full state (everything {@link #snapshot}
+     * captures: variables, buffers, timers relative to {@code nowNanos}, counters). Allocates;
+     * meant for tests and debugging, not for the data path.
+     */
+    public boolean sameStateAs(TcpConnection other, long nowNanos) {
+        org.agrona.concurrent.UnsafeBuffer x = new org.agrona.concurrent.UnsafeBuffer(new byte[snapshotSize()]);
+        org.agrona.concurrent.UnsafeBuffer y = new org.agrona.concurrent.UnsafeBuffer(new byte[other.snapshotSize()]);
+        int nx = snapshot(x, 0, nowNanos);
+        int ny = other.snapshot(y, 0, nowNanos);
+        return nx == ny && equalRange(x, y, nx);
+    }
+
+    private static boolean equalRange(DirectBuffer x, DirectBuffer y, int n) {
+        for (int i = 0; i < n; i++) {
+            if (x.getByte(i) != y.getByte(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Offset {@code d} of a sequence variable from bufSeq must lie in [-1, len + 1] (SYN/FIN). */

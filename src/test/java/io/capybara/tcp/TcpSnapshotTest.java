@@ -227,4 +227,24 @@ class TcpSnapshotTest {
         assertThrows(SnapshotException.class,
                 () -> TcpConnection.restore(new UnsafeBuffer(bytes), -1, 5, 0, (c, s) -> { }));
     }
+
+    @Test
+    void snapshotDuringFastRecoveryWithOutOfOrderDataContinuesIdentically() {
+        TcpPair p = new TcpPair(70, TcpConfig.defaults());
+        p.dropFilter = TcpLossTest.dropNth(30, 33);
+        byte[] ab = TcpBasicsTest.data(70, 300_000);
+        p.a.toSend = ab;
+        p.open(-50_000, 3);
+        assertTrue(p.runUntil(() -> p.a.conn != null && p.a.conn.inFastRecovery(), p.now + 10_000 * MS));
+        assertTrue(p.b.conn.oooIntervals() > 0);
+        p.a.snapshotAndShadow(true);
+        p.b.snapshotAndShadow(false);
+        assertTrue(p.a.conn.inFastRecovery());
+        assertTrue(p.a.conn.sameStateAs(p.a.shadow, p.now));
+        assertTrue(p.runUntil(() -> p.b.received.size() == ab.length, p.now + 10_000 * MS));
+        assertArrayEquals(ab, p.b.received.toByteArray());
+        assertEquals(0, p.a.conn.stats().timeouts());
+        assertTrue(p.a.conn.sameStateAs(p.a.shadow, p.now));
+        assertTrue(p.b.conn.sameStateAs(p.b.shadow, p.now));
+    }
 }

@@ -3,6 +3,7 @@ package io.capybara.sim.scenario;
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
+import io.capybara.sim.FrameTap;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
 import io.capybara.sim.Simulator;
@@ -135,11 +136,17 @@ public final class TransferScenario {
     }
 
     public static Result run(Params p) {
+        return run(p, null);
+    }
+
+    /** Runs with {@code tap} (e.g. {@code PcapWriter::record}) seeing every delivered frame. */
+    public static Result run(Params p, FrameTap tap) {
         long simSeed = p.seed() * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
         Simulator sim = new Simulator(simSeed);
         LinkProfile profile = new LinkProfile(10_000_000_000L, 20_000, 0, p.loss(), p.duplicate(), p.reorder(),
                 100_000, p.corrupt());
         SimLink link = sim.link("wire", profile, profile, 4096);
+        link.tap(tap);
         TcpConfig tcp = tcpConfig();
         Host client = sim.add(new Host(HostConfig.of("client", CLIENT_MAC, CLIENT_IP, 24).withTcp(tcp)
                 .withIsnSeed(p.seed() ^ 0xC1)
