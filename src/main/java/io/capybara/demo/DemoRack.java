@@ -179,7 +179,26 @@ public final class DemoRack {
         long hold = Math.max(d.targetHoldNanos(), 40 * state);
         return d.withTimeouts(prepare, d.prepareRetries(), state, d.stateRetries(), abort, d.abortRetries(), hold)
                 .withHeartbeat(o.heartbeatNanos())
-                .withPolicy(o.policyIntervalNanos(), o.highBacklogMicros(), o.lowBacklogMicros(), o.cooldownNanos());
+                .withPolicy(policyInterval(o), highBacklog(o), lowBacklog(o), o.cooldownNanos());
+    }
+
+    /*
+     * An injected per-migration delay D stalls the origin for D, and the queue that builds
+     * meanwhile is about D of work: a policy that counted it would shed again at once, each shed
+     * stalling it again (a migration storm). So with a delay the policy looks less often and its
+     * marks sit D (low) and 2 D (high) higher: only load beyond what its own migrations cause
+     * makes a server shed.
+     */
+    static long policyInterval(DemoOptions o) {
+        return Math.max(o.policyIntervalNanos(), 4 * o.extraMigrationDelayMicros() * 1000);
+    }
+
+    static long highBacklog(DemoOptions o) {
+        return o.policyEnabled() ? o.highBacklogMicros() + 2 * o.extraMigrationDelayMicros() : Long.MAX_VALUE;
+    }
+
+    static long lowBacklog(DemoOptions o) {
+        return o.policyEnabled() ? o.lowBacklogMicros() + o.extraMigrationDelayMicros() : Long.MAX_VALUE;
     }
 
     private static HostConfig hostConfig(String name, long mac, int ip, Map<Integer, Long> arp, long isnSeed) {
