@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -83,7 +84,7 @@ public final class DemoRack {
     private final MigrationMetrics metricsHolder;
     private final Histogram blackout = new Histogram(60_000_000_000L, 3);
 
-    private DemoRack(DemoOptions o, boolean migration) {
+    private DemoRack(DemoOptions o, boolean migration, UnaryOperator<MigrationConfig> engineConfig) {
         this.options = o;
         this.migration = migration;
         this.sim = new Simulator(o.seed());
@@ -147,7 +148,7 @@ public final class DemoRack {
             ServerNode node = new ServerNode(i, h, app, cpu, nic, rx, o.serviceMicros() * 1000,
                     o.seed() * 1_000_003 + i);
             if (migration) {
-                MigrationConfig mc = migrationConfig(o);
+                MigrationConfig mc = engineConfig.apply(migrationConfig(o));
                 node.engine(new MigrationEngine(h, mc, app, shared));
                 nic.watchPrepareAcks(app);
             }
@@ -170,7 +171,7 @@ public final class DemoRack {
      * time a peer's core can be busy: a server stalled by the injected delay answers nothing
      * meanwhile, and a timeout shorter than the stall only produces resends and aborts.
      */
-    static MigrationConfig migrationConfig(DemoOptions o) {
+    public static MigrationConfig migrationConfig(DemoOptions o) {
         MigrationConfig d = MigrationConfig.defaults(SWITCH_IP);
         long stall = 2 * (o.extraMigrationDelayMicros() * 1000 + o.originCpuNanos() + o.serviceMicros() * 1000);
         long prepare = Math.max(d.prepareTimeoutNanos(), stall + 200_000);
@@ -217,7 +218,17 @@ public final class DemoRack {
 
     /** Runs one phase: static placement ({@code migration} false) or with the migration engines on. */
     public static PhaseResult run(DemoOptions options, boolean migration, ProgressListener progress) {
-        return new DemoRack(options, migration).execute(progress);
+        return run(options, migration, progress, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #run(DemoOptions, boolean, ProgressListener)}, with the engines' configuration
+     * (as {@link #migrationConfig} derives it from the options) passed through {@code engineConfig}
+     * first: for experiments on timeouts, pools or policy beyond what {@link DemoOptions} holds.
+     */
+    public static PhaseResult run(DemoOptions options, boolean migration, ProgressListener progress,
+                                  UnaryOperator<MigrationConfig> engineConfig) {
+        return new DemoRack(options, migration, engineConfig).execute(progress);
     }
 
     private PhaseResult execute(ProgressListener progress) {

@@ -118,4 +118,16 @@ class DemoRackTest {
         assertTrue(delayed.p99Nanos() > plain.p99Nanos() + 200_000,
                 "p99 " + delayed.p99Nanos() + " vs " + plain.p99Nanos());
     }
+
+    @Test
+    void aSlowMigrationDoesNotMakeThePolicyStorm() {
+        // a 300 us stall per migration: the policy must not read its own stalls as overload
+        DemoOptions o = SMALL.withExtraMigrationDelayMicros(300);
+        PhaseResult r = DemoRack.run(o, true);
+        assertAllAnsweredOnce(r, "");
+        assertTrue(r.migrations() > 0 && r.migrations() < 40, "migrations " + r.counters());
+        assertEquals(0, r.migrationsAborted(), r.counters().toString());
+        assertTrue(r.utilization(0) < 0.85 && r.utilization(1) < 0.85,
+                "utilization " + r.utilization(0) + " / " + r.utilization(1));
+    }
 }
