@@ -144,7 +144,7 @@ public final class DemoRack {
             Host h = new Host(hostConfig("server" + i, serverMac[i], serverIp[i], arp, o.seed() * 131 + i), nic);
             RackHttpServer app = new RackHttpServer(http, cpu,
                     o.originCpuNanos() + o.extraMigrationDelayMicros() * 1000, o.targetCpuNanos(), blackout);
-            h.listen(HTTP_PORT, app);
+            h.listen(HTTP_PORT, Math.max(128, o.connections()), app); // every client connects at once
             ServerNode node = new ServerNode(i, h, app, cpu, nic, rx, o.serviceMicros() * 1000,
                     o.seed() * 1_000_003 + i);
             if (migration) {
