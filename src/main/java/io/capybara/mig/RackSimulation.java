@@ -68,7 +68,8 @@ public final class RackSimulation {
         boolean faulty = o.loss() > 0 || o.duplicate() > 0 || o.reorder() > 0;
         // the trigger never moves a connection again before every stale packet of its last move
         // is gone (the switch accepts ACKs statelessly): above the largest reorder delay
-        this.cooldown = faulty ? 4 * Math.max(o.reorderDelayNanos(), 20 * o.linkDelayNanos()) : 10 * o.linkDelayNanos();
+        // (queueing on loaded 10 Gb/s links delays control messages by up to a millisecond)
+        this.cooldown = faulty ? 2_000_000L : 1_000_000L;
         LinkProfile profile = new LinkProfile(10_000_000_000L, o.linkDelayNanos(), 0, o.loss(), o.duplicate(),
                 o.reorder(), o.reorderDelayNanos(), 0);
         int n = o.servers();
@@ -142,7 +143,7 @@ public final class RackSimulation {
      *  well above the peers' retransmission timeouts so a lost final ACK is answered, not reset. */
     static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
-        return new TcpConfig(1460, 32 * 1024, 32 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
+        return new TcpConfig(1460, 16 * 1024, 16 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
                 200_000_000, 40, 50_000_000, d.maxOutOfOrderSegments());
     }
 
@@ -244,6 +245,7 @@ public final class RackSimulation {
             causes.put("switch_" + c.name().toLowerCase(java.util.Locale.ROOT), sw.counter(c));
         }
         long aborted = sums[MigCounter.ABORTED_PREPARE_TIMEOUT.ordinal()] + sums[MigCounter.ABORTED_TARGET_DEAD.ordinal()]
+                + sums[MigCounter.ABORTED_STATE_REFUSED.ordinal()]
                 + sums[MigCounter.ABORTED_CONNECTION_GONE.ordinal()]
                 + sums[MigCounter.ABORTED_SNAPSHOT_TOO_LARGE.ordinal()];
         long rejected = sums[MigCounter.REJECTED_NO_TARGET.ordinal()]
