@@ -314,9 +314,15 @@ public final class DemoRack {
                     counters.merge(e.getKey().name().toLowerCase(Locale.ROOT), e.getValue(), Long::sum);
                 }
             }
+            if (s.host().stats().tcpRstSent() > 0) {
+                counters.merge("server" + i + "_rst_sent", s.host().stats().tcpRstSent(), Long::sum);
+            }
             if (s.nic().held() > 0) {
                 counters.merge("frames_held_for_cpu", s.nic().held(), Long::sum);
             }
+        }
+        if (client.host().stats().tcpRstSent() > 0) {
+            counters.put("client_rst_sent", client.host().stats().tcpRstSent());
         }
         if (serverResets > 0) {
             counters.put("server_resets", serverResets);
