@@ -469,7 +469,10 @@ public final class TcpConnection {
             wnd = 0;
         }
         if (len == 0) {
-            return wnd == 0 ? seq == rcvNxt : Seq.inRange(seq, rcvNxt, rcvNxt + wnd);
+            // Inclusive right edge, as Linux does: a peer that filled our window sends its pure
+            // ACKs at exactly RCV.NXT + RCV.WND; RFC 9293's half-open test would reject them and
+            // our reply ACK would be rejected the same way, an endless ACK war.
+            return Seq.ge(seq, rcvNxt) && Seq.le(seq, rcvNxt + wnd);
         }
         if (wnd == 0) {
             return bareFin && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
