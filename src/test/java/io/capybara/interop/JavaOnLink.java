@@ -10,6 +10,7 @@ import io.capybara.io.linux.Topology;
 import io.capybara.tcp.TcpConfig;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /**
  * One Java host on the root-namespace side of a link whose other side is a Linux kernel in a
@@ -47,6 +48,12 @@ final class JavaOnLink implements AutoCloseable {
 
     /** Builds the link in {@code topo}; {@code pcap} may be null. The loop starts polling at once. */
     static JavaOnLink create(Topology topo, Kind kind, Path pcap, TcpConfig tcp) throws IOException {
+        return create(topo, kind, pcap, tcp, UnaryOperator.identity());
+    }
+
+    /** As above; {@code wrap} decorates the link's channel (under the pcap, if any). */
+    static JavaOnLink create(Topology topo, Kind kind, Path pcap, TcpConfig tcp, UnaryOperator<FrameChannel> wrap)
+            throws IOException {
         String ns = topo.namespace();
         FrameChannel channel;
         String kernelDev;
@@ -70,6 +77,7 @@ final class JavaOnLink implements AutoCloseable {
             hostIp = v.addressB();
             mac = pc.ourMac(); // the root end's own MAC: what a real NIC would need
         }
+        channel = wrap.apply(channel);
         PcapTap tap = null;
         if (pcap != null) {
             long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();

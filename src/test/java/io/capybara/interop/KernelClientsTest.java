@@ -72,7 +72,7 @@ class KernelClientsTest {
                 assertEquals(0, j.loop.call(app::resets), stats);
                 assertEquals(0, j.loop.call(() -> host.stats().tcpRstSent()), stats);
             }
-            assertCleanCapture(pcap);
+            assertCleanCapture(pcap, j.hostAddress());
         }
     }
 
@@ -142,7 +142,7 @@ class KernelClientsTest {
                 assertEquals(0, j.loop.call(app::resets), stats);
                 assertEquals(0, j.loop.call(() -> host.stats().tcpRstSent()), stats);
             }
-            assertCleanCapture(pcap);
+            assertCleanCapture(pcap, j.hostAddress());
         }
     }
 
@@ -186,10 +186,10 @@ class KernelClientsTest {
     }
 
     /** tshark reads the capture: TCP present, nothing malformed, no bad checksum, no RST. */
-    static void assertCleanCapture(Path pcap) {
+    static void assertCleanCapture(Path pcap, String javaHostIp) {
         long tcp = Captures.tcpFrameCount(pcap);
         assertTrue(tcp > 10, "capture has only " + tcp + " TCP frames: " + pcap);
-        String problems = Captures.problems(pcap);
+        String problems = Captures.problems(pcap, javaHostIp);
         assertTrue(problems.isBlank(), "tshark flags frames:\n" + problems + "\n" + Captures.expert(pcap));
         String resets = Captures.resets(pcap);
         assertTrue(resets.isBlank(), "RST segments in the capture:\n" + resets);
