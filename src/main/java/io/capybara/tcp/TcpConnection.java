@@ -20,14 +20,17 @@ import org.agrona.MutableDirectBuffer;
  * for a {@link ConnectionObserver}. It never reads a clock, starts a thread or does I/O.
  *
  * <p>Implemented: all RFC 9293 states (active, passive and simultaneous open; simultaneous close;
- * TIME_WAIT), RFC 5961 RST/SYN/ACK checks with challenge ACKs, RFC 7323 window scaling and
- * timestamps (TSval in microsecond ticks), MSS and SACK-permitted negotiation (no SACK blocks),
+ * TIME_WAIT, RFC 1337), RFC 5961 RST/SYN/ACK checks with challenge ACKs (not rate-limited),
+ * RFC 7323 window scaling, timestamps (TSval in microsecond ticks) with RTTM and PAWS, MSS and
+ * SACK-permitted negotiation (no SACK blocks),
  * receive- and send-side SWS avoidance, optional Nagle, delayed ACK, RFC 6298 retransmission
  * timer with Karn's rule, RFC 5681 congestion control with RFC 6582 NewReno recovery, zero
  * window probing, bounded out-of-order reassembly, and snapshot/restore.
  *
  * <p>Observer events are deferred to the end of each public call, so an observer may call back
  * into the connection (send, receive, close) and its reply can piggyback the pending ACK.
+ * Take snapshots between calls, not from inside an observer callback (events still being
+ * delivered are not part of the snapshot).
  */
 public final class TcpConnection {
     static final int DEFAULT_MSS = 536;
@@ -36,7 +39,6 @@ public final class TcpConnection {
     static final int MAX_WINDOW_SHIFT = 14;
     static final int MAX_BUFFER = 1 << 26;
     static final int MAX_OOO_INTERVALS = 4096;
-    static final int MAX_CWND = 1 << 30;
     static final long NONE = Long.MAX_VALUE;
     /**
      * RFC 7323 5.5 invalidates TS.Recent after 24 days idle for millisecond clocks; a peer
@@ -111,23 +113,15 @@ public final class TcpConnection {
     /** TS clock at the last retransmission timeout: older echoes would include the RTO wait. */
     private int rtoTsVal;
 
-    // RFC 6298 estimator
-    private long srtt;
-    private long rttvar;
-    private long rto;
-    private boolean hasRtt;
-    private int backoff;
+    // RFC 6298 estimator; retries counts timeouts since the last new ACK (for giving up)
+    private final RttEstimator rtt;
     private int retries;
     private boolean rttTiming;
     private int rttSeq;
     private long rttStart;
 
     // congestion control (RFC 5681, RFC 6582)
-    private int cwnd;
-    private int ssthresh;
-    private int dupAcks;
-    private int recover;
-    private boolean inRecovery;
+    private final NewReno cc;
 
     // timers: absolute deadlines, NONE when disarmed
     private long rtxDeadline = NONE;
@@ -141,7 +135,8 @@ public final class TcpConnection {
     private boolean firing;
 
     private TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
-                          SegmentSink sink, SendRing sendRing, ReceiveRing recvRing) {
+                          SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt,
+                          NewReno cc) {
         this.config = config;
         this.localIp = localIp;
         this.localPort = localPort;
@@ -150,6 +145,8 @@ public final class TcpConnection {
         this.sink = sink;
         this.sendRing = sendRing;
         this.recvRing = recvRing;
+        this.rtt = rtt;
+        this.cc = cc;
     }
 
     private static TcpConnection create(TcpConfig config, int localIp, int localPort, int remoteIp,
@@ -160,20 +157,18 @@ public final class TcpConnection {
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
                 new SendRing(sendMax, Math.min(sendMax, SendRing.INITIAL_CAPACITY)),
                 new ReceiveRing(recvMax, Math.min(recvMax, ReceiveRing.INITIAL_CAPACITY),
-                        config.maxOutOfOrderSegments()));
+                        config.maxOutOfOrderSegments()),
+                new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
+                new NewReno(iss, initialSendMss(config)));
         c.iss = iss;
         c.sndUna = iss;
         c.sndNxt = iss;
         c.sndMax = iss;
         c.bufSeq = iss + 1;
-        c.recover = iss;
         // TSval offset: per-connection and unpredictable to off-path attackers (RFC 7323 5.4)
         c.tsOffset = iss;
-        c.rto = config.initialRtoNanos();
-        c.sendMss = Math.max(MIN_MSS, Math.min(config.mss(), DEFAULT_MSS));
+        c.sendMss = initialSendMss(config);
         c.rcvMss = c.sendMss;
-        c.cwnd = initialWindow(c.sendMss);
-        c.ssthresh = MAX_CWND;
         return c;
     }
 
@@ -201,9 +196,9 @@ public final class TcpConnection {
         return bytes <= 1 ? 1 : Integer.highestOneBit(bytes - 1) << 1;
     }
 
-    /** RFC 5681 3.1 / RFC 3390 initial window. */
-    static int initialWindow(int mss) {
-        return Math.min(4 * mss, Math.max(2 * mss, 4380));
+    /** Until the peer's SYN says otherwise: RFC 9293's default 536. */
+    private static int initialSendMss(TcpConfig config) {
+        return Math.max(MIN_MSS, Math.min(config.mss(), DEFAULT_MSS));
     }
 
     /** Active open: creates the connection in SYN_SENT and emits the SYN. */
@@ -256,6 +251,23 @@ public final class TcpConnection {
             out.flags = RST | ACK;
         }
         return true;
+    }
+
+    /**
+     * True when this connection is in TIME_WAIT and {@code syn} (a SYN without ACK for the same
+     * four-tuple) may start a new incarnation: per RFC 6191, its timestamp is newer than TS.Recent
+     * or, without timestamps, its sequence number lies beyond RCV.NXT (RFC 9293 3.6.1). The host
+     * then drops this connection and accepts the SYN as a new one; otherwise it hands the SYN to
+     * {@link #onSegment}, which answers with a challenge ACK.
+     */
+    public boolean acceptsNewIncarnation(TcpSegment syn) {
+        if (state != TcpState.TIME_WAIT || !syn.has(SYN) || syn.has(ACK) || syn.has(RST)) {
+            return false;
+        }
+        if (tsOk && syn.hasTimestamps) {
+            return Seq.gt(syn.tsVal, tsRecent);
+        }
+        return Seq.gt(syn.seq, rcvNxt);
     }
 
     /** Processes one received segment addressed to this connection. */
@@ -312,7 +324,7 @@ public final class TcpConnection {
             takeRttSample(seg, seg.ack, now);
             sndUna = seg.ack;
             retries = 0;
-            backoff = 0;
+            rtt.resetBackoff();
             rtxDeadline = NONE;
             establish();
             ackNow = true;
@@ -342,7 +354,7 @@ public final class TcpConnection {
         int peerMss = syn.mss == ABSENT ? DEFAULT_MSS : syn.mss;
         sendMss = Math.max(MIN_MSS, Math.min(config.mss(), peerMss)) - (tsOk ? TS_OPTION_BYTES : 0);
         rcvMss = sendMss;
-        cwnd = initialWindow(sendMss);
+        cc.reset(sendMss);
         // the window in a SYN is never scaled
         sndWnd = syn.window;
         maxSndWnd = sndWnd;
@@ -500,9 +512,10 @@ public final class TcpConnection {
                 sndNxt = ack; // after a go-back-N rollback the peer may already hold more
             }
             retries = 0;
-            backoff = 0;
-            onNewAck(acked, now);
-            dupAcks = 0;
+            rtt.resetBackoff();
+            if (cc.onNewAck(acked, sndUna, sndMax, sendMss)) {
+                retransmitHead(now, false); // NewReno partial ACK: the next hole is lost too
+            }
             rtxDeadline = sndUna == sndMax ? NONE : now + currentRto();
 
             if (finQueued && Seq.gt(sndUna, finSeq)) {
@@ -519,51 +532,11 @@ public final class TcpConnection {
             }
         } else if (ack == sndUna && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
                 && sndMax != sndUna && windowUnchanged) {
-            onDupAck(now);
-        }
-    }
-
-    private void onNewAck(int acked, long now) {
-        if (inRecovery) {
-            if (Seq.ge(sndUna, recover)) {
-                // RFC 6582 full ACK: deflate to min(ssthresh, FlightSize + SMSS)
-                int flight = sndMax - sndUna;
-                cwnd = Math.min(ssthresh, Math.max(flight, sendMss) + sendMss);
-                inRecovery = false;
-            } else {
-                // partial ACK: the next hole is lost too; retransmit it, deflate by the amount acked
+            stats.dupAcks++;
+            if (cc.onDupAck(sndUna, sndMax, sendMss)) {
+                stats.fastRetransmits++;
                 retransmitHead(now, false);
-                cwnd -= acked;
-                if (acked >= sendMss) {
-                    cwnd += sendMss;
-                }
-                if (cwnd < sendMss) {
-                    cwnd = sendMss;
-                }
             }
-        } else if (cwnd < ssthresh) {
-            cwnd += Math.min(acked, sendMss); // slow start, RFC 3465 L = 1 SMSS
-        } else {
-            cwnd += Math.max(1, (int) ((long) sendMss * sendMss / cwnd)); // congestion avoidance
-        }
-        if (cwnd > MAX_CWND) {
-            cwnd = MAX_CWND;
-        }
-    }
-
-    private void onDupAck(long now) {
-        dupAcks++;
-        stats.dupAcks++;
-        if (inRecovery) {
-            cwnd = Math.min(MAX_CWND, cwnd + sendMss); // inflate for each segment that left
-        } else if (dupAcks == 3 && Seq.ge(sndUna, recover)) {
-            int flight = sndMax - sndUna;
-            ssthresh = Math.max(flight / 2, 2 * sendMss);
-            recover = sndMax;
-            inRecovery = true;
-            stats.fastRetransmits++;
-            retransmitHead(now, false);
-            cwnd = ssthresh + 3 * sendMss;
         }
     }
 
@@ -582,31 +555,12 @@ public final class TcpConnection {
             rttTiming = false;
         }
         if (sample >= 0) {
-            updateRto(sample);
+            rtt.sample(sample);
         }
-    }
-
-    /** RFC 6298 2.2-2.4. */
-    private void updateRto(long r) {
-        if (!hasRtt) {
-            srtt = r;
-            rttvar = r / 2;
-            hasRtt = true;
-        } else {
-            long err = srtt - r;
-            rttvar = (3 * rttvar + Math.abs(err)) / 4;
-            srtt = (7 * srtt + r) / 8;
-        }
-        long v = srtt + Math.max(1000L, 4 * rttvar);
-        rto = Math.min(config.maxRtoNanos(), Math.max(config.minRtoNanos(), v));
     }
 
     private long currentRto() {
-        long v = rto;
-        for (int i = 0; i < backoff && v < config.maxRtoNanos(); i++) {
-            v <<= 1;
-        }
-        return Math.min(v, config.maxRtoNanos());
+        return rtt.current();
     }
 
     private void processData(TcpSegment seg, long now) {
@@ -759,9 +713,7 @@ public final class TcpConnection {
             return;
         }
         retries++;
-        if (backoff < 62) {
-            backoff++;
-        }
+        rtt.backOff();
         stats.timeouts++;
         rttTiming = false; // Karn: no sample from anything sent before the timeout
         rtoTsVal = tsNow(now);
@@ -772,13 +724,8 @@ public final class TcpConnection {
         if (sndUna == sndMax) {
             return;
         }
-        // RFC 5681 3.1 (4): loss window of one segment, go back to SND.UNA
-        int flight = sndMax - sndUna;
-        ssthresh = Math.max(flight / 2, 2 * sendMss);
-        cwnd = sendMss;
-        inRecovery = false;
-        dupAcks = 0;
-        recover = sndMax;
+        // loss window of one segment, go back to SND.UNA
+        cc.onTimeout(sndUna, sndMax, sendMss);
         sndNxt = sndUna;
         retransmitHead(now, true);
         if (rtxDeadline == NONE) {
@@ -811,11 +758,7 @@ public final class TcpConnection {
     }
 
     private long persistInterval() {
-        long v = rto;
-        for (int i = 0; i < persistBackoff && v < config.maxRtoNanos(); i++) {
-            v <<= 1;
-        }
-        return Math.min(v, config.maxRtoNanos());
+        return rtt.shifted(persistBackoff);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -845,7 +788,7 @@ public final class TcpConnection {
             int len = 0;
             if (unsent > 0) {
                 int inflight = sndNxt - sndUna;
-                int usable = Math.min(sndWnd, cwnd) - inflight;
+                int usable = Math.min(sndWnd, cc.cwnd()) - inflight;
                 len = Math.min(unsent, Math.min(usable, sendMss));
                 if (len <= 0) {
                     break; // window or cwnd closed; the FIN waits behind the data
@@ -1237,11 +1180,11 @@ public final class TcpConnection {
     }
 
     public int congestionWindow() {
-        return cwnd;
+        return cc.cwnd();
     }
 
     public int slowStartThreshold() {
-        return ssthresh;
+        return cc.ssthresh();
     }
 
     /** The peer's current send window in bytes (scaled). */
@@ -1256,7 +1199,7 @@ public final class TcpConnection {
 
     /** Smoothed RTT in nanoseconds, 0 before the first sample. */
     public long smoothedRttNanos() {
-        return srtt;
+        return rtt.srtt();
     }
 
     /** True when both SYNs carried the window-scale option. */
@@ -1286,7 +1229,7 @@ public final class TcpConnection {
     }
 
     public boolean inFastRecovery() {
-        return inRecovery;
+        return cc.inRecovery();
     }
 
     long retransmitDeadline() {
@@ -1329,9 +1272,9 @@ public final class TcpConnection {
     public String toString() {
         return "TcpConnection{" + state + " " + localPort + "->" + remotePort
                 + " una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt)
-                + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cwnd
+                + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cc.cwnd()
                 + " rcvNxt=" + Integer.toUnsignedString(rcvNxt) + " queued=" + sendRing.length()
-                + " readable=" + recvRing.readable() + " srtt=" + srtt + " rto=" + currentRto() + '}';
+                + " readable=" + recvRing.readable() +  " srtt=" + rtt.srtt() + " rto=" + currentRto() + '}';
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1404,21 +1347,13 @@ public final class TcpConnection {
         w.putInt(tsNow(nowNanos)); // the TS clock's value now; restore re-bases it on its own now
         w.putInt(rtoTsVal);
 
-        w.putLong(srtt);
-        w.putLong(rttvar);
-        w.putLong(rto);
-        w.putBoolean(hasRtt);
-        w.putInt(backoff);
+        rtt.write(w);
         w.putInt(retries);
         w.putBoolean(rttTiming);
         w.putInt(rttSeq);
         w.putLong(rttTiming ? nowNanos - rttStart : 0);
 
-        w.putInt(cwnd);
-        w.putInt(ssthresh);
-        w.putInt(dupAcks);
-        w.putInt(recover);
-        w.putBoolean(inRecovery);
+        cc.write(w);
 
         putDeadline(w, rtxDeadline, nowNanos);
         putDeadline(w, delackDeadline, nowNanos);
@@ -1569,20 +1504,14 @@ public final class TcpConnection {
         long tsRecentAge = r.getLong("tsRecentAge");
         int tsClock = r.getInt("tsClock");
         int rtoTsVal = r.getInt("rtoTsVal");
-        long srtt = r.getLong("srtt", 0, Long.MAX_VALUE / 16);
-        long rttvar = r.getLong("rttvar", 0, Long.MAX_VALUE / 16);
-        long rto = r.getLong("rto", 1, Long.MAX_VALUE / 4);
-        boolean hasRtt = r.getBoolean("hasRtt");
-        int backoff = r.getInt("backoff", 0, 62);
+        RttEstimator rtt = new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos());
+        rtt.read(r);
         int retries = r.getInt("retries", 0, Integer.MAX_VALUE);
         boolean rttTiming = r.getBoolean("rttTiming");
         int rttSeq = r.getInt("rttSeq");
         long rttAge = r.getLong("rttAge", 0, 1L << 62);
-        int cwnd = r.getInt("cwnd", 1, MAX_CWND);
-        int ssthresh = r.getInt("ssthresh", 1, MAX_CWND);
-        int dupAcks = r.getInt("dupAcks", 0, Integer.MAX_VALUE);
-        int recover = r.getInt("recover");
-        boolean inRecovery = r.getBoolean("inRecovery");
+        NewReno cc = new NewReno(iss, MIN_MSS);
+        cc.read(r);
         long rtxDeadline = getDeadline(r, "rtxDeadline", nowNanos);
         long delackDeadline = getDeadline(r, "delackDeadline", nowNanos);
         long persistDeadline = getDeadline(r, "persistDeadline", nowNanos);
@@ -1605,7 +1534,7 @@ public final class TcpConnection {
         }
 
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
-                sendRing, recvRing);
+                sendRing, recvRing, rtt, cc);
         c.state = STATES[stateOrdinal];
         c.iss = iss;
         c.sndUna = sndUna;
@@ -1636,20 +1565,10 @@ public final class TcpConnection {
         c.tsRecentTime = nowNanos - tsRecentAge;
         c.tsOffset = tsClock - (int) (nowNanos / 1000L);
         c.rtoTsVal = rtoTsVal;
-        c.srtt = srtt;
-        c.rttvar = rttvar;
-        c.rto = rto;
-        c.hasRtt = hasRtt;
-        c.backoff = backoff;
         c.retries = retries;
         c.rttTiming = rttTiming;
         c.rttSeq = rttSeq;
         c.rttStart = nowNanos - rttAge;
-        c.cwnd = cwnd;
-        c.ssthresh = ssthresh;
-        c.dupAcks = dupAcks;
-        c.recover = recover;
-        c.inRecovery = inRecovery;
         c.rtxDeadline = rtxDeadline;
         c.delackDeadline = delackDeadline;
         c.persistDeadline = persistDeadline;

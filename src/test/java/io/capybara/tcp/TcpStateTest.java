@@ -366,4 +366,44 @@ class TcpStateTest {
         assertEquals(77, out.seq);
         assertFalse(TcpConnection.fillReset(toB(5, 0, RST), out));
     }
+
+    @Test
+    void timeWaitAcceptsANewIncarnationOnlyWithNewerSynOrTimestamp() {
+        TcpPair p = established(TcpConfig.defaults(), 1000, 2000);
+        p.a.conn.close(p.now);
+        p.a.flush();
+        p.runFor(10 * MS);
+        p.b.conn.close(p.now);
+        p.b.flush();
+        assertTrue(p.runUntil(() -> p.a.conn.state() == TcpState.TIME_WAIT, p.now + 10 * MS));
+        TcpConnection a = p.a.conn;
+        assertFalse(p.b.conn.acceptsNewIncarnation(toB(5, 0, SYN)), "not in TIME_WAIT");
+        TcpSegment syn = toB(a.rcvNxt() + 100_000, 0, SYN);
+        syn.hasTimestamps = true;
+        syn.tsVal = a.tsRecent() + 10;
+        assertTrue(a.acceptsNewIncarnation(syn));
+        syn.tsVal = a.tsRecent() - 10;
+        assertFalse(a.acceptsNewIncarnation(syn), "older timestamp: an old duplicate");
+        // a SYN the host hands over anyway gets a challenge ACK and TIME_WAIT stays
+        a.onSegment(toB(a.rcvNxt() - 5, 0, SYN), p.now);
+        assertEquals(TcpState.TIME_WAIT, a.state());
+    }
+
+    @Test
+    void withoutTimestampsANewIncarnationNeedsAHigherSequenceNumber() {
+        TcpConfig noTs = new TcpConfig(1460, 65536, 65536, 7, true, false, false, 40 * MS, 1000 * MS, 200 * MS,
+                60_000 * MS, 12, 60_000 * MS, 64);
+        TcpPair p = established(noTs, 1000, 2000);
+        p.a.conn.close(p.now);
+        p.a.flush();
+        p.runFor(10 * MS);
+        p.b.conn.close(p.now);
+        p.b.flush();
+        assertTrue(p.runUntil(() -> p.a.conn.state() == TcpState.TIME_WAIT, p.now + 10 * MS));
+        TcpConnection a = p.a.conn;
+        assertFalse(a.timestamps());
+        assertTrue(a.acceptsNewIncarnation(toB(a.rcvNxt() + 1, 0, SYN)));
+        assertFalse(a.acceptsNewIncarnation(toB(a.rcvNxt() - 1, 0, SYN)));
+        assertFalse(a.acceptsNewIncarnation(toB(a.rcvNxt() + 1, 0, SYN | ACK)));
+    }
 }
