@@ -474,8 +474,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (host.connection(m.clientIp, m.clientPort, m.serverPort) != c || !eligible(c)) {
             // closed (RST, or both FINs done) while we were preparing: give the switch back
             count(MigCounter.ABORTED_CONNECTION_GONE);
-            // value = ourselves: the switch then drops the entry instead of pointing it at us
-            m.originalIp = self;
+            if (host.connection(m.clientIp, m.clientPort, m.serverPort) == null) {
+                // gone for good: value = ourselves makes the switch drop the entry
+                m.originalIp = self;
+            } // else closing here (TIME_WAIT): point it back at us; its watch releases it later
             startAbort(m, TcpMigHeader.REASON_CONNECTION_GONE);
             return;
         }
