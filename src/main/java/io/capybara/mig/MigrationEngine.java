@@ -65,14 +65,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     /** Forwarded segments older than this many hops are dropped (a loop between stale entries). */
     /** Allowance per CONN_STATE fragment in the state timeout (1.2 us per hop at 10 Gb/s, two hops). */
     private static final long FRAGMENT_TIME_NANOS = 4_000;
-    private static final boolean DEBUG = Boolean.getBoolean("capybara.rack.debug");
-    private static final int DEBUG_PORT = Integer.getInteger("capybara.rack.port", -1);
-
-    private void trace(String what, int clientPort) {
-        if (DEBUG && clientPort == DEBUG_PORT) {
-            System.out.println("t=" + now() + " " + io.capybara.wire.Ipv4Address.format(self) + " " + what);
-        }
-    }
     private static final int RELEASE_COPIES = 3;
     private static final long WATCH_SCAN_NANOS = 50_000;
     private static final int FORWARD_MIN_TTL = Ipv4Header.DEFAULT_TTL - 8;
@@ -435,13 +427,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             return;
         }
         int from = f.srcIp;
-        if (DEBUG) {
-            trace("rx " + TcpMigHeader.typeName(rx.type()) + " id=" + rx.migrationId() + " reason=" + rx.reason() + " from="
-                + io.capybara.wire.Ipv4Address.format(from) + " origin=" + io.capybara.wire.Ipv4Address.format(rx.originIp())
-                + " target=" + io.capybara.wire.Ipv4Address.format(rx.targetIp()) + " value="
-                + io.capybara.wire.Ipv4Address.format((int) rx.value()) + " frag=" + rx.fragmentIndex() + " client="
-                + io.capybara.wire.Ipv4Address.format(rx.clientIp()), rx.clientPort());
-        }
         switch (rx.type()) {
             case TcpMigHeader.PREPARE_MIG -> onPrepare();
             case TcpMigHeader.PREPARE_MIG_ACK -> onPrepareAck(from);
@@ -519,12 +504,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
      */
     private void strayAck(Out m, int stray) {
         count(MigCounter.STRAY_ACK);
-        if (DEBUG) {
-            System.out.println("t=" + now() + " " + io.capybara.wire.Ipv4Address.format(self) + " stray ack id="
-                    + rx.migrationId() + " client=" + rx.clientPort() + " from=" + io.capybara.wire.Ipv4Address.format(stray)
-                    + " m=" + (m == null ? "null" : m.state + "/" + io.capybara.wire.Ipv4Address.format(m.targetIp))
-                    + " here=" + (host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()) != null));
-        }
         int clientIp = rx.clientIp();
         int clientPort = rx.clientPort();
         int serverPort = rx.serverPort();
@@ -1057,12 +1036,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private void sendMessage(int dstIp, int type, int reason, int id, int clientIp, int clientPort, int serverPort,
                              int originIp, int targetIp, long value, int fragIndex, int fragCount,
                              DirectBuffer body, int bodyOffset, int bodyLength) {
-        if (DEBUG) {
-            trace("tx " + TcpMigHeader.typeName(type) + " id=" + id + " reason=" + reason + " to="
-                + io.capybara.wire.Ipv4Address.format(dstIp) + " target=" + io.capybara.wire.Ipv4Address.format(targetIp)
-                + " value=" + io.capybara.wire.Ipv4Address.format((int) value) + " frag=" + fragIndex + " client="
-                + io.capybara.wire.Ipv4Address.format(clientIp), clientPort);
-        }
         UnsafeBuffer b = txFrame;
         tx.wrap(b, MSG_OFFSET).init(type, id).reason(reason).clientIp(clientIp).clientPort(clientPort)
                 .serverPort(serverPort).originIp(originIp).targetIp(targetIp).fragment(fragIndex, fragCount)

@@ -195,15 +195,6 @@ public final class RackSimulation {
             }
         }
         long dirEntries = sw.directory().size();
-        if (Boolean.getBoolean("capybara.rack.debug")) {
-            for (int i = 0; i < MigrationDirectory.SLOTS_PER_LEVEL * o.directoryLevels(); i++) {
-                if (sw.directory().find(sw.directory().clientIp(i), sw.directory().clientPort(i)) == i) {
-                    System.out.println("leftover " + io.capybara.wire.Ipv4Address.format(sw.directory().clientIp(i)) + ":"
-                            + sw.directory().clientPort(i) + " original=" + sw.directory().originalServer(i) + " current="
-                            + sw.directory().currentServer(i));
-                }
-            }
-        }
         if (dirEntries != 0) {
             fail("directory holds " + dirEntries + " entries after every connection closed");
         }
