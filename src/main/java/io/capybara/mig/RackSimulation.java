@@ -154,7 +154,7 @@ public final class RackSimulation {
     static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 16 * 1024, 16 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
-                200_000_000, 40, 10_000_000, d.maxOutOfOrderSegments());
+                200_000_000, 40, 60_000_000, d.maxOutOfOrderSegments());
     }
 
     private void fillDirectoryWithJunk() {
