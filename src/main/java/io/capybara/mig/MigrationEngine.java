@@ -887,18 +887,23 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (host.connection(s.clientIp, s.clientPort, s.serverPort) == c) {
             app.resume(c);
         }
-        long t3 = metrics.lap(MigrationStep.TARGET_RESUME, self, id, t2);
-        s.overhead += t3 - t0;
-        metrics.blackoutEnds(mk, t3);
+        metrics.blackoutEnds(mk, metrics.now()); // serving again
         count(MigCounter.RESTORED);
         remember(mk, OUTCOME_RESTORED, s.connKey);
-        cooldownUntil.put(s.connKey, now() + config.cooldownNanos());
-        forward.remove(s.connKey);
+        if (config.policyIntervalNanos() > 0) { // only the policy reads cool-downs
+            cooldownUntil.put(s.connKey, now() + config.cooldownNanos());
+        }
+        if (!forward.isEmpty()) {
+            forward.remove(s.connKey);
+        }
         send(s.originIp, TcpMigHeader.CONN_STATE_ACK, 0, id, s.clientIp, s.clientPort, s.serverPort, s.originIp, self,
                 0);
         count(MigCounter.STATE_ACK_SENT);
-        metrics.overheadPart(mk, s.overhead);
         release(s);
+        // resume = the application serves it, the outcome is remembered, the origin is told
+        long t3 = metrics.lap(MigrationStep.TARGET_RESUME, self, id, t2);
+        s.overhead += t3 - t0;
+        metrics.overheadPart(mk, s.overhead);
     }
 
     private void onAbort(int from) {
