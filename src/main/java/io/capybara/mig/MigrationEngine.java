@@ -110,6 +110,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private TcpConnection[] watched = new TcpConnection[64];
     private int watchedCount;
     private long nextWatchScan;
+    /** After a restart of the target side: until then unmatched segments are dropped, not reset. */
+    private long quietUntil = Long.MIN_VALUE;
     /** The earliest deadline of any migration (upper bound after removals). */
     private long timerAt = Long.MAX_VALUE;
 
@@ -929,11 +931,42 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             send(origin, TcpMigHeader.CONN_STATE_ACK, 0, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
                     self, 0);
             return;
+        } else if (!outcome.containsKey(mk) && from == origin && rx.targetIp() == self
+                && host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()) != null) {
+            // We forgot this migration (our migration layer restarted) but hold its connection:
+            // it was restored here. Same answer as above.
+            count(MigCounter.ABORT_AFTER_RESTORE);
+            remember(mk, OUTCOME_RESTORED, connKey(rx.clientIp(), rx.clientPort(), rx.serverPort()));
+            send(origin, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, rx.clientIp(), rx.clientPort(),
+                    rx.serverPort(), origin, self,
+                    host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()).localIp());
+            send(origin, TcpMigHeader.CONN_STATE_ACK, 0, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
+                    self, 0);
+            return;
         } else if (!outcome.containsKey(mk)) {
             remember(mk, OUTCOME_ABORTED, 0);
         }
         send(from, TcpMigHeader.REJECT, REASON_ABORT_ACK, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
                 self, rx.value());
+    }
+
+    /**
+     * Loses every migration this server is taking in, as a target dying after PREPARE_MIG_ACK
+     * or after part of the state would: prepared buffers (and the segments in them) and partial
+     * state are gone, the migrations remembered as aborted. Connections already restored (and the
+     * memory of them, which the two-generals answer needs) stay. Origin-side migrations are kept.
+     */
+    public void restartTargetSide() {
+        for (In s : ins) {
+            if (s.state == PREPARED) {
+                remember(s.migKey, OUTCOME_ABORTED, 0);
+                release(s);
+            }
+        }
+        count(MigCounter.TARGET_RESTARTS);
+        // RFC 793's quiet time: segments of a connection that was on its way here are dropped
+        // (the client retransmits to wherever the switch ends up pointing), never reset
+        quietUntil = now() + config.targetHoldNanos();
     }
 
     // ------------------------------------------------------------------ segments without a connection
@@ -958,6 +991,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
         int target = (int) forward.get(ck);
         if (target == 0) {
+            if (quietUntil > now() && !f.tcp.has(io.capybara.wire.TcpSegment.SYN)) {
+                count(MigCounter.QUIET_TIME_DROPS);
+                return true;
+            }
             return false;
         }
         int len = Math.min(f.frameLength, fwdFrame.capacity());

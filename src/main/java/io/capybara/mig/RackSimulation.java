@@ -387,6 +387,7 @@ public final class RackSimulation {
         private boolean started;
         private long nextCheck;
         private long nextPace;
+        private int restarts;
 
         @Override
         public int poll(long nowNanos) {
@@ -415,8 +416,14 @@ public final class RackSimulation {
             }
             if (nowNanos >= nextTrigger) {
                 nextTrigger = nowNanos + o.triggerIntervalNanos();
-                if (migrationsStarted() < o.migrations()) {
+                long started = migrationsStarted();
+                if (started < o.migrations()) {
                     trigger();
+                }
+                if (restarts < o.targetRestarts() && started >= (restarts + 1) * o.migrations() / (o.targetRestarts() + 1L)) {
+                    // a target side dies: whatever it had prepared or half-received is gone
+                    restarts++;
+                    engines[random.nextInt(engines.length)].restartTargetSide();
                 }
                 if (nowNanos >= nextCheck) {
                     nextCheck = nowNanos + 20 * o.triggerIntervalNanos();
