@@ -212,6 +212,16 @@ public final class RackSimulation {
         if (leakedConnections + leakedBuffers + leakedMigrations != 0) {
             fail("leaks: connections=" + leakedConnections + " buffers=" + leakedBuffers + " migrations="
                     + leakedMigrations);
+            for (int i = 0; i < servers.length; i++) {
+                for (int j = 0; j < servers[i].connectionCount() && j < 3; j++) {
+                    fail("left on server " + i + ": " + servers[i].connectionAt(j));
+                }
+            }
+            for (Host c : clients) {
+                for (int j = 0; j < c.connectionCount() && j < 3; j++) {
+                    fail("left on " + c.name() + ": " + c.connectionAt(j));
+                }
+            }
         }
         long serverResets = 0;
         for (StreamServerApp a : apps) {
