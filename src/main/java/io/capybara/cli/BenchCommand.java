@@ -12,7 +12,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code ./capybara bench ...}: JMH benchmarks run in process (each in one forked JVM). */
 @Command(name = "bench", description = "Run benchmarks (JMH).",
-        subcommands = {BenchCommand.Switch.class, BenchCommand.Tcp.class, BenchCommand.Link.class, BenchCommand.Jmh.class})
+        subcommands = {BenchCommand.Switch.class, BenchCommand.Tcp.class, BenchCommand.Migration.class, BenchCommand.Link.class,
+                BenchCommand.Jmh.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -108,6 +109,38 @@ public final class BenchCommand implements Runnable {
             }
             System.out.println(out);
             return 0;
+        }
+    }
+
+    @Command(name = "migration", description = "Migrate live connections (4 KiB unread and 4 KiB unacknowledged "
+            + "each) back and forth in an in-memory rack on one thread; server overhead and blackout per migration.")
+    static final class Migration implements Callable<Integer> {
+        @Option(names = "--count", defaultValue = "10000", description = "Migrations measured (default ${DEFAULT-VALUE}), "
+                + "after as many (at least 2,000) warm-up ones.")
+        int count;
+        @Option(names = "--connections", defaultValue = "64", description = "Live connections (default ${DEFAULT-VALUE}).")
+        int connections;
+        @Option(names = "--unread", defaultValue = "4096", description = "Bytes left unread at the server (default ${DEFAULT-VALUE}).")
+        int unread;
+        @Option(names = "--unacked", defaultValue = "4096",
+                description = "Bytes the server sent that are not yet acknowledged (default ${DEFAULT-VALUE}).")
+        int unacked;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            io.capybara.mig.MigrationBenchmark.Result r = io.capybara.mig.MigrationBenchmark.run(count, connections,
+                    unread, unacked, System::nanoTime);
+            if (json) {
+                Json out = new Json().put("migrations", r.count());
+                r.toMap().forEach(out::put);
+                out.put("goal", java.util.Map.of("overhead_p50_us", 2, "overhead_p99_us", 5, "blackout_p50_us", 10));
+                System.out.println(out);
+            } else {
+                System.out.print(r);
+            }
+            return r.failed() == 0 ? 0 : 1;
         }
     }
 

@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
  * simulator. Each seed is one run; the same arguments always give the same trace hash.
  */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
-        description = "Run N seeded transfers (1 B to 64 MiB, random direction) through the simulator with faults.")
+        description = {"Run N seeded transfers (1 B to 64 MiB, random direction) through the simulator with faults.",
+                "With --migrations: whole-rack simulations (switch, 3 servers, streaming clients) with 10,000 "
+                        + "TCPMig migrations each, every byte and invariant checked."})
 public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--seeds", defaultValue = "100", description = "Number of seeded runs (default ${DEFAULT-VALUE}).")
     int seeds;
@@ -40,6 +42,14 @@ public final class SimulateCommand implements Callable<Integer> {
     int threads;
     @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
     boolean json;
+    @Option(names = "--migrations", description = "Run whole-rack migration simulations instead of transfers.")
+    boolean migrations;
+    @Option(names = "--faults", description = "With --migrations: loss, duplication and reordering on every link "
+            + "(data and control), a crowded one-level directory, client aborts and target deaths.")
+    boolean faults;
+    @Option(names = "--count", defaultValue = "10000",
+            description = "With --migrations: migrations per rack run (default ${DEFAULT-VALUE}).")
+    int count;
 
     Params params(long seed) {
         Params p = Params.random(seed, maxFault);
@@ -54,12 +64,76 @@ public final class SimulateCommand implements Callable<Integer> {
         return p.withSnapshotRestore(snapshots);
     }
 
+    /** {@code --migrations}: seeds run one after another (each rack is itself one deterministic run). */
+    private int rack() throws Exception {
+        io.capybara.mig.RackOptions base = io.capybara.mig.RackOptions.defaults().withMigrations(count);
+        if (faults) {
+            base = base.withFaults();
+        }
+        base = base.withSeed(firstSeed);
+        long start = System.nanoTime();
+        List<io.capybara.mig.RackResult> results = new java.util.ArrayList<>();
+        java.util.concurrent.ForkJoinPool pool = new java.util.concurrent.ForkJoinPool(Math.max(1, threads));
+        final io.capybara.mig.RackOptions opts = base;
+        AtomicInteger done = new AtomicInteger();
+        results.addAll(pool.submit(() -> LongStream.range(0, seeds).parallel().mapToObj(i -> {
+            io.capybara.mig.RackResult r = io.capybara.mig.RackSimulation.run(opts.withSeed(opts.seed() + i));
+            System.err.printf("[%d/%d] %s%n", done.incrementAndGet(), seeds, r);
+            return r;
+        }).toList()).get());
+        pool.shutdown();
+        long sum = 0;
+        long completed = 0;
+        long aborted = 0;
+        long rejected = 0;
+        long violations = 0;
+        long failed = 0;
+        long bytes = 0;
+        long trace = 0xCBF29CE484222325L;
+        java.util.Map<String, Long> causes = new java.util.TreeMap<>();
+        for (io.capybara.mig.RackResult r : results) {
+            sum += r.migrations();
+            completed += r.migrationsCompleted();
+            aborted += r.migrationsAborted();
+            rejected += r.migrationsRejected();
+            violations += r.invariantViolations();
+            bytes += r.bytesVerified();
+            failed += r.ok() ? 0 : 1;
+            trace = (trace ^ r.traceHash()) * 0x100000001B3L;
+            trace ^= trace >>> 29;
+            r.causes().forEach((k, v) -> causes.merge(k, v, Long::sum));
+        }
+        double wall = (System.nanoTime() - start) / 1e9;
+        if (json) {
+            Json out = new Json().put("seeds", seeds).put("first_seed", firstSeed).put("faults", faults)
+                    .put("failed", failed).put("migrations", sum).put("migrations_completed", completed)
+                    .put("migrations_aborted", aborted).put("migrations_rejected", rejected)
+                    .put("invariant_violations", violations).put("bytes_verified", bytes)
+                    .put("trace_hash", String.format("%016x", trace)).put("wall_seconds", wall)
+                    .put("causes", causes);
+            Json runs = out.object("runs");
+            for (io.capybara.mig.RackResult r : results) {
+                runs.put(Long.toString(r.options().seed()), r.toMap());
+            }
+            System.out.println(out);
+        } else {
+            results.forEach(System.out::println);
+            System.out.printf("%d rack runs, %d failed: %d migrations, %d completed, %d aborted, %d rejected, "
+                    + "%d invariant violations, %d bytes verified, %.1f s%n", seeds, failed, sum, completed, aborted,
+                    rejected, violations, bytes, wall);
+        }
+        return failed == 0 && violations == 0 ? 0 : 1;
+    }
+
     private static double orZero(Double d) {
         return d == null ? 0 : d;
     }
 
     @Override
     public Integer call() throws Exception {
+        if (migrations) {
+            return rack();
+        }
         for (Double d : new Double[] {loss, dup, reorder, corrupt}) {
             if (d != null && (d < 0 || d > 1)) {
                 throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),

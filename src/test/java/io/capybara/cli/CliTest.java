@@ -89,4 +89,26 @@ class CliTest {
             field(p, "p99");
         }
     }
+
+    @Test
+    void simulateMigrationsReportsTheRackKeys() {
+        Run r = run("simulate", "--migrations", "--seeds", "1", "--count", "300", "--json");
+        assertEquals(0, r.exit(), r.out());
+        for (String key : new String[] {"migrations", "migrations_completed", "migrations_aborted",
+                "invariant_violations"}) {
+            field(r.out(), key);
+        }
+        assertEquals("0", field(r.out(), "invariant_violations"));
+        assertTrue(Long.parseLong(field(r.out(), "migrations_completed")) >= 250, r.out());
+    }
+
+    @Test
+    void benchMigrationReportsOverheadAndBlackout() {
+        Run r = run("bench", "migration", "--count", "200", "--connections", "8", "--json");
+        assertEquals(0, r.exit(), r.out());
+        assertEquals("200", field(r.out(), "migrations"));
+        assertEquals("0", field(r.out(), "failed"));
+        assertTrue(r.out().contains("\"overhead_us\":{") && r.out().contains("\"blackout_us\":{"), r.out());
+        assertTrue(r.out().contains("\"origin_serialize\"") && r.out().contains("\"target_deserialize\""), r.out());
+    }
 }
