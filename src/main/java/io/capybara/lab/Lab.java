@@ -98,11 +98,7 @@ public final class Lab {
             long clientMac = MacAddress.parse(topo.run(ns, "cat", "/sys/class/net/" + dev + "/address").trim());
             topo.run(ns, "ip", "route", "add", Topology.ipv4(LabRack.SERVER_SUBNET) + "/24", "via",
                     Topology.ipv4(switchIp), "dev", dev);
-            if (o.netem() != null && !o.netem().isBlank()) {
-                List<String> tc = new ArrayList<>(List.of("tc", "qdisc", "add", "dev", dev, "root", "netem"));
-                tc.addAll(Arrays.asList(o.netem().trim().split("\\s+")));
-                topo.run(ns, tc.toArray(String[]::new));
-            }
+            String impairment = o.netem() == null || o.netem().isBlank() ? null : impair(topo, ns, dev, o.netem());
             PcapWriter pcap = null;
             if (o.pcap() != null) {
                 pcap = topo.own(new PcapWriter(o.pcap()));
@@ -143,6 +139,12 @@ public final class Lab {
             out.put("duration_s", Math.round((System.nanoTime() - wallStart) / 1e7) / 100.0);
             out.put("port", o.packet() ? "packet" : "tap");
             out.put("netem", o.netem() == null ? "" : o.netem());
+            if (impairment != null) {
+                out.put("impairment", impairment);
+                if (impairment.startsWith("nft")) {
+                    out.put("client_frames_dropped", nftDropped(topo, ns));
+                }
+            }
             out.put("servers", o.servers());
             out.put("migrate_every_us", o.migrateEveryMicros());
             out.put("migrations", rack.completed());
@@ -162,6 +164,55 @@ public final class Lab {
             }
             out.put("counters", rack.counters());
             return out;
+        }
+    }
+
+    // ------------------------------------------------------------------ impairment
+
+    private static final java.util.regex.Pattern LOSS_ONLY =
+            java.util.regex.Pattern.compile("loss\\s+(?:random\\s+)?([0-9]+(?:\\.[0-9]+)?)%");
+
+    /**
+     * Impairs what the client sends: {@code tc qdisc add dev DEV root netem SPEC}. Kernels built
+     * without sch_netem (this machine's 6.18 has neither netem nor tc classifiers) get, for a
+     * plain {@code loss P%}, the same loss from nftables at the same place: a netdev egress hook
+     * on DEV dropping each frame with probability P (frames leave the kernel and vanish, as with
+     * netem). Other specs need netem and fail.
+     *
+     * @return how the impairment was applied
+     */
+    static String impair(Topology topo, String ns, String dev, String spec) {
+        List<String> tc = new ArrayList<>(List.of("tc", "qdisc", "add", "dev", dev, "root", "netem"));
+        tc.addAll(Arrays.asList(spec.trim().split("\\s+")));
+        try {
+            topo.run(ns, tc.toArray(String[]::new));
+            return "tc netem " + spec.trim();
+        } catch (IllegalStateException e) {
+            java.util.regex.Matcher m = LOSS_ONLY.matcher(spec.trim());
+            if (!e.getMessage().contains("unknown") || !m.matches() || !Topology.onPath("nft")) {
+                throw new IllegalStateException("cannot apply netem '" + spec + "' (this kernel may lack sch_netem;"
+                        + " only 'loss P%' has an nftables fallback): " + e.getMessage(), e);
+            }
+            double percent = Double.parseDouble(m.group(1));
+            long per10k = Math.round(percent * 100);
+            topo.run(ns, "nft", "add", "table", "netdev", "capybara_lab");
+            topo.run(ns, "nft", "add", "chain", "netdev", "capybara_lab", "loss",
+                    "{ type filter hook egress device " + dev + " priority 0; }");
+            topo.run(ns, "nft", "add", "rule", "netdev", "capybara_lab", "loss", "numgen", "random", "mod", "10000",
+                    "<", Long.toString(per10k), "counter", "drop");
+            return String.format(java.util.Locale.ROOT,
+                    "nft netdev egress random drop %.2f%% on %s (kernel has no sch_netem)", per10k / 100.0, dev);
+        }
+    }
+
+    /** Frames the nftables loss rule dropped, or -1 if unreadable. */
+    private static long nftDropped(Topology topo, String ns) {
+        try {
+            String text = topo.run(ns, "nft", "list", "chain", "netdev", "capybara_lab", "loss");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("counter packets (\\d+)").matcher(text);
+            return m.find() ? Long.parseLong(m.group(1)) : -1;
+        } catch (RuntimeException e) {
+            return -1;
         }
     }
 
