@@ -113,7 +113,7 @@ public final class Lab {
                     o.client(), Topology.ipv4(clientIp), MacAddress.format(clientMac), ns, Topology.ipv4(switchIp),
                     o.packet() ? "AF_PACKET" : "TAP", o.servers(), Topology.ipv4(LabRack.serverIp(0)), target,
                     LabRack.HTTP_PORT, o.netem() == null ? "" : ", netem " + o.netem());
-            RackThread loop = new RackThread(rack);
+            RackThread loop = new RackThread(rack, log);
             Thread hook = new Thread(loop::stopAndJoin, "capybara-lab-stop");
             Runtime.getRuntime().addShutdownHook(hook);
             loop.start();
@@ -379,16 +379,26 @@ public final class Lab {
         private final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 50_000);
         volatile Throwable failure;
 
-        RackThread(LabRack rack) {
+        private final PrintStream log;
+
+        RackThread(LabRack rack, PrintStream log) {
             super("capybara-lab-rack");
             this.rack = rack;
+            this.log = log;
         }
 
         @Override
         public void run() {
             try {
+                long start = System.nanoTime();
+                long nextLine = start + 1_000_000_000L;
                 while (running.get()) {
-                    idle.idle(rack.poll(System.nanoTime()));
+                    long now = System.nanoTime();
+                    idle.idle(rack.poll(now));
+                    if (now - nextLine >= 0) {
+                        nextLine += 1_000_000_000L;
+                        log.println(rack.progress((now - start) / 1_000_000_000L));
+                    }
                 }
             } catch (Throwable t) {
                 if (running.get()) {

@@ -248,6 +248,12 @@ final class LabRack implements SimNode {
         return n;
     }
 
+    /** One progress line (read on the rack's own thread). */
+    String progress(long seconds) {
+        return "lab: t=" + seconds + "s responses=" + responses() + " migrations=" + completed() + " aborted="
+                + aborted() + " server_resets=" + serverResets() + " connections=" + connectionsPerServer();
+    }
+
     long triggered() {
         return triggered;
     }
