@@ -118,6 +118,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private TcpConnection[] watched = new TcpConnection[64];
     private int watchedCount;
     private long nextWatchScan;
+    /** The earliest deadline of any migration (upper bound after removals). */
+    private long timerAt = Long.MAX_VALUE;
 
     // policy
     private LongSupplier loadMetric;
@@ -262,14 +264,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.targetIp = 0;
         m.retries = 0;
         m.stateSent = false;
-        m.deadline = at + config.prepareTimeoutNanos();
-        m.overhead = metrics.step(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
+        m.deadline = arm(at + config.prepareTimeoutNanos());
+        long t1 = metrics.lap(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
         outActive++;
         count(MigCounter.STARTED);
         cooldownUntil.put(ck, at + config.cooldownNanos());
-        long t1 = metrics.now();
         sendPrepare(m);
-        m.overhead += metrics.step(MigrationStep.ORIGIN_SEND_PREPARE, self, m.id, t1);
+        m.overhead = metrics.lap(MigrationStep.ORIGIN_SEND_PREPARE, self, m.id, t1) - t0;
         return m.id;
     }
 
@@ -279,21 +280,26 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     public int poll(long nowNanos) {
         now = Math.max(now, nowNanos);
         int work = 0;
-        if (outActive > 0) {
+        if (now >= timerAt) {
+            timerAt = Long.MAX_VALUE;
             for (Out m : outs) {
                 if (m.state != FREE && m.deadline <= now) {
                     onOutTimeout(m);
                     work++;
                 }
+                if (m.state != FREE) {
+                    timerAt = Math.min(timerAt, m.deadline);
+                }
             }
-        }
-        if (inActive > 0) {
             for (In s : ins) {
                 if (s.state == PREPARED && s.deadline <= now) {
                     count(MigCounter.HOLD_EXPIRED);
                     remember(s.migKey, OUTCOME_ABORTED, 0);
                     release(s);
                     work++;
+                }
+                if (s.state == PREPARED) {
+                    timerAt = Math.min(timerAt, s.deadline);
                 }
             }
         }
@@ -360,25 +366,17 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     @Override
     public long nextDeadline() {
-        long d = Math.min(nextHeartbeat, nextPolicy);
+        long d = Math.min(Math.min(nextHeartbeat, nextPolicy), timerAt);
         if (watchedCount > 0) {
             d = Math.min(d, nextWatchScan);
         }
-        if (outActive > 0) {
-            for (Out m : outs) {
-                if (m.state != FREE) {
-                    d = Math.min(d, m.deadline);
-                }
-            }
-        }
-        if (inActive > 0) {
-            for (In s : ins) {
-                if (s.state == PREPARED) {
-                    d = Math.min(d, s.deadline);
-                }
-            }
-        }
         return d;
+    }
+
+    /** Notes a new protocol deadline; {@link #poll} scans the migrations only when one is due. */
+    private long arm(long deadline) {
+        timerAt = Math.min(timerAt, deadline);
+        return deadline;
     }
 
     private long now() {
@@ -472,7 +470,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         long t0 = metrics.now();
         m.targetIp = ackTarget;
         TcpConnection c = m.conn;
-        m.overhead += metrics.step(MigrationStep.ORIGIN_RECEIVE_ACK, self, id, t0);
+        long t1 = metrics.lap(MigrationStep.ORIGIN_RECEIVE_ACK, self, id, t0);
         if (host.connection(m.clientIp, m.clientPort, m.serverPort) != c || !eligible(c)) {
             // closed (RST, or both FINs done) while we were preparing: give the switch back
             count(MigCounter.ABORTED_CONNECTION_GONE);
@@ -483,9 +481,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
         // Quiesce: the host's transmit path is synchronous (a frame is copied into the channel
         // before transmit returns), so no send of this connection can still be in flight.
-        long t1 = metrics.now();
-        m.overhead += metrics.step(MigrationStep.ORIGIN_QUIESCE, self, id, t1);
-        long t2 = metrics.now();
+        long t2 = metrics.lap(MigrationStep.ORIGIN_QUIESCE, self, id, t1);
         long nowNs = now();
         int need = STATE_PREFIX + c.snapshotSize() + app.snapshotSize(c);
         if (need > config.maxStateBytes()) {
@@ -505,14 +501,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         unwatch(c);
         m.conn = null;
         addForward(m.connKey, m.targetIp);
-        m.overhead += metrics.step(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
-        long t3 = metrics.now();
+        long t3 = metrics.lap(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
         sendState(m);
         m.state = STATE_SENT;
         m.retries = 0;
         m.backoff = 1;
-        m.deadline = nowNs + stateTimeout(m);
-        m.overhead += metrics.step(MigrationStep.ORIGIN_SEND_STATE, self, id, t3);
+        m.deadline = arm(nowNs + stateTimeout(m));
+        m.overhead += metrics.lap(MigrationStep.ORIGIN_SEND_STATE, self, id, t3) - t0;
     }
 
     /**
@@ -667,7 +662,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     m.retries++;
                     count(MigCounter.PREPARE_RETRANSMITTED);
                     sendPrepare(m);
-                    m.deadline = at + config.prepareTimeoutNanos();
+                    m.deadline = arm(at + config.prepareTimeoutNanos());
                 } else {
                     // An ACK may have passed the switch and been lost: make the directory agree.
                     count(MigCounter.ABORTED_PREPARE_TIMEOUT);
@@ -680,7 +675,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     m.backoff = Math.min(8, m.backoff * 2);
                     count(MigCounter.STATE_RETRANSMITTED);
                     sendState(m);
-                    m.deadline = at + stateTimeout(m);
+                    m.deadline = arm(at + stateTimeout(m));
                 } else {
                     // Ask before taking it back: ABORT points the switch at us; a target that did
                     // restore answers CONN_STATE_ACK (and re-points the switch at itself), one that
@@ -694,7 +689,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 if (m.retries < config.abortRetries()) {
                     m.retries++;
                     sendAbort(m);
-                    m.deadline = at + config.abortTimeoutNanos();
+                    m.deadline = arm(at + config.abortTimeoutNanos());
                 } else {
                     // with no known target nobody answers; the switch acted on the first ABORT
                     if (m.targetIp != 0) {
@@ -723,7 +718,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.retries = 0;
         m.conn = null;
         sendAbort(m);
-        m.deadline = now() + config.abortTimeoutNanos();
+        m.deadline = arm(now() + config.abortTimeoutNanos());
     }
 
     private void sendAbort(Out m) {
@@ -808,19 +803,19 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             s.clientPort = clientPort;
             s.serverPort = serverPort;
             s.originalIp = (int) rx.value();
-            s.deadline = now() + config.targetHoldNanos();
+            s.deadline = arm(now() + config.targetHoldNanos());
             s.reset();
             inByConn.put(ck, s);
             inActive++;
             count(MigCounter.PREPARED);
-            s.overhead = metrics.step(MigrationStep.TARGET_RECEIVE_PREPARE, self, id, t0);
         } else {
             count(MigCounter.PREPARE_DUPLICATE);
         }
-        long t1 = metrics.now();
+        long t1 = metrics.lap(MigrationStep.TARGET_RECEIVE_PREPARE, self, id, t0);
         send(origin, TcpMigHeader.PREPARE_MIG_ACK, 0, id, clientIp, clientPort, serverPort, origin, self, s.originalIp);
-        s.overhead += metrics.step(MigrationStep.TARGET_SEND_ACK, self, id, t1);
-        metrics.blackoutStarts(mk, metrics.now());
+        long t2 = metrics.lap(MigrationStep.TARGET_SEND_ACK, self, id, t1);
+        s.overhead += t2 - t0;
+        metrics.blackoutStarts(mk, t2);
     }
 
     private void onState(int from) {
@@ -873,18 +868,18 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         s.state_.putBytes(index * FRAGMENT_BODY, rxBuffer, rx.bodyOffset(), bodyLength);
         s.mark(index);
         count(MigCounter.STATE_FRAGMENTS_RECEIVED);
-        s.receiveNanos += Math.max(0, metrics.now() - t0);
+        long t1 = metrics.now();
+        s.receiveNanos += Math.max(0, t1 - t0);
         if (s.received == s.fragmentCount) {
-            complete(s);
+            complete(s, t1);
         }
     }
 
-    private void complete(In s) {
+    private void complete(In s, long t0) {
         int id = s.id;
         long mk = s.migKey;
         s.overhead += s.receiveNanos;
-        recordRaw(MigrationStep.TARGET_RECEIVE_STATE, id, s.receiveNanos);
-        long t0 = metrics.now();
+        metrics.record(MigrationStep.TARGET_RECEIVE_STATE, self, id, s.receiveNanos);
         if (host.connection(s.clientIp, s.clientPort, s.serverPort) != null) {
             count(MigCounter.CONNECTION_ALREADY_HERE);
             remember(mk, OUTCOME_ABORTED, 0);
@@ -898,8 +893,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             release(s);
             return;
         }
-        s.overhead += metrics.step(MigrationStep.TARGET_DESERIALIZE, self, id, t0);
-        long t1 = metrics.now();
+        long t1 = metrics.lap(MigrationStep.TARGET_DESERIALIZE, self, id, t0);
         for (int i = 0; i < s.frameCount; i++) {
             if (replayDecoder.decode(s.frames, s.frameOffset[i], s.frameLength[i], replayFrame)
                     == DecodedFrame.Kind.TCP
@@ -908,13 +902,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 count(MigCounter.SEGMENTS_REPLAYED);
             }
         }
-        s.overhead += metrics.step(MigrationStep.TARGET_REPLAY, self, id, t1);
-        long t2 = metrics.now();
+        long t2 = metrics.lap(MigrationStep.TARGET_REPLAY, self, id, t1);
         if (host.connection(s.clientIp, s.clientPort, s.serverPort) == c) {
             app.resume(c);
         }
-        s.overhead += metrics.step(MigrationStep.TARGET_RESUME, self, id, t2);
-        metrics.blackoutEnds(mk, metrics.now());
+        long t3 = metrics.lap(MigrationStep.TARGET_RESUME, self, id, t2);
+        s.overhead += t3 - t0;
+        metrics.blackoutEnds(mk, t3);
         count(MigCounter.RESTORED);
         remember(mk, OUTCOME_RESTORED, s.connKey);
         cooldownUntil.put(s.connKey, now() + config.cooldownNanos());
@@ -924,11 +918,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         count(MigCounter.STATE_ACK_SENT);
         metrics.overheadPart(mk, s.overhead);
         release(s);
-    }
-
-    private void recordRaw(MigrationStep step, int id, long nanos) {
-        // a step measured in pieces (one per fragment): record the sum as if it were one span
-        metrics.step(step, self, id, metrics.now() - nanos);
     }
 
     private void onAbort(int from) {
@@ -1254,6 +1243,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
 
         void reset() {
+            overhead = 0;
             frameCount = 0;
             frameBytes = 0;
             total = 0;

@@ -22,6 +22,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class BulkTransferTest {
     private static final int PORT = 9100;
     private static final long BYTES = Long.getLong("capybara.bulk.mib", 100) << 20;
+    /** TAP by default; -Dcapybara.bulk.kind=PACKET runs the same over a veth and AF_PACKET. */
+    private static final JavaOnLink.Kind KIND = JavaOnLink.Kind.valueOf(System.getProperty("capybara.bulk.kind", "TAP"));
     /** -Dcapybara.sack=true offers SACK-permitted (without sending SACK blocks) to show its cost. */
     private static final TcpConfig TCP = sack(TcpConfig.defaults().withTimeWait(100_000_000L),
             Boolean.getBoolean("capybara.sack"));
@@ -54,7 +56,7 @@ class BulkTransferTest {
                 ? ch -> impaired[0] = new ImpairedChannel(ch, 0.01, 0.05, 1_000_000L, seed)
                 : UnaryOperator.identity();
         try (Topology topo = Topology.create()) {
-            JavaOnLink j = JavaOnLink.create(topo, JavaOnLink.Kind.TAP, null, TCP, wrap);
+            JavaOnLink j = JavaOnLink.create(topo, KIND, null, TCP, wrap);
             try (j) {
                 if (netem) {
                     try {
@@ -87,7 +89,7 @@ class BulkTransferTest {
                 String stats = j.loop.call(() -> c.conn.stats() + " " + host.stats());
                 String replay = " replay: ./capybara test -Dtest=BulkTransferTest -Dcapybara.seed=" + seed;
                 stats += " " + (impaired[0] == null ? "" : j.loop.call(impaired[0]::toString)) + replay;
-                System.out.printf("bulk %s %s: %d bytes in %.2f s (%.1f MB/s) %s%n", direction, impairment, BYTES,
+                System.out.printf("bulk " + KIND + " %s %s: %d bytes in %.2f s (%.1f MB/s) %s%n", direction, impairment, BYTES,
                         seconds, BYTES / seconds / 1e6, stats);
                 if (toJava) {
                     assertEquals(BYTES, j.loop.call(() -> c.received), stats);

@@ -71,6 +71,9 @@ final class JavaOnLink implements AutoCloseable {
         } else {
             Topology.VethLink v = topo.veth(ns, null);
             PacketChannel pc = topo.own(PacketChannel.open(v.rootEnd()));
+            if (Long.getLong("capybara.packet.rcvbuf", 0) > 0) {
+                growReceiveBuffer(pc, Long.getLong("capybara.packet.rcvbuf").intValue());
+            }
             channel = pc;
             kernelDev = v.nameA();
             kernelIp = v.addressA();
@@ -90,6 +93,16 @@ final class JavaOnLink implements AutoCloseable {
 
     static JavaOnLink create(Topology topo, Kind kind, Path pcap) throws IOException {
         return create(topo, kind, pcap, TcpConfig.defaults());
+    }
+
+    /** SO_RCVBUFFORCE (root may exceed net.core.rmem_max). */
+    static void growReceiveBuffer(PacketChannel pc, int bytes) {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            var v = a.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, bytes);
+            io.capybara.io.linux.LinuxCalls.check(io.capybara.io.linux.LinuxCalls.setsockopt(
+                    io.capybara.io.linux.LinuxCalls.threadCallState(), pc.fd(), io.capybara.io.linux.LinuxCalls.SOL_SOCKET,
+                    33 /* SO_RCVBUFFORCE */, v, 4), "setsockopt(SO_RCVBUFFORCE)", pc.name());
+        }
     }
 
     String hostAddress() {
