@@ -220,6 +220,7 @@ public final class Lab {
 
     private void runWrk(Topology topo, String ns, String target, Map<String, Object> out) throws Exception {
         Path script = Files.createTempFile("capybara-lab", ".lua");
+        script.toFile().deleteOnExit(); // also when interrupted
         try {
             Files.writeString(script, WrkReport.LUA_SCRIPT);
             int threads = Math.min(o.threads(), o.connections());
