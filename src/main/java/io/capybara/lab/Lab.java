@@ -139,6 +139,10 @@ public final class Lab {
             out.put("duration_s", Math.round((System.nanoTime() - wallStart) / 1e7) / 100.0);
             out.put("port", o.packet() ? "packet" : "tap");
             out.put("netem", o.netem() == null ? "" : o.netem());
+            out.put("client_tcp_retransmitted_segments", snmp(topo, ns, "/proc/net/snmp", "Tcp:", "RetransSegs"));
+            out.put("client_tcp_rto_timeouts", snmp(topo, ns, "/proc/net/netstat", "TcpExt:", "TCPTimeouts"));
+            out.put("client_if_tx_dropped", kernelCounter(topo, ns, dev, "tx_dropped"));
+            out.put("client_if_rx_dropped", kernelCounter(topo, ns, dev, "rx_dropped"));
             if (impairment != null) {
                 out.put("impairment", impairment);
                 if (impairment.startsWith("nft")) {
@@ -202,6 +206,34 @@ public final class Lab {
                     "<", Long.toString(per10k), "counter", "drop");
             return String.format(java.util.Locale.ROOT,
                     "nft netdev egress random drop %.2f%% on %s (kernel has no sch_netem)", per10k / 100.0, dev);
+        }
+    }
+
+    /** A counter of the client kernel's TCP (its namespace's /proc/net/snmp or netstat), or -1. */
+    private static long snmp(Topology topo, String ns, String file, String group, String name) {
+        try {
+            List<String> lines = topo.run(ns, "cat", file).lines().filter(l -> l.startsWith(group)).toList();
+            for (int i = 0; i + 1 < lines.size(); i += 2) {
+                String[] keys = lines.get(i).trim().split("\\s+");
+                String[] values = lines.get(i + 1).trim().split("\\s+");
+                for (int k = 1; k < keys.length && k < values.length; k++) {
+                    if (keys[k].equals(name)) {
+                        return Long.parseLong(values[k]);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            // unreadable: reported as -1
+        }
+        return -1;
+    }
+
+    /** A counter of the client's interface (the kernel's view: e.g. frames its TAP queue dropped). */
+    private static long kernelCounter(Topology topo, String ns, String dev, String name) {
+        try {
+            return Long.parseLong(topo.run(ns, "cat", "/sys/class/net/" + dev + "/statistics/" + name).trim());
+        } catch (RuntimeException e) {
+            return -1;
         }
     }
 
