@@ -65,14 +65,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     /** Forwarded segments older than this many hops are dropped (a loop between stale entries). */
     /** Allowance per CONN_STATE fragment in the state timeout (1.2 us per hop at 10 Gb/s, two hops). */
     private static final long FRAGMENT_TIME_NANOS = 4_000;
-    private static final boolean DEBUG = Boolean.getBoolean("capybara.rack.debug");
-    private static final int DEBUG_PORT = Integer.getInteger("capybara.rack.port", -1);
-
-    private void trace(String what, int clientPort) {
-        if (DEBUG && clientPort == DEBUG_PORT) {
-            System.out.println("t=" + now() + " " + io.capybara.wire.Ipv4Address.format(self) + " " + what);
-        }
-    }
     private static final int RELEASE_COPIES = 3;
     private static final long WATCH_SCAN_NANOS = 50_000;
     private static final int FORWARD_MIN_TTL = Ipv4Header.DEFAULT_TTL - 8;
@@ -118,6 +110,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private TcpConnection[] watched = new TcpConnection[64];
     private int watchedCount;
     private long nextWatchScan;
+    /** After a restart of the target side: until then unmatched segments are dropped, not reset. */
+    private long quietUntil = Long.MIN_VALUE;
     /** The earliest deadline of any migration (upper bound after removals). */
     private long timerAt = Long.MAX_VALUE;
 
@@ -435,13 +429,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             return;
         }
         int from = f.srcIp;
-        if (DEBUG) {
-            trace("rx " + TcpMigHeader.typeName(rx.type()) + " id=" + rx.migrationId() + " reason=" + rx.reason() + " from="
-                + io.capybara.wire.Ipv4Address.format(from) + " origin=" + io.capybara.wire.Ipv4Address.format(rx.originIp())
-                + " target=" + io.capybara.wire.Ipv4Address.format(rx.targetIp()) + " value="
-                + io.capybara.wire.Ipv4Address.format((int) rx.value()) + " frag=" + rx.fragmentIndex() + " client="
-                + io.capybara.wire.Ipv4Address.format(rx.clientIp()), rx.clientPort());
-        }
         switch (rx.type()) {
             case TcpMigHeader.PREPARE_MIG -> onPrepare();
             case TcpMigHeader.PREPARE_MIG_ACK -> onPrepareAck(from);
@@ -474,8 +461,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (host.connection(m.clientIp, m.clientPort, m.serverPort) != c || !eligible(c)) {
             // closed (RST, or both FINs done) while we were preparing: give the switch back
             count(MigCounter.ABORTED_CONNECTION_GONE);
-            // value = ourselves: the switch then drops the entry instead of pointing it at us
-            m.originalIp = self;
+            if (host.connection(m.clientIp, m.clientPort, m.serverPort) == null) {
+                // gone for good: value = ourselves makes the switch drop the entry
+                m.originalIp = self;
+            } // else closing here (TIME_WAIT): point it back at us; its watch releases it later
             startAbort(m, TcpMigHeader.REASON_CONNECTION_GONE);
             return;
         }
@@ -517,12 +506,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
      */
     private void strayAck(Out m, int stray) {
         count(MigCounter.STRAY_ACK);
-        if (DEBUG) {
-            System.out.println("t=" + now() + " " + io.capybara.wire.Ipv4Address.format(self) + " stray ack id="
-                    + rx.migrationId() + " client=" + rx.clientPort() + " from=" + io.capybara.wire.Ipv4Address.format(stray)
-                    + " m=" + (m == null ? "null" : m.state + "/" + io.capybara.wire.Ipv4Address.format(m.targetIp))
-                    + " here=" + (host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()) != null));
-        }
         int clientIp = rx.clientIp();
         int clientPort = rx.clientPort();
         int serverPort = rx.serverPort();
@@ -906,18 +889,23 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (host.connection(s.clientIp, s.clientPort, s.serverPort) == c) {
             app.resume(c);
         }
-        long t3 = metrics.lap(MigrationStep.TARGET_RESUME, self, id, t2);
-        s.overhead += t3 - t0;
-        metrics.blackoutEnds(mk, t3);
+        metrics.blackoutEnds(mk, metrics.now()); // serving again
         count(MigCounter.RESTORED);
         remember(mk, OUTCOME_RESTORED, s.connKey);
-        cooldownUntil.put(s.connKey, now() + config.cooldownNanos());
-        forward.remove(s.connKey);
+        if (config.policyIntervalNanos() > 0) { // only the policy reads cool-downs
+            cooldownUntil.put(s.connKey, now() + config.cooldownNanos());
+        }
+        if (!forward.isEmpty()) {
+            forward.remove(s.connKey);
+        }
         send(s.originIp, TcpMigHeader.CONN_STATE_ACK, 0, id, s.clientIp, s.clientPort, s.serverPort, s.originIp, self,
                 0);
         count(MigCounter.STATE_ACK_SENT);
-        metrics.overheadPart(mk, s.overhead);
         release(s);
+        // resume = the application serves it, the outcome is remembered, the origin is told
+        long t3 = metrics.lap(MigrationStep.TARGET_RESUME, self, id, t2);
+        s.overhead += t3 - t0;
+        metrics.overheadPart(mk, s.overhead);
     }
 
     private void onAbort(int from) {
@@ -941,6 +929,18 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 send(origin, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, rx.clientIp(), rx.clientPort(),
                         rx.serverPort(), origin, self, c.localIp());
             }
+            send(origin, TcpMigHeader.CONN_STATE_ACK, 0, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
+                    self, 0);
+            return;
+        } else if (!outcome.containsKey(mk) && from == origin && rx.targetIp() == self
+                && host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()) != null) {
+            // We forgot this migration (our migration layer restarted) but hold its connection:
+            // it was restored here. Same answer as above.
+            count(MigCounter.ABORT_AFTER_RESTORE);
+            remember(mk, OUTCOME_RESTORED, connKey(rx.clientIp(), rx.clientPort(), rx.serverPort()));
+            send(origin, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, rx.clientIp(), rx.clientPort(),
+                    rx.serverPort(), origin, self,
+                    host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()).localIp());
             send(origin, TcpMigHeader.CONN_STATE_ACK, 0, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
                     self, 0);
             return;
@@ -986,6 +986,25 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         s.frameBytes = 0;
     }
 
+    /**
+     * Loses every migration this server is taking in, as a target dying after PREPARE_MIG_ACK
+     * or after part of the state would: prepared buffers (and the segments in them) and partial
+     * state are gone, the migrations remembered as aborted. Connections already restored (and the
+     * memory of them, which the two-generals answer needs) stay. Origin-side migrations are kept.
+     */
+    public void restartTargetSide() {
+        for (In s : ins) {
+            if (s.state == PREPARED) {
+                remember(s.migKey, OUTCOME_ABORTED, 0);
+                release(s);
+            }
+        }
+        count(MigCounter.TARGET_RESTARTS);
+        // RFC 793's quiet time: segments of a connection that was on its way here are dropped
+        // (the client retransmits to wherever the switch ends up pointing), never reset
+        quietUntil = now() + config.targetHoldNanos();
+    }
+
     // ------------------------------------------------------------------ segments without a connection
 
     @Override
@@ -1008,6 +1027,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
         int target = (int) forward.get(ck);
         if (target == 0) {
+            if (quietUntil > now() && !f.tcp.has(io.capybara.wire.TcpSegment.SYN)) {
+                count(MigCounter.QUIET_TIME_DROPS);
+                return true;
+            }
             return false;
         }
         int len = Math.min(f.frameLength, fwdFrame.capacity());
@@ -1091,12 +1114,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private void sendMessage(int dstIp, int type, int reason, int id, int clientIp, int clientPort, int serverPort,
                              int originIp, int targetIp, long value, int fragIndex, int fragCount,
                              DirectBuffer body, int bodyOffset, int bodyLength) {
-        if (DEBUG) {
-            trace("tx " + TcpMigHeader.typeName(type) + " id=" + id + " reason=" + reason + " to="
-                + io.capybara.wire.Ipv4Address.format(dstIp) + " target=" + io.capybara.wire.Ipv4Address.format(targetIp)
-                + " value=" + io.capybara.wire.Ipv4Address.format((int) value) + " frag=" + fragIndex + " client="
-                + io.capybara.wire.Ipv4Address.format(clientIp), clientPort);
-        }
         UnsafeBuffer b = txFrame;
         tx.wrap(b, MSG_OFFSET).init(type, id).reason(reason).clientIp(clientIp).clientPort(clientPort)
                 .serverPort(serverPort).originIp(originIp).targetIp(targetIp).fragment(fragIndex, fragCount)

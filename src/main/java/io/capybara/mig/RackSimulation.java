@@ -154,7 +154,7 @@ public final class RackSimulation {
     static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 16 * 1024, 16 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
-                200_000_000, 40, 10_000_000, d.maxOutOfOrderSegments());
+                200_000_000, 40, 60_000_000, d.maxOutOfOrderSegments());
     }
 
     private void fillDirectoryWithJunk() {
@@ -195,15 +195,6 @@ public final class RackSimulation {
             }
         }
         long dirEntries = sw.directory().size();
-        if (Boolean.getBoolean("capybara.rack.debug")) {
-            for (int i = 0; i < MigrationDirectory.SLOTS_PER_LEVEL * o.directoryLevels(); i++) {
-                if (sw.directory().find(sw.directory().clientIp(i), sw.directory().clientPort(i)) == i) {
-                    System.out.println("leftover " + io.capybara.wire.Ipv4Address.format(sw.directory().clientIp(i)) + ":"
-                            + sw.directory().clientPort(i) + " original=" + sw.directory().originalServer(i) + " current="
-                            + sw.directory().currentServer(i));
-                }
-            }
-        }
         if (dirEntries != 0) {
             fail("directory holds " + dirEntries + " entries after every connection closed");
         }
@@ -396,6 +387,7 @@ public final class RackSimulation {
         private boolean started;
         private long nextCheck;
         private long nextPace;
+        private int restarts;
 
         @Override
         public int poll(long nowNanos) {
@@ -424,8 +416,14 @@ public final class RackSimulation {
             }
             if (nowNanos >= nextTrigger) {
                 nextTrigger = nowNanos + o.triggerIntervalNanos();
-                if (migrationsStarted() < o.migrations()) {
+                long started = migrationsStarted();
+                if (started < o.migrations()) {
                     trigger();
+                }
+                if (restarts < o.targetRestarts() && started >= (restarts + 1) * o.migrations() / (o.targetRestarts() + 1L)) {
+                    // a target side dies: whatever it had prepared or half-received is gone
+                    restarts++;
+                    engines[random.nextInt(engines.length)].restartTargetSide();
                 }
                 if (nowNanos >= nextCheck) {
                     nextCheck = nowNanos + 20 * o.triggerIntervalNanos();

@@ -76,8 +76,7 @@ class MigrationHotPathTest {
         DecodedFrame seg = decode(segment(1), new DecodedFrame());
         int rounds = 100_000;
         io.capybara.io.FrameHandler drop = (b, o, l) -> { };
-        // after a warm-up window, the quietest of three windows must be silent: a per-packet
-        // allocation would show in every window (one-off JIT noise only in some)
+        // after a warm-up window, the quietest of three windows counts
         long quietest = Long.MAX_VALUE;
         for (int window = 0; window < 4; window++) {
             long before = mx.getCurrentThreadAllocatedBytes();
@@ -92,7 +91,9 @@ class MigrationHotPathTest {
                 quietest = Math.min(quietest, mx.getCurrentThreadAllocatedBytes() - before);
             }
         }
-        assertEquals(0, quietest, "bytes allocated on the per-packet paths");
+        // a per-packet allocation costs at least 16 bytes a packet; allow JIT/JMX noise of a few
+        // dozen bytes per window
+        assertTrue(quietest < rounds / 100, quietest + " bytes allocated in " + rounds + " packets");
         assertTrue(e.counter(MigCounter.SEGMENTS_BUFFERED) > 0 && e.counter(MigCounter.BUFFER_FULL_DROPS) > 0);
         assertEquals(1, e.preparedSlots());
     }
