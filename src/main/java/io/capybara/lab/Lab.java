@@ -180,11 +180,14 @@ public final class Lab {
      * Impairs what the client sends: {@code tc qdisc add dev DEV root netem SPEC}. Kernels built
      * without sch_netem (this machine's 6.18 has neither netem nor tc classifiers) get, for a
      * plain {@code loss P%}, the same loss from nftables at the same place: a netdev egress hook
-     * on DEV dropping each frame with probability P (frames leave the kernel and vanish, as with
-     * netem). Other specs need netem and fail.
+     * on DEV that diverts each frame with probability P into a veth that discards it (the
+     * sender's TCP counts it as sent, as with netem). Other specs need netem and fail.
      *
      * @return how the impairment was applied
      */
+    /** The discarding veth (inside the client's namespace, removed with it). */
+    private static final String SINK = "cjlabsink";
+
     static String impair(Topology topo, String ns, String dev, String spec) {
         List<String> tc = new ArrayList<>(List.of("tc", "qdisc", "add", "dev", dev, "root", "netem"));
         tc.addAll(Arrays.asList(spec.trim().split("\\s+")));
@@ -199,13 +202,21 @@ public final class Lab {
             }
             double percent = Double.parseDouble(m.group(1));
             long per10k = Math.round(percent * 100);
+            // Dropping in the egress hook would return NET_XMIT_DROP: TCP would see a local
+            // drop and resend at once, never counting a loss. Diverting the frame into a veth
+            // whose far end discards it (wrong MAC) looks like success to the sender, as a frame
+            // lost on the wire does.
+            topo.run(ns, "ip", "link", "add", SINK, "type", "veth", "peer", "name", SINK + "p");
+            topo.run(ns, "ip", "link", "set", SINK, "up");
+            topo.run(ns, "ip", "link", "set", SINK + "p", "up");
             topo.run(ns, "nft", "add", "table", "netdev", "capybara_lab");
             topo.run(ns, "nft", "add", "chain", "netdev", "capybara_lab", "loss",
                     "{ type filter hook egress device " + dev + " priority 0; }");
             topo.run(ns, "nft", "add", "rule", "netdev", "capybara_lab", "loss", "numgen", "random", "mod", "10000",
-                    "<", Long.toString(per10k), "counter", "drop");
+                    "<", Long.toString(per10k), "counter", "fwd", "to", SINK);
             return String.format(java.util.Locale.ROOT,
-                    "nft netdev egress random drop %.2f%% on %s (kernel has no sch_netem)", per10k / 100.0, dev);
+                    "nft netdev egress: %.2f%% of frames on %s diverted to a discarding veth (kernel has no sch_netem)",
+                    per10k / 100.0, dev);
         }
     }
 

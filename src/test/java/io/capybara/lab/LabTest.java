@@ -57,6 +57,8 @@ class LabTest {
         assertTrue(num(r, "migrations") >= 100, () -> "too few migrations: " + brief(r));
         if (r.containsKey("client_frames_dropped")) {
             assertTrue(num(r, "client_frames_dropped") > 0, () -> "the loss rule dropped nothing: " + brief(r));
+            // the loss is a wire loss to the client's TCP: it retransmits what it sent
+            assertTrue(num(r, "client_tcp_retransmitted_segments") > 0, () -> brief(r));
         }
         assertAllAnswered(r, 100);
     }
