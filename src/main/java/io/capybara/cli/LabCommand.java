@@ -36,7 +36,7 @@ public final class LabCommand implements Callable<Integer> {
     int threads;
     @Option(names = "--servers", defaultValue = "3", description = "Java servers behind the switch (default: ${DEFAULT-VALUE}).")
     int servers;
-    @Option(names = "--netem", description = "tc netem arguments for the client's interface, e.g. \"loss 1%%\".")
+    @Option(names = "--netem", description = "tc netem arguments for the client's interface, e.g. \"loss 1%%\" (kernels without sch_netem: 'loss P%%' only, through nftables).")
     String netem;
     @Option(names = "--migrate-every-us", defaultValue = "20000",
             description = "Manual trigger: every this many microseconds each server migrates one of its live "
