@@ -947,6 +947,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         } else if (!outcome.containsKey(mk)) {
             remember(mk, OUTCOME_ABORTED, 0);
         }
+        if (from == origin && rx.reason() != TcpMigHeader.REASON_CONNECTION_GONE
+                && host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()) == null) {
+            // The origin keeps (or takes back) the connection. Should the switch fail to point
+            // at it again (undoing a move home needs a free directory slot), packets that still
+            // come here are passed on to it rather than reset.
+            addForward(connKey(rx.clientIp(), rx.clientPort(), rx.serverPort()), origin);
+        }
         send(from, TcpMigHeader.REJECT, REASON_ABORT_ACK, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
                 self, rx.value());
     }

@@ -277,6 +277,16 @@ public final class TorSwitch implements SimNode {
         }
         mig.wrap(b, msg);
         int type = mig.type();
+        if (type == TcpMigHeader.CONN_STATE_ACK && mig.validate(available) == TcpMigHeader.OK) {
+            // The original server has the connection back: its entry (kept since the ACK of the
+            // move home) goes now.
+            int slot = directory.find(mig.clientIp(), mig.clientPort());
+            if (slot != MigrationDirectory.NOT_FOUND && directory.originalServer(slot) == sender
+                    && directory.currentServer(slot) == sender) {
+                directory.remove(slot);
+                count(SwitchCounter.REMOVED_MIGRATE_BACK);
+            }
+        }
         if (type == TcpMigHeader.CONN_STATE || type == TcpMigHeader.CONN_STATE_ACK || type == TcpMigHeader.REJECT) {
             // Server to server; the endpoints validate. The switch only forwards.
             count(SwitchCounter.CONTROL_FORWARDED);
@@ -333,10 +343,13 @@ public final class TorSwitch implements SimNode {
         int clientIp = mig.clientIp();
         int clientPort = mig.clientPort();
         if (target == original) {
+            // Home again: point the entry at the original server but keep its slot until the
+            // original confirms with CONN_STATE_ACK, so that an ABORT (a move home that fails)
+            // can point it back without needing a free slot.
             int slot = directory.find(clientIp, clientPort);
             if (slot != MigrationDirectory.NOT_FOUND) {
-                directory.remove(slot);
-                count(SwitchCounter.REMOVED_MIGRATE_BACK);
+                directory.install(clientIp, clientPort, original, target, now);
+                count(SwitchCounter.DIRECTORY_UPDATED);
             }
         } else {
             boolean existed = directory.find(clientIp, clientPort) != MigrationDirectory.NOT_FOUND;

@@ -174,6 +174,35 @@ class MigrationFaultTest {
     }
 
     /**
+     * The target's migration layer dies after PREPARE_MIG_ACK (it forgets the prepared buffer):
+     * the origin's state goes unanswered, its ABORT is acknowledged with "not restored", and it
+     * takes the connection back; meanwhile the client's segments reaching the target are dropped
+     * (quiet time), never reset.
+     */
+    @Test
+    void targetForgetsAPreparedMigration() {
+        MiniRack r = MiniRack.of(38, 2, BIG).warm();
+        MiniRack.Client c = r.connect(0);
+        r.runFor(2_000_000);
+        boolean[] done = {false};
+        r.sim.onStep(() -> {
+            if (!done[0] && r.engines[1].preparedSlots() > 0) {
+                done[0] = true;
+                r.engines[1].restartTargetSide();
+            }
+        });
+        assertTrue(r.engines[0].migrate(r.serverSide(c)) > 0);
+        awaitQuiet(r);
+        assertEquals(1, r.engines[0].counter(MigCounter.ABORTED_STATE_REFUSED));
+        assertEquals(1, r.engines[0].counter(MigCounter.RESTORED_LOCALLY));
+        assertEquals(0, r.engines[1].counter(MigCounter.RESTORED));
+        assertWholeAt(r, c, 0);
+        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
+        assertEquals(0, r.servers[1].stats().tcpRstSent(), "the target reset nothing");
+        assertDirectoryEmptyAfterClose(r);
+    }
+
+    /**
      * Two generals: the origin runs out of patience (here: none at all) while the target did
      * restore. Before taking its snapshot back the origin sends ABORT; the target answers that
      * it holds the connection (CONN_STATE_ACK) and points the switch back at itself, so the

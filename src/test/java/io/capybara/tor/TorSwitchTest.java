@@ -289,8 +289,27 @@ class TorSwitchTest {
         heartbeats(5, 90, 95); // now A is the least loaded
         int target = migrate(1, B, A & 0xFFFF_FFFFL); // B -> A: home again
         assertEquals(A, target);
+        int slot = sw.directory().find(CLIENT, CLIENT_PORT);
+        assertEquals(sw.serverIndex(A), sw.directory().currentServer(slot), "kept, pointing home, until A confirms");
+        inject(0, control(TcpMigHeader.CONN_STATE_ACK, A, B, B, A, 0, CLIENT, CLIENT_PORT));
         assertEquals(0, sw.directory().size());
         assertEquals(1, sw.counter(SwitchCounter.REMOVED_MIGRATE_BACK));
+    }
+
+    @Test
+    void aFailedMoveHomeIsUndoneEvenWithAFullDirectory() {
+        build(config().withLevels(1));
+        heartbeats(50, 10, 30);
+        migrate(0, A, A & 0xFFFF_FFFFL); // A -> B
+        heartbeats(5, 90, 95);
+        migrate(1, B, A & 0xFFFF_FFFFL); // B -> A acknowledged, state not yet confirmed
+        inject(1, control(TcpMigHeader.ABORT, B, A, B, A, A & 0xFFFF_FFFFL, CLIENT, CLIENT_PORT));
+        int slot = sw.directory().find(CLIENT, CLIENT_PORT);
+        assertEquals(sw.serverIndex(B), sw.directory().currentServer(slot), "B keeps it; no new slot was needed");
+        assertEquals(0, sw.counter(SwitchCounter.DIRECTORY_REFUSED_FULL));
+        // a CONN_STATE_ACK from a server the entry does not point at changes nothing
+        inject(0, control(TcpMigHeader.CONN_STATE_ACK, A, B, B, A, 0, CLIENT, CLIENT_PORT));
+        assertEquals(1, sw.directory().size());
     }
 
     @Test
