@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 DemoCommand.class,
                 SwitchCommand.class,
                 ServerCommand.class,
+                LabCommand.class,
         })
 public final class Main implements Runnable {
     @Override

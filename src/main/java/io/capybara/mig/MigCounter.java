@@ -43,6 +43,8 @@ public enum MigCounter {
     STATE_INVALID,
     RESTORED,
     SEGMENTS_REPLAYED,
+    /** Buffered client segments sent on to the server that keeps the connection (an ABORT ended the slot). */
+    SEGMENTS_HANDED_BACK,
     STATE_ACK_SENT,
     STATE_REACKED,
     ABORT_RECEIVED,

@@ -916,6 +916,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         In s = findIn(mk);
         if (s != null) {
             remember(mk, OUTCOME_ABORTED, 0);
+            handBack(s, from);
             release(s);
         } else if (outcome.get(mk) == OUTCOME_RESTORED) {
             // The origin's ACKs were lost and it asks before taking the connection back. We
@@ -955,6 +956,41 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
         send(from, TcpMigHeader.REJECT, REASON_ABORT_ACK, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
                 self, rx.value());
+    }
+
+    /**
+     * The client segments a prepared slot buffered belong to the server that holds the
+     * connection, which is the sender of the ABORT that ends the slot: the origin keeping it, or
+     * the first target re-asserting itself after a retransmitted PREPARE_MIG was steered here.
+     * The switch pointed at us until that ABORT passed it, so these segments reached no one
+     * else; dropped, each would cost the client a retransmission timeout (200 ms for Linux).
+     */
+    private void handBack(In s, int holder) {
+        if (holder == self) {
+            return;
+        }
+        for (int i = 0; i < s.frameCount; i++) {
+            int off = s.frameOffset[i];
+            int len = Math.min(s.frameLength[i], fwdFrame.capacity());
+            if (replayDecoder.decode(s.frames, off, len, replayFrame) != DecodedFrame.Kind.TCP) {
+                continue;
+            }
+            fwdFrame.putBytes(0, s.frames, off, len);
+            int ip = replayFrame.ipOffset - off;
+            int ttl = Ipv4Header.ttl(fwdFrame, ip);
+            if (ttl <= FORWARD_MIN_TTL) {
+                count(MigCounter.FORWARD_TTL_EXPIRED);
+                continue;
+            }
+            Ipv4Header.setTtl(fwdFrame, ip, ttl - 1);
+            int oldDst = Ipv4Header.dst(fwdFrame, ip);
+            Ipv4Header.setDst(fwdFrame, ip, holder);
+            TcpCodec.updateChecksumForAddress(fwdFrame, replayFrame.l4Offset - off, oldDst, holder);
+            host.transmitIpv4(fwdFrame, 0, len, holder);
+            count(MigCounter.SEGMENTS_HANDED_BACK);
+        }
+        s.frameCount = 0;
+        s.frameBytes = 0;
     }
 
     /**

@@ -1,0 +1,92 @@
+package io.capybara.cli;
+
+import io.capybara.lab.Lab;
+import io.capybara.lab.LabOptions;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./capybara lab}: unmodified Linux clients (wrk or curl) in a network namespace against
+ * a Java rack (switch + servers) that migrates their connections; see {@link Lab}.
+ */
+@Command(name = "lab", mixinStandardHelpOptions = true,
+        description = "Run wrk (or curl) in a network namespace against one server of a Java rack that "
+                + "migrates the client's keep-alive connections among its servers (needs root).")
+public final class LabCommand implements Callable<Integer> {
+    static final class Port {
+        @Option(names = "--tap", description = "The switch reaches the client through a TAP (default).")
+        boolean tap;
+        @Option(names = "--packet", description = "The switch reaches the client through AF_PACKET on a veth.")
+        boolean packet;
+    }
+
+    @ArgGroup(exclusive = true)
+    Port port;
+    @Option(names = "--client", defaultValue = "wrk", description = "wrk or curl (default: ${DEFAULT-VALUE}).")
+    String client;
+    @Option(names = "--duration", defaultValue = "20", description = "wrk run time in seconds (default: ${DEFAULT-VALUE}).")
+    int duration;
+    @Option(names = "--connections", defaultValue = "128", description = "wrk connections (default: ${DEFAULT-VALUE}).")
+    int connections;
+    @Option(names = "--threads", defaultValue = "2", description = "wrk threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+    @Option(names = "--servers", defaultValue = "3", description = "Java servers behind the switch (default: ${DEFAULT-VALUE}).")
+    int servers;
+    @Option(names = "--netem", description = "tc netem arguments for the client's interface, e.g. \"loss 1%%\" (kernels without sch_netem: 'loss P%%' only, through nftables).")
+    String netem;
+    @Option(names = "--migrate-every-us", defaultValue = "20000",
+            description = "Manual trigger: every this many microseconds each server migrates one of its live "
+                    + "connections, round-robin; 0 = load policy only (default: ${DEFAULT-VALUE}).")
+    long migrateEveryUs;
+    @Option(names = "--curl-requests", defaultValue = "12", description = "curl: requests on the one connection (default: ${DEFAULT-VALUE}).")
+    int curlRequests;
+    @Option(names = "--curl-rate", defaultValue = "4", description = "curl: requests per second (default: ${DEFAULT-VALUE}).")
+    int curlRate;
+    @Option(names = "--pcap", description = "Record the client port's frames into this pcap file.")
+    Path pcap;
+    @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        LabOptions o = new LabOptions(client, duration, connections, Math.min(threads, connections), servers, netem,
+                port != null && port.packet, migrateEveryUs, curlRequests, curlRate, pcap);
+        String problem = Lab.problem(o);
+        if (problem != null) {
+            System.err.println("capybara lab: cannot run: " + problem);
+            return 2;
+        }
+        Map<String, Object> r = Lab.run(o, System.err);
+        if (json) {
+            System.out.println(toJson(r));
+        } else {
+            System.out.print(r.get("output"));
+            System.out.println();
+            r.forEach((k, v) -> {
+                if (!k.equals("output") && !k.equals("counters")) {
+                    System.out.println(k + ": " + v);
+                }
+            });
+            System.out.println("counters: " + r.get("counters"));
+        }
+        return ((Number) r.get("errors")).longValue() == 0 ? 0 : 1;
+    }
+
+    static Json toJson(Map<String, Object> m) {
+        Json j = new Json();
+        m.forEach((k, v) -> {
+            if (v instanceof Map<?, ?> child) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> c = (Map<String, Object>) child;
+                j.put(k, toJson(c));
+            } else {
+                j.put(k, v);
+            }
+        });
+        return j;
+    }
+}

@@ -1,0 +1,87 @@
+package io.capybara.lab;
+
+import java.nio.file.Path;
+
+/**
+ * One lab run.
+ *
+ * @param client          "wrk" (load with keep-alive connections) or "curl" (a few keep-alive
+ *                        requests on one connection, bodies verified)
+ * @param durationSeconds wrk's run time (curl: ignored)
+ * @param connections     wrk connections (curl: 1)
+ * @param threads         wrk threads
+ * @param servers         Java servers behind the switch
+ * @param netem           tc netem arguments for the client's interface (egress), or null
+ * @param packet          the switch reaches the client through AF_PACKET on a veth, not a TAP
+ * @param migrateEveryMicros manual trigger period: each server moves one connection per period;
+ *                        0 = only the load policy migrates
+ * @param curlRequests    curl: requests on the one connection
+ * @param curlRatePerSecond curl: request rate (spaced so migrations fall between them)
+ * @param pcap            record the client port's frames here, or null
+ */
+public record LabOptions(String client, int durationSeconds, int connections, int threads, int servers,
+                         String netem, boolean packet, long migrateEveryMicros, int curlRequests,
+                         int curlRatePerSecond, Path pcap) {
+
+    public static final long DEFAULT_MIGRATE_EVERY_MICROS = 20_000;
+
+    public LabOptions {
+        if (!client.equals("wrk") && !client.equals("curl")) {
+            throw new IllegalArgumentException("client must be wrk or curl, got " + client);
+        }
+        if (durationSeconds < 1 || connections < 1 || threads < 1 || servers < 2 || migrateEveryMicros < 0
+                || curlRequests < 1 || curlRatePerSecond < 1) {
+            throw new IllegalArgumentException("bad lab options " + this);
+        }
+    }
+
+    /** wrk, 20 s, 128 connections, 2 threads, 3 servers, TAP, trigger every 20 ms per server. */
+    public static LabOptions defaults() {
+        return new LabOptions("wrk", 20, 128, 2, 3, null, false, DEFAULT_MIGRATE_EVERY_MICROS, 12, 4, null);
+    }
+
+    public LabOptions withClient(String c) {
+        return new LabOptions(c, durationSeconds, connections, threads, servers, netem, packet, migrateEveryMicros,
+                curlRequests, curlRatePerSecond, pcap);
+    }
+
+    public LabOptions withDuration(int s) {
+        return new LabOptions(client, s, connections, threads, servers, netem, packet, migrateEveryMicros,
+                curlRequests, curlRatePerSecond, pcap);
+    }
+
+    public LabOptions withConnections(int n) {
+        return new LabOptions(client, durationSeconds, n, Math.min(threads, n), servers, netem, packet,
+                migrateEveryMicros, curlRequests, curlRatePerSecond, pcap);
+    }
+
+    public LabOptions withServers(int n) {
+        return new LabOptions(client, durationSeconds, connections, threads, n, netem, packet, migrateEveryMicros,
+                curlRequests, curlRatePerSecond, pcap);
+    }
+
+    public LabOptions withNetem(String n) {
+        return new LabOptions(client, durationSeconds, connections, threads, servers, n, packet, migrateEveryMicros,
+                curlRequests, curlRatePerSecond, pcap);
+    }
+
+    public LabOptions withPacket(boolean p) {
+        return new LabOptions(client, durationSeconds, connections, threads, servers, netem, p, migrateEveryMicros,
+                curlRequests, curlRatePerSecond, pcap);
+    }
+
+    public LabOptions withMigrateEveryMicros(long us) {
+        return new LabOptions(client, durationSeconds, connections, threads, servers, netem, packet, us,
+                curlRequests, curlRatePerSecond, pcap);
+    }
+
+    public LabOptions withCurl(int requests, int ratePerSecond) {
+        return new LabOptions(client, durationSeconds, connections, threads, servers, netem, packet,
+                migrateEveryMicros, requests, ratePerSecond, pcap);
+    }
+
+    public LabOptions withPcap(Path p) {
+        return new LabOptions(client, durationSeconds, connections, threads, servers, netem, packet,
+                migrateEveryMicros, curlRequests, curlRatePerSecond, p);
+    }
+}
