@@ -1,0 +1,35 @@
+package io.capybara.eval;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Per-migration server overhead of one system at one queue size: the total of every migration
+ * and each step's share, in nanoseconds, in migration order.
+ *
+ * @param steps    step name -> per-migration nanoseconds (same length as totals), in step order
+ * @param verified migrations whose connection was checked by content afterwards
+ */
+public record OverheadRun(String system, int queueBytes, long[] totals, Map<String, long[]> steps, int verified) {
+    public OverheadRun {
+        steps = new LinkedHashMap<>(steps);
+        for (Map.Entry<String, long[]> e : steps.entrySet()) {
+            if (e.getValue().length != totals.length) {
+                throw new IllegalArgumentException("step " + e.getKey() + " has " + e.getValue().length
+                        + " samples, totals " + totals.length);
+            }
+        }
+    }
+
+    public int count() {
+        return totals.length;
+    }
+
+    public double meanMicros() {
+        return Stats.meanMicros(totals);
+    }
+
+    public double percentileMicros(double p) {
+        return Stats.percentileMicros(totals, p);
+    }
+}
