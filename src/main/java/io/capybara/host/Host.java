@@ -70,6 +70,7 @@ public final class Host implements SimNode, SegmentSink {
     private boolean started;
     private final ArpTable.ParkedFrameSink parkedSender;
     private long resolvedMac;
+    private MigrationHook migrationHook;
 
     // queue API
     private Descriptor[] descriptors = new Descriptor[16];
@@ -234,7 +235,10 @@ public final class Host implements SimNode, SegmentSink {
             case TCP -> onIpv4Tcp(decoded);
             case ARP -> onArp(decoded);
             case UDP, OTHER_IPV4 -> {
-                if (decoded.dstIp != config.ip()) {
+                if (migrationHook != null && decoded.kind == DecodedFrame.Kind.UDP && decoded.dstIp == config.ip()
+                        && decoded.udpDstPort == io.capybara.wire.TcpMigHeader.UDP_PORT) {
+                    migrationHook.onControl(decoded);
+                } else if (decoded.dstIp != config.ip()) {
                     stats.ipNotForUs++;
                 } else {
                     stats.ipOtherProtocol++;
@@ -292,6 +296,9 @@ public final class Host implements SimNode, SegmentSink {
             stats.tcpSegments++;
             b.conn.onSegment(seg, now);
             reapIfClosed(b);
+            return;
+        }
+        if (migrationHook != null && migrationHook.onUnmatchedSegment(decoded)) {
             return;
         }
         Listener l = listeners.get(seg.dstPort);
@@ -656,6 +663,45 @@ public final class Host implements SimNode, SegmentSink {
         conn.sink(this);
         insert(conn, handler, null);
         stats.connectionsAttached++;
+    }
+
+    /** Installs the migration layer's hook (null removes it). */
+    public void migrationHook(MigrationHook hook) {
+        this.migrationHook = hook;
+    }
+
+    /** The i-th connection of the table, 0 <= i < {@link #connectionCount()}; order changes on removal. */
+    public TcpConnection connectionAt(int i) {
+        return active[i].conn;
+    }
+
+    /**
+     * Sends a complete Ethernet/IPv4 frame built elsewhere (a TCPMig datagram, a segment
+     * forwarded to the server now holding its connection) toward {@code dstIp}: the Ethernet
+     * addresses are filled in here, the next hop resolved by ARP as for the host's own frames.
+     * The frame is copied; the buffer is free again on return.
+     */
+    public void transmitIpv4(MutableDirectBuffer frame, int offset, int length, int dstIp) {
+        int nextHop = nextHop(dstIp);
+        if (nextHop == 0) {
+            stats.txNoRoute++;
+            return;
+        }
+        long mac = arp.lookup(nextHop, now, stats);
+        EthernetHeader.src(frame, offset, config.mac());
+        EthernetHeader.dst(frame, offset, mac < 0 ? 0 : mac);
+        if (mac >= 0) {
+            transmitFrame(frame, offset, length);
+            return;
+        }
+        if (arp.park(nextHop, frame, offset, length)) {
+            stats.arpQueued++;
+        } else {
+            stats.arpQueueFullDrops++;
+        }
+        if (!arp.isResolving(nextHop) && arp.startResolving(nextHop, now + config.arpRetryNanos())) {
+            sendArpRequest(nextHop);
+        }
     }
 
     // ------------------------------------------------------------------ queue API

@@ -1,0 +1,288 @@
+package io.capybara.demo;
+
+import io.capybara.app.HttpServerConfig;
+import io.capybara.app.OpenLoopSchedule;
+import io.capybara.app.ZipfSkew;
+import io.capybara.host.Host;
+import io.capybara.host.HostConfig;
+import io.capybara.io.FrameChannel;
+import io.capybara.mig.MigCounter;
+import io.capybara.mig.MigrationConfig;
+import io.capybara.mig.MigrationEngine;
+import io.capybara.mig.MigrationMetrics;
+import io.capybara.sim.LinkProfile;
+import io.capybara.sim.SimLink;
+import io.capybara.sim.Simulator;
+import io.capybara.tor.SwitchConfig;
+import io.capybara.tor.SwitchCounter;
+import io.capybara.tor.TorSwitch;
+import io.capybara.wire.Ipv4Address;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The rack of the paper's 150-client experiment, in one process on the deterministic
+ * {@link Simulator}: a {@link TorSwitch}, {@code servers} {@link ServerNode}s and one client
+ * host ({@link ClientNode}) with {@code connections} open-loop HTTP connections, every host on
+ * its own {@link SimLink} to the switch. Everything runs in VIRTUAL time: each server is a
+ * single core whose request service time is virtual busy time ({@link VirtualCpu}), so queueing
+ * latency is what an idle-free core would produce, independent of how fast or loaded this
+ * machine is, and the same options give the same numbers.
+ *
+ * <p>Placement is static: connection {@code i} (Zipf rank {@code i}, 0 hottest) goes to server
+ * {@code i * servers / connections}, so the hottest block lands on server 0, which a skewed load
+ * overloads while the rack as a whole has capacity. With migration on, every server runs a
+ * {@link MigrationEngine} whose policy sheds its busiest connections while its backlog (queued
+ * work, in microseconds) is above {@code highBacklogMicros} until it falls below
+ * {@code lowBacklogMicros}; the switch steers each to the least-loaded server from HEARTBEATs.
+ *
+ * <p>One phase: connect everything, run the arrival schedule for {@code durationNanos}, then
+ * drain until every request is answered (or a generous cap passes, after which what is still
+ * outstanding counts as errors).
+ */
+public final class DemoRack {
+    /** Where the rack is after each report interval of virtual time. */
+    public record Progress(boolean migrating, long virtualNanos, long scheduleElapsedNanos, long scheduleNanos,
+                           long completed, long windowP99Nanos, long migrations) {
+    }
+
+    /** Receives {@link Progress} every {@link #REPORT_NANOS} of virtual time. */
+    public interface ProgressListener {
+        void update(Progress p);
+    }
+
+    static final int SWITCH_IP = Ipv4Address.parse("10.0.0.254");
+    static final long SWITCH_MAC = 0x02_00_00_00_00_FEL;
+    static final int CLIENT_IP = Ipv4Address.parse("10.0.0.100");
+    static final long CLIENT_MAC = 0x02_00_00_00_01_00L;
+    static final int HTTP_PORT = 80;
+    /** Virtual time between progress reports (and checks for the end of the drain). */
+    static final long REPORT_NANOS = 10_000_000L;
+    private static final long SLICE_NANOS = 1_000_000L;
+    private static final long CONNECT_TIMEOUT_NANOS = 1_000_000_000L;
+    private static final long DRAIN_CAP_NANOS = 60_000_000_000L;
+    private static final int LINK_SLOTS = 8192;
+    private static final long LINK_BPS = 100_000_000_000L;
+
+    private final DemoOptions options;
+    private final boolean migration;
+    private final Simulator sim;
+    private final TorSwitch tor;
+    private final ServerNode[] servers;
+    private final ClientNode client;
+    private final MigrationMetrics metricsHolder;
+
+    private DemoRack(DemoOptions o, boolean migration) {
+        this.options = o;
+        this.migration = migration;
+        this.sim = new Simulator(o.seed());
+        int n = o.servers();
+        int[] serverIp = new int[n];
+        long[] serverMac = new long[n];
+        Map<Integer, Long> arp = new HashMap<>();
+        List<SwitchConfig.Host> hosts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            serverIp[i] = SWITCH_IP - 253 + i; // 10.0.0.1 ...
+            serverMac[i] = 0x02_00_00_00_00_01L + i;
+            arp.put(serverIp[i], serverMac[i]);
+            hosts.add(new SwitchConfig.Host(serverIp[i], serverMac[i], i, true));
+        }
+        arp.put(CLIENT_IP, CLIENT_MAC);
+        arp.put(SWITCH_IP, SWITCH_MAC);
+        hosts.add(new SwitchConfig.Host(CLIENT_IP, CLIENT_MAC, n, false));
+
+        LinkProfile cable = LinkProfile.ideal(o.linkDelayNanos()).withBandwidth(LINK_BPS);
+        FrameChannel[] ports = new FrameChannel[n + 1];
+        SimLink clientLink = sim.link("client", cable, cable, LINK_SLOTS);
+        ports[n] = clientLink.b();
+        SimLink[] serverLinks = new SimLink[n];
+        for (int i = 0; i < n; i++) {
+            serverLinks[i] = sim.link("server" + i, cable, cable, LINK_SLOTS);
+            ports[i] = serverLinks[i].b();
+        }
+
+        // client
+        ZipfSkew skew = new ZipfSkew(o.connections(), o.skew());
+        double seconds = o.durationNanos() / 1e9;
+        int[] maxOutstanding = new int[o.connections()];
+        for (int i = 0; i < maxOutstanding.length; i++) {
+            // room for every request the connection can get, so an overloaded server slows
+            // answers down but never makes the client drop a request
+            double expected = skew.probability(i) * o.requestsPerSecond() * seconds;
+            maxOutstanding[i] = (int) Math.min(1 << 20, Math.ceil(expected * 1.5 + 6 * Math.sqrt(expected)) + 256);
+        }
+        Host clientHost = new Host(hostConfig("client", CLIENT_MAC, CLIENT_IP, arp, o.seed() * 31 + 7),
+                clientLink.a());
+        this.client = new ClientNode(clientHost, Ipv4Address.format(serverIp[0]), maxOutstanding, o.responseBytes());
+
+        // switch
+        this.tor = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts), ports);
+
+        // servers
+        HttpServerConfig http = HttpServerConfig.defaults().withServiceTimeMicros(o.serviceMicros())
+                .withMaxPipelined(4096);
+        this.servers = new ServerNode[n];
+        RackClock stepClock = new RackClock();
+        MigrationMetrics shared = new MigrationMetrics(stepClock);
+        for (int i = 0; i < n; i++) {
+            VirtualCpu cpu = new VirtualCpu();
+            CpuGatedChannel nic = new CpuGatedChannel(serverLinks[i].a(), cpu);
+            Host h = new Host(hostConfig("server" + i, serverMac[i], serverIp[i], arp, o.seed() * 131 + i), nic);
+            RackHttpServer app = new RackHttpServer(http, cpu,
+                    o.originCpuNanos() + o.extraMigrationDelayMicros() * 1000, o.targetCpuNanos());
+            h.listen(HTTP_PORT, app);
+            ServerNode node = new ServerNode(i, h, app, cpu, nic, stepClock, o.serviceMicros() * 1000,
+                    o.seed() * 1_000_003 + i);
+            if (migration) {
+                MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(o.heartbeatNanos())
+                        .withPolicy(o.policyIntervalNanos(), o.highBacklogMicros(), o.lowBacklogMicros(),
+                                o.cooldownNanos());
+                node.engine(new MigrationEngine(h, mc, app, shared));
+            }
+            servers[i] = node;
+        }
+        // Poll order: client, switch, servers (fixed, so runs repeat exactly).
+        sim.add(client);
+        sim.add(tor);
+        for (ServerNode s : servers) {
+            sim.add(s);
+        }
+        for (int i = 0; i < o.connections(); i++) {
+            client.connect(i, serverIp[o.homeServer(i)], HTTP_PORT);
+        }
+        this.metricsHolder = shared;
+    }
+
+    private static HostConfig hostConfig(String name, long mac, int ip, Map<Integer, Long> arp, long isnSeed) {
+        Map<Integer, Long> others = new HashMap<>(arp);
+        others.remove(ip);
+        return HostConfig.of(name, mac, ip, 24).withStaticArp(others).withIsnSeed(isnSeed)
+                .withMaxConnections(1024);
+    }
+
+    /** Runs one phase without progress reports. */
+    public static PhaseResult run(DemoOptions options, boolean migration) {
+        return run(options, migration, null);
+    }
+
+    /** Runs one phase: static placement ({@code migration} false) or with the migration engines on. */
+    public static PhaseResult run(DemoOptions options, boolean migration, ProgressListener progress) {
+        return new DemoRack(options, migration).execute(progress);
+    }
+
+    private PhaseResult execute(ProgressListener progress) {
+        long wall0 = System.nanoTime();
+        boolean connected = sim.runUntil(CONNECT_TIMEOUT_NANOS,
+                () -> client.established() == options.connections());
+        if (!connected) {
+            throw new IllegalStateException("only " + client.established() + " of " + options.connections()
+                    + " connections established");
+        }
+        long start = sim.now() + 10_000;
+        long end = start + options.durationNanos();
+        OpenLoopSchedule schedule = new OpenLoopSchedule(start, options.requestsPerSecond(),
+                new ZipfSkew(options.connections(), options.skew()), options.seed() ^ 0x5DEECE66DL);
+        client.start(schedule, end);
+        if (migration && options.manualMigrationsPerSecond() > 0) {
+            long interval = Math.max(1, Math.round(1e9 * servers.length / options.manualMigrationsPerSecond()));
+            for (ServerNode s : servers) {
+                s.manualMigrations(start + interval * s.index() / servers.length + interval, interval);
+            }
+        }
+        Histogram previous = new Histogram(client.recorder().histogram());
+        long nextReport = start + REPORT_NANOS;
+        long cap = end + DRAIN_CAP_NANOS;
+        while (true) {
+            long until = Math.min(sim.now() + SLICE_NANOS, cap);
+            sim.runUntil(until, () -> false);
+            long now = sim.now();
+            if (now >= end) {
+                for (ServerNode s : servers) {
+                    s.stopManualMigrations();
+                }
+            }
+            if (progress != null && now >= nextReport) {
+                nextReport = now + REPORT_NANOS;
+                Histogram current = client.recorder().histogram();
+                Histogram window = current.copy();
+                window.subtract(previous);
+                previous = current.copy();
+                progress.update(new Progress(migration, now, Math.min(now, end) - start, end - start,
+                        client.recorder().completed(), window.getTotalCount() == 0 ? 0
+                        : window.getValueAtPercentile(99), migrations()));
+            }
+            if (client.isDone() || now >= cap) {
+                break;
+            }
+        }
+        // Whatever is still unanswered after the cap is an error, not a silent omission.
+        for (int i = 0; i < options.connections(); i++) {
+            if (client.load(i).outstanding() > 0) {
+                client.load(i).fail(client.recorder());
+            }
+        }
+        return result(end - start, System.nanoTime() - wall0);
+    }
+
+    private long migrations() {
+        long m = 0;
+        for (ServerNode s : servers) {
+            if (s.engine() != null) {
+                m += s.engine().counter(MigCounter.COMPLETED);
+            }
+        }
+        return m;
+    }
+
+    private PhaseResult result(long scheduleNanos, long wallNanos) {
+        long served = 0;
+        long serverResets = 0;
+        long manual = 0;
+        long[] perServed = new long[servers.length];
+        long[] perBusy = new long[servers.length];
+        Map<String, Long> counters = new TreeMap<>();
+        for (int i = 0; i < servers.length; i++) {
+            ServerNode s = servers[i];
+            perServed[i] = s.app().served();
+            perBusy[i] = s.cpu().busyNanos();
+            served += perServed[i];
+            serverResets += s.app().resets();
+            manual += s.manualTriggered();
+            if (s.engine() != null) {
+                for (Map.Entry<MigCounter, Long> e : s.engine().counters().entrySet()) {
+                    counters.merge(e.getKey().name().toLowerCase(Locale.ROOT), e.getValue(), Long::sum);
+                }
+            }
+            if (s.nic().held() > 0) {
+                counters.merge("frames_held_for_cpu", s.nic().held(), Long::sum);
+            }
+        }
+        if (serverResets > 0) {
+            counters.put("server_resets", serverResets);
+        }
+        for (Map.Entry<SwitchCounter, Long> e : tor.counters().entrySet()) {
+            if (e.getValue() != 0) {
+                counters.put("switch_" + e.getKey().name().toLowerCase(Locale.ROOT), e.getValue());
+            }
+        }
+        long started = counters.getOrDefault("started", 0L);
+        long completedMigrations = counters.getOrDefault("completed", 0L);
+        long aborted = 0;
+        for (MigCounter c : new MigCounter[] {MigCounter.REJECTED_NO_TARGET, MigCounter.REJECTED_DIRECTORY_FULL,
+                MigCounter.REJECTED_TARGET_BUSY, MigCounter.ABORTED_PREPARE_TIMEOUT, MigCounter.ABORTED_TARGET_DEAD,
+                MigCounter.ABORTED_CONNECTION_GONE, MigCounter.ABORTED_SNAPSHOT_TOO_LARGE}) {
+            aborted += counters.getOrDefault(c.name().toLowerCase(Locale.ROOT), 0L);
+        }
+        var rec = client.recorder();
+        return new PhaseResult(migration, client.issued() + client.dropped(), rec.completed(), rec.errors(),
+                client.resets(), served, scheduleNanos, sim.now(), wallNanos, rec.histogram().copy(),
+                completedMigrations, started, aborted, manual, metricsHolder.overhead().copy(),
+                metricsHolder.blackout().copy(), perServed, perBusy, sim.framesDelivered(), sim.traceHash(),
+                counters);
+    }
+}

@@ -1,0 +1,156 @@
+package io.capybara.demo;
+
+import io.capybara.host.Host;
+import io.capybara.mig.MigrationEngine;
+import io.capybara.sim.SimNode;
+import io.capybara.tcp.TcpConnection;
+import java.util.SplittableRandom;
+
+/**
+ * One rack server on the simulator: a {@link Host}, its {@link RackHttpServer} and, with
+ * migration on, its {@link MigrationEngine}, all on one {@link VirtualCpu}. A single-core
+ * run-to-completion loop: when the CPU is free it completes the request in service (the
+ * response goes out), polls the NIC and the engine (no virtual cost), then starts the next
+ * waiting request (its service demand makes the CPU busy). While busy it does not poll at all:
+ * frames wait in its link's receive queue and timers are late, as on a real busy core. Frames
+ * sent after CPU was charged within a poll leave when that CPU time is over
+ * ({@link CpuGatedChannel}).
+ */
+final class ServerNode implements SimNode {
+    private final int index;
+    private final Host host;
+    private final RackHttpServer app;
+    private final VirtualCpu cpu;
+    private final CpuGatedChannel nic;
+    private final RackClock clock;
+    private final long serviceNanos;
+    private MigrationEngine engine;
+
+    // manual trigger
+    private final SplittableRandom random;
+    private long manualIntervalNanos;
+    private long nextManual = Long.MAX_VALUE;
+    private long manualTriggered;
+
+    ServerNode(int index, Host host, RackHttpServer app, VirtualCpu cpu, CpuGatedChannel nic, RackClock clock,
+               long serviceNanos, long seed) {
+        this.index = index;
+        this.host = host;
+        this.app = app;
+        this.cpu = cpu;
+        this.nic = nic;
+        this.clock = clock;
+        this.serviceNanos = serviceNanos;
+        this.random = new SplittableRandom(seed);
+    }
+
+    void engine(MigrationEngine e) {
+        this.engine = e;
+        e.loadMetric(this::backlogMicros);
+    }
+
+    /** Migrates a random connection every {@code intervalNanos} from {@code startNanos} on. */
+    void manualMigrations(long startNanos, long intervalNanos) {
+        manualIntervalNanos = intervalNanos;
+        nextManual = intervalNanos > 0 ? startNanos : Long.MAX_VALUE;
+    }
+
+    void stopManualMigrations() {
+        nextManual = Long.MAX_VALUE;
+    }
+
+    /**
+     * The load this server reports in HEARTBEAT and its policy acts on: microseconds of work
+     * queued on its core (the rest of the request in service plus every waiting request), i.e.
+     * the queueing delay a new request would see.
+     */
+    long backlogMicros() {
+        return (cpu.cursor() - cpu.now() + (long) app.waiting() * serviceNanos) / 1000;
+    }
+
+    @Override
+    public int poll(long nowNanos) {
+        cpu.now(nowNanos);
+        int work = nic.release(nowNanos);
+        if (cpu.busy()) {
+            return work;
+        }
+        clock.enter(nowNanos);
+        if (app.inService()) {
+            app.completeInService();
+            work++;
+        }
+        work += host.poll(nowNanos);
+        if (engine != null) {
+            work += engine.poll(nowNanos);
+            if (nowNanos >= nextManual && !cpu.busy()) {
+                nextManual = nowNanos + manualIntervalNanos;
+                triggerManual();
+                work++;
+            }
+        }
+        if (!cpu.busy()) {
+            long demand = app.startNext();
+            if (demand >= 0) {
+                cpu.charge(demand);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private void triggerManual() {
+        int n = host.connectionCount();
+        if (n == 0) {
+            return;
+        }
+        TcpConnection c = host.connectionAt(random.nextInt(n));
+        if (MigrationEngine.eligible(c) && engine.migrate(c) >= 0) {
+            manualTriggered++;
+        }
+    }
+
+    @Override
+    public long nextDeadline() {
+        long d = nic.nextRelease();
+        if (cpu.busy()) {
+            return Math.min(d, cpu.cursor());
+        }
+        if (app.inService()) {
+            return Math.min(d, cpu.now());
+        }
+        d = Math.min(d, host.nextDeadline());
+        if (engine != null) {
+            d = Math.min(d, Math.min(engine.nextDeadline(), nextManual));
+        }
+        return d;
+    }
+
+    int index() {
+        return index;
+    }
+
+    Host host() {
+        return host;
+    }
+
+    RackHttpServer app() {
+        return app;
+    }
+
+    VirtualCpu cpu() {
+        return cpu;
+    }
+
+    MigrationEngine engine() {
+        return engine;
+    }
+
+    CpuGatedChannel nic() {
+        return nic;
+    }
+
+    long manualTriggered() {
+        return manualTriggered;
+    }
+}

@@ -1,0 +1,38 @@
+package io.capybara.mig;
+
+import io.capybara.host.ConnectionHandler;
+import io.capybara.tcp.TcpConnection;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * The application side of a migration: its per-connection state travels in CONN_STATE next to
+ * the TCP snapshot. An origin calls {@link #snapshotSize} and {@link #snapshot} (after which the
+ * application forgets the connection); a target (or an origin taking a connection back after a
+ * failed migration) calls {@link #restore} and then {@link #resume}.
+ */
+public interface MigratableApp {
+    /** Receives the events of connections attached by the engine. */
+    ConnectionHandler handler();
+
+    /** Upper bound of what {@link #snapshot} writes for {@code conn}. */
+    int snapshotSize(TcpConnection conn);
+
+    /**
+     * Writes the connection's application state and forgets the connection (it is being
+     * detached; no more callbacks come for it).
+     *
+     * @return bytes written
+     */
+    int snapshot(TcpConnection conn, MutableDirectBuffer dst, int offset);
+
+    /**
+     * Adopts a restored connection with the state {@link #snapshot} wrote.
+     *
+     * @return false if the state is unusable (the connection is then not attached)
+     */
+    boolean restore(TcpConnection conn, DirectBuffer src, int offset, int length);
+
+    /** The restored connection is attached and its buffered segments replayed: serve it now. */
+    void resume(TcpConnection conn);
+}

@@ -1,0 +1,1146 @@
+package io.capybara.mig;
+
+import io.capybara.host.Host;
+import io.capybara.host.MigrationHook;
+import io.capybara.sim.SimNode;
+import io.capybara.tcp.SnapshotException;
+import io.capybara.tcp.TcpConnection;
+import io.capybara.tcp.TcpState;
+import io.capybara.wire.DecodedFrame;
+import io.capybara.wire.EthernetHeader;
+import io.capybara.wire.FrameDecoder;
+import io.capybara.wire.FrameEncoder;
+import io.capybara.wire.Ipv4Header;
+import io.capybara.wire.TcpCodec;
+import io.capybara.wire.TcpMigHeader;
+import io.capybara.wire.UdpHeader;
+import io.capybara.wire.WireCounters;
+import java.nio.ByteOrder;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * TCPMig on one server: the origin and target state machines of the two-phase migration
+ * protocol (docs/TCPMIG.md), the target's bounded temporary buffers, forwarding of late
+ * segments, heartbeats and the load policy. Sans-IO like the host it is attached to: control
+ * messages and orphan segments arrive through {@link MigrationHook} from inside
+ * {@link Host#poll}; timers run in {@link #poll(long)}. Never reads a clock: the
+ * {@link MigrationMetrics} clock only times steps, and nothing decides on it.
+ *
+ * <p>Origin: PREPARING (PREPARE_MIG sent, resent on timeout) -> on PREPARE_MIG_ACK snapshot,
+ * detach, send CONN_STATE, STATE_SENT (resent with backoff) -> CONN_STATE_ACK: done. A REJECT
+ * ends it with the connection kept; a prepare timeout or a connection that died ends it with an
+ * ABORT (through the switch, which points the directory back); a target that never acknowledges
+ * the state is presumed dead after the whole retry budget: the origin restores its own snapshot
+ * and sends ABORT.
+ *
+ * <p>Target: PREPARE_MIG -> a slot from the pool (or REJECT target busy), PREPARE_MIG_ACK;
+ * client segments are copied into the slot; the complete CONN_STATE is restored, attached,
+ * handed to the application, the buffered segments replayed, CONN_STATE_ACK sent. Outcomes
+ * are remembered so duplicates are answered, never applied twice.
+ */
+public final class MigrationEngine implements MigrationHook, SimNode {
+    /** REJECT reason (this engine's extension): "your ABORT reached me" (target -> sender of ABORT). */
+    public static final int REASON_ABORT_ACK = 6;
+    /** REJECT reason (extension): "a stray target was prepared; re-point the switch to you". */
+    public static final int REASON_REASSERT = 7;
+
+    private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
+    private static final int FREE = 0;
+    private static final int PREPARING = 1;
+    private static final int STATE_SENT = 2;
+    private static final int ABORTING = 3;
+    private static final int PREPARED = 4;
+    private static final long OUTCOME_RESTORED = 1;
+    private static final long OUTCOME_ABORTED = 2;
+    /** CONN_STATE body prefix: TCP snapshot length, application state length. */
+    private static final int STATE_PREFIX = 8;
+    private static final int MSG_OFFSET = FrameEncoder.IPV4_HEADERS_LENGTH + UdpHeader.LENGTH;
+    private static final int FRAGMENT_BODY = MigrationConfig.fragmentBody();
+    /** Forwarded segments older than this many hops are dropped (a loop between stale entries). */
+    private static final int FORWARD_MIN_TTL = Ipv4Header.DEFAULT_TTL - 8;
+
+    private final Host host;
+    private final MigrationConfig config;
+    private final MigratableApp app;
+    private final MigrationMetrics metrics;
+    private final int self;
+    private final long[] counters = new long[MigCounter.ALL.length];
+    private final TcpMigHeader rx = new TcpMigHeader();
+    private final TcpMigHeader tx = new TcpMigHeader();
+    private final UnsafeBuffer txFrame = new UnsafeBuffer(new byte[MigrationConfig.MTU + EthernetHeader.LENGTH]);
+    private final UnsafeBuffer fwdFrame = new UnsafeBuffer(new byte[io.capybara.io.FrameChannel.DEFAULT_MTU_FRAME]);
+    private final FrameDecoder replayDecoder = new FrameDecoder(new WireCounters(), false);
+    private final DecodedFrame replayFrame = new DecodedFrame();
+    private UnsafeBuffer scratch = new UnsafeBuffer(new byte[4096]);
+    private DirectBuffer rxBuffer;
+    private int ipId;
+    private int nextId;
+    private long now;
+
+    // origin
+    private final Out[] outs;
+    private int outActive;
+    private final Long2LongHashMap forward = new Long2LongHashMap(0);
+    private final long[] forwardRing;
+    private int forwardHead;
+
+    // target
+    private final In[] ins;
+    private int inActive;
+    private final Long2ObjectHashMap<In> inByConn = new Long2ObjectHashMap<>();
+    private final Long2LongHashMap outcome = new Long2LongHashMap(0);
+    private final Long2LongHashMap restoredConn = new Long2LongHashMap(0);
+    private final long[] outcomeRing;
+    private int outcomeHead;
+
+    // policy
+    private LongSupplier loadMetric;
+    private final Long2LongHashMap lastTraffic = new Long2LongHashMap(-1);
+    private final Long2LongHashMap cooldownUntil = new Long2LongHashMap(Long.MIN_VALUE);
+    private long nextHeartbeat;
+    private long nextPolicy;
+    private long policyTicks;
+    private boolean shedding;
+    private long lastLoad;
+
+    public MigrationEngine(Host host, MigrationConfig config, MigratableApp app, MigrationMetrics metrics) {
+        this.host = host;
+        this.config = config;
+        this.app = app;
+        this.metrics = metrics;
+        this.self = host.config().ip();
+        this.outs = new Out[config.maxOutgoing()];
+        for (int i = 0; i < outs.length; i++) {
+            outs[i] = new Out();
+        }
+        this.ins = new In[config.tempBufferSlots()];
+        for (int i = 0; i < ins.length; i++) {
+            ins[i] = new In(config.tempBufferFrames(), config.tempBufferBytes());
+        }
+        this.forwardRing = new long[config.forwardEntries()];
+        this.outcomeRing = new long[config.outcomeMemory()];
+        this.loadMetric = this::queuedBytes;
+        this.nextPolicy = config.policyIntervalNanos() > 0 ? 0 : Long.MAX_VALUE;
+        this.nextHeartbeat = config.heartbeatIntervalNanos() > 0 ? 0 : Long.MAX_VALUE;
+        host.migrationHook(this);
+    }
+
+    // ------------------------------------------------------------------ public API
+
+    public Host host() {
+        return host;
+    }
+
+    public MigrationConfig config() {
+        return config;
+    }
+
+    public MigrationMetrics metrics() {
+        return metrics;
+    }
+
+    /** Replaces the load reported in HEARTBEAT and used by the policy (default {@link #queuedBytes}). */
+    public void loadMetric(LongSupplier metric) {
+        this.loadMetric = metric;
+    }
+
+    public long counter(MigCounter c) {
+        return counters[c.ordinal()];
+    }
+
+    public Map<MigCounter, Long> counters() {
+        Map<MigCounter, Long> m = new EnumMap<>(MigCounter.class);
+        for (MigCounter c : MigCounter.ALL) {
+            if (counters[c.ordinal()] != 0) {
+                m.put(c, counters[c.ordinal()]);
+            }
+        }
+        return m;
+    }
+
+    /** Migrations this server runs as origin right now (preparing, sending state or aborting). */
+    public int outgoing() {
+        return outActive;
+    }
+
+    /** Temporary buffers in use (migrations this server has prepared as target). */
+    public int preparedSlots() {
+        return inActive;
+    }
+
+    /** True if this server is migrating the connection with this key out. */
+    public boolean isMigrating(int clientIp, int clientPort, int serverPort) {
+        return findOutByConn(connKey(clientIp, clientPort, serverPort)) != null;
+    }
+
+    /** True if this server has prepared to take this connection in. */
+    public boolean isPreparedFor(int clientIp, int clientPort, int serverPort) {
+        return inByConn.containsKey(connKey(clientIp, clientPort, serverPort));
+    }
+
+    /**
+     * Load metric (default): bytes queued in this host's connections, unsent or unacknowledged
+     * plus received but not yet read by the application: work the server still has to do.
+     */
+    public long queuedBytes() {
+        long sum = 0;
+        for (int i = 0; i < host.connectionCount(); i++) {
+            TcpConnection c = host.connectionAt(i);
+            sum += c.config().sendBufferBytes() - c.writableBytes() + c.readableBytes();
+        }
+        return sum;
+    }
+
+    public long lastLoad() {
+        return lastLoad;
+    }
+
+    /** Whether the policy or {@link #migrate} may move this connection: synchronized, not closing out. */
+    public static boolean eligible(TcpConnection c) {
+        TcpState s = c.state();
+        return s.isSynchronized() && s != TcpState.TIME_WAIT;
+    }
+
+    /**
+     * Starts migrating {@code conn} away (the switch picks the target): the manual trigger.
+     *
+     * @return the migration id, or -1 if the connection is not here, not eligible, already
+     *     migrating, or too many migrations are running (counted)
+     */
+    public int migrate(TcpConnection conn) {
+        long t0 = metrics.now();
+        if (conn == null || host.connection(conn.remoteIp(), conn.remotePort(), conn.localPort()) != conn
+                || !eligible(conn)) {
+            count(MigCounter.NOT_ELIGIBLE);
+            return -1;
+        }
+        long ck = connKey(conn.remoteIp(), conn.remotePort(), conn.localPort());
+        if (findOutByConn(ck) != null) {
+            count(MigCounter.NOT_ELIGIBLE);
+            return -1;
+        }
+        Out m = freeOut();
+        if (m == null) {
+            count(MigCounter.TOO_MANY_OUTGOING);
+            return -1;
+        }
+        long at = now();
+        m.id = nextMigrationId();
+        m.state = PREPARING;
+        m.conn = conn;
+        m.connKey = ck;
+        m.clientIp = conn.remoteIp();
+        m.clientPort = conn.remotePort();
+        m.serverPort = conn.localPort();
+        m.originalIp = conn.localIp();
+        m.targetIp = 0;
+        m.retries = 0;
+        m.deadline = at + config.prepareTimeoutNanos();
+        m.overhead = metrics.step(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
+        outActive++;
+        count(MigCounter.STARTED);
+        cooldownUntil.put(ck, at + config.cooldownNanos());
+        long t1 = metrics.now();
+        sendPrepare(m);
+        m.overhead += metrics.step(MigrationStep.ORIGIN_SEND_PREPARE, self, m.id, t1);
+        return m.id;
+    }
+
+    // ------------------------------------------------------------------ node loop
+
+    @Override
+    public int poll(long nowNanos) {
+        now = Math.max(now, nowNanos);
+        int work = 0;
+        if (outActive > 0) {
+            for (Out m : outs) {
+                if (m.state != FREE && m.deadline <= now) {
+                    onOutTimeout(m);
+                    work++;
+                }
+            }
+        }
+        if (inActive > 0) {
+            for (In s : ins) {
+                if (s.state == PREPARED && s.deadline <= now) {
+                    count(MigCounter.HOLD_EXPIRED);
+                    remember(s.migKey, OUTCOME_ABORTED, 0);
+                    release(s);
+                    work++;
+                }
+            }
+        }
+        if (now >= nextHeartbeat) {
+            lastLoad = loadMetric.getAsLong();
+            send(config.switchIp(), TcpMigHeader.HEARTBEAT, 0, 0, 0, 0, 0, self, 0, lastLoad);
+            count(MigCounter.HEARTBEATS_SENT);
+            nextHeartbeat = now + config.heartbeatIntervalNanos();
+            work++;
+        }
+        if (now >= nextPolicy) {
+            nextPolicy = now + config.policyIntervalNanos();
+            runPolicy();
+        }
+        return work;
+    }
+
+    @Override
+    public long nextDeadline() {
+        long d = Math.min(nextHeartbeat, nextPolicy);
+        if (outActive > 0) {
+            for (Out m : outs) {
+                if (m.state != FREE) {
+                    d = Math.min(d, m.deadline);
+                }
+            }
+        }
+        if (inActive > 0) {
+            for (In s : ins) {
+                if (s.state == PREPARED) {
+                    d = Math.min(d, s.deadline);
+                }
+            }
+        }
+        return d;
+    }
+
+    private long now() {
+        return Math.max(now, host.now());
+    }
+
+    // ------------------------------------------------------------------ policy
+
+    /**
+     * Above {@code highLoad} the server sheds connections, one per policy interval, until its
+     * load falls below {@code lowLoad} (hysteresis); it picks the eligible connection with the
+     * most traffic (bytes in + out) since the previous look that is not cooling down.
+     */
+    private void runPolicy() {
+        long load = loadMetric.getAsLong();
+        lastLoad = load;
+        if (load > config.highLoad()) {
+            shedding = true;
+        } else if (load < config.lowLoad()) {
+            shedding = false;
+        }
+        if (++policyTicks % 256 == 0) {
+            lastTraffic.clear(); // forget closed connections now and then
+            cooldownUntil.clear();
+        }
+        long at = now();
+        TcpConnection best = null;
+        long bestTraffic = -1;
+        for (int i = 0; i < host.connectionCount(); i++) {
+            TcpConnection c = host.connectionAt(i);
+            long ck = connKey(c.remoteIp(), c.remotePort(), c.localPort());
+            long total = c.stats().bytesIn() + c.stats().bytesOut();
+            long last = lastTraffic.put(ck, total);
+            long recent = last < 0 ? total : total - last;
+            if (shedding && recent > bestTraffic && eligible(c) && cooldownUntil.get(ck) <= at
+                    && findOutByConn(ck) == null) {
+                best = c;
+                bestTraffic = recent;
+            }
+        }
+        if (best != null && outActive < outs.length) {
+            count(MigCounter.POLICY_DECISIONS);
+            migrate(best);
+        }
+    }
+
+    // ------------------------------------------------------------------ control messages
+
+    @Override
+    public void onControl(DecodedFrame f) {
+        count(MigCounter.CONTROL_RECEIVED);
+        rxBuffer = f.buffer;
+        rx.wrap(f.buffer, f.udpPayloadOffset);
+        if (rx.validate(f.udpPayloadLength) != TcpMigHeader.OK) {
+            count(MigCounter.CONTROL_MALFORMED);
+            return;
+        }
+        int from = f.srcIp;
+        switch (rx.type()) {
+            case TcpMigHeader.PREPARE_MIG -> onPrepare();
+            case TcpMigHeader.PREPARE_MIG_ACK -> onPrepareAck(from);
+            case TcpMigHeader.REJECT -> onReject(from);
+            case TcpMigHeader.CONN_STATE -> onState(from);
+            case TcpMigHeader.CONN_STATE_ACK -> onStateAck(from);
+            case TcpMigHeader.ABORT -> onAbort(from);
+            default -> count(MigCounter.CONTROL_UNEXPECTED);
+        }
+    }
+
+    // ---- origin side
+
+    private void onPrepareAck(int from) {
+        int id = rx.migrationId();
+        Out m = rx.originIp() == self ? findOut(id) : null;
+        int ackTarget = rx.targetIp();
+        if (m == null || m.state != PREPARING) {
+            if (m != null && m.targetIp == ackTarget) {
+                count(MigCounter.CONTROL_DUPLICATE);
+            } else {
+                strayAck(m, ackTarget);
+            }
+            return;
+        }
+        long t0 = metrics.now();
+        m.targetIp = ackTarget;
+        TcpConnection c = m.conn;
+        m.overhead += metrics.step(MigrationStep.ORIGIN_RECEIVE_ACK, self, id, t0);
+        if (host.connection(m.clientIp, m.clientPort, m.serverPort) != c || !eligible(c)) {
+            // closed (RST, or both FINs done) while we were preparing: give the switch back
+            count(MigCounter.ABORTED_CONNECTION_GONE);
+            startAbort(m, TcpMigHeader.REASON_CONNECTION_GONE);
+            return;
+        }
+        // Quiesce: the host's transmit path is synchronous (a frame is copied into the channel
+        // before transmit returns), so no send of this connection can still be in flight.
+        long t1 = metrics.now();
+        m.overhead += metrics.step(MigrationStep.ORIGIN_QUIESCE, self, id, t1);
+        long t2 = metrics.now();
+        long nowNs = now();
+        int need = STATE_PREFIX + c.snapshotSize() + app.snapshotSize(c);
+        if (need > config.maxStateBytes()) {
+            count(MigCounter.ABORTED_SNAPSHOT_TOO_LARGE);
+            startAbort(m, TcpMigHeader.REASON_TARGET_BUSY);
+            return;
+        }
+        if (m.state_.capacity() < need) {
+            m.state_ = new UnsafeBuffer(new byte[Math.max(need, 2 * m.state_.capacity())]);
+        }
+        int tcpLen = c.snapshot(m.state_, STATE_PREFIX, nowNs);
+        int appLen = app.snapshot(c, m.state_, STATE_PREFIX + tcpLen);
+        m.state_.putInt(0, tcpLen, BE);
+        m.state_.putInt(4, appLen, BE);
+        m.stateLength = STATE_PREFIX + tcpLen + appLen;
+        host.detach(c);
+        m.conn = null;
+        addForward(m.connKey, m.targetIp);
+        m.overhead += metrics.step(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
+        long t3 = metrics.now();
+        sendState(m);
+        m.state = STATE_SENT;
+        m.retries = 0;
+        m.backoff = 1;
+        m.deadline = nowNs + config.stateTimeoutNanos();
+        m.overhead += metrics.step(MigrationStep.ORIGIN_SEND_STATE, self, id, t3);
+    }
+
+    /**
+     * An ACK that is not the one we wait for: the switch has just pointed the connection at
+     * {@code stray}. If the connection is (again) here, an ABORT points it back and frees the
+     * stray target; if it went to another target, that target is asked to re-assert itself.
+     */
+    private void strayAck(Out m, int stray) {
+        count(MigCounter.STRAY_ACK);
+        int clientIp = rx.clientIp();
+        int clientPort = rx.clientPort();
+        int serverPort = rx.serverPort();
+        int id = rx.migrationId();
+        long original = rx.value();
+        if (stray == self) {
+            return;
+        }
+        TcpConnection here = host.connection(clientIp, clientPort, serverPort);
+        Out current = findOutByConn(connKey(clientIp, clientPort, serverPort));
+        if (here != null && (current == null || current.state == PREPARING)) {
+            send(stray, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, clientIp, clientPort, serverPort, self,
+                    stray, original);
+            return;
+        }
+        int holder = m != null && m.targetIp != 0 ? m.targetIp
+                : current != null && current.targetIp != 0 ? current.targetIp : (int) forward.get(
+                        connKey(clientIp, clientPort, serverPort));
+        if (holder != 0 && holder != stray) {
+            send(holder, TcpMigHeader.REJECT, REASON_REASSERT, id, clientIp, clientPort, serverPort, self, stray,
+                    original);
+        }
+    }
+
+    private void onReject(int from) {
+        int id = rx.migrationId();
+        int reason = rx.reason();
+        if (reason == REASON_REASSERT) {
+            onReassert();
+            return;
+        }
+        Out m = rx.originIp() == self ? findOut(id) : null;
+        if (m == null) {
+            count(MigCounter.CONTROL_DUPLICATE);
+            return;
+        }
+        if (reason == REASON_ABORT_ACK) {
+            if (m.state == ABORTING) {
+                count(MigCounter.ABORT_CONFIRMED);
+                freeOut(m);
+            } else {
+                count(MigCounter.CONTROL_DUPLICATE);
+            }
+            return;
+        }
+        if (m.state != PREPARING) {
+            count(MigCounter.CONTROL_DUPLICATE);
+            return;
+        }
+        switch (reason) {
+            case TcpMigHeader.REASON_NO_TARGET -> count(MigCounter.REJECTED_NO_TARGET);
+            case TcpMigHeader.REASON_DIRECTORY_FULL -> {
+                count(MigCounter.REJECTED_DIRECTORY_FULL);
+                // the target holds a slot for nothing: free it now rather than at its hold timeout
+                if (rx.targetIp() != 0) {
+                    send(rx.targetIp(), TcpMigHeader.ABORT, TcpMigHeader.REASON_DIRECTORY_FULL, id, m.clientIp,
+                            m.clientPort, m.serverPort, self, rx.targetIp(), m.originalIp);
+                }
+            }
+            default -> count(MigCounter.REJECTED_TARGET_BUSY);
+        }
+        metrics.forget(MigrationMetrics.key(self, id));
+        freeOut(m);
+    }
+
+    /** Someone prepared a stray target for a connection we hold or are taking in: re-point the switch. */
+    private void onReassert() {
+        int clientIp = rx.clientIp();
+        int clientPort = rx.clientPort();
+        int serverPort = rx.serverPort();
+        long ck = connKey(clientIp, clientPort, serverPort);
+        if (host.connection(clientIp, clientPort, serverPort) == null && !inByConn.containsKey(ck)) {
+            count(MigCounter.CONTROL_UNEXPECTED);
+            return;
+        }
+        // ABORT from us makes the switch point the entry at us (or drop it if we are the
+        // original server); the stray target, its destination, frees its slot.
+        send(rx.targetIp(), TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, rx.migrationId(), clientIp, clientPort,
+                serverPort, rx.originIp(), rx.targetIp(), rx.value());
+    }
+
+    private void onStateAck(int from) {
+        int id = rx.migrationId();
+        Out m = rx.originIp() == self ? findOut(id) : null;
+        if (m == null || m.targetIp != from) {
+            count(MigCounter.CONTROL_DUPLICATE);
+            return;
+        }
+        if (m.state == ABORTING && m.stateLength > 0) {
+            // The target restored after all (its ACKs were lost) while we took the connection
+            // back. Our ABORT tells it to drop its copy; the switch already points at us.
+            count(MigCounter.ABORT_AFTER_RESTORE);
+            return;
+        }
+        if (m.state != STATE_SENT) {
+            count(MigCounter.CONTROL_DUPLICATE);
+            return;
+        }
+        long t0 = metrics.now();
+        count(MigCounter.COMPLETED);
+        freeOut(m);
+        m.overhead += metrics.step(MigrationStep.ORIGIN_RECEIVE_STATE_ACK, self, id, t0);
+        metrics.overheadPart(MigrationMetrics.key(self, id), m.overhead);
+    }
+
+    private void onOutTimeout(Out m) {
+        long at = now();
+        switch (m.state) {
+            case PREPARING -> {
+                if (m.retries < config.prepareRetries()) {
+                    m.retries++;
+                    count(MigCounter.PREPARE_RETRANSMITTED);
+                    sendPrepare(m);
+                    m.deadline = at + config.prepareTimeoutNanos();
+                } else {
+                    // An ACK may have passed the switch and been lost: make the directory agree.
+                    count(MigCounter.ABORTED_PREPARE_TIMEOUT);
+                    startAbort(m, TcpMigHeader.REASON_TIMEOUT);
+                }
+            }
+            case STATE_SENT -> {
+                if (m.retries < config.stateRetries()) {
+                    m.retries++;
+                    m.backoff = Math.min(8, m.backoff * 2);
+                    count(MigCounter.STATE_RETRANSMITTED);
+                    sendState(m);
+                    m.deadline = at + config.stateTimeoutNanos() * m.backoff;
+                } else {
+                    count(MigCounter.ABORTED_TARGET_DEAD);
+                    restoreLocally(m);
+                    startAbort(m, TcpMigHeader.REASON_TIMEOUT);
+                }
+            }
+            case ABORTING -> {
+                if (m.retries < config.abortRetries()) {
+                    m.retries++;
+                    sendAbort(m);
+                    m.deadline = at + config.abortTimeoutNanos();
+                } else {
+                    // with no known target nobody answers; the switch acted on the first ABORT
+                    if (m.targetIp != 0) {
+                        count(MigCounter.ABORT_UNCONFIRMED);
+                    }
+                    freeOut(m);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    /**
+     * The connection stays (or is again) here: ABORT through the switch, which points the
+     * directory back at us, and tells the target to free its buffer.
+     */
+    private void startAbort(Out m, int reason) {
+        metrics.forget(MigrationMetrics.key(self, m.id));
+        m.state = ABORTING;
+        m.abortReason = reason;
+        m.retries = 0;
+        m.conn = null;
+        sendAbort(m);
+        m.deadline = now() + config.abortTimeoutNanos();
+    }
+
+    private void sendAbort(Out m) {
+        send(m.targetIp != 0 ? m.targetIp : config.switchIp(), TcpMigHeader.ABORT, m.abortReason, m.id, m.clientIp,
+                m.clientPort, m.serverPort, self, m.targetIp, m.originalIp);
+    }
+
+    /** The target never acknowledged the state: the snapshot we kept becomes the connection again. */
+    private void restoreLocally(Out m) {
+        if (!adopt(m.state_, m.stateLength, m.connKey)) {
+            count(MigCounter.STATE_INVALID);
+            return;
+        }
+        forward.remove(m.connKey);
+        count(MigCounter.RESTORED_LOCALLY);
+    }
+
+    private void sendPrepare(Out m) {
+        count(MigCounter.PREPARE_SENT);
+        send(config.switchIp(), TcpMigHeader.PREPARE_MIG, 0, m.id, m.clientIp, m.clientPort, m.serverPort, self, 0,
+                m.originalIp);
+    }
+
+    private void sendState(Out m) {
+        int n = (m.stateLength + FRAGMENT_BODY - 1) / FRAGMENT_BODY;
+        for (int i = 0; i < n; i++) {
+            int off = i * FRAGMENT_BODY;
+            int len = Math.min(FRAGMENT_BODY, m.stateLength - off);
+            sendMessage(m.targetIp, TcpMigHeader.CONN_STATE, 0, m.id, m.clientIp, m.clientPort, m.serverPort, self,
+                    m.targetIp, m.stateLength, i, n, m.state_, off, len);
+            count(MigCounter.STATE_FRAGMENTS_SENT);
+        }
+    }
+
+    // ---- target side
+
+    private void onPrepare() {
+        int origin = rx.originIp();
+        int id = rx.migrationId();
+        long mk = MigrationMetrics.key(origin, id);
+        long t0 = metrics.now();
+        if (outcome.containsKey(mk)) {
+            count(MigCounter.PREPARE_DUPLICATE);
+            return;
+        }
+        In s = findIn(mk);
+        int clientIp = rx.clientIp();
+        int clientPort = rx.clientPort();
+        int serverPort = rx.serverPort();
+        if (s == null) {
+            long ck = connKey(clientIp, clientPort, serverPort);
+            if (host.connection(clientIp, clientPort, serverPort) != null) {
+                count(MigCounter.CONNECTION_ALREADY_HERE);
+                send(origin, TcpMigHeader.REJECT, TcpMigHeader.REASON_TARGET_BUSY, id, clientIp, clientPort, serverPort,
+                        origin, self, rx.value());
+                return;
+            }
+            In stale = inByConn.get(ck);
+            if (stale != null) {
+                remember(stale.migKey, OUTCOME_ABORTED, 0);
+                release(stale);
+            }
+            s = freeIn();
+            if (s == null) {
+                count(MigCounter.REJECTED_BUSY_SENT);
+                send(origin, TcpMigHeader.REJECT, TcpMigHeader.REASON_TARGET_BUSY, id, clientIp, clientPort, serverPort,
+                        origin, self, rx.value());
+                return;
+            }
+            s.state = PREPARED;
+            s.migKey = mk;
+            s.connKey = ck;
+            s.originIp = origin;
+            s.id = id;
+            s.clientIp = clientIp;
+            s.clientPort = clientPort;
+            s.serverPort = serverPort;
+            s.originalIp = (int) rx.value();
+            s.deadline = now() + config.targetHoldNanos();
+            s.reset();
+            inByConn.put(ck, s);
+            inActive++;
+            count(MigCounter.PREPARED);
+            s.overhead = metrics.step(MigrationStep.TARGET_RECEIVE_PREPARE, self, id, t0);
+        } else {
+            count(MigCounter.PREPARE_DUPLICATE);
+        }
+        long t1 = metrics.now();
+        send(origin, TcpMigHeader.PREPARE_MIG_ACK, 0, id, clientIp, clientPort, serverPort, origin, self, s.originalIp);
+        s.overhead += metrics.step(MigrationStep.TARGET_SEND_ACK, self, id, t1);
+        metrics.blackoutStarts(mk, metrics.now());
+    }
+
+    private void onState(int from) {
+        int origin = rx.originIp();
+        int id = rx.migrationId();
+        long mk = MigrationMetrics.key(origin, id);
+        long t0 = metrics.now();
+        long known = outcome.get(mk);
+        if (known == OUTCOME_RESTORED) {
+            count(MigCounter.STATE_REACKED);
+            send(origin, TcpMigHeader.CONN_STATE_ACK, 0, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
+                    self, 0);
+            return;
+        }
+        In s = known == 0 ? findIn(mk) : null;
+        if (s == null) {
+            count(MigCounter.STATE_FOR_UNKNOWN_MIGRATION);
+            return;
+        }
+        long total = rx.value();
+        int count = rx.fragmentCount();
+        int index = rx.fragmentIndex();
+        int bodyLength = rx.bodyLength();
+        if (total > config.maxStateBytes() || total < STATE_PREFIX
+                || (long) count * FRAGMENT_BODY < total || (long) (count - 1) * FRAGMENT_BODY >= total) {
+            count(MigCounter.STATE_TOO_LARGE);
+            return;
+        }
+        if (s.total == 0) {
+            s.total = (int) total;
+            s.fragmentCount = count;
+            s.ensure((int) total, count);
+        } else if (s.total != total || s.fragmentCount != count) {
+            count(MigCounter.STATE_INVALID);
+            return;
+        }
+        int expected = Math.min(FRAGMENT_BODY, s.total - index * FRAGMENT_BODY);
+        if (bodyLength != expected) {
+            count(MigCounter.STATE_INVALID);
+            return;
+        }
+        if (s.has(index)) {
+            count(MigCounter.STATE_FRAGMENT_DUPLICATE);
+            return;
+        }
+        s.state_.putBytes(index * FRAGMENT_BODY, rxBuffer, rx.bodyOffset(), bodyLength);
+        s.mark(index);
+        count(MigCounter.STATE_FRAGMENTS_RECEIVED);
+        s.receiveNanos += Math.max(0, metrics.now() - t0);
+        if (s.received == s.fragmentCount) {
+            complete(s);
+        }
+    }
+
+    private void complete(In s) {
+        int id = s.id;
+        long mk = s.migKey;
+        s.overhead += s.receiveNanos;
+        recordRaw(MigrationStep.TARGET_RECEIVE_STATE, id, s.receiveNanos);
+        long t0 = metrics.now();
+        if (host.connection(s.clientIp, s.clientPort, s.serverPort) != null) {
+            count(MigCounter.CONNECTION_ALREADY_HERE);
+            remember(mk, OUTCOME_ABORTED, 0);
+            release(s);
+            return;
+        }
+        TcpConnection c = restore(s.state_, s.total, s.connKey);
+        if (c == null) {
+            count(MigCounter.STATE_INVALID);
+            remember(mk, OUTCOME_ABORTED, 0);
+            release(s);
+            return;
+        }
+        s.overhead += metrics.step(MigrationStep.TARGET_DESERIALIZE, self, id, t0);
+        long t1 = metrics.now();
+        for (int i = 0; i < s.frameCount; i++) {
+            if (replayDecoder.decode(s.frames, s.frameOffset[i], s.frameLength[i], replayFrame)
+                    == DecodedFrame.Kind.TCP
+                    && host.connection(s.clientIp, s.clientPort, s.serverPort) == c) {
+                c.onSegment(replayFrame.tcp, now());
+                count(MigCounter.SEGMENTS_REPLAYED);
+            }
+        }
+        s.overhead += metrics.step(MigrationStep.TARGET_REPLAY, self, id, t1);
+        long t2 = metrics.now();
+        if (host.connection(s.clientIp, s.clientPort, s.serverPort) == c) {
+            app.resume(c);
+        }
+        s.overhead += metrics.step(MigrationStep.TARGET_RESUME, self, id, t2);
+        metrics.blackoutEnds(mk, metrics.now());
+        count(MigCounter.RESTORED);
+        remember(mk, OUTCOME_RESTORED, s.connKey);
+        cooldownUntil.put(s.connKey, now() + config.cooldownNanos());
+        forward.remove(s.connKey);
+        send(s.originIp, TcpMigHeader.CONN_STATE_ACK, 0, id, s.clientIp, s.clientPort, s.serverPort, s.originIp, self,
+                0);
+        count(MigCounter.STATE_ACK_SENT);
+        metrics.overheadPart(mk, s.overhead);
+        release(s);
+    }
+
+    private void recordRaw(MigrationStep step, int id, long nanos) {
+        // a step measured in pieces (one per fragment): record the sum as if it were one span
+        metrics.step(step, self, id, metrics.now() - nanos);
+    }
+
+    private void onAbort(int from) {
+        int origin = rx.originIp();
+        int id = rx.migrationId();
+        long mk = MigrationMetrics.key(origin, id);
+        count(MigCounter.ABORT_RECEIVED);
+        In s = findIn(mk);
+        if (s != null) {
+            remember(mk, OUTCOME_ABORTED, 0);
+            release(s);
+        } else if (outcome.get(mk) == OUTCOME_RESTORED) {
+            // The origin gave up on us and took its snapshot back; the switch now points at it.
+            // Exactly one copy must live: ours goes, silently.
+            long ck = restoredConn.get(mk);
+            TcpConnection c = host.connection((int) (ck >>> 32), (int) (ck >>> 16) & 0xFFFF, (int) ck & 0xFFFF);
+            if (c != null) {
+                count(MigCounter.ABORT_AFTER_RESTORE);
+                if (scratch.capacity() < app.snapshotSize(c)) {
+                    scratch = new UnsafeBuffer(new byte[app.snapshotSize(c)]);
+                }
+                app.snapshot(c, scratch, 0);
+                host.detach(c);
+            }
+            remember(mk, OUTCOME_ABORTED, 0);
+        } else if (!outcome.containsKey(mk)) {
+            remember(mk, OUTCOME_ABORTED, 0);
+        }
+        send(from, TcpMigHeader.REJECT, REASON_ABORT_ACK, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
+                self, rx.value());
+    }
+
+    // ------------------------------------------------------------------ segments without a connection
+
+    @Override
+    public boolean onUnmatchedSegment(DecodedFrame f) {
+        long ck = connKey(f.tcp.srcIp, f.tcp.srcPort, f.tcp.dstPort);
+        if (inActive > 0) {
+            In s = inByConn.get(ck);
+            if (s != null) {
+                if (s.frameCount < s.frameOffset.length && s.frameBytes + f.frameLength <= s.frames.capacity()) {
+                    s.frames.putBytes(s.frameBytes, f.buffer, f.frameOffset, f.frameLength);
+                    s.frameOffset[s.frameCount] = s.frameBytes;
+                    s.frameLength[s.frameCount++] = f.frameLength;
+                    s.frameBytes += f.frameLength;
+                    count(MigCounter.SEGMENTS_BUFFERED);
+                } else {
+                    count(MigCounter.BUFFER_FULL_DROPS); // the client retransmits
+                }
+                return true;
+            }
+        }
+        int target = (int) forward.get(ck);
+        if (target == 0) {
+            return false;
+        }
+        int len = Math.min(f.frameLength, fwdFrame.capacity());
+        fwdFrame.putBytes(0, f.buffer, f.frameOffset, len);
+        int ip = f.ipOffset - f.frameOffset;
+        int ttl = Ipv4Header.ttl(fwdFrame, ip);
+        if (ttl <= FORWARD_MIN_TTL) {
+            count(MigCounter.FORWARD_TTL_EXPIRED);
+            return true;
+        }
+        Ipv4Header.setTtl(fwdFrame, ip, ttl - 1);
+        int oldDst = Ipv4Header.dst(fwdFrame, ip);
+        Ipv4Header.setDst(fwdFrame, ip, target);
+        TcpCodec.updateChecksumForAddress(fwdFrame, f.l4Offset - f.frameOffset, oldDst, target);
+        host.transmitIpv4(fwdFrame, 0, len, target);
+        count(MigCounter.SEGMENTS_FORWARDED);
+        return true;
+    }
+
+    private void addForward(long ck, int target) {
+        if (forward.put(ck, target) == 0) {
+            long evicted = forwardRing[forwardHead];
+            if (evicted != 0 && evicted != ck) {
+                forward.remove(evicted);
+            }
+            forwardRing[forwardHead] = ck;
+            forwardHead = (forwardHead + 1) % forwardRing.length;
+        }
+    }
+
+    /** Connections this server still forwards late segments for. */
+    public int forwardingEntries() {
+        return forward.size();
+    }
+
+    // ------------------------------------------------------------------ restore
+
+    /** Restores (TCP + application) a CONN_STATE body and attaches it; false if unusable. */
+    private boolean adopt(UnsafeBuffer state, int total, long ck) {
+        return restore(state, total, ck) != null;
+    }
+
+    private TcpConnection restore(UnsafeBuffer state, int total, long ck) {
+        int tcpLen = state.getInt(0, BE);
+        int appLen = state.getInt(4, BE);
+        if (tcpLen < 0 || appLen < 0 || (long) STATE_PREFIX + tcpLen + appLen != total) {
+            return null;
+        }
+        TcpConnection c;
+        try {
+            c = TcpConnection.restore(state, STATE_PREFIX, tcpLen, now(), host.sink());
+        } catch (SnapshotException e) {
+            return null;
+        }
+        if (connKey(c.remoteIp(), c.remotePort(), c.localPort()) != ck
+                || host.connection(c.remoteIp(), c.remotePort(), c.localPort()) != null) {
+            return null;
+        }
+        host.attach(c, app.handler());
+        if (!app.restore(c, state, STATE_PREFIX + tcpLen, appLen)) {
+            host.detach(c);
+            return null;
+        }
+        return c;
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    private void send(int dstIp, int type, int reason, int id, int clientIp, int clientPort, int serverPort,
+                      int originIp, int targetIp, long value) {
+        sendMessage(dstIp, type, reason, id, clientIp, clientPort, serverPort, originIp, targetIp, value, 0, 1, null,
+                0, 0);
+    }
+
+    /**
+     * Builds Ethernet + IPv4 + UDP + TCPMig in place and hands it to the host. The UDP checksum
+     * is 0 (RFC 768 allows it on IPv4): the message's CRC32C protects it end to end, and the
+     * switch edits messages anyway.
+     */
+    private void sendMessage(int dstIp, int type, int reason, int id, int clientIp, int clientPort, int serverPort,
+                             int originIp, int targetIp, long value, int fragIndex, int fragCount,
+                             DirectBuffer body, int bodyOffset, int bodyLength) {
+        UnsafeBuffer b = txFrame;
+        tx.wrap(b, MSG_OFFSET).init(type, id).reason(reason).clientIp(clientIp).clientPort(clientPort)
+                .serverPort(serverPort).originIp(originIp).targetIp(targetIp).fragment(fragIndex, fragCount)
+                .value(value).bodyLength(bodyLength);
+        if (bodyLength > 0) {
+            b.putBytes(tx.bodyOffset(), body, bodyOffset, bodyLength);
+        }
+        tx.seal();
+        int msgLength = tx.length();
+        int udp = FrameEncoder.IPV4_HEADERS_LENGTH;
+        b.putShort(udp, (short) TcpMigHeader.UDP_PORT, BE);
+        b.putShort(udp + 2, (short) TcpMigHeader.UDP_PORT, BE);
+        b.putShort(udp + 4, (short) (UdpHeader.LENGTH + msgLength), BE);
+        b.putShort(udp + UdpHeader.CHECKSUM_OFFSET, (short) 0, BE);
+        Ipv4Header.write(b, EthernetHeader.LENGTH, Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH + msgLength,
+                ipId++ & 0xFFFF, Ipv4Header.FLAG_DF, Ipv4Header.DEFAULT_TTL, Ipv4Header.PROTO_UDP, self, dstIp);
+        b.putShort(EthernetHeader.TYPE_OFFSET, (short) EthernetHeader.TYPE_IPV4, BE);
+        host.transmitIpv4(b, 0, MSG_OFFSET + msgLength, dstIp);
+    }
+
+    // ------------------------------------------------------------------ bookkeeping
+
+    static long connKey(int clientIp, int clientPort, int serverPort) {
+        return (clientIp & 0xFFFF_FFFFL) << 32 | (long) (clientPort & 0xFFFF) << 16 | (serverPort & 0xFFFF);
+    }
+
+    private int nextMigrationId() {
+        int id = ++nextId;
+        if (id == 0) {
+            id = ++nextId;
+        }
+        return id;
+    }
+
+    private Out findOut(int id) {
+        if (outActive == 0) {
+            return null;
+        }
+        for (Out m : outs) {
+            if (m.state != FREE && m.id == id) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private Out findOutByConn(long ck) {
+        if (outActive == 0) {
+            return null;
+        }
+        for (Out m : outs) {
+            if (m.state != FREE && m.connKey == ck) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private Out freeOut() {
+        for (Out m : outs) {
+            if (m.state == FREE) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private void freeOut(Out m) {
+        if (m.state != FREE) {
+            m.state = FREE;
+            m.conn = null;
+            outActive--;
+        }
+    }
+
+    private In findIn(long mk) {
+        if (inActive == 0) {
+            return null;
+        }
+        for (In s : ins) {
+            if (s.state == PREPARED && s.migKey == mk) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private In freeIn() {
+        for (In s : ins) {
+            if (s.state == FREE) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Returns a slot to the pool; its buffered frames are dropped (the client retransmits). */
+    private void release(In s) {
+        if (s.state != FREE) {
+            inByConn.remove(s.connKey);
+            s.state = FREE;
+            inActive--;
+        }
+    }
+
+    private void remember(long mk, long result, long ck) {
+        if (!outcome.containsKey(mk)) {
+            long evicted = outcomeRing[outcomeHead];
+            if (evicted != 0) {
+                outcome.remove(evicted);
+                restoredConn.remove(evicted);
+            }
+            outcomeRing[outcomeHead] = mk;
+            outcomeHead = (outcomeHead + 1) % outcomeRing.length;
+        }
+        outcome.put(mk, result);
+        if (result == OUTCOME_RESTORED) {
+            restoredConn.put(mk, ck);
+        } else {
+            restoredConn.remove(mk);
+        }
+    }
+
+    private void count(MigCounter c) {
+        counters[c.ordinal()]++;
+    }
+
+    /** One migration this server runs as origin; pooled. */
+    static final class Out {
+        int state = FREE;
+        int id;
+        TcpConnection conn;
+        long connKey;
+        int clientIp;
+        int clientPort;
+        int serverPort;
+        int originalIp;
+        int targetIp;
+        long deadline;
+        int retries;
+        int backoff;
+        int abortReason;
+        long overhead;
+        /** The serialized connection, kept until CONN_STATE_ACK (to resend, or to take it back). */
+        UnsafeBuffer state_ = new UnsafeBuffer(new byte[64 * 1024]);
+        int stateLength;
+    }
+
+    /** One migration this server has prepared to take in: the temporary buffer of the paper. */
+    static final class In {
+        int state = FREE;
+        long migKey;
+        long connKey;
+        int originIp;
+        int id;
+        int clientIp;
+        int clientPort;
+        int serverPort;
+        int originalIp;
+        long deadline;
+        long overhead;
+        long receiveNanos;
+        final UnsafeBuffer frames;
+        final int[] frameOffset;
+        final int[] frameLength;
+        int frameCount;
+        int frameBytes;
+        UnsafeBuffer state_ = new UnsafeBuffer(new byte[64 * 1024]);
+        long[] fragmentBits = new long[16];
+        int total;
+        int fragmentCount;
+        int received;
+
+        In(int frames, int bytes) {
+            this.frames = new UnsafeBuffer(new byte[bytes]);
+            this.frameOffset = new int[frames];
+            this.frameLength = new int[frames];
+        }
+
+        void reset() {
+            frameCount = 0;
+            frameBytes = 0;
+            total = 0;
+            fragmentCount = 0;
+            received = 0;
+            receiveNanos = 0;
+            java.util.Arrays.fill(fragmentBits, 0);
+        }
+
+        void ensure(int bytes, int fragments) {
+            if (state_.capacity() < bytes) {
+                state_ = new UnsafeBuffer(new byte[Math.max(bytes, 2 * state_.capacity())]);
+            }
+            int words = (fragments + 63) >>> 6;
+            if (fragmentBits.length < words) {
+                fragmentBits = new long[words];
+            }
+        }
+
+        boolean has(int i) {
+            return (fragmentBits[i >>> 6] & (1L << i)) != 0;
+        }
+
+        void mark(int i) {
+            fragmentBits[i >>> 6] |= 1L << i;
+            received++;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.capybara.mig;
+
+import java.util.function.LongSupplier;
+import jdk.jfr.EventType;
+import org.HdrHistogram.Histogram;
+import org.agrona.collections.Long2LongHashMap;
+
+/**
+ * Where migrations are timed: one HdrHistogram per {@link MigrationStep}, one for the server
+ * overhead of a migration (the sum of its steps on origin and target) and one for the
+ * blackout (the target's PREPARE_MIG_ACK leaving, i.e. the switch redirecting the connection,
+ * until the target serves it). The time source is injected: {@code System::nanoTime} for
+ * benchmarks, a constant or the virtual clock in the simulator; protocol decisions never read
+ * it. Engines of one process may share one instance, which is how origin and target halves of
+ * a migration are added up. Single-threaded, like the engines.
+ */
+public final class MigrationMetrics {
+    private static final long HIGHEST = 60_000_000_000L;
+    private static final int PENDING_LIMIT = 1 << 16;
+    private static final EventType JFR = EventType.getEventType(MigrationStepEvent.class);
+
+    private final LongSupplier clock;
+    private final Histogram[] steps = new Histogram[MigrationStep.ALL.length];
+    private final Histogram overhead = new Histogram(HIGHEST, 3);
+    private final Histogram blackout = new Histogram(HIGHEST, 3);
+    /** Per migration (origin ip, id): the first half's overhead, until the other half reports. */
+    private final Long2LongHashMap pendingOverhead = new Long2LongHashMap(-1);
+    private final Long2LongHashMap blackoutStart = new Long2LongHashMap(-1);
+
+    public MigrationMetrics(LongSupplier clock) {
+        this.clock = clock;
+        for (int i = 0; i < steps.length; i++) {
+            steps[i] = new Histogram(HIGHEST, 3);
+        }
+    }
+
+    /** Metrics that measure nothing (every step takes 0 ns): for simulations that want speed. */
+    public static MigrationMetrics constant() {
+        return new MigrationMetrics(() -> 0L);
+    }
+
+    public long now() {
+        return clock.getAsLong();
+    }
+
+    static long key(int originIp, int migrationId) {
+        return (long) originIp << 32 | (migrationId & 0xFFFF_FFFFL);
+    }
+
+    /** Records a step that started at {@code startNanos} (of this clock) and ends now; returns its duration. */
+    long step(MigrationStep step, int serverIp, int migrationId, long startNanos) {
+        long d = Math.max(0, clock.getAsLong() - startNanos);
+        steps[step.ordinal()].recordValue(Math.min(d, HIGHEST));
+        if (JFR.isEnabled()) {
+            MigrationStepEvent e = new MigrationStepEvent();
+            e.step = step.jsonName();
+            e.migrationId = migrationId;
+            e.serverIp = serverIp;
+            e.durationNanos = d;
+            e.commit();
+        }
+        return d;
+    }
+
+    /** One side's share of a migration's server overhead; the sum is recorded when both reported. */
+    void overheadPart(long migration, long nanos) {
+        long other = pendingOverhead.remove(migration);
+        if (other >= 0) {
+            overhead.recordValue(Math.min(other + nanos, HIGHEST));
+            return;
+        }
+        if (pendingOverhead.size() >= PENDING_LIMIT) {
+            pendingOverhead.clear(); // halves of aborted migrations never pair up
+        }
+        pendingOverhead.put(migration, nanos);
+    }
+
+    void forget(long migration) {
+        pendingOverhead.remove(migration);
+        blackoutStart.remove(migration);
+    }
+
+    void blackoutStarts(long migration, long atNanos) {
+        if (blackoutStart.size() >= PENDING_LIMIT) {
+            blackoutStart.clear();
+        }
+        blackoutStart.put(migration, atNanos);
+    }
+
+    void blackoutEnds(long migration, long atNanos) {
+        long start = blackoutStart.remove(migration);
+        if (start >= 0) {
+            blackout.recordValue(Math.min(Math.max(0, atNanos - start), HIGHEST));
+        }
+    }
+
+    public Histogram step(MigrationStep step) {
+        return steps[step.ordinal()];
+    }
+
+    public Histogram overhead() {
+        return overhead;
+    }
+
+    public Histogram blackout() {
+        return blackout;
+    }
+
+    public void reset() {
+        for (Histogram h : steps) {
+            h.reset();
+        }
+        overhead.reset();
+        blackout.reset();
+        pendingOverhead.clear();
+        blackoutStart.clear();
+    }
+}
