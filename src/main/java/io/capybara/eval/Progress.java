@@ -51,7 +51,7 @@ public class Progress {
     public void set(long value) {
         done = Math.min(value, total);
         long now = System.nanoTime();
-        if (out != null && (now - lastDraw > 100_000_000L || done == total)) {
+        if (out != null && done < total && now - lastDraw > 100_000_000L) {
             lastDraw = now;
             draw(false);
         }
@@ -71,7 +71,7 @@ public class Progress {
     private void draw(boolean last) {
         int filled = (int) (WIDTH * done / total);
         double secs = (System.nanoTime() - started) / 1e9;
-        out.printf(Locale.ROOT, "\r%-44s [%s%s] %3d%% %7.1fs%s", label, "#".repeat(filled), ".".repeat(WIDTH - filled),
+        out.printf(Locale.ROOT, "\r%-52s [%s%s] %3d%% %7.1fs%s", label, "#".repeat(filled), ".".repeat(WIDTH - filled),
                 100 * done / total, secs, last ? "\n" : "");
         out.flush();
     }
