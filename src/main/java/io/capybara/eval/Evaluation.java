@@ -86,8 +86,10 @@ public final class Evaluation {
 
     /** Measures every system; writes the sections named (overhead and/or cdf). */
     public OverheadExperiment.Measurements overhead(boolean writeOverhead, boolean writeCdf) throws Exception {
+        boolean linux = systems.stream().anyMatch(x -> x.key().equals(LinuxRepairSystem.KEY));
         OverheadExperiment.Measurements m = OverheadExperiment.measure(systems, settings.count(), settings.queueSizes(),
-                settings.cReference(), progress);
+                settings.cReference(), linux && settings.cReference() ? Math.min(200, settings.count()) : 0,
+                settings.jitWarmup(), progress);
         if (writeOverhead) {
             OverheadExperiment.writeOverhead(report, m, LinuxRepairSystem.KEY, CapybaraSystem.KEY);
             report.section("baseline", BaselineLimits.markdown());
