@@ -26,6 +26,7 @@ public enum MigCounter {
     STRAY_ACK,
     POLICY_DECISIONS,
     HEARTBEATS_SENT,
+    DIRECTORY_RELEASED,
     // target
     PREPARED,
     PREPARE_DUPLICATE,

@@ -63,6 +63,18 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private static final int MSG_OFFSET = FrameEncoder.IPV4_HEADERS_LENGTH + UdpHeader.LENGTH;
     private static final int FRAGMENT_BODY = MigrationConfig.fragmentBody();
     /** Forwarded segments older than this many hops are dropped (a loop between stale entries). */
+    /** Allowance per CONN_STATE fragment in the state timeout (1.2 us per hop at 10 Gb/s, two hops). */
+    private static final long FRAGMENT_TIME_NANOS = 4_000;
+    private static final boolean DEBUG = Boolean.getBoolean("capybara.rack.debug");
+    private static final int DEBUG_PORT = Integer.getInteger("capybara.rack.port", -1);
+
+    private void trace(String what, int clientPort) {
+        if (DEBUG && clientPort == DEBUG_PORT) {
+            System.out.println("t=" + now() + " " + io.capybara.wire.Ipv4Address.format(self) + " " + what);
+        }
+    }
+    private static final int RELEASE_COPIES = 3;
+    private static final long WATCH_SCAN_NANOS = 50_000;
     private static final int FORWARD_MIN_TTL = Ipv4Header.DEFAULT_TTL - 8;
 
     private final Host host;
@@ -98,6 +110,15 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private final Long2LongHashMap restoredConn = new Long2LongHashMap(0);
     private final long[] outcomeRing;
     private int outcomeHead;
+
+    /**
+     * Connections held here that are not at their original server: the directory has an entry
+     * for each. The switch removes it on RST or after both FINs, but a FIN that passed before
+     * the entry existed is never seen; so when such a connection ends here we tell the switch.
+     */
+    private TcpConnection[] watched = new TcpConnection[64];
+    private int watchedCount;
+    private long nextWatchScan;
 
     // policy
     private LongSupplier loadMetric;
@@ -276,6 +297,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 }
             }
         }
+        if (watchedCount > 0 && now >= nextWatchScan) {
+            nextWatchScan = now + WATCH_SCAN_NANOS;
+            work += releaseEnded();
+        }
         if (now >= nextHeartbeat) {
             lastLoad = loadMetric.getAsLong();
             send(config.switchIp(), TcpMigHeader.HEARTBEAT, 0, 0, 0, 0, 0, self, 0, lastLoad);
@@ -290,9 +315,55 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         return work;
     }
 
+    /** Tells the switch to drop the entries of watched connections that ended here. */
+    private int releaseEnded() {
+        int released = 0;
+        for (int i = 0; i < watchedCount; ) {
+            TcpConnection c = watched[i];
+            if (host.connection(c.remoteIp(), c.remotePort(), c.localPort()) == c) {
+                i++;
+                continue;
+            }
+            // ABORT from a server naming itself the original: the switch removes the entry. The
+            // switch does not answer; three copies make a loss unlikely (removal is idempotent).
+            for (int k = 0; k < RELEASE_COPIES; k++) {
+                send(config.switchIp(), TcpMigHeader.ABORT, TcpMigHeader.REASON_CONNECTION_GONE, 0, c.remoteIp(),
+                        c.remotePort(), c.localPort(), self, 0, self);
+            }
+            count(MigCounter.DIRECTORY_RELEASED);
+            watched[i] = watched[--watchedCount];
+            watched[watchedCount] = null;
+            released++;
+        }
+        return released;
+    }
+
+    private void watch(TcpConnection c) {
+        if (c.localIp() == self) {
+            return; // at its original server: no entry
+        }
+        if (watchedCount == watched.length) {
+            watched = java.util.Arrays.copyOf(watched, watchedCount * 2);
+        }
+        watched[watchedCount++] = c;
+    }
+
+    private void unwatch(TcpConnection c) {
+        for (int i = 0; i < watchedCount; i++) {
+            if (watched[i] == c) {
+                watched[i] = watched[--watchedCount];
+                watched[watchedCount] = null;
+                return;
+            }
+        }
+    }
+
     @Override
     public long nextDeadline() {
         long d = Math.min(nextHeartbeat, nextPolicy);
+        if (watchedCount > 0) {
+            d = Math.min(d, nextWatchScan);
+        }
         if (outActive > 0) {
             for (Out m : outs) {
                 if (m.state != FREE) {
@@ -366,6 +437,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             return;
         }
         int from = f.srcIp;
+        if (DEBUG) {
+            trace("rx " + TcpMigHeader.typeName(rx.type()) + " id=" + rx.migrationId() + " reason=" + rx.reason() + " from="
+                + io.capybara.wire.Ipv4Address.format(from) + " origin=" + io.capybara.wire.Ipv4Address.format(rx.originIp())
+                + " target=" + io.capybara.wire.Ipv4Address.format(rx.targetIp()) + " value="
+                + io.capybara.wire.Ipv4Address.format((int) rx.value()) + " frag=" + rx.fragmentIndex() + " client="
+                + io.capybara.wire.Ipv4Address.format(rx.clientIp()), rx.clientPort());
+        }
         switch (rx.type()) {
             case TcpMigHeader.PREPARE_MIG -> onPrepare();
             case TcpMigHeader.PREPARE_MIG_ACK -> onPrepareAck(from);
@@ -398,6 +476,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (host.connection(m.clientIp, m.clientPort, m.serverPort) != c || !eligible(c)) {
             // closed (RST, or both FINs done) while we were preparing: give the switch back
             count(MigCounter.ABORTED_CONNECTION_GONE);
+            // value = ourselves: the switch then drops the entry instead of pointing it at us
+            m.originalIp = self;
             startAbort(m, TcpMigHeader.REASON_CONNECTION_GONE);
             return;
         }
@@ -422,6 +502,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.state_.putInt(4, appLen, BE);
         m.stateLength = STATE_PREFIX + tcpLen + appLen;
         host.detach(c);
+        unwatch(c);
         m.conn = null;
         addForward(m.connKey, m.targetIp);
         m.overhead += metrics.step(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
@@ -430,7 +511,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.state = STATE_SENT;
         m.retries = 0;
         m.backoff = 1;
-        m.deadline = nowNs + config.stateTimeoutNanos();
+        m.deadline = nowNs + stateTimeout(m);
         m.overhead += metrics.step(MigrationStep.ORIGIN_SEND_STATE, self, id, t3);
     }
 
@@ -441,6 +522,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
      */
     private void strayAck(Out m, int stray) {
         count(MigCounter.STRAY_ACK);
+        if (DEBUG) {
+            System.out.println("t=" + now() + " " + io.capybara.wire.Ipv4Address.format(self) + " stray ack id="
+                    + rx.migrationId() + " client=" + rx.clientPort() + " from=" + io.capybara.wire.Ipv4Address.format(stray)
+                    + " m=" + (m == null ? "null" : m.state + "/" + io.capybara.wire.Ipv4Address.format(m.targetIp))
+                    + " here=" + (host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()) != null));
+        }
         int clientIp = rx.clientIp();
         int clientPort = rx.clientPort();
         int serverPort = rx.serverPort();
@@ -450,19 +537,28 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             return;
         }
         TcpConnection here = host.connection(clientIp, clientPort, serverPort);
-        Out current = findOutByConn(connKey(clientIp, clientPort, serverPort));
-        if (here != null && (current == null || current.state == PREPARING)) {
-            send(stray, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, clientIp, clientPort, serverPort, self,
-                    stray, original);
+        if (m != null && m.state == ABORTING) {
+            // the connection stays with us (or is gone: then originalIp is us and the entry goes)
+            send(stray, TcpMigHeader.ABORT, m.abortReason, id, clientIp, clientPort, serverPort, self, stray,
+                    m.originalIp);
             return;
         }
-        int holder = m != null && m.targetIp != 0 ? m.targetIp
-                : current != null && current.targetIp != 0 ? current.targetIp : (int) forward.get(
-                        connKey(clientIp, clientPort, serverPort));
-        if (holder != 0 && holder != stray) {
-            send(holder, TcpMigHeader.REJECT, REASON_REASSERT, id, clientIp, clientPort, serverPort, self, stray,
+        if (m != null && m.state == STATE_SENT) {
+            // a retransmitted PREPARE_MIG was steered elsewhere: the first ACK won; its target
+            // re-asserts itself with an ABORT of its own, which also frees the stray target
+            send(m.targetIp, TcpMigHeader.REJECT, REASON_REASSERT, id, clientIp, clientPort, serverPort, self, stray,
                     original);
+            return;
         }
+        Out current = findOutByConn(connKey(clientIp, clientPort, serverPort));
+        if (m == null && here != null && current == null) {
+            // a late ACK of a finished migration while the connection is (back) here
+            send(stray, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, clientIp, clientPort, serverPort, self,
+                    stray, original);
+        }
+        // Otherwise: a late duplicate of an ACK whose migration finished re-pointed the switch at
+        // the target that took the connection then, which still holds it (the cool-down
+        // outlasts network delays).
     }
 
     private void onReject(int from) {
@@ -567,7 +663,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     m.backoff = Math.min(8, m.backoff * 2);
                     count(MigCounter.STATE_RETRANSMITTED);
                     sendState(m);
-                    m.deadline = at + config.stateTimeoutNanos() * m.backoff;
+                    m.deadline = at + stateTimeout(m);
                 } else {
                     count(MigCounter.ABORTED_TARGET_DEAD);
                     restoreLocally(m);
@@ -619,6 +715,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
         forward.remove(m.connKey);
         count(MigCounter.RESTORED_LOCALLY);
+    }
+
+    /** The state's timeout grows with its size: each fragment takes time on every link it crosses. */
+    private long stateTimeout(Out m) {
+        int fragments = (m.stateLength + FRAGMENT_BODY - 1) / FRAGMENT_BODY;
+        return (config.stateTimeoutNanos() + fragments * FRAGMENT_TIME_NANOS) * m.backoff;
     }
 
     private void sendPrepare(Out m) {
@@ -704,6 +806,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         long t0 = metrics.now();
         long known = outcome.get(mk);
         if (known == OUTCOME_RESTORED) {
+            if (rx.fragmentIndex() != rx.fragmentCount() - 1) {
+                count(MigCounter.STATE_FRAGMENT_DUPLICATE); // one answer per resent state, on its last fragment
+                return;
+            }
             count(MigCounter.STATE_REACKED);
             send(origin, TcpMigHeader.CONN_STATE_ACK, 0, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
                     self, 0);
@@ -822,6 +928,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 }
                 app.snapshot(c, scratch, 0);
                 host.detach(c);
+                unwatch(c);
             }
             remember(mk, OUTCOME_ABORTED, 0);
         } else if (!outcome.containsKey(mk)) {
@@ -916,6 +1023,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             host.detach(c);
             return null;
         }
+        watch(c);
         return c;
     }
 
@@ -935,6 +1043,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private void sendMessage(int dstIp, int type, int reason, int id, int clientIp, int clientPort, int serverPort,
                              int originIp, int targetIp, long value, int fragIndex, int fragCount,
                              DirectBuffer body, int bodyOffset, int bodyLength) {
+        if (DEBUG) {
+            trace("tx " + TcpMigHeader.typeName(type) + " id=" + id + " reason=" + reason + " to="
+                + io.capybara.wire.Ipv4Address.format(dstIp) + " target=" + io.capybara.wire.Ipv4Address.format(targetIp)
+                + " value=" + io.capybara.wire.Ipv4Address.format((int) value) + " frag=" + fragIndex + " client="
+                + io.capybara.wire.Ipv4Address.format(clientIp), clientPort);
+        }
         UnsafeBuffer b = txFrame;
         tx.wrap(b, MSG_OFFSET).init(type, id).reason(reason).clientIp(clientIp).clientPort(clientPort)
                 .serverPort(serverPort).originIp(originIp).targetIp(targetIp).fragment(fragIndex, fragCount)

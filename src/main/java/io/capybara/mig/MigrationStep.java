@@ -18,7 +18,10 @@ public enum MigrationStep {
 
     static final MigrationStep[] ALL = values();
 
+    private final String jsonName = name().toLowerCase(java.util.Locale.ROOT);
+
+    /** The name in JSON output and JFR events: {@code origin_decide}, ... */
     public String jsonName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return jsonName;
     }
 }

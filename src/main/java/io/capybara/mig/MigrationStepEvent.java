@@ -2,6 +2,7 @@ package io.capybara.mig;
 
 import jdk.jfr.Category;
 import jdk.jfr.Description;
+import jdk.jfr.Enabled;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -12,6 +13,7 @@ import jdk.jfr.Timespan;
 @Label("Migration step")
 @Category({"Capybara", "TCPMig"})
 @StackTrace(false)
+@Enabled(false) // on demand: -XX:StartFlightRecording:...,+io.capybara.mig.Step#enabled=true or a .jfc
 public final class MigrationStepEvent extends jdk.jfr.Event {
     @Label("Step")
     public String step;

@@ -1,0 +1,281 @@
+package io.capybara.mig;
+
+import io.capybara.host.ConnectionHandler;
+import io.capybara.host.Host;
+import io.capybara.host.HostConfig;
+import io.capybara.io.FrameChannel;
+import io.capybara.io.MemoryLink;
+import io.capybara.tcp.TcpConfig;
+import io.capybara.tcp.TcpConnection;
+import io.capybara.tor.SwitchConfig;
+import io.capybara.tor.TorSwitch;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.HdrHistogram.Histogram;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Migration cost in an in-memory rack on one thread: a switch, two servers and a client host
+ * joined by {@link MemoryLink}s. {@code count} live connections, each with up to 4 KiB the
+ * server application has not read and 4 KiB the client has not acknowledged (the client host
+ * is not polled while migrating), are migrated back and forth between the servers; every step
+ * is timed with the injected clock (System.nanoTime by default).
+ *
+ * <p>Server overhead = sum of a migration's step durations on origin and target (CPU time in
+ * migration code); blackout = the target sending PREPARE_MIG_ACK (the switch redirects the
+ * connection when it forwards it) until the target has restored, replayed and resumed.
+ */
+public final class MigrationBenchmark {
+    static final int SWITCH_IP = 0x0A0000FE;
+    static final long SWITCH_MAC = 0x0200000000FEL;
+    static final int PORT = 80;
+    static final int DATA = 4096;
+
+    /**
+     * @param count          migrations measured
+     * @param overheadP50Us  and the rest: microseconds
+     * @param steps          per step: {p50_us, mean_us}
+     * @param stateBytes     mean CONN_STATE size
+     */
+    public record Result(int count, int connections, double overheadP50Us, double overheadP99Us,
+                         double overheadMeanUs, double blackoutP50Us, double blackoutP99Us, double blackoutMeanUs,
+                         Map<String, double[]> steps, double stateBytes, long completed, long failed) {
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format("migrations=%d connections=%d completed=%d failed=%d state=%.0fB%n", count,
+                    connections, completed, failed, stateBytes));
+            sb.append(String.format("overhead us: p50=%.2f p99=%.2f mean=%.2f%n", overheadP50Us, overheadP99Us,
+                    overheadMeanUs));
+            sb.append(String.format("blackout us: p50=%.2f p99=%.2f mean=%.2f%n", blackoutP50Us, blackoutP99Us,
+                    blackoutMeanUs));
+            steps.forEach((k, v) -> sb.append(String.format("  %-26s p50=%.3f mean=%.3f%n", k, v[0], v[1])));
+            return sb.toString();
+        }
+    }
+
+    private final TorSwitch sw;
+    private final Host[] servers = new Host[2];
+    private final MigrationEngine[] engines = new MigrationEngine[2];
+    private final BenchApp[] apps = new BenchApp[2];
+    private final Host client;
+    private final MigrationMetrics metrics;
+    private final LongSupplier clock;
+    private final TcpConnection[] serverConn;
+    private final int[] at;
+    private long now;
+    private long stateBytes;
+    private long completed;
+    private long failed;
+
+    private MigrationBenchmark(int connections, LongSupplier clock) {
+        this.clock = clock;
+        this.metrics = new MigrationMetrics(clock);
+        MemoryLink[] links = new MemoryLink[3];
+        FrameChannel[] ports = new FrameChannel[3];
+        List<SwitchConfig.Host> hosts = new ArrayList<>();
+        Map<Integer, Long> arp = new HashMap<>();
+        arp.put(SWITCH_IP, SWITCH_MAC);
+        for (int i = 0; i < 3; i++) {
+            links[i] = MemoryLink.pair("bench" + i, Math.max(1024, connections * 8));
+            ports[i] = links[i].b();
+            hosts.add(new SwitchConfig.Host(RackSimulation.ip(i), RackSimulation.mac(i), i, i < 2));
+            arp.put(RackSimulation.ip(i), RackSimulation.mac(i));
+        }
+        sw = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts).withHeartbeatStale(Long.MAX_VALUE / 4), ports);
+        TcpConfig tcp = TcpConfig.defaults().withBuffers(16 * 1024, 16 * 1024);
+        MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(1_000_000)
+                .withPools(4, 4, 64, 64 * 1024, 1 << 20);
+        serverConn = new TcpConnection[connections];
+        at = new int[connections];
+        for (int i = 0; i < 2; i++) {
+            servers[i] = new Host(HostConfig.of("server" + i, RackSimulation.mac(i), RackSimulation.ip(i), 16)
+                    .withTcp(tcp).withStaticArp(without(arp, RackSimulation.ip(i))).withMaxConnections(connections * 2),
+                    links[i].a());
+            apps[i] = new BenchApp(this, i);
+            servers[i].listen(PORT, Math.max(128, connections), apps[i]);
+            engines[i] = new MigrationEngine(servers[i], mc, apps[i], metrics);
+        }
+        client = new Host(HostConfig.of("client", RackSimulation.mac(2), RackSimulation.ip(2), 16).withTcp(tcp)
+                .withStaticArp(without(arp, RackSimulation.ip(2))).withMaxConnections(connections * 2), links[2].a());
+    }
+
+    private static Map<Integer, Long> without(Map<Integer, Long> m, int ip) {
+        Map<Integer, Long> copy = new HashMap<>(m);
+        copy.remove(ip);
+        return copy;
+    }
+
+    /** Runs {@code count} measured migrations (after as many warm-up ones) over {@code connections} connections. */
+    public static Result run(int count, int connections, LongSupplier clock) {
+        MigrationBenchmark b = new MigrationBenchmark(Math.max(1, connections), clock);
+        b.setUp();
+        b.migrateMany(Math.max(count, 2_000));
+        b.metrics.reset();
+        b.stateBytes = 0;
+        b.completed = 0;
+        b.failed = 0;
+        b.migrateMany(count);
+        return b.result(count);
+    }
+
+    /** The CLI's entry point: System.nanoTime as the step clock, 64 connections. */
+    public static Result run(int count) {
+        return run(count, 64, System::nanoTime);
+    }
+
+    private long tick() {
+        now += 1_000; // 1 us per loop: protocol time, never read by the measurements
+        return now;
+    }
+
+    private int pollServers(long t) {
+        int work = sw.poll(t);
+        for (int i = 0; i < 2; i++) {
+            work += servers[i].poll(t);
+            work += engines[i].poll(t);
+        }
+        return work;
+    }
+
+    private void setUp() {
+        ConnectionHandler clientSide = new ConnectionHandler() {
+            final UnsafeBuffer data = new UnsafeBuffer(new byte[DATA]);
+
+            @Override
+            public void onConnected(TcpConnection c) {
+                c.send(data, 0, DATA, client.now()); // the server application never reads it
+            }
+        };
+        for (int i = 0; i < serverConn.length; i++) {
+            client.connect(servers[0].config().ip(), PORT, clientSide);
+        }
+        // handshakes, client data in, then the servers' 4 KiB out: the client stops reading
+        for (int round = 0; round < 10_000 && apps[0].accepted < serverConn.length; round++) {
+            long t = tick();
+            pollServers(t);
+            client.poll(t);
+        }
+        for (int round = 0; round < 100; round++) {
+            long t = tick();
+            pollServers(t);
+            client.poll(t);
+        }
+        if (apps[0].accepted < serverConn.length) {
+            throw new IllegalStateException("benchmark setup: " + apps[0].accepted + " connections accepted");
+        }
+        UnsafeBuffer data = new UnsafeBuffer(new byte[DATA]);
+        for (TcpConnection c : serverConn) {
+            c.send(data, 0, DATA, now);
+        }
+        for (int round = 0; round < 10; round++) {
+            pollServers(tick()); // the client host is not polled from here on: nothing gets acknowledged
+        }
+    }
+
+    private void migrateMany(int n) {
+        for (int k = 0; k < n; k++) {
+            int i = k % serverConn.length;
+            int from = at[i];
+            MigrationEngine e = engines[from];
+            TcpConnection c = serverConn[i];
+            stateBytes += c.snapshotSize();
+            if (e.migrate(c) < 0) {
+                failed++;
+                continue;
+            }
+            for (int round = 0; round < 1_000 && (e.outgoing() > 0 || engines[1 - from].preparedSlots() > 0); round++) {
+                pollServers(tick());
+            }
+            if (at[i] != from && e.outgoing() == 0) {
+                completed++;
+            } else {
+                failed++;
+            }
+        }
+    }
+
+    private Result result(int count) {
+        Map<String, double[]> steps = new LinkedHashMap<>();
+        for (MigrationStep s : MigrationStep.ALL) {
+            Histogram h = metrics.step(s);
+            steps.put(s.jsonName(), new double[] {h.getValueAtPercentile(50) / 1000.0, h.getMean() / 1000.0});
+        }
+        Histogram o = metrics.overhead();
+        Histogram b = metrics.blackout();
+        return new Result(count, serverConn.length, o.getValueAtPercentile(50) / 1000.0,
+                o.getValueAtPercentile(99) / 1000.0, o.getMean() / 1000.0, b.getValueAtPercentile(50) / 1000.0,
+                b.getValueAtPercentile(99) / 1000.0, b.getMean() / 1000.0, steps,
+                count == 0 ? 0 : (double) stateBytes / count, completed, failed);
+    }
+
+    /** The benchmark's server application: 16 bytes of state per connection (its index and a counter). */
+    static final class BenchApp implements MigratableApp, ConnectionHandler {
+        final MigrationBenchmark bench;
+        final int server;
+        int accepted;
+
+        BenchApp(MigrationBenchmark bench, int server) {
+            this.bench = bench;
+            this.server = server;
+        }
+
+        @Override
+        public void onAccepted(TcpConnection c) {
+            bench.serverConn[accepted++] = c;
+        }
+
+        @Override
+        public ConnectionHandler handler() {
+            return this;
+        }
+
+        @Override
+        public int snapshotSize(TcpConnection conn) {
+            return 16;
+        }
+
+        @Override
+        public int snapshot(TcpConnection conn, MutableDirectBuffer dst, int offset) {
+            int index = indexOf(conn);
+            dst.putInt(offset, index, ByteOrder.BIG_ENDIAN);
+            dst.putInt(offset + 4, server, ByteOrder.BIG_ENDIAN);
+            dst.putLong(offset + 8, conn.stats().bytesIn(), ByteOrder.BIG_ENDIAN);
+            return 16;
+        }
+
+        private int indexOf(TcpConnection conn) {
+            TcpConnection[] cs = bench.serverConn;
+            for (int i = 0; i < cs.length; i++) {
+                if (cs[i] == conn) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public boolean restore(TcpConnection conn, DirectBuffer src, int offset, int length) {
+            int index = src.getInt(offset, ByteOrder.BIG_ENDIAN);
+            if (length != 16 || index < 0 || index >= bench.serverConn.length) {
+                return false;
+            }
+            bench.serverConn[index] = conn;
+            bench.at[index] = server;
+            return true;
+        }
+
+        @Override
+        public void resume(TcpConnection conn) {
+            // nothing to serve: the benchmark's application leaves the data unread
+        }
+    }
+}

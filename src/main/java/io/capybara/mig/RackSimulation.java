@@ -1,0 +1,550 @@
+package io.capybara.mig;
+
+import io.capybara.host.ConnectionHandler;
+import io.capybara.host.Host;
+import io.capybara.host.HostConfig;
+import io.capybara.io.FrameChannel;
+import io.capybara.sim.LinkProfile;
+import io.capybara.sim.SimLink;
+import io.capybara.sim.SimNode;
+import io.capybara.sim.Simulator;
+import io.capybara.sim.scenario.StreamContent;
+import io.capybara.tcp.TcpConfig;
+import io.capybara.tcp.TcpConnection;
+import io.capybara.tcp.TcpState;
+import io.capybara.tor.MigrationDirectory;
+import io.capybara.tor.SwitchConfig;
+import io.capybara.tor.SwitchCounter;
+import io.capybara.tor.TorSwitch;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * A whole rack on the deterministic simulator: a {@link TorSwitch}, server hosts with
+ * {@link MigrationEngine}s and a {@link StreamServerApp}, client hosts with many connections
+ * streaming seeded content both ways. A driver migrates random live connections at a fixed
+ * interval (the manual trigger) while the load policy sheds from the loaded servers, checks the
+ * invariants as it goes (every live connection whole on exactly one server, the directory
+ * agreeing) and, at the end, that every byte arrived, nothing leaked and the directory is empty.
+ */
+public final class RackSimulation {
+    public static final int SERVER_PORT = 80;
+    static final int SWITCH_IP = 0x0A0000FE; // 10.0.0.254
+    static final long SWITCH_MAC = 0x0200000000FEL;
+    private static final int MAX_FAILURES = 10;
+
+    private final RackOptions o;
+    private final Simulator sim;
+    private final TorSwitch sw;
+    private final Host[] servers;
+    private final MigrationEngine[] engines;
+    private final StreamServerApp[] apps;
+    private final Host[] clients;
+    private final List<Slot> slots = new ArrayList<>();
+    private final SplittableRandom random;
+    private final Long2LongHashMap lastTriggered = new Long2LongHashMap(Long.MIN_VALUE);
+    private final long cooldown;
+    private final List<long[]> junk = new ArrayList<>();
+    private final List<String> failures = new ArrayList<>();
+    private long violations;
+    private long checks;
+    private long connections;
+    private long clientAborted;
+    private long mismatches;
+    private long unexpectedResets;
+    private long bytesVerified;
+    private long nextTrigger;
+
+    private RackSimulation(RackOptions o) {
+        this.o = o;
+        this.random = new SplittableRandom(o.seed() * 0x9E3779B97F4A7C15L + 17);
+        this.sim = new Simulator(o.seed() ^ 0x5DEECE66DL);
+        boolean faulty = o.loss() > 0 || o.duplicate() > 0 || o.reorder() > 0;
+        // the trigger never moves a connection again before every stale packet of its last move
+        // is gone (the switch accepts ACKs statelessly): above the largest reorder delay
+        this.cooldown = faulty ? 4 * Math.max(o.reorderDelayNanos(), 20 * o.linkDelayNanos()) : 10 * o.linkDelayNanos();
+        LinkProfile profile = new LinkProfile(10_000_000_000L, o.linkDelayNanos(), 0, o.loss(), o.duplicate(),
+                o.reorder(), o.reorderDelayNanos(), 0);
+        int n = o.servers();
+        int hostCount = n + o.clientHosts();
+        FrameChannel[] ports = new FrameChannel[hostCount];
+        SimLink[] links = new SimLink[hostCount];
+        List<SwitchConfig.Host> hosts = new ArrayList<>();
+        Map<Integer, Long> arp = new HashMap<>();
+        arp.put(SWITCH_IP, SWITCH_MAC);
+        for (int i = 0; i < hostCount; i++) {
+            links[i] = sim.link("port" + i, profile, profile, 8192);
+            ports[i] = links[i].b();
+            hosts.add(new SwitchConfig.Host(ip(i), mac(i), i, i < n));
+            arp.put(ip(i), mac(i));
+        }
+        SwitchConfig swConfig = SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts).withLevels(o.directoryLevels())
+                .withHeartbeatStale(50_000_000L);
+        sw = sim.add(new TorSwitch(swConfig, ports));
+        TcpConfig tcp = tcpConfig();
+        MigrationMetrics metrics = MigrationMetrics.constant();
+        MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP)
+                .withPools(16, 48, 64, 96 * 1024, 1 << 20)
+                .withTimeouts(1_000_000, 6, 1_000_000, 10, 1_000_000, 8, 200_000_000L)
+                .withHeartbeat(o.policy() ? 100_000 : 0)
+                .withPolicy(o.policy() ? 250_000 : 0, 6 * 64 * 1024, 4 * 64 * 1024, Math.max(cooldown, 1_000_000));
+        servers = new Host[n];
+        engines = new MigrationEngine[n];
+        apps = new StreamServerApp[n];
+        for (int i = 0; i < n; i++) {
+            servers[i] = new Host(HostConfig.of("server" + i, mac(i), ip(i), 16).withTcp(tcp)
+                    .withIsnSeed(o.seed() * 131 + i).withStaticArp(without(arp, ip(i))), links[i].a());
+            apps[i] = new StreamServerApp(servers[i], o.seed(), o.bytesEachWay(), o.bytesEachWay());
+            servers[i].listen(SERVER_PORT, 1024, apps[i]);
+            engines[i] = new MigrationEngine(servers[i], mc, apps[i], metrics);
+            sim.add(servers[i]);
+            sim.add(engines[i]);
+        }
+        clients = new Host[o.clientHosts()];
+        for (int c = 0; c < clients.length; c++) {
+            int h = n + c;
+            clients[c] = sim.add(new Host(HostConfig.of("client" + c, mac(h), ip(h), 16).withTcp(tcp)
+                    .withIsnSeed(o.seed() * 977 + c).withStaticArp(without(arp, ip(h))), links[h].a()));
+            for (int s = 0; s < o.slotsPerClient(); s++) {
+                slots.add(new Slot(clients[c], slots.size()));
+            }
+        }
+        fillDirectoryWithJunk();
+        sim.add(new Driver());
+    }
+
+    /** Runs one rack simulation. */
+    public static RackResult run(RackOptions options) {
+        return new RackSimulation(options).execute();
+    }
+
+    static int ip(int i) {
+        return i < 16 ? 0x0A000001 + i : 0x0A000100 + (i - 16); // servers 10.0.0.x, clients 10.0.1.x
+    }
+
+    static long mac(int i) {
+        return 0x020000000001L + i;
+    }
+
+    private static Map<Integer, Long> without(Map<Integer, Long> m, int ip) {
+        Map<Integer, Long> copy = new HashMap<>(m);
+        copy.remove(ip);
+        return copy;
+    }
+
+    /** TCP for the rack: small buffers (the state moves with every migration), fast timers; TIME_WAIT
+     *  well above the peers' retransmission timeouts so a lost final ACK is answered, not reset. */
+    static TcpConfig tcpConfig() {
+        TcpConfig d = TcpConfig.defaults();
+        return new TcpConfig(1460, 32 * 1024, 32 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
+                200_000_000, 40, 50_000_000, d.maxOutOfOrderSegments());
+    }
+
+    private void fillDirectoryWithJunk() {
+        int count = (int) (o.directoryJunk() * MigrationDirectory.SLOTS_PER_LEVEL);
+        SplittableRandom r = new SplittableRandom(o.seed() ^ 0xD1L);
+        for (int i = 0; i < count; i++) {
+            int ipJ = 0x0A630000 | r.nextInt(1 << 16); // 10.99.x.x: no such client
+            int port = 1 + r.nextInt(65535);
+            if (sw.directory().install(ipJ, port, 0, 1, 0) != MigrationDirectory.NOT_FOUND) {
+                junk.add(new long[] {ipJ, port});
+            }
+        }
+    }
+
+    private RackResult execute() {
+        boolean done;
+        try {
+            done = sim.runUntil(o.timeLimitNanos(), this::allSlotsFinished);
+            if (!done) {
+                fail("time limit: " + describeStuck());
+            }
+            // let TIME_WAIT, target hold and abort timers run out, then look for leaks
+            long settleUntil = sim.now() + 200_000_000L;
+            sim.runUntil(settleUntil, () -> false);
+        } catch (RuntimeException e) {
+            fail("exception: " + e);
+            StackTraceElement[] st = e.getStackTrace();
+            for (int i = 0; i < Math.min(6, st.length); i++) {
+                fail("  at " + st[i]);
+            }
+        }
+        check();
+        for (long[] j : junk) {
+            int slot = sw.directory().find((int) j[0], (int) j[1]);
+            if (slot != MigrationDirectory.NOT_FOUND) {
+                sw.directory().remove(slot);
+            }
+        }
+        long dirEntries = sw.directory().size();
+        if (Boolean.getBoolean("capybara.rack.debug")) {
+            for (int i = 0; i < MigrationDirectory.SLOTS_PER_LEVEL * o.directoryLevels(); i++) {
+                if (sw.directory().find(sw.directory().clientIp(i), sw.directory().clientPort(i)) == i) {
+                    System.out.println("leftover " + io.capybara.wire.Ipv4Address.format(sw.directory().clientIp(i)) + ":"
+                            + sw.directory().clientPort(i) + " original=" + sw.directory().originalServer(i) + " current="
+                            + sw.directory().currentServer(i));
+                }
+            }
+        }
+        if (dirEntries != 0) {
+            fail("directory holds " + dirEntries + " entries after every connection closed");
+        }
+        long leakedConnections = 0;
+        long leakedBuffers = 0;
+        long leakedMigrations = 0;
+        for (int i = 0; i < servers.length; i++) {
+            leakedConnections += servers[i].connectionCount();
+            leakedBuffers += engines[i].preparedSlots();
+            leakedMigrations += engines[i].outgoing();
+        }
+        for (Host c : clients) {
+            leakedConnections += c.connectionCount();
+        }
+        if (leakedConnections + leakedBuffers + leakedMigrations != 0) {
+            fail("leaks: connections=" + leakedConnections + " buffers=" + leakedBuffers + " migrations="
+                    + leakedMigrations);
+        }
+        long serverResets = 0;
+        for (StreamServerApp a : apps) {
+            mismatches += a.mismatches;
+            bytesVerified += a.verifiedBytes;
+            serverResets += a.resetsBeforeDone;
+        }
+        // a client abort resets the server side on purpose; any other reset is a failure
+        if (serverResets > clientAborted) {
+            fail("servers saw " + serverResets + " resets, clients aborted only " + clientAborted);
+        }
+        unexpectedResets = clientResets + Math.max(0, serverResets - clientAborted);
+        if (mismatches > 0) {
+            fail(mismatches + " content mismatches");
+        }
+        if (clientResets > 0) {
+            fail(clientResets + " client connections were reset");
+        }
+        if (violations > 0) {
+            fail(violations + " invariant violations");
+        }
+        Map<String, Long> causes = new LinkedHashMap<>();
+        long[] sums = new long[MigCounter.ALL.length];
+        for (MigrationEngine e : engines) {
+            for (MigCounter c : MigCounter.ALL) {
+                sums[c.ordinal()] += e.counter(c);
+            }
+        }
+        for (MigCounter c : MigCounter.ALL) {
+            causes.put(c.name().toLowerCase(java.util.Locale.ROOT), sums[c.ordinal()]);
+        }
+        for (SwitchCounter c : SwitchCounter.values()) {
+            causes.put("switch_" + c.name().toLowerCase(java.util.Locale.ROOT), sw.counter(c));
+        }
+        long aborted = sums[MigCounter.ABORTED_PREPARE_TIMEOUT.ordinal()] + sums[MigCounter.ABORTED_TARGET_DEAD.ordinal()]
+                + sums[MigCounter.ABORTED_CONNECTION_GONE.ordinal()]
+                + sums[MigCounter.ABORTED_SNAPSHOT_TOO_LARGE.ordinal()];
+        long rejected = sums[MigCounter.REJECTED_NO_TARGET.ordinal()]
+                + sums[MigCounter.REJECTED_DIRECTORY_FULL.ordinal()] + sums[MigCounter.REJECTED_TARGET_BUSY.ordinal()];
+        return new RackResult(o, failures.isEmpty(), sums[MigCounter.STARTED.ordinal()],
+                sums[MigCounter.COMPLETED.ordinal()], aborted, rejected, sums[MigCounter.POLICY_DECISIONS.ordinal()],
+                violations, checks, connections, clientAborted, bytesVerified + clientBytes, mismatches,
+                unexpectedResets, dirEntries, leakedConnections, leakedBuffers, leakedMigrations, sim.now(),
+                sim.traceHash(), causes, List.copyOf(failures));
+    }
+
+    private long clientResets;
+    private long clientBytes;
+
+    private void fail(String msg) {
+        if (failures.size() < MAX_FAILURES) {
+            failures.add(msg);
+        }
+    }
+
+    private boolean allSlotsFinished() {
+        for (Slot s : slots) {
+            if (!s.finished) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String describeStuck() {
+        StringBuilder sb = new StringBuilder();
+        int shown = 0;
+        for (Slot s : slots) {
+            if (!s.finished && shown++ < 3) {
+                sb.append(" slot").append(s.index).append('{').append(s.conn).append('}');
+            }
+        }
+        return sb.toString();
+    }
+
+    private long migrationsStarted() {
+        long n = 0;
+        for (MigrationEngine e : engines) {
+            n += e.counter(MigCounter.STARTED);
+        }
+        return n;
+    }
+
+    /** The manual trigger: one random eligible connection on a random server. */
+    private void trigger() {
+        long now = sim.now();
+        for (int attempt = 0; attempt < 8; attempt++) {
+            int s = random.nextInt(servers.length);
+            Host h = servers[s];
+            if (h.connectionCount() == 0) {
+                continue;
+            }
+            TcpConnection c = h.connectionAt(random.nextInt(h.connectionCount()));
+            long key = MigrationEngine.connKey(c.remoteIp(), c.remotePort(), c.localPort());
+            if (!MigrationEngine.eligible(c) || lastTriggered.get(key) + cooldown > now) {
+                continue;
+            }
+            if (engines[s].migrate(c) >= 0) {
+                lastTriggered.put(key, now);
+                return;
+            }
+        }
+    }
+
+    /** Every live client connection is whole on exactly one server and the directory agrees. */
+    private void check() {
+        for (Slot slot : slots) {
+            ClientConn cc = slot.conn;
+            if (cc == null || cc.conn == null || cc.conn.state() != TcpState.ESTABLISHED) {
+                continue;
+            }
+            int clientIp = cc.conn.localIp();
+            int clientPort = cc.conn.localPort();
+            boolean inFlight = false;
+            int holders = 0;
+            int holder = -1;
+            for (int i = 0; i < servers.length; i++) {
+                if (engines[i].isMigrating(clientIp, clientPort, SERVER_PORT)
+                        || engines[i].isPreparedFor(clientIp, clientPort, SERVER_PORT)) {
+                    inFlight = true;
+                }
+                if (servers[i].connection(clientIp, clientPort, SERVER_PORT) != null) {
+                    holders++;
+                    holder = i;
+                }
+            }
+            if (inFlight) {
+                continue;
+            }
+            checks++;
+            if (holders != 1) {
+                violation("connection " + cc + " held by " + holders + " servers");
+                continue;
+            }
+            int original = sw.serverIndex(cc.conn.remoteIp());
+            int slotIndex = sw.directory().find(clientIp, clientPort);
+            int current = slotIndex == MigrationDirectory.NOT_FOUND ? original : sw.directory().currentServer(slotIndex);
+            if (current != holder) {
+                violation("connection " + cc + " at server " + holder + " but the switch sends it to " + current);
+            }
+        }
+    }
+
+    private void violation(String msg) {
+        violations++;
+        fail("t=" + sim.now() + " " + msg);
+    }
+
+    /** Opens connections, triggers migrations, checks invariants. */
+    private final class Driver implements SimNode {
+        private boolean started;
+        private long nextCheck;
+
+        @Override
+        public int poll(long nowNanos) {
+            int work = 0;
+            if (!started) {
+                started = true;
+                for (Slot s : slots) {
+                    s.open();
+                }
+                nextTrigger = nowNanos + o.triggerIntervalNanos();
+                work++;
+            }
+            for (Slot s : slots) {
+                work += s.advance();
+            }
+            if (nowNanos >= nextTrigger) {
+                nextTrigger = nowNanos + o.triggerIntervalNanos();
+                if (migrationsStarted() < o.migrations()) {
+                    trigger();
+                }
+                if (nowNanos >= nextCheck) {
+                    nextCheck = nowNanos + 20 * o.triggerIntervalNanos();
+                    check();
+                }
+            }
+            return work;
+        }
+
+        @Override
+        public long nextDeadline() {
+            return migrationsStarted() < o.migrations() || !allSlotsFinished() ? nextTrigger : Long.MAX_VALUE;
+        }
+    }
+
+    /** One client connection position: reopened until enough migrations have started. */
+    private final class Slot {
+        final Host host;
+        final int index;
+        ClientConn conn;
+        boolean finished;
+
+        Slot(Host host, int index) {
+            this.host = host;
+            this.index = index;
+        }
+
+        void open() {
+            // skewed placement: half the connections on server 0, a third on 1, the rest on 2..
+            int r = random.nextInt(6);
+            int server = servers.length == 2 ? r % 2 : r < 3 ? 0 : r < 5 ? 1 : 2 + random.nextInt(servers.length - 2);
+            long abortAt = random.nextDouble() < o.clientAbortFraction()
+                    ? random.nextLong(Math.max(1, o.bytesEachWay())) : -1;
+            conn = new ClientConn(host, abortAt);
+            connections++;
+            conn.conn = host.connect(ip(server), SERVER_PORT, conn);
+            if (conn.conn == null) {
+                fail("no ephemeral port");
+                finished = true;
+            }
+        }
+
+        int advance() {
+            if (finished || conn == null || !conn.closed) {
+                return 0;
+            }
+            if (conn.mismatch) {
+                mismatches++;
+            }
+            clientBytes += conn.received + conn.sent;
+            if (conn.aborted) {
+                clientAborted++;
+            } else if (conn.reset) {
+                clientResets++;
+                fail("client connection reset: " + conn);
+            } else if (conn.received != o.bytesEachWay() || !conn.eof) {
+                fail("client connection ended early: " + conn);
+            }
+            if (migrationsStarted() < o.migrations()) {
+                open();
+            } else {
+                finished = true;
+            }
+            return 1;
+        }
+    }
+
+    /** The client side of one connection: sends its stream, checks the server's, then closes. */
+    private final class ClientConn implements ConnectionHandler {
+        final Host host;
+        final long abortAt;
+        final UnsafeBuffer chunk = new UnsafeBuffer(new byte[StreamServerApp.CHUNK]);
+        StreamContent out;
+        StreamContent in;
+        TcpConnection conn;
+        long sent;
+        long received;
+        boolean closeIssued;
+        boolean eof;
+        boolean closed;
+        boolean reset;
+        boolean aborted;
+        boolean mismatch;
+
+        ClientConn(Host host, long abortAt) {
+            this.host = host;
+            this.abortAt = abortAt;
+        }
+
+        @Override
+        public void onConnected(TcpConnection c) {
+            out = new StreamContent(StreamServerApp.streamSeed(o.seed(), c.localIp(), c.localPort(), 2));
+            in = new StreamContent(StreamServerApp.streamSeed(o.seed(), c.localIp(), c.localPort(), 1));
+            pump(c);
+            drain(c);
+        }
+
+        @Override
+        public void onData(TcpConnection c) {
+            if (in != null) {
+                drain(c);
+            }
+        }
+
+        @Override
+        public void onWritable(TcpConnection c) {
+            if (out != null) {
+                pump(c);
+            }
+        }
+
+        @Override
+        public void onClosed(TcpConnection c, boolean wasReset) {
+            closed = true;
+            reset = wasReset;
+        }
+
+        private void pump(TcpConnection c) {
+            long now = host.now();
+            while (sent < o.bytesEachWay() && !aborted) {
+                int n = (int) Math.min(Math.min(c.writableBytes(), chunk.capacity()), o.bytesEachWay() - sent);
+                if (n <= 0) {
+                    break;
+                }
+                out.fill(chunk, 0, sent, n);
+                int accepted = c.send(chunk, 0, n, now);
+                sent += accepted;
+                if (abortAt >= 0 && sent >= abortAt) {
+                    aborted = true;
+                    c.abort(now);
+                    return;
+                }
+                if (accepted < n) {
+                    break;
+                }
+            }
+            if (sent == o.bytesEachWay() && !closeIssued && !aborted) {
+                closeIssued = true;
+                c.close(now);
+            }
+        }
+
+        private void drain(TcpConnection c) {
+            long now = host.now();
+            while (!aborted) {
+                int n = c.receive(chunk, 0, chunk.capacity(), now);
+                if (n <= 0) {
+                    break;
+                }
+                if (!mismatch && (received + n > o.bytesEachWay() || in.firstMismatch(chunk, 0, received, n) >= 0)) {
+                    mismatch = true;
+                }
+                received += n;
+            }
+            if (c.isPeerClosed()) {
+                eof = true;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return (conn == null ? "?" : io.capybara.wire.Ipv4Address.format(conn.localIp()) + ":" + conn.localPort()
+                    + "->" + io.capybara.wire.Ipv4Address.format(conn.remoteIp()) + " " + conn.state()) + " sent=" + sent
+                    + " received=" + received + " eof=" + eof + " closed=" + closed + " reset=" + reset + " aborted="
+                    + aborted;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.capybara.mig;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class RackSimulationTest {
+    static long seed(long dflt) {
+        return Long.getLong("capybara.seed", dflt);
+    }
+
+    static String replay(String method, long seed) {
+        return " replay: ./capybara test -Dtest=RackSimulationTest#" + method + " -Dcapybara.seed=" + seed;
+    }
+
+    @Test
+    void cleanRackMigratesManyConnectionsAndDeliversEveryByte() {
+        long seed = seed(1);
+        RackResult r = RackSimulation.run(RackOptions.defaults().withSeed(seed).withMigrations(2000));
+        System.out.println(r);
+        System.out.println(r.causes());
+        assertTrue(r.ok(), r + replay("cleanRackMigratesManyConnectionsAndDeliversEveryByte", seed));
+        assertEquals(0, r.invariantViolations());
+        assertEquals(r.migrations(), r.migrationsCompleted() + r.migrationsAborted() + r.migrationsRejected(), r.toString());
+        assertTrue(r.migrationsCompleted() >= r.migrations() * 8 / 10, r.toString());
+    }
+
+    @Test
+    void faultyRackKeepsEveryConnectionWholeOnExactlyOneServer() {
+        long seed = seed(2);
+        RackResult r = RackSimulation.run(RackOptions.defaults().withFaults().withSeed(seed).withMigrations(1000));
+        System.out.println(r);
+        System.out.println(r.causes());
+        assertTrue(r.ok(), r + replay("faultyRackKeepsEveryConnectionWholeOnExactlyOneServer", seed));
+        assertEquals(r.migrations(), r.migrationsCompleted() + r.migrationsAborted() + r.migrationsRejected(), r.toString());
+    }
+}
