@@ -257,6 +257,8 @@ public final class EvalCommand implements Runnable {
             j.object("steps");
             return;
         }
+        io.capybara.eval.GcPauses gc = m.gc().getOrDefault(s.key() + "@" + q, io.capybara.eval.GcPauses.NONE);
+        j.put("gc_pauses", gc.count()).put("gc_millis", gc.millis());
         j.put("migrations", r.count()).put("verified", r.verified()).put("mean_us", r.meanMicros())
                 .put("p50_us", r.percentileMicros(50)).put("p99_us", r.percentileMicros(99))
                 .put("p999_us", r.percentileMicros(99.9));

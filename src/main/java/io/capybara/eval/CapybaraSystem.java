@@ -2,10 +2,21 @@ package io.capybara.eval;
 
 /**
  * Capybara-J's migration (origin and target engines, the switch in between) as a
- * {@link MigrationSystem}, run by the mig package's benchmark.
+ * {@link MigrationSystem}, run by {@link CapybaraFleet} in an in-memory rack.
  */
 public final class CapybaraSystem implements MigrationSystem {
     public static final String KEY = "capybara";
+    private final int batch;
+    private final int jitWarmup;
+
+    /**
+     * @param batch     connections migrated back to back before they are checked
+     * @param jitWarmup migrations (checked, not measured) before measuring, so the JIT has compiled the engine
+     */
+    public CapybaraSystem(int batch, int jitWarmup) {
+        this.batch = batch;
+        this.jitWarmup = jitWarmup;
+    }
 
     @Override
     public String key() {
@@ -19,11 +30,15 @@ public final class CapybaraSystem implements MigrationSystem {
 
     @Override
     public String unavailableReason() {
-        return "the Capybara-J migration benchmark (io.capybara.mig.MigrationBenchmark) is not in this build yet";
+        return null;
     }
 
     @Override
     public OverheadRun run(int count, int queueBytes, Progress progress) {
-        throw new UnsupportedOperationException(unavailableReason());
+        CapybaraFleet fleet = new CapybaraFleet(batch);
+        if (jitWarmup > 0) {
+            fleet.run(KEY, jitWarmup, queueBytes, batch, done -> { });
+        }
+        return fleet.run(KEY, count, queueBytes, batch, progress::set);
     }
 }

@@ -73,7 +73,7 @@ public final class Evaluation {
 
     /** Capybara-J and the Linux baseline with the settings' batch and warm-up. */
     public static List<MigrationSystem> defaultSystems(Settings s) {
-        return List.of(new CapybaraSystem(), new io.capybara.eval.LinuxRepairSystem(s.linuxBatch(), s.jitWarmup()));
+        return List.of(new CapybaraSystem(s.linuxBatch(), s.jitWarmup()), new LinuxRepairSystem(s.linuxBatch(), s.jitWarmup()));
     }
 
     public Report report() {

@@ -22,7 +22,7 @@ public final class OverheadExperiment {
     public record Measurements(int count, List<Integer> queueSizes, List<MigrationSystem> systems,
                                Map<String, String> unavailable, Map<String, OverheadRun> runs,
                                Map<Integer, CReference.Result> cReference, String cReferenceProblem,
-                               long[] isolatedLinux, MachineInfo machine) {
+                               long[] isolatedLinux, Map<String, GcPauses> gc, MachineInfo machine) {
         public OverheadRun run(String system, int queueBytes) {
             return runs.get(system + "@" + queueBytes);
         }
@@ -64,6 +64,7 @@ public final class OverheadExperiment {
         MachineInfo machine = MachineInfo.probe();
         Map<String, String> unavailable = new LinkedHashMap<>();
         Map<String, OverheadRun> runs = new LinkedHashMap<>();
+        Map<String, GcPauses> gc = new LinkedHashMap<>();
         for (MigrationSystem s : systems) {
             String why = s.unavailableReason();
             if (why != null) {
@@ -73,7 +74,12 @@ public final class OverheadExperiment {
             for (int q : queueSizes) {
                 Progress bar = progress.open(String.format(Locale.ROOT, "overhead %s, %s", s.label(), queueLabel(q)),
                         count);
+                // Same for every system: start from a collected heap, and count the pauses that
+                // still fall into the run (they land in some migration's time).
+                System.gc();
+                GcPauses before = GcPauses.now();
                 OverheadRun r = s.run(count, q, bar);
+                gc.put(s.key() + "@" + q, GcPauses.now().minus(before));
                 bar.finish();
                 if (r.count() != count || r.verified() != count) {
                     throw new IllegalStateException(s.label() + " migrated " + r.count() + " and verified "
@@ -109,7 +115,7 @@ public final class OverheadExperiment {
             bar.finish();
         }
         return new Measurements(count, List.copyOf(queueSizes), List.copyOf(systems), unavailable, runs, cref,
-                cProblem, isolatedTotals, machine);
+                cProblem, isolatedTotals, gc, machine);
     }
 
     public static String queueLabel(int q) {
@@ -130,7 +136,7 @@ public final class OverheadExperiment {
                 "p99_us", "p999_us");
         Csv steps = new Csv("system", "queue_bytes", "step", "mean_us", "p50_us", "p99_us");
         MarkdownTable table = MarkdownTable.of("system", "queues", "migrations", "verified", "mean us", "p50 us",
-                "p99 us", "p99.9 us");
+                "p99 us", "p99.9 us", "GC pauses in run");
         Map<String, Map<String, Double>> bars = new LinkedHashMap<>();
         for (int q : m.queueSizes()) {
             for (MigrationSystem s : m.systems()) {
@@ -142,7 +148,8 @@ public final class OverheadExperiment {
                         r.percentileMicros(90), r.percentileMicros(99), r.percentileMicros(99.9));
                 table.row(s.label(), shortQueue(q), Integer.toString(r.count()), Integer.toString(r.verified()),
                         MarkdownTable.num(r.meanMicros()), MarkdownTable.num(r.percentileMicros(50)),
-                        MarkdownTable.num(r.percentileMicros(99)), MarkdownTable.num(r.percentileMicros(99.9)));
+                        MarkdownTable.num(r.percentileMicros(99)), MarkdownTable.num(r.percentileMicros(99.9)),
+                        m.gc().getOrDefault(s.key() + "@" + q, GcPauses.NONE).toString());
                 Map<String, Double> stack = new LinkedHashMap<>();
                 for (Map.Entry<String, long[]> e : r.steps().entrySet()) {
                     double mean = Stats.meanMicros(e.getValue());
@@ -161,7 +168,10 @@ public final class OverheadExperiment {
                 + "in the same run, and every connection's data was checked after its migration "
                 + "(`verified`). Server overhead is the time the servers spend on the hand-off: for Linux, "
                 + "TCP_REPAIR export on the old socket plus import on a new one (the flow blocked by nftables, "
-                + "which is not timed); for Capybara-J, the sum of the migration steps on origin and target.\n\n");
+                + "which is not timed); for Capybara-J, the sum of the migration steps on origin and target "
+                + "(in-memory rack: switch, two servers, one client host, on one thread). Before each run the "
+                + "heap is collected; garbage-collector pauses that still happen during a run are listed: each "
+                + "one lands inside some migration's time, of whichever system is running.\n\n");
         if (!bars.isEmpty()) {
             Charts.stackedBars(report.file("overhead.png"), "Mean server overhead of one migration, by step",
                     "microseconds", bars);

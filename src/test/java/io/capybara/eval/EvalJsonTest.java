@@ -79,10 +79,9 @@ class EvalJsonTest {
         Files.createDirectories(out);
         Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
         List<String> cmd = new ArrayList<>(List.of("setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djava.awt.headless=true", "--enable-native-access=ALL-UNNAMED",
-                "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmFlags());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "eval", "overhead", "--count", "2", "--json", "--no-c-reference", "--out", out.toString()));
         Process p = new ProcessBuilder(cmd).redirectError(dir.resolve("stderr.txt").toFile()).start();
         String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -97,6 +96,15 @@ class EvalJsonTest {
         assertTrue(stderr.contains("skipped " + LinuxRepairSystem.KEY), stderr);
         assertFalse(stderr.contains("Exception"), stderr);
         assertTrue(Files.readString(out.resolve("REPORT.md")).contains("Not measured: " + LinuxRepairSystem.KEY));
+    }
+
+    /** The JVM flags the build writes for ./capybara (FFM, Agrona). */
+    static List<String> jvmFlags() throws java.io.IOException {
+        try (var in = EvalJsonTest.class.getResourceAsStream("/capybara/build.properties")) {
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return List.of(p.getProperty("flags").trim().split("\\s+"));
+        }
     }
 
     static String runInProcess(String... args) {
