@@ -138,6 +138,7 @@ public final class OverheadExperiment {
         MarkdownTable table = MarkdownTable.of("system", "queues", "migrations", "verified", "mean us", "p50 us",
                 "p99 us", "p99.9 us", "GC pauses in run");
         Map<String, Map<String, Double>> bars = new LinkedHashMap<>();
+        Map<String, Map<String, Double>> medianBars = new LinkedHashMap<>();
         for (int q : m.queueSizes()) {
             for (MigrationSystem s : m.systems()) {
                 OverheadRun r = m.run(s.key(), q);
@@ -151,13 +152,16 @@ public final class OverheadExperiment {
                         MarkdownTable.num(r.percentileMicros(99)), MarkdownTable.num(r.percentileMicros(99.9)),
                         m.gc().getOrDefault(s.key() + "@" + q, GcPauses.NONE).toString());
                 Map<String, Double> stack = new LinkedHashMap<>();
+                Map<String, Double> medians = new LinkedHashMap<>();
                 for (Map.Entry<String, long[]> e : r.steps().entrySet()) {
                     double mean = Stats.meanMicros(e.getValue());
-                    steps.add(s.key(), q, e.getKey(), mean, Stats.percentileMicros(e.getValue(), 50),
-                            Stats.percentileMicros(e.getValue(), 99));
+                    double p50 = Stats.percentileMicros(e.getValue(), 50);
+                    steps.add(s.key(), q, e.getKey(), mean, p50, Stats.percentileMicros(e.getValue(), 99));
                     stack.put(e.getKey(), mean);
+                    medians.put(e.getKey(), p50);
                 }
                 bars.put(s.label() + ", " + shortQueue(q), stack);
+                medianBars.put(s.label() + ", " + shortQueue(q), medians);
             }
         }
         summary.write(report.file("overhead_summary.csv"));
@@ -176,6 +180,11 @@ public final class OverheadExperiment {
             Charts.stackedBars(report.file("overhead.png"), "Mean server overhead of one migration, by step",
                     "microseconds", bars);
             md.append(Report.image("mean server overhead per step", "overhead.png")).append('\n');
+            Charts.stackedBars(report.file("overhead_p50.png"), "Median of each step (robust to rare preemptions and GC pauses)",
+                    "microseconds", medianBars);
+            md.append("The means above include every outlier (a descheduled thread, a GC pause). The same breakdown "
+                    + "with each step's median:\n\n");
+            md.append(Report.image("median server overhead per step", "overhead_p50.png")).append('\n');
         }
         md.append(table).append('\n');
         MarkdownTable ratios = MarkdownTable.of("queues", "mean ratio (Linux / Capybara-J)", "p50 ratio", "p99 ratio");
@@ -209,7 +218,8 @@ public final class OverheadExperiment {
             }
         }
         md.append(cReferenceText(m, linuxKey));
-        md.append("Files: `overhead_summary.csv`, `overhead_steps.csv`").append(bars.isEmpty() ? "" : ", `overhead.png`")
+        md.append("Files: `overhead_summary.csv`, `overhead_steps.csv`")
+                .append(bars.isEmpty() ? "" : ", `overhead.png`, `overhead_p50.png`")
                 .append(".\n");
         report.section("overhead", md.toString());
     }

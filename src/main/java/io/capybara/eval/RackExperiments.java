@@ -35,7 +35,7 @@ public final class RackExperiments {
     public static Capacity capacity(RackWorkload w, int connections, long durationNanos, long seed,
                                     Progress.Factory progress) {
         Progress bar = progress.open("rack capacity (overload, static, uniform)", 1);
-        Point p = w.run(new Params(connections, w.overloadRps(), 0, false, 0, 0, durationNanos, seed));
+        Point p = w.run(new Params(connections, w.overloadRps(), 0, false, false, 0, 0, durationNanos, seed));
         bar.finish();
         return new Capacity(p.completedRps(), p);
     }
@@ -51,11 +51,11 @@ public final class RackExperiments {
         Map<Double, List<Point>> byLoad = new LinkedHashMap<>();
         for (double f : s.loadFractions()) {
             double rps = f * cap.rps();
-            noMigration.put(f, w.run(new Params(s.connections(), rps, s.skew(), false, 0, 0, s.durationNanos(), s.seed())));
+            noMigration.put(f, w.run(new Params(s.connections(), rps, s.skew(), false, false, 0, 0, s.durationNanos(), s.seed())));
             bar.step();
             List<Point> curve = byLoad.computeIfAbsent(f, k -> new ArrayList<>());
             for (long d : s.delaysMicros()) {
-                Point p = w.run(new Params(s.connections(), rps, s.skew(), true, s.migrationsPerSecond(), d,
+                Point p = w.run(new Params(s.connections(), rps, s.skew(), true, false, s.migrationsPerSecond(), d,
                         s.durationNanos(), s.seed()));
                 curve.add(p);
                 points.add(p);
@@ -91,7 +91,8 @@ public final class RackExperiments {
         md.append(String.format(Locale.ROOT, "Capacity measured first: %.0f requests/s completed under an offered "
                         + "%.0f requests/s (static placement, uniform load, %s virtual). Each curve is one offered load, "
                         + "a fixed fraction of that capacity; %d connections, Zipf skew %.2f, %.0f migrations/s "
-                        + "triggered on top of the load policy, %s virtual per point, seed %d. The extra delay keeps "
+                        + "triggered (a random connection of a random server each time; the load policy is off, so "
+                        + "the delay does not change how many migrations happen), %s virtual per point, seed %d. The extra delay keeps "
                         + "the origin's CPU busy for that long in every migration before CONN_STATE leaves.%n%n",
                 cap.rps(), cap.probe().params().offeredRps(), seconds(cap.probe().params().durationNanos()),
                 s.connections(), s.skew(), s.migrationsPerSecond(), seconds(s.durationNanos()), s.seed()));
@@ -123,7 +124,7 @@ public final class RackExperiments {
         List<Point> points = new ArrayList<>();
         for (double z : s.skews()) {
             for (boolean m : new boolean[] {false, true}) {
-                points.add(w.run(new Params(s.connections(), rps, z, m, 0, 0, s.durationNanos(), s.seed())));
+                points.add(w.run(new Params(s.connections(), rps, z, m, true, 0, 0, s.durationNanos(), s.seed())));
                 bar.step();
             }
         }

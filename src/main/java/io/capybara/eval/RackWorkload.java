@@ -12,10 +12,13 @@ public interface RackWorkload {
      * @param offeredRps          open-loop request rate over the rack
      * @param skew                Zipf exponent over the connections (0 = uniform)
      * @param migration           whether the servers migrate connections
+     * @param policy              whether the servers' load policy may start migrations (else only
+     *                            the {@code migrationsPerSecond} triggered ones happen)
      * @param migrationsPerSecond migrations triggered on top of the load policy (0 = policy only)
      * @param extraDelayMicros    injected delay per migration (busy origin), the paper's Fig. 1 knob
      */
-    record Params(int connections, double offeredRps, double skew, boolean migration, double migrationsPerSecond,
+    record Params(int connections, double offeredRps, double skew, boolean migration, boolean policy,
+                  double migrationsPerSecond,
                   long extraDelayMicros, long durationNanos, long seed) {
     }
 

@@ -46,6 +46,10 @@ public final class SimulatedRack implements RackWorkload {
                 .withDuration(p.durationNanos()).withSeed(p.seed())
                 .withExtraMigrationDelayMicros(p.extraDelayMicros())
                 .withManualMigrations(p.migration() ? p.migrationsPerSecond() : 0);
+        if (!p.policy()) {
+            // interval 0 turns the policy off: only the triggered migrations happen
+            o = o.withPolicy(0, o.highBacklogMicros(), o.lowBacklogMicros(), o.cooldownNanos());
+        }
         PhaseResult r = DemoRack.run(o, p.migration());
         return new Point(p, r.completed(), r.errors(), r.completed() * 1e9 / r.virtualNanos(), r.p50Nanos() / 1000.0,
                 r.p99Nanos() / 1000.0, r.p999Nanos() / 1000.0, r.migrations());
