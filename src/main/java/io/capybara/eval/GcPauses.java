@@ -18,6 +18,10 @@ public record GcPauses(long count, long millis) {
         return new GcPauses(n, ms);
     }
 
+    public GcPauses plus(GcPauses other) {
+        return new GcPauses(count + other.count, millis + other.millis);
+    }
+
     public GcPauses minus(GcPauses earlier) {
         return new GcPauses(count - earlier.count, millis - earlier.millis);
     }

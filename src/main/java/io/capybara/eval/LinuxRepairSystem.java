@@ -62,7 +62,8 @@ public final class LinuxRepairSystem implements MigrationSystem {
             for (ImportStep s : ImportStep.values()) {
                 steps.put("import " + s.name().toLowerCase(Locale.ROOT), column(t, x -> x.nanos(s)));
             }
-            return new OverheadRun(KEY, queueBytes, r.totals(), steps, r.verified());
+            return new OverheadRun(KEY, queueBytes, r.totals(), steps, r.verified(),
+                    new GcPauses(r.gcCount(), r.gcMillis()));
         }
     }
 

@@ -9,8 +9,14 @@ import java.util.Map;
  *
  * @param steps    step name -> per-migration nanoseconds (same length as totals), in step order
  * @param verified migrations whose connection was checked by content afterwards
+ * @param gc       garbage collections that happened while migrations were being timed
  */
-public record OverheadRun(String system, int queueBytes, long[] totals, Map<String, long[]> steps, int verified) {
+public record OverheadRun(String system, int queueBytes, long[] totals, Map<String, long[]> steps, int verified,
+                          GcPauses gc) {
+    public OverheadRun(String system, int queueBytes, long[] totals, Map<String, long[]> steps, int verified) {
+        this(system, queueBytes, totals, steps, verified, GcPauses.NONE);
+    }
+
     public OverheadRun {
         steps = new LinkedHashMap<>(steps);
         for (Map.Entry<String, long[]> e : steps.entrySet()) {

@@ -38,7 +38,8 @@ public final class TcpRepairFleet implements AutoCloseable {
     private static final int DOWN = 0x3C;
 
     /** Per-migration results of a run, in migration order. */
-    public record Result(int queueBytes, List<RepairTimings> timings, int verified) {
+    /** {@code gcCount}/{@code gcMillis}: collections while hand-offs were being timed. */
+    public record Result(int queueBytes, List<RepairTimings> timings, int verified, long gcCount, long gcMillis) {
         public long[] totals() {
             return timings.stream().mapToLong(RepairTimings::totalNanos).toArray();
         }
@@ -122,6 +123,8 @@ public final class TcpRepairFleet implements AutoCloseable {
     public Result run(int count, int queueBytes, int batch, IntConsumer progress) throws IOException {
         List<RepairTimings> timings = new ArrayList<>(count);
         int verified = 0;
+        long gcCount = 0;
+        long gcMillis = 0;
         while (timings.size() < count) {
             int k = Math.min(batch, count - timings.size());
             List<Conn> conns = openBatch(k);
@@ -131,6 +134,10 @@ public final class TcpRepairFleet implements AutoCloseable {
                 for (int i = 0; i < k; i++) {
                     batchTimings[i] = new RepairTimings();
                 }
+                // Untimed, as in the Capybara-J run: the harness's garbage (peer sockets,
+                // check buffers) is collected before the hand-offs, not during them.
+                System.gc();
+                long[] gcBefore = gcNow();
                 try {
                     for (int i = 0; i < k; i++) {
                         Conn c = conns.get(i);
@@ -139,6 +146,9 @@ public final class TcpRepairFleet implements AutoCloseable {
                         c.fd = migrator.migrate(fd, batchTimings[i]);
                     }
                 } finally {
+                    long[] gcAfter = gcNow();
+                    gcCount += gcAfter[0] - gcBefore[0];
+                    gcMillis += gcAfter[1] - gcBefore[1];
                     blocker.unblockAll();
                 }
                 verified += check(conns, queueBytes);
@@ -148,7 +158,17 @@ public final class TcpRepairFleet implements AutoCloseable {
             }
             progress.accept(timings.size());
         }
-        return new Result(queueBytes, timings, verified);
+        return new Result(queueBytes, timings, verified, gcCount, gcMillis);
+    }
+
+    private static long[] gcNow() {
+        long n = 0;
+        long ms = 0;
+        for (var b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            n += Math.max(0, b.getCollectionCount());
+            ms += Math.max(0, b.getCollectionTime());
+        }
+        return new long[] {n, ms};
     }
 
     private List<Conn> openBatch(int k) throws IOException {
