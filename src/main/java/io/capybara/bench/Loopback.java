@@ -17,6 +17,8 @@ final class Loopback implements SegmentSink {
     private final UnsafeBuffer[] payloads = new UnsafeBuffer[SLOTS];
     private long head;
     private long tail;
+    /** TSval of the last segment carried: a fake peer continues the sender's clock from it. */
+    int lastTsVal;
 
     Loopback() {
         for (int i = 0; i < SLOTS; i++) {
@@ -30,6 +32,7 @@ final class Loopback implements SegmentSink {
         if (tail - head == SLOTS) {
             throw new IllegalStateException("loopback full");
         }
+        lastTsVal = s.tsVal;
         int i = (int) (tail++ & (SLOTS - 1));
         TcpSegment d = slots[i];
         copyHeader(s, d);

@@ -46,7 +46,9 @@ public class TcpSegmentBench {
     private final UnsafeBuffer drain = new UnsafeBuffer(new byte[64 * 1024]);
     private long now;
     private int seq;
-    private int tsVal;
+    /** The fake peer's timestamp clock (µs ticks, like ours): must not run behind TS.Recent (PAWS). */
+    private int tsValA;
+    private int tsValB;
     /** What the no-op sink saw last: keeps the emitted segment observable. */
     public int lastSeq;
     public int lastTsVal;
@@ -78,7 +80,8 @@ public class TcpSegmentBench {
         in.payloadOffset = 0;
         in.payloadLength = PAYLOAD;
         seq = 0x7FFF_0000 + 1;
-        tsVal = 1;
+        tsValA = p.aToB.lastTsVal;
+        tsValB = p.bToA.lastTsVal;
         // the ACK the sender gets: from the receiver's address
         ack.srcIp = BenchPair.IP_B;
         ack.dstIp = BenchPair.IP_A;
@@ -97,6 +100,9 @@ public class TcpSegmentBench {
         if (sender.stats().segmentsOut() > 10 && sender.unacknowledgedBytes() > PAYLOAD) {
             throw new IllegalStateException("send path stalled: " + sender);
         }
+        if (sender.stats().pawsRejected() + receiver.stats().pawsRejected() != 0) {
+            throw new IllegalStateException("the fake peer's timestamps went backwards (PAWS)");
+        }
         if (receiver.stats().bytesIn() > 0 && receiver.readableBytes() != 0) {
             throw new IllegalStateException("receive path not drained: " + receiver);
         }
@@ -106,7 +112,7 @@ public class TcpSegmentBench {
     public int receive() {
         now += 1_000;
         in.seq = seq;
-        in.tsVal = tsVal++;
+        in.tsVal = ++tsValA;
         receiver.onSegment(in, now);
         seq += PAYLOAD;
         int n = receiver.receive(drain, 0, drain.capacity(), now);
@@ -121,7 +127,7 @@ public class TcpSegmentBench {
         now += 1_000;
         int n = sender.send(payload, 0, PAYLOAD, now);
         ack.ack = lastSeq + PAYLOAD;
-        ack.tsVal = tsVal++;
+        ack.tsVal = ++tsValB;
         ack.tsEcr = lastTsVal;
         sender.onSegment(ack, now);
         return n;

@@ -1,8 +1,10 @@
 package io.capybara.host;
 
 import io.capybara.io.FrameChannel;
+import io.capybara.io.FrameHandler;
 import io.capybara.sim.SimNode;
 import io.capybara.tcp.ConnectionObserver;
+import io.capybara.tcp.IsnGenerator;
 import io.capybara.tcp.SegmentSink;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
@@ -62,13 +64,15 @@ public final class Host implements SimNode, SegmentSink {
     private int activeCount;
     private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
     private final IntHashSet boundPorts = new IntHashSet();
-    private final long isnKey0;
-    private final long isnKey1;
+    private final IsnGenerator isns;
+    private UnmatchedSegmentHandler unmatched;
     private int nextEphemeral;
     private int ipId;
     private long now;
     private boolean started;
     private final ArpTable.ParkedFrameSink parkedSender;
+    /** Created once: a method reference per poll would allocate. */
+    private final FrameHandler rxHandler = this::onFrame;
     private long resolvedMac;
     private MigrationHook migrationHook;
 
@@ -87,9 +91,9 @@ public final class Host implements SimNode, SegmentSink {
         }
         this.connections = new Long2ObjectHashMap<>(Math.max(16, config.maxConnections() * 2), 0.6f);
         this.active = new Binding[Math.max(16, config.maxConnections())];
-        this.isnKey0 = mix(config.isnSeed() ^ 0x243F6A8885A308D3L);
-        this.isnKey1 = mix(isnKey0 ^ 0x13198A2E03707344L);
-        this.nextEphemeral = EPHEMERAL_FIRST + (int) Long.remainderUnsigned(mix(isnKey1), EPHEMERAL_COUNT);
+        this.isns = new IsnGenerator(mix(config.isnSeed() ^ 0x243F6A8885A308D3L));
+        this.nextEphemeral = EPHEMERAL_FIRST
+                + (int) Long.remainderUnsigned(mix(config.isnSeed() ^ 0x13198A2E03707344L), EPHEMERAL_COUNT);
         this.parkedSender = (buf, off, len) -> {
             EthernetHeader.dst(buf, off, resolvedMac);
             transmitFrame(buf, off, len);
@@ -113,7 +117,7 @@ public final class Host implements SimNode, SegmentSink {
             announce();
             work++;
         }
-        work += channel.poll(this::onFrame, RX_BATCH);
+        work += channel.poll(rxHandler, RX_BATCH);
         work += runArpTimers();
         work += runConnectionTimers();
         return work;
@@ -269,7 +273,9 @@ public final class Host implements SimNode, SegmentSink {
                 arp.unpark(senderIp, parkedSender);
             }
         }
-        if (usable && targetIp == config.ip() && op == ArpPacket.OP_REQUEST) {
+        // answer requests for our address, RFC 5227 probes (sender 0.0.0.0) included
+        boolean asker = usable || (senderIp == 0 && !MacAddress.isMulticast(senderMac));
+        if (asker && targetIp == config.ip() && op == ArpPacket.OP_REQUEST) {
             sendArp(ArpPacket.OP_REPLY, senderMac, config.ip(), senderMac, senderIp);
             stats.arpRequestsAnswered++;
         } else if (!learned) {
@@ -292,6 +298,13 @@ public final class Host implements SimNode, SegmentSink {
 
     private void onTcp(TcpSegment seg) {
         Binding b = connections.get(key(seg.srcIp, seg.srcPort, seg.dstPort));
+        if (b != null && b.conn.state() == TcpState.TIME_WAIT && listeners.containsKey(seg.dstPort)
+                && b.conn.acceptsNewIncarnation(seg)) {
+            // RFC 6191: a newer SYN ends TIME_WAIT early; the listener takes it as a new connection
+            stats.tcpTimeWaitReused++;
+            onClosed(b, false);
+            b = null;
+        }
         if (b != null) {
             stats.tcpSegments++;
             b.conn.onSegment(seg, now);
@@ -301,13 +314,13 @@ public final class Host implements SimNode, SegmentSink {
         if (migrationHook != null && migrationHook.onUnmatchedSegment(decoded)) {
             return;
         }
+        if (unmatched != null && unmatched.onUnmatched(seg, now)) {
+            stats.tcpUnmatchedConsumed++;
+            return;
+        }
         Listener l = listeners.get(seg.dstPort);
         if (l == null) {
-            if (seg.has(TcpSegment.RST)) {
-                stats.tcpRstIgnored++;
-            } else {
-                sendReset(seg);
-            }
+            sendReset(seg);
             return;
         }
         // RFC 9293 3.10.7.2, LISTEN state
@@ -334,21 +347,12 @@ public final class Host implements SimNode, SegmentSink {
 
     /** RFC 9293 3.10.7.1: the reset for a segment that matches nothing (never for a RST). */
     private void sendReset(TcpSegment seg) {
-        TcpSegment r = controlSegment.clear();
-        r.srcIp = seg.dstIp;
-        r.dstIp = seg.srcIp;
-        r.srcPort = seg.dstPort;
-        r.dstPort = seg.srcPort;
-        if (seg.has(TcpSegment.ACK)) {
-            r.seq = seg.ack;
-            r.flags = TcpSegment.RST;
+        if (TcpConnection.fillReset(seg, controlSegment)) {
+            stats.tcpRstSent++;
+            frameSegment(controlSegment, control);
         } else {
-            r.seq = 0;
-            r.ack = seg.seq + seg.sequenceLength();
-            r.flags = TcpSegment.RST | TcpSegment.ACK;
+            stats.tcpRstIgnored++;
         }
-        stats.tcpRstSent++;
-        frameSegment(r, control);
     }
 
     // ------------------------------------------------------------------ transmit path
@@ -471,11 +475,9 @@ public final class Host implements SimNode, SegmentSink {
                 + Ipv4Address.format(c.remoteIp()) + ":" + c.remotePort();
     }
 
-    /** RFC 6528: a keyed hash of the four-tuple plus a 4-microsecond clock. */
+    /** RFC 6528 (keyed hash of the four-tuple plus a 4-microsecond clock). */
     private int isn(int localIp, int localPort, int remoteIp, int remotePort) {
-        long h = mix(isnKey0 ^ ((long) localIp << 32 | (remoteIp & 0xFFFF_FFFFL)));
-        h = mix(h ^ isnKey1 ^ ((long) localPort << 16 | remotePort));
-        return (int) h + (int) (now / 4_000);
+        return isns.isn(localIp, localPort, remoteIp, remotePort, now);
     }
 
     private static long mix(long z) {
@@ -704,6 +706,15 @@ public final class Host implements SimNode, SegmentSink {
         }
     }
 
+    /**
+     * Installs the handler that sees TCP segments matching no connection before the host answers
+     * them (RST, or a listener's SYN handling); null removes it. The migration layer uses it so
+     * segments of a connection being moved are buffered or dropped instead of reset.
+     */
+    public void unmatchedSegments(UnmatchedSegmentHandler handler) {
+        this.unmatched = handler;
+    }
+
     // ------------------------------------------------------------------ queue API
 
     /** A new, unbound TCP socket descriptor. */
@@ -852,7 +863,8 @@ public final class Host implements SimNode, SegmentSink {
         if (d != null && d.popBuffer == null && d.kind == Descriptor.CONNECTED) {
             d.popBuffer = new UnsafeBuffer(new byte[config.popBufferBytes()]);
         }
-        return pop(qd, d == null ? null : d.popBuffer, 0, d == null || d.popBuffer == null ? 0 : d.popBuffer.capacity());
+        UnsafeBuffer buffer = d == null ? null : d.popBuffer;
+        return pop(qd, buffer, 0, buffer == null ? 0 : buffer.capacity());
     }
 
     /** Completes with up to {@code maxLength} received bytes copied into {@code dst}. */

@@ -44,8 +44,12 @@ public final class HostStats {
     long tcpRstSent;
     /** RSTs matching nothing (never answered). */
     long tcpRstIgnored;
+    /** Segments matching nothing that the unmatched-segment handler took. */
+    long tcpUnmatchedConsumed;
     /** Segments to a listener that were neither SYN, ACK nor RST. */
     long tcpListenBadSegment;
+    /** TIME_WAIT connections ended early by a newer SYN (RFC 6191). */
+    long tcpTimeWaitReused;
     /** SYNs dropped because the listener's backlog was full. */
     long tcpBacklogDrops;
     /** Connects that found no free ephemeral port. */
@@ -147,8 +151,16 @@ public final class HostStats {
         return tcpRstIgnored;
     }
 
+    public long tcpUnmatchedConsumed() {
+        return tcpUnmatchedConsumed;
+    }
+
     public long tcpListenBadSegment() {
         return tcpListenBadSegment;
+    }
+
+    public long tcpTimeWaitReused() {
+        return tcpTimeWaitReused;
     }
 
     public long tcpBacklogDrops() {
@@ -221,7 +233,9 @@ public final class HostStats {
         append(sb, "tcpSegments", tcpSegments);
         append(sb, "tcpRstSent", tcpRstSent);
         append(sb, "tcpRstIgnored", tcpRstIgnored);
+        append(sb, "tcpUnmatchedConsumed", tcpUnmatchedConsumed);
         append(sb, "tcpListenBadSegment", tcpListenBadSegment);
+        append(sb, "tcpTimeWaitReused", tcpTimeWaitReused);
         append(sb, "tcpBacklogDrops", tcpBacklogDrops);
         append(sb, "tcpPortExhausted", tcpPortExhausted);
         append(sb, "connectionsAccepted", connectionsAccepted);

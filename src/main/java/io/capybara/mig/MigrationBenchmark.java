@@ -48,6 +48,22 @@ public final class MigrationBenchmark {
                          double overheadMeanUs, double blackoutP50Us, double blackoutP99Us, double blackoutMeanUs,
                          Map<String, double[]> steps, double stateBytes, long completed, long failed) {
 
+        /** JSON-ready: overhead_us and blackout_us {p50, p99, mean}, steps {name: {p50_us, mean_us}}. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("count", count);
+            m.put("connections", connections);
+            m.put("completed", completed);
+            m.put("failed", failed);
+            m.put("state_bytes_mean", stateBytes);
+            m.put("overhead_us", Map.of("p50", overheadP50Us, "p99", overheadP99Us, "mean", overheadMeanUs));
+            m.put("blackout_us", Map.of("p50", blackoutP50Us, "p99", blackoutP99Us, "mean", blackoutMeanUs));
+            Map<String, Object> st = new LinkedHashMap<>();
+            steps.forEach((k, v) -> st.put(k, Map.of("p50_us", v[0], "mean_us", v[1])));
+            m.put("steps", st);
+            return m;
+        }
+
         @Override
         public String toString() {
             StringBuilder sb = new StringBuilder();

@@ -89,7 +89,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private final UnsafeBuffer fwdFrame = new UnsafeBuffer(new byte[io.capybara.io.FrameChannel.DEFAULT_MTU_FRAME]);
     private final FrameDecoder replayDecoder = new FrameDecoder(new WireCounters(), false);
     private final DecodedFrame replayFrame = new DecodedFrame();
-    private UnsafeBuffer scratch = new UnsafeBuffer(new byte[4096]);
     private DirectBuffer rxBuffer;
     private int ipId;
     private int nextId;
@@ -262,6 +261,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.originalIp = conn.localIp();
         m.targetIp = 0;
         m.retries = 0;
+        m.stateSent = false;
         m.deadline = at + config.prepareTimeoutNanos();
         m.overhead = metrics.step(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
         outActive++;
@@ -576,6 +576,11 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (reason == REASON_ABORT_ACK) {
             if (m.state == ABORTING) {
                 count(MigCounter.ABORT_CONFIRMED);
+                if (m.stateSent) {
+                    // the target confirms it did not restore and never will: take the connection back
+                    count(MigCounter.ABORTED_STATE_REFUSED);
+                    restoreLocally(m);
+                }
                 freeOut(m);
             } else {
                 count(MigCounter.CONTROL_DUPLICATE);
@@ -598,6 +603,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             }
             default -> count(MigCounter.REJECTED_TARGET_BUSY);
         }
+        if (reason != TcpMigHeader.REASON_DIRECTORY_FULL) {
+            // Nothing of this migration reached the directory, but a stray ACK of an earlier one
+            // may have: an ABORT from the holder makes the switch agree (idempotent otherwise).
+            send(config.switchIp(), TcpMigHeader.ABORT, TcpMigHeader.REASON_NONE, id, m.clientIp, m.clientPort,
+                    m.serverPort, self, 0, m.originalIp);
+        }
         metrics.forget(MigrationMetrics.key(self, id));
         freeOut(m);
     }
@@ -609,6 +620,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         int serverPort = rx.serverPort();
         long ck = connKey(clientIp, clientPort, serverPort);
         if (host.connection(clientIp, clientPort, serverPort) == null && !inByConn.containsKey(ck)) {
+            count(MigCounter.CONTROL_UNEXPECTED);
+            return;
+        }
+        if (findOutByConn(ck) != null) {
+            // we are moving it on already: that migration's ACK (or the ABORT that follows a
+            // REJECT) sets the directory; an ABORT from us now could land after that ACK
             count(MigCounter.CONTROL_UNEXPECTED);
             return;
         }
@@ -625,11 +642,11 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             count(MigCounter.CONTROL_DUPLICATE);
             return;
         }
-        if (m.state == ABORTING && m.stateLength > 0) {
-            // The target restored after all (its ACKs were lost) while we took the connection
-            // back. Our ABORT tells it to drop its copy; the switch already points at us.
-            count(MigCounter.ABORT_AFTER_RESTORE);
-            return;
+        if (m.state == ABORTING && m.stateSent) {
+            // The target restored after all (its ACKs were lost): it keeps the connection and
+            // has re-pointed the switch at itself. We never took ours back: done.
+            count(MigCounter.LATE_STATE_ACK);
+            m.state = STATE_SENT;
         }
         if (m.state != STATE_SENT) {
             count(MigCounter.CONTROL_DUPLICATE);
@@ -665,8 +682,11 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     sendState(m);
                     m.deadline = at + stateTimeout(m);
                 } else {
-                    count(MigCounter.ABORTED_TARGET_DEAD);
-                    restoreLocally(m);
+                    // Ask before taking it back: ABORT points the switch at us; a target that did
+                    // restore answers CONN_STATE_ACK (and re-points the switch at itself), one that
+                    // did not answers ABORT-ACK and will never restore. Silence = dead target.
+                    count(MigCounter.STATE_UNANSWERED);
+                    m.stateSent = true;
                     startAbort(m, TcpMigHeader.REASON_TIMEOUT);
                 }
             }
@@ -679,6 +699,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     // with no known target nobody answers; the switch acted on the first ABORT
                     if (m.targetIp != 0) {
                         count(MigCounter.ABORT_UNCONFIRMED);
+                    }
+                    if (m.stateSent) {
+                        count(MigCounter.ABORTED_TARGET_DEAD);
+                        restoreLocally(m);
                     }
                     freeOut(m);
                 }
@@ -917,20 +941,19 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             remember(mk, OUTCOME_ABORTED, 0);
             release(s);
         } else if (outcome.get(mk) == OUTCOME_RESTORED) {
-            // The origin gave up on us and took its snapshot back; the switch now points at it.
-            // Exactly one copy must live: ours goes, silently.
+            // The origin's ACKs were lost and it asks before taking the connection back. We
+            // have it (and may already have served it): keep it, answer CONN_STATE_ACK, and
+            // re-point the switch, which the origin's ABORT just pointed at the origin.
+            count(MigCounter.ABORT_AFTER_RESTORE);
             long ck = restoredConn.get(mk);
             TcpConnection c = host.connection((int) (ck >>> 32), (int) (ck >>> 16) & 0xFFFF, (int) ck & 0xFFFF);
             if (c != null) {
-                count(MigCounter.ABORT_AFTER_RESTORE);
-                if (scratch.capacity() < app.snapshotSize(c)) {
-                    scratch = new UnsafeBuffer(new byte[app.snapshotSize(c)]);
-                }
-                app.snapshot(c, scratch, 0);
-                host.detach(c);
-                unwatch(c);
+                send(origin, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, rx.clientIp(), rx.clientPort(),
+                        rx.serverPort(), origin, self, c.localIp());
             }
-            remember(mk, OUTCOME_ABORTED, 0);
+            send(origin, TcpMigHeader.CONN_STATE_ACK, 0, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
+                    self, 0);
+            return;
         } else if (!outcome.containsKey(mk)) {
             remember(mk, OUTCOME_ABORTED, 0);
         }
@@ -1191,6 +1214,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         int retries;
         int backoff;
         int abortReason;
+        /** The state went out and was never acknowledged: the target may hold the connection. */
+        boolean stateSent;
         long overhead;
         /** The serialized connection, kept until CONN_STATE_ACK (to resend, or to take it back). */
         UnsafeBuffer state_ = new UnsafeBuffer(new byte[64 * 1024]);

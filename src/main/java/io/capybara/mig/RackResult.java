@@ -31,6 +31,34 @@ public record RackResult(RackOptions options, boolean ok, long migrations, long 
                          long leakedMigrations, long virtualNanos, long traceHash, Map<String, Long> causes,
                          List<String> failures) {
 
+    /** The record as ordered JSON-ready key/values (snake_case; nested maps for the causes). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("ok", ok);
+        m.put("seed", options.seed());
+        m.put("migrations", migrations);
+        m.put("migrations_completed", migrationsCompleted);
+        m.put("migrations_aborted", migrationsAborted);
+        m.put("migrations_rejected", migrationsRejected);
+        m.put("policy_migrations", policyMigrations);
+        m.put("invariant_violations", invariantViolations);
+        m.put("invariant_checks", invariantChecks);
+        m.put("connections", connections);
+        m.put("connections_aborted_by_client", connectionsAborted);
+        m.put("bytes_verified", bytesVerified);
+        m.put("content_mismatches", contentMismatches);
+        m.put("unexpected_resets", unexpectedResets);
+        m.put("directory_entries_at_end", directoryEntriesAtEnd);
+        m.put("leaked_connections", leakedConnections);
+        m.put("leaked_buffers", leakedBuffers);
+        m.put("leaked_migrations", leakedMigrations);
+        m.put("virtual_ms", virtualNanos / 1_000_000.0);
+        m.put("trace_hash", Long.toHexString(traceHash));
+        m.put("causes", new java.util.LinkedHashMap<String, Object>(causes));
+        m.put("failures", failures);
+        return m;
+    }
+
     @Override
     public String toString() {
         return (ok ? "OK" : "FAIL") + " seed=" + options.seed() + " migrations=" + migrations + " completed="

@@ -68,7 +68,8 @@ public final class RackSimulation {
         boolean faulty = o.loss() > 0 || o.duplicate() > 0 || o.reorder() > 0;
         // the trigger never moves a connection again before every stale packet of its last move
         // is gone (the switch accepts ACKs statelessly): above the largest reorder delay
-        this.cooldown = faulty ? 4 * Math.max(o.reorderDelayNanos(), 20 * o.linkDelayNanos()) : 10 * o.linkDelayNanos();
+        // (queueing on loaded 10 Gb/s links delays control messages by up to a millisecond)
+        this.cooldown = faulty ? 2_000_000L : 1_000_000L;
         LinkProfile profile = new LinkProfile(10_000_000_000L, o.linkDelayNanos(), 0, o.loss(), o.duplicate(),
                 o.reorder(), o.reorderDelayNanos(), 0);
         int n = o.servers();
@@ -124,6 +125,15 @@ public final class RackSimulation {
         return new RackSimulation(options).execute();
     }
 
+    /** Runs seeds {@code base.seed()}, +1, ... ({@code ./capybara simulate --migrations --seeds N}). */
+    public static java.util.List<RackResult> runSeeds(RackOptions base, int seeds) {
+        java.util.List<RackResult> out = new ArrayList<>();
+        for (int i = 0; i < seeds; i++) {
+            out.add(run(base.withSeed(base.seed() + i)));
+        }
+        return out;
+    }
+
     static int ip(int i) {
         return i < 16 ? 0x0A000001 + i : 0x0A000100 + (i - 16); // servers 10.0.0.x, clients 10.0.1.x
     }
@@ -142,8 +152,8 @@ public final class RackSimulation {
      *  well above the peers' retransmission timeouts so a lost final ACK is answered, not reset. */
     static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
-        return new TcpConfig(1460, 32 * 1024, 32 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
-                200_000_000, 40, 50_000_000, d.maxOutOfOrderSegments());
+        return new TcpConfig(1460, 16 * 1024, 16 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
+                200_000_000, 40, 10_000_000, d.maxOutOfOrderSegments());
     }
 
     private void fillDirectoryWithJunk() {
@@ -244,6 +254,7 @@ public final class RackSimulation {
             causes.put("switch_" + c.name().toLowerCase(java.util.Locale.ROOT), sw.counter(c));
         }
         long aborted = sums[MigCounter.ABORTED_PREPARE_TIMEOUT.ordinal()] + sums[MigCounter.ABORTED_TARGET_DEAD.ordinal()]
+                + sums[MigCounter.ABORTED_STATE_REFUSED.ordinal()]
                 + sums[MigCounter.ABORTED_CONNECTION_GONE.ordinal()]
                 + sums[MigCounter.ABORTED_SNAPSHOT_TOO_LARGE.ordinal()];
         long rejected = sums[MigCounter.REJECTED_NO_TARGET.ordinal()]
@@ -292,23 +303,30 @@ public final class RackSimulation {
         return n;
     }
 
-    /** The manual trigger: one random eligible connection on a random server. */
+    /**
+     * The manual trigger: the first eligible connection (not closing, not cooling down) from a
+     * random position of a random server's table (tables fill with TIME_WAIT connections).
+     */
     private void trigger() {
         long now = sim.now();
-        for (int attempt = 0; attempt < 8; attempt++) {
-            int s = random.nextInt(servers.length);
+        int first = random.nextInt(servers.length);
+        for (int k = 0; k < servers.length; k++) {
+            int s = (first + k) % servers.length;
             Host h = servers[s];
-            if (h.connectionCount() == 0) {
-                continue;
-            }
-            TcpConnection c = h.connectionAt(random.nextInt(h.connectionCount()));
-            long key = MigrationEngine.connKey(c.remoteIp(), c.remotePort(), c.localPort());
-            if (!MigrationEngine.eligible(c) || lastTriggered.get(key) + cooldown > now) {
-                continue;
-            }
-            if (engines[s].migrate(c) >= 0) {
-                lastTriggered.put(key, now);
-                return;
+            int n = h.connectionCount();
+            int start = n == 0 ? 0 : random.nextInt(n);
+            for (int j = 0; j < n; j++) {
+                TcpConnection c = h.connectionAt((start + j) % n);
+                long key = MigrationEngine.connKey(c.remoteIp(), c.remotePort(), c.localPort());
+                if (!MigrationEngine.eligible(c) || lastTriggered.get(key) + cooldown > now
+                        || engines[s].isMigrating(c.remoteIp(), c.remotePort(), c.localPort())) {
+                    continue;
+                }
+                if (engines[s].migrate(c) >= 0) {
+                    lastTriggered.put(key, now);
+                    return;
+                }
+                break; // this server runs as many migrations as it may
             }
         }
     }
@@ -423,7 +441,7 @@ public final class RackSimulation {
         }
 
         int advance() {
-            if (finished || conn == null || !conn.closed) {
+            if (finished || conn == null || !(conn.closed || conn.inTimeWait())) {
                 return 0;
             }
             if (conn.mismatch) {
@@ -537,6 +555,11 @@ public final class RackSimulation {
             if (c.isPeerClosed()) {
                 eof = true;
             }
+        }
+
+        /** Both streams done and our FIN acknowledged: the slot may open its next connection. */
+        boolean inTimeWait() {
+            return conn != null && conn.state() == TcpState.TIME_WAIT && eof && received == o.bytesEachWay();
         }
 
         @Override

@@ -47,7 +47,8 @@ public record LinkProfile(long bitsPerSecond, long delayNanos, long jitterNanos,
     }
 
     public LinkProfile withLoss(double p) {
-        return new LinkProfile(bitsPerSecond, delayNanos, jitterNanos, p, duplicate, reorder, reorderDelayNanos, corrupt);
+        return new LinkProfile(bitsPerSecond, delayNanos, jitterNanos, p, duplicate, reorder, reorderDelayNanos,
+                corrupt);
     }
 
     public LinkProfile withDuplicate(double p) {

@@ -104,11 +104,6 @@ public final class SimLink {
         return ab.deliverDue(now) + ba.deliverDue(now);
     }
 
-    /** Frames delivered but not yet polled by the receiving node, both directions. */
-    int pendingReceive() {
-        return ab.rxCount + ba.rxCount;
-    }
-
     /** Per-direction counters. */
     public static final class Stats {
         long sent;

@@ -6,7 +6,8 @@ import org.agrona.DirectBuffer;
 /**
  * A 64-bit running hash over every frame the simulator's links deliver: link, direction,
  * delivery time and bytes. Two runs with equal hashes carried the same frames at the same
- * times. Word-at-a-time (fixed little-endian words, so equal on every platform) multiply/rotate mixing with a strong final avalanche; not
+ * times. Word-at-a-time multiply/rotate mixing over fixed little-endian words (equal on every
+ * platform) with a strong final avalanche; not
  * cryptographic, just fast and sensitive to every bit and to order.
  */
 public final class TraceHash {

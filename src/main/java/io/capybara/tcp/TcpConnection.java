@@ -20,14 +20,17 @@ import org.agrona.MutableDirectBuffer;
  * for a {@link ConnectionObserver}. It never reads a clock, starts a thread or does I/O.
  *
  * <p>Implemented: all RFC 9293 states (active, passive and simultaneous open; simultaneous close;
- * TIME_WAIT), RFC 5961 RST/SYN/ACK checks with challenge ACKs, RFC 7323 window scaling and
- * timestamps (TSval in microsecond ticks), MSS and SACK-permitted negotiation (no SACK blocks),
+ * TIME_WAIT, RFC 1337), RFC 5961 RST/SYN/ACK checks with challenge ACKs (not rate-limited),
+ * RFC 7323 window scaling, timestamps (TSval in microsecond ticks) with RTTM and PAWS, MSS and
+ * SACK-permitted negotiation (no SACK blocks),
  * receive- and send-side SWS avoidance, optional Nagle, delayed ACK, RFC 6298 retransmission
  * timer with Karn's rule, RFC 5681 congestion control with RFC 6582 NewReno recovery, zero
  * window probing, bounded out-of-order reassembly, and snapshot/restore.
  *
  * <p>Observer events are deferred to the end of each public call, so an observer may call back
  * into the connection (send, receive, close) and its reply can piggyback the pending ACK.
+ * Take snapshots between calls, not from inside an observer callback (events still being
+ * delivered are not part of the snapshot).
  */
 public final class TcpConnection {
     static final int DEFAULT_MSS = 536;
@@ -36,8 +39,13 @@ public final class TcpConnection {
     static final int MAX_WINDOW_SHIFT = 14;
     static final int MAX_BUFFER = 1 << 26;
     static final int MAX_OOO_INTERVALS = 4096;
-    static final int MAX_CWND = 1 << 30;
     static final long NONE = Long.MAX_VALUE;
+    /**
+     * RFC 7323 5.5 invalidates TS.Recent after 24 days idle for millisecond clocks; a peer
+     * ticking in microseconds (like us) wraps half its clock in ~35 minutes, so we stop trusting
+     * TS.Recent for PAWS after 30 minutes without an update.
+     */
+    static final long PAWS_IDLE_NANOS = 30L * 60 * 1_000_000_000L;
 
     private static final int EV_ESTABLISHED = 1;
     private static final int EV_READABLE = 2;
@@ -99,27 +107,21 @@ public final class TcpConnection {
     private boolean sackOk;
     private boolean tsOk;
     private int tsRecent;
+    /** When TS.Recent was last set: after a long idle period it is no longer valid for PAWS. */
+    private long tsRecentTime;
     private int tsOffset;
     /** TS clock at the last retransmission timeout: older echoes would include the RTO wait. */
     private int rtoTsVal;
 
-    // RFC 6298 estimator
-    private long srtt;
-    private long rttvar;
-    private long rto;
-    private boolean hasRtt;
-    private int backoff;
+    // RFC 6298 estimator; retries counts timeouts since the last new ACK (for giving up)
+    private final RttEstimator rtt;
     private int retries;
     private boolean rttTiming;
     private int rttSeq;
     private long rttStart;
 
     // congestion control (RFC 5681, RFC 6582)
-    private int cwnd;
-    private int ssthresh;
-    private int dupAcks;
-    private int recover;
-    private boolean inRecovery;
+    private final NewReno cc;
 
     // timers: absolute deadlines, NONE when disarmed
     private long rtxDeadline = NONE;
@@ -133,7 +135,8 @@ public final class TcpConnection {
     private boolean firing;
 
     private TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
-                          SegmentSink sink, SendRing sendRing, ReceiveRing recvRing) {
+                          SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt,
+                          NewReno cc) {
         this.config = config;
         this.localIp = localIp;
         this.localPort = localPort;
@@ -142,6 +145,8 @@ public final class TcpConnection {
         this.sink = sink;
         this.sendRing = sendRing;
         this.recvRing = recvRing;
+        this.rtt = rtt;
+        this.cc = cc;
     }
 
     private static TcpConnection create(TcpConfig config, int localIp, int localPort, int remoteIp,
@@ -152,20 +157,18 @@ public final class TcpConnection {
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
                 new SendRing(sendMax, Math.min(sendMax, SendRing.INITIAL_CAPACITY)),
                 new ReceiveRing(recvMax, Math.min(recvMax, ReceiveRing.INITIAL_CAPACITY),
-                        config.maxOutOfOrderSegments()));
+                        config.maxOutOfOrderSegments()),
+                new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
+                new NewReno(iss, initialSendMss(config)));
         c.iss = iss;
         c.sndUna = iss;
         c.sndNxt = iss;
         c.sndMax = iss;
         c.bufSeq = iss + 1;
-        c.recover = iss;
         // TSval offset: per-connection and unpredictable to off-path attackers (RFC 7323 5.4)
         c.tsOffset = iss;
-        c.rto = config.initialRtoNanos();
-        c.sendMss = Math.max(MIN_MSS, Math.min(config.mss(), DEFAULT_MSS));
+        c.sendMss = initialSendMss(config);
         c.rcvMss = c.sendMss;
-        c.cwnd = initialWindow(c.sendMss);
-        c.ssthresh = MAX_CWND;
         return c;
     }
 
@@ -193,9 +196,9 @@ public final class TcpConnection {
         return bytes <= 1 ? 1 : Integer.highestOneBit(bytes - 1) << 1;
     }
 
-    /** RFC 5681 3.1 / RFC 3390 initial window. */
-    static int initialWindow(int mss) {
-        return Math.min(4 * mss, Math.max(2 * mss, 4380));
+    /** Until the peer's SYN says otherwise: RFC 9293's default 536. */
+    private static int initialSendMss(TcpConfig config) {
+        return Math.max(MIN_MSS, Math.min(config.mss(), DEFAULT_MSS));
     }
 
     /** Active open: creates the connection in SYN_SENT and emits the SYN. */
@@ -217,13 +220,55 @@ public final class TcpConnection {
         TcpConnection c = create(config, syn.dstIp, syn.dstPort, syn.srcIp, syn.srcPort, iss, sink);
         c.state = TcpState.SYN_RECEIVED;
         c.rtoTsVal = c.tsNow(nowNanos);
-        c.synReceived(syn);
+        c.synReceived(syn, nowNanos);
         c.sendSyn(nowNanos);
         return c;
     }
 
     // ---------------------------------------------------------------------------------------
     // input
+
+    /**
+     * For a host that has no connection (and no listener) for {@code in}: fills {@code out} with
+     * the RST that RFC 9293 3.10.7.1 prescribes (addresses swapped). Returns false, leaving
+     * {@code out} untouched, when no reply is due (in is itself a RST).
+     */
+    public static boolean fillReset(TcpSegment in, TcpSegment out) {
+        if (in.has(RST)) {
+            return false;
+        }
+        out.clear();
+        out.srcIp = in.dstIp;
+        out.dstIp = in.srcIp;
+        out.srcPort = in.dstPort;
+        out.dstPort = in.srcPort;
+        if (in.has(ACK)) {
+            out.seq = in.ack;
+            out.flags = RST;
+        } else {
+            out.seq = 0;
+            out.ack = in.seq + in.sequenceLength();
+            out.flags = RST | ACK;
+        }
+        return true;
+    }
+
+    /**
+     * True when this connection is in TIME_WAIT and {@code syn} (a SYN without ACK for the same
+     * four-tuple) may start a new incarnation: per RFC 6191, its timestamp is newer than TS.Recent
+     * or, without timestamps, its sequence number lies beyond RCV.NXT (RFC 9293 3.6.1). The host
+     * then drops this connection and accepts the SYN as a new one; otherwise it hands the SYN to
+     * {@link #onSegment}, which answers with a challenge ACK.
+     */
+    public boolean acceptsNewIncarnation(TcpSegment syn) {
+        if (state != TcpState.TIME_WAIT || !syn.has(SYN) || syn.has(ACK) || syn.has(RST)) {
+            return false;
+        }
+        if (tsOk && syn.hasTimestamps) {
+            return Seq.gt(syn.tsVal, tsRecent);
+        }
+        return Seq.gt(syn.seq, rcvNxt);
+    }
 
     /** Processes one received segment addressed to this connection. */
     public void onSegment(TcpSegment segment, long nowNanos) {
@@ -274,12 +319,12 @@ public final class TcpConnection {
             stats.dropped++;
             return;
         }
-        synReceived(seg);
+        synReceived(seg, now);
         if (ackOk) {
             takeRttSample(seg, seg.ack, now);
             sndUna = seg.ack;
             retries = 0;
-            backoff = 0;
+            rtt.resetBackoff();
             rtxDeadline = NONE;
             establish();
             ackNow = true;
@@ -292,23 +337,24 @@ public final class TcpConnection {
     }
 
     /** Records the peer's SYN: IRS and the option negotiation (RFC 7323, RFC 9293 3.7.1). */
-    private void synReceived(TcpSegment syn) {
+    private void synReceived(TcpSegment syn, long now) {
         irs = syn.seq;
         rcvNxt = syn.seq + 1;
         lastAckSent = rcvNxt;
         boolean ws = config.windowScale() >= 0 && syn.windowScale != ABSENT;
         wsAgreed = ws;
         sndShift = ws ? Math.min(syn.windowScale, MAX_WINDOW_SHIFT) : 0;
-        rcvShift = ws ? config.windowScale() : 0;
+        rcvShift = ws ? offeredWindowScale() : 0;
         sackOk = config.sackPermitted() && syn.sackPermitted;
         tsOk = config.timestamps() && syn.hasTimestamps;
         if (tsOk) {
             tsRecent = syn.tsVal;
+            tsRecentTime = now;
         }
         int peerMss = syn.mss == ABSENT ? DEFAULT_MSS : syn.mss;
         sendMss = Math.max(MIN_MSS, Math.min(config.mss(), peerMss)) - (tsOk ? TS_OPTION_BYTES : 0);
         rcvMss = sendMss;
-        cwnd = initialWindow(sendMss);
+        cc.reset(sendMss);
         // the window in a SYN is never scaled
         sndWnd = syn.window;
         maxSndWnd = sndWnd;
@@ -344,7 +390,15 @@ public final class TcpConnection {
             return;
         }
 
-        if (!acceptable(seq, len)) {
+        // RFC 7323 5.3 R1, PAWS: a segment older than TS.Recent is an old duplicate
+        if (tsOk && seg.hasTimestamps && !rst && Seq.lt(seg.tsVal, tsRecent)
+                && now - tsRecentTime < PAWS_IDLE_NANOS) {
+            stats.pawsRejected++;
+            ackNow = true;
+            return;
+        }
+
+        if (!acceptable(seq, len, seg.payloadLength == 0 && seg.has(FIN))) {
             stats.dropped++;
             if (!rst) {
                 ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
@@ -395,7 +449,8 @@ public final class TcpConnection {
             return;
         }
         if (tsOk && seg.hasTimestamps && Seq.ge(seg.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
-            tsRecent = seg.tsVal;
+            tsRecent = seg.tsVal; // RFC 7323 4.3: only from segments at the left window edge
+            tsRecentTime = now;
         }
         processAck(seg, now);
         if (state == TcpState.CLOSED) {
@@ -408,7 +463,7 @@ public final class TcpConnection {
     }
 
     /** RFC 9293 3.10.7.4 segment acceptability, against the window we advertised. */
-    private boolean acceptable(int seq, int len) {
+    private boolean acceptable(int seq, int len, boolean bareFin) {
         int wnd = rcvAdvEdge - rcvNxt;
         if (wnd < 0) {
             wnd = 0;
@@ -417,7 +472,7 @@ public final class TcpConnection {
             return wnd == 0 ? seq == rcvNxt : Seq.inRange(seq, rcvNxt, rcvNxt + wnd);
         }
         if (wnd == 0) {
-            return len == 1 && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
+            return bareFin && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
         }
         return Seq.inRange(seq, rcvNxt, rcvNxt + wnd) || Seq.inRange(seq + len - 1, rcvNxt, rcvNxt + wnd);
     }
@@ -457,9 +512,10 @@ public final class TcpConnection {
                 sndNxt = ack; // after a go-back-N rollback the peer may already hold more
             }
             retries = 0;
-            backoff = 0;
-            onNewAck(acked, now);
-            dupAcks = 0;
+            rtt.resetBackoff();
+            if (cc.onNewAck(acked, sndUna, sndMax, sendMss)) {
+                retransmitHead(now, false); // NewReno partial ACK: the next hole is lost too
+            }
             rtxDeadline = sndUna == sndMax ? NONE : now + currentRto();
 
             if (finQueued && Seq.gt(sndUna, finSeq)) {
@@ -476,51 +532,11 @@ public final class TcpConnection {
             }
         } else if (ack == sndUna && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
                 && sndMax != sndUna && windowUnchanged) {
-            onDupAck(now);
-        }
-    }
-
-    private void onNewAck(int acked, long now) {
-        if (inRecovery) {
-            if (Seq.ge(sndUna, recover)) {
-                // RFC 6582 full ACK: deflate to min(ssthresh, FlightSize + SMSS)
-                int flight = sndMax - sndUna;
-                cwnd = Math.min(ssthresh, Math.max(flight, sendMss) + sendMss);
-                inRecovery = false;
-            } else {
-                // partial ACK: the next hole is lost too; retransmit it, deflate by the amount acked
+            stats.dupAcks++;
+            if (cc.onDupAck(sndUna, sndMax, sendMss)) {
+                stats.fastRetransmits++;
                 retransmitHead(now, false);
-                cwnd -= acked;
-                if (acked >= sendMss) {
-                    cwnd += sendMss;
-                }
-                if (cwnd < sendMss) {
-                    cwnd = sendMss;
-                }
             }
-        } else if (cwnd < ssthresh) {
-            cwnd += Math.min(acked, sendMss); // slow start, RFC 3465 L = 1 SMSS
-        } else {
-            cwnd += Math.max(1, (int) ((long) sendMss * sendMss / cwnd)); // congestion avoidance
-        }
-        if (cwnd > MAX_CWND) {
-            cwnd = MAX_CWND;
-        }
-    }
-
-    private void onDupAck(long now) {
-        dupAcks++;
-        stats.dupAcks++;
-        if (inRecovery) {
-            cwnd = Math.min(MAX_CWND, cwnd + sendMss); // inflate for each segment that left
-        } else if (dupAcks == 3 && Seq.ge(sndUna, recover)) {
-            int flight = sndMax - sndUna;
-            ssthresh = Math.max(flight / 2, 2 * sendMss);
-            recover = sndMax;
-            inRecovery = true;
-            stats.fastRetransmits++;
-            retransmitHead(now, false);
-            cwnd = ssthresh + 3 * sendMss;
         }
     }
 
@@ -539,31 +555,12 @@ public final class TcpConnection {
             rttTiming = false;
         }
         if (sample >= 0) {
-            updateRto(sample);
+            rtt.sample(sample);
         }
-    }
-
-    /** RFC 6298 2.2-2.4. */
-    private void updateRto(long r) {
-        if (!hasRtt) {
-            srtt = r;
-            rttvar = r / 2;
-            hasRtt = true;
-        } else {
-            long err = srtt - r;
-            rttvar = (3 * rttvar + Math.abs(err)) / 4;
-            srtt = (7 * srtt + r) / 8;
-        }
-        long v = srtt + Math.max(1000L, 4 * rttvar);
-        rto = Math.min(config.maxRtoNanos(), Math.max(config.minRtoNanos(), v));
     }
 
     private long currentRto() {
-        long v = rto;
-        for (int i = 0; i < backoff && v < config.maxRtoNanos(); i++) {
-            v <<= 1;
-        }
-        return Math.min(v, config.maxRtoNanos());
+        return rtt.current();
     }
 
     private void processData(TcpSegment seg, long now) {
@@ -588,6 +585,7 @@ public final class TcpConnection {
         if (Seq.gt(seq + len, limit)) {
             len = Math.max(0, limit - seq);
             fin = false;
+            ackNow = true; // data beyond the window: tell the peer where the window is
         }
         if (seq == rcvNxt) {
             if (len > 0) {
@@ -715,9 +713,7 @@ public final class TcpConnection {
             return;
         }
         retries++;
-        if (backoff < 62) {
-            backoff++;
-        }
+        rtt.backOff();
         stats.timeouts++;
         rttTiming = false; // Karn: no sample from anything sent before the timeout
         rtoTsVal = tsNow(now);
@@ -728,13 +724,8 @@ public final class TcpConnection {
         if (sndUna == sndMax) {
             return;
         }
-        // RFC 5681 3.1 (4): loss window of one segment, go back to SND.UNA
-        int flight = sndMax - sndUna;
-        ssthresh = Math.max(flight / 2, 2 * sendMss);
-        cwnd = sendMss;
-        inRecovery = false;
-        dupAcks = 0;
-        recover = sndMax;
+        // loss window of one segment, go back to SND.UNA
+        cc.onTimeout(sndUna, sndMax, sendMss);
         sndNxt = sndUna;
         retransmitHead(now, true);
         if (rtxDeadline == NONE) {
@@ -767,11 +758,7 @@ public final class TcpConnection {
     }
 
     private long persistInterval() {
-        long v = rto;
-        for (int i = 0; i < persistBackoff && v < config.maxRtoNanos(); i++) {
-            v <<= 1;
-        }
-        return Math.min(v, config.maxRtoNanos());
+        return rtt.shifted(persistBackoff);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -801,7 +788,7 @@ public final class TcpConnection {
             int len = 0;
             if (unsent > 0) {
                 int inflight = sndNxt - sndUna;
-                int usable = Math.min(sndWnd, cwnd) - inflight;
+                int usable = Math.min(sndWnd, cc.cwnd()) - inflight;
                 len = Math.min(unsent, Math.min(usable, sendMss));
                 if (len <= 0) {
                     break; // window or cwnd closed; the FIN waits behind the data
@@ -875,7 +862,7 @@ public final class TcpConnection {
             s.sackPermitted = sackOk;
             s.hasTimestamps = tsOk;
         } else {
-            s.windowScale = config.windowScale() >= 0 ? config.windowScale() : ABSENT;
+            s.windowScale = config.windowScale() >= 0 ? offeredWindowScale() : ABSENT;
             s.sackPermitted = config.sackPermitted();
             s.hasTimestamps = config.timestamps();
         }
@@ -901,6 +888,16 @@ public final class TcpConnection {
             rtxDeadline = now + currentRto();
         }
         sink.transmit(this, s);
+    }
+
+    /**
+     * The shift we announce: the configured one, but never so large that a scaled window unit
+     * exceeds half the receive buffer (a tiny buffer under a big shift could only ever
+     * advertise a zero window).
+     */
+    private int offeredWindowScale() {
+        int log2 = 31 - Integer.numberOfLeadingZeros(recvRing.maxCapacity());
+        return Math.min(config.windowScale(), Math.max(0, log2 - 1));
     }
 
     private int synWindow() {
@@ -1183,11 +1180,11 @@ public final class TcpConnection {
     }
 
     public int congestionWindow() {
-        return cwnd;
+        return cc.cwnd();
     }
 
     public int slowStartThreshold() {
-        return ssthresh;
+        return cc.ssthresh();
     }
 
     /** The peer's current send window in bytes (scaled). */
@@ -1202,7 +1199,7 @@ public final class TcpConnection {
 
     /** Smoothed RTT in nanoseconds, 0 before the first sample. */
     public long smoothedRttNanos() {
-        return srtt;
+        return rtt.srtt();
     }
 
     /** True when both SYNs carried the window-scale option. */
@@ -1232,7 +1229,7 @@ public final class TcpConnection {
     }
 
     public boolean inFastRecovery() {
-        return inRecovery;
+        return cc.inRecovery();
     }
 
     long retransmitDeadline() {
@@ -1259,6 +1256,10 @@ public final class TcpConnection {
         return rcvNxt;
     }
 
+    int tsRecent() {
+        return tsRecent;
+    }
+
     int sndUna() {
         return sndUna;
     }
@@ -1271,9 +1272,9 @@ public final class TcpConnection {
     public String toString() {
         return "TcpConnection{" + state + " " + localPort + "->" + remotePort
                 + " una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt)
-                + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cwnd
+                + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cc.cwnd()
                 + " rcvNxt=" + Integer.toUnsignedString(rcvNxt) + " queued=" + sendRing.length()
-                + " readable=" + recvRing.readable() + " srtt=" + srtt + " rto=" + currentRto() + '}';
+                + " readable=" + recvRing.readable() +  " srtt=" + rtt.srtt() + " rto=" + currentRto() + '}';
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1342,24 +1343,17 @@ public final class TcpConnection {
         w.putBoolean(sackOk);
         w.putBoolean(tsOk);
         w.putInt(tsRecent);
+        w.putLong(nowNanos - tsRecentTime);
         w.putInt(tsNow(nowNanos)); // the TS clock's value now; restore re-bases it on its own now
         w.putInt(rtoTsVal);
 
-        w.putLong(srtt);
-        w.putLong(rttvar);
-        w.putLong(rto);
-        w.putBoolean(hasRtt);
-        w.putInt(backoff);
+        rtt.write(w);
         w.putInt(retries);
         w.putBoolean(rttTiming);
         w.putInt(rttSeq);
         w.putLong(rttTiming ? nowNanos - rttStart : 0);
 
-        w.putInt(cwnd);
-        w.putInt(ssthresh);
-        w.putInt(dupAcks);
-        w.putInt(recover);
-        w.putBoolean(inRecovery);
+        cc.write(w);
 
         putDeadline(w, rtxDeadline, nowNanos);
         putDeadline(w, delackDeadline, nowNanos);
@@ -1507,22 +1501,17 @@ public final class TcpConnection {
         boolean sackOk = r.getBoolean("sackOk");
         boolean tsOk = r.getBoolean("tsOk");
         int tsRecent = r.getInt("tsRecent");
+        long tsRecentAge = r.getLong("tsRecentAge");
         int tsClock = r.getInt("tsClock");
         int rtoTsVal = r.getInt("rtoTsVal");
-        long srtt = r.getLong("srtt", 0, Long.MAX_VALUE / 16);
-        long rttvar = r.getLong("rttvar", 0, Long.MAX_VALUE / 16);
-        long rto = r.getLong("rto", 1, Long.MAX_VALUE / 4);
-        boolean hasRtt = r.getBoolean("hasRtt");
-        int backoff = r.getInt("backoff", 0, 62);
+        RttEstimator rtt = new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos());
+        rtt.read(r);
         int retries = r.getInt("retries", 0, Integer.MAX_VALUE);
         boolean rttTiming = r.getBoolean("rttTiming");
         int rttSeq = r.getInt("rttSeq");
         long rttAge = r.getLong("rttAge", 0, 1L << 62);
-        int cwnd = r.getInt("cwnd", 1, MAX_CWND);
-        int ssthresh = r.getInt("ssthresh", 1, MAX_CWND);
-        int dupAcks = r.getInt("dupAcks", 0, Integer.MAX_VALUE);
-        int recover = r.getInt("recover");
-        boolean inRecovery = r.getBoolean("inRecovery");
+        NewReno cc = new NewReno(iss, MIN_MSS);
+        cc.read(r);
         long rtxDeadline = getDeadline(r, "rtxDeadline", nowNanos);
         long delackDeadline = getDeadline(r, "delackDeadline", nowNanos);
         long persistDeadline = getDeadline(r, "persistDeadline", nowNanos);
@@ -1545,7 +1534,7 @@ public final class TcpConnection {
         }
 
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
-                sendRing, recvRing);
+                sendRing, recvRing, rtt, cc);
         c.state = STATES[stateOrdinal];
         c.iss = iss;
         c.sndUna = sndUna;
@@ -1573,22 +1562,13 @@ public final class TcpConnection {
         c.sackOk = sackOk;
         c.tsOk = tsOk;
         c.tsRecent = tsRecent;
+        c.tsRecentTime = nowNanos - tsRecentAge;
         c.tsOffset = tsClock - (int) (nowNanos / 1000L);
         c.rtoTsVal = rtoTsVal;
-        c.srtt = srtt;
-        c.rttvar = rttvar;
-        c.rto = rto;
-        c.hasRtt = hasRtt;
-        c.backoff = backoff;
         c.retries = retries;
         c.rttTiming = rttTiming;
         c.rttSeq = rttSeq;
         c.rttStart = nowNanos - rttAge;
-        c.cwnd = cwnd;
-        c.ssthresh = ssthresh;
-        c.dupAcks = dupAcks;
-        c.recover = recover;
-        c.inRecovery = inRecovery;
         c.rtxDeadline = rtxDeadline;
         c.delackDeadline = delackDeadline;
         c.persistDeadline = persistDeadline;
@@ -1597,6 +1577,28 @@ public final class TcpConnection {
         c.ackNow = ackNow;
         c.stats.copyFrom(stats);
         return c;
+    }
+
+    /**
+     * True when both connections are in the identical full state (everything {@link #snapshot}
+     * captures: variables, buffers, timers relative to {@code nowNanos}, counters). Allocates;
+     * meant for tests and debugging, not for the data path.
+     */
+    public boolean sameStateAs(TcpConnection other, long nowNanos) {
+        org.agrona.concurrent.UnsafeBuffer x = new org.agrona.concurrent.UnsafeBuffer(new byte[snapshotSize()]);
+        org.agrona.concurrent.UnsafeBuffer y = new org.agrona.concurrent.UnsafeBuffer(new byte[other.snapshotSize()]);
+        int nx = snapshot(x, 0, nowNanos);
+        int ny = other.snapshot(y, 0, nowNanos);
+        return nx == ny && equalRange(x, y, nx);
+    }
+
+    private static boolean equalRange(DirectBuffer x, DirectBuffer y, int n) {
+        for (int i = 0; i < n; i++) {
+            if (x.getByte(i) != y.getByte(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Offset {@code d} of a sequence variable from bufSeq must lie in [-1, len + 1] (SYN/FIN). */

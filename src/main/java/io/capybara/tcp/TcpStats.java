@@ -20,8 +20,7 @@ public final class TcpStats {
     long resetsOut;
     long dropped;
     long windowProbes;
-
-    static final int FIELDS = 15;
+    long pawsRejected;
 
     /** Segments handed to {@link TcpConnection#onSegment}. */
     public long segmentsIn() {
@@ -98,22 +97,9 @@ public final class TcpStats {
         return windowProbes;
     }
 
-    void copyTo(long[] dst) {
-        dst[0] = segmentsIn;
-        dst[1] = segmentsOut;
-        dst[2] = bytesIn;
-        dst[3] = bytesOut;
-        dst[4] = retransmits;
-        dst[5] = fastRetransmits;
-        dst[6] = timeouts;
-        dst[7] = dupAcks;
-        dst[8] = oooSegments;
-        dst[9] = oooDropped;
-        dst[10] = challengeAcks;
-        dst[11] = resetsIn;
-        dst[12] = resetsOut;
-        dst[13] = dropped;
-        dst[14] = windowProbes;
+    /** Segments dropped by PAWS (RFC 7323: timestamp older than TS.Recent). */
+    public long pawsRejected() {
+        return pawsRejected;
     }
 
     void copyFrom(TcpStats o) {
@@ -132,6 +118,7 @@ public final class TcpStats {
         resetsOut = o.resetsOut;
         dropped = o.dropped;
         windowProbes = o.windowProbes;
+        pawsRejected = o.pawsRejected;
     }
 
     void write(SnapshotWriter w) {
@@ -150,6 +137,7 @@ public final class TcpStats {
         w.putLong(resetsOut);
         w.putLong(dropped);
         w.putLong(windowProbes);
+        w.putLong(pawsRejected);
     }
 
     void read(SnapshotReader r) throws SnapshotException {
@@ -168,6 +156,7 @@ public final class TcpStats {
         resetsOut = r.getLong("stats");
         dropped = r.getLong("stats");
         windowProbes = r.getLong("stats");
+        pawsRejected = r.getLong("stats");
     }
 
     @Override
@@ -176,6 +165,7 @@ public final class TcpStats {
                 + ", bytesOut=" + bytesOut + ", rexmit=" + retransmits + ", fastRexmit=" + fastRetransmits
                 + ", timeouts=" + timeouts + ", dupAcks=" + dupAcks + ", ooo=" + oooSegments
                 + ", oooDropped=" + oooDropped + ", challengeAcks=" + challengeAcks + ", rstIn=" + resetsIn
-                + ", rstOut=" + resetsOut + ", dropped=" + dropped + ", probes=" + windowProbes + '}';
+                + ", rstOut=" + resetsOut + ", dropped=" + dropped + ", probes=" + windowProbes
+                + ", paws=" + pawsRejected + '}';
     }
 }

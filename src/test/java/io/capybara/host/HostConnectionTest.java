@@ -369,4 +369,137 @@ class HostConnectionTest {
         assertEquals(1, b1.stats().connectionsDetached());
         assertEquals(0, b1.connectionCount());
     }
+
+    @Test
+    void segmentsOfADetachedConnectionAreResetUnlessIntercepted() {
+        Host a = client();
+        Host b = server();
+        TcpConnection[] accepted = {null};
+        b.listen(9100, new ConnectionHandler() {
+            @Override
+            public void onAccepted(TcpConnection conn) {
+                accepted[0] = conn;
+            }
+        });
+        boolean[] reset = {false};
+        TcpConnection c = a.connect(B_IP, 9100, new ConnectionHandler() {
+            @Override
+            public void onClosed(TcpConnection conn, boolean wasReset) {
+                reset[0] = wasReset;
+            }
+        });
+        sim.runUntil(sim.now() + S, () -> accepted[0] != null && c.state() == TcpState.ESTABLISHED);
+        TcpConnection moved = accepted[0];
+        int port = c.localPort();
+        assertTrue(b.detach(moved));
+        // the migration layer's view: segments of the moved tuple are swallowed, not reset
+        int[] swallowed = {0};
+        b.unmatchedSegments((seg, now) -> {
+            if (seg.srcIp == A_IP && seg.srcPort == port && seg.dstPort == 9100) {
+                swallowed[0]++;
+                return true;
+            }
+            return false;
+        });
+        byte[] data = new byte[1000];
+        c.send(new UnsafeBuffer(data), 0, data.length, a.now());
+        sim.runUntil(sim.now() + 5 * S, () -> false);
+        assertTrue(swallowed[0] >= 2, "original and retransmissions reached the handler: " + swallowed[0]);
+        assertEquals(0, b.stats().tcpRstSent());
+        assertEquals(TcpState.ESTABLISHED, c.state());
+        // without the handler the host answers per RFC 9293 (the listener sees an ACK): RST
+        b.unmatchedSegments(null);
+        sim.runUntil(sim.now() + 30 * S, () -> c.state() == TcpState.CLOSED);
+        assertEquals(TcpState.CLOSED, c.state());
+        assertTrue(reset[0]);
+        assertTrue(b.stats().tcpRstSent() >= 1);
+    }
+
+    @Test
+    void hundredsOfConcurrentConnectionsOpenEchoAndCloseCleanly() {
+        // small initial tables so they must grow; all connections close at once at the end
+        Host a = sim.add(new Host(HostConfig.of("a", A_MAC, A_IP, 24).withIsnSeed(1).withMaxConnections(8), link.a()));
+        Host b = sim.add(new Host(HostConfig.of("b", B_MAC, B_IP, 24).withIsnSeed(2).withMaxConnections(8), link.b()));
+        Echo echo = new Echo(b);
+        b.listen(7, 1024, echo);
+        int n = 300;
+        int[] echoed = new int[n];
+        int[] closedOk = {0};
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        for (int i = 0; i < n; i++) {
+            int id = i;
+            TcpConnection c = a.connect(B_IP, 7, new ConnectionHandler() {
+                final UnsafeBuffer buf = new UnsafeBuffer(new byte[64]);
+
+                @Override
+                public void onConnected(TcpConnection conn) {
+                    buf.putInt(0, id);
+                    conn.send(buf, 0, 4, a.now());
+                }
+
+                @Override
+                public void onData(TcpConnection conn) {
+                    if (conn.receive(buf, 0, 4, a.now()) == 4) {
+                        echoed[id] = buf.getInt(0) == id ? 1 : -1;
+                        conn.close(a.now());
+                    }
+                }
+
+                @Override
+                public void onClosed(TcpConnection conn, boolean reset) {
+                    if (!reset) {
+                        closedOk[0]++;
+                    }
+                }
+            });
+            assertTrue(ports.add(c.localPort()), "ephemeral ports are unique");
+        }
+        assertEquals(n, a.connectionCount());
+        sim.runUntil(sim.now() + 300 * S, () -> closedOk[0] == n && a.connectionCount() == 0
+                && b.connectionCount() == 0);
+        assertEquals(n, echo.accepted);
+        assertEquals(n, echo.closed);
+        assertEquals(n, closedOk[0]);
+        for (int i = 0; i < n; i++) {
+            assertEquals(1, echoed[i], "connection " + i + " got its own bytes back");
+        }
+        assertEquals(0, a.connectionCount());
+        assertEquals(0, b.connectionCount());
+        assertEquals(n, a.stats().connectionsRemoved());
+    }
+
+    @Test
+    void newerSynEndsTimeWaitAndOpensANewConnection() {
+        Host a = client();
+        Host b = server();
+        int[] accepted = {0};
+        b.listen(7, new ConnectionHandler() {
+            @Override
+            public void onAccepted(TcpConnection conn) {
+                accepted[0]++;
+                conn.close(b.now()); // the server closes first: it keeps TIME_WAIT
+            }
+        });
+        TcpConnection first = a.connect(B_IP, 7, new ConnectionHandler() {
+            @Override
+            public void onData(TcpConnection conn) {
+                if (conn.isPeerClosed() && conn.state() == TcpState.CLOSE_WAIT) {
+                    conn.close(a.now());
+                }
+            }
+        });
+        int port = first.localPort();
+        sim.runUntil(sim.now() + 5 * S, () -> a.connectionCount() == 0);
+        assertEquals(0, a.connectionCount());
+        assertEquals(TcpState.TIME_WAIT, b.connection(A_IP, port, 7).state());
+
+        // same four-tuple again, well within 2MSL
+        int qd = a.socket();
+        assertEquals(QueueError.OK, a.bind(qd, port));
+        QResult r = await(a, a.connect(qd, B_IP, 7));
+        assertTrue(r.ok(), r.toString());
+        sim.runUntil(sim.now() + S, () -> accepted[0] == 2); // the server accepts on the third segment
+        assertEquals(2, accepted[0]);
+        assertEquals(1, b.stats().tcpTimeWaitReused());
+    }
 }

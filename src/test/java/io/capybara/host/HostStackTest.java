@@ -101,6 +101,14 @@ class HostStackTest {
         h.poll(11);
         assertEquals(0, peer.receive().size());
         assertEquals(1, h.stats().arpRequestsAnswered());
+
+        // an RFC 5227 probe for our address (sender 0.0.0.0) is answered, nothing is learned
+        peer.sendArp(MacAddress.BROADCAST, ArpPacket.OP_REQUEST, 0x02_00_00_00_00_44L, 0, 0, HOST_IP);
+        h.poll(12);
+        frames = peer.receive();
+        assertEquals(1, frames.size());
+        assertEquals(0x02_00_00_00_00_44L, frames.get(0).dstMac());
+        assertEquals(-1, h.arpLookup(0));
     }
 
     @Test
@@ -225,7 +233,8 @@ class HostStackTest {
         Host h = host(HostConfig.of("h", HOST_MAC, HOST_IP, 24).withStaticArp(Map.of(PEER_IP, PEER_MAC)));
         int len = peer.encodeTcp(HOST_MAC, HOST_IP, 40000, 80, 5, 0, TcpSegment.SYN);
         int ip = EthernetHeader.LENGTH;
-        peer.tx.putShort(ip + Ipv4Header.FLAGS_FRAGMENT_OFFSET, (short) Ipv4Header.FLAG_MF, java.nio.ByteOrder.BIG_ENDIAN);
+        peer.tx.putShort(ip + Ipv4Header.FLAGS_FRAGMENT_OFFSET, (short) Ipv4Header.FLAG_MF,
+                java.nio.ByteOrder.BIG_ENDIAN);
         Ipv4Header.updateChecksum(peer.tx, ip, Ipv4Header.MIN_LENGTH);
         peer.channel.send(peer.tx, 0, len);
         peer.tx.putShort(ip + Ipv4Header.FLAGS_FRAGMENT_OFFSET, (short) 185, java.nio.ByteOrder.BIG_ENDIAN);

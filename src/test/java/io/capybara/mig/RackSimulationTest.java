@@ -35,4 +35,15 @@ class RackSimulationTest {
         assertTrue(r.ok(), r + replay("faultyRackKeepsEveryConnectionWholeOnExactlyOneServer", seed));
         assertEquals(r.migrations(), r.migrationsCompleted() + r.migrationsAborted() + r.migrationsRejected(), r.toString());
     }
+
+    @Test
+    void sameSeedSameRun() {
+        long seed = seed(3);
+        RackOptions o = RackOptions.defaults().withFaults().withSeed(seed).withMigrations(150).withConnections(8, 64 * 1024);
+        RackResult a = RackSimulation.run(o);
+        RackResult b = RackSimulation.run(o);
+        assertTrue(a.ok(), a + replay("sameSeedSameRun", seed));
+        assertEquals(a.traceHash(), b.traceHash(), "deterministic" + replay("sameSeedSameRun", seed));
+        assertEquals(a.causes(), b.causes());
+    }
 }

@@ -279,4 +279,41 @@ class TcpFlowTest {
         }
         assertTrue(shortened);
     }
+
+    @Test
+    void outOfOrderFinIsHeldUntilTheHoleFills() {
+        TcpPair p = new TcpPair(31, TcpConfig.defaults()).open(1, 2);
+        assertTrue(p.runUntil(p::established, p.now + 10 * MS));
+        p.runFor(100 * MS);
+        p.b.reading = false;
+        TcpConnection b = p.b.conn;
+        int base = b.rcvNxt();
+        TcpSegment tail = TcpLossTest.data(base + 10, p.a.conn.sndUna(), 10, 2);
+        tail.flags |= FIN;
+        b.onSegment(tail, p.now);
+        assertEquals(TcpState.ESTABLISHED, b.state());
+        assertEquals(0, b.readableBytes());
+        b.onSegment(TcpLossTest.data(base, p.a.conn.sndUna(), 10, 1), p.now);
+        assertEquals(TcpState.CLOSE_WAIT, b.state());
+        assertEquals(20, b.readableBytes());
+        assertEquals(base + 21, b.rcvNxt());
+        assertTrue(!b.isPeerClosed(), "bytes still unread");
+        b.receive(new UnsafeBuffer(new byte[20]), 0, 20, p.now);
+        assertTrue(b.isPeerClosed());
+    }
+
+    @Test
+    void tinyReceiveBuffersStillFlow() {
+        for (int buffer : new int[]{1, 2, 64, 300}) {
+            TcpConfig cfg = TcpConfig.defaults().withBuffers(4096, buffer);
+            TcpPair p = new TcpPair(32, cfg).open(-3, 4);
+            byte[] ab = TcpBasicsTest.data(buffer, 3000);
+            p.a.toSend = ab;
+            assertTrue(p.runUntil(() -> p.b.received.size() == ab.length, p.now + 600_000 * MS),
+                    "buffer " + buffer + ": " + p.b.received.size());
+            assertArrayEquals(ab, p.b.received.toByteArray());
+            int cap = TcpConnection.ringCapacity(buffer);
+            assertTrue((cap >> p.a.conn.sendWindowShift()) >= 1, "scaled unit fits the buffer");
+        }
+    }
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TcpPropertyTest {
     static final long MS = 1_000_000L;
     /** Largest transfer per direction; sizes are log-uniform in [1, MAX_SIZE]. */
-    static final int MAX_SIZE = 2 << 20;
+    static final int MAX_SIZE = 3 << 20;
 
     static LongStream seeds() {
         String one = System.getProperty("capybara.seed");
@@ -26,6 +26,18 @@ class TcpPropertyTest {
             return LongStream.of(Long.parseLong(one));
         }
         return LongStream.range(0, Integer.getInteger("capybara.seeds", 500));
+    }
+
+    private static final java.util.concurrent.atomic.AtomicInteger SNAPSHOTS = new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicInteger RUNS = new java.util.concurrent.atomic.AtomicInteger();
+
+    @org.junit.jupiter.api.AfterAll
+    static void snapshotsWereExercised() {
+        // the side-by-side check only means something if snapshots actually happened
+        if (RUNS.get() >= 50) {
+            org.junit.jupiter.api.Assertions.assertTrue(SNAPSHOTS.get() >= RUNS.get(),
+                    "snapshots " + SNAPSHOTS.get() + " over " + RUNS.get() + " runs");
+        }
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -45,7 +57,7 @@ class TcpPropertyTest {
             case 1 -> 1460;
             default -> r.nextInt(200, 9000);
         };
-        int[] buffers = {2048, 4096, 16384, 65536, 262144};
+        int[] buffers = {700, 2048, 4096, 16384, 65536, 262144};
         return new TcpConfig(mss, buffers[r.nextInt(buffers.length)], buffers[r.nextInt(buffers.length)],
                 new int[]{-1, 0, 2, 7}[r.nextInt(4)], r.nextBoolean(), r.nextBoolean(), r.nextInt(4) == 0,
                 new long[]{1 * MS, 40 * MS}[r.nextInt(2)], 1000 * MS, new long[]{10 * MS, 200 * MS}[r.nextInt(2)],
@@ -83,8 +95,9 @@ class TcpPropertyTest {
         p.a.closeWhenSent = true;
         p.b.closeWhenSent = true;
         p.open(iss(r), iss(r));
-        int snapshots = r.nextInt(6);
-        double snapshotChance = 1.0 / r.nextInt(20, 2000);
+        int snapshots = 1 + r.nextInt(5);
+        double snapshotChance = 1.0 / r.nextInt(3, 500);
+        int firstSnapshotAt = r.nextInt(12); // every run gets at least one, early (often mid-handshake)
         long limit = p.now + 7_200_000 * MS;
         int steps = 0;
         while (!(p.b.received.size() == ab.length && p.a.received.size() == ba.length
@@ -96,12 +109,19 @@ class TcpPropertyTest {
                         + "; config A " + ca + " B " + cb);
             }
             steps++;
-            if (snapshots > 0 && r.nextDouble() < snapshotChance) {
+            if (snapshots > 0 && (steps == firstSnapshotAt || steps > firstSnapshotAt && r.nextDouble() < snapshotChance)) {
                 TcpPair.Endpoint e = r.nextBoolean() ? p.a : p.b;
                 if (e.conn != null) {
                     e.snapshotAndShadow(r.nextBoolean());
                     snapshots--;
+                    SNAPSHOTS.incrementAndGet();
                 }
+            }
+        }
+        RUNS.incrementAndGet();
+        for (TcpPair.Endpoint e : new TcpPair.Endpoint[]{p.a, p.b}) {
+            if (e.shadow != null && !e.shadow.sameStateAs(e.conn, p.now)) {
+                fail(e.name + ": restored copy ended in a different state");
             }
         }
         if (!Arrays.equals(ab, p.b.received.toByteArray())) {

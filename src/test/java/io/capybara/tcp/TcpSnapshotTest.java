@@ -208,6 +208,12 @@ class TcpSnapshotTest {
             try {
                 TcpConnection c = TcpConnection.restore(buf, 0, m.length, 1000, (cc, s) -> { });
                 // whatever was accepted must also run without blowing up
+                long t = 2000;
+                c.onSegment(TcpLossTest.data(c.rcvNxt(), c.sndNxt(), 100, 1), t);
+                io.capybara.wire.TcpSegment ack = TcpStateTest.toB(c.rcvNxt(), c.sndNxt(), io.capybara.wire.TcpSegment.ACK);
+                ack.window = 65535;
+                c.onSegment(ack, t);
+                c.onTimer(c.nextDeadline() == Long.MAX_VALUE ? t : Math.max(t, c.nextDeadline()));
                 c.onTimer(Long.MAX_VALUE / 4);
                 c.send(new UnsafeBuffer(new byte[5000]), 0, 5000, Long.MAX_VALUE / 4);
                 c.receive(new UnsafeBuffer(new byte[5000]), 0, 5000, Long.MAX_VALUE / 4);
@@ -226,5 +232,65 @@ class TcpSnapshotTest {
                 () -> TcpConnection.restore(new UnsafeBuffer(bytes), 10, bytes.length, 0, (c, s) -> { }));
         assertThrows(SnapshotException.class,
                 () -> TcpConnection.restore(new UnsafeBuffer(bytes), -1, 5, 0, (c, s) -> { }));
+    }
+
+    @Test
+    void snapshotDuringFastRecoveryWithOutOfOrderDataContinuesIdentically() {
+        TcpPair p = new TcpPair(70, TcpConfig.defaults());
+        p.dropFilter = TcpLossTest.dropNth(30, 33);
+        byte[] ab = TcpBasicsTest.data(70, 300_000);
+        p.a.toSend = ab;
+        p.open(-50_000, 3);
+        assertTrue(p.runUntil(() -> p.a.conn != null && p.a.conn.inFastRecovery(), p.now + 10_000 * MS));
+        assertTrue(p.b.conn.oooIntervals() > 0);
+        p.a.snapshotAndShadow(true);
+        p.b.snapshotAndShadow(false);
+        assertTrue(p.a.conn.inFastRecovery());
+        assertTrue(p.a.conn.sameStateAs(p.a.shadow, p.now));
+        assertTrue(p.runUntil(() -> p.b.received.size() == ab.length, p.now + 10_000 * MS));
+        assertArrayEquals(ab, p.b.received.toByteArray());
+        assertEquals(0, p.a.conn.stats().timeouts());
+        assertTrue(p.a.conn.sameStateAs(p.a.shadow, p.now));
+        assertTrue(p.b.conn.sameStateAs(p.b.shadow, p.now));
+    }
+
+    /**
+     * The migration shape: snapshot A, A is gone for a while (segments for it are held, as the
+     * target buffers them), restore later elsewhere, replay the held segments; the transfer in
+     * both directions completes exactly.
+     */
+    @Test
+    void restoreLaterThenReplayHeldSegmentsCompletesTheTransfer() throws SnapshotException {
+        for (long gap : new long[]{50_000L, 5 * MS, 3_000 * MS}) {
+            TcpPair p = new TcpPair(80 + gap, TcpConfig.defaults().withBuffers(64 * 1024, 64 * 1024));
+            p.delayNanos = 100_000;
+            p.reorder = 0.1;
+            byte[] ab = TcpBasicsTest.data(80, 400_000);
+            byte[] ba = TcpBasicsTest.data(81, 300_000);
+            p.a.toSend = ab;
+            p.b.toSend = ba;
+            p.open(-123_456, 99);
+            assertTrue(p.runUntil(() -> p.b.received.size() >= 100_000, p.now + 1000 * MS)); // mid-transfer
+            assertTrue(p.b.received.size() < ab.length && p.a.received.size() < ba.length);
+            byte[] state = TcpPair.snapshotBytes(p.a.conn, p.now);
+            TcpState before = p.a.conn.state();
+            p.a.conn = null; // the origin forgets it silently (no RST, no FIN)
+            p.a.listening = false;
+            p.a.arrived.clear();
+            p.runFor(gap);
+            java.util.List<Captured> held = new java.util.ArrayList<>(p.a.arrived);
+            TcpConnection restored = TcpConnection.restore(new UnsafeBuffer(state), 0, state.length, p.now, p.a.sink);
+            assertEquals(before, restored.state());
+            p.a.conn = restored;
+            for (Captured c : held) {
+                restored.onSegment(c.toSegment(), p.now);
+            }
+            p.a.flush();
+            assertTrue(p.runUntil(() -> p.b.received.size() == ab.length && p.a.received.size() == ba.length,
+                    p.now + 600_000 * MS), "gap " + gap + ": " + p.a.conn + " / " + p.b.conn);
+            assertArrayEquals(ab, p.b.received.toByteArray());
+            assertArrayEquals(ba, p.a.received.toByteArray());
+            assertEquals(0, p.a.conn.stats().resetsIn() + p.b.conn.stats().resetsIn());
+        }
     }
 }

@@ -319,4 +319,91 @@ class TcpStateTest {
         p.a.conn.onSegment(rst, p.now);
         assertEquals(TcpState.TIME_WAIT, p.a.conn.state());
     }
+
+    @Test
+    void pawsDropsSegmentsOlderThanTsRecentUntilItGoesStale() {
+        TcpPair p = established(TcpConfig.defaults(), 1000, 2000);
+        TcpConnection b = p.b.conn;
+        assertTrue(b.timestamps());
+        int recent = b.tsRecent();
+        TcpSegment old = TcpLossTest.data(b.rcvNxt(), p.a.conn.sndUna(), 10, 7);
+        old.hasTimestamps = true;
+        old.tsVal = recent - 1000;
+        b.onSegment(old, p.now);
+        assertEquals(0, b.readableBytes());
+        assertEquals(1, b.stats().pawsRejected());
+        assertEquals(1, p.b.outbox.size(), "answered with an ACK");
+        p.b.outbox.clear();
+        TcpSegment fresh = TcpLossTest.data(b.rcvNxt(), p.a.conn.sndUna(), 10, 8);
+        fresh.hasTimestamps = true;
+        fresh.tsVal = recent + 5;
+        b.onSegment(fresh, p.now);
+        assertEquals(10, b.readableBytes());
+        assertEquals(recent + 5, b.tsRecent());
+        // after a long idle period TS.Recent is no longer trusted (the peer's clock may have wrapped)
+        long later = p.now + TcpConnection.PAWS_IDLE_NANOS + 1;
+        TcpSegment wrapped = TcpLossTest.data(b.rcvNxt(), p.a.conn.sndUna(), 10, 9);
+        wrapped.hasTimestamps = true;
+        wrapped.tsVal = recent + 5 - (1 << 31) + 10;
+        b.onSegment(wrapped, later);
+        assertEquals(20, b.readableBytes());
+        assertEquals(1, b.stats().pawsRejected());
+    }
+
+    @Test
+    void fillResetAnswersStraySegmentsPerRfc9293() {
+        TcpSegment out = new TcpSegment();
+        TcpSegment syn = toB(1000, 0, SYN);
+        assertTrue(TcpConnection.fillReset(syn, out));
+        assertEquals(RST | ACK, out.flags);
+        assertEquals(0, out.seq);
+        assertEquals(1001, out.ack);
+        assertEquals(TcpPair.IP_B, out.srcIp);
+        assertEquals(TcpPair.PORT_A, out.dstPort);
+        TcpSegment data = toB(5, 77, ACK);
+        assertTrue(TcpConnection.fillReset(data, out));
+        assertEquals(RST, out.flags);
+        assertEquals(77, out.seq);
+        assertFalse(TcpConnection.fillReset(toB(5, 0, RST), out));
+    }
+
+    @Test
+    void timeWaitAcceptsANewIncarnationOnlyWithNewerSynOrTimestamp() {
+        TcpPair p = established(TcpConfig.defaults(), 1000, 2000);
+        p.a.conn.close(p.now);
+        p.a.flush();
+        p.runFor(10 * MS);
+        p.b.conn.close(p.now);
+        p.b.flush();
+        assertTrue(p.runUntil(() -> p.a.conn.state() == TcpState.TIME_WAIT, p.now + 10 * MS));
+        TcpConnection a = p.a.conn;
+        assertFalse(p.b.conn.acceptsNewIncarnation(toB(5, 0, SYN)), "not in TIME_WAIT");
+        TcpSegment syn = toB(a.rcvNxt() + 100_000, 0, SYN);
+        syn.hasTimestamps = true;
+        syn.tsVal = a.tsRecent() + 10;
+        assertTrue(a.acceptsNewIncarnation(syn));
+        syn.tsVal = a.tsRecent() - 10;
+        assertFalse(a.acceptsNewIncarnation(syn), "older timestamp: an old duplicate");
+        // a SYN the host hands over anyway gets a challenge ACK and TIME_WAIT stays
+        a.onSegment(toB(a.rcvNxt() - 5, 0, SYN), p.now);
+        assertEquals(TcpState.TIME_WAIT, a.state());
+    }
+
+    @Test
+    void withoutTimestampsANewIncarnationNeedsAHigherSequenceNumber() {
+        TcpConfig noTs = new TcpConfig(1460, 65536, 65536, 7, true, false, false, 40 * MS, 1000 * MS, 200 * MS,
+                60_000 * MS, 12, 60_000 * MS, 64);
+        TcpPair p = established(noTs, 1000, 2000);
+        p.a.conn.close(p.now);
+        p.a.flush();
+        p.runFor(10 * MS);
+        p.b.conn.close(p.now);
+        p.b.flush();
+        assertTrue(p.runUntil(() -> p.a.conn.state() == TcpState.TIME_WAIT, p.now + 10 * MS));
+        TcpConnection a = p.a.conn;
+        assertFalse(a.timestamps());
+        assertTrue(a.acceptsNewIncarnation(toB(a.rcvNxt() + 1, 0, SYN)));
+        assertFalse(a.acceptsNewIncarnation(toB(a.rcvNxt() - 1, 0, SYN)));
+        assertFalse(a.acceptsNewIncarnation(toB(a.rcvNxt() + 1, 0, SYN | ACK)));
+    }
 }

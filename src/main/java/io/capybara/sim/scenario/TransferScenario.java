@@ -3,6 +3,7 @@ package io.capybara.sim.scenario;
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
+import io.capybara.sim.FrameTap;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
 import io.capybara.sim.Simulator;
@@ -13,6 +14,7 @@ import io.capybara.tcp.TcpState;
 import io.capybara.wire.Ipv4Address;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.zip.CRC32C;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -27,8 +29,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * host). A snapshot must not change behaviour, so such a run must produce the same
  * {@link Result#traceHash} as the plain run of the same seed.
  *
- * <p>The hosts use static ARP entries: ARP has no checksum, so a corrupted reply would poison
- * a cache until it expires; that behaviour is tested on its own, not here.
+ * <p>The hosts use static ARP entries by default: ARP has no checksum, so a corrupted reply
+ * would poison a cache until it expires. {@link Params#withDynamicArp} resolves with ARP.
  */
 public final class TransferScenario {
     public static final long MAX_BYTES = 64L << 20;
@@ -58,46 +60,65 @@ public final class TransferScenario {
      * @param corrupt         per-frame probability of a flipped bit
      * @param snapshotRestore replace connections by restored snapshots at random steps
      * @param timeLimitNanos  virtual time after which an unfinished run is a failure
+     * @param dynamicArp      resolve neighbours with ARP instead of static entries
      */
     public record Params(long seed, long bytes, Direction direction, double loss, double duplicate, double reorder,
-                         double corrupt, boolean snapshotRestore, long timeLimitNanos) {
+                         double corrupt, boolean snapshotRestore, long timeLimitNanos, boolean dynamicArp) {
 
         /** Size log-uniform in [1, {@link #MAX_BYTES}], random direction, each fault in [0, maxFault]. */
         public static Params random(long seed, double maxFault) {
             SplittableRandom r = new SplittableRandom(seed);
-            long bytes = Math.max(1, Math.min(MAX_BYTES, Math.round(Math.exp(r.nextDouble() * Math.log(MAX_BYTES)))));
+            // StrictMath: the same seed draws the same size on every platform
+            double logSize = r.nextDouble() * StrictMath.log(MAX_BYTES);
+            long bytes = Math.max(1, Math.min(MAX_BYTES, Math.round(StrictMath.exp(logSize))));
             Direction d = Direction.values()[r.nextInt(3)];
             double loss = r.nextDouble() * maxFault;
             double dup = r.nextDouble() * maxFault;
             double reorder = r.nextDouble() * maxFault;
             double corrupt = r.nextDouble() * maxFault;
-            return new Params(seed, bytes, d, loss, dup, reorder, corrupt, false, 7L * 24 * 3600 * 1_000_000_000L);
+            return new Params(seed, bytes, d, loss, dup, reorder, corrupt, false, 7L * 24 * 3600 * 1_000_000_000L,
+                    false);
         }
 
         public Params withSnapshotRestore(boolean on) {
-            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, on, timeLimitNanos);
+            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, on,
+                    timeLimitNanos, dynamicArp);
         }
 
         public Params withBytes(long n) {
-            return new Params(seed, n, direction, loss, duplicate, reorder, corrupt, snapshotRestore, timeLimitNanos);
+            return new Params(seed, n, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    timeLimitNanos, dynamicArp);
         }
 
         public Params withFaults(double l, double d, double r, double c) {
-            return new Params(seed, bytes, direction, l, d, r, c, snapshotRestore, timeLimitNanos);
+            return new Params(seed, bytes, direction, l, d, r, c, snapshotRestore,
+                    timeLimitNanos, dynamicArp);
         }
 
         public Params withDirection(Direction d) {
-            return new Params(seed, bytes, d, loss, duplicate, reorder, corrupt, snapshotRestore, timeLimitNanos);
+            return new Params(seed, bytes, d, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    timeLimitNanos, dynamicArp);
         }
 
         public Params withTimeLimit(long nanos) {
-            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore, nanos);
+            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    nanos, dynamicArp);
+        }
+
+        /**
+         * Resolve neighbours with ARP instead of static entries. ARP has no checksum, so combine it
+         * with {@code corrupt = 0} unless a poisoned cache is what you want to see.
+         */
+        public Params withDynamicArp(boolean on) {
+            return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    timeLimitNanos, on);
         }
 
         @Override
         public String toString() {
-            return String.format("seed=%d bytes=%d dir=%s loss=%.3f dup=%.3f reorder=%.3f corrupt=%.3f snapshots=%s",
-                    seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore);
+            return String.format("seed=%d bytes=%d dir=%s loss=%.3f dup=%.3f reorder=%.3f corrupt=%.3f snapshots=%s%s",
+                    seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    dynamicArp ? " dynamicArp" : "");
         }
     }
 
@@ -108,7 +129,8 @@ public final class TransferScenario {
      * @param failure              why not, or null
      * @param clientToServerBytes  bytes the server received and verified
      * @param serverToClientBytes  bytes the client received and verified
-     * @param contentOk            no byte differed from the seeded stream
+     * @param contentOk            no byte differed from the seeded stream, and the CRC-32C of each
+     *                             stream as sent equals the CRC-32C as received
      * @param virtualNanos         virtual time the run took
      * @param traceHash            hash over every delivered frame
      * @param frames               frames delivered by the link
@@ -135,18 +157,32 @@ public final class TransferScenario {
     }
 
     public static Result run(Params p) {
+        return run(p, null);
+    }
+
+    /** Runs with {@code tap} (e.g. {@code PcapWriter::record}) seeing every delivered frame. */
+    public static Result run(Params p, FrameTap tap) {
+        return run(p, tap, 0);
+    }
+
+    /**
+     * {@code restoreSkewNanos} restores snapshots as if taken that much earlier: a deliberate
+     * behaviour change, so tests can show the trace hash notices one.
+     */
+    static Result run(Params p, FrameTap tap, long restoreSkewNanos) {
         long simSeed = p.seed() * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
         Simulator sim = new Simulator(simSeed);
         LinkProfile profile = new LinkProfile(10_000_000_000L, 20_000, 0, p.loss(), p.duplicate(), p.reorder(),
                 100_000, p.corrupt());
-        SimLink link = sim.link("wire", profile, profile, 4096);
+        SimLink link = sim.link("wire", profile, profile, 2048);
+        link.tap(tap);
         TcpConfig tcp = tcpConfig();
         Host client = sim.add(new Host(HostConfig.of("client", CLIENT_MAC, CLIENT_IP, 24).withTcp(tcp)
                 .withIsnSeed(p.seed() ^ 0xC1)
-                .withStaticArp(Map.of(SERVER_IP, SERVER_MAC)), link.a()));
+                .withStaticArp(p.dynamicArp() ? Map.of() : Map.of(SERVER_IP, SERVER_MAC)), link.a()));
         Host server = sim.add(new Host(HostConfig.of("server", SERVER_MAC, SERVER_IP, 24).withTcp(tcp)
                 .withIsnSeed(p.seed() ^ 0x5E)
-                .withStaticArp(Map.of(CLIENT_IP, CLIENT_MAC)), link.b()));
+                .withStaticArp(p.dynamicArp() ? Map.of() : Map.of(CLIENT_IP, CLIENT_MAC)), link.b()));
 
         long c2s = p.direction() == Direction.SERVER_TO_CLIENT ? 0 : p.bytes();
         long s2c = p.direction() == Direction.CLIENT_TO_SERVER ? 0 : p.bytes();
@@ -159,7 +195,7 @@ public final class TransferScenario {
         Snapshotter snapshotter = null;
         if (p.snapshotRestore()) {
             snapshotter = new Snapshotter(sim, new SplittableRandom(p.seed() ^ 0x5AA5_5AA5_5AA5_5AA5L),
-                    new Endpoint[] {clientEnd, serverEnd});
+                    new Endpoint[] {clientEnd, serverEnd}, restoreSkewNanos);
             sim.onStep(snapshotter);
         }
         // the client connects at t=0, from inside the first step (the host has no clock of its own)
@@ -174,8 +210,16 @@ public final class TransferScenario {
         boolean finished;
         String failure = null;
         try {
-            finished = sim.runUntil(p.timeLimitNanos(), () -> clientEnd.done() && serverEnd.done()
-                    && client.connectionCount() == 0 && server.connectionCount() == 0);
+            // a bug like an ACK war would otherwise spin for hours: stop at a generous budget
+            long budget = 20 * ((c2s + s2c) / 1_000) + 100_000;
+            finished = sim.runUntil(p.timeLimitNanos(), () -> (clientEnd.done() && serverEnd.done()
+                    && client.connectionCount() == 0 && server.connectionCount() == 0)
+                    || sim.framesDelivered() > budget);
+            if (sim.framesDelivered() > budget) {
+                finished = false;
+                failure = "frame budget " + budget + " exceeded at t=" + sim.now() + "ns (ACK war?): client{"
+                        + clientEnd + "} server{" + serverEnd + "}";
+            }
         } catch (RuntimeException e) {
             finished = false;
             failure = "exception: " + e;
@@ -183,11 +227,13 @@ public final class TransferScenario {
         if (snapshotter != null && snapshotter.failure != null) {
             failure = snapshotter.failure;
         }
-        boolean contentOk = clientEnd.mismatchAt < 0 && serverEnd.mismatchAt < 0;
+        boolean crcOk = clientEnd.sentCrc.getValue() == serverEnd.receivedCrc.getValue()
+                && serverEnd.sentCrc.getValue() == clientEnd.receivedCrc.getValue();
+        boolean contentOk = clientEnd.mismatchAt < 0 && serverEnd.mismatchAt < 0 && (crcOk || !finished);
         if (failure == null) {
             if (!contentOk) {
                 failure = "content differs at server offset " + serverEnd.mismatchAt + " / client offset "
-                        + clientEnd.mismatchAt;
+                        + clientEnd.mismatchAt + (crcOk ? "" : " (CRC-32C differs)");
             } else if (!finished) {
                 failure = (sim.now() >= p.timeLimitNanos() ? "timeout" : "stalled") + " at t=" + sim.now() + "ns:"
                         + " client{" + clientEnd + "} server{" + serverEnd + "}";
@@ -210,6 +256,8 @@ public final class TransferScenario {
         final long expectTotal;
         final StreamContent expectContent;
         final UnsafeBuffer chunk = new UnsafeBuffer(new byte[CHUNK]);
+        final CRC32C sentCrc = new CRC32C();
+        final CRC32C receivedCrc = new CRC32C();
         TcpConnection conn;
         long sent;
         long received;
@@ -274,6 +322,7 @@ public final class TransferScenario {
                 }
                 sendContent.fill(chunk, 0, sent, n);
                 int accepted = c.send(chunk, 0, n, now);
+                sentCrc.update(chunk.byteArray(), 0, accepted);
                 sent += accepted;
                 if (accepted < n) {
                     break;
@@ -296,6 +345,7 @@ public final class TransferScenario {
                     mismatchAt = received + n > expectTotal ? Math.max(received, expectTotal)
                             : expectContent.firstMismatch(chunk, 0, received, n);
                 }
+                receivedCrc.update(chunk.byteArray(), 0, n);
                 received += n;
             }
             if (c.isPeerClosed()) {
@@ -321,7 +371,10 @@ public final class TransferScenario {
         int count;
         String failure;
 
-        Snapshotter(Simulator sim, SplittableRandom random, Endpoint[] endpoints) {
+        final long restoreSkewNanos;
+
+        Snapshotter(Simulator sim, SplittableRandom random, Endpoint[] endpoints, long restoreSkewNanos) {
+            this.restoreSkewNanos = restoreSkewNanos;
             this.sim = sim;
             this.random = random;
             this.endpoints = endpoints;
@@ -350,7 +403,8 @@ public final class TransferScenario {
                 }
                 int n = c.snapshot(buffer, 0, now);
                 try {
-                    TcpConnection restored = TcpConnection.restore(buffer, 0, n, now, e.host.sink());
+                    TcpConnection restored = TcpConnection.restore(buffer, 0, n, now + restoreSkewNanos,
+                            e.host.sink());
                     e.host.attach(restored, e);
                     e.conn = restored;
                     count++;

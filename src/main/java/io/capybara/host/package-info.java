@@ -1,0 +1,24 @@
+/**
+ * The per-host library OS: {@link io.capybara.host.Host} owns one frame channel and runs
+ * Ethernet/ARP, IPv4 demultiplexing and the TCP connection table inside {@code poll(nowNanos)}.
+ *
+ * <p>Design choices:
+ * <ul>
+ *   <li>Receive: a cheap destination-MAC filter, then {@code wire.FrameDecoder} (drop reasons
+ *       counted in {@code Host.wireCounters()}), then host-level checks counted in
+ *       {@link io.capybara.host.HostStats}. Fragments are dropped (the stack sends DF).</li>
+ *   <li>ARP: RFC 826 merge (refresh known senders, add only when addressed to us), learned
+ *       entries expire, static entries never do. An unresolved next hop parks up to 16 frames in
+ *       total; beyond that frames are dropped and TCP retransmits. Requests are retried
+ *       {@code arpMaxRequests} times, then parked frames are dropped.</li>
+ *   <li>Connections: a {@code Long2ObjectHashMap} keyed by (remote IP, remote port, local port),
+ *       plus a dense array in insertion order for timers. Timers are scanned in O(connections)
+ *       per poll and per {@code nextDeadline()}: exact, because a connection's deadline can change
+ *       through calls the host never sees.</li>
+ *   <li>Applications: a Demikernel-style queue API (descriptors, tokens, {@link
+ *       io.capybara.host.QResult}) and a callback API ({@link io.capybara.host.ConnectionHandler})
+ *       for the HTTP server and the migration layer, which also gets {@code detach}/{@code attach}
+ *       and an {@link io.capybara.host.UnmatchedSegmentHandler}.</li>
+ * </ul>
+ */
+package io.capybara.host;

@@ -1,0 +1,46 @@
+/**
+ * One TCP connection as a pure, deterministic state machine (RFC 9293), and its snapshot form.
+ *
+ * <h2>Shape</h2>
+ * {@link io.capybara.tcp.TcpConnection} takes segments ({@link io.capybara.wire.TcpSegment}),
+ * application calls and {@code nowNanos}; it emits segments synchronously to a
+ * {@link io.capybara.tcp.SegmentSink} (payload = a view of the send ring, never straddling its
+ * wrap point) and events to a {@link io.capybara.tcp.ConnectionObserver} (deferred to the end of
+ * each public call, so observers may call back in). Timers are absolute deadlines;
+ * {@code nextDeadline()} / {@code onTimer(now)} drive them. No clock, threads, I/O or unseeded
+ * randomness. ISNs come from {@link io.capybara.tcp.IsnGenerator} (RFC 6528, SipHash-2-4).
+ *
+ * <h2>Choices</h2>
+ * <ul>
+ * <li>Initial window: RFC 3390 / RFC 5681 {@code min(4*MSS, max(2*MSS, 4380))}; slow start with
+ * RFC 3465 L=1; loss window 1 MSS after RTO; NewReno (RFC 6582) with {@code recover = SND.MAX}.</li>
+ * <li>Timestamps: TSval in microsecond ticks ({@code now/1000 + per-connection offset}); RTT from
+ * TSecr when negotiated (echoes older than the last RTO are ignored, so a backed-off timer never
+ * inflates SRTT), else one timed segment per RTT with Karn's rule. The TS clock is rebased on
+ * restore so it stays continuous across hosts. PAWS (RFC 7323 5.3) drops segments older than
+ * TS.Recent; TS.Recent is trusted for 30 minutes without updates (microsecond clocks wrap fast).</li>
+ * <li>MSS: {@code min(ours, peer's or 536)} minus 12 when timestamps are on (RFC 6691).</li>
+ * <li>SACK: only the permitted flag is negotiated; no SACK blocks are sent or used.</li>
+ * <li>Windows: the advertised right edge never moves left; it moves right in steps of at least
+ * {@code min(buffer/2, MSS)}; scaling rounds down (RFC 7323 2.4), data is accepted up to the
+ * furthest edge ever advertised. Sender-side SWS avoidance and optional Nagle per RFC 9293
+ * 3.8.6.2.1; a persist timer (backed off, not counted as retransmission) sends window probes
+ * with an old sequence number, or the override-timeout segment for a small window.</li>
+ * <li>A FIN is sent regardless of the peer's window and a bare FIN at RCV.NXT is accepted with
+ * a closed window. {@code close()} during the handshake queues the FIN after establishment
+ * ({@code abort()} gives up instead). TIME_WAIT ignores RSTs (RFC 1337).</li>
+ * <li>Pure ACKs carry SND.MAX as their sequence number (SND.NXT rolls back on RTO).</li>
+ * <li>Rings grow by doubling, from 4 KiB up to the configured size rounded to a power of two,
+ * so idle connections are small to keep and cheap to snapshot/restore; the steady-state
+ * data path allocates nothing.</li>
+ * </ul>
+ *
+ * <h2>Snapshot format (version 1)</h2>
+ * 16-byte header: magic {@code "CPTC"}, version, body length, CRC32C of the body (all
+ * big-endian ints); the body is the config, every state variable, timers relative to the
+ * snapshot time (armed flag + delta), the counters, the send ring (capacity, head, bytes) and
+ * the receive ring (capacity, head, readable bytes, then each out-of-order interval with its
+ * bytes). Restore validates every field and cross-field invariant and throws
+ * {@link io.capybara.tcp.SnapshotException} for anything it cannot trust.
+ */
+package io.capybara.tcp;

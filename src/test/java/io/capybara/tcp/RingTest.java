@@ -1,0 +1,71 @@
+package io.capybara.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+class RingTest {
+    @Test
+    void intervalsMergeAcrossSequenceWrap() {
+        ReceiveRing r = new ReceiveRing(1 << 16, 4096, 3);
+        int base = -50; // RCV.NXT just below 2^32
+        assertTrue(r.addInterval(base + 100, base + 110));
+        assertTrue(r.addInterval(base + 10, base + 20));
+        assertTrue(r.addInterval(base + 40, base + 60)); // crosses 0
+        assertEquals(3, r.oooCount());
+        assertFalse(r.addInterval(base + 200, base + 210), "a fourth interval exceeds the bound");
+        assertTrue(r.addInterval(base + 20, base + 40)); // adjacent both sides: joins two
+        assertEquals(2, r.oooCount());
+        assertEquals(base + 10, r.oooStart(0));
+        assertEquals(base + 60, r.oooEnd(0));
+        assertTrue(r.addInterval(base + 5, base + 105)); // swallows the rest
+        assertEquals(1, r.oooCount());
+        assertEquals(base + 5, r.oooStart(0));
+        assertEquals(base + 110, r.oooEnd(0));
+        assertEquals(base, r.absorb(base), "not reached yet");
+        assertEquals(base + 110, r.absorb(base + 5));
+        assertEquals(0, r.oooCount());
+        assertEquals(105, r.readable());
+    }
+
+    @Test
+    void ringsGrowByDoublingAndKeepBytesAcrossTheWrap() {
+        SendRing s = new SendRing(1 << 16, 16);
+        byte[] data = new byte[3000];
+        new SplittableRandom(1).nextBytes(data);
+        UnsafeBuffer src = new UnsafeBuffer(data);
+        assertEquals(10, s.write(src, 0, 10));
+        s.consume(6); // head moves: the next writes wrap the 16-byte ring
+        assertEquals(12, s.write(src, 10, 12));
+        assertEquals(16, s.capacity());
+        assertEquals(2978, s.write(src, 22, 2978)); // grows to 4096
+        assertEquals(4096, s.capacity());
+        byte[] out = new byte[s.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = s.buffer().getByte(s.index(i));
+        }
+        byte[] expected = java.util.Arrays.copyOfRange(data, 6, 3000);
+        assertArrayEquals(expected, out);
+        assertEquals(4096 - s.index(0), s.contiguous(0));
+        assertEquals((1 << 16) - s.length(), s.free());
+    }
+
+    @Test
+    void receiveRingGrowsForOutOfOrderBytesBeyondItsCapacity() {
+        ReceiveRing r = new ReceiveRing(1 << 16, 1024, 4);
+        UnsafeBuffer a = new UnsafeBuffer(new byte[]{1, 2, 3});
+        r.put(5000, a, 0, 3); // out of order, far beyond the current 1 KiB
+        assertEquals(8192, r.capacity());
+        r.put(0, new UnsafeBuffer(new byte[5000]), 0, 5000);
+        r.commit(5003);
+        UnsafeBuffer out = new UnsafeBuffer(new byte[5003]);
+        assertEquals(5003, r.read(out, 0, 5003));
+        assertEquals(1, out.getByte(5000));
+        assertEquals(3, out.getByte(5002));
+    }
+}
