@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 SimulateCommand.class,
                 DemoCommand.class,
                 SwitchCommand.class,
+                ServerCommand.class,
                 EvalCommand.class,
         })
 public final class Main implements Runnable {

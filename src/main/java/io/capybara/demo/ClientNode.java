@@ -33,7 +33,11 @@ final class ClientNode implements SimNode, ConnectionHandler {
     private OpenLoopSchedule schedule;
     private long endNanos = Long.MIN_VALUE;
     private long now;
+    private final PeekingChannel rx;
+    /** Host.nextDeadline() as of the end of the last poll that did anything (it walks every connection). */
+    private long hostDeadline = Long.MIN_VALUE;
 
+    private long lastResponseNanos;
     private int established;
     private long issued;
     private long dropped;
@@ -43,8 +47,9 @@ final class ClientNode implements SimNode, ConnectionHandler {
     /**
      * @param maxOutstanding per connection: requests sent and unanswered, at most
      */
-    ClientNode(Host host, String hostHeader, int[] maxOutstanding, long responseBytes) {
+    ClientNode(Host host, PeekingChannel rx, String hostHeader, int[] maxOutstanding, long responseBytes) {
         this.host = host;
+        this.rx = rx;
         int n = maxOutstanding.length;
         this.loads = new LoadConnection[n];
         this.tcp = new TcpConnection[n];
@@ -60,6 +65,7 @@ final class ClientNode implements SimNode, ConnectionHandler {
     /** Opens connection {@code i} to {@code serverIp:port}. */
     void connect(int i, int serverIp, int port) {
         TcpConnection c = host.connect(serverIp, port, this);
+        hostDeadline = Long.MIN_VALUE;
         if (c == null) {
             throw new IllegalStateException("no ephemeral port for connection " + i);
         }
@@ -76,7 +82,10 @@ final class ClientNode implements SimNode, ConnectionHandler {
     @Override
     public int poll(long nowNanos) {
         now = nowNanos;
-        int work = host.poll(nowNanos);
+        int work = 0;
+        if (nowNanos >= hostDeadline || rx.hasPending()) {
+            work += host.poll(nowNanos);
+        }
         if (schedule != null) {
             while (schedule.isDue(nowNanos) && schedule.nextSendTimeNanos() < endNanos) {
                 int i = schedule.nextConnection();
@@ -100,6 +109,9 @@ final class ClientNode implements SimNode, ConnectionHandler {
             push(i);
         }
         dirtyCount = 0;
+        if (work > 0) {
+            hostDeadline = host.nextDeadline();
+        }
         return work;
     }
 
@@ -118,7 +130,7 @@ final class ClientNode implements SimNode, ConnectionHandler {
 
     @Override
     public long nextDeadline() {
-        long d = host.nextDeadline();
+        long d = hostDeadline;
         if (schedule != null && schedule.nextSendTimeNanos() < endNanos) {
             d = Math.min(d, schedule.nextSendTimeNanos());
         }
@@ -142,7 +154,9 @@ final class ClientNode implements SimNode, ConnectionHandler {
             if (n <= 0) {
                 break;
             }
-            loads[i].onReceive(scratch, 0, n, t, recorder);
+            if (loads[i].onReceive(scratch, 0, n, t, recorder) > 0) {
+                lastResponseNanos = t;
+            }
         }
     }
 
@@ -178,6 +192,11 @@ final class ClientNode implements SimNode, ConnectionHandler {
             }
         }
         return true;
+    }
+
+    /** Arrival time of the latest response. */
+    long lastResponseNanos() {
+        return lastResponseNanos;
     }
 
     int established() {

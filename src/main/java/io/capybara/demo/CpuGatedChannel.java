@@ -2,6 +2,10 @@ package io.capybara.demo;
 
 import io.capybara.io.FrameChannel;
 import io.capybara.io.FrameHandler;
+import io.capybara.wire.EthernetHeader;
+import io.capybara.wire.Ipv4Header;
+import io.capybara.wire.TcpMigHeader;
+import io.capybara.wire.UdpHeader;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -21,6 +25,8 @@ final class CpuGatedChannel implements FrameChannel {
     private int head;
     private int count;
     private long held;
+    private RackHttpServer watcher;
+    private final TcpMigHeader mig = new TcpMigHeader();
 
     CpuGatedChannel(FrameChannel inner, VirtualCpu cpu) {
         this.inner = inner;
@@ -32,9 +38,17 @@ final class CpuGatedChannel implements FrameChannel {
         return inner.poll(handler, limit);
     }
 
+    /** Reports each PREPARE_MIG_ACK this server sends, with the time it leaves. */
+    void watchPrepareAcks(RackHttpServer app) {
+        this.watcher = app;
+    }
+
     @Override
     public boolean send(DirectBuffer buffer, int offset, int length) {
         long at = cpu.cursor();
+        if (watcher != null) {
+            watch(buffer, offset, length, at);
+        }
         if (count == 0 && at <= cpu.now()) {
             return inner.send(buffer, offset, length);
         }
@@ -51,6 +65,28 @@ final class CpuGatedChannel implements FrameChannel {
         count++;
         held++;
         return true;
+    }
+
+    /**
+     * The blackout of a migration starts when the target's PREPARE_MIG_ACK leaves (the switch
+     * redirects the connection as it passes): seen here, on the wire, in virtual time.
+     */
+    private void watch(DirectBuffer b, int off, int len, long at) {
+        int ip = off + EthernetHeader.LENGTH;
+        if (len < EthernetHeader.LENGTH + Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH + TcpMigHeader.MIN_LENGTH
+                || EthernetHeader.etherType(b, off) != EthernetHeader.TYPE_IPV4
+                || Ipv4Header.protocol(b, ip) != Ipv4Header.PROTO_UDP) {
+            return;
+        }
+        int udp = ip + Ipv4Header.headerLength(b, ip);
+        if (UdpHeader.dstPort(b, udp) != TcpMigHeader.UDP_PORT || udp + UdpHeader.LENGTH + TcpMigHeader.MIN_LENGTH > off + len) {
+            return;
+        }
+        mig.wrap(b, udp + UdpHeader.LENGTH);
+        if (mig.type() == TcpMigHeader.PREPARE_MIG_ACK) {
+            watcher.prepareAckSent(mig.clientIp(), mig.clientPort(), mig.serverPort(), mig.originIp(),
+                    mig.migrationId(), at);
+        }
     }
 
     /** Sends every held frame due at {@code now}; returns how many went. */

@@ -55,10 +55,11 @@ public record DemoOptions(int servers, int connections, double requestsPerSecond
     /**
      * The README demo: 2 servers of 10 us per request (100 k requests/s each), 150 connections
      * with Zipf 0.9 skew at 130 k requests/s, i.e. the rack at 65 % but server 0 at 110 % under
-     * static placement; 1.2 virtual seconds per phase.
+     * static placement; 1.5 virtual seconds per phase (about 195 k requests; the whole demo takes
+     * 10 to 25 s of wall time on the shared 2-core development machine, depending on its load).
      */
     public static DemoOptions defaults() {
-        return new DemoOptions(2, 150, 130_000, 1_200_000_000L, 0.9, 10, 64, 2_000, 42,
+        return new DemoOptions(2, 150, 130_000, 1_500_000_000L, 0.9, 10, 64, 2_000, 42,
                 100_000, 200, 50, 20_000_000L, 100_000, 2_000, 1_700, 0, 0);
     }
 
@@ -126,6 +127,21 @@ public record DemoOptions(int servers, int connections, double requestsPerSecond
         return new DemoOptions(servers, connections, requestsPerSecond, durationNanos, skew, serviceMicros,
                 responseBytes, linkDelayNanos, seed, intervalNanos, highMicros, lowMicros, cooldown, heartbeatNanos,
                 originCpuNanos, targetCpuNanos, extraMigrationDelayMicros, manualMigrationsPerSecond);
+    }
+
+    /**
+     * The load policy never sheds (thresholds at infinity): migrations happen only by the manual
+     * trigger, as in the paper's Fig. 1 experiment, where a fixed stream of migrations meets
+     * a growing per-migration delay. With the policy on, a long delay feeds back: a stalled
+     * server looks loaded and sheds more connections, each stalling it again.
+     */
+    public DemoOptions withoutPolicy() {
+        return withPolicy(policyIntervalNanos, Long.MAX_VALUE, Long.MAX_VALUE, cooldownNanos);
+    }
+
+    /** True when the load policy can shed connections. */
+    public boolean policyEnabled() {
+        return highBacklogMicros != Long.MAX_VALUE;
     }
 
     public DemoOptions withMigrationCpu(long originNanos, long targetNanos) {

@@ -10,9 +10,11 @@ import io.capybara.mig.MigCounter;
 import io.capybara.mig.MigrationConfig;
 import io.capybara.mig.MigrationEngine;
 import io.capybara.mig.MigrationMetrics;
+import io.capybara.mig.MigrationStep;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
 import io.capybara.sim.Simulator;
+import io.capybara.tcp.TcpConfig;
 import io.capybara.tor.SwitchConfig;
 import io.capybara.tor.SwitchCounter;
 import io.capybara.tor.TorSwitch;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -67,6 +70,9 @@ public final class DemoRack {
     private static final long CONNECT_TIMEOUT_NANOS = 1_000_000_000L;
     private static final long DRAIN_CAP_NANOS = 60_000_000_000L;
     private static final int LINK_SLOTS = 8192;
+    private static final int TCP_BUFFER = 64 * 1024;
+    /** Requests parsed ahead per connection; beyond, TCP flow control holds the client back. */
+    private static final int MAX_PIPELINED = 1024;
     private static final long LINK_BPS = 100_000_000_000L;
 
     private final DemoOptions options;
@@ -76,8 +82,9 @@ public final class DemoRack {
     private final ServerNode[] servers;
     private final ClientNode client;
     private final MigrationMetrics metricsHolder;
+    private final Histogram blackout = new Histogram(60_000_000_000L, 3);
 
-    private DemoRack(DemoOptions o, boolean migration) {
+    private DemoRack(DemoOptions o, boolean migration, UnaryOperator<MigrationConfig> engineConfig) {
         this.options = o;
         this.migration = migration;
         this.sim = new Simulator(o.seed());
@@ -116,33 +123,34 @@ public final class DemoRack {
             double expected = skew.probability(i) * o.requestsPerSecond() * seconds;
             maxOutstanding[i] = (int) Math.min(1 << 20, Math.ceil(expected * 1.5 + 6 * Math.sqrt(expected)) + 256);
         }
-        Host clientHost = new Host(hostConfig("client", CLIENT_MAC, CLIENT_IP, arp, o.seed() * 31 + 7),
-                clientLink.a());
-        this.client = new ClientNode(clientHost, Ipv4Address.format(serverIp[0]), maxOutstanding, o.responseBytes());
+        PeekingChannel clientRx = new PeekingChannel(clientLink.a());
+        Host clientHost = new Host(hostConfig("client", CLIENT_MAC, CLIENT_IP, arp, o.seed() * 31 + 7), clientRx);
+        this.client = new ClientNode(clientHost, clientRx, Ipv4Address.format(serverIp[0]), maxOutstanding, o.responseBytes());
 
         // switch
         this.tor = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts), ports);
 
         // servers
         HttpServerConfig http = HttpServerConfig.defaults().withServiceTimeMicros(o.serviceMicros())
-                .withMaxPipelined(4096);
+                .withMaxPipelined(MAX_PIPELINED);
         this.servers = new ServerNode[n];
-        RackClock stepClock = new RackClock();
-        MigrationMetrics shared = new MigrationMetrics(stepClock);
+        // Steps are timed on this JVM's clock (their real cost); the blackout in virtual time
+        // from the wire (see CpuGatedChannel), as the engine's own would be wall time here.
+        MigrationMetrics shared = new MigrationMetrics(System::nanoTime);
         for (int i = 0; i < n; i++) {
             VirtualCpu cpu = new VirtualCpu();
-            CpuGatedChannel nic = new CpuGatedChannel(serverLinks[i].a(), cpu);
+            PeekingChannel rx = new PeekingChannel(serverLinks[i].a());
+            CpuGatedChannel nic = new CpuGatedChannel(rx, cpu);
             Host h = new Host(hostConfig("server" + i, serverMac[i], serverIp[i], arp, o.seed() * 131 + i), nic);
             RackHttpServer app = new RackHttpServer(http, cpu,
-                    o.originCpuNanos() + o.extraMigrationDelayMicros() * 1000, o.targetCpuNanos());
-            h.listen(HTTP_PORT, app);
-            ServerNode node = new ServerNode(i, h, app, cpu, nic, stepClock, o.serviceMicros() * 1000,
+                    o.originCpuNanos() + o.extraMigrationDelayMicros() * 1000, o.targetCpuNanos(), blackout);
+            h.listen(HTTP_PORT, Math.max(128, o.connections()), app); // every client connects at once
+            ServerNode node = new ServerNode(i, h, app, cpu, nic, rx, o.serviceMicros() * 1000,
                     o.seed() * 1_000_003 + i);
             if (migration) {
-                MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(o.heartbeatNanos())
-                        .withPolicy(o.policyIntervalNanos(), o.highBacklogMicros(), o.lowBacklogMicros(),
-                                o.cooldownNanos());
+                MigrationConfig mc = engineConfig.apply(migrationConfig(o));
                 node.engine(new MigrationEngine(h, mc, app, shared));
+                nic.watchPrepareAcks(app);
             }
             servers[i] = node;
         }
@@ -158,11 +166,49 @@ public final class DemoRack {
         this.metricsHolder = shared;
     }
 
+    /**
+     * The engines' settings. Their control timeouts (200 us by default) must outlast the longest
+     * time a peer's core can be busy: a server stalled by the injected delay answers nothing
+     * meanwhile, and a timeout shorter than the stall only produces resends and aborts.
+     */
+    public static MigrationConfig migrationConfig(DemoOptions o) {
+        MigrationConfig d = MigrationConfig.defaults(SWITCH_IP);
+        long stall = 2 * (o.extraMigrationDelayMicros() * 1000 + o.originCpuNanos() + o.serviceMicros() * 1000);
+        long prepare = Math.max(d.prepareTimeoutNanos(), stall + 200_000);
+        long state = Math.max(d.stateTimeoutNanos(), stall + 200_000);
+        long abort = Math.max(d.abortTimeoutNanos(), stall + 200_000);
+        long hold = Math.max(d.targetHoldNanos(), 40 * state);
+        return d.withTimeouts(prepare, d.prepareRetries(), state, d.stateRetries(), abort, d.abortRetries(), hold)
+                .withHeartbeat(o.heartbeatNanos())
+                .withPolicy(policyInterval(o), highBacklog(o), lowBacklog(o), o.cooldownNanos());
+    }
+
+    /*
+     * An injected per-migration delay D stalls the origin for D, and the queue that builds
+     * meanwhile is about D of work: a policy that counted it would shed again at once, each shed
+     * stalling it again (a migration storm). So with a delay the policy looks less often and its
+     * marks sit D (low) and 2 D (high) higher: only load beyond what its own migrations cause
+     * makes a server shed.
+     */
+    static long policyInterval(DemoOptions o) {
+        return Math.max(o.policyIntervalNanos(), 4 * o.extraMigrationDelayMicros() * 1000);
+    }
+
+    static long highBacklog(DemoOptions o) {
+        return o.policyEnabled() ? o.highBacklogMicros() + 2 * o.extraMigrationDelayMicros() : Long.MAX_VALUE;
+    }
+
+    static long lowBacklog(DemoOptions o) {
+        return o.policyEnabled() ? o.lowBacklogMicros() + o.extraMigrationDelayMicros() : Long.MAX_VALUE;
+    }
+
     private static HostConfig hostConfig(String name, long mac, int ip, Map<Integer, Long> arp, long isnSeed) {
         Map<Integer, Long> others = new HashMap<>(arp);
         others.remove(ip);
+        // 64 KiB socket buffers: ample for small pipelined requests, and a restore (which
+        // allocates both rings) stays cheap
         return HostConfig.of(name, mac, ip, 24).withStaticArp(others).withIsnSeed(isnSeed)
-                .withMaxConnections(1024);
+                .withMaxConnections(1024).withTcp(TcpConfig.defaults().withBuffers(TCP_BUFFER, TCP_BUFFER));
     }
 
     /** Runs one phase without progress reports. */
@@ -172,7 +218,17 @@ public final class DemoRack {
 
     /** Runs one phase: static placement ({@code migration} false) or with the migration engines on. */
     public static PhaseResult run(DemoOptions options, boolean migration, ProgressListener progress) {
-        return new DemoRack(options, migration).execute(progress);
+        return run(options, migration, progress, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #run(DemoOptions, boolean, ProgressListener)}, with the engines' configuration
+     * (as {@link #migrationConfig} derives it from the options) passed through {@code engineConfig}
+     * first: for experiments on timeouts, pools or policy beyond what {@link DemoOptions} holds.
+     */
+    public static PhaseResult run(DemoOptions options, boolean migration, ProgressListener progress,
+                                  UnaryOperator<MigrationConfig> engineConfig) {
+        return new DemoRack(options, migration, engineConfig).execute(progress);
     }
 
     private PhaseResult execute(ProgressListener progress) {
@@ -226,7 +282,7 @@ public final class DemoRack {
                 client.load(i).fail(client.recorder());
             }
         }
-        return result(end - start, System.nanoTime() - wall0);
+        return result(end - start, Math.max(end, client.lastResponseNanos()) - start, System.nanoTime() - wall0);
     }
 
     private long migrations() {
@@ -239,7 +295,7 @@ public final class DemoRack {
         return m;
     }
 
-    private PhaseResult result(long scheduleNanos, long wallNanos) {
+    private PhaseResult result(long scheduleNanos, long activeNanos, long wallNanos) {
         long served = 0;
         long serverResets = 0;
         long manual = 0;
@@ -258,9 +314,15 @@ public final class DemoRack {
                     counters.merge(e.getKey().name().toLowerCase(Locale.ROOT), e.getValue(), Long::sum);
                 }
             }
+            if (s.host().stats().tcpRstSent() > 0) {
+                counters.merge("server" + i + "_rst_sent", s.host().stats().tcpRstSent(), Long::sum);
+            }
             if (s.nic().held() > 0) {
                 counters.merge("frames_held_for_cpu", s.nic().held(), Long::sum);
             }
+        }
+        if (client.host().stats().tcpRstSent() > 0) {
+            counters.put("client_rst_sent", client.host().stats().tcpRstSent());
         }
         if (serverResets > 0) {
             counters.put("server_resets", serverResets);
@@ -280,9 +342,19 @@ public final class DemoRack {
         }
         var rec = client.recorder();
         return new PhaseResult(migration, client.issued() + client.dropped(), rec.completed(), rec.errors(),
-                client.resets(), served, scheduleNanos, sim.now(), wallNanos, rec.histogram().copy(),
+                client.resets(), served, scheduleNanos, activeNanos, sim.now(), wallNanos, rec.histogram().copy(),
                 completedMigrations, started, aborted, manual, metricsHolder.overhead().copy(),
-                metricsHolder.blackout().copy(), perServed, perBusy, sim.framesDelivered(), sim.traceHash(),
-                counters);
+                blackout.copy(), perServed, perBusy, sim.framesDelivered(), sim.traceHash(),
+                counters, steps());
+    }
+
+    private Map<String, Histogram> steps() {
+        Map<String, Histogram> m = new java.util.LinkedHashMap<>();
+        if (migration) {
+            for (MigrationStep step : MigrationStep.values()) {
+                m.put(step.jsonName(), metricsHolder.step(step).copy());
+            }
+        }
+        return m;
     }
 }

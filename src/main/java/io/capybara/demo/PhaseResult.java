@@ -12,7 +12,9 @@ import org.HdrHistogram.Histogram;
  * @param errors             failed requests: not queueable, bad response, connection broken
  * @param clientResets       client connections ended by a RST
  * @param served             requests whose service demand a server took, over all servers
- * @param scheduleNanos      length of the arrival schedule (throughput is over this)
+ * @param scheduleNanos      length of the arrival schedule
+ * @param activeNanos        from the schedule's start until the last response arrived (at least
+ *                           the schedule): throughput and utilization are over this span
  * @param virtualNanos       virtual time of the phase, connection setup and drain included
  * @param wallNanos          wall-clock time the phase took on this machine
  * @param latency            the latency histogram (ns)
@@ -30,16 +32,19 @@ import org.HdrHistogram.Histogram;
  * @param traceHash          hash over every delivered frame: equal runs have equal hashes
  * @param counters           non-zero counters: migration engines' (summed over servers, lower
  *                           case), the switch's ({@code switch_} prefix), server-side resets
+ * @param steps              per migration step (engine's names, e.g. {@code origin_serialize}),
+ *                           its measured durations in ns, as {@code overhead}; empty with migration off
  */
 public record PhaseResult(boolean migrationEnabled, long issued, long completed, long errors, long clientResets,
-                          long served, long scheduleNanos, long virtualNanos, long wallNanos, Histogram latency,
+                          long served, long scheduleNanos, long activeNanos, long virtualNanos, long wallNanos, Histogram latency,
                           long migrations, long migrationsStarted, long migrationsAborted, long manualTriggered,
                           Histogram overhead, Histogram blackout, long[] perServerServed,
                           long[] perServerBusyNanos, long frames, long traceHash,
-                          java.util.Map<String, Long> counters) {
+                          java.util.Map<String, Long> counters, java.util.Map<String, Histogram> steps) {
 
+    /** Responses per second from the first request's slot until the last response. */
     public double throughputRps() {
-        return completed * 1e9 / scheduleNanos;
+        return completed * 1e9 / activeNanos;
     }
 
     public long p50Nanos() {
@@ -62,9 +67,9 @@ public record PhaseResult(boolean migrationEnabled, long issued, long completed,
         return latency.getMean();
     }
 
-    /** Share of the schedule each server's CPU was busy. */
+    /** Share of the active span each server's CPU was busy (service and migration work). */
     public double utilization(int server) {
-        return perServerBusyNanos[server] / (double) scheduleNanos;
+        return perServerBusyNanos[server] / (double) activeNanos;
     }
 
     /** A one-line digest for logs and assertion messages. */

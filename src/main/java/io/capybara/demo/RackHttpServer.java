@@ -9,6 +9,8 @@ import io.capybara.tcp.TcpConnection;
 import java.util.ArrayDeque;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.HdrHistogram.Histogram;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -39,6 +41,10 @@ final class RackHttpServer implements ConnectionHandler, MigratableApp {
     private final ArrayDeque<Session> ready = new ArrayDeque<>();
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH]);
     private Session inService;
+    /** Per connection key: when this server's PREPARE_MIG_ACK for it left (virtual ns). */
+    private final Long2LongHashMap ackSentAt = new Long2LongHashMap(-1);
+    private final Long2LongHashMap ackId = new Long2LongHashMap(0);
+    private final Histogram blackout;
 
     private long served;
     private long accepted;
@@ -52,7 +58,9 @@ final class RackHttpServer implements ConnectionHandler, MigratableApp {
      *                       when the session is serialized, so CONN_STATE leaves after it
      * @param targetCpuNanos CPU a migration costs its target: charged when the session is restored
      */
-    RackHttpServer(HttpServerConfig config, VirtualCpu cpu, long originCpuNanos, long targetCpuNanos) {
+    RackHttpServer(HttpServerConfig config, VirtualCpu cpu, long originCpuNanos, long targetCpuNanos,
+                   Histogram blackout) {
+        this.blackout = blackout;
         this.config = config;
         this.cpu = cpu;
         this.originCpuNanos = originCpuNanos;
@@ -73,7 +81,21 @@ final class RackHttpServer implements ConnectionHandler, MigratableApp {
     }
 
     private static long key(TcpConnection c) {
-        return (c.remoteIp() & 0xFFFF_FFFFL) << 32 | (long) (c.remotePort() & 0xFFFF) << 16 | (c.localPort() & 0xFFFF);
+        return key(c.remoteIp(), c.remotePort(), c.localPort());
+    }
+
+    private static long key(int remoteIp, int remotePort, int localPort) {
+        return (remoteIp & 0xFFFF_FFFFL) << 32 | (long) (remotePort & 0xFFFF) << 16 | (localPort & 0xFFFF);
+    }
+
+    /** This server, as a target, told the switch to redirect the connection: its blackout begins. */
+    void prepareAckSent(int clientIp, int clientPort, int serverPort, int originIp, int migrationId, long atNanos) {
+        long k = key(clientIp, clientPort, serverPort);
+        long id = (long) originIp << 32 | (migrationId & 0xFFFF_FFFFL);
+        if (ackId.get(k) != id) { // a resent ACK of the same migration does not restart it
+            ackId.put(k, id);
+            ackSentAt.put(k, atNanos);
+        }
     }
 
     // ------------------------------------------------------------------ serving
@@ -245,6 +267,12 @@ final class RackHttpServer implements ConnectionHandler, MigratableApp {
 
     @Override
     public void resume(TcpConnection conn) {
+        long start = ackSentAt.remove(key(conn));
+        ackId.remove(key(conn));
+        if (start >= 0) {
+            // served again once the CPU has done the restore: the end of the blackout
+            blackout.recordValue(Math.max(0, cpu.cursor() - start));
+        }
         Session s = sessions.get(key(conn));
         if (s != null) {
             pumpInput(s);

@@ -22,7 +22,9 @@ final class ServerNode implements SimNode {
     private final RackHttpServer app;
     private final VirtualCpu cpu;
     private final CpuGatedChannel nic;
-    private final RackClock clock;
+    private final PeekingChannel rx;
+    /** Host.nextDeadline() as of the end of the last poll that did anything (it walks every connection). */
+    private long hostDeadline = Long.MIN_VALUE;
     private final long serviceNanos;
     private MigrationEngine engine;
 
@@ -32,14 +34,14 @@ final class ServerNode implements SimNode {
     private long nextManual = Long.MAX_VALUE;
     private long manualTriggered;
 
-    ServerNode(int index, Host host, RackHttpServer app, VirtualCpu cpu, CpuGatedChannel nic, RackClock clock,
+    ServerNode(int index, Host host, RackHttpServer app, VirtualCpu cpu, CpuGatedChannel nic, PeekingChannel rx,
                long serviceNanos, long seed) {
+        this.rx = rx;
         this.index = index;
         this.host = host;
         this.app = app;
         this.cpu = cpu;
         this.nic = nic;
-        this.clock = clock;
         this.serviceNanos = serviceNanos;
         this.random = new SplittableRandom(seed);
     }
@@ -75,12 +77,13 @@ final class ServerNode implements SimNode {
         if (cpu.busy()) {
             return work;
         }
-        clock.enter(nowNanos);
         if (app.inService()) {
             app.completeInService();
             work++;
         }
-        work += host.poll(nowNanos);
+        if (nowNanos >= hostDeadline || rx.hasPending()) {
+            work += host.poll(nowNanos);
+        }
         if (engine != null) {
             work += engine.poll(nowNanos);
             if (nowNanos >= nextManual && !cpu.busy()) {
@@ -95,6 +98,9 @@ final class ServerNode implements SimNode {
                 cpu.charge(demand);
                 work++;
             }
+        }
+        if (work > 0) {
+            hostDeadline = host.nextDeadline();
         }
         return work;
     }
@@ -119,7 +125,7 @@ final class ServerNode implements SimNode {
         if (app.inService()) {
             return Math.min(d, cpu.now());
         }
-        d = Math.min(d, host.nextDeadline());
+        d = Math.min(d, hostDeadline);
         if (engine != null) {
             d = Math.min(d, Math.min(engine.nextDeadline(), nextManual));
         }

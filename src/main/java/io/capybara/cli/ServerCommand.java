@@ -1,0 +1,138 @@
+package io.capybara.cli;
+
+import io.capybara.app.EchoServerApp;
+import io.capybara.app.HttpServerApp;
+import io.capybara.app.HttpServerConfig;
+import io.capybara.host.ConnectionHandler;
+import io.capybara.host.Host;
+import io.capybara.host.HostConfig;
+import io.capybara.io.FrameChannel;
+import io.capybara.io.PcapTap;
+import io.capybara.io.PcapWriter;
+import io.capybara.io.linux.PacketChannel;
+import io.capybara.io.linux.TapChannel;
+import io.capybara.wire.Ipv4Address;
+import io.capybara.wire.MacAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./capybara server}: one Java host with the HTTP or echo app on a TAP device or an
+ * AF_PACKET interface, driven by the real clock until interrupted.
+ *
+ * <p>ARP and MACs: the Java host is a separate station on the link with its own MAC; it answers
+ * ARP for its address and resolves its peers by ARP, like any host. On a TAP the default MAC is
+ * a locally administered one derived from the IP (it must differ from the kernel side's MAC).
+ * On an AF_PACKET interface the default is the interface's own MAC, so a real NIC needs no
+ * promiscuous mode; give that interface no IPv4 address and {@code ip link set IF arp off} so
+ * the root kernel neither answers ARP nor RSTs for the Java host.
+ */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = "Run a Java host with the HTTP or echo server on a TAP device or an AF_PACKET interface (needs root).")
+public final class ServerCommand implements Callable<Integer> {
+    static final class Link {
+        @Option(names = "--tap", description = "Create TAP device NAME (the kernel side is yours to move and address).")
+        String tap;
+        @Option(names = "--packet-if", description = "Use existing interface IF through an AF_PACKET socket.")
+        String packetIf;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Link link;
+    @Option(names = "--ip", required = true, description = "Address of the Java host, A.B.C.D/PREFIX.")
+    String ip;
+    @Option(names = "--app", defaultValue = "http", description = "http or echo (default: ${DEFAULT-VALUE}).")
+    String app;
+    @Option(names = "--port", description = "Listening port (default: 80 for http, 7 for echo).")
+    Integer port;
+    @Option(names = "--mac", description = "MAC of the Java host (default: TAP 02:ca:<ip>, AF_PACKET the interface's).")
+    String mac;
+    @Option(names = "--gateway", description = "Next hop for off-link addresses (default: none).")
+    String gateway;
+    @Option(names = "--pcap", description = "Record every frame sent and received into this pcap file.")
+    Path pcap;
+    @Option(names = "--duration", description = "Stop after this many seconds (default: run until interrupted).")
+    Double duration;
+    @Option(names = "--quiet", description = "No periodic counter line.")
+    boolean quiet;
+
+    /** The default TAP-side MAC: locally administered unicast 02:ca + the IPv4 address. */
+    static long defaultMac(int ip) {
+        return 0x02CA_0000_0000L | (ip & 0xFFFF_FFFFL);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        int slash = ip.indexOf('/');
+        if (slash < 0) {
+            throw new IllegalArgumentException("--ip " + ip + ": expected A.B.C.D/PREFIX");
+        }
+        int address = Ipv4Address.parse(ip.substring(0, slash));
+        int prefix = Ipv4Address.parsePrefixLength(ip);
+        boolean http = switch (app) {
+            case "http" -> true;
+            case "echo" -> false;
+            default -> throw new IllegalArgumentException("--app " + app + ": expected http or echo");
+        };
+        int listenPort = port != null ? port : http ? 80 : 7;
+        FrameChannel channel;
+        long hostMac;
+        String where;
+        if (link.tap != null) {
+            channel = TapChannel.open(link.tap);
+            hostMac = mac != null ? MacAddress.parse(mac) : defaultMac(address);
+            where = "tap " + channel.name();
+        } else {
+            long want = mac != null ? MacAddress.parse(mac) : -1L;
+            PacketChannel pc = PacketChannel.open(link.packetIf, want, false);
+            channel = pc;
+            hostMac = pc.ourMac();
+            where = "AF_PACKET " + pc.name();
+        }
+        try {
+            if (pcap != null) {
+                long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+                channel = new PcapTap(channel, new PcapWriter(pcap), () -> epochOffset + System.nanoTime());
+            }
+            HostConfig cfg = HostConfig.of("server", hostMac, address, prefix);
+            if (gateway != null) {
+                cfg = cfg.withGateway(Ipv4Address.parse(gateway));
+            }
+            Host host = new Host(cfg, channel);
+            ConnectionHandler handler = http ? new HttpServerApp(host, HttpServerConfig.defaults())
+                    : new EchoServerApp(host);
+            host.listen(listenPort, handler);
+            RealtimeLoop loop = new RealtimeLoop(host);
+            Thread main = Thread.currentThread();
+            Thread hook = new Thread(() -> {
+                loop.stop();
+                try {
+                    main.join(2_000);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(hook);
+            System.out.printf("server up: %s on %s:%d mac %s via %s%n", app, Ipv4Address.format(address), listenPort,
+                    MacAddress.format(hostMac), where);
+            System.out.flush();
+            long until = duration == null ? System.nanoTime() + Long.MAX_VALUE / 2
+                    : System.nanoTime() + (long) (duration * 1e9);
+            loop.run(until, quiet ? null : () -> System.out.println(handler + " " + host.stats()));
+            System.out.println("final: " + handler);
+            System.out.println("host: " + host.stats());
+            System.out.println("wire: " + host.wireCounters());
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is already running: it waits for us
+            }
+            return 0;
+        } finally {
+            channel.close();
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.capybara.interop;
+
+import io.capybara.host.Host;
+import io.capybara.host.HostConfig;
+import io.capybara.io.FrameChannel;
+import io.capybara.io.PcapTap;
+import io.capybara.io.PcapWriter;
+import io.capybara.io.linux.PacketChannel;
+import io.capybara.io.linux.Topology;
+import io.capybara.tcp.TcpConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * One Java host on the root-namespace side of a link whose other side is a Linux kernel in a
+ * namespace: a TAP (the kernel side moved into the namespace) or a veth pair (the root end
+ * read and written through AF_PACKET). Optionally every frame is recorded to a pcap.
+ */
+final class JavaOnLink implements AutoCloseable {
+    enum Kind { TAP, PACKET }
+
+    final Kind kind;
+    final String namespace;
+    /** The kernel's interface, inside {@link #namespace}. */
+    final String kernelDev;
+    final int hostIp;
+    final int kernelIp;
+    final long hostMac;
+    final Host host;
+    final HostLoop loop;
+    final Path pcap;
+    private final PcapTap tap;
+
+    private JavaOnLink(Kind kind, String namespace, String kernelDev, int hostIp, int kernelIp, long hostMac,
+                       Host host, Path pcap, PcapTap tap) {
+        this.kind = kind;
+        this.namespace = namespace;
+        this.kernelDev = kernelDev;
+        this.hostIp = hostIp;
+        this.kernelIp = kernelIp;
+        this.hostMac = hostMac;
+        this.host = host;
+        this.pcap = pcap;
+        this.tap = tap;
+        this.loop = new HostLoop(host);
+    }
+
+    /** Builds the link in {@code topo}; {@code pcap} may be null. The loop starts polling at once. */
+    static JavaOnLink create(Topology topo, Kind kind, Path pcap, TcpConfig tcp) throws IOException {
+        String ns = topo.namespace();
+        FrameChannel channel;
+        String kernelDev;
+        int hostIp;
+        int kernelIp;
+        long mac;
+        if (kind == Kind.TAP) {
+            Topology.TapLink t = topo.tap(ns);
+            channel = t.channel();
+            kernelDev = t.name();
+            hostIp = t.hostAddress();
+            kernelIp = t.kernelAddress();
+            // a station of its own on the link: any MAC but the kernel side's
+            mac = 0x02CA_0000_0000L | (hostIp & 0xFFFF_FFFFL);
+        } else {
+            Topology.VethLink v = topo.veth(ns, null);
+            PacketChannel pc = topo.own(PacketChannel.open(v.rootEnd()));
+            channel = pc;
+            kernelDev = v.nameA();
+            kernelIp = v.addressA();
+            hostIp = v.addressB();
+            mac = pc.ourMac(); // the root end's own MAC: what a real NIC would need
+        }
+        PcapTap tap = null;
+        if (pcap != null) {
+            long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+            tap = new PcapTap(channel, new PcapWriter(pcap), () -> epochOffset + System.nanoTime());
+            channel = tap;
+        }
+        HostConfig cfg = HostConfig.of("java-" + kind.name().toLowerCase(), mac, hostIp, 24).withTcp(tcp);
+        return new JavaOnLink(kind, ns, kernelDev, hostIp, kernelIp, mac, new Host(cfg, channel), pcap, tap);
+    }
+
+    static JavaOnLink create(Topology topo, Kind kind, Path pcap) throws IOException {
+        return create(topo, kind, pcap, TcpConfig.defaults());
+    }
+
+    String hostAddress() {
+        return Topology.ipv4(hostIp);
+    }
+
+    String kernelAddress() {
+        return Topology.ipv4(kernelIp);
+    }
+
+    /** Stops the loop and flushes the pcap (the channel is closed by the topology). */
+    @Override
+    public void close() throws Exception {
+        loop.close();
+        if (tap != null) {
+            tap.writer().flush();
+        }
+    }
+}
