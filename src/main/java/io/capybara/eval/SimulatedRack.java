@@ -47,8 +47,7 @@ public final class SimulatedRack implements RackWorkload {
                 .withExtraMigrationDelayMicros(p.extraDelayMicros())
                 .withManualMigrations(p.migration() ? p.migrationsPerSecond() : 0);
         if (!p.policy()) {
-            // interval 0 turns the policy off: only the triggered migrations happen
-            o = o.withPolicy(0, o.highBacklogMicros(), o.lowBacklogMicros(), o.cooldownNanos());
+            o = o.withoutPolicy(); // only the triggered migrations happen
         }
         PhaseResult r = DemoRack.run(o, p.migration());
         return new Point(p, r.completed(), r.errors(), r.completed() * 1e9 / r.virtualNanos(), r.p50Nanos() / 1000.0,
