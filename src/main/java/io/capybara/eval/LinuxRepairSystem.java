@@ -63,7 +63,7 @@ public final class LinuxRepairSystem implements MigrationSystem {
                 steps.put("import " + s.name().toLowerCase(Locale.ROOT), column(t, x -> x.nanos(s)));
             }
             return new OverheadRun(KEY, queueBytes, r.totals(), steps, r.verified(),
-                    new GcPauses(r.gcCount(), r.gcMillis()));
+                    new GcPauses(r.gcCount(), r.gcMillis()), r.uncounted());
         }
     }
 

@@ -10,11 +10,13 @@ import java.util.Map;
  * @param steps    step name -> per-migration nanoseconds (same length as totals), in step order
  * @param verified migrations whose connection was checked by content afterwards
  * @param gc       garbage collections that happened while migrations were being timed
+ * @param uncounted totals of the hand-offs migrated and checked but left out (one per batch,
+ *                  right after the untimed setup), so the report can show what was left out
  */
 public record OverheadRun(String system, int queueBytes, long[] totals, Map<String, long[]> steps, int verified,
-                          GcPauses gc) {
+                          GcPauses gc, long[] uncounted) {
     public OverheadRun(String system, int queueBytes, long[] totals, Map<String, long[]> steps, int verified) {
-        this(system, queueBytes, totals, steps, verified, GcPauses.NONE);
+        this(system, queueBytes, totals, steps, verified, GcPauses.NONE, new long[0]);
     }
 
     public OverheadRun {

@@ -18,7 +18,8 @@ import java.util.function.IntConsumer;
  * migrated once with TCP_REPAIR and checked by content afterwards. Connections go in batches:
  * open a batch, queue {@code queueBytes} each way on every connection, block the batch's flows
  * with one nft call, migrate the whole batch back to back (only export and import are timed),
- * unblock with one nft call, then check every connection: its restored receive queue, its
+ * unblock with one nft call, then check every connection (the batch's first hand-off, right
+ * after the nft process start, is checked but not counted): its restored receive queue, its
  * restored send queue (the peer already holds those bytes; their retransmission must not show
  * up as duplicates), then one more exchange of {@code 1 KiB} each way and the TCP state.
  *
@@ -39,7 +40,8 @@ public final class TcpRepairFleet implements AutoCloseable {
 
     /** Per-migration results of a run, in migration order. */
     /** {@code gcCount}/{@code gcMillis}: collections while hand-offs were being timed. */
-    public record Result(int queueBytes, List<RepairTimings> timings, int verified, long gcCount, long gcMillis) {
+    public record Result(int queueBytes, List<RepairTimings> timings, int verified, long gcCount, long gcMillis,
+                         long[] uncounted) {
         public long[] totals() {
             return timings.stream().mapToLong(RepairTimings::totalNanos).toArray();
         }
@@ -125,13 +127,14 @@ public final class TcpRepairFleet implements AutoCloseable {
         int verified = 0;
         long gcCount = 0;
         long gcMillis = 0;
+        List<Long> uncounted = new ArrayList<>();
         while (timings.size() < count) {
             int k = Math.min(batch, count - timings.size());
-            List<Conn> conns = openBatch(k);
+            List<Conn> conns = openBatch(k + 1);
             try {
                 prepareQueues(conns, queueBytes);
-                RepairTimings[] batchTimings = new RepairTimings[k];
-                for (int i = 0; i < k; i++) {
+                RepairTimings[] batchTimings = new RepairTimings[k + 1];
+                for (int i = 0; i <= k; i++) {
                     batchTimings[i] = new RepairTimings();
                 }
                 // Untimed, as in the Capybara-J run: the harness's garbage (peer sockets,
@@ -139,11 +142,16 @@ public final class TcpRepairFleet implements AutoCloseable {
                 System.gc();
                 long[] gcBefore = gcNow();
                 try {
-                    for (int i = 0; i < k; i++) {
+                    // Connection 0 is migrated and checked but not counted: the first hand-off
+                    // after the nft process start and the collection runs on cold caches.
+                    for (int i = 0; i <= k; i++) {
                         Conn c = conns.get(i);
                         int fd = c.fd;
                         c.fd = -1; // export closes it, even when import then fails
                         c.fd = migrator.migrate(fd, batchTimings[i]);
+                        if (i == 0) {
+                            gcBefore = gcNow();
+                        }
                     }
                 } finally {
                     long[] gcAfter = gcNow();
@@ -151,14 +159,16 @@ public final class TcpRepairFleet implements AutoCloseable {
                     gcMillis += gcAfter[1] - gcBefore[1];
                     blocker.unblockAll();
                 }
-                verified += check(conns, queueBytes);
-                timings.addAll(Arrays.asList(batchTimings));
+                verified += check(conns, queueBytes) - 1;
+                timings.addAll(Arrays.asList(batchTimings).subList(1, k + 1));
+                uncounted.add(batchTimings[0].totalNanos());
             } finally {
                 closeBatch(conns);
             }
             progress.accept(timings.size());
         }
-        return new Result(queueBytes, timings, verified, gcCount, gcMillis);
+        return new Result(queueBytes, timings, verified, gcCount, gcMillis,
+                uncounted.stream().mapToLong(Long::longValue).toArray());
     }
 
     private static long[] gcNow() {
