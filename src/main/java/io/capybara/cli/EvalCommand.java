@@ -213,6 +213,7 @@ public final class EvalCommand implements Runnable {
      * {@code linux_tcp_repair}, each with {@code mean_us}, {@code p50_us}, {@code p99_us} and
      * {@code steps} (per step {@code p50_us}), and {@code ratio_mean} (Linux mean / Capybara-J
      * mean), all at the largest queue size run; {@code by_queue} holds every size.
+     * {@code trimmed_mean_us} leaves out each run's largest 0.1 % of samples.
      */
     static Json json(Measurements m) {
         int q = m.queueSizes().getLast();
@@ -222,6 +223,7 @@ public final class EvalCommand implements Runnable {
             system(out.object(s.key()), m, s, q);
         }
         out.put("ratio_mean", m.ratioMean(LinuxRepairSystem.KEY, CapybaraSystem.KEY, q));
+        out.put("ratio_trimmed_mean", m.ratioTrimmedMean(LinuxRepairSystem.KEY, CapybaraSystem.KEY, q));
         out.put("ratio_p50", m.ratioPercentile(LinuxRepairSystem.KEY, CapybaraSystem.KEY, q, 50));
         out.put("ratio_p99", m.ratioPercentile(LinuxRepairSystem.KEY, CapybaraSystem.KEY, q, 99));
         Json c = out.object("c_reference");
@@ -260,6 +262,7 @@ public final class EvalCommand implements Runnable {
         io.capybara.eval.GcPauses gc = m.gc().getOrDefault(s.key() + "@" + q, io.capybara.eval.GcPauses.NONE);
         j.put("gc_pauses", gc.count()).put("gc_millis", gc.millis());
         j.put("migrations", r.count()).put("verified", r.verified()).put("mean_us", r.meanMicros())
+                .put("trimmed_mean_us", r.trimmedMeanMicros())
                 .put("p50_us", r.percentileMicros(50)).put("p99_us", r.percentileMicros(99))
                 .put("p999_us", r.percentileMicros(99.9));
         Json steps = j.object("steps");

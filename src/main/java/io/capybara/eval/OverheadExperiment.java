@@ -34,6 +34,13 @@ public final class OverheadExperiment {
             return n == null || d == null ? Double.NaN : n.meanMicros() / d.meanMicros();
         }
 
+        /** Ratio of the means without each run's largest 0.1 % of samples. */
+        public double ratioTrimmedMean(String numerator, String denominator, int queueBytes) {
+            OverheadRun n = run(numerator, queueBytes);
+            OverheadRun d = run(denominator, queueBytes);
+            return n == null || d == null ? Double.NaN : n.trimmedMeanMicros() / d.trimmedMeanMicros();
+        }
+
         public double ratioPercentile(String numerator, String denominator, int queueBytes, double p) {
             OverheadRun n = run(numerator, queueBytes);
             OverheadRun d = run(denominator, queueBytes);
@@ -131,7 +138,8 @@ public final class OverheadExperiment {
         Csv summary = new Csv("system", "queue_bytes", "migrations", "verified", "mean_us", "p50_us", "p90_us",
                 "p99_us", "p999_us");
         Csv steps = new Csv("system", "queue_bytes", "step", "mean_us", "p50_us", "p99_us");
-        MarkdownTable table = MarkdownTable.of("system", "queues", "migrations", "verified", "mean us", "p50 us",
+        MarkdownTable table = MarkdownTable.of("system", "queues", "migrations", "verified", "mean us",
+                "mean w/o top 0.1% us", "p50 us",
                 "p99 us", "p99.9 us", "GCs while timing", "uncounted first hand-offs: n, mean us");
         Map<String, Map<String, Double>> bars = new LinkedHashMap<>();
         Map<String, Map<String, Double>> medianBars = new LinkedHashMap<>();
@@ -144,7 +152,8 @@ public final class OverheadExperiment {
                 summary.add(s.key(), q, r.count(), r.verified(), r.meanMicros(), r.percentileMicros(50),
                         r.percentileMicros(90), r.percentileMicros(99), r.percentileMicros(99.9));
                 table.row(s.label(), shortQueue(q), Integer.toString(r.count()), Integer.toString(r.verified()),
-                        MarkdownTable.num(r.meanMicros()), MarkdownTable.num(r.percentileMicros(50)),
+                        MarkdownTable.num(r.meanMicros()), MarkdownTable.num(r.trimmedMeanMicros()),
+                        MarkdownTable.num(r.percentileMicros(50)),
                         MarkdownTable.num(r.percentileMicros(99)), MarkdownTable.num(r.percentileMicros(99.9)),
                         m.gc().getOrDefault(s.key() + "@" + q, GcPauses.NONE).toString(),
                         r.uncounted().length + ", " + MarkdownTable.num(Stats.meanMicros(r.uncounted())));
@@ -188,16 +197,21 @@ public final class OverheadExperiment {
             md.append(Report.image("median server overhead per step", "overhead_p50.png")).append('\n');
         }
         md.append(table).append('\n');
-        MarkdownTable ratios = MarkdownTable.of("queues", "mean ratio (Linux / Capybara-J)", "p50 ratio", "p99 ratio");
+        MarkdownTable ratios = MarkdownTable.of("queues", "mean ratio (Linux / Capybara-J)",
+                "ratio of means w/o top 0.1%", "p50 ratio", "p99 ratio");
         boolean anyRatio = false;
         for (int q : m.queueSizes()) {
             double r = m.ratioMean(linuxKey, capybaraKey, q);
             anyRatio |= !Double.isNaN(r);
-            ratios.row(shortQueue(q), MarkdownTable.num(r), MarkdownTable.num(m.ratioPercentile(linuxKey, capybaraKey, q, 50)),
+            ratios.row(shortQueue(q), MarkdownTable.num(r), MarkdownTable.num(m.ratioTrimmedMean(linuxKey, capybaraKey, q)),
+                    MarkdownTable.num(m.ratioPercentile(linuxKey, capybaraKey, q, 50)),
                     MarkdownTable.num(m.ratioPercentile(linuxKey, capybaraKey, q, 99)));
         }
         if (anyRatio) {
-            md.append("Ratios (the paper reports about 12x on the mean):\n\n").append(ratios).append('\n');
+            md.append("Ratios (the paper reports about 12x on the mean). The plain mean is what the paper "
+                    + "compares; on this shared machine a single descheduled hand-off of several milliseconds moves "
+                    + "it by microseconds, so the mean without each run's largest 0.1 % of samples is shown too:\n\n")
+                    .append(ratios).append('\n');
         }
         for (Map.Entry<String, String> e : m.unavailable().entrySet()) {
             md.append("**Not measured: ").append(e.getKey()).append("** — ").append(e.getValue()).append("\n\n");

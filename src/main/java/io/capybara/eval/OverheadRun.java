@@ -37,6 +37,13 @@ public record OverheadRun(String system, int queueBytes, long[] totals, Map<Stri
         return Stats.meanMicros(totals);
     }
 
+    /** Share of the largest samples {@link #trimmedMeanMicros()} leaves out: 0.1 %. */
+    public static final double TRIM = 0.001;
+
+    public double trimmedMeanMicros() {
+        return Stats.trimmedMeanMicros(totals, TRIM);
+    }
+
     public double percentileMicros(double p) {
         return Stats.percentileMicros(totals, p);
     }

@@ -18,6 +18,25 @@ public final class Stats {
         return sum / nanos.length / 1000.0;
     }
 
+    /**
+     * Mean without the largest {@code dropFraction} of samples (at least one sample kept): on a
+     * shared machine one descheduled thread adds milliseconds to one sample and microseconds to
+     * the mean. Reported beside the plain mean, never instead of it.
+     */
+    public static double trimmedMeanMicros(long[] nanos, double dropFraction) {
+        if (nanos.length == 0) {
+            return Double.NaN;
+        }
+        long[] v = nanos.clone();
+        Arrays.sort(v);
+        int keep = Math.max(1, v.length - (int) Math.floor(v.length * dropFraction));
+        double sum = 0;
+        for (int i = 0; i < keep; i++) {
+            sum += v[i];
+        }
+        return sum / keep / 1000.0;
+    }
+
     /** Nearest-rank percentile, p in [0, 100], in microseconds. */
     public static double percentileMicros(long[] nanos, double p) {
         if (nanos.length == 0) {
