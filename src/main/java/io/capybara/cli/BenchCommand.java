@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code ./capybara bench ...}: JMH benchmarks run in process (each in one forked JVM). */
 @Command(name = "bench", description = "Run benchmarks (JMH).",
-        subcommands = {BenchCommand.Switch.class, BenchCommand.Tcp.class, BenchCommand.Jmh.class})
+        subcommands = {BenchCommand.Switch.class, BenchCommand.Tcp.class, BenchCommand.Link.class, BenchCommand.Jmh.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -80,6 +80,33 @@ public final class BenchCommand implements Runnable {
             } else {
                 print(r);
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "link", description = "HTTP over TAP and AF_PACKET against the Java stack, and over a veth "
+            + "against nginx on the kernel, same wrk client, same run (needs root).")
+    static final class Link implements Callable<Integer> {
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+        @Option(names = "--seconds", defaultValue = "5", description = "Seconds per case (default ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Override
+        public Integer call() throws Exception {
+            io.capybara.bench.LinkBench.Result r = io.capybara.bench.LinkBench.run(seconds);
+            if (!json) {
+                System.out.println(io.capybara.bench.LinkBench.format(r));
+                return 0;
+            }
+            Json out = new Json().put("seconds", r.seconds()).put("notes", r.notes());
+            Json rows = out.object("cases");
+            for (io.capybara.bench.LinkBench.Row row : r.rows()) {
+                rows.object(row.link() + "_" + row.server()).put("requests_per_second", row.requestsPerSecond())
+                        .put("frames_per_second", row.framesPerSecond()).put("p50_us", row.p50Micros())
+                        .put("p99_us", row.p99Micros()).put("requests", row.requests());
+            }
+            System.out.println(out);
             return 0;
         }
     }

@@ -210,8 +210,10 @@ public final class DemoCommand implements Callable<Integer> {
         row(out, "client resets", s, m, p -> Long.toString(p.clientResets()));
         out.printf(Locale.ROOT, "%nmigrating p99 = %.4f x static p99. Latency runs from each request's intended send "
                 + "time (no coordinated omission).%n", r.p99Ratio());
-        out.printf(Locale.ROOT, "Overhead: server CPU of a migration's steps, measured with System.nanoTime on this "
-                + "JVM; blackout: virtual time from the target's PREPARE_MIG_ACK until it serves the connection.%n");
+        out.printf(Locale.ROOT, "Overhead (%d migrations): server CPU of a migration's steps (origin + target), "
+                + "measured with System.nanoTime on this JVM, so it varies with this machine's load; blackout: "
+                + "virtual time from the target's PREPARE_MIG_ACK until it serves the connection.%n",
+                m.overhead().getTotalCount());
         out.printf(Locale.ROOT, "Wall time %.1f s (static %.1f s, migrating %.1f s).%n", wallSeconds,
                 s.wallNanos() / 1e9, m.wallNanos() / 1e9);
     }

@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * Builds the one JSON object a {@code --json} command prints. Values are numbers, booleans,
- * strings, or nested {@code Json} objects; insertion order is kept so output is stable.
+ * strings, lists, maps or nested {@code Json} objects; insertion order is kept so output is
+ * stable.
  */
 public final class Json {
     private final Map<String, Object> fields = new LinkedHashMap<>();
@@ -49,6 +50,21 @@ public final class Json {
             sb.append("null");
         } else if (v instanceof Json j) {
             j.write(sb);
+        } else if (v instanceof Map<?, ?> m) {
+            Json j = new Json();
+            m.forEach((k, val) -> j.put(String.valueOf(k), val));
+            j.write(sb);
+        } else if (v instanceof Iterable<?> list) {
+            sb.append('[');
+            boolean first = true;
+            for (Object o : list) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                value(sb, o);
+            }
+            sb.append(']');
         } else if (v instanceof Double d) {
             sb.append(d.isNaN() || d.isInfinite() ? "null" : String.format(java.util.Locale.ROOT, "%.4f", d));
         } else if (v instanceof Float f) {

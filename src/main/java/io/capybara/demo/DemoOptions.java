@@ -25,7 +25,9 @@ package io.capybara.demo;
  * @param targetCpuNanos          modelled CPU time a migration costs its target (restore, replay)
  * @param extraMigrationDelayMicros injected per-migration delay: extra CPU busy time on the origin
  *                                when it serializes the connection; CONN_STATE leaves after it
- *                                (the paper's Fig. 1 knob)
+ *                                (the paper's Fig. 1 knob); the engines' control timeouts and
+ *                                the policy's marks and interval are raised to match
+ *                                ({@link DemoRack#migrationConfig})
  * @param manualMigrationsPerSecond migrations triggered by hand on top of the policy: each one
  *                                moves a random connection of a random server (0 = none)
  */

@@ -45,6 +45,8 @@ public final class TcpConnection {
      * ticking in microseconds (like us) wraps half its clock in ~35 minutes, so we stop trusting
      * TS.Recent for PAWS after 30 minutes without an update.
      */
+    /** Peer timestamp ticks a segment may lag TS.Recent and still pass PAWS (Linux: 1). */
+    private static final int PAWS_SLACK_TICKS = 1;
     static final long PAWS_IDLE_NANOS = 30L * 60 * 1_000_000_000L;
 
     private static final int EV_ESTABLISHED = 1;
@@ -390,8 +392,10 @@ public final class TcpConnection {
             return;
         }
 
-        // RFC 7323 5.3 R1, PAWS: a segment older than TS.Recent is an old duplicate
-        if (tsOk && seg.hasTimestamps && !rst && Seq.lt(seg.tsVal, tsRecent)
+        // RFC 7323 5.3 R1, PAWS: a segment older than TS.Recent is an old duplicate. One tick of
+        // slack, as Linux allows (TCP_PAWS_WINDOW): a reordered segment sent in the same or the
+        // previous tick of the peer's clock is not old, and rejecting it costs a retransmission.
+        if (tsOk && seg.hasTimestamps && !rst && Seq.lt(seg.tsVal, tsRecent - PAWS_SLACK_TICKS)
                 && now - tsRecentTime < PAWS_IDLE_NANOS) {
             stats.pawsRejected++;
             ackNow = true;
@@ -469,7 +473,10 @@ public final class TcpConnection {
             wnd = 0;
         }
         if (len == 0) {
-            return wnd == 0 ? seq == rcvNxt : Seq.inRange(seq, rcvNxt, rcvNxt + wnd);
+            // Inclusive right edge, as Linux does: a peer that filled our window sends its pure
+            // ACKs at exactly RCV.NXT + RCV.WND; RFC 9293's half-open test would reject them and
+            // our reply ACK would be rejected the same way, an endless ACK war.
+            return Seq.ge(seq, rcvNxt) && Seq.le(seq, rcvNxt + wnd);
         }
         if (wnd == 0) {
             return bareFin && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window

@@ -12,4 +12,12 @@ class JsonTest {
         assertEquals("{\"seeds\":3,\"ok\":true,\"name\":\"a\\\"b\\n\",\"lat\":{\"p50\":1.5000,\"nan\":null}}",
                 j.toString());
     }
+
+    @Test
+    void writesMapsAndLists() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("a", 1);
+        m.put("b", java.util.List.of(1, "x"));
+        assertEquals("{\"m\":{\"a\":1,\"b\":[1,\"x\"]}}", new Json().put("m", m).toString());
+    }
 }

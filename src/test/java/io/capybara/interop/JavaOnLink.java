@@ -10,6 +10,7 @@ import io.capybara.io.linux.Topology;
 import io.capybara.tcp.TcpConfig;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /**
  * One Java host on the root-namespace side of a link whose other side is a Linux kernel in a
@@ -47,6 +48,12 @@ final class JavaOnLink implements AutoCloseable {
 
     /** Builds the link in {@code topo}; {@code pcap} may be null. The loop starts polling at once. */
     static JavaOnLink create(Topology topo, Kind kind, Path pcap, TcpConfig tcp) throws IOException {
+        return create(topo, kind, pcap, tcp, UnaryOperator.identity());
+    }
+
+    /** As above; {@code wrap} decorates the link's channel (under the pcap, if any). */
+    static JavaOnLink create(Topology topo, Kind kind, Path pcap, TcpConfig tcp, UnaryOperator<FrameChannel> wrap)
+            throws IOException {
         String ns = topo.namespace();
         FrameChannel channel;
         String kernelDev;
@@ -64,12 +71,16 @@ final class JavaOnLink implements AutoCloseable {
         } else {
             Topology.VethLink v = topo.veth(ns, null);
             PacketChannel pc = topo.own(PacketChannel.open(v.rootEnd()));
+            if (Long.getLong("capybara.packet.rcvbuf", 0) > 0) {
+                growReceiveBuffer(pc, Long.getLong("capybara.packet.rcvbuf").intValue());
+            }
             channel = pc;
             kernelDev = v.nameA();
             kernelIp = v.addressA();
             hostIp = v.addressB();
             mac = pc.ourMac(); // the root end's own MAC: what a real NIC would need
         }
+        channel = wrap.apply(channel);
         PcapTap tap = null;
         if (pcap != null) {
             long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
@@ -82,6 +93,16 @@ final class JavaOnLink implements AutoCloseable {
 
     static JavaOnLink create(Topology topo, Kind kind, Path pcap) throws IOException {
         return create(topo, kind, pcap, TcpConfig.defaults());
+    }
+
+    /** SO_RCVBUFFORCE (root may exceed net.core.rmem_max). */
+    static void growReceiveBuffer(PacketChannel pc, int bytes) {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            var v = a.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, bytes);
+            io.capybara.io.linux.LinuxCalls.check(io.capybara.io.linux.LinuxCalls.setsockopt(
+                    io.capybara.io.linux.LinuxCalls.threadCallState(), pc.fd(), io.capybara.io.linux.LinuxCalls.SOL_SOCKET,
+                    33 /* SO_RCVBUFFORCE */, v, 4), "setsockopt(SO_RCVBUFFORCE)", pc.name());
+        }
     }
 
     String hostAddress() {

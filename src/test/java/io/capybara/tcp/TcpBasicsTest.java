@@ -2,6 +2,7 @@ package io.capybara.tcp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capybara.wire.TcpSegment;
@@ -31,7 +32,9 @@ class TcpBasicsTest {
         assertTrue(a.windowScaling());
         assertEquals(7, a.sendWindowShift());
         assertTrue(a.timestamps());
-        assertTrue(a.sackPermitted());
+        // not offered by default: no SACK blocks are ever sent (see TcpConfig.defaults)
+        assertFalse(a.sackPermitted());
+        assertFalse(b.sackPermitted());
         assertEquals(1460 - 12, a.sendMss());
         assertEquals(1460 - 12, b.sendMss());
         assertEquals(TcpPair.IP_B, a.remoteIp());

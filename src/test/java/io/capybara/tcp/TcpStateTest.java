@@ -351,6 +351,25 @@ class TcpStateTest {
     }
 
     @Test
+    void pawsAllowsOneTickOfSlackForReorderedSegments() {
+        TcpPair p = established(TcpConfig.defaults(), 1000, 2000);
+        TcpConnection b = p.b.conn;
+        int recent = b.tsRecent();
+        // a segment from the previous tick of the peer's clock, reordered behind a newer one
+        TcpSegment late = TcpLossTest.data(b.rcvNxt(), p.a.conn.sndUna(), 10, 7);
+        late.hasTimestamps = true;
+        late.tsVal = recent - 1;
+        b.onSegment(late, p.now);
+        assertEquals(10, b.readableBytes());
+        assertEquals(0, b.stats().pawsRejected());
+        TcpSegment old = TcpLossTest.data(b.rcvNxt(), p.a.conn.sndUna(), 10, 8);
+        old.hasTimestamps = true;
+        old.tsVal = recent - 2;
+        b.onSegment(old, p.now);
+        assertEquals(1, b.stats().pawsRejected(), "two ticks behind is old");
+    }
+
+    @Test
     void fillResetAnswersStraySegmentsPerRfc9293() {
         TcpSegment out = new TcpSegment();
         TcpSegment syn = toB(1000, 0, SYN);

@@ -63,6 +63,8 @@ public final class LinuxCalls {
     public static final int SO_ERROR = 4;
     public static final int SO_SNDBUF = 7;
     public static final int SO_RCVBUF = 8;
+    /** Like SO_RCVBUF but past net.core.rmem_max (needs CAP_NET_ADMIN). */
+    public static final int SO_RCVBUFFORCE = 33;
     public static final int MSG_PEEK = 2;
     public static final int MSG_TRUNC = 0x20;
     public static final int MSG_DONTWAIT = 0x40;

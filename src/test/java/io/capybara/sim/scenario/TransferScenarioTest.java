@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -97,11 +96,10 @@ class TransferScenarioTest {
      * Seeds (from a 5000-seed run) where the two TCP ends fall into an ACK war: each side has
      * sent exactly to the other's advertised right edge and holes keep RCV.NXT back, so each
      * pure ACK (SEG.SEQ = RCV.NXT + RCV.WND) is "unacceptable" and answered by a pure ACK; link
-     * duplication then multiplies the ping-pong until the frame budget stops the run. To be fixed
-     * in tcp (accept a zero-length segment at the right edge, as Linux does, and rate-limit ACKs
-     * to unacceptable segments per RFC 5961 section 7).
+     * duplication then multiplied the ping-pong until the frame budget stopped the run. Fixed in
+     * TcpConnection.acceptable (a zero-length segment at the right edge is acceptable, as in
+     * Linux); kept as a regression test.
      */
-    @Disabled("tcp ACK war at the window's right edge: enable when branch tcp fixes it")
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {-4735192487857944739L, 6603514349321294882L})
     void ackWarSeeds(long seed) {
