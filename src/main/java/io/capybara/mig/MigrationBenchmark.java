@@ -92,8 +92,13 @@ public final class MigrationBenchmark {
     private long completed;
     private long failed;
 
-    private MigrationBenchmark(int connections, LongSupplier clock) {
+    private final int unread;
+    private final int unacked;
+
+    private MigrationBenchmark(int connections, int unread, int unacked, LongSupplier clock) {
         this.clock = clock;
+        this.unread = unread;
+        this.unacked = unacked;
         this.metrics = new MigrationMetrics(clock);
         MemoryLink[] links = new MemoryLink[3];
         FrameChannel[] ports = new FrameChannel[3];
@@ -132,7 +137,15 @@ public final class MigrationBenchmark {
 
     /** Runs {@code count} measured migrations (after as many warm-up ones) over {@code connections} connections. */
     public static Result run(int count, int connections, LongSupplier clock) {
-        MigrationBenchmark b = new MigrationBenchmark(Math.max(1, connections), clock);
+        return run(count, connections, DATA, DATA, clock);
+    }
+
+    /**
+     * @param unread  bytes the client sent that the server application leaves unread (<= 16 KiB)
+     * @param unacked bytes the server sent that the client does not acknowledge (<= 16 KiB)
+     */
+    public static Result run(int count, int connections, int unread, int unacked, LongSupplier clock) {
+        MigrationBenchmark b = new MigrationBenchmark(Math.max(1, connections), unread, unacked, clock);
         b.setUp();
         b.migrateMany(Math.max(count, 2_000));
         b.metrics.reset();
@@ -164,11 +177,11 @@ public final class MigrationBenchmark {
 
     private void setUp() {
         ConnectionHandler clientSide = new ConnectionHandler() {
-            final UnsafeBuffer data = new UnsafeBuffer(new byte[DATA]);
+            final UnsafeBuffer data = new UnsafeBuffer(new byte[Math.max(1, unread)]);
 
             @Override
             public void onConnected(TcpConnection c) {
-                c.send(data, 0, DATA, client.now()); // the server application never reads it
+                c.send(data, 0, unread, client.now()); // the server application never reads it
             }
         };
         for (int i = 0; i < serverConn.length; i++) {
@@ -188,9 +201,9 @@ public final class MigrationBenchmark {
         if (apps[0].accepted < serverConn.length) {
             throw new IllegalStateException("benchmark setup: " + apps[0].accepted + " connections accepted");
         }
-        UnsafeBuffer data = new UnsafeBuffer(new byte[DATA]);
+        UnsafeBuffer data = new UnsafeBuffer(new byte[Math.max(1, unacked)]);
         for (TcpConnection c : serverConn) {
-            c.send(data, 0, DATA, now);
+            c.send(data, 0, unacked, now);
         }
         for (int round = 0; round < 10; round++) {
             pollServers(tick()); // the client host is not polled from here on: nothing gets acknowledged

@@ -65,14 +65,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     /** Forwarded segments older than this many hops are dropped (a loop between stale entries). */
     /** Allowance per CONN_STATE fragment in the state timeout (1.2 us per hop at 10 Gb/s, two hops). */
     private static final long FRAGMENT_TIME_NANOS = 4_000;
-    private static final boolean DEBUG = Boolean.getBoolean("capybara.rack.debug");
-    private static final int DEBUG_PORT = Integer.getInteger("capybara.rack.port", -1);
-
-    private void trace(String what, int clientPort) {
-        if (DEBUG && clientPort == DEBUG_PORT) {
-            System.out.println("t=" + now() + " " + io.capybara.wire.Ipv4Address.format(self) + " " + what);
-        }
-    }
     private static final int RELEASE_COPIES = 3;
     private static final long WATCH_SCAN_NANOS = 50_000;
     private static final int FORWARD_MIN_TTL = Ipv4Header.DEFAULT_TTL - 8;
@@ -118,6 +110,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private TcpConnection[] watched = new TcpConnection[64];
     private int watchedCount;
     private long nextWatchScan;
+    /** The earliest deadline of any migration (upper bound after removals). */
+    private long timerAt = Long.MAX_VALUE;
 
     // policy
     private LongSupplier loadMetric;
@@ -262,14 +256,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.targetIp = 0;
         m.retries = 0;
         m.stateSent = false;
-        m.deadline = at + config.prepareTimeoutNanos();
-        m.overhead = metrics.step(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
+        m.deadline = arm(at + config.prepareTimeoutNanos());
+        long t1 = metrics.lap(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
         outActive++;
         count(MigCounter.STARTED);
         cooldownUntil.put(ck, at + config.cooldownNanos());
-        long t1 = metrics.now();
         sendPrepare(m);
-        m.overhead += metrics.step(MigrationStep.ORIGIN_SEND_PREPARE, self, m.id, t1);
+        m.overhead = metrics.lap(MigrationStep.ORIGIN_SEND_PREPARE, self, m.id, t1) - t0;
         return m.id;
     }
 
@@ -279,21 +272,26 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     public int poll(long nowNanos) {
         now = Math.max(now, nowNanos);
         int work = 0;
-        if (outActive > 0) {
+        if (now >= timerAt) {
+            timerAt = Long.MAX_VALUE;
             for (Out m : outs) {
                 if (m.state != FREE && m.deadline <= now) {
                     onOutTimeout(m);
                     work++;
                 }
+                if (m.state != FREE) {
+                    timerAt = Math.min(timerAt, m.deadline);
+                }
             }
-        }
-        if (inActive > 0) {
             for (In s : ins) {
                 if (s.state == PREPARED && s.deadline <= now) {
                     count(MigCounter.HOLD_EXPIRED);
                     remember(s.migKey, OUTCOME_ABORTED, 0);
                     release(s);
                     work++;
+                }
+                if (s.state == PREPARED) {
+                    timerAt = Math.min(timerAt, s.deadline);
                 }
             }
         }
@@ -360,25 +358,17 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     @Override
     public long nextDeadline() {
-        long d = Math.min(nextHeartbeat, nextPolicy);
+        long d = Math.min(Math.min(nextHeartbeat, nextPolicy), timerAt);
         if (watchedCount > 0) {
             d = Math.min(d, nextWatchScan);
         }
-        if (outActive > 0) {
-            for (Out m : outs) {
-                if (m.state != FREE) {
-                    d = Math.min(d, m.deadline);
-                }
-            }
-        }
-        if (inActive > 0) {
-            for (In s : ins) {
-                if (s.state == PREPARED) {
-                    d = Math.min(d, s.deadline);
-                }
-            }
-        }
         return d;
+    }
+
+    /** Notes a new protocol deadline; {@link #poll} scans the migrations only when one is due. */
+    private long arm(long deadline) {
+        timerAt = Math.min(timerAt, deadline);
+        return deadline;
     }
 
     private long now() {
@@ -437,13 +427,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             return;
         }
         int from = f.srcIp;
-        if (DEBUG) {
-            trace("rx " + TcpMigHeader.typeName(rx.type()) + " id=" + rx.migrationId() + " reason=" + rx.reason() + " from="
-                + io.capybara.wire.Ipv4Address.format(from) + " origin=" + io.capybara.wire.Ipv4Address.format(rx.originIp())
-                + " target=" + io.capybara.wire.Ipv4Address.format(rx.targetIp()) + " value="
-                + io.capybara.wire.Ipv4Address.format((int) rx.value()) + " frag=" + rx.fragmentIndex() + " client="
-                + io.capybara.wire.Ipv4Address.format(rx.clientIp()), rx.clientPort());
-        }
         switch (rx.type()) {
             case TcpMigHeader.PREPARE_MIG -> onPrepare();
             case TcpMigHeader.PREPARE_MIG_ACK -> onPrepareAck(from);
@@ -472,20 +455,20 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         long t0 = metrics.now();
         m.targetIp = ackTarget;
         TcpConnection c = m.conn;
-        m.overhead += metrics.step(MigrationStep.ORIGIN_RECEIVE_ACK, self, id, t0);
+        long t1 = metrics.lap(MigrationStep.ORIGIN_RECEIVE_ACK, self, id, t0);
         if (host.connection(m.clientIp, m.clientPort, m.serverPort) != c || !eligible(c)) {
             // closed (RST, or both FINs done) while we were preparing: give the switch back
             count(MigCounter.ABORTED_CONNECTION_GONE);
-            // value = ourselves: the switch then drops the entry instead of pointing it at us
-            m.originalIp = self;
+            if (host.connection(m.clientIp, m.clientPort, m.serverPort) == null) {
+                // gone for good: value = ourselves makes the switch drop the entry
+                m.originalIp = self;
+            } // else closing here (TIME_WAIT): point it back at us; its watch releases it later
             startAbort(m, TcpMigHeader.REASON_CONNECTION_GONE);
             return;
         }
         // Quiesce: the host's transmit path is synchronous (a frame is copied into the channel
         // before transmit returns), so no send of this connection can still be in flight.
-        long t1 = metrics.now();
-        m.overhead += metrics.step(MigrationStep.ORIGIN_QUIESCE, self, id, t1);
-        long t2 = metrics.now();
+        long t2 = metrics.lap(MigrationStep.ORIGIN_QUIESCE, self, id, t1);
         long nowNs = now();
         int need = STATE_PREFIX + c.snapshotSize() + app.snapshotSize(c);
         if (need > config.maxStateBytes()) {
@@ -505,14 +488,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         unwatch(c);
         m.conn = null;
         addForward(m.connKey, m.targetIp);
-        m.overhead += metrics.step(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
-        long t3 = metrics.now();
+        long t3 = metrics.lap(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
         sendState(m);
         m.state = STATE_SENT;
         m.retries = 0;
         m.backoff = 1;
-        m.deadline = nowNs + stateTimeout(m);
-        m.overhead += metrics.step(MigrationStep.ORIGIN_SEND_STATE, self, id, t3);
+        m.deadline = arm(nowNs + stateTimeout(m));
+        m.overhead += metrics.lap(MigrationStep.ORIGIN_SEND_STATE, self, id, t3) - t0;
     }
 
     /**
@@ -522,12 +504,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
      */
     private void strayAck(Out m, int stray) {
         count(MigCounter.STRAY_ACK);
-        if (DEBUG) {
-            System.out.println("t=" + now() + " " + io.capybara.wire.Ipv4Address.format(self) + " stray ack id="
-                    + rx.migrationId() + " client=" + rx.clientPort() + " from=" + io.capybara.wire.Ipv4Address.format(stray)
-                    + " m=" + (m == null ? "null" : m.state + "/" + io.capybara.wire.Ipv4Address.format(m.targetIp))
-                    + " here=" + (host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()) != null));
-        }
         int clientIp = rx.clientIp();
         int clientPort = rx.clientPort();
         int serverPort = rx.serverPort();
@@ -667,7 +643,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     m.retries++;
                     count(MigCounter.PREPARE_RETRANSMITTED);
                     sendPrepare(m);
-                    m.deadline = at + config.prepareTimeoutNanos();
+                    m.deadline = arm(at + config.prepareTimeoutNanos());
                 } else {
                     // An ACK may have passed the switch and been lost: make the directory agree.
                     count(MigCounter.ABORTED_PREPARE_TIMEOUT);
@@ -680,7 +656,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     m.backoff = Math.min(8, m.backoff * 2);
                     count(MigCounter.STATE_RETRANSMITTED);
                     sendState(m);
-                    m.deadline = at + stateTimeout(m);
+                    m.deadline = arm(at + stateTimeout(m));
                 } else {
                     // Ask before taking it back: ABORT points the switch at us; a target that did
                     // restore answers CONN_STATE_ACK (and re-points the switch at itself), one that
@@ -694,7 +670,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 if (m.retries < config.abortRetries()) {
                     m.retries++;
                     sendAbort(m);
-                    m.deadline = at + config.abortTimeoutNanos();
+                    m.deadline = arm(at + config.abortTimeoutNanos());
                 } else {
                     // with no known target nobody answers; the switch acted on the first ABORT
                     if (m.targetIp != 0) {
@@ -723,7 +699,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.retries = 0;
         m.conn = null;
         sendAbort(m);
-        m.deadline = now() + config.abortTimeoutNanos();
+        m.deadline = arm(now() + config.abortTimeoutNanos());
     }
 
     private void sendAbort(Out m) {
@@ -808,19 +784,19 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             s.clientPort = clientPort;
             s.serverPort = serverPort;
             s.originalIp = (int) rx.value();
-            s.deadline = now() + config.targetHoldNanos();
+            s.deadline = arm(now() + config.targetHoldNanos());
             s.reset();
             inByConn.put(ck, s);
             inActive++;
             count(MigCounter.PREPARED);
-            s.overhead = metrics.step(MigrationStep.TARGET_RECEIVE_PREPARE, self, id, t0);
         } else {
             count(MigCounter.PREPARE_DUPLICATE);
         }
-        long t1 = metrics.now();
+        long t1 = metrics.lap(MigrationStep.TARGET_RECEIVE_PREPARE, self, id, t0);
         send(origin, TcpMigHeader.PREPARE_MIG_ACK, 0, id, clientIp, clientPort, serverPort, origin, self, s.originalIp);
-        s.overhead += metrics.step(MigrationStep.TARGET_SEND_ACK, self, id, t1);
-        metrics.blackoutStarts(mk, metrics.now());
+        long t2 = metrics.lap(MigrationStep.TARGET_SEND_ACK, self, id, t1);
+        s.overhead += t2 - t0;
+        metrics.blackoutStarts(mk, t2);
     }
 
     private void onState(int from) {
@@ -873,18 +849,18 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         s.state_.putBytes(index * FRAGMENT_BODY, rxBuffer, rx.bodyOffset(), bodyLength);
         s.mark(index);
         count(MigCounter.STATE_FRAGMENTS_RECEIVED);
-        s.receiveNanos += Math.max(0, metrics.now() - t0);
+        long t1 = metrics.now();
+        s.receiveNanos += Math.max(0, t1 - t0);
         if (s.received == s.fragmentCount) {
-            complete(s);
+            complete(s, t1);
         }
     }
 
-    private void complete(In s) {
+    private void complete(In s, long t0) {
         int id = s.id;
         long mk = s.migKey;
         s.overhead += s.receiveNanos;
-        recordRaw(MigrationStep.TARGET_RECEIVE_STATE, id, s.receiveNanos);
-        long t0 = metrics.now();
+        metrics.record(MigrationStep.TARGET_RECEIVE_STATE, self, id, s.receiveNanos);
         if (host.connection(s.clientIp, s.clientPort, s.serverPort) != null) {
             count(MigCounter.CONNECTION_ALREADY_HERE);
             remember(mk, OUTCOME_ABORTED, 0);
@@ -898,8 +874,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             release(s);
             return;
         }
-        s.overhead += metrics.step(MigrationStep.TARGET_DESERIALIZE, self, id, t0);
-        long t1 = metrics.now();
+        long t1 = metrics.lap(MigrationStep.TARGET_DESERIALIZE, self, id, t0);
         for (int i = 0; i < s.frameCount; i++) {
             if (replayDecoder.decode(s.frames, s.frameOffset[i], s.frameLength[i], replayFrame)
                     == DecodedFrame.Kind.TCP
@@ -908,27 +883,27 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 count(MigCounter.SEGMENTS_REPLAYED);
             }
         }
-        s.overhead += metrics.step(MigrationStep.TARGET_REPLAY, self, id, t1);
-        long t2 = metrics.now();
+        long t2 = metrics.lap(MigrationStep.TARGET_REPLAY, self, id, t1);
         if (host.connection(s.clientIp, s.clientPort, s.serverPort) == c) {
             app.resume(c);
         }
-        s.overhead += metrics.step(MigrationStep.TARGET_RESUME, self, id, t2);
-        metrics.blackoutEnds(mk, metrics.now());
+        metrics.blackoutEnds(mk, metrics.now()); // serving again
         count(MigCounter.RESTORED);
         remember(mk, OUTCOME_RESTORED, s.connKey);
-        cooldownUntil.put(s.connKey, now() + config.cooldownNanos());
-        forward.remove(s.connKey);
+        if (config.policyIntervalNanos() > 0) { // only the policy reads cool-downs
+            cooldownUntil.put(s.connKey, now() + config.cooldownNanos());
+        }
+        if (!forward.isEmpty()) {
+            forward.remove(s.connKey);
+        }
         send(s.originIp, TcpMigHeader.CONN_STATE_ACK, 0, id, s.clientIp, s.clientPort, s.serverPort, s.originIp, self,
                 0);
         count(MigCounter.STATE_ACK_SENT);
-        metrics.overheadPart(mk, s.overhead);
         release(s);
-    }
-
-    private void recordRaw(MigrationStep step, int id, long nanos) {
-        // a step measured in pieces (one per fragment): record the sum as if it were one span
-        metrics.step(step, self, id, metrics.now() - nanos);
+        // resume = the application serves it, the outcome is remembered, the origin is told
+        long t3 = metrics.lap(MigrationStep.TARGET_RESUME, self, id, t2);
+        s.overhead += t3 - t0;
+        metrics.overheadPart(mk, s.overhead);
     }
 
     private void onAbort(int from) {
@@ -1066,12 +1041,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private void sendMessage(int dstIp, int type, int reason, int id, int clientIp, int clientPort, int serverPort,
                              int originIp, int targetIp, long value, int fragIndex, int fragCount,
                              DirectBuffer body, int bodyOffset, int bodyLength) {
-        if (DEBUG) {
-            trace("tx " + TcpMigHeader.typeName(type) + " id=" + id + " reason=" + reason + " to="
-                + io.capybara.wire.Ipv4Address.format(dstIp) + " target=" + io.capybara.wire.Ipv4Address.format(targetIp)
-                + " value=" + io.capybara.wire.Ipv4Address.format((int) value) + " frag=" + fragIndex + " client="
-                + io.capybara.wire.Ipv4Address.format(clientIp), clientPort);
-        }
         UnsafeBuffer b = txFrame;
         tx.wrap(b, MSG_OFFSET).init(type, id).reason(reason).clientIp(clientIp).clientPort(clientPort)
                 .serverPort(serverPort).originIp(originIp).targetIp(targetIp).fragment(fragIndex, fragCount)
@@ -1254,6 +1223,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
 
         void reset() {
+            overhead = 0;
             frameCount = 0;
             frameBytes = 0;
             total = 0;

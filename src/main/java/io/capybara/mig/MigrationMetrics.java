@@ -56,9 +56,27 @@ public final class MigrationMetrics {
         return (long) originIp << 32 | (migrationId & 0xFFFF_FFFFL);
     }
 
-    /** Records a step that started at {@code startNanos} (of this clock) and ends now; returns its duration. */
+    /**
+     * Records a step that started at {@code startNanos} (of this clock) and ends now; returns
+     * the end, which is the start of the next step when steps follow each other (one clock read
+     * per step).
+     */
+    long lap(MigrationStep step, int serverIp, int migrationId, long startNanos) {
+        long end = clock.getAsLong();
+        record(step, serverIp, migrationId, end - startNanos);
+        return end;
+    }
+
+    /** Records a step that started at {@code startNanos} and ends now; returns its duration. */
     long step(MigrationStep step, int serverIp, int migrationId, long startNanos) {
         long d = Math.max(0, clock.getAsLong() - startNanos);
+        record(step, serverIp, migrationId, d);
+        return d;
+    }
+
+    /** Records a step of known duration. */
+    void record(MigrationStep step, int serverIp, int migrationId, long nanos) {
+        long d = Math.max(0, nanos);
         steps[step.ordinal()].recordValue(Math.min(d, HIGHEST));
         if (observer != null) {
             observer.step(step, d);
@@ -71,7 +89,6 @@ public final class MigrationMetrics {
             e.durationNanos = d;
             e.commit();
         }
-        return d;
     }
 
     /** One side's share of a migration's server overhead; the sum is recorded when both reported. */

@@ -20,12 +20,16 @@ package io.capybara.mig;
  * @param directoryLevels    switch directory levels (1 = small, collisions matter)
  * @param directoryJunk      fraction of level-0 slots pre-filled with foreign keys
  * @param clientAbortFraction fraction of connections the client aborts (RST) mid-stream
+ * @param paceBytesPerMs     per connection and direction, bytes the client may send and read per
+ *                           millisecond (0 = as fast as TCP goes); keeps the simulated data
+ *                           volume, and so the run time, proportional to the migrations
  * @param timeLimitNanos     virtual time limit
  */
 public record RackOptions(long seed, int servers, int clientHosts, int slotsPerClient, long bytesEachWay,
                           int migrations, long triggerIntervalNanos, boolean policy, double loss, double duplicate,
                           double reorder, long reorderDelayNanos, long linkDelayNanos, int directoryLevels,
-                          double directoryJunk, double clientAbortFraction, long timeLimitNanos) {
+                          double directoryJunk, double clientAbortFraction, long paceBytesPerMs,
+                          long timeLimitNanos) {
 
     public RackOptions {
         if (servers < 2 || servers > 16 || clientHosts < 1 || slotsPerClient < 1 || bytesEachWay < 0
@@ -37,55 +41,61 @@ public record RackOptions(long seed, int servers, int clientHosts, int slotsPerC
     /** 3 servers, 2 client hosts with 24 connections each, 10,000 migrations, no faults. */
     public static RackOptions defaults() {
         return new RackOptions(1, 3, 2, 24, 256 * 1024, 10_000, 10_000, true, 0, 0, 0, 0, 2_000, 2, 0, 0,
-                120_000_000_000L);
+                8 * 1024, 120_000_000_000L);
     }
 
     /** Loss, duplication and reordering on every link, a crowded one-level directory, client aborts. */
     public RackOptions withFaults() {
         return new RackOptions(seed, servers, clientHosts, slotsPerClient, bytesEachWay, migrations,
                 triggerIntervalNanos * 2, policy, 0.01, 0.01, 0.01, 30_000, linkDelayNanos, 1, 0.02, 0.05,
-                timeLimitNanos);
+                paceBytesPerMs, timeLimitNanos);
     }
 
     public RackOptions withSeed(long s) {
         return new RackOptions(s, servers, clientHosts, slotsPerClient, bytesEachWay, migrations,
                 triggerIntervalNanos, policy, loss, duplicate, reorder, reorderDelayNanos, linkDelayNanos,
-                directoryLevels, directoryJunk, clientAbortFraction, timeLimitNanos);
+                directoryLevels, directoryJunk, clientAbortFraction, paceBytesPerMs, timeLimitNanos);
     }
 
     public RackOptions withMigrations(int n) {
         return new RackOptions(seed, servers, clientHosts, slotsPerClient, bytesEachWay, n, triggerIntervalNanos,
                 policy, loss, duplicate, reorder, reorderDelayNanos, linkDelayNanos, directoryLevels, directoryJunk,
-                clientAbortFraction, timeLimitNanos);
+                clientAbortFraction, paceBytesPerMs, timeLimitNanos);
     }
 
     public RackOptions withConnections(int slots, long bytes) {
         return new RackOptions(seed, servers, clientHosts, slots, bytes, migrations, triggerIntervalNanos, policy,
                 loss, duplicate, reorder, reorderDelayNanos, linkDelayNanos, directoryLevels, directoryJunk,
-                clientAbortFraction, timeLimitNanos);
+                clientAbortFraction, paceBytesPerMs, timeLimitNanos);
     }
 
     public RackOptions withLinkFaults(double l, double d, double r) {
         return new RackOptions(seed, servers, clientHosts, slotsPerClient, bytesEachWay, migrations,
                 triggerIntervalNanos, policy, l, d, r, r > 0 ? Math.max(reorderDelayNanos, 30_000) : reorderDelayNanos,
-                linkDelayNanos, directoryLevels, directoryJunk, clientAbortFraction, timeLimitNanos);
+                linkDelayNanos, directoryLevels, directoryJunk, clientAbortFraction, paceBytesPerMs, timeLimitNanos);
     }
 
     public RackOptions withDirectory(int levels, double junk) {
         return new RackOptions(seed, servers, clientHosts, slotsPerClient, bytesEachWay, migrations,
                 triggerIntervalNanos, policy, loss, duplicate, reorder, reorderDelayNanos, linkDelayNanos, levels, junk,
-                clientAbortFraction, timeLimitNanos);
+                clientAbortFraction, paceBytesPerMs, timeLimitNanos);
     }
 
     public RackOptions withClientAborts(double fraction) {
         return new RackOptions(seed, servers, clientHosts, slotsPerClient, bytesEachWay, migrations,
                 triggerIntervalNanos, policy, loss, duplicate, reorder, reorderDelayNanos, linkDelayNanos,
-                directoryLevels, directoryJunk, fraction, timeLimitNanos);
+                directoryLevels, directoryJunk, fraction, paceBytesPerMs, timeLimitNanos);
+    }
+
+    public RackOptions withPace(long bytesPerMs) {
+        return new RackOptions(seed, servers, clientHosts, slotsPerClient, bytesEachWay, migrations,
+                triggerIntervalNanos, policy, loss, duplicate, reorder, reorderDelayNanos, linkDelayNanos,
+                directoryLevels, directoryJunk, clientAbortFraction, bytesPerMs, timeLimitNanos);
     }
 
     public RackOptions withTrigger(long intervalNanos, boolean policyOn) {
         return new RackOptions(seed, servers, clientHosts, slotsPerClient, bytesEachWay, migrations, intervalNanos,
                 policyOn, loss, duplicate, reorder, reorderDelayNanos, linkDelayNanos, directoryLevels, directoryJunk,
-                clientAbortFraction, timeLimitNanos);
+                clientAbortFraction, paceBytesPerMs, timeLimitNanos);
     }
 }

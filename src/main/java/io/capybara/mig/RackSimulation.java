@@ -38,6 +38,7 @@ public final class RackSimulation {
     static final int SWITCH_IP = 0x0A0000FE; // 10.0.0.254
     static final long SWITCH_MAC = 0x0200000000FEL;
     private static final int MAX_FAILURES = 10;
+    private static final long PACE_NANOS = 250_000;
 
     private final RackOptions o;
     private final Simulator sim;
@@ -153,7 +154,7 @@ public final class RackSimulation {
     static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 16 * 1024, 16 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
-                200_000_000, 40, 10_000_000, d.maxOutOfOrderSegments());
+                200_000_000, 40, 60_000_000, d.maxOutOfOrderSegments());
     }
 
     private void fillDirectoryWithJunk() {
@@ -175,9 +176,10 @@ public final class RackSimulation {
             if (!done) {
                 fail("time limit: " + describeStuck());
             }
-            // let TIME_WAIT, target hold and abort timers run out, then look for leaks
-            long settleUntil = sim.now() + 200_000_000L;
-            sim.runUntil(settleUntil, () -> false);
+            // let TIME_WAIT, closing retransmissions (RTO backoff under loss), target hold and
+            // abort timers run out, then look for leaks
+            sim.runUntil(sim.now() + 60_000_000_000L, this::drained);
+            sim.runUntil(sim.now() + 200_000_000L, () -> false);
         } catch (RuntimeException e) {
             fail("exception: " + e);
             StackTraceElement[] st = e.getStackTrace();
@@ -193,15 +195,6 @@ public final class RackSimulation {
             }
         }
         long dirEntries = sw.directory().size();
-        if (Boolean.getBoolean("capybara.rack.debug")) {
-            for (int i = 0; i < MigrationDirectory.SLOTS_PER_LEVEL * o.directoryLevels(); i++) {
-                if (sw.directory().find(sw.directory().clientIp(i), sw.directory().clientPort(i)) == i) {
-                    System.out.println("leftover " + io.capybara.wire.Ipv4Address.format(sw.directory().clientIp(i)) + ":"
-                            + sw.directory().clientPort(i) + " original=" + sw.directory().originalServer(i) + " current="
-                            + sw.directory().currentServer(i));
-                }
-            }
-        }
         if (dirEntries != 0) {
             fail("directory holds " + dirEntries + " entries after every connection closed");
         }
@@ -273,6 +266,20 @@ public final class RackSimulation {
         if (failures.size() < MAX_FAILURES) {
             failures.add(msg);
         }
+    }
+
+    private boolean drained() {
+        for (int i = 0; i < servers.length; i++) {
+            if (servers[i].connectionCount() != 0 || engines[i].outgoing() != 0 || engines[i].preparedSlots() != 0) {
+                return false;
+            }
+        }
+        for (Host c : clients) {
+            if (c.connectionCount() != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean allSlotsFinished() {
@@ -379,6 +386,7 @@ public final class RackSimulation {
     private final class Driver implements SimNode {
         private boolean started;
         private long nextCheck;
+        private long nextPace;
 
         @Override
         public int poll(long nowNanos) {
@@ -391,8 +399,19 @@ public final class RackSimulation {
                 nextTrigger = nowNanos + o.triggerIntervalNanos();
                 work++;
             }
-            for (Slot s : slots) {
-                work += s.advance();
+            if (nowNanos >= nextTrigger) {
+                for (Slot s : slots) {
+                    work += s.advance(); // finished connections are replaced at the next tick
+                }
+            }
+            if (o.paceBytesPerMs() > 0 && nowNanos >= nextPace) {
+                nextPace = nowNanos + PACE_NANOS;
+                long budget = Math.max(1, o.paceBytesPerMs() * PACE_NANOS / 1_000_000);
+                for (Slot s : slots) {
+                    if (s.conn != null) {
+                        work += s.conn.pace(budget);
+                    }
+                }
             }
             if (nowNanos >= nextTrigger) {
                 nextTrigger = nowNanos + o.triggerIntervalNanos();
@@ -409,7 +428,10 @@ public final class RackSimulation {
 
         @Override
         public long nextDeadline() {
-            return migrationsStarted() < o.migrations() || !allSlotsFinished() ? nextTrigger : Long.MAX_VALUE;
+            if (!(migrationsStarted() < o.migrations() || !allSlotsFinished())) {
+                return Long.MAX_VALUE;
+            }
+            return o.paceBytesPerMs() > 0 ? Math.min(nextTrigger, nextPace) : nextTrigger;
         }
     }
 
@@ -481,10 +503,27 @@ public final class RackSimulation {
         boolean reset;
         boolean aborted;
         boolean mismatch;
+        long sendBudget;
+        long readBudget;
 
         ClientConn(Host host, long abortAt) {
             this.host = host;
             this.abortAt = abortAt;
+            boolean paced = o.paceBytesPerMs() > 0;
+            sendBudget = paced ? 0 : Long.MAX_VALUE;
+            readBudget = paced ? 0 : Long.MAX_VALUE;
+        }
+
+        /** A new pacing period: fresh budgets, then send and read what they allow. */
+        int pace(long budget) {
+            if (conn == null || out == null || closed) {
+                return 0;
+            }
+            sendBudget = budget;
+            readBudget = budget;
+            pump(conn);
+            drain(conn);
+            return 0;
         }
 
         @Override
@@ -518,13 +557,15 @@ public final class RackSimulation {
         private void pump(TcpConnection c) {
             long now = host.now();
             while (sent < o.bytesEachWay() && !aborted) {
-                int n = (int) Math.min(Math.min(c.writableBytes(), chunk.capacity()), o.bytesEachWay() - sent);
+                int n = (int) Math.min(Math.min(Math.min(c.writableBytes(), chunk.capacity()), o.bytesEachWay() - sent),
+                        sendBudget);
                 if (n <= 0) {
                     break;
                 }
                 out.fill(chunk, 0, sent, n);
                 int accepted = c.send(chunk, 0, n, now);
                 sent += accepted;
+                sendBudget -= accepted;
                 if (abortAt >= 0 && sent >= abortAt) {
                     aborted = true;
                     c.abort(now);
@@ -542,11 +583,16 @@ public final class RackSimulation {
 
         private void drain(TcpConnection c) {
             long now = host.now();
-            while (!aborted) {
-                int n = c.receive(chunk, 0, chunk.capacity(), now);
+            TcpState st = c.state();
+            // once the server's FIN is in, read everything: TIME_WAIT must not end with bytes unread
+            boolean finIn = st == TcpState.TIME_WAIT || st == TcpState.CLOSE_WAIT || st == TcpState.LAST_ACK
+                    || st == TcpState.CLOSING || st == TcpState.CLOSED;
+            while (!aborted && (readBudget > 0 || finIn)) {
+                int n = c.receive(chunk, 0, (int) Math.min(chunk.capacity(), finIn ? chunk.capacity() : readBudget), now);
                 if (n <= 0) {
                     break;
                 }
+                readBudget -= n;
                 if (!mismatch && (received + n > o.bytesEachWay() || in.firstMismatch(chunk, 0, received, n) >= 0)) {
                     mismatch = true;
                 }

@@ -33,12 +33,19 @@ final class MiniRack {
     final Host[] servers;
     final MigrationEngine[] engines;
     final StreamServerApp[] apps;
+    final MigratableApp[] migratable;
     final Host client;
     final List<Client> clients = new ArrayList<>();
     final long bytes;
 
     MiniRack(long seed, int n, long bytes, LinkProfile profile, UnaryOperator<SwitchConfig> switchConfig,
              UnaryOperator<MigrationConfig> migrationConfig) {
+        this(seed, n, bytes, profile, switchConfig, migrationConfig, null);
+    }
+
+    /** @param appFactory the server application (null: a {@link StreamServerApp} of {@code bytes} each way) */
+    MiniRack(long seed, int n, long bytes, LinkProfile profile, UnaryOperator<SwitchConfig> switchConfig,
+             UnaryOperator<MigrationConfig> migrationConfig, java.util.function.Function<Host, MigratableApp> appFactory) {
         this.bytes = bytes;
         sim = new Simulator(seed);
         int hosts = n + 1;
@@ -61,14 +68,18 @@ final class MiniRack {
         servers = new Host[n];
         engines = new MigrationEngine[n];
         apps = new StreamServerApp[n];
+        migratable = new MigratableApp[n];
         for (int i = 0; i < n; i++) {
             Map<Integer, Long> a = new HashMap<>(arp);
             a.remove(RackSimulation.ip(i));
             servers[i] = sim.add(new Host(HostConfig.of("server" + i, RackSimulation.mac(i), RackSimulation.ip(i), 16)
                     .withTcp(RackSimulation.tcpConfig()).withIsnSeed(seed + i).withStaticArp(a), links[i].a()));
-            apps[i] = new StreamServerApp(servers[i], seed, bytes, bytes);
-            servers[i].listen(PORT, 128, apps[i]);
-            engines[i] = sim.add(new MigrationEngine(servers[i], mc, apps[i], MigrationMetrics.constant()));
+            MigratableApp app = appFactory == null ? new StreamServerApp(servers[i], seed, bytes, bytes)
+                    : appFactory.apply(servers[i]);
+            apps[i] = app instanceof StreamServerApp st ? st : null;
+            migratable[i] = app;
+            servers[i].listen(PORT, 128, app.handler());
+            engines[i] = sim.add(new MigrationEngine(servers[i], mc, app, MigrationMetrics.constant()));
         }
         Map<Integer, Long> a = new HashMap<>(arp);
         a.remove(RackSimulation.ip(16));
@@ -111,9 +122,13 @@ final class MiniRack {
 
     /** The server index holding the server side of {@code c}, or -1; fails on more than one. */
     int holder(Client c) {
+        return holder(c.conn.localIp(), c.conn.localPort());
+    }
+
+    int holder(int clientIp, int clientPort) {
         int h = -1;
         for (int i = 0; i < servers.length; i++) {
-            if (servers[i].connection(c.conn.localIp(), c.conn.localPort(), PORT) != null) {
+            if (servers[i].connection(clientIp, clientPort, PORT) != null) {
                 if (h >= 0) {
                     throw new AssertionError("connection held by servers " + h + " and " + i);
                 }
