@@ -9,7 +9,7 @@ import java.util.List;
 
 /** Where and when an evaluation ran: read from /proc and the JVM, never assumed. */
 public record MachineInfo(String hostname, String cpuModel, int cores, long memoryKiB, String kernel, String jdk,
-                          String loadAverage, Instant when) {
+                          String jvmArguments, String loadAverage, Instant when) {
 
     public static MachineInfo probe() {
         List<String> cpuinfo = lines("/proc/cpuinfo");
@@ -26,7 +26,8 @@ public record MachineInfo(String hostname, String cpuModel, int cores, long memo
         }
         String jdk = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
                 + " (" + System.getProperty("java.vm.vendor") + ")";
-        return new MachineInfo(host, model, Runtime.getRuntime().availableProcessors(), mem, kernel, jdk, load,
+        String args = String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        return new MachineInfo(host, model, Runtime.getRuntime().availableProcessors(), mem, kernel, jdk, args, load,
                 Instant.now().truncatedTo(ChronoUnit.SECONDS));
     }
 
@@ -46,6 +47,7 @@ public record MachineInfo(String hostname, String cpuModel, int cores, long memo
                 .row("memory", String.format(java.util.Locale.ROOT, "%.1f GiB", memoryKiB / 1048576.0))
                 .row("kernel", kernel)
                 .row("JDK", jdk)
+                .row("JVM arguments", jvmArguments.isEmpty() ? "(none)" : "`" + jvmArguments.replace("`", "'") + "`")
                 .row("load average at start (1/5/15 min)", loadAverage)
                 .toString();
     }
