@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 SwitchCommand.class,
                 ServerCommand.class,
                 LabCommand.class,
+                EvalCommand.class,
         })
 public final class Main implements Runnable {
     @Override

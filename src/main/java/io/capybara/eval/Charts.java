@@ -35,9 +35,11 @@ public final class Charts {
     public static void stackedBars(Path png, String title, String valueAxis, Map<String, Map<String, Double>> steps)
             throws IOException {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
+        // One series per step name: bars that share a step (same system, other queue size) share
+        // its colour and legend entry.
         for (Map.Entry<String, Map<String, Double>> system : steps.entrySet()) {
             for (Map.Entry<String, Double> step : system.getValue().entrySet()) {
-                data.addValue(step.getValue(), system.getKey() + ": " + step.getKey(), system.getKey());
+                data.addValue(step.getValue(), step.getKey(), system.getKey());
             }
         }
         JFreeChart chart = org.jfree.chart.ChartFactory.createStackedBarChart(title, "", valueAxis, data,
@@ -48,7 +50,7 @@ public final class Charts {
         r.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT + 40 * steps.size());
     }
 
     /** Empirical CDFs, one line per series, optional log x axis (the paper's Figure 5). */
@@ -70,8 +72,7 @@ public final class Charts {
                 PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         if (logX) {
-            LogAxis axis = new LogAxis(xAxis);
-            plot.setDomainAxis(axis);
+            plot.setDomainAxis(logAxis(xAxis));
         }
         style(plot, false);
         ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
@@ -92,11 +93,27 @@ public final class Charts {
                 PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         if (logY) {
-            plot.setRangeAxis(new LogAxis(yAxis));
+            plot.setRangeAxis(logAxis(yAxis));
         }
         style(plot, true);
         ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
     }
+
+    /** A log axis labelled with plain numbers (1, 10, 100, ...) rather than powers of ten. */
+    private static LogAxis logAxis(String label) {
+        LogAxis axis = new LogAxis(label);
+        axis.setBase(10);
+        axis.setAutoTickUnitSelection(false);
+        axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1)); // one tick per power of ten
+        axis.setNumberFormatOverride(new java.text.DecimalFormat("#,##0.###"));
+        axis.setMinorTickMarksVisible(true);
+        return axis;
+    }
+
+    /** Dark, distinct line colours (JFreeChart's defaults include yellow and light cyan). */
+    private static final Color[] PALETTE = {new Color(0xD62728), new Color(0x1F77B4), new Color(0x2CA02C),
+            new Color(0xFF7F0E), new Color(0x9467BD), new Color(0x8C564B), new Color(0xE377C2), new Color(0x17BECF),
+            new Color(0x7F7F7F), new Color(0xBCBD22)};
 
     private static void style(XYPlot plot, boolean shapes) {
         plot.setBackgroundPaint(Color.WHITE);
@@ -105,6 +122,7 @@ public final class Charts {
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, shapes);
         for (int i = 0; i < plot.getDataset().getSeriesCount(); i++) {
             r.setSeriesStroke(i, new BasicStroke(2f));
+            r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
         }
         plot.setRenderer(r);
     }

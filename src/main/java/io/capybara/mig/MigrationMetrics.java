@@ -27,6 +27,15 @@ public final class MigrationMetrics {
     private final Long2LongHashMap pendingOverhead = new Long2LongHashMap(-1);
     private final Long2LongHashMap blackoutStart = new Long2LongHashMap(-1);
 
+    /** Sees each recorded step and each migration's summed overhead, e.g. to keep per-migration samples. */
+    public interface Observer {
+        void step(MigrationStep step, long nanos);
+
+        void overhead(long nanos);
+    }
+
+    private Observer observer;
+
     public MigrationMetrics(LongSupplier clock) {
         this.clock = clock;
         for (int i = 0; i < steps.length; i++) {
@@ -69,6 +78,9 @@ public final class MigrationMetrics {
     void record(MigrationStep step, int serverIp, int migrationId, long nanos) {
         long d = Math.max(0, nanos);
         steps[step.ordinal()].recordValue(Math.min(d, HIGHEST));
+        if (observer != null) {
+            observer.step(step, d);
+        }
         if (JFR.isEnabled()) {
             MigrationStepEvent e = new MigrationStepEvent();
             e.step = step.jsonName();
@@ -84,6 +96,9 @@ public final class MigrationMetrics {
         long other = pendingOverhead.remove(migration);
         if (other >= 0) {
             overhead.recordValue(Math.min(other + nanos, HIGHEST));
+            if (observer != null) {
+                observer.overhead(other + nanos);
+            }
             return;
         }
         if (pendingOverhead.size() >= PENDING_LIMIT) {
@@ -109,6 +124,11 @@ public final class MigrationMetrics {
         if (start >= 0) {
             blackout.recordValue(Math.min(Math.max(0, atNanos - start), HIGHEST));
         }
+    }
+
+    /** Sets (or with null removes) the one observer. */
+    public void observer(Observer o) {
+        this.observer = o;
     }
 
     public Histogram step(MigrationStep step) {

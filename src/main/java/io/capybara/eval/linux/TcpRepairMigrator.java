@@ -3,6 +3,7 @@ package io.capybara.eval.linux;
 import io.capybara.eval.linux.RepairTimings.ExportStep;
 import io.capybara.eval.linux.RepairTimings.ImportStep;
 import io.capybara.eval.linux.TcpSockets.Endpoint;
+import io.capybara.io.linux.LinuxCallException;
 import io.capybara.io.linux.LinuxCalls;
 
 import java.lang.foreign.Arena;
@@ -79,48 +80,52 @@ public final class TcpRepairMigrator implements AutoCloseable {
     private final MemorySegment sockaddr = arena.allocate(LinuxCalls.SOCKADDR_IN_SIZE, 4);
     private final MemorySegment options = arena.allocate(4 * 8, 4);
     private MemorySegment queue = arena.allocate(256 * 1024, 64);
+    /** What the current export (fd) or import (state) acts on; named only in error messages. */
+    private int subjectFd;
+    private TcpRepairState subjectState;
 
     /**
      * Dumps the connection on {@code fd} and closes {@code fd} in repair mode. On failure the
      * socket is taken out of repair mode (best effort) and left open.
      */
     public TcpRepairState export(int fd, RepairTimings timings) {
-        String subject = "fd " + fd;
+        subjectFd = fd;
+        subjectState = null;
         boolean closed = false;
         try {
             long t0 = System.nanoTime();
-            setInt(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, "setsockopt(TCP_REPAIR, 1)", subject);
+            setInt(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, "setsockopt(TCP_REPAIR, 1)");
             long t1 = System.nanoTime();
             timings.set(ExportStep.REPAIR_ON, t1 - t0);
 
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, SEND)", subject);
-            int sendSeq = getInt(fd, SOL_TCP, TCP_QUEUE_SEQ, "getsockopt(TCP_QUEUE_SEQ, SEND)", subject);
-            int sendBytes = ioctlInt(fd, LinuxCalls.SIOCOUTQ, "ioctl(SIOCOUTQ)", subject);
-            byte[] sendQueue = peek(fd, sendBytes, "recv(MSG_PEEK, SEND queue)", subject);
+            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, SEND)");
+            int sendSeq = getInt(fd, SOL_TCP, TCP_QUEUE_SEQ, "getsockopt(TCP_QUEUE_SEQ, SEND)");
+            int sendBytes = ioctlInt(fd, LinuxCalls.SIOCOUTQ, "ioctl(SIOCOUTQ)");
+            byte[] sendQueue = peek(fd, sendBytes, "recv(MSG_PEEK, SEND queue)");
             long t2 = System.nanoTime();
             timings.set(ExportStep.SEND_QUEUE, t2 - t1);
 
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, RECV)", subject);
-            int recvSeq = getInt(fd, SOL_TCP, TCP_QUEUE_SEQ, "getsockopt(TCP_QUEUE_SEQ, RECV)", subject);
-            int recvBytes = ioctlInt(fd, LinuxCalls.SIOCINQ, "ioctl(SIOCINQ)", subject);
-            byte[] recvQueue = peek(fd, recvBytes, "recv(MSG_PEEK, RECV queue)", subject);
+            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, RECV)");
+            int recvSeq = getInt(fd, SOL_TCP, TCP_QUEUE_SEQ, "getsockopt(TCP_QUEUE_SEQ, RECV)");
+            int recvBytes = ioctlInt(fd, LinuxCalls.SIOCINQ, "ioctl(SIOCINQ)");
+            byte[] recvQueue = peek(fd, recvBytes, "recv(MSG_PEEK, RECV queue)");
             long t3 = System.nanoTime();
             timings.set(ExportStep.RECV_QUEUE, t3 - t2);
 
             intLength.set(JAVA_INT, 0, TcpSockets.TCP_INFO_BYTES);
-            LinuxCalls.check(LinuxCalls.getsockopt(cs, fd, SOL_TCP, TcpSockets.TCP_INFO, tcpInfo, intLength),
-                    "getsockopt(TCP_INFO)", subject);
+            ok(LinuxCalls.getsockopt(cs, fd, SOL_TCP, TcpSockets.TCP_INFO, tcpInfo, intLength),
+                    "getsockopt(TCP_INFO)");
             int tcpiOptions = tcpInfo.get(JAVA_BYTE, TCPI_OPTIONS_OFFSET) & 0xFF;
             int wscales = tcpInfo.get(JAVA_BYTE, TCPI_WSCALE_OFFSET) & 0xFF;
-            int mss = getInt(fd, SOL_TCP, TcpSockets.TCP_MAXSEG, "getsockopt(TCP_MAXSEG)", subject);
+            int mss = getInt(fd, SOL_TCP, TcpSockets.TCP_MAXSEG, "getsockopt(TCP_MAXSEG)");
             boolean timestamps = (tcpiOptions & TCPI_OPT_TIMESTAMPS) != 0;
-            int timestamp = timestamps ? getInt(fd, SOL_TCP, TCP_TIMESTAMP, "getsockopt(TCP_TIMESTAMP)", subject) : 0;
+            int timestamp = timestamps ? getInt(fd, SOL_TCP, TCP_TIMESTAMP, "getsockopt(TCP_TIMESTAMP)") : 0;
             long t4 = System.nanoTime();
             timings.set(ExportStep.OPTIONS, t4 - t3);
 
             intLength.set(JAVA_INT, 0, REPAIR_WINDOW_BYTES);
-            LinuxCalls.check(LinuxCalls.getsockopt(cs, fd, SOL_TCP, TCP_REPAIR_WINDOW, window, intLength),
-                    "getsockopt(TCP_REPAIR_WINDOW)", subject);
+            ok(LinuxCalls.getsockopt(cs, fd, SOL_TCP, TCP_REPAIR_WINDOW, window, intLength),
+                    "getsockopt(TCP_REPAIR_WINDOW)");
             int[] win = new int[5];
             for (int i = 0; i < 5; i++) {
                 win[i] = window.get(JAVA_INT, 4L * i);
@@ -128,13 +133,13 @@ public final class TcpRepairMigrator implements AutoCloseable {
             long t5 = System.nanoTime();
             timings.set(ExportStep.WINDOW, t5 - t4);
 
-            Endpoint local = sockName(fd, true, subject);
-            Endpoint remote = sockName(fd, false, subject);
+            Endpoint local = sockName(fd, true);
+            Endpoint remote = sockName(fd, false);
             long t6 = System.nanoTime();
             timings.set(ExportStep.ADDRESSES, t6 - t5);
 
             closed = true; // even a failed close(2) releases the descriptor on Linux
-            LinuxCalls.check(LinuxCalls.close(cs, fd), "close (repair mode)", subject);
+            ok(LinuxCalls.close(cs, fd), "close (repair mode)");
             long t7 = System.nanoTime();
             timings.set(ExportStep.CLOSE, t7 - t6);
 
@@ -155,27 +160,28 @@ public final class TcpRepairMigrator implements AutoCloseable {
      * out of repair mode). On failure the new socket is closed.
      */
     public int importSocket(TcpRepairState state, RepairTimings timings) {
-        String subject = state.local() + "->" + state.remote();
+        subjectFd = -1;
+        subjectState = state;
         long t0 = System.nanoTime();
-        int fd = LinuxCalls.check(LinuxCalls.socket(cs, LinuxCalls.AF_INET,
-                LinuxCalls.SOCK_STREAM | LinuxCalls.SOCK_CLOEXEC, 0), "socket(AF_INET, SOCK_STREAM)", subject);
+        int fd = ok(LinuxCalls.socket(cs, LinuxCalls.AF_INET,
+                LinuxCalls.SOCK_STREAM | LinuxCalls.SOCK_CLOEXEC, 0), "socket(AF_INET, SOCK_STREAM)");
         try {
             // SO_REUSEADDR first: TCP_REPAIR on sets sk_reuse to SK_FORCE_REUSE (bind even next
             // to a listener on the port), and a later SO_REUSEADDR would overwrite it.
-            setInt(fd, LinuxCalls.SOL_SOCKET, LinuxCalls.SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)", subject);
-            setInt(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, "setsockopt(TCP_REPAIR, 1)", subject);
+            setInt(fd, LinuxCalls.SOL_SOCKET, LinuxCalls.SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)");
+            setInt(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, "setsockopt(TCP_REPAIR, 1)");
             TcpSockets.putSockaddrIn(sockaddr, state.local());
-            LinuxCalls.check(LinuxCalls.bind(cs, fd, sockaddr, LinuxCalls.SOCKADDR_IN_SIZE), "bind", subject);
+            ok(LinuxCalls.bind(cs, fd, sockaddr, LinuxCalls.SOCKADDR_IN_SIZE), "bind");
             long t1 = System.nanoTime();
             timings.set(ImportStep.SOCKET, t1 - t0);
 
             // Each queue starts where its dumped bytes start; writing them back advances it.
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, SEND)", subject);
+            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, SEND)");
             setInt(fd, SOL_TCP, TCP_QUEUE_SEQ, state.sendSeq() - state.sendQueue().length,
-                    "setsockopt(TCP_QUEUE_SEQ, SEND)", subject);
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, RECV)", subject);
+                    "setsockopt(TCP_QUEUE_SEQ, SEND)");
+            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, RECV)");
             setInt(fd, SOL_TCP, TCP_QUEUE_SEQ, state.recvSeq() - state.recvQueue().length,
-                    "setsockopt(TCP_QUEUE_SEQ, RECV)", subject);
+                    "setsockopt(TCP_QUEUE_SEQ, RECV)");
             long t2 = System.nanoTime();
             timings.set(ImportStep.QUEUE_SEQ, t2 - t1);
 
@@ -183,16 +189,16 @@ public final class TcpRepairMigrator implements AutoCloseable {
             // kernel refuses user_mss above MAX_TCP_WINDOW (32767), which loopback's 65483 exceeds;
             // TCPOPT_MAXSEG below still restores the full clamp.
             setInt(fd, SOL_TCP, TcpSockets.TCP_MAXSEG, Math.min(state.mss(), MAX_USER_MSS),
-                    "setsockopt(TCP_MAXSEG)", subject);
+                    "setsockopt(TCP_MAXSEG)");
             if (state.timestamps()) {
-                setInt(fd, SOL_TCP, TCP_TIMESTAMP, state.timestamp(), "setsockopt(TCP_TIMESTAMP)", subject);
+                setInt(fd, SOL_TCP, TCP_TIMESTAMP, state.timestamp(), "setsockopt(TCP_TIMESTAMP)");
             }
             long t3 = System.nanoTime();
             timings.set(ImportStep.MSS_TIMESTAMP, t3 - t2);
 
             TcpSockets.putSockaddrIn(sockaddr, state.remote());
-            LinuxCalls.check(LinuxCalls.connect(cs, fd, sockaddr, LinuxCalls.SOCKADDR_IN_SIZE),
-                    "connect (repair mode)", subject);
+            ok(LinuxCalls.connect(cs, fd, sockaddr, LinuxCalls.SOCKADDR_IN_SIZE),
+                    "connect (repair mode)");
             long t4 = System.nanoTime();
             timings.set(ImportStep.CONNECT, t4 - t3);
 
@@ -208,18 +214,18 @@ public final class TcpRepairMigrator implements AutoCloseable {
             if (state.timestamps()) {
                 n = putOption(n, TCPOPT_TIMESTAMP, 0);
             }
-            LinuxCalls.check(LinuxCalls.setsockopt(cs, fd, SOL_TCP, TCP_REPAIR_OPTIONS, options, n * 8),
-                    "setsockopt(TCP_REPAIR_OPTIONS)", subject);
+            ok(LinuxCalls.setsockopt(cs, fd, SOL_TCP, TCP_REPAIR_OPTIONS, options, n * 8),
+                    "setsockopt(TCP_REPAIR_OPTIONS)");
             long t5 = System.nanoTime();
             timings.set(ImportStep.REPAIR_OPTIONS, t5 - t4);
 
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, SEND)", subject);
-            restoreQueue(fd, state.sendQueue(), "send (repair, SEND queue)", subject);
+            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, SEND)");
+            restoreQueue(fd, state.sendQueue(), "send (repair, SEND queue)");
             long t6 = System.nanoTime();
             timings.set(ImportStep.SEND_QUEUE, t6 - t5);
 
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, RECV)", subject);
-            restoreQueue(fd, state.recvQueue(), "send (repair, RECV queue)", subject);
+            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, RECV)");
+            restoreQueue(fd, state.recvQueue(), "send (repair, RECV queue)");
             long t7 = System.nanoTime();
             timings.set(ImportStep.RECV_QUEUE, t7 - t6);
 
@@ -227,12 +233,12 @@ public final class TcpRepairMigrator implements AutoCloseable {
             for (int i = 0; i < 5; i++) {
                 window.set(JAVA_INT, 4L * i, win[i]);
             }
-            LinuxCalls.check(LinuxCalls.setsockopt(cs, fd, SOL_TCP, TCP_REPAIR_WINDOW, window, REPAIR_WINDOW_BYTES),
-                    "setsockopt(TCP_REPAIR_WINDOW)", subject);
+            ok(LinuxCalls.setsockopt(cs, fd, SOL_TCP, TCP_REPAIR_WINDOW, window, REPAIR_WINDOW_BYTES),
+                    "setsockopt(TCP_REPAIR_WINDOW)");
             long t8 = System.nanoTime();
             timings.set(ImportStep.WINDOW, t8 - t7);
 
-            setInt(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF, "setsockopt(TCP_REPAIR, 0)", subject);
+            setInt(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF, "setsockopt(TCP_REPAIR, 0)");
             long t9 = System.nanoTime();
             timings.set(ImportStep.REPAIR_OFF, t9 - t8);
             return fd;
@@ -253,22 +259,22 @@ public final class TcpRepairMigrator implements AutoCloseable {
         return index + 1;
     }
 
-    private byte[] peek(int fd, int length, String call, String subject) {
+    private byte[] peek(int fd, int length, String call) {
         if (length == 0) {
             return new byte[0];
         }
         ensureQueueCapacity(length);
-        long n = LinuxCalls.check(LinuxCalls.recv(cs, fd, queue, length, LinuxCalls.MSG_PEEK | LinuxCalls.MSG_DONTWAIT),
-                call, subject);
+        long n = ok(LinuxCalls.recv(cs, fd, queue, length, LinuxCalls.MSG_PEEK | LinuxCalls.MSG_DONTWAIT),
+                call);
         if (n != length) {
-            throw new IllegalStateException(call + " on " + subject + ": peeked " + n + " of " + length + " bytes");
+            throw new IllegalStateException(call + " on " + subject() + ": peeked " + n + " of " + length + " bytes");
         }
         byte[] out = new byte[length];
         MemorySegment.copy(queue, JAVA_BYTE, 0, out, 0, length);
         return out;
     }
 
-    private void restoreQueue(int fd, byte[] data, String call, String subject) {
+    private void restoreQueue(int fd, byte[] data, String call) {
         if (data.length == 0) {
             return;
         }
@@ -280,7 +286,7 @@ public final class TcpRepairMigrator implements AutoCloseable {
             if (n == -LinuxCalls.EINTR) {
                 continue;
             }
-            done += LinuxCalls.check(n, call, subject);
+            done += ok(n, call);
         }
     }
 
@@ -290,28 +296,47 @@ public final class TcpRepairMigrator implements AutoCloseable {
         }
     }
 
-    private Endpoint sockName(int fd, boolean local, String subject) {
+    private Endpoint sockName(int fd, boolean local) {
         intLength.set(JAVA_INT, 0, LinuxCalls.SOCKADDR_IN_SIZE);
         int r = local ? LinuxCalls.getsockname(cs, fd, sockaddr, intLength)
                 : LinuxCalls.getpeername(cs, fd, sockaddr, intLength);
-        LinuxCalls.check(r, local ? "getsockname" : "getpeername", subject);
+        ok(r, local ? "getsockname" : "getpeername");
         return TcpSockets.getSockaddrIn(sockaddr);
     }
 
-    private void setInt(int fd, int level, int option, int value, String call, String subject) {
+    private void setInt(int fd, int level, int option, int value, String call) {
         intValue.set(JAVA_INT, 0, value);
-        LinuxCalls.check(LinuxCalls.setsockopt(cs, fd, level, option, intValue, 4), call, subject);
+        ok(LinuxCalls.setsockopt(cs, fd, level, option, intValue, 4), call);
     }
 
-    private int getInt(int fd, int level, int option, String call, String subject) {
+    private int getInt(int fd, int level, int option, String call) {
         intLength.set(JAVA_INT, 0, 4);
-        LinuxCalls.check(LinuxCalls.getsockopt(cs, fd, level, option, intValue, intLength), call, subject);
+        ok(LinuxCalls.getsockopt(cs, fd, level, option, intValue, intLength), call);
         return intValue.get(JAVA_INT, 0);
     }
 
-    private int ioctlInt(int fd, long request, String call, String subject) {
-        LinuxCalls.check(LinuxCalls.ioctl(cs, fd, request, intValue), call, subject);
+    private int ioctlInt(int fd, long request, String call) {
+        ok(LinuxCalls.ioctl(cs, fd, request, intValue), call);
         return intValue.get(JAVA_INT, 0);
+    }
+
+    // Error text is built only on failure: the hand-off itself formats no strings.
+    private String subject() {
+        return subjectState != null ? subjectState.local() + "->" + subjectState.remote() : "fd " + subjectFd;
+    }
+
+    private long ok(long result, String call) {
+        if (result < 0) {
+            throw new LinuxCallException(call, subject(), (int) -result);
+        }
+        return result;
+    }
+
+    private int ok(int result, String call) {
+        if (result < 0) {
+            throw new LinuxCallException(call, subject(), -result);
+        }
+        return result;
     }
 
     @Override

@@ -1,0 +1,274 @@
+package io.capybara.cli;
+
+import io.capybara.eval.CapybaraSystem;
+import io.capybara.eval.Evaluation;
+import io.capybara.eval.Evaluation.Settings;
+import io.capybara.eval.LinuxRepairSystem;
+import io.capybara.eval.MigrationSystem;
+import io.capybara.eval.OverheadExperiment.Measurements;
+import io.capybara.eval.OverheadRun;
+import io.capybara.eval.Progress;
+import io.capybara.eval.RackWorkload;
+import io.capybara.eval.SimulatedRack;
+import io.capybara.eval.Stats;
+import io.capybara.eval.linux.CReference;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./capybara eval ...}: the paper's figures, as CSV and PNG files under a results
+ * directory plus REPORT.md. Progress bars go to stderr; {@code --json} output to stdout.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Run the evaluation (the paper's Figures 1, 4, 5 and a skew sweep); writes CSV, PNG and REPORT.md.",
+        subcommands = {EvalCommand.Overhead.class, EvalCommand.Cdf.class, EvalCommand.Tail.class,
+                EvalCommand.Skew.class, EvalCommand.All.class})
+public final class EvalCommand implements Runnable {
+    /** Where systems and the rack come from; tests replace it. */
+    static Function<Settings, List<MigrationSystem>> systems = Evaluation::defaultSystems;
+    static java.util.function.Supplier<RackWorkload> rack = SimulatedRack::new;
+    static Progress.Factory progress = Progress.Factory.stderr();
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    /** Options every subcommand takes. */
+    static final class Common {
+        @Option(names = "--out", defaultValue = "results", description = "Results directory (default ${DEFAULT-VALUE}).")
+        Path out;
+        @Option(names = "--quick", description = "A reduced run (fewer migrations and points).")
+        boolean quick;
+        @Option(names = "--count", description = "Migrations per system and queue size (default 10000, quick 1000).")
+        Integer count;
+        @Option(names = "--queue-bytes", split = ",", description = "Bytes queued each way, e.g. 0,1024 (the default).")
+        List<Integer> queueBytes;
+        @Option(names = "--no-c-reference", description = "Skip the C reference of the TCP_REPAIR calls.")
+        boolean noCReference;
+        @Option(names = "--seed", description = "Seed of the rack experiments (default 42).")
+        Long seed;
+
+        Settings settings() {
+            Settings s = quick ? Evaluation.quick() : Evaluation.full();
+            if (count != null) {
+                if (count < 1) {
+                    throw new IllegalArgumentException("--count must be at least 1");
+                }
+                s = s.withCount(count).withJitWarmup(Math.min(s.jitWarmup(), Math.max(200, count)));
+            }
+            if (queueBytes != null) {
+                s = s.withQueueSizes(queueBytes);
+            }
+            if (noCReference) {
+                s = s.withCReference(false);
+            }
+            if (seed != null) {
+                s = s.withSeed(seed);
+            }
+            return s;
+        }
+
+        Evaluation evaluation() throws Exception {
+            Settings s = settings();
+            return new Evaluation(out, s, systems.apply(s), rack.get(), progress);
+        }
+    }
+
+    static void finish(Evaluation e, String command) throws Exception {
+        Path report = e.writeReport(command);
+        System.err.println("wrote " + report.toAbsolutePath());
+    }
+
+    static void skipped(Measurements m) {
+        for (Map.Entry<String, String> s : m.unavailable().entrySet()) {
+            System.err.println("eval: skipped " + s.getKey() + ": " + s.getValue());
+        }
+    }
+
+    @Command(name = "overhead", mixinStandardHelpOptions = true,
+            description = "Per-step server overhead of a migration, Capybara-J and Linux TCP_REPAIR (Figure 4).")
+    static final class Overhead implements Callable<Integer> {
+        @Mixin
+        Common common;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Evaluation e = common.evaluation();
+            Measurements m = e.overhead(true, false);
+            skipped(m);
+            finish(e, "./capybara eval overhead" + (common.quick ? " --quick" : ""));
+            if (json) {
+                System.out.println(json(m));
+            } else {
+                printSummary(m);
+            }
+            return m.runs().isEmpty() ? 2 : 0;
+        }
+    }
+
+    @Command(name = "cdf", mixinStandardHelpOptions = true,
+            description = "Distribution of per-migration overhead over many migrations (Figure 5).")
+    static final class Cdf implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() throws Exception {
+            if (common.queueBytes == null) {
+                common.queueBytes = List.of(1024);
+            }
+            Evaluation e = common.evaluation();
+            Measurements m = e.overhead(false, true);
+            skipped(m);
+            finish(e, "./capybara eval cdf" + (common.quick ? " --quick" : ""));
+            printSummary(m);
+            return m.runs().isEmpty() ? 2 : 0;
+        }
+    }
+
+    @Command(name = "tail", mixinStandardHelpOptions = true,
+            description = "p99 request latency vs. injected per-migration delay at two loads (Figure 1).")
+    static final class Tail implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() throws Exception {
+            Evaluation e = common.evaluation();
+            e.tail();
+            finish(e, "./capybara eval tail" + (common.quick ? " --quick" : ""));
+            return 0;
+        }
+    }
+
+    @Command(name = "skew", mixinStandardHelpOptions = true,
+            description = "Static placement vs. migration over Zipf skews: p50, p99, p99.9, throughput.")
+    static final class Skew implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() throws Exception {
+            Evaluation e = common.evaluation();
+            e.skew();
+            finish(e, "./capybara eval skew" + (common.quick ? " --quick" : ""));
+            return 0;
+        }
+    }
+
+    @Command(name = "all", mixinStandardHelpOptions = true,
+            description = "Every experiment and the report; --quick finishes in a few minutes.")
+    static final class All implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() throws Exception {
+            long t0 = System.nanoTime();
+            Evaluation e = common.evaluation();
+            Measurements m = e.overhead(true, true);
+            skipped(m);
+            e.tail();
+            e.skew();
+            finish(e, "./capybara eval all" + (common.quick ? " --quick" : ""));
+            printSummary(m);
+            System.err.printf("eval: done in %.0f s%n", (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
+    }
+
+    static void printSummary(Measurements m) {
+        int q = m.queueSizes().getLast();
+        for (MigrationSystem s : m.systems()) {
+            OverheadRun r = m.run(s.key(), q);
+            if (r != null) {
+                System.out.printf(java.util.Locale.ROOT, "%-18s %s: mean %.1f us, p50 %.1f us, p99 %.1f us (%d migrations, %d verified)%n",
+                        s.label(), queueText(q), r.meanMicros(), r.percentileMicros(50), r.percentileMicros(99),
+                        r.count(), r.verified());
+            }
+        }
+        double ratio = m.ratioMean(LinuxRepairSystem.KEY, CapybaraSystem.KEY, q);
+        if (!Double.isNaN(ratio)) {
+            System.out.printf(java.util.Locale.ROOT, "mean ratio Linux / Capybara-J: %.1f%n", ratio);
+        }
+    }
+
+    private static String queueText(int q) {
+        return q + " B each way";
+    }
+
+    /**
+     * The JSON of {@code eval overhead --json}. Stable keys: {@code capybara} and
+     * {@code linux_tcp_repair}, each with {@code mean_us}, {@code p50_us}, {@code p99_us} and
+     * {@code steps} (per step {@code p50_us}), and {@code ratio_mean} (Linux mean / Capybara-J
+     * mean), all at the largest queue size run; {@code by_queue} holds every size.
+     * {@code trimmed_mean_us} leaves out each run's largest 0.1 % of samples.
+     */
+    static Json json(Measurements m) {
+        int q = m.queueSizes().getLast();
+        Json out = new Json();
+        out.put("count", m.count()).put("queue_bytes", q);
+        for (MigrationSystem s : m.systems()) {
+            system(out.object(s.key()), m, s, q);
+        }
+        out.put("ratio_mean", m.ratioMean(LinuxRepairSystem.KEY, CapybaraSystem.KEY, q));
+        out.put("ratio_trimmed_mean", m.ratioTrimmedMean(LinuxRepairSystem.KEY, CapybaraSystem.KEY, q));
+        out.put("ratio_p50", m.ratioPercentile(LinuxRepairSystem.KEY, CapybaraSystem.KEY, q, 50));
+        out.put("ratio_p99", m.ratioPercentile(LinuxRepairSystem.KEY, CapybaraSystem.KEY, q, 99));
+        Json c = out.object("c_reference");
+        CReference.Result cr = m.cReference().get(q);
+        c.put("available", cr != null);
+        if (cr != null) {
+            c.put("mean_us", cr.meanNanos() / 1000).put("p50_us", cr.p50Nanos() / 1000.0).put("p99_us", cr.p99Nanos() / 1000.0);
+        } else {
+            c.put("reason", m.cReferenceProblem());
+        }
+        Json byQueue = out.object("by_queue");
+        for (int size : m.queueSizes()) {
+            Json b = byQueue.object(Integer.toString(size));
+            for (MigrationSystem s : m.systems()) {
+                system(b.object(s.key()), m, s, size);
+            }
+            b.put("ratio_mean", m.ratioMean(LinuxRepairSystem.KEY, CapybaraSystem.KEY, size));
+        }
+        Json machine = out.object("machine");
+        machine.put("cpu", m.machine().cpuModel()).put("cores", m.machine().cores())
+                .put("memory_kib", m.machine().memoryKiB()).put("kernel", m.machine().kernel())
+                .put("jdk", m.machine().jdk()).put("load", m.machine().loadAverage())
+                .put("when", m.machine().when().toString());
+        return out;
+    }
+
+    private static void system(Json j, Measurements m, MigrationSystem s, int q) {
+        OverheadRun r = m.run(s.key(), q);
+        j.put("available", r != null);
+        if (r == null) {
+            j.put("reason", m.unavailable().getOrDefault(s.key(), "not run"));
+            j.put("mean_us", Double.NaN).put("p50_us", Double.NaN).put("p99_us", Double.NaN);
+            j.object("steps");
+            return;
+        }
+        io.capybara.eval.GcPauses gc = m.gc().getOrDefault(s.key() + "@" + q, io.capybara.eval.GcPauses.NONE);
+        j.put("gc_pauses", gc.count()).put("gc_millis", gc.millis());
+        j.put("migrations", r.count()).put("verified", r.verified()).put("mean_us", r.meanMicros())
+                .put("trimmed_mean_us", r.trimmedMeanMicros())
+                .put("p50_us", r.percentileMicros(50)).put("p99_us", r.percentileMicros(99))
+                .put("p999_us", r.percentileMicros(99.9));
+        Json steps = j.object("steps");
+        for (Map.Entry<String, long[]> e : r.steps().entrySet()) {
+            steps.object(e.getKey().replace(' ', '_')).put("p50_us", Stats.percentileMicros(e.getValue(), 50))
+                    .put("mean_us", Stats.meanMicros(e.getValue()));
+        }
+    }
+}
