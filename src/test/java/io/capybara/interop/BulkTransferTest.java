@@ -99,7 +99,10 @@ class BulkTransferTest {
                     assertEquals(j.loop.call(c::txSha), r[2], "SHA-256 sent vs. received by the kernel peer");
                 }
                 assertFalse(j.loop.call(() -> c.reset), "closed by RST: " + stats);
-                assertEquals(0, j.loop.call(() -> host.stats().tcpRstSent()), stats);
+                // The connection itself never sent a RST. (The host may answer a reordered duplicate
+                // that arrives after a LAST_ACK close with one, as RFC 9293 and Linux do: the
+                // connection is gone by then and the peer has already finished.)
+                assertEquals(0, j.loop.call(() -> c.conn.stats().resetsOut()), stats);
             }
         }
     }
