@@ -478,7 +478,9 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             startAbort(m, TcpMigHeader.REASON_TARGET_BUSY);
             return;
         }
-        m.ensureState(need);
+        if (m.state_.capacity() < need) {
+            m.state_ = new UnsafeBuffer(new byte[Math.max(need, 2 * m.state_.capacity())]);
+        }
         int tcpLen = c.snapshot(m.state_, STATE_PREFIX, nowNs);
         int appLen = app.snapshot(c, m.state_, STATE_PREFIX + tcpLen);
         m.state_.putInt(0, tcpLen, BE);
@@ -729,30 +731,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 m.originalIp);
     }
 
-    /**
-     * Sends the state as CONN_STATE fragments framed in place: each fragment's headers are
-     * written into the {@link Out#HEADROOM} bytes just before its body in the state's backing
-     * array (and its CRC trailer just after), the frame is handed to the host straight from
-     * there, and the bytes the headers covered (the end of the previous fragment's body, the
-     * start of the next one's) are put back. No body is copied into a separate frame buffer.
-     */
     private void sendState(Out m) {
         int n = (m.stateLength + FRAGMENT_BODY - 1) / FRAGMENT_BODY;
-        UnsafeBuffer frames = m.frames;
-        UnsafeBuffer saved = m.savedEdges;
         for (int i = 0; i < n; i++) {
             int off = i * FRAGMENT_BODY;
             int len = Math.min(FRAGMENT_BODY, m.stateLength - off);
-            int frame = off; // = Out.HEADROOM + off - MSG_OFFSET - HEADER_LENGTH
-            int trailer = Out.HEADROOM + off + len;
-            saved.putBytes(0, frames, frame, Out.HEADROOM);
-            saved.putBytes(Out.HEADROOM, frames, trailer, TcpMigHeader.TRAILER_LENGTH);
-            tx.wrap(frames, frame + MSG_OFFSET).init(TcpMigHeader.CONN_STATE, m.id).reason(0).clientIp(m.clientIp)
-                    .clientPort(m.clientPort).serverPort(m.serverPort).originIp(self).targetIp(m.targetIp)
-                    .fragment(i, n).value(m.stateLength).bodyLength(len).seal();
-            transmitUdp(frames, frame, tx.length(), m.targetIp);
-            frames.putBytes(frame, saved, 0, Out.HEADROOM);
-            frames.putBytes(trailer, saved, Out.HEADROOM, TcpMigHeader.TRAILER_LENGTH);
+            sendMessage(m.targetIp, TcpMigHeader.CONN_STATE, 0, m.id, m.clientIp, m.clientPort, m.serverPort, self,
+                    m.targetIp, m.stateLength, i, n, m.state_, off, len);
             count(MigCounter.STATE_FRAGMENTS_SENT);
         }
     }
@@ -1108,20 +1093,16 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             b.putBytes(tx.bodyOffset(), body, bodyOffset, bodyLength);
         }
         tx.seal();
-        transmitUdp(b, 0, tx.length(), dstIp);
-    }
-
-    /** Writes the UDP, IPv4 and Ethernet type in front of a sealed message at {@code frame + MSG_OFFSET}; sends it. */
-    private void transmitUdp(UnsafeBuffer b, int frame, int msgLength, int dstIp) {
-        int udp = frame + FrameEncoder.IPV4_HEADERS_LENGTH;
+        int msgLength = tx.length();
+        int udp = FrameEncoder.IPV4_HEADERS_LENGTH;
         b.putShort(udp, (short) TcpMigHeader.UDP_PORT, BE);
         b.putShort(udp + 2, (short) TcpMigHeader.UDP_PORT, BE);
         b.putShort(udp + 4, (short) (UdpHeader.LENGTH + msgLength), BE);
         b.putShort(udp + UdpHeader.CHECKSUM_OFFSET, (short) 0, BE);
-        Ipv4Header.write(b, frame + EthernetHeader.LENGTH, Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH + msgLength,
+        Ipv4Header.write(b, EthernetHeader.LENGTH, Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH + msgLength,
                 ipId++ & 0xFFFF, Ipv4Header.FLAG_DF, Ipv4Header.DEFAULT_TTL, Ipv4Header.PROTO_UDP, self, dstIp);
-        b.putShort(frame + EthernetHeader.TYPE_OFFSET, (short) EthernetHeader.TYPE_IPV4, BE);
-        host.transmitIpv4(b, frame, MSG_OFFSET + msgLength, dstIp);
+        b.putShort(EthernetHeader.TYPE_OFFSET, (short) EthernetHeader.TYPE_IPV4, BE);
+        host.transmitIpv4(b, 0, MSG_OFFSET + msgLength, dstIp);
     }
 
     // ------------------------------------------------------------------ bookkeeping
@@ -1250,31 +1231,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         boolean stateSent;
         long overhead;
         /** The serialized connection, kept until CONN_STATE_ACK (to resend, or to take it back). */
-        UnsafeBuffer state_ = new UnsafeBuffer(0, 0);
+        UnsafeBuffer state_ = new UnsafeBuffer(new byte[64 * 1024]);
         int stateLength;
-        /** The whole backing array of {@link #state_}, which starts {@link #HEADROOM} bytes in: fragments are framed here. */
-        UnsafeBuffer frames = new UnsafeBuffer(0, 0);
-        /** The bytes a fragment's headers and trailer cover, kept while it is sent. */
-        final UnsafeBuffer savedEdges = new UnsafeBuffer(new byte[HEADROOM + TcpMigHeader.TRAILER_LENGTH]);
-
-        /** Room for Ethernet, IPv4, UDP and the TCPMig header in front of a fragment's body. */
-        static final int HEADROOM = MSG_OFFSET + TcpMigHeader.HEADER_LENGTH;
-
-        Out() {
-            allocateState(64 * 1024);
-        }
-
-        void ensureState(int bytes) {
-            if (state_.capacity() < bytes) {
-                allocateState(Math.max(bytes, 2 * state_.capacity()));
-            }
-        }
-
-        private void allocateState(int bytes) {
-            byte[] backing = new byte[HEADROOM + bytes + TcpMigHeader.TRAILER_LENGTH];
-            frames = new UnsafeBuffer(backing);
-            state_ = new UnsafeBuffer(backing, HEADROOM, bytes);
-        }
     }
 
     /** One migration this server has prepared to take in: the temporary buffer of the paper. */
