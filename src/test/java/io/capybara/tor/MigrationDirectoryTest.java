@@ -25,6 +25,28 @@ class MigrationDirectoryTest {
         assertEquals(crc, MigrationDirectory.hash16(0x0A000001, 40000));
     }
 
+    /** The table-driven hash16 against a bitwise CRC-16/CCITT-FALSE over random keys. */
+    @Test
+    void hash16MatchesBitwiseCrcOnRandomKeys() {
+        long seed = Long.getLong("capybara.seed", 0x5EED_16L);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        for (int n = 0; n < 20_000; n++) {
+            int ip = random.nextInt();
+            int port = random.nextInt(1 << 16);
+            byte[] bytes = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip,
+                    (byte) (port >>> 8), (byte) port};
+            int crc = 0xFFFF;
+            for (byte b : bytes) {
+                crc ^= (b & 0xFF) << 8;
+                for (int i = 0; i < 8; i++) {
+                    crc = (crc & 0x8000) != 0 ? ((crc << 1) ^ 0x1021) & 0xFFFF : (crc << 1) & 0xFFFF;
+                }
+            }
+            assertEquals(crc, MigrationDirectory.hash16(ip, port), "ip=" + Integer.toHexString(ip) + " port=" + port
+                    + " seed=" + seed + " replay: ./capybara test -Dtest=MigrationDirectoryTest#hash16MatchesBitwiseCrcOnRandomKeys -Dcapybara.seed=" + seed);
+        }
+    }
+
     @Test
     void installFindAndRemove() {
         MigrationDirectory d = new MigrationDirectory(2);
