@@ -8,9 +8,7 @@ import static io.capybara.wire.TcpSegment.RST;
 import static io.capybara.wire.TcpSegment.SYN;
 
 import io.capybara.wire.TcpSegment;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.zip.CRC32C;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -1397,25 +1395,7 @@ public final class TcpConnection {
     }
 
     static int crc32c(DirectBuffer buffer, int offset, int length) {
-        CRC32C crc = new CRC32C();
-        byte[] array = buffer.byteArray();
-        if (array != null) {
-            crc.update(array, (int) (buffer.addressOffset() - org.agrona.BufferUtil.ARRAY_BASE_OFFSET) + offset, length);
-        } else if (buffer.byteBuffer() != null) {
-            ByteBuffer bb = buffer.byteBuffer().duplicate();
-            int base = buffer.wrapAdjustment();
-            bb.limit(base + offset + length).position(base + offset);
-            crc.update(bb);
-        } else {
-            byte[] chunk = new byte[Math.min(length, 4096)];
-            for (int done = 0; done < length; ) {
-                int n = Math.min(chunk.length, length - done);
-                buffer.getBytes(offset + done, chunk, 0, n);
-                crc.update(chunk, 0, n);
-                done += n;
-            }
-        }
-        return (int) crc.getValue();
+        return io.capybara.wire.BufferCrc.crc32c(buffer, offset, length);
     }
 
     /**

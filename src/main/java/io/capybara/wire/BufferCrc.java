@@ -12,6 +12,11 @@ import org.agrona.checksum.Crc32c;
 public final class BufferCrc {
     private final CRC32C heap = new CRC32C();
 
+    /** Stateless form: a short-lived CRC32C object the JIT's escape analysis can remove. */
+    public static int crc32c(DirectBuffer buffer, int index, int length) {
+        return new BufferCrc().compute(buffer, index, length);
+    }
+
     public int compute(DirectBuffer buffer, int index, int length) {
         byte[] array = buffer.byteArray();
         if (array != null) {
