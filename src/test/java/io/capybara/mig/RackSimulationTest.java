@@ -66,4 +66,23 @@ class RackSimulationTest {
         assertEquals(0, r.leakedConnections(), r.toString());
         assertEquals(0, r.directoryEntriesAtEnd(), r.toString());
     }
+
+    /**
+     * Same faults, 2000 migrations. Seed 10 (and 24): a duplicated, reordered copy of an old
+     * migration's ABORT reached the switch after the next migration of the same connection had
+     * installed its entry, and pointed the switch back at the origin while the connection served
+     * on the new target. Seed 11: a client's FIN, resent after its final ACK was lost, arrived
+     * after the server's TIME_WAIT (then 60 ms, below the 200 ms max RTO) had ended.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {10, 11, 24})
+    void lossyRackKeepsTheSwitchRightAcrossBackToBackMigrations(long dflt) {
+        long seed = seed(dflt);
+        RackResult r = RackSimulation.run(RackOptions.defaults().withFaults().withLinkFaults(0.05, 0.05, 0.05)
+                .withSeed(seed).withMigrations(2000));
+        assertTrue(r.ok(), r + " " + r.failures()
+                + replay("lossyRackKeepsTheSwitchRightAcrossBackToBackMigrations", seed));
+        assertEquals(0, r.invariantViolations(), r.toString());
+        assertEquals(0, r.unexpectedResets(), r.toString());
+    }
 }
