@@ -466,6 +466,11 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (m == null || m.state != PREPARING) {
             if (m != null && m.targetIp == ackTarget) {
                 count(MigCounter.CONTROL_DUPLICATE);
+                if (m.state == ABORTING) {
+                    // a copy of the ACK passed the switch after our ABORT and pointed the entry
+                    // at the target again: undo it again (the switch keeps no state to refuse it)
+                    sendAbort(m);
+                }
             } else {
                 strayAck(m, ackTarget);
             }
