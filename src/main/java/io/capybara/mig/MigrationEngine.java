@@ -1183,6 +1183,11 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     private void freeOut(Out m) {
         if (m.state == ABORTING) {
+            if (abortQuietUntil.size() >= 4096) {
+                // bounded without the policy's periodic clear (thousands of aborts within one
+                // cool-down do not happen, so what this forgets has expired)
+                abortQuietUntil.clear();
+            }
             abortQuietUntil.put(m.connKey, now() + config.cooldownNanos());
         }
         if (m.state != FREE) {
