@@ -119,6 +119,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private LongSupplier loadMetric;
     private final Long2LongHashMap lastTraffic = new Long2LongHashMap(-1);
     private final Long2LongHashMap cooldownUntil = new Long2LongHashMap(Long.MIN_VALUE);
+    /**
+     * Connections whose last migration ended in an ABORT, until copies of that ABORT can no
+     * longer be in the network: the switch acts on ABORT without state, so a late copy would
+     * re-point (or remove) the entry a newer migration of the same connection installed.
+     */
+    private final Long2LongHashMap abortQuietUntil = new Long2LongHashMap(Long.MIN_VALUE);
     private long nextHeartbeat;
     private long nextPolicy;
     private long policyTicks;
@@ -240,6 +246,16 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (findOutByConn(ck) != null) {
             count(MigCounter.NOT_ELIGIBLE);
             return -1;
+        }
+        if (!abortQuietUntil.isEmpty()) {
+            long quiet = abortQuietUntil.get(ck);
+            if (quiet > now()) {
+                count(MigCounter.NOT_ELIGIBLE); // its last migration's ABORTs may still be in flight
+                return -1;
+            }
+            if (quiet != Long.MIN_VALUE) {
+                abortQuietUntil.remove(ck);
+            }
         }
         Out m = freeOut();
         if (m == null) {
@@ -395,6 +411,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (++policyTicks % 256 == 0) {
             lastTraffic.clear(); // forget closed connections now and then
             cooldownUntil.clear();
+            abortQuietUntil.clear(); // 256 policy intervals outlast any cool-down
         }
         long at = now();
         TcpConnection best = null;
@@ -449,6 +466,11 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (m == null || m.state != PREPARING) {
             if (m != null && m.targetIp == ackTarget) {
                 count(MigCounter.CONTROL_DUPLICATE);
+                if (m.state == ABORTING) {
+                    // a copy of the ACK passed the switch after our ABORT and pointed the entry
+                    // at the target again: undo it again (the switch keeps no state to refuse it)
+                    sendAbort(m);
+                }
             } else {
                 strayAck(m, ackTarget);
             }
@@ -705,6 +727,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     }
 
     private void sendAbort(Out m) {
+        if (!m.stateSent && m.originalIp != self
+                && host.connection(m.clientIp, m.clientPort, m.serverPort) == null) {
+            // The connection ended here while we abort (its watch has told the switch to drop
+            // the entry): a resent ABORT naming the original server would re-point, or
+            // re-install, the entry at us for a connection that is gone. Name ourselves: release.
+            m.originalIp = self;
+        }
         send(m.targetIp != 0 ? m.targetIp : config.switchIp(), TcpMigHeader.ABORT, m.abortReason, m.id, m.clientIp,
                 m.clientPort, m.serverPort, self, m.targetIp, m.originalIp);
     }
@@ -1189,6 +1218,14 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     }
 
     private void freeOut(Out m) {
+        if (m.state == ABORTING) {
+            if (abortQuietUntil.size() >= 4096) {
+                // bounded without the policy's periodic clear (thousands of aborts within one
+                // cool-down do not happen, so what this forgets has expired)
+                abortQuietUntil.clear();
+            }
+            abortQuietUntil.put(m.connKey, now() + config.cooldownNanos());
+        }
         if (m.state != FREE) {
             m.state = FREE;
             m.conn = null;

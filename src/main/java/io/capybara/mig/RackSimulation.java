@@ -150,11 +150,16 @@ public final class RackSimulation {
     }
 
     /** TCP for the rack: small buffers (the state moves with every migration), fast timers; TIME_WAIT
-     *  well above the peers' retransmission timeouts so a lost final ACK is answered, not reset. */
+     *  well above the peers' retransmission timeouts (2.5 x the 200 ms max RTO: a FIN resent after
+     *  a lost one must still find TIME_WAIT) so a lost final ACK is answered, not reset;
+     *  a FIN_WAIT_2 limit (a lost RST of a client abort). */
     static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 16 * 1024, 16 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
-                200_000_000, 40, 60_000_000, d.maxOutOfOrderSegments());
+                200_000_000, 40, 500_000_000, d.maxOutOfOrderSegments())
+                // a client's abort is one RST; if a link loses it, a server in FIN_WAIT_2 would
+                // wait forever: give up after 25 of the peers' largest RTOs of silence
+                .withFinWait2(5_000_000_000L);
     }
 
     private void fillDirectoryWithJunk() {

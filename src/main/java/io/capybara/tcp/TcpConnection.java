@@ -54,7 +54,8 @@ public final class TcpConnection {
     private static final int EV_RESET = 16;
 
     static final int SNAPSHOT_MAGIC = 0x43505443; // "CPTC"
-    static final int SNAPSHOT_VERSION = 1;
+    /** 2: the config's FIN_WAIT_2 limit appended to the config block (1 is still read: default limit). */
+    static final int SNAPSHOT_VERSION = 2;
     static final int SNAPSHOT_HEADER = 16;
     private static final int SNAPSHOT_FIXED_BODY = 512;
     private static final TcpState[] STATES = TcpState.values();
@@ -184,7 +185,8 @@ public final class TcpConnection {
             throw new IllegalArgumentException("windowScale " + c.windowScale() + " > 14");
         }
         if (c.minRtoNanos() <= 0 || c.maxRtoNanos() < c.minRtoNanos() || c.initialRtoNanos() <= 0
-                || c.delayedAckNanos() < 0 || c.timeWaitNanos() < 0 || c.maxRetransmissions() < 0) {
+                || c.delayedAckNanos() < 0 || c.timeWaitNanos() < 0 || c.maxRetransmissions() < 0
+                || c.finWait2Nanos() < 0) {
             throw new IllegalArgumentException("invalid timer configuration: " + c);
         }
         if (c.maxOutOfOrderSegments() < 0 || c.maxOutOfOrderSegments() > MAX_OOO_INTERVALS) {
@@ -411,6 +413,9 @@ public final class TcpConnection {
             return;
         }
 
+        if (state == TcpState.FIN_WAIT_2 && !rst) {
+            timeWaitDeadline = finWait2Deadline(now); // the peer is alive: restart its FIN_WAIT_2 wait
+        }
         if (rst) {
             if (state == TcpState.TIME_WAIT) {
                 stats.dropped++; // RFC 1337: no TIME-WAIT assassination
@@ -525,7 +530,10 @@ public final class TcpConnection {
 
             if (finQueued && Seq.gt(sndUna, finSeq)) {
                 switch (state) {
-                    case FIN_WAIT_1 -> state = TcpState.FIN_WAIT_2;
+                    case FIN_WAIT_1 -> {
+                        state = TcpState.FIN_WAIT_2;
+                        timeWaitDeadline = finWait2Deadline(now);
+                    }
                     case CLOSING -> enterTimeWait(now);
                     case LAST_ACK -> {
                         enterClosed(false);
@@ -670,6 +678,11 @@ public final class TcpConnection {
         timeWaitDeadline = now + config.timeWaitNanos();
     }
 
+    /** FIN_WAIT_2 reuses the TIME_WAIT deadline (the states exclude each other): the peer's silence limit. */
+    private long finWait2Deadline(long now) {
+        return config.finWait2Nanos() > 0 ? now + config.finWait2Nanos() : NONE;
+    }
+
     private void enterClosed(boolean reset) {
         state = TcpState.CLOSED;
         rtxDeadline = NONE;
@@ -691,7 +704,9 @@ public final class TcpConnection {
     /** Runs every timer due at {@code nowNanos} (retransmission, delayed ACK, persist, TIME_WAIT). */
     public void onTimer(long nowNanos) {
         if (timeWaitDeadline <= nowNanos) {
-            enterClosed(false);
+            // TIME_WAIT ends normally; FIN_WAIT_2 ending means the peer vanished (its FIN or
+            // RST lost): closed quietly, no RST (the peer is gone), reported as a reset
+            enterClosed(state == TcpState.FIN_WAIT_2);
         }
         if (rtxDeadline <= nowNanos) {
             onRetransmitTimeout(nowNanos);
@@ -1313,6 +1328,7 @@ public final class TcpConnection {
         w.putInt(c.maxRetransmissions());
         w.putLong(c.timeWaitNanos());
         w.putInt(c.maxOutOfOrderSegments());
+        w.putLong(c.finWait2Nanos());
 
         w.putInt(localIp);
         w.putInt(localPort);
@@ -1417,7 +1433,7 @@ public final class TcpConnection {
             throw new SnapshotException("not a TCP connection snapshot: magic 0x" + Integer.toHexString(magic));
         }
         int version = src.getInt(offset + 4, ByteOrder.BIG_ENDIAN);
-        if (version != SNAPSHOT_VERSION) {
+        if (version != SNAPSHOT_VERSION && version != 1) {
             throw new SnapshotException("unsupported snapshot version " + version + " (expected "
                     + SNAPSHOT_VERSION + ")");
         }
@@ -1447,7 +1463,8 @@ public final class TcpConnection {
                 r.getLong("config.maxRtoNanos", 1, Long.MAX_VALUE),
                 r.getInt("config.maxRetransmissions", 0, Integer.MAX_VALUE),
                 r.getLong("config.timeWaitNanos", 0, Long.MAX_VALUE),
-                r.getInt("config.maxOutOfOrderSegments", 0, MAX_OOO_INTERVALS));
+                r.getInt("config.maxOutOfOrderSegments", 0, MAX_OOO_INTERVALS),
+                version >= 2 ? r.getLong("config.finWait2Nanos", 0, Long.MAX_VALUE) : TcpConfig.DEFAULT_FIN_WAIT_2_NANOS);
         if (config.maxRtoNanos() < config.minRtoNanos()) {
             throw new SnapshotException("snapshot corrupt: maxRto < minRto");
         }

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import io.capybara.mig.MigrationConfig;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The demo rack at test size: every request answered exactly once, no resets, same seed same
@@ -129,5 +131,26 @@ class DemoRackTest {
         assertEquals(0, r.migrationsAborted(), r.counters().toString());
         assertTrue(r.utilization(0) < 0.85 && r.utilization(1) < 0.85,
                 "utilization " + r.utilization(0) + " / " + r.utilization(1));
+    }
+
+    /**
+     * The engine's default 200 us timeouts against servers stalled 300 us per migration: the
+     * peer is merely slow, so timeouts fire, migrations abort, and nothing may break. Seeds 42
+     * and 2 lost requests and reset clients (both servers and the client sent RSTs) until an
+     * aborted target forwarded the connection's late segments to the origin (3d871f6).
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {42, 2})
+    void timeoutsShorterThanAStalledPeerAbortCleanly(long dflt) {
+        String one = System.getProperty("capybara.seed");
+        long seed = one != null && !one.isBlank() ? Long.parseLong(one.trim()) : dflt;
+        PhaseResult r = DemoRack.run(DemoOptions.defaults().withDuration(50_000_000L).withManualMigrations(2000)
+                        .withExtraMigrationDelayMicros(300).withSeed(seed), true, null,
+                c -> MigrationConfig.defaults(c.switchIp()).withHeartbeat(100_000)
+                        .withPolicy(100_000, 200, 50, 20_000_000L));
+        String why = replay("timeoutsShorterThanAStalledPeerAbortCleanly", seed);
+        assertAllAnsweredOnce(r, why);
+        assertTrue(r.migrationsAborted() > 0, "the short timeouts do fire: " + r.summary() + why);
+        assertTrue(r.migrations() > 0, "and migrations still complete: " + r.summary() + why);
     }
 }

@@ -25,7 +25,7 @@ class MigrationFaultTest {
     }
 
     static void assertDirectoryEmptyAfterClose(MiniRack r) {
-        r.runFor(200_000_000L);
+        r.runFor(RackSimulation.tcpConfig().timeWaitNanos() + 200_000_000L); // TIME_WAIT ends first
         assertEquals(0, r.sw.directory().size(), "directory empty once connections are closed");
         assertTrue(r.quiet());
         for (var s : r.servers) {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RackSimulationTest {
     static long seed(long dflt) {
@@ -47,5 +49,42 @@ class RackSimulationTest {
         assertTrue(a.ok(), a + replay("sameSeedSameRun", seed));
         assertEquals(a.traceHash(), b.traceHash(), "deterministic" + replay("sameSeedSameRun", seed));
         assertEquals(a.causes(), b.causes());
+    }
+
+    /**
+     * 5% loss, duplication and reordering on every link plus target deaths: these seeds left a
+     * server connection in FIN_WAIT_2 for ever (a client's abort is one RST; a link lost it after
+     * the server's FIN was acknowledged) and, in seed 2, the switch entry with it.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {2, 3, 4, 7})
+    void lossyRackWithTargetDeathsLeavesNothingBehind(long dflt) {
+        long seed = seed(dflt);
+        RackResult r = RackSimulation.run(RackOptions.defaults().withFaults().withLinkFaults(0.05, 0.05, 0.05)
+                .withSeed(seed).withMigrations(1000));
+        assertTrue(r.ok(), r + " " + r.failures() + replay("lossyRackWithTargetDeathsLeavesNothingBehind", seed));
+        assertEquals(0, r.leakedConnections(), r.toString());
+        assertEquals(0, r.directoryEntriesAtEnd(), r.toString());
+    }
+
+    /**
+     * Same faults, 2000 migrations. Seed 10 (and 24): a duplicated, reordered copy of an old
+     * migration's ABORT reached the switch after the next migration of the same connection had
+     * installed its entry, and pointed the switch back at the origin while the connection served
+     * on the new target. Seed 11: a client's FIN, resent after its final ACK was lost, arrived
+     * after the server's TIME_WAIT (then 60 ms, below the 200 ms max RTO) had ended. Seed 20: a
+     * duplicate PREPARE_MIG_ACK passed the switch after the origin's ABORT and left an entry for
+     * a connection that had closed.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {10, 11, 20, 24})
+    void lossyRackKeepsTheSwitchRightAcrossBackToBackMigrations(long dflt) {
+        long seed = seed(dflt);
+        RackResult r = RackSimulation.run(RackOptions.defaults().withFaults().withLinkFaults(0.05, 0.05, 0.05)
+                .withSeed(seed).withMigrations(2000));
+        assertTrue(r.ok(), r + " " + r.failures()
+                + replay("lossyRackKeepsTheSwitchRightAcrossBackToBackMigrations", seed));
+        assertEquals(0, r.invariantViolations(), r.toString());
+        assertEquals(0, r.unexpectedResets(), r.toString());
     }
 }

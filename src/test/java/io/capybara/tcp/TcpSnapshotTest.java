@@ -164,7 +164,7 @@ class TcpSnapshotTest {
         magic[0] ^= 1;
         assertTrue(restoreError(magic, magic.length).contains("magic"));
         byte[] version = bytes.clone();
-        version[7] = 2;
+        version[7] = 9;
         assertTrue(restoreError(version, version.length).contains("version"));
         byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 1);
         assertTrue(restoreError(longer, longer.length).contains("length mismatch"));
