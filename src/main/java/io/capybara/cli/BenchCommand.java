@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,16 +21,22 @@ public final class BenchCommand implements Runnable {
         new CommandLine(this).usage(System.out);
     }
 
-    @Command(name = "switch", description = "Per-packet cost and allocation of the switch dataplane.")
-    static final class Switch implements Callable<Integer> {
+    /** The options every JMH-backed subcommand takes. */
+    static final class JmhOptions {
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
         @Option(names = "--quick", description = "Short iterations (a smoke run).")
         boolean quick;
+    }
+
+    @Command(name = "switch", description = "Per-packet cost and allocation of the switch dataplane.")
+    static final class Switch implements Callable<Integer> {
+        @Mixin
+        JmhOptions opts;
 
         @Override
         public Integer call() throws Exception {
-            Map<String, Score> r = JmhRunner.run(SwitchBench.class.getName() + "\\.", quick, true);
+            Map<String, Score> r = JmhRunner.run(SwitchBench.class.getName() + "\\.", opts.quick, true);
             String[][] cases = {{"hit_level1", "hitLevel1"}, {"hit_level2", "hitLevel2"}, {"miss", "miss"},
                     {"control", "control"}};
             Json out = new Json();
@@ -47,7 +54,7 @@ public final class BenchCommand implements Runnable {
             out.put("alloc_bytes_per_packet", allocRounded);
             out.put("goal_ns_per_packet", 50);
             out.put("goal_met", worst <= 50 && allocRounded == 0);
-            if (json) {
+            if (opts.json) {
                 System.out.println(out);
             } else {
                 System.out.printf("switch dataplane, ns per packet (goal <= 50, 0 B allocated)%n");
@@ -62,16 +69,14 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "tcp", description = "Per-segment receive/send cost and allocation, in-memory echo, snapshot/restore.")
     static final class Tcp implements Callable<Integer> {
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
-        @Option(names = "--quick", description = "Short iterations (a smoke run).")
-        boolean quick;
+        @Mixin
+        JmhOptions opts;
 
         @Override
         public Integer call() throws Exception {
             Map<String, Score> r = JmhRunner.run("io\\.capybara\\.bench\\.(TcpSegmentBench|EchoBench|SnapshotBench)\\.",
-                    quick, true);
-            if (json) {
+                    opts.quick, true);
+            if (opts.json) {
                 Json out = new Json();
                 for (Map.Entry<String, Score> e : r.entrySet()) {
                     out.object(e.getKey()).put("score", e.getValue().value()).put("unit", e.getValue().unit())

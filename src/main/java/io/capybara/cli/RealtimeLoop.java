@@ -43,4 +43,30 @@ final class RealtimeLoop {
             idle.idle(work);
         }
     }
+
+    /**
+     * For commands: runs for {@code durationSeconds} (null: until Ctrl-C or SIGTERM), then
+     * {@code atEnd} (final counters). On a signal a shutdown hook stops the loop and waits for
+     * {@code atEnd} to finish before the JVM exits.
+     */
+    void runUntilStopped(Double durationSeconds, Runnable everySecond, Runnable atEnd) {
+        Thread main = Thread.currentThread();
+        Thread hook = new Thread(() -> {
+            stop();
+            try {
+                main.join(2_000);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        long now = System.nanoTime();
+        run(durationSeconds == null ? now + Long.MAX_VALUE / 2 : now + (long) (durationSeconds * 1e9), everySecond);
+        atEnd.run();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is already running: it waits for us
+        }
+    }
 }

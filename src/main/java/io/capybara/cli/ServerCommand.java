@@ -106,30 +106,14 @@ public final class ServerCommand implements Callable<Integer> {
                     : new EchoServerApp(host);
             host.listen(listenPort, handler);
             RealtimeLoop loop = new RealtimeLoop(host);
-            Thread main = Thread.currentThread();
-            Thread hook = new Thread(() -> {
-                loop.stop();
-                try {
-                    main.join(2_000);
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            Runtime.getRuntime().addShutdownHook(hook);
             System.out.printf("server up: %s on %s:%d mac %s via %s%n", app, Ipv4Address.format(address), listenPort,
                     MacAddress.format(hostMac), where);
             System.out.flush();
-            long until = duration == null ? System.nanoTime() + Long.MAX_VALUE / 2
-                    : System.nanoTime() + (long) (duration * 1e9);
-            loop.run(until, quiet ? null : () -> System.out.println(handler + " " + host.stats()));
-            System.out.println("final: " + handler);
-            System.out.println("host: " + host.stats());
-            System.out.println("wire: " + host.wireCounters());
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is already running: it waits for us
-            }
+            loop.runUntilStopped(duration, quiet ? null : () -> System.out.println(handler + " " + host.stats()), () -> {
+                System.out.println("final: " + handler);
+                System.out.println("host: " + host.stats());
+                System.out.println("wire: " + host.wireCounters());
+            });
             return 0;
         } finally {
             channel.close();

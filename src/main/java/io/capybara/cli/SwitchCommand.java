@@ -48,32 +48,16 @@ public final class SwitchCommand implements Callable<Integer> {
             }
             TorSwitch sw = new TorSwitch(cfg, ports);
             RealtimeLoop loop = new RealtimeLoop(sw);
-            Thread main = Thread.currentThread();
-            Thread hook = new Thread(() -> {
-                loop.stop();
-                try {
-                    main.join(2_000);
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            Runtime.getRuntime().addShutdownHook(hook);
             System.out.printf("switch up: %d ports, %d servers, directory %d levels x %d slots%n", ports.length,
                     cfg.servers().size(), cfg.levels(), 1 << 16);
-            long until = duration == null ? Long.MAX_VALUE : System.nanoTime() + (long) (duration * 1e9);
-            loop.run(duration == null ? System.nanoTime() + Long.MAX_VALUE / 2 : until,
-                    quiet ? null : () -> System.out.println(summary(sw)));
-            System.out.println("final counters:");
-            for (Map.Entry<SwitchCounter, Long> e : sw.counters().entrySet()) {
-                if (e.getValue() != 0) {
-                    System.out.printf("  %-28s %d%n", e.getKey(), e.getValue());
+            loop.runUntilStopped(duration, quiet ? null : () -> System.out.println(summary(sw)), () -> {
+                System.out.println("final counters:");
+                for (Map.Entry<SwitchCounter, Long> e : sw.counters().entrySet()) {
+                    if (e.getValue() != 0) {
+                        System.out.printf("  %-28s %d%n", e.getKey(), e.getValue());
+                    }
                 }
-            }
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is already running: it waits for us
-            }
+            });
             return 0;
         } finally {
             for (FrameChannel c : ports) {
