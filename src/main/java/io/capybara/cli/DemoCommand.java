@@ -27,7 +27,7 @@ public final class DemoCommand implements Callable<Integer> {
     private static final DemoOptions D = DemoOptions.defaults();
 
     @Option(names = "--duration", description = "Virtual seconds of load per phase (default: ${DEFAULT-VALUE}).",
-            defaultValue = "1.5")
+            defaultValue = "3")
     double duration;
     @Option(names = "--rate", description = "Offered requests per second over the rack (default: ${DEFAULT-VALUE}).",
             defaultValue = "130000")

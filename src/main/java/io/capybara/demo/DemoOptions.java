@@ -57,8 +57,9 @@ public record DemoOptions(int servers, int connections, double requestsPerSecond
     /**
      * The README demo: 2 servers of 10 us per request (100 k requests/s each), 150 connections
      * with Zipf 0.9 skew at 130 k requests/s, i.e. the rack at 65 % but server 0 at 110 % under
-     * static placement; 1.5 virtual seconds per phase (about 195 k requests; the whole demo takes
-     * 10 to 25 s of wall time on the shared 2-core development machine, depending on its load).
+     * static placement; 1.5 virtual seconds per phase (about 195 k requests). {@code ./capybara
+     * demo} runs 3 virtual seconds per phase by default, about 15 s of wall time in all on the
+     * shared 2-core development machine.
      */
     public static DemoOptions defaults() {
         return new DemoOptions(2, 150, 130_000, 1_500_000_000L, 0.9, 10, 64, 2_000, 42,
