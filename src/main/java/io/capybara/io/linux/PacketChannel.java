@@ -2,7 +2,6 @@ package io.capybara.io.linux;
 
 import io.capybara.io.FrameChannel;
 import io.capybara.io.FrameHandler;
-import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.foreign.Arena;
@@ -41,48 +40,28 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * <p>Buffers are off-heap, allocated once, wrapped by Agrona {@link UnsafeBuffer}s: nothing
  * is allocated per frame. Not thread-safe.
  */
-public final class PacketChannel implements FrameChannel {
+public final class PacketChannel extends FdFrameChannel {
     public static final int DEFAULT_BUFFER_BYTES = 65536;
     /** The socket's kernel receive buffer. */
     public static final int RECEIVE_BUFFER_BYTES = 4 << 20;
     private static final java.lang.foreign.ValueLayout.OfShort NETWORK_SHORT =
             JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
 
-    private final Arena arena;
-    private final MemorySegment callState;
-    private final MemorySegment rx;
-    private final MemorySegment tx;
-    private final UnsafeBuffer rxBuffer;
-    private final UnsafeBuffer txBuffer;
-    private final String interfaceName;
     private final int interfaceIndex;
     private final long ourMac;
     private final int ourMacHigh;
     private final short ourMacLow;
-    private int fd;
 
-    private long framesReceived;
     private long framesNotForUs;
     private long framesTruncated;
-    private long framesSent;
-    private long sendsDropped;
-    private long readErrors;
-    private int lastErrno;
 
     private PacketChannel(Arena arena, int fd, String interfaceName, int interfaceIndex, long ourMac,
                           int bufferBytes) {
-        this.arena = arena;
-        this.fd = fd;
-        this.interfaceName = interfaceName;
+        super(arena, fd, interfaceName, bufferBytes);
         this.interfaceIndex = interfaceIndex;
         this.ourMac = ourMac;
         this.ourMacHigh = (int) (ourMac >>> 16);
         this.ourMacLow = (short) ourMac;
-        this.callState = LinuxCalls.newCallState(arena);
-        this.rx = arena.allocate(bufferBytes, 64);
-        this.tx = arena.allocate(bufferBytes, 64);
-        this.rxBuffer = new UnsafeBuffer(rx.address(), bufferBytes);
-        this.txBuffer = new UnsafeBuffer(tx.address(), bufferBytes);
     }
 
     /** Opens a channel on {@code interfaceName}, accepting frames for the interface's own MAC. */
@@ -162,12 +141,8 @@ public final class PacketChannel implements FrameChannel {
             // MSG_TRUNC: the result is the frame's real length even if it did not fit.
             long n = LinuxCalls.recv(callState, fd, rx, capacity, LinuxCalls.MSG_TRUNC);
             if (n < 0) {
-                if (n == -LinuxCalls.EINTR) {
+                if (readFailed(n)) {
                     continue;
-                }
-                if (n != -LinuxCalls.EAGAIN) {
-                    readErrors++;
-                    lastErrno = (int) -n;
                 }
                 break;
             }
@@ -199,38 +174,13 @@ public final class PacketChannel implements FrameChannel {
     }
 
     @Override
-    public boolean send(DirectBuffer buffer, int offset, int length) {
-        ensureOpen();
-        if (length < 14 || length > tx.byteSize()) {
-            sendsDropped++;
-            return false;
-        }
-        // send(2) needs native memory and the caller's buffer may be on the heap: one copy.
-        txBuffer.putBytes(0, buffer, offset, length);
-        long n;
-        do {
-            n = LinuxCalls.send(callState, fd, tx, length, LinuxCalls.MSG_DONTWAIT);
-        } while (n == -LinuxCalls.EINTR);
-        if (n == length) {
-            framesSent++;
-            return true;
-        }
-        if (n < 0) {
-            lastErrno = (int) -n;
-        }
-        sendsDropped++;
-        return false;
-    }
-
-    private void ensureOpen() {
-        if (fd < 0) {
-            throw new IllegalStateException("packet channel on " + interfaceName + " is closed");
-        }
+    protected long transmit(int length) {
+        return LinuxCalls.send(callState, fd, tx, length, LinuxCalls.MSG_DONTWAIT);
     }
 
     @Override
-    public String name() {
-        return interfaceName;
+    protected int minFrameLength() {
+        return 14;
     }
 
     public int interfaceIndex() {
@@ -242,14 +192,6 @@ public final class PacketChannel implements FrameChannel {
         return ourMac;
     }
 
-    public int fd() {
-        return fd;
-    }
-
-    public long framesReceived() {
-        return framesReceived;
-    }
-
     /** Unicast frames for another MAC, dropped. */
     public long framesNotForUs() {
         return framesNotForUs;
@@ -258,37 +200,5 @@ public final class PacketChannel implements FrameChannel {
     /** Frames larger than the receive buffer or shorter than an Ethernet header, dropped. */
     public long framesTruncated() {
         return framesTruncated;
-    }
-
-    public long framesSent() {
-        return framesSent;
-    }
-
-    public long sendsDropped() {
-        return sendsDropped;
-    }
-
-    public long readErrors() {
-        return readErrors;
-    }
-
-    public int lastErrno() {
-        return lastErrno;
-    }
-
-    @Override
-    public synchronized void close() {
-        if (fd < 0) {
-            return;
-        }
-        int r = LinuxCalls.close(callState, fd);
-        fd = -1;
-        arena.close();
-        LinuxCalls.check(r, "close", interfaceName);
-    }
-
-    @Override
-    public String toString() {
-        return "PacketChannel[" + interfaceName + "]";
     }
 }

@@ -2,7 +2,6 @@ package io.capybara.io.linux;
 
 import io.capybara.io.FrameChannel;
 import io.capybara.io.FrameHandler;
-import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.foreign.Arena;
@@ -25,34 +24,12 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * Agrona {@link UnsafeBuffer}s: nothing is allocated per frame. Not thread-safe: poll and
  * send from one thread.
  */
-public final class TapChannel implements FrameChannel {
+public final class TapChannel extends FdFrameChannel {
     /** Large enough for any frame a TAP with a standard or jumbo MTU delivers. */
     public static final int DEFAULT_BUFFER_BYTES = 65536;
 
-    private final Arena arena;
-    private final MemorySegment callState;
-    private final MemorySegment rx;
-    private final MemorySegment tx;
-    private final UnsafeBuffer rxBuffer;
-    private final UnsafeBuffer txBuffer;
-    private final String name;
-    private int fd;
-
-    private long framesReceived;
-    private long framesSent;
-    private long sendsDropped;
-    private long readErrors;
-    private int lastErrno;
-
     private TapChannel(Arena arena, int fd, String name, int bufferBytes) {
-        this.arena = arena;
-        this.fd = fd;
-        this.name = name;
-        this.callState = LinuxCalls.newCallState(arena);
-        this.rx = arena.allocate(bufferBytes, 64);
-        this.tx = arena.allocate(bufferBytes, 64);
-        this.rxBuffer = new UnsafeBuffer(rx.address(), bufferBytes);
-        this.txBuffer = new UnsafeBuffer(tx.address(), bufferBytes);
+        super(arena, fd, name, bufferBytes);
     }
 
     /** Creates (or attaches to) TAP device {@code name}. Needs CAP_NET_ADMIN. */
@@ -94,12 +71,8 @@ public final class TapChannel implements FrameChannel {
         while (delivered < limit) {
             long n = LinuxCalls.read(callState, fd, rx, rx.byteSize());
             if (n < 0) {
-                if (n == -LinuxCalls.EINTR) {
+                if (readFailed(n)) {
                     continue;
-                }
-                if (n != -LinuxCalls.EAGAIN) {
-                    readErrors++;
-                    lastErrno = (int) -n;
                 }
                 break;
             }
@@ -114,81 +87,12 @@ public final class TapChannel implements FrameChannel {
     }
 
     @Override
-    public boolean send(DirectBuffer buffer, int offset, int length) {
-        ensureOpen();
-        if (length <= 0 || length > tx.byteSize()) {
-            sendsDropped++;
-            return false;
-        }
-        // write(2) needs native memory and the caller's buffer may be on the heap: one copy.
-        txBuffer.putBytes(0, buffer, offset, length);
-        long n;
-        do {
-            n = LinuxCalls.write(callState, fd, tx, length);
-        } while (n == -LinuxCalls.EINTR);
-        if (n == length) {
-            framesSent++;
-            return true;
-        }
-        if (n < 0) {
-            lastErrno = (int) -n;
-        }
-        sendsDropped++;
-        return false;
-    }
-
-    private void ensureOpen() {
-        if (fd < 0) {
-            throw new IllegalStateException("TAP channel " + name + " is closed");
-        }
+    protected long transmit(int length) {
+        return LinuxCalls.write(callState, fd, tx, length);
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    /** The file descriptor, e.g. to wait on it with poll(2). -1 once closed. */
-    public int fd() {
-        return fd;
-    }
-
-    public long framesReceived() {
-        return framesReceived;
-    }
-
-    public long framesSent() {
-        return framesSent;
-    }
-
-    /** Frames not sent: too long, or refused by the kernel (device down, no buffer). */
-    public long sendsDropped() {
-        return sendsDropped;
-    }
-
-    /** Reads that failed with something other than EAGAIN (e.g. the device was deleted). */
-    public long readErrors() {
-        return readErrors;
-    }
-
-    /** errno of the last failed read or write, 0 if none failed. */
-    public int lastErrno() {
-        return lastErrno;
-    }
-
-    @Override
-    public synchronized void close() {
-        if (fd < 0) {
-            return;
-        }
-        int r = LinuxCalls.close(callState, fd);
-        fd = -1;
-        arena.close();
-        LinuxCalls.check(r, "close", name);
-    }
-
-    @Override
-    public String toString() {
-        return "TapChannel[" + name + "]";
+    protected int minFrameLength() {
+        return 1;
     }
 }
