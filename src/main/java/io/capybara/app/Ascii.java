@@ -137,4 +137,20 @@ final class Ascii {
     static byte[] bytes(String ascii) {
         return ascii.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
+
+    /** Index of the end of the line content (before CR LF or LF), or -1 if it holds a bare CR. */
+    static int lineContentEnd(byte[] b, int from, int lf) {
+        int end = lf > from && b[lf - 1] == CR ? lf - 1 : lf;
+        return indexOf(b, from, end, CR) >= 0 ? -1 : end;
+    }
+
+    /** True if every byte in [from, to) is a token character (RFC 9110 tchar). */
+    static boolean allTchar(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!isTchar(b[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

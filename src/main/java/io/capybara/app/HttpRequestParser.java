@@ -136,19 +136,13 @@ public final class HttpRequestParser {
         bodyRemaining = 0;
     }
 
-    /** Index of the end of the line content (before CR LF or LF), or -1 if it holds a bare CR. */
-    private static int lineContentEnd(byte[] b, int from, int lf) {
-        int end = lf > from && b[lf - 1] == Ascii.CR ? lf - 1 : lf;
-        return Ascii.indexOf(b, from, end, Ascii.CR) >= 0 ? -1 : end;
-    }
-
     private void decode() {
         reset(null);
         byte[] b = head.bytes();
         int end = head.length();
         int p = head.start();
         int lf = Ascii.indexOf(b, p, end, LF);
-        int lineEnd = lineContentEnd(b, p, lf);
+        int lineEnd = Ascii.lineContentEnd(b, p, lf);
         if (lineEnd < 0) {
             error = RequestError.BARE_CR;
             return;
@@ -163,7 +157,7 @@ public final class HttpRequestParser {
         boolean transferEncoding = false;
         for (p = lf + 1; p < end; p = lf + 1) {
             lf = Ascii.indexOf(b, p, end, LF);
-            lineEnd = lineContentEnd(b, p, lf);
+            lineEnd = Ascii.lineContentEnd(b, p, lf);
             if (lineEnd < 0) {
                 error = RequestError.BARE_CR;
                 return;
@@ -172,7 +166,7 @@ public final class HttpRequestParser {
                 break; // the empty line ending the head
             }
             int colon = Ascii.indexOf(b, p, lineEnd, (byte) ':');
-            if (colon <= p || !allTchar(b, p, colon)) {
+            if (colon <= p || !Ascii.allTchar(b, p, colon)) {
                 error = RequestError.BAD_HEADER; // also catches obs-fold: SP/HT is not a tchar
                 return;
             }
@@ -240,7 +234,7 @@ public final class HttpRequestParser {
     private boolean decodeRequestLine(byte[] b, int from, int to) {
         int sp1 = Ascii.indexOf(b, from, to, Ascii.SP);
         int sp2 = sp1 < 0 ? -1 : Ascii.indexOf(b, sp1 + 1, to, Ascii.SP);
-        if (sp1 <= from || sp2 <= sp1 + 1 || !allTchar(b, from, sp1)) {
+        if (sp1 <= from || sp2 <= sp1 + 1 || !Ascii.allTchar(b, from, sp1)) {
             error = RequestError.BAD_REQUEST_LINE;
             return false;
         }
@@ -291,15 +285,6 @@ public final class HttpRequestParser {
         } else {
             routeError = RequestError.NOT_FOUND;
         }
-    }
-
-    private static boolean allTchar(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (!Ascii.isTchar(b[i])) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** True if the last {@link #parse} call completed a request. */

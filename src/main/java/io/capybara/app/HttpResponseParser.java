@@ -130,7 +130,7 @@ public final class HttpResponseParser {
         int end = head.length();
         int p = head.start();
         int lf = Ascii.indexOf(b, p, end, LF);
-        int lineEnd = lineContentEnd(b, p, lf);
+        int lineEnd = Ascii.lineContentEnd(b, p, lf);
         if (lineEnd < 0) {
             error = Error.BARE_CR;
             return;
@@ -156,7 +156,7 @@ public final class HttpResponseParser {
         boolean keepAliveToken = false;
         for (p = lf + 1; p < end; p = lf + 1) {
             lf = Ascii.indexOf(b, p, end, LF);
-            lineEnd = lineContentEnd(b, p, lf);
+            lineEnd = Ascii.lineContentEnd(b, p, lf);
             if (lineEnd < 0) {
                 error = Error.BARE_CR;
                 return;
@@ -165,7 +165,7 @@ public final class HttpResponseParser {
                 break;
             }
             int colon = Ascii.indexOf(b, p, lineEnd, (byte) ':');
-            if (colon <= p || !allTchar(b, p, colon)) {
+            if (colon <= p || !Ascii.allTchar(b, p, colon)) {
                 error = Error.BAD_HEADER;
                 return;
             }
@@ -219,20 +219,6 @@ public final class HttpResponseParser {
             t = te + 1;
         }
         return false;
-    }
-
-    private static int lineContentEnd(byte[] b, int from, int lf) {
-        int end = lf > from && b[lf - 1] == Ascii.CR ? lf - 1 : lf;
-        return Ascii.indexOf(b, from, end, Ascii.CR) >= 0 ? -1 : end;
-    }
-
-    private static boolean allTchar(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (!Ascii.isTchar(b[i])) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** True if the last {@link #parse} call completed a response. */
