@@ -23,6 +23,10 @@ final class ArpTable {
     private final Long2LongHashMap macs = new Long2LongHashMap(64, 0.6f, MISSING);
     private final Long2LongHashMap expiry = new Long2LongHashMap(64, 0.6f, MISSING);
     private final long timeoutNanos;
+    /** The last entry looked up: a burst of frames to one host (state fragments) skips the maps. */
+    private int lastIp;
+    private long lastMac = MISSING;
+    private long lastExpiry;
 
     // next hops being resolved: ip, retry deadline, requests sent
     private final int[] resolvingIp = new int[MAX_RESOLVING];
@@ -46,22 +50,31 @@ final class ArpTable {
     }
 
     void putStatic(int ip, long mac) {
+        lastMac = MISSING;
         macs.put(key(ip), mac);
         expiry.put(key(ip), STATIC);
     }
 
     /** The MAC of {@code ip}, or -1 if unknown or expired (an expired entry is removed). */
     long lookup(int ip, long now, HostStats stats) {
+        if (ip == lastIp && lastMac != MISSING && lastExpiry > now) {
+            return lastMac;
+        }
         long mac = macs.get(key(ip));
         if (mac == MISSING) {
             return MISSING;
         }
-        if (expiry.get(key(ip)) <= now) {
+        long until = expiry.get(key(ip));
+        if (until <= now) {
             macs.remove(key(ip));
             expiry.remove(key(ip));
+            lastMac = MISSING;
             stats.arpExpired++;
             return MISSING;
         }
+        lastIp = ip;
+        lastMac = mac;
+        lastExpiry = until;
         return mac;
     }
 
@@ -78,6 +91,7 @@ final class ArpTable {
         if (isStatic(ip)) {
             return;
         }
+        lastMac = MISSING;
         macs.put(key(ip), mac);
         expiry.put(key(ip), now + timeoutNanos);
     }

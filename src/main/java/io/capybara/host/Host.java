@@ -3,6 +3,7 @@ package io.capybara.host;
 import io.capybara.io.FrameChannel;
 import io.capybara.io.FrameHandler;
 import io.capybara.sim.SimNode;
+import io.capybara.tcp.BufferPool;
 import io.capybara.tcp.ConnectionObserver;
 import io.capybara.tcp.IsnGenerator;
 import io.capybara.tcp.SegmentSink;
@@ -38,6 +39,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * reused transmit buffer.
  */
 public final class Host implements SimNode, SegmentSink {
+    /** Ring buffers of each size the host keeps for restores (a few MB at 16 KiB rings). */
+    private static final int BUFFER_POOL_PER_SIZE = 256;
     /** Frames taken from the channel per poll; the caller polls again while work is reported. */
     static final int RX_BATCH = 64;
     private static final int MAX_FRAME = FrameChannel.DEFAULT_MTU_FRAME;
@@ -81,6 +84,7 @@ public final class Host implements SimNode, SegmentSink {
     private final IntHashSet freeDescriptors = new IntHashSet();
     private int nextDescriptor = 1;
     private final OpTable ops = new OpTable(64);
+    private final BufferPool bufferPool = new BufferPool(BUFFER_POOL_PER_SIZE);
 
     public Host(HostConfig config, FrameChannel channel) {
         this.config = config;
@@ -160,6 +164,14 @@ public final class Host implements SimNode, SegmentSink {
     /** The sink to give a restored connection before {@link #attach}. */
     public SegmentSink sink() {
         return this;
+    }
+
+    /**
+     * Ring memory of connections that left this host, for connections restored on it (see
+     * {@link TcpConnection#recycle}); one per host, like its loop.
+     */
+    public BufferPool bufferPool() {
+        return bufferPool;
     }
 
     /** Connections in the table (including closing ones the application already released). */

@@ -56,8 +56,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private static final int STATE_SENT = 2;
     private static final int ABORTING = 3;
     private static final int PREPARED = 4;
-    private static final long OUTCOME_RESTORED = 1;
-    private static final long OUTCOME_ABORTED = 2;
+    private static final long OUTCOME_RESTORED = OutcomeMemory.RESTORED;
+    private static final long OUTCOME_ABORTED = OutcomeMemory.ABORTED;
     /** CONN_STATE body prefix: TCP snapshot length, application state length. */
     private static final int STATE_PREFIX = 8;
     private static final int MSG_OFFSET = FrameEncoder.IPV4_HEADERS_LENGTH + UdpHeader.LENGTH;
@@ -97,10 +97,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private final In[] ins;
     private int inActive;
     private final Long2ObjectHashMap<In> inByConn = new Long2ObjectHashMap<>();
-    private final Long2LongHashMap outcome = new Long2LongHashMap(0);
-    private final Long2LongHashMap restoredConn = new Long2LongHashMap(0);
-    private final long[] outcomeRing;
-    private int outcomeHead;
+    private final OutcomeMemory outcomes;
 
     /**
      * Connections held here that are not at their original server: the directory has an entry
@@ -146,7 +143,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             ins[i] = new In(config.tempBufferFrames(), config.tempBufferBytes());
         }
         this.forwardRing = new long[config.forwardEntries()];
-        this.outcomeRing = new long[config.outcomeMemory()];
+        this.outcomes = new OutcomeMemory(config.outcomeMemory());
         this.loadMetric = this::queuedBytes;
         this.nextPolicy = config.policyIntervalNanos() > 0 ? 0 : Long.MAX_VALUE;
         this.nextHeartbeat = config.heartbeatIntervalNanos() > 0 ? 0 : Long.MAX_VALUE;
@@ -328,6 +325,9 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             nextPolicy = now + config.policyIntervalNanos();
             runPolicy();
         }
+        if (work == 0) {
+            metrics.flushWhenIdle(); // fold timing samples into histograms outside any step
+        }
         return work;
     }
 
@@ -503,13 +503,14 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (m.state_.capacity() < need) {
             m.state_ = new UnsafeBuffer(new byte[Math.max(need, 2 * m.state_.capacity())]);
         }
-        int tcpLen = c.snapshot(m.state_, STATE_PREFIX, nowNs);
+        int tcpLen = c.snapshot(m.state_, STATE_PREFIX, nowNs, false); // the fragments carry CRC32C
         int appLen = app.snapshot(c, m.state_, STATE_PREFIX + tcpLen);
         m.state_.putInt(0, tcpLen, BE);
         m.state_.putInt(4, appLen, BE);
         m.stateLength = STATE_PREFIX + tcpLen + appLen;
         host.detach(c);
         unwatch(c);
+        c.recycle(host.bufferPool()); // the snapshot is the connection now; its memory serves restores here
         m.conn = null;
         addForward(m.connKey, m.targetIp);
         long t3 = metrics.lap(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
@@ -778,7 +779,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         int id = rx.migrationId();
         long mk = MigrationMetrics.key(origin, id);
         long t0 = metrics.now();
-        if (outcome.containsKey(mk)) {
+        if (outcomes.knows(mk)) {
             count(MigCounter.PREPARE_DUPLICATE);
             return;
         }
@@ -834,8 +835,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         int origin = rx.originIp();
         int id = rx.migrationId();
         long mk = MigrationMetrics.key(origin, id);
-        long t0 = metrics.now();
-        long known = outcome.get(mk);
+        In s = findIn(mk); // a prepared slot has no outcome yet: the common case skips the map
+        long known = s != null ? 0 : outcomes.result(mk);
         if (known == OUTCOME_RESTORED) {
             if (rx.fragmentIndex() != rx.fragmentCount() - 1) {
                 count(MigCounter.STATE_FRAGMENT_DUPLICATE); // one answer per resent state, on its last fragment
@@ -846,11 +847,15 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     self, 0);
             return;
         }
-        In s = known == 0 ? findIn(mk) : null;
         if (s == null) {
             count(MigCounter.STATE_FOR_UNKNOWN_MIGRATION);
             return;
         }
+        // One clock read per fragment: fragments of one burst arrive in one poll (same protocol
+        // time), so this one's work starts where the previous one's ended. That interval also
+        // holds the host decoding this frame (and any frame between them): it over-counts.
+        long at = now();
+        long t0 = s.received > 0 && at == s.lastFragmentAt ? s.lastFragmentEnd : metrics.now();
         long total = rx.value();
         int count = rx.fragmentCount();
         int index = rx.fragmentIndex();
@@ -882,6 +887,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         count(MigCounter.STATE_FRAGMENTS_RECEIVED);
         long t1 = metrics.now();
         s.receiveNanos += Math.max(0, t1 - t0);
+        s.lastFragmentEnd = t1;
+        s.lastFragmentAt = at;
         if (s.received == s.fragmentCount) {
             complete(s, t1);
         }
@@ -915,10 +922,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             }
         }
         long t2 = metrics.lap(MigrationStep.TARGET_REPLAY, self, id, t1);
-        if (host.connection(s.clientIp, s.clientPort, s.serverPort) == c) {
-            app.resume(c);
-        }
-        metrics.blackoutEnds(mk, metrics.now()); // serving again
         count(MigCounter.RESTORED);
         remember(mk, OUTCOME_RESTORED, s.connKey);
         if (config.policyIntervalNanos() > 0) { // only the policy reads cool-downs
@@ -931,8 +934,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 0);
         count(MigCounter.STATE_ACK_SENT);
         release(s);
-        // resume = the application serves it, the outcome is remembered, the origin is told
+        // resume = the outcome is remembered, the origin is told, the application serves it
+        // (last, so that the blackout ends with this step)
+        if (host.connection(s.clientIp, s.clientPort, s.serverPort) == c) {
+            app.resume(c);
+        }
         long t3 = metrics.lap(MigrationStep.TARGET_RESUME, self, id, t2);
+        metrics.blackoutEnds(mk, t3); // serving again
         s.overhead += t3 - t0;
         metrics.overheadPart(mk, s.overhead);
     }
@@ -947,12 +955,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             remember(mk, OUTCOME_ABORTED, 0);
             handBack(s, from);
             release(s);
-        } else if (outcome.get(mk) == OUTCOME_RESTORED) {
+        } else if (outcomes.result(mk) == OUTCOME_RESTORED) {
             // The origin's ACKs were lost and it asks before taking the connection back. We
             // have it (and may already have served it): keep it, answer CONN_STATE_ACK, and
             // re-point the switch, which the origin's ABORT just pointed at the origin.
             count(MigCounter.ABORT_AFTER_RESTORE);
-            long ck = restoredConn.get(mk);
+            long ck = outcomes.connection(mk);
             TcpConnection c = host.connection((int) (ck >>> 32), (int) (ck >>> 16) & 0xFFFF, (int) ck & 0xFFFF);
             if (c != null) {
                 send(origin, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, rx.clientIp(), rx.clientPort(),
@@ -961,7 +969,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             send(origin, TcpMigHeader.CONN_STATE_ACK, 0, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
                     self, 0);
             return;
-        } else if (!outcome.containsKey(mk) && from == origin && rx.targetIp() == self
+        } else if (!outcomes.knows(mk) && from == origin && rx.targetIp() == self
                 && host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()) != null) {
             // We forgot this migration (our migration layer restarted) but hold its connection:
             // it was restored here. Same answer as above.
@@ -973,7 +981,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             send(origin, TcpMigHeader.CONN_STATE_ACK, 0, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
                     self, 0);
             return;
-        } else if (!outcome.containsKey(mk)) {
+        } else if (!outcomes.knows(mk)) {
             remember(mk, OUTCOME_ABORTED, 0);
         }
         if (from == origin && rx.reason() != TcpMigHeader.REASON_CONNECTION_GONE
@@ -1117,7 +1125,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
         TcpConnection c;
         try {
-            c = TcpConnection.restore(state, STATE_PREFIX, tcpLen, now(), host.sink());
+            c = TcpConnection.restore(state, STATE_PREFIX, tcpLen, now(), host.sink(), false, host.bufferPool());
         } catch (SnapshotException e) {
             return null;
         }
@@ -1264,21 +1272,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     }
 
     private void remember(long mk, long result, long ck) {
-        if (!outcome.containsKey(mk)) {
-            long evicted = outcomeRing[outcomeHead];
-            if (evicted != 0) {
-                outcome.remove(evicted);
-                restoredConn.remove(evicted);
-            }
-            outcomeRing[outcomeHead] = mk;
-            outcomeHead = (outcomeHead + 1) % outcomeRing.length;
-        }
-        outcome.put(mk, result);
-        if (result == OUTCOME_RESTORED) {
-            restoredConn.put(mk, ck);
-        } else {
-            restoredConn.remove(mk);
-        }
+        outcomes.remember(mk, result, ck);
     }
 
     private void count(MigCounter c) {
@@ -1322,6 +1316,9 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         long deadline;
         long overhead;
         long receiveNanos;
+        /** Clock reading at the end of the last fragment taken, and the protocol time then. */
+        long lastFragmentEnd;
+        long lastFragmentAt;
         final UnsafeBuffer frames;
         final int[] frameOffset;
         final int[] frameLength;

@@ -13,11 +13,21 @@ import org.agrona.collections.Long2LongHashMap;
  * benchmarks, a constant or the virtual clock in the simulator; protocol decisions never read
  * it. Engines of one process may share one instance, which is how origin and target halves of
  * a migration are added up. Single-threaded, like the engines.
+ *
+ * <p>Recording is deferred: a sample goes into a flat array and is folded into its histogram
+ * later (when a histogram is read, the array is full, or {@link #flush()} runs from an idle
+ * poll). A histogram of this range is about 200 KB, so recording straight into 15 of them
+ * costs a cache miss per sample inside the very steps being timed.
  */
 public final class MigrationMetrics {
     private static final long HIGHEST = 60_000_000_000L;
     private static final int PENDING_LIMIT = 1 << 16;
     private static final EventType JFR = EventType.getEventType(MigrationStepEvent.class);
+    private static final int PENDING_SAMPLES = 1 << 14;
+    /** Sample kinds past the step ordinals (a kind sits in a sample's top byte). */
+    private static final int OVERHEAD_KIND = 0x7E;
+    private static final int BLACKOUT_KIND = 0x7F;
+    private static final int KIND_SHIFT = 56;
 
     private final LongSupplier clock;
     private final Histogram[] steps = new Histogram[MigrationStep.ALL.length];
@@ -26,6 +36,9 @@ public final class MigrationMetrics {
     /** Per migration (origin ip, id): the first half's overhead, until the other half reports. */
     private final Long2LongHashMap pendingOverhead = new Long2LongHashMap(-1);
     private final Long2LongHashMap blackoutStart = new Long2LongHashMap(-1);
+    /** Samples not yet in a histogram: kind << 56 | nanos. */
+    private final long[] samples = new long[PENDING_SAMPLES];
+    private int sampleCount;
 
     /** Sees each recorded step and each migration's summed overhead, e.g. to keep per-migration samples. */
     public interface Observer {
@@ -77,7 +90,7 @@ public final class MigrationMetrics {
     /** Records a step of known duration. */
     void record(MigrationStep step, int serverIp, int migrationId, long nanos) {
         long d = Math.max(0, nanos);
-        steps[step.ordinal()].recordValue(Math.min(d, HIGHEST));
+        defer(step.ordinal(), d);
         if (observer != null) {
             observer.step(step, d);
         }
@@ -95,7 +108,7 @@ public final class MigrationMetrics {
     void overheadPart(long migration, long nanos) {
         long other = pendingOverhead.remove(migration);
         if (other >= 0) {
-            overhead.recordValue(Math.min(other + nanos, HIGHEST));
+            defer(OVERHEAD_KIND, other + nanos);
             if (observer != null) {
                 observer.overhead(other + nanos);
             }
@@ -122,8 +135,34 @@ public final class MigrationMetrics {
     void blackoutEnds(long migration, long atNanos) {
         long start = blackoutStart.remove(migration);
         if (start >= 0) {
-            blackout.recordValue(Math.min(Math.max(0, atNanos - start), HIGHEST));
+            defer(BLACKOUT_KIND, Math.max(0, atNanos - start));
         }
+    }
+
+    private void defer(int kind, long nanos) {
+        if (sampleCount == samples.length) {
+            flush();
+        }
+        samples[sampleCount++] = (long) kind << KIND_SHIFT | Math.min(nanos, HIGHEST);
+    }
+
+    /** An idle engine's chance to fold samples, in batches so that each fold is worth its misses. */
+    void flushWhenIdle() {
+        if (sampleCount >= 1024) {
+            flush();
+        }
+    }
+
+    /** Folds the deferred samples into the histograms. */
+    public void flush() {
+        long mask = (1L << KIND_SHIFT) - 1;
+        for (int i = 0; i < sampleCount; i++) {
+            long v = samples[i];
+            int kind = (int) (v >>> KIND_SHIFT);
+            Histogram h = kind == OVERHEAD_KIND ? overhead : kind == BLACKOUT_KIND ? blackout : steps[kind];
+            h.recordValue(v & mask);
+        }
+        sampleCount = 0;
     }
 
     /** Sets (or with null removes) the one observer. */
@@ -132,18 +171,22 @@ public final class MigrationMetrics {
     }
 
     public Histogram step(MigrationStep step) {
+        flush();
         return steps[step.ordinal()];
     }
 
     public Histogram overhead() {
+        flush();
         return overhead;
     }
 
     public Histogram blackout() {
+        flush();
         return blackout;
     }
 
     public void reset() {
+        sampleCount = 0;
         for (Histogram h : steps) {
             h.reset();
         }

@@ -26,11 +26,26 @@ final class ReceiveRing {
     private int oooCount;
 
     ReceiveRing(int maxCapacity, int capacity, int maxIntervals) {
+        this(maxCapacity, new UnsafeBuffer(new byte[capacity]), maxIntervals);
+    }
+
+    /** Over {@code buffer} (power-of-two capacity, possibly dirty: only written bytes are read). */
+    ReceiveRing(int maxCapacity, UnsafeBuffer buffer, int maxIntervals) {
         this.maxCapacity = maxCapacity;
-        this.buffer = new UnsafeBuffer(new byte[capacity]);
-        this.mask = capacity - 1;
+        this.buffer = buffer;
+        this.mask = buffer.capacity() - 1;
         this.oooStart = new int[maxIntervals];
         this.oooEnd = new int[maxIntervals];
+    }
+
+    /** Hands the ring's memory to {@code pool} and leaves the ring empty (capacity 1). */
+    void release(BufferPool pool) {
+        pool.give(buffer);
+        buffer = new UnsafeBuffer(new byte[1]);
+        mask = 0;
+        head = 0;
+        readable = 0;
+        oooCount = 0;
     }
 
     int maxCapacity() {
@@ -215,7 +230,7 @@ final class ReceiveRing {
         }
     }
 
-    static ReceiveRing read(SnapshotReader r, int maxCapacity, int maxIntervals, int rcvNxt)
+    static ReceiveRing read(SnapshotReader r, int maxCapacity, int maxIntervals, int rcvNxt, BufferPool pool)
             throws SnapshotException {
         int capacity = r.getInt("recv.capacity", 1, maxCapacity);
         if (Integer.bitCount(capacity) != 1) {
@@ -228,7 +243,8 @@ final class ReceiveRing {
             throw new SnapshotException("snapshot truncated: receive buffer holds " + readable + " bytes, "
                     + r.remaining() + " left");
         }
-        ReceiveRing ring = new ReceiveRing(maxCapacity, capacity, maxIntervals);
+        ReceiveRing ring = pool != null ? new ReceiveRing(maxCapacity, pool.take(capacity), maxIntervals)
+                : new ReceiveRing(maxCapacity, capacity, maxIntervals);
         ring.head = head;
         ring.readRange(r, 0, readable, "recv.bytes");
         ring.readable = readable;

@@ -22,9 +22,23 @@ final class SendRing {
     private int length;
 
     SendRing(int maxCapacity, int capacity) {
+        this(maxCapacity, new UnsafeBuffer(new byte[capacity]));
+    }
+
+    /** Over {@code buffer} (power-of-two capacity, possibly dirty: only written bytes are read). */
+    SendRing(int maxCapacity, UnsafeBuffer buffer) {
         this.maxCapacity = maxCapacity;
-        this.buffer = new UnsafeBuffer(new byte[capacity]);
-        this.mask = capacity - 1;
+        this.buffer = buffer;
+        this.mask = buffer.capacity() - 1;
+    }
+
+    /** Hands the ring's memory to {@code pool} and leaves the ring empty (capacity 1). */
+    void release(BufferPool pool) {
+        pool.give(buffer);
+        buffer = new UnsafeBuffer(new byte[1]);
+        mask = 0;
+        head = 0;
+        length = 0;
     }
 
     int maxCapacity() {
@@ -121,7 +135,7 @@ final class SendRing {
         }
     }
 
-    static SendRing read(SnapshotReader r, int maxCapacity) throws SnapshotException {
+    static SendRing read(SnapshotReader r, int maxCapacity, BufferPool pool) throws SnapshotException {
         int capacity = r.getInt("send.capacity", 1, maxCapacity);
         if (Integer.bitCount(capacity) != 1) {
             throw new SnapshotException("snapshot corrupt: send ring capacity " + capacity + " is not a power of two");
@@ -132,7 +146,7 @@ final class SendRing {
             throw new SnapshotException("snapshot truncated: send buffer holds " + length + " bytes, "
                     + r.remaining() + " left");
         }
-        SendRing ring = new SendRing(maxCapacity, capacity);
+        SendRing ring = pool != null ? new SendRing(maxCapacity, pool.take(capacity)) : new SendRing(maxCapacity, capacity);
         ring.head = head;
         ring.length = length;
         int first = Math.min(length, capacity - head);

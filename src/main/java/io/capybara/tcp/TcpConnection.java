@@ -1312,6 +1312,16 @@ public final class TcpConnection {
      * @return bytes written
      */
     public int snapshot(MutableDirectBuffer dst, int offset, long nowNanos) {
+        return snapshot(dst, offset, nowNanos, true);
+    }
+
+    /**
+     * {@link #snapshot(MutableDirectBuffer, int, long)}, with the snapshot's own CRC32C only when
+     * {@code checksum}: a transport that checksums the bytes itself (TCPMig's CONN_STATE
+     * fragments each carry a CRC32C) saves a pass over the buffers. Without it the CRC field is
+     * 0, and only {@code restore(..., false)} accepts the bytes.
+     */
+    public int snapshot(MutableDirectBuffer dst, int offset, long nowNanos, boolean checksum) {
         SnapshotWriter w = new SnapshotWriter().wrap(dst, offset + SNAPSHOT_HEADER);
         TcpConfig c = config;
         w.putInt(c.mss());
@@ -1391,7 +1401,8 @@ public final class TcpConnection {
         dst.putInt(offset, SNAPSHOT_MAGIC, ByteOrder.BIG_ENDIAN);
         dst.putInt(offset + 4, SNAPSHOT_VERSION, ByteOrder.BIG_ENDIAN);
         dst.putInt(offset + 8, bodyLength, ByteOrder.BIG_ENDIAN);
-        dst.putInt(offset + 12, crc32c(dst, offset + SNAPSHOT_HEADER, bodyLength), ByteOrder.BIG_ENDIAN);
+        dst.putInt(offset + 12, checksum ? crc32c(dst, offset + SNAPSHOT_HEADER, bodyLength) : 0,
+                ByteOrder.BIG_ENDIAN);
         return SNAPSHOT_HEADER + bodyLength;
     }
 
@@ -1422,6 +1433,26 @@ public final class TcpConnection {
      */
     public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
                                         SegmentSink sink) throws SnapshotException {
+        return restore(src, offset, length, nowNanos, sink, true);
+    }
+
+    /**
+     * {@link #restore(DirectBuffer, int, int, long, SegmentSink)}; {@code verifyChecksum} false
+     * skips the CRC32C check, for bytes a transport has already verified. Every field is still
+     * range-checked, so crafted input still fails with a SnapshotException.
+     */
+    public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
+                                        SegmentSink sink, boolean verifyChecksum) throws SnapshotException {
+        return restore(src, offset, length, nowNanos, sink, verifyChecksum, null);
+    }
+
+    /**
+     * {@link #restore(DirectBuffer, int, int, long, SegmentSink, boolean)} with ring memory taken
+     * from {@code pool} (null: allocated), e.g. the memory of connections that moved away.
+     */
+    public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
+                                        SegmentSink sink, boolean verifyChecksum, BufferPool pool)
+            throws SnapshotException {
         if (src == null || offset < 0 || length < 0 || (long) offset + length > src.capacity()) {
             throw new SnapshotException("snapshot range [" + offset + ", +" + length + ") outside the buffer");
         }
@@ -1443,7 +1474,7 @@ public final class TcpConnection {
                     + " body bytes, " + (length - SNAPSHOT_HEADER) + " given");
         }
         int crc = src.getInt(offset + 12, ByteOrder.BIG_ENDIAN);
-        int actual = crc32c(src, offset + SNAPSHOT_HEADER, bodyLength);
+        int actual = verifyChecksum ? crc32c(src, offset + SNAPSHOT_HEADER, bodyLength) : crc;
         if (crc != actual) {
             throw new SnapshotException("snapshot corrupt: CRC32C 0x" + Integer.toHexString(actual)
                     + " != 0x" + Integer.toHexString(crc));
@@ -1524,8 +1555,8 @@ public final class TcpConnection {
         boolean ackNow = r.getBoolean("ackNow");
         TcpStats stats = new TcpStats();
         stats.read(r);
-        SendRing sendRing = SendRing.read(r, sendMax);
-        ReceiveRing recvRing = ReceiveRing.read(r, recvMax, config.maxOutOfOrderSegments(), rcvNxt);
+        SendRing sendRing = SendRing.read(r, sendMax, pool);
+        ReceiveRing recvRing = ReceiveRing.read(r, recvMax, config.maxOutOfOrderSegments(), rcvNxt, pool);
         if (r.remaining() != 0) {
             throw new SnapshotException("snapshot corrupt: " + r.remaining() + " unexpected trailing body bytes");
         }
@@ -1581,6 +1612,25 @@ public final class TcpConnection {
         c.ackNow = ackNow;
         c.stats.copyFrom(stats);
         return c;
+    }
+
+    /**
+     * Gives this connection's ring memory to {@code pool}, for a connection whose life here is
+     * over: it moved away (its snapshot is the connection now) or it is closed, and it is not
+     * attached to a host. It is left CLOSED with empty buffers, so a stale reference reads
+     * nothing and cannot send, rather than touching memory another connection now uses.
+     */
+    public void recycle(BufferPool pool) {
+        sendRing.release(pool);
+        recvRing.release(pool);
+        state = TcpState.CLOSED;
+        finQueued = false;
+        peerFin = false;
+        oooFin = false;
+        rtxDeadline = NONE;
+        delackDeadline = NONE;
+        persistDeadline = NONE;
+        timeWaitDeadline = NONE;
     }
 
     /**

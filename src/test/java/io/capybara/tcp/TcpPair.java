@@ -217,7 +217,12 @@ final class TcpPair {
             byte[] bytes = snapshotBytes(conn, now);
             TcpConnection restored;
             try {
-                restored = TcpConnection.restore(new UnsafeBuffer(bytes), 0, bytes.length, now, shadowSink);
+                // every other restore takes its rings from a pool of dirty memory (as hosts
+                // recycle the rings of departed connections): garbage must never show through
+                restored = swap
+                        ? TcpConnection.restore(new UnsafeBuffer(bytes), 0, bytes.length, now, shadowSink, true,
+                                dirtyPool(bytes.length))
+                        : TcpConnection.restore(new UnsafeBuffer(bytes), 0, bytes.length, now, shadowSink);
             } catch (SnapshotException e) {
                 throw new AssertionError(name + ": restore failed: " + e.getMessage(), e);
             }
@@ -239,6 +244,20 @@ final class TcpPair {
         String receivedString() {
             return received.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
         }
+    }
+
+    /** A pool holding ring-sized buffers full of noise (seeded by {@code seed}). */
+    static BufferPool dirtyPool(long seed) {
+        BufferPool pool = new BufferPool(4);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        for (int size = 64; size <= 1 << 20; size <<= 1) {
+            byte[] noise = new byte[size];
+            for (int i = 0; i < size; i++) {
+                noise[i] = (byte) r.nextInt();
+            }
+            pool.give(new UnsafeBuffer(noise));
+        }
+        return pool;
     }
 
     static byte[] snapshotBytes(TcpConnection c, long now) {

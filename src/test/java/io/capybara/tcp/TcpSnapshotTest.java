@@ -137,6 +137,23 @@ class TcpSnapshotTest {
         assertArrayEquals(TcpPair.snapshotBytes(b, p.now), TcpPair.snapshotBytes(r, p.now));
     }
 
+    @Test
+    void anUncheckedSnapshotRestoresOnlyWhenTheCallerVouchesForItsBytes() throws SnapshotException {
+        TcpPair p = busyPair();
+        TcpConnection b = p.b.conn;
+        UnsafeBuffer buf = new UnsafeBuffer(new byte[b.snapshotSize()]);
+        int n = b.snapshot(buf, 0, p.now, false);
+        assertEquals(0, buf.getInt(12), "no CRC computed");
+        assertThrows(SnapshotException.class, () -> TcpConnection.restore(buf, 0, n, p.now, (c, s) -> { }));
+        TcpConnection r = TcpConnection.restore(buf, 0, n, p.now, (c, s) -> { }, false);
+        assertArrayEquals(TcpPair.snapshotBytes(b, p.now), TcpPair.snapshotBytes(r, p.now));
+        // fields are still checked without the CRC: a bad state ordinal is refused
+        int config = 4 * 4 + 3 + 8 * 4 + 4 + 8 + 4 + 8; // the TcpConfig fields lead the body
+        buf.putByte(16 + config + 16, (byte) 0x7F); // after the four address fields: the state
+        assertThrows(SnapshotException.class, () -> TcpConnection.restore(buf, 0, n, p.now, (c, s) -> { }, true));
+        assertThrows(SnapshotException.class, () -> TcpConnection.restore(buf, 0, n, p.now, (c, s) -> { }, false));
+    }
+
     private static byte[] sample() {
         TcpPair p = busyPair();
         return TcpPair.snapshotBytes(p.b.conn, p.now);

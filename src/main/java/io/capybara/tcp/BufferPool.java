@@ -1,0 +1,84 @@
+package io.capybara.tcp;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Ring memory a host recycles: the buffers of connections that moved away become the buffers
+ * of connections restored here, so a restore copies into memory that is already mapped and
+ * likely cached instead of zeroing fresh heap (which was most of a restore's time).
+ *
+ * <p>One LIFO stack per power-of-two size, bounded: the most recently given buffer is the one
+ * most likely still in cache, and a full stack forgets its oldest. Buffers come back dirty; that is safe because a ring only ever
+ * reads bytes it wrote (the snapshot format carries exactly those ranges). Single-threaded,
+ * one per host loop.
+ */
+public final class BufferPool {
+    private final int perSize;
+    private final UnsafeBuffer[][] stacks = new UnsafeBuffer[31][];
+    private final int[] counts = new int[31];
+    /** Index of each stack's top; a stack is a ring so that a full one drops its bottom. */
+    private final int[] tops = new int[31];
+    private long reused;
+    private long allocated;
+
+    /** @param perSize buffers kept per size at most (the rest is left to the garbage collector) */
+    public BufferPool(int perSize) {
+        if (perSize < 0) {
+            throw new IllegalArgumentException("perSize must be >= 0");
+        }
+        this.perSize = perSize;
+    }
+
+    /** A buffer of exactly {@code capacity} bytes (a power of two), recycled when one is kept. */
+    UnsafeBuffer take(int capacity) {
+        int k = Integer.numberOfTrailingZeros(capacity);
+        if (counts[k] > 0) {
+            UnsafeBuffer[] stack = stacks[k];
+            int top = tops[k];
+            UnsafeBuffer b = stack[top];
+            stack[top] = null;
+            tops[k] = top == 0 ? stack.length - 1 : top - 1;
+            counts[k]--;
+            reused++;
+            return b;
+        }
+        allocated++;
+        return new UnsafeBuffer(new byte[capacity]);
+    }
+
+    /**
+     * Keeps {@code buffer} for a later {@link #take}; its owner must not touch it again. A full
+     * stack forgets its oldest buffer, the one least likely to be in cache.
+     */
+    void give(UnsafeBuffer buffer) {
+        int capacity = buffer.capacity();
+        if (perSize == 0 || Integer.bitCount(capacity) != 1 || capacity < 64 || buffer.byteArray() == null) {
+            return; // the placeholders of released rings, or not ring memory
+        }
+        int k = Integer.numberOfTrailingZeros(capacity);
+        if (stacks[k] == null) {
+            stacks[k] = new UnsafeBuffer[perSize];
+            tops[k] = perSize - 1;
+        }
+        UnsafeBuffer[] stack = stacks[k];
+        int top = tops[k] + 1 == stack.length ? 0 : tops[k] + 1;
+        stack[top] = buffer;
+        tops[k] = top;
+        counts[k] = Math.min(counts[k] + 1, stack.length);
+    }
+
+    /** Buffers of {@code capacity} bytes kept now. */
+    public int available(int capacity) {
+        return Integer.bitCount(capacity) == 1 ? counts[Integer.numberOfTrailingZeros(capacity)] : 0;
+    }
+
+    /** Takes served from kept buffers. */
+    public long reused() {
+        return reused;
+    }
+
+    /** Takes that had to allocate. */
+    public long allocated() {
+        return allocated;
+    }
+}

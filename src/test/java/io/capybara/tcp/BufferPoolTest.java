@@ -1,0 +1,88 @@
+package io.capybara.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+/** Ring memory recycling: LIFO per size, bounded, and recycled connections are inert. */
+class BufferPoolTest {
+
+    @Test
+    void takesTheMostRecentlyGivenBufferOfThatSize() {
+        BufferPool pool = new BufferPool(8);
+        UnsafeBuffer a = new UnsafeBuffer(new byte[4096]);
+        UnsafeBuffer b = new UnsafeBuffer(new byte[4096]);
+        UnsafeBuffer big = new UnsafeBuffer(new byte[8192]);
+        pool.give(a);
+        pool.give(big);
+        pool.give(b);
+        assertEquals(2, pool.available(4096));
+        assertSame(b, pool.take(4096));
+        assertSame(a, pool.take(4096));
+        assertSame(big, pool.take(8192));
+        UnsafeBuffer fresh = pool.take(4096);
+        assertNotSame(a, fresh);
+        assertEquals(4096, fresh.capacity());
+        assertEquals(3, pool.reused());
+        assertEquals(1, pool.allocated());
+    }
+
+    @Test
+    void aFullStackForgetsItsOldestBuffer() {
+        BufferPool pool = new BufferPool(2);
+        UnsafeBuffer[] bs = new UnsafeBuffer[3];
+        for (int i = 0; i < bs.length; i++) {
+            bs[i] = new UnsafeBuffer(new byte[1024]);
+            pool.give(bs[i]);
+        }
+        assertEquals(2, pool.available(1024));
+        assertSame(bs[2], pool.take(1024));
+        assertSame(bs[1], pool.take(1024));
+        assertEquals(0, pool.available(1024));
+    }
+
+    @Test
+    void ignoresPlaceholdersAndOddSizes() {
+        BufferPool pool = new BufferPool(4);
+        pool.give(new UnsafeBuffer(new byte[1]));
+        pool.give(new UnsafeBuffer(new byte[3000]));
+        pool.give(new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(4096)));
+        assertEquals(0, pool.available(1));
+        assertEquals(0, pool.available(4096));
+        assertThrows(IllegalArgumentException.class, () -> new BufferPool(-1));
+    }
+
+    @Test
+    void aRecycledConnectionIsClosedEmptyAndGaveItsRings() throws SnapshotException {
+        TcpPair p = new TcpPair(7, TcpConfig.defaults().withBuffers(16 * 1024, 16 * 1024));
+        p.a.toSend = TcpBasicsTest.data(7, 6000);
+        p.b.reading = false;
+        p.open(1, 2);
+        p.runFor(50_000_000L);
+        TcpConnection b = p.b.conn;
+        byte[] before = TcpPair.snapshotBytes(b, p.now);
+        int readable = b.readableBytes();
+        assertEquals(6000, readable);
+        BufferPool pool = new BufferPool(4);
+        b.recycle(pool);
+        assertEquals(TcpState.CLOSED, b.state());
+        assertEquals(0, b.readableBytes());
+        assertEquals(0, b.send(new UnsafeBuffer(new byte[10]), 0, 10, p.now));
+        assertEquals(0, b.receive(new UnsafeBuffer(new byte[10]), 0, 10, p.now));
+        int kept = 0;
+        for (int size = 64; size <= 1 << 16; size <<= 1) {
+            kept += pool.available(size);
+        }
+        assertEquals(2, kept, "both rings went to the pool");
+        // the bytes taken before recycling still restore, into that very (now dirty) memory
+        TcpConnection r = TcpConnection.restore(new UnsafeBuffer(before), 0, before.length, p.now, (c, s) -> { },
+                true, pool);
+        assertArrayEquals(before, TcpPair.snapshotBytes(r, p.now));
+        assertEquals(2, pool.reused());
+    }
+}
