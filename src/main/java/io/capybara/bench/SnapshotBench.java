@@ -1,5 +1,6 @@
 package io.capybara.bench;
 
+import io.capybara.tcp.BufferPool;
 import io.capybara.tcp.SegmentSink;
 import io.capybara.tcp.SnapshotException;
 import io.capybara.tcp.TcpConfig;
@@ -36,6 +37,7 @@ public class SnapshotBench {
 
     private static final SegmentSink NO_OP = (c, s) -> { };
 
+    private final BufferPool pool = new BufferPool(4);
     private TcpConnection connection;
     private UnsafeBuffer buffer;
     private int length;
@@ -67,8 +69,25 @@ public class SnapshotBench {
         return connection.snapshot(buffer, 0, now);
     }
 
+    /** As TCPMig takes it: the CONN_STATE fragments carry the CRC32C instead. */
+    @Benchmark
+    public int snapshotUnchecked() {
+        return connection.snapshot(buffer, 0, now, false);
+    }
+
     @Benchmark
     public TcpConnection restore() throws SnapshotException {
         return TcpConnection.restore(buffer, 0, length, now, NO_OP);
+    }
+
+    /**
+     * As a migration target does it: no CRC pass (the fragments were checked), rings from the
+     * host's pool, and the connection's rings back to the pool when it leaves again.
+     */
+    @Benchmark
+    public TcpConnection restorePooled() throws SnapshotException {
+        TcpConnection c = TcpConnection.restore(buffer, 0, length, now, NO_OP, false, pool);
+        c.recycle(pool);
+        return c;
     }
 }

@@ -61,6 +61,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     /** CONN_STATE body prefix: TCP snapshot length, application state length. */
     private static final int STATE_PREFIX = 8;
     private static final int MSG_OFFSET = FrameEncoder.IPV4_HEADERS_LENGTH + UdpHeader.LENGTH;
+    /**
+     * Where a kept state starts in its buffer: after room for one fragment's frame headers, so
+     * that every fragment can be sent from where its body lies (see {@link #sendState}).
+     */
+    private static final int STATE_BASE = MSG_OFFSET + TcpMigHeader.HEADER_LENGTH;
+    private static final int STATE_ROOM = STATE_BASE + TcpMigHeader.TRAILER_LENGTH;
     private static final int FRAGMENT_BODY = MigrationConfig.fragmentBody();
     /** Forwarded segments older than this many hops are dropped (a loop between stale entries). */
     /** Allowance per CONN_STATE fragment in the state timeout (1.2 us per hop at 10 Gb/s, two hops). */
@@ -78,6 +84,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private final TcpMigHeader rx = new TcpMigHeader();
     private final TcpMigHeader tx = new TcpMigHeader();
     private final UnsafeBuffer txFrame = new UnsafeBuffer(new byte[MigrationConfig.MTU + EthernetHeader.LENGTH]);
+    /** The bytes a fragment's headers and trailer cover while it is sent in place. */
+    private final UnsafeBuffer saved = new UnsafeBuffer(new byte[STATE_ROOM]);
     private final UnsafeBuffer fwdFrame = new UnsafeBuffer(new byte[io.capybara.io.FrameChannel.DEFAULT_MTU_FRAME]);
     private final FrameDecoder replayDecoder = new FrameDecoder(new WireCounters(), false);
     private final DecodedFrame replayFrame = new DecodedFrame();
@@ -500,13 +508,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             startAbort(m, TcpMigHeader.REASON_TARGET_BUSY);
             return;
         }
-        if (m.state_.capacity() < need) {
-            m.state_ = new UnsafeBuffer(new byte[Math.max(need, 2 * m.state_.capacity())]);
+        if (m.state_.capacity() < STATE_ROOM + need) {
+            m.state_ = new UnsafeBuffer(new byte[Math.max(STATE_ROOM + need, 2 * m.state_.capacity())]);
         }
-        int tcpLen = c.snapshot(m.state_, STATE_PREFIX, nowNs, false); // the fragments carry CRC32C
-        int appLen = app.snapshot(c, m.state_, STATE_PREFIX + tcpLen);
-        m.state_.putInt(0, tcpLen, BE);
-        m.state_.putInt(4, appLen, BE);
+        int tcpLen = c.snapshot(m.state_, STATE_BASE + STATE_PREFIX, nowNs, false); // fragments carry CRC32C
+        int appLen = app.snapshot(c, m.state_, STATE_BASE + STATE_PREFIX + tcpLen);
+        m.state_.putInt(STATE_BASE, tcpLen, BE);
+        m.state_.putInt(STATE_BASE + 4, appLen, BE);
         m.stateLength = STATE_PREFIX + tcpLen + appLen;
         host.detach(c);
         unwatch(c);
@@ -741,7 +749,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     /** The target never acknowledged the state: the snapshot we kept becomes the connection again. */
     private void restoreLocally(Out m) {
-        if (!adopt(m.state_, m.stateLength, m.connKey)) {
+        if (!adopt(m.state_, STATE_BASE, m.stateLength, m.connKey)) {
             count(MigCounter.STATE_INVALID);
             return;
         }
@@ -761,13 +769,25 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 m.originalIp);
     }
 
+    /**
+     * Sends the kept state as CONN_STATE fragments without copying it: each fragment's frame
+     * headers are written into the bytes just before its body (the previous fragment's tail,
+     * or the headroom) and its CRC trailer just after, and those bytes are put back once the
+     * channel has taken the frame (transmit copies synchronously).
+     */
     private void sendState(Out m) {
+        UnsafeBuffer b = m.state_;
         int n = (m.stateLength + FRAGMENT_BODY - 1) / FRAGMENT_BODY;
         for (int i = 0; i < n; i++) {
-            int off = i * FRAGMENT_BODY;
-            int len = Math.min(FRAGMENT_BODY, m.stateLength - off);
-            sendMessage(m.targetIp, TcpMigHeader.CONN_STATE, 0, m.id, m.clientIp, m.clientPort, m.serverPort, self,
-                    m.targetIp, m.stateLength, i, n, m.state_, off, len);
+            int frame = i * FRAGMENT_BODY; // its body starts at STATE_BASE + i * FRAGMENT_BODY
+            int len = Math.min(FRAGMENT_BODY, m.stateLength - i * FRAGMENT_BODY);
+            int trailer = frame + STATE_BASE + len;
+            saved.putBytes(0, b, frame, STATE_BASE);
+            saved.putBytes(STATE_BASE, b, trailer, TcpMigHeader.TRAILER_LENGTH);
+            frame(b, frame, m.targetIp, TcpMigHeader.CONN_STATE, 0, m.id, m.clientIp, m.clientPort, m.serverPort,
+                    self, m.targetIp, m.stateLength, i, n, len);
+            b.putBytes(frame, saved, 0, STATE_BASE);
+            b.putBytes(trailer, saved, STATE_BASE, TcpMigHeader.TRAILER_LENGTH);
             count(MigCounter.STATE_FRAGMENTS_SENT);
         }
     }
@@ -905,7 +925,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             release(s);
             return;
         }
-        TcpConnection c = restore(s.state_, s.total, s.connKey);
+        TcpConnection c = restore(s.state_, 0, s.total, s.connKey);
         if (c == null) {
             count(MigCounter.STATE_INVALID);
             remember(mk, OUTCOME_ABORTED, 0);
@@ -1113,19 +1133,20 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     // ------------------------------------------------------------------ restore
 
     /** Restores (TCP + application) a CONN_STATE body and attaches it; false if unusable. */
-    private boolean adopt(UnsafeBuffer state, int total, long ck) {
-        return restore(state, total, ck) != null;
+    private boolean adopt(UnsafeBuffer state, int base, int total, long ck) {
+        return restore(state, base, total, ck) != null;
     }
 
-    private TcpConnection restore(UnsafeBuffer state, int total, long ck) {
-        int tcpLen = state.getInt(0, BE);
-        int appLen = state.getInt(4, BE);
+    private TcpConnection restore(UnsafeBuffer state, int base, int total, long ck) {
+        int tcpLen = state.getInt(base, BE);
+        int appLen = state.getInt(base + 4, BE);
         if (tcpLen < 0 || appLen < 0 || (long) STATE_PREFIX + tcpLen + appLen != total) {
             return null;
         }
         TcpConnection c;
         try {
-            c = TcpConnection.restore(state, STATE_PREFIX, tcpLen, now(), host.sink(), false, host.bufferPool());
+            c = TcpConnection.restore(state, base + STATE_PREFIX, tcpLen, now(), host.sink(), false,
+                    host.bufferPool());
         } catch (SnapshotException e) {
             return null;
         }
@@ -1134,7 +1155,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             return null;
         }
         host.attach(c, app.handler());
-        if (!app.restore(c, state, STATE_PREFIX + tcpLen, appLen)) {
+        if (!app.restore(c, state, base + STATE_PREFIX + tcpLen, appLen)) {
             host.detach(c);
             return null;
         }
@@ -1159,23 +1180,31 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                              int originIp, int targetIp, long value, int fragIndex, int fragCount,
                              DirectBuffer body, int bodyOffset, int bodyLength) {
         UnsafeBuffer b = txFrame;
-        tx.wrap(b, MSG_OFFSET).init(type, id).reason(reason).clientIp(clientIp).clientPort(clientPort)
+        if (bodyLength > 0) {
+            b.putBytes(STATE_BASE, body, bodyOffset, bodyLength);
+        }
+        frame(b, 0, dstIp, type, reason, id, clientIp, clientPort, serverPort, originIp, targetIp, value, fragIndex,
+                fragCount, bodyLength);
+    }
+
+    /** Writes the headers and trailer around a body already at {@code at + STATE_BASE}, and transmits. */
+    private void frame(UnsafeBuffer b, int at, int dstIp, int type, int reason, int id, int clientIp, int clientPort,
+                       int serverPort, int originIp, int targetIp, long value, int fragIndex, int fragCount,
+                       int bodyLength) {
+        tx.wrap(b, at + MSG_OFFSET).init(type, id).reason(reason).clientIp(clientIp).clientPort(clientPort)
                 .serverPort(serverPort).originIp(originIp).targetIp(targetIp).fragment(fragIndex, fragCount)
                 .value(value).bodyLength(bodyLength);
-        if (bodyLength > 0) {
-            b.putBytes(tx.bodyOffset(), body, bodyOffset, bodyLength);
-        }
         tx.seal();
         int msgLength = tx.length();
-        int udp = FrameEncoder.IPV4_HEADERS_LENGTH;
+        int udp = at + FrameEncoder.IPV4_HEADERS_LENGTH;
         b.putShort(udp, (short) TcpMigHeader.UDP_PORT, BE);
         b.putShort(udp + 2, (short) TcpMigHeader.UDP_PORT, BE);
         b.putShort(udp + 4, (short) (UdpHeader.LENGTH + msgLength), BE);
         b.putShort(udp + UdpHeader.CHECKSUM_OFFSET, (short) 0, BE);
-        Ipv4Header.write(b, EthernetHeader.LENGTH, Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH + msgLength,
+        Ipv4Header.write(b, at + EthernetHeader.LENGTH, Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH + msgLength,
                 ipId++ & 0xFFFF, Ipv4Header.FLAG_DF, Ipv4Header.DEFAULT_TTL, Ipv4Header.PROTO_UDP, self, dstIp);
-        b.putShort(EthernetHeader.TYPE_OFFSET, (short) EthernetHeader.TYPE_IPV4, BE);
-        host.transmitIpv4(b, 0, MSG_OFFSET + msgLength, dstIp);
+        b.putShort(at + EthernetHeader.TYPE_OFFSET, (short) EthernetHeader.TYPE_IPV4, BE);
+        host.transmitIpv4(b, at, MSG_OFFSET + msgLength, dstIp);
     }
 
     // ------------------------------------------------------------------ bookkeeping
