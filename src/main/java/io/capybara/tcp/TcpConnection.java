@@ -980,10 +980,11 @@ public final class TcpConnection {
             sackOmitted = s.sackCount == 0;
         }
         lastAckSent = rcvNxt;
+        // a data segment with no room for any block leaves an owed ACK owed: a pure ACK carries them
         if (!sackOmitted) {
             ackNow = false;
             delackDeadline = NONE;
-        } // else a full-sized data segment had no room: an ACK owed still goes out as a pure ACK with the blocks
+        }
         stats.segmentsOut++;
         stats.bytesOut += len;
         if ((len > 0 || (flags & FIN) != 0) && Seq.lt(seq, sndMax)) {

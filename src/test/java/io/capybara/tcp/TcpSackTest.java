@@ -188,6 +188,37 @@ class TcpSackTest {
         assertBlocks(p.log.get(2), base, 50, 60, 300, 320, 200, 210);
     }
 
+    private long blocksSent;
+
+    /** Sending ACKs with SACK blocks allocates nothing per segment. */
+    @Test
+    void sackAcksAllocateNothing() {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mx.isThreadAllocatedMemorySupported());
+        mx.setThreadAllocatedMemoryEnabled(true);
+        TcpPair p = established(TcpConfig.defaults(), TcpConfig.defaults());
+        TcpConnection b = p.b.conn;
+        b.sink((c, s) -> blocksSent += s.sackCount);
+        int base = b.rcvNxt();
+        TcpSegment[] segs = new TcpSegment[5];
+        for (int k = 0; k < segs.length; k++) {
+            segs[k] = TcpLossTest.data(base + 100 * (k + 1), b.sndUna(), 10, k);
+        }
+        for (int i = 0; i < 100_000; i++) { // warm-up: the JIT settles
+            b.onSegment(segs[i % segs.length], p.now);
+        }
+        long sentBefore = blocksSent;
+        long before = mx.getThreadAllocatedBytes(Thread.currentThread().threadId());
+        for (int i = 0; i < 20_000; i++) {
+            b.onSegment(segs[i % segs.length], p.now);
+        }
+        long allocated = mx.getThreadAllocatedBytes(Thread.currentThread().threadId()) - before;
+        assertEquals(5, b.oooIntervals());
+        assertEquals(20_000L * 3, blocksSent - sentBefore, "three blocks in every ACK");
+        assertTrue(allocated < 1024, allocated + " bytes allocated by 20k SACK ACKs");
+    }
+
     static LongStream seeds() {
         String one = System.getProperty("capybara.seed");
         if (one != null) {
