@@ -26,7 +26,11 @@
  * it should have carried follows as a pure ACK). The first block holds the segment that
  * triggered the ACK, the rest follow from the highest sequence down, so the order is derived
  * from the receive ring and needs no state in the snapshot. Blocks never reach down to
- * RCV.NXT. Incoming SACK blocks are parsed but ignored: the sender stays NewReno.</li>
+ * RCV.NXT. Incoming SACK blocks are parsed but ignored: the sender stays NewReno. No D-SACK
+ * (RFC 2883): duplicates are not reported.</li>
+ * <li>ACKs: delayed (every second full-sized segment or the delayed-ACK timer), except that
+ * out-of-order data, and in-order data while out-of-order data is held (it fills all or part of
+ * a hole, RFC 5681 4.2), is ACKed at once.</li>
  * <li>Windows: the advertised right edge never moves left; it moves right in steps of at least
  * {@code min(buffer/2, MSS)}; scaling rounds down (RFC 7323 2.4), data is accepted up to the
  * furthest edge ever advertised. Sender-side SWS avoidance and optional Nagle per RFC 9293
