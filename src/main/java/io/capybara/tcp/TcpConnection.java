@@ -7,6 +7,7 @@ import static io.capybara.wire.TcpSegment.PSH;
 import static io.capybara.wire.TcpSegment.RST;
 import static io.capybara.wire.TcpSegment.SYN;
 
+import io.capybara.wire.TcpCodec;
 import io.capybara.wire.TcpSegment;
 import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
@@ -20,7 +21,7 @@ import org.agrona.MutableDirectBuffer;
  * <p>Implemented: all RFC 9293 states (active, passive and simultaneous open; simultaneous close;
  * TIME_WAIT, RFC 1337), RFC 5961 RST/SYN/ACK checks with challenge ACKs (not rate-limited),
  * RFC 7323 window scaling, timestamps (TSval in microsecond ticks) with RTTM and PAWS, MSS and
- * SACK-permitted negotiation (no SACK blocks),
+ * SACK-permitted negotiation with receiver-side SACK blocks (RFC 2018; incoming blocks are ignored),
  * receive- and send-side SWS avoidance, optional Nagle, delayed ACK, RFC 6298 retransmission
  * timer with Karn's rule, RFC 5681 congestion control with RFC 6582 NewReno recovery, zero
  * window probing, bounded out-of-order reassembly, and snapshot/restore.
@@ -134,6 +135,13 @@ public final class TcpConnection {
     private boolean ackNow;
     private int events;
     private boolean firing;
+    /**
+     * The out-of-order segment being processed, whose block must lead the SACK option (RFC 2018
+     * 4). Set and cleared within one {@link #onSegment} call, so a snapshot (taken between calls)
+     * never holds it: SACK blocks are otherwise derived from the receive ring alone.
+     */
+    private boolean sackTriggered;
+    private int sackTriggerSeq;
 
     private TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
                           SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt,
@@ -275,12 +283,14 @@ public final class TcpConnection {
     /** Processes one received segment addressed to this connection. */
     public void onSegment(TcpSegment segment, long nowNanos) {
         stats.segmentsIn++;
+        sackTriggered = false;
         switch (state) {
             case CLOSED, LISTEN -> onSegmentClosed(segment);
             case SYN_SENT -> onSegmentSynSent(segment, nowNanos);
             default -> onSegmentSynchronized(segment, nowNanos);
         }
         finish(nowNanos);
+        sackTriggered = false;
     }
 
     /** RFC 9293 3.10.7.1: a closed connection answers everything but a RST with a RST. */
@@ -615,8 +625,8 @@ public final class TcpConnection {
                     rcvNxt = recvRing.absorb(rcvNxt);
                     if (rcvNxt != before) {
                         stats.bytesIn += rcvNxt - before;
-                        ackNow = true; // filled a hole (RFC 5681 4.2)
                     }
+                    ackNow = true; // filled all or part of a hole (RFC 5681 4.2)
                 }
                 if (!ackNow) {
                     if (rcvNxt - lastAckSent >= 2 * rcvMss) {
@@ -638,6 +648,8 @@ public final class TcpConnection {
                 stored = recvRing.addInterval(seq, seq + len);
                 if (stored) {
                     recvRing.put(recvRing.readable() + (seq - rcvNxt), seg.payload, off, len);
+                    sackTriggered = true;
+                    sackTriggerSeq = seq;
                 } else {
                     stats.oooDropped++;
                 }
@@ -938,6 +950,7 @@ public final class TcpConnection {
         s.hasTimestamps = false;
         s.tsVal = 0;
         s.tsEcr = 0;
+        s.sackCount = 0;
         s.payload = sendRing.buffer();
         s.payloadOffset = 0;
         s.payloadLength = 0;
@@ -958,15 +971,66 @@ public final class TcpConnection {
             s.payloadOffset = sendRing.index(seq - bufSeq);
             s.payloadLength = len;
         }
+        boolean sackOmitted = false;
+        if (sackOk && recvRing.oooCount() > 0) {
+            // payload and SACK option together stay within what the peer's MSS allows
+            int roomBlocks = (sendMss - len - TcpCodec.sackOptionBytes(0)) / TcpCodec.SACK_BLOCK_BYTES;
+            int max = Math.min(roomBlocks, TcpCodec.sackBlocksThatFit(tsOk ? TS_OPTION_BYTES : 0));
+            fillSackBlocks(s, max);
+            sackOmitted = s.sackCount == 0;
+        }
         lastAckSent = rcvNxt;
-        ackNow = false;
-        delackDeadline = NONE;
+        // a data segment with no room for any block leaves an owed ACK owed: a pure ACK carries them
+        if (!sackOmitted) {
+            ackNow = false;
+            delackDeadline = NONE;
+        }
         stats.segmentsOut++;
         stats.bytesOut += len;
         if ((len > 0 || (flags & FIN) != 0) && Seq.lt(seq, sndMax)) {
             stats.retransmits++;
         }
         sink.transmit(this, s);
+    }
+
+    /**
+     * Fills up to {@code max} SACK blocks from the out-of-order intervals (RFC 2018 4): first the
+     * one holding the segment that triggered this ACK, then the others from the highest sequence
+     * down. A sender sending in order fills holes from below, so the highest blocks are the most
+     * recent ones, and the order follows from the ring alone (no extra connection state). Blocks
+     * always lie above RCV.NXT: the ring absorbs intervals that RCV.NXT reaches.
+     */
+    private void fillSackBlocks(TcpSegment s, int max) {
+        int count = recvRing.oooCount();
+        int first = -1;
+        if (sackTriggered) {
+            for (int i = 0; i < count; i++) {
+                if (Seq.le(recvRing.oooStart(i), sackTriggerSeq) && Seq.lt(sackTriggerSeq, recvRing.oooEnd(i))) {
+                    first = i;
+                    break;
+                }
+            }
+        }
+        int n = 0;
+        if (first >= 0 && max > 0) {
+            n = addSackBlock(s, n, first);
+        }
+        for (int i = count - 1; i >= 0 && n < max; i--) {
+            if (i != first) {
+                n = addSackBlock(s, n, i);
+            }
+        }
+        s.sackCount = n;
+    }
+
+    private int addSackBlock(TcpSegment s, int n, int interval) {
+        int start = recvRing.oooStart(interval);
+        if (!Seq.gt(start, rcvNxt)) {
+            return n;
+        }
+        s.sackLeft[n] = start;
+        s.sackRight[n] = recvRing.oooEnd(interval);
+        return n + 1;
     }
 
     private void sendAck(long now) {

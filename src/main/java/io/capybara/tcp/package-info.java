@@ -20,7 +20,17 @@
  * restore so it stays continuous across hosts. PAWS (RFC 7323 5.3) drops segments older than
  * TS.Recent; TS.Recent is trusted for 30 minutes without updates (microsecond clocks wrap fast).</li>
  * <li>MSS: {@code min(ours, peer's or 536)} minus 12 when timestamps are on (RFC 6691).</li>
- * <li>SACK: only the permitted flag is negotiated; no SACK blocks are sent or used.</li>
+ * <li>SACK (RFC 2018), receiver side only, offered by default: with SACK agreed, every segment
+ * we send while out-of-order data is held carries up to 4 blocks (3 beside timestamps, fewer
+ * when a data segment leaves less room under the MSS; a full-sized one carries none, and an ACK
+ * it should have carried follows as a pure ACK). The first block holds the segment that
+ * triggered the ACK, the rest follow from the highest sequence down, so the order is derived
+ * from the receive ring and needs no state in the snapshot. Blocks never reach down to
+ * RCV.NXT. Incoming SACK blocks are parsed but ignored: the sender stays NewReno. No D-SACK
+ * (RFC 2883): duplicates are not reported.</li>
+ * <li>ACKs: delayed (every second full-sized segment or the delayed-ACK timer), except that
+ * out-of-order data, and in-order data while out-of-order data is held (it fills all or part of
+ * a hole, RFC 5681 4.2), is ACKed at once.</li>
  * <li>Windows: the advertised right edge never moves left; it moves right in steps of at least
  * {@code min(buffer/2, MSS)}; scaling rounds down (RFC 7323 2.4), data is accepted up to the
  * furthest edge ever advertised. Sender-side SWS avoidance and optional Nagle per RFC 9293

@@ -10,7 +10,9 @@ import org.agrona.MutableDirectBuffer;
  * options and payload), as the IPv4 total length implies.
  *
  * <p>Options written are canonical, so parse then write reproduces the bytes: MSS, then
- * SACK-permitted + timestamps (or NOP-padded when only one is present), then NOP + window scale.
+ * SACK-permitted + timestamps (or NOP-padded when only one is present), then NOP + window scale,
+ * then NOP + NOP + SACK blocks. SACK blocks that do not fit the 40 option bytes left by the other
+ * options are not written (the first ones are kept: RFC 2018 puts the most important first).
  */
 public final class TcpCodec {
     /** Parse results. */
@@ -22,6 +24,11 @@ public final class TcpCodec {
 
     public static final int MIN_HEADER_LENGTH = 20;
     public static final int MAX_HEADER_LENGTH = 60;
+    /** Option bytes a header can hold. */
+    public static final int MAX_OPTION_BYTES = MAX_HEADER_LENGTH - MIN_HEADER_LENGTH;
+    /** SACK option: kind + length, then 8 bytes per block (RFC 2018 3). */
+    public static final int SACK_BASE_BYTES = 2;
+    public static final int SACK_BLOCK_BYTES = 8;
     public static final int CHECKSUM_OFFSET = 16;
 
     public static final int OPT_EOL = 0;
@@ -136,6 +143,19 @@ public final class TcpCodec {
                     out.tsVal = buf.getInt(i + 2, BE);
                     out.tsEcr = buf.getInt(i + 6, BE);
                 }
+                case OPT_SACK -> {
+                    int n = (len - SACK_BASE_BYTES) / SACK_BLOCK_BYTES;
+                    if (n < 1 || n > TcpSegment.MAX_SACK_BLOCKS
+                            || len != SACK_BASE_BYTES + n * SACK_BLOCK_BYTES) {
+                        return BAD_OPTION;
+                    }
+                    // a second SACK option in one header replaces the first (senders send one)
+                    for (int b = 0; b < n; b++) {
+                        out.sackLeft[b] = buf.getInt(i + 2 + b * SACK_BLOCK_BYTES, BE);
+                        out.sackRight[b] = buf.getInt(i + 6 + b * SACK_BLOCK_BYTES, BE);
+                    }
+                    out.sackCount = n;
+                }
                 default -> {
                 }
             }
@@ -146,6 +166,32 @@ public final class TcpCodec {
 
     /** Header length in bytes (options and padding included) that {@link #write} will produce. */
     public static int headerLength(TcpSegment seg) {
+        int n = headerLengthWithoutSack(seg);
+        int blocks = sackBlocksWritten(seg, n);
+        return blocks == 0 ? n : n + sackOptionBytes(blocks);
+    }
+
+    /** Bytes a SACK option of {@code blocks} blocks takes in a header, with its two NOPs of alignment. */
+    public static int sackOptionBytes(int blocks) {
+        return 2 + SACK_BASE_BYTES + blocks * SACK_BLOCK_BYTES;
+    }
+
+    /**
+     * How many SACK blocks fit beside {@code optionBytes} bytes of other (aligned) options: with
+     * timestamps 3, with none 4.
+     */
+    public static int sackBlocksThatFit(int optionBytes) {
+        int room = MAX_OPTION_BYTES - optionBytes - sackOptionBytes(0);
+        return room < 0 ? 0 : Math.min(TcpSegment.MAX_SACK_BLOCKS, room / SACK_BLOCK_BYTES);
+    }
+
+    /** The segment's SACK blocks that {@link #write} emits: its count, clamped to what fits. */
+    private static int sackBlocksWritten(TcpSegment seg, int headerWithoutSack) {
+        int fit = sackBlocksThatFit(headerWithoutSack - MIN_HEADER_LENGTH);
+        return Math.max(0, Math.min(seg.sackCount, fit));
+    }
+
+    private static int headerLengthWithoutSack(TcpSegment seg) {
         int n = MIN_HEADER_LENGTH;
         if (seg.mss != TcpSegment.ABSENT) {
             n += 4;
@@ -178,7 +224,9 @@ public final class TcpCodec {
      * @return bytes written ({@link #segmentLength})
      */
     public static int write(MutableDirectBuffer buf, int offset, TcpSegment seg) {
-        int headerLength = headerLength(seg);
+        int withoutSack = headerLengthWithoutSack(seg);
+        int sackBlocks = sackBlocksWritten(seg, withoutSack);
+        int headerLength = sackBlocks == 0 ? withoutSack : withoutSack + sackOptionBytes(sackBlocks);
         buf.putShort(offset, (short) seg.srcPort, BE);
         buf.putShort(offset + 2, (short) seg.dstPort, BE);
         buf.putInt(offset + 4, seg.seq, BE);
@@ -221,6 +269,18 @@ public final class TcpCodec {
             buf.putByte(i + 2, (byte) 3);
             buf.putByte(i + 3, (byte) seg.windowScale);
             i += 4;
+        }
+        if (sackBlocks > 0) {
+            buf.putByte(i, (byte) OPT_NOP);
+            buf.putByte(i + 1, (byte) OPT_NOP);
+            buf.putByte(i + 2, (byte) OPT_SACK);
+            buf.putByte(i + 3, (byte) (SACK_BASE_BYTES + sackBlocks * SACK_BLOCK_BYTES));
+            i += 4;
+            for (int b = 0; b < sackBlocks; b++) {
+                buf.putInt(i, seg.sackLeft[b], BE);
+                buf.putInt(i + 4, seg.sackRight[b], BE);
+                i += SACK_BLOCK_BYTES;
+            }
         }
         if (seg.payloadLength > 0) {
             buf.putBytes(i, seg.payload, seg.payloadOffset, seg.payloadLength);

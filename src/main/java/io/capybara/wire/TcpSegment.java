@@ -22,6 +22,9 @@ public final class TcpSegment {
     public static final int ECE = 0x40;
     public static final int CWR = 0x80;
 
+    /** SACK blocks one segment can hold: 4 fill the 40 option bytes (RFC 2018 3). */
+    public static final int MAX_SACK_BLOCKS = 4;
+
     // addressing (from the IPv4 header and the TCP ports)
     public int srcIp;
     public int dstIp;
@@ -43,6 +46,14 @@ public final class TcpSegment {
     public boolean hasTimestamps;
     public int tsVal;
     public int tsEcr;
+    /**
+     * SACK blocks (RFC 2018): [left, right) sequence ranges in {@code sackLeft[i]},
+     * {@code sackRight[i]} for i below {@link #sackCount}. Preallocated; entries at or past the
+     * count are stale and meaningless.
+     */
+    public final int[] sackLeft = new int[MAX_SACK_BLOCKS];
+    public final int[] sackRight = new int[MAX_SACK_BLOCKS];
+    public int sackCount;
 
     // payload: a view, not a copy
     public DirectBuffer payload;
@@ -62,6 +73,7 @@ public final class TcpSegment {
         sackPermitted = false;
         hasTimestamps = false;
         tsVal = tsEcr = 0;
+        sackCount = 0;
         payload = null;
         payloadOffset = payloadLength = 0;
         return this;
@@ -81,8 +93,13 @@ public final class TcpSegment {
                 sb.append(sb.charAt(sb.length() - 1) == '[' ? "" : ",").append(names[i]);
             }
         }
-        return sb.append("] seq=").append(Integer.toUnsignedString(seq))
+        sb.append("] seq=").append(Integer.toUnsignedString(seq))
                 .append(" ack=").append(Integer.toUnsignedString(ack))
-                .append(" win=").append(window).append(" len=").append(payloadLength).toString();
+                .append(" win=").append(window).append(" len=").append(payloadLength);
+        for (int i = 0; i < sackCount; i++) {
+            sb.append(i == 0 ? " sack=" : ",").append(Integer.toUnsignedString(sackLeft[i]))
+                    .append('-').append(Integer.toUnsignedString(sackRight[i]));
+        }
+        return sb.toString();
     }
 }

@@ -20,6 +20,8 @@ final class Captured {
     final boolean hasTimestamps;
     final int tsVal;
     final int tsEcr;
+    /** SACK blocks as left, right pairs. */
+    final int[] sack;
     final byte[] payload;
 
     Captured(TcpSegment s) {
@@ -37,6 +39,11 @@ final class Captured {
         hasTimestamps = s.hasTimestamps;
         tsVal = s.tsVal;
         tsEcr = s.tsEcr;
+        sack = new int[2 * s.sackCount];
+        for (int i = 0; i < s.sackCount; i++) {
+            sack[2 * i] = s.sackLeft[i];
+            sack[2 * i + 1] = s.sackRight[i];
+        }
         payload = new byte[s.payloadLength];
         if (s.payloadLength > 0) {
             s.payload.getBytes(s.payloadOffset, payload);
@@ -60,6 +67,11 @@ final class Captured {
         s.hasTimestamps = hasTimestamps;
         s.tsVal = tsVal;
         s.tsEcr = tsEcr;
+        s.sackCount = sack.length / 2;
+        for (int i = 0; i < s.sackCount; i++) {
+            s.sackLeft[i] = sack[2 * i];
+            s.sackRight[i] = sack[2 * i + 1];
+        }
         s.payload = new UnsafeBuffer(payload);
         s.payloadOffset = 0;
         s.payloadLength = payload.length;
@@ -74,6 +86,18 @@ final class Captured {
         return (flags & flag) != 0;
     }
 
+    int sackBlocks() {
+        return sack.length / 2;
+    }
+
+    int sackLeft(int i) {
+        return sack[2 * i];
+    }
+
+    int sackRight(int i) {
+        return sack[2 * i + 1];
+    }
+
     int len() {
         return payload.length;
     }
@@ -84,7 +108,7 @@ final class Captured {
                 && dstPort == c.dstPort && seq == c.seq && ack == c.ack && flags == c.flags
                 && window == c.window && mss == c.mss && windowScale == c.windowScale
                 && sackPermitted == c.sackPermitted && hasTimestamps == c.hasTimestamps && tsVal == c.tsVal
-                && tsEcr == c.tsEcr && Arrays.equals(payload, c.payload);
+                && tsEcr == c.tsEcr && Arrays.equals(sack, c.sack) && Arrays.equals(payload, c.payload);
     }
 
     @Override

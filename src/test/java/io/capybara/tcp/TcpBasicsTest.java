@@ -32,9 +32,9 @@ class TcpBasicsTest {
         assertTrue(a.windowScaling());
         assertEquals(7, a.sendWindowShift());
         assertTrue(a.timestamps());
-        // not offered by default: no SACK blocks are ever sent (see TcpConfig.defaults)
-        assertFalse(a.sackPermitted());
-        assertFalse(b.sackPermitted());
+        // offered by default (the receiver sends SACK blocks; see TcpConfig.defaults)
+        assertTrue(a.sackPermitted());
+        assertTrue(b.sackPermitted());
         assertEquals(1460 - 12, a.sendMss());
         assertEquals(1460 - 12, b.sendMss());
         assertEquals(TcpPair.IP_B, a.remoteIp());

@@ -122,6 +122,15 @@ class TcpCodecTest {
             s.tsVal = rnd.nextInt();
             s.tsEcr = rnd.nextInt();
         }
+        if (!s.has(TcpSegment.SYN) && rnd.nextBoolean()) {
+            // up to what fits beside the other options (the codec would drop the rest)
+            int fit = TcpCodec.sackBlocksThatFit(TcpCodec.headerLength(s) - TcpCodec.MIN_HEADER_LENGTH);
+            s.sackCount = fit == 0 ? 0 : 1 + rnd.nextInt(fit);
+            for (int i = 0; i < s.sackCount; i++) {
+                s.sackLeft[i] = rnd.nextInt();
+                s.sackRight[i] = rnd.nextInt();
+            }
+        }
         s.payload = payloadSource;
         s.payloadOffset = rnd.nextInt(100);
         s.payloadLength = rnd.nextInt(300);
@@ -154,6 +163,11 @@ class TcpCodecTest {
         assertEquals(s.hasTimestamps, p.hasTimestamps, replay);
         assertEquals(s.tsVal, p.tsVal, replay);
         assertEquals(s.tsEcr, p.tsEcr, replay);
+        assertEquals(s.sackCount, p.sackCount, replay);
+        for (int i = 0; i < s.sackCount; i++) {
+            assertEquals(s.sackLeft[i], p.sackLeft[i], "sack left " + i + replay);
+            assertEquals(s.sackRight[i], p.sackRight[i], "sack right " + i + replay);
+        }
         assertEquals(s.payloadLength, p.payloadLength, replay);
 
         UnsafeBuffer second = new UnsafeBuffer(new byte[512]);
@@ -215,6 +229,116 @@ class TcpCodecTest {
         assertEquals(TcpCodec.BAD_OPTION, parseWithOptionBytes(26, 8, 9)); // timestamps must be 10
         assertEquals(TcpCodec.BAD_OPTION, parseWithOptionBytes(37, 3, 2)); // WS must be 3
         assertEquals(TcpCodec.BAD_OPTION, parseWithOptionBytes(37, 1, 1, 30)); // kind with no length byte
+    }
+
+    /** An ACK with timestamps and SACK blocks as Linux lays it out: NOP NOP TS, NOP NOP SACK. */
+    private static byte[] ackWithSack(int blocks) {
+        int optionBytes = 12 + 4 + 8 * blocks;
+        UnsafeBuffer b = new UnsafeBuffer(new byte[20 + optionBytes]);
+        b.putShort(0, (short) 80, ByteOrder.BIG_ENDIAN);
+        b.putShort(2, (short) 50000, ByteOrder.BIG_ENDIAN);
+        b.putInt(4, 1000, ByteOrder.BIG_ENDIAN);
+        b.putInt(8, 0xFFFFFF00, ByteOrder.BIG_ENDIAN);
+        b.putByte(12, (byte) (((20 + optionBytes) / 4) << 4));
+        b.putByte(13, (byte) TcpSegment.ACK);
+        b.putShort(14, (short) 500, ByteOrder.BIG_ENDIAN);
+        byte[] opts = {1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9, 1, 1, 5, (byte) (2 + 8 * blocks)};
+        b.putBytes(20, opts);
+        for (int i = 0; i < blocks; i++) {
+            // blocks straddle the sequence wrap: values are unsigned 32-bit
+            b.putInt(36 + 8 * i, 0xFFFFFF00 + 0x100 * (i + 1), ByteOrder.BIG_ENDIAN);
+            b.putInt(40 + 8 * i, 0xFFFFFF00 + 0x100 * (i + 1) + 0x80, ByteOrder.BIG_ENDIAN);
+        }
+        return b.byteArray();
+    }
+
+    @Test
+    void parsesSackBlocksAndWritesThemBackExactly() {
+        for (int blocks = 1; blocks <= 3; blocks++) {
+            byte[] ack = ackWithSack(blocks);
+            TcpSegment s = new TcpSegment();
+            assertEquals(TcpCodec.OK, TcpCodec.parse(new UnsafeBuffer(ack), 0, ack.length, SRC, DST, false, s));
+            assertEquals(blocks, s.sackCount);
+            for (int i = 0; i < blocks; i++) {
+                assertEquals(0xFFFFFF00 + 0x100 * (i + 1), s.sackLeft[i]);
+                assertEquals(0xFFFFFF00 + 0x100 * (i + 1) + 0x80, s.sackRight[i]);
+            }
+            assertTrue(s.hasTimestamps);
+            assertEquals(7, s.tsVal);
+            assertEquals(ack.length, TcpCodec.headerLength(s));
+            UnsafeBuffer out = new UnsafeBuffer(new byte[ack.length]);
+            s.srcIp = SRC;
+            s.dstIp = DST;
+            assertEquals(ack.length, TcpCodec.write(out, 0, s));
+            out.putShort(TcpCodec.CHECKSUM_OFFSET, (short) 0);
+            assertArrayEquals(ack, out.byteArray(), "blocks " + blocks);
+            // a reused holder forgets the blocks
+            s.clear();
+            assertEquals(0, s.sackCount);
+        }
+    }
+
+    @Test
+    void writesOnlyTheSackBlocksThatFitTheOptionSpace() {
+        TcpSegment s = new TcpSegment();
+        s.flags = TcpSegment.ACK;
+        s.sackCount = TcpSegment.MAX_SACK_BLOCKS;
+        for (int i = 0; i < s.sackCount; i++) {
+            s.sackLeft[i] = 100 * (i + 1);
+            s.sackRight[i] = 100 * (i + 1) + 10;
+        }
+        assertEquals(4, TcpCodec.sackBlocksThatFit(0));
+        assertEquals(3, TcpCodec.sackBlocksThatFit(12));
+        assertEquals(20 + 4 + 32, TcpCodec.headerLength(s)); // no timestamps: all four
+        s.hasTimestamps = true;
+        assertEquals(TcpCodec.MAX_HEADER_LENGTH, TcpCodec.headerLength(s)); // beside timestamps: three
+        s.windowScale = 7;
+        s.mss = 1460;
+        assertEquals(20 + 4 + 12 + 4 + 4 + 16, TcpCodec.headerLength(s)); // two beside MSS, TS, WS
+        UnsafeBuffer out = new UnsafeBuffer(new byte[128]);
+        int n = TcpCodec.write(out, 0, s);
+        assertEquals(TcpCodec.MAX_HEADER_LENGTH, n);
+        TcpSegment p = new TcpSegment();
+        assertEquals(TcpCodec.OK, TcpCodec.parse(out, 0, n, 0, 0, true, p));
+        assertEquals(2, p.sackCount);
+        assertEquals(100, p.sackLeft[0]);
+        assertEquals(210, p.sackRight[1]);
+        // a nonsense count writes nothing rather than failing
+        s.sackCount = -3;
+        assertEquals(20 + 4 + 12 + 4, TcpCodec.headerLength(s));
+        assertEquals(20 + 4 + 12 + 4, TcpCodec.write(out, 0, s));
+    }
+
+    @Test
+    void rejectsMalformedSackOptionsAsBadOption() {
+        byte[] good = ackWithSack(2);
+        int lenAt = 20 + 15;
+        // lengths that are not 2 + 8n with 1 <= n <= 4 (the header has room for any of them)
+        for (int len : new int[]{0, 1, 2, 3, 9, 11, 17, 19, 25}) {
+            byte[] bad = good.clone();
+            bad[lenAt] = (byte) len;
+            TcpSegment s = new TcpSegment();
+            int r = TcpCodec.parse(new UnsafeBuffer(bad), 0, bad.length, SRC, DST, false, s);
+            assertEquals(TcpCodec.BAD_OPTION, r, "length " + len);
+        }
+        // 2 + 8n running past the header
+        byte[] bad = good.clone();
+        bad[lenAt] = (byte) 26;
+        assertEquals(TcpCodec.BAD_OPTION, TcpCodec.parse(new UnsafeBuffer(bad), 0, bad.length, SRC, DST, false,
+                new TcpSegment()));
+        // every byte value in the length field, with random block bytes: a result, never an exception
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int len = 0; len < 256; len++) {
+            byte[] any = good.clone();
+            any[lenAt] = (byte) len;
+            for (int i = lenAt + 1; i < any.length; i++) {
+                any[i] = (byte) rnd.nextInt(256);
+            }
+            TcpSegment s = new TcpSegment();
+            int r = TcpCodec.parse(new UnsafeBuffer(any), 0, any.length, SRC, DST, false, s);
+            assertTrue(r == TcpCodec.OK || r == TcpCodec.BAD_OPTION, "length " + len + ": " + r);
+            assertTrue(r != TcpCodec.OK || (s.sackCount >= 1 && s.sackCount <= 2), "length " + len);
+        }
     }
 
     @Test
