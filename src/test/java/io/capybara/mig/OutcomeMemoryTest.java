@@ -6,37 +6,58 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** A target's memory of finished migrations: FIFO of a fixed size, updates in place. */
+/** A target's memory of finished migrations: oldest forgotten first, updates in place. */
 class OutcomeMemoryTest {
+    private static final int ORIGIN = 0x0A000001;
 
-    @Test
-    void remembersTheLastNAndForgetsTheOldestFirst() {
-        OutcomeMemory m = new OutcomeMemory(3);
-        m.remember(11, OutcomeMemory.RESTORED, 111);
-        m.remember(12, OutcomeMemory.ABORTED, 0);
-        m.remember(13, OutcomeMemory.RESTORED, 113);
-        assertEquals(OutcomeMemory.RESTORED, m.result(11));
-        assertEquals(111, m.connection(11));
-        m.remember(14, OutcomeMemory.RESTORED, 114);
-        assertFalse(m.knows(11));
-        assertEquals(OutcomeMemory.UNKNOWN, m.result(11));
-        assertEquals(0, m.connection(11));
-        assertEquals(OutcomeMemory.ABORTED, m.result(12));
-        assertEquals(114, m.connection(14));
+    private static long key(int origin, int id) {
+        return MigrationMetrics.key(origin, id);
     }
 
     @Test
-    void rememberingAgainUpdatesInPlaceWithoutEvicting() {
-        OutcomeMemory m = new OutcomeMemory(2);
-        m.remember(1, OutcomeMemory.RESTORED, 100);
-        m.remember(2, OutcomeMemory.RESTORED, 200);
-        m.remember(1, OutcomeMemory.ABORTED, 999);
-        assertTrue(m.knows(2));
-        assertEquals(OutcomeMemory.ABORTED, m.result(1));
-        assertEquals(0, m.connection(1), "only a restored outcome keeps its connection");
-        m.remember(3, OutcomeMemory.ABORTED, 0); // evicts 1, the oldest slot
-        assertFalse(m.knows(1));
-        assertTrue(m.knows(2));
-        assertTrue(m.knows(3));
+    void oneOriginsLastCapacityMigrationsAreAllRemembered() {
+        OutcomeMemory m = new OutcomeMemory(64);
+        for (int id = 1; id <= 64; id++) {
+            m.remember(key(ORIGIN, id), id % 3 == 0 ? OutcomeMemory.ABORTED : OutcomeMemory.RESTORED, 1000 + id);
+        }
+        for (int id = 1; id <= 64; id++) {
+            assertEquals(id % 3 == 0 ? OutcomeMemory.ABORTED : OutcomeMemory.RESTORED, m.result(key(ORIGIN, id)));
+            assertEquals(id % 3 == 0 ? 0 : 1000 + id, m.connection(key(ORIGIN, id)));
+        }
+        m.remember(key(ORIGIN, 65), OutcomeMemory.RESTORED, 1065);
+        int forgotten = 0;
+        for (int id = 1; id <= 65; id++) {
+            forgotten += m.knows(key(ORIGIN, id)) ? 0 : 1;
+        }
+        assertEquals(1, forgotten, "one new outcome pushes out exactly one old one");
+        assertFalse(m.knows(key(ORIGIN, 1)), "the oldest goes first");
+        assertEquals(OutcomeMemory.UNKNOWN, m.result(key(ORIGIN, 1)));
+    }
+
+    @Test
+    void severalOriginsShareTheMemoryWithoutLosingRecentOutcomes() {
+        OutcomeMemory m = new OutcomeMemory(4096);
+        int[] origins = {0x0A000001, 0x0A000002, 0x0A000003, 0x0A000004};
+        for (int id = 1; id <= 1000; id++) {
+            for (int o : origins) {
+                m.remember(key(o, id), OutcomeMemory.RESTORED, id);
+            }
+        }
+        for (int id = 1000 - 200; id <= 1000; id++) { // the most recent 200 of each origin
+            for (int o : origins) {
+                assertTrue(m.knows(key(o, id)), "origin " + o + " id " + id);
+            }
+        }
+        assertFalse(m.knows(key(0x0A000009, 5)));
+    }
+
+    @Test
+    void rememberingAgainUpdatesInPlace() {
+        OutcomeMemory m = new OutcomeMemory(8);
+        m.remember(key(ORIGIN, 1), OutcomeMemory.RESTORED, 100);
+        m.remember(key(ORIGIN, 1), OutcomeMemory.ABORTED, 999);
+        assertEquals(OutcomeMemory.ABORTED, m.result(key(ORIGIN, 1)));
+        assertEquals(0, m.connection(key(ORIGIN, 1)), "only a restored outcome keeps its connection");
+        assertFalse(m.knows(0));
     }
 }
