@@ -130,13 +130,16 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--unacked", defaultValue = "4096",
                 description = "Bytes the server sent that are not yet acknowledged (default ${DEFAULT-VALUE}).")
         int unacked;
+        @Option(names = "--mtu", defaultValue = "1500", description = "IPv4 MTU of the rack's links: 1500 (default) "
+                + "or up to 9000 for jumbo frames, which carry a state in fewer CONN_STATE fragments.")
+        int mtu;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
 
         @Override
         public Integer call() {
             io.capybara.mig.MigrationBenchmark.Result r = io.capybara.mig.MigrationBenchmark.run(count, connections,
-                    unread, unacked, System::nanoTime);
+                    unread, unacked, mtu, System::nanoTime);
             if (json) {
                 Json out = new Json().put("migrations", r.count());
                 r.toMap().forEach(out::put);

@@ -9,6 +9,7 @@ import io.capybara.tcp.TcpConfig;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tor.SwitchConfig;
 import io.capybara.tor.TorSwitch;
+import io.capybara.wire.EthernetHeader;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -102,7 +103,7 @@ public final class MigrationBenchmark {
     private final int unread;
     private final int unacked;
 
-    private MigrationBenchmark(int connections, int unread, int unacked, LongSupplier clock) {
+    private MigrationBenchmark(int connections, int unread, int unacked, int mtu, LongSupplier clock) {
         this.clock = clock;
         this.unread = unread;
         this.unacked = unacked;
@@ -113,7 +114,9 @@ public final class MigrationBenchmark {
         Map<Integer, Long> arp = new HashMap<>();
         arp.put(SWITCH_IP, SWITCH_MAC);
         for (int i = 0; i < 3; i++) {
-            links[i] = MemoryLink.pair("bench" + i, LINK_FRAMES);
+            // the same bytes of ring whatever the frame size
+            int frames = Math.max(8, LINK_FRAMES * FrameChannel.DEFAULT_MTU_FRAME / (mtu + EthernetHeader.LENGTH));
+            links[i] = MemoryLink.pair("bench" + i, frames, mtu + EthernetHeader.LENGTH);
             ports[i] = links[i].b();
             hosts.add(new SwitchConfig.Host(RackSimulation.ip(i), RackSimulation.mac(i), i, i < 2));
             arp.put(RackSimulation.ip(i), RackSimulation.mac(i));
@@ -121,7 +124,7 @@ public final class MigrationBenchmark {
         sw = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts).withHeartbeatStale(Long.MAX_VALUE / 4), ports);
         TcpConfig tcp = TcpConfig.defaults().withBuffers(16 * 1024, 16 * 1024);
         MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(1_000_000)
-                .withPools(4, 4, 64, 64 * 1024, 1 << 20);
+                .withPools(4, 4, 64, 64 * 1024, 1 << 20).withMtu(mtu);
         serverConn = new TcpConnection[connections];
         at = new int[connections];
         for (int i = 0; i < 2; i++) {
@@ -152,7 +155,12 @@ public final class MigrationBenchmark {
      * @param unacked bytes the server sent that the client does not acknowledge (<= 16 KiB)
      */
     public static Result run(int count, int connections, int unread, int unacked, LongSupplier clock) {
-        MigrationBenchmark b = new MigrationBenchmark(Math.max(1, connections), unread, unacked, clock);
+        return run(count, connections, unread, unacked, MigrationConfig.MTU, clock);
+    }
+
+    /** @param mtu the links' IPv4 MTU (1500, or up to 9000 for jumbo frames) */
+    public static Result run(int count, int connections, int unread, int unacked, int mtu, LongSupplier clock) {
+        MigrationBenchmark b = new MigrationBenchmark(Math.max(1, connections), unread, unacked, mtu, clock);
         b.setUp();
         b.migrateMany(Math.max(count, 2_000));
         b.metrics.reset();

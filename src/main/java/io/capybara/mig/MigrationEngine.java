@@ -67,7 +67,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
      */
     private static final int STATE_BASE = MSG_OFFSET + TcpMigHeader.HEADER_LENGTH;
     private static final int STATE_ROOM = STATE_BASE + TcpMigHeader.TRAILER_LENGTH;
-    private static final int FRAGMENT_BODY = MigrationConfig.fragmentBody();
     /** Forwarded segments older than this many hops are dropped (a loop between stale entries). */
     /** Allowance per CONN_STATE fragment in the state timeout (1.2 us per hop at 10 Gb/s, two hops). */
     private static final long FRAGMENT_TIME_NANOS = 4_000;
@@ -83,7 +82,9 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private final long[] counters = new long[MigCounter.ALL.length];
     private final TcpMigHeader rx = new TcpMigHeader();
     private final TcpMigHeader tx = new TcpMigHeader();
-    private final UnsafeBuffer txFrame = new UnsafeBuffer(new byte[MigrationConfig.MTU + EthernetHeader.LENGTH]);
+    /** Body bytes per CONN_STATE fragment (the rack's MTU less headers and trailer). */
+    private final int fragmentBody;
+    private final UnsafeBuffer txFrame;
     /** The bytes a fragment's headers and trailer cover while it is sent in place. */
     private final UnsafeBuffer saved = new UnsafeBuffer(new byte[STATE_ROOM]);
     private final UnsafeBuffer fwdFrame = new UnsafeBuffer(new byte[io.capybara.io.FrameChannel.DEFAULT_MTU_FRAME]);
@@ -142,6 +143,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         this.app = app;
         this.metrics = metrics;
         this.self = host.config().ip();
+        this.fragmentBody = MigrationConfig.fragmentBody(config.mtu());
+        this.txFrame = new UnsafeBuffer(new byte[config.mtu() + EthernetHeader.LENGTH]);
         this.outs = new Out[config.maxOutgoing()];
         for (int i = 0; i < outs.length; i++) {
             outs[i] = new Out();
@@ -759,7 +762,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     /** The state's timeout grows with its size: each fragment takes time on every link it crosses. */
     private long stateTimeout(Out m) {
-        int fragments = (m.stateLength + FRAGMENT_BODY - 1) / FRAGMENT_BODY;
+        int fragments = (m.stateLength + fragmentBody - 1) / fragmentBody;
         return (config.stateTimeoutNanos() + fragments * FRAGMENT_TIME_NANOS) * m.backoff;
     }
 
@@ -777,10 +780,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
      */
     private void sendState(Out m) {
         UnsafeBuffer b = m.state_;
-        int n = (m.stateLength + FRAGMENT_BODY - 1) / FRAGMENT_BODY;
+        int n = (m.stateLength + fragmentBody - 1) / fragmentBody;
         for (int i = 0; i < n; i++) {
-            int frame = i * FRAGMENT_BODY; // its body starts at STATE_BASE + i * FRAGMENT_BODY
-            int len = Math.min(FRAGMENT_BODY, m.stateLength - i * FRAGMENT_BODY);
+            int frame = i * fragmentBody; // its body starts at STATE_BASE + i * fragmentBody
+            int len = Math.min(fragmentBody, m.stateLength - i * fragmentBody);
             int trailer = frame + STATE_BASE + len;
             saved.putBytes(0, b, frame, STATE_BASE);
             saved.putBytes(STATE_BASE, b, trailer, TcpMigHeader.TRAILER_LENGTH);
@@ -881,7 +884,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         int index = rx.fragmentIndex();
         int bodyLength = rx.bodyLength();
         if (total > config.maxStateBytes() || total < STATE_PREFIX
-                || (long) count * FRAGMENT_BODY < total || (long) (count - 1) * FRAGMENT_BODY >= total) {
+                || (long) count * fragmentBody < total || (long) (count - 1) * fragmentBody >= total) {
             count(MigCounter.STATE_TOO_LARGE);
             return;
         }
@@ -893,7 +896,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             count(MigCounter.STATE_INVALID);
             return;
         }
-        int expected = Math.min(FRAGMENT_BODY, s.total - index * FRAGMENT_BODY);
+        int expected = Math.min(fragmentBody, s.total - index * fragmentBody);
         if (bodyLength != expected) {
             count(MigCounter.STATE_INVALID);
             return;
@@ -902,7 +905,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             count(MigCounter.STATE_FRAGMENT_DUPLICATE);
             return;
         }
-        s.state_.putBytes(index * FRAGMENT_BODY, rxBuffer, rx.bodyOffset(), bodyLength);
+        s.state_.putBytes(index * fragmentBody, rxBuffer, rx.bodyOffset(), bodyLength);
         s.mark(index);
         count(MigCounter.STATE_FRAGMENTS_RECEIVED);
         long t1 = metrics.now();

@@ -22,6 +22,14 @@ class MigrationBenchmarkTest {
     }
 
     @Test
+    void jumboFramesCarryTheSameStates() {
+        MigrationBenchmark.Result r = MigrationBenchmark.run(300, 8, 4096, 4096, 9000, System::nanoTime);
+        assertEquals(300, r.completed(), r.toString());
+        assertEquals(0, r.failed());
+        assertTrue(r.stateBytes() > 8192);
+    }
+
+    @Test
     void theClockOnlyMeasures() {
         // a clock that advances 1 us per read: every step and the overhead become exact multiples,
         // and the protocol still completes every migration (decisions never read the clock)

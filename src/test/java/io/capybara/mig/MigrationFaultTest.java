@@ -226,4 +226,46 @@ class MigrationFaultTest {
         assertEquals(0, r.apps[0].mismatches + r.apps[1].mismatches);
         assertDirectoryEmptyAfterClose(r);
     }
+
+    /** Jumbo frames between servers: the state crosses in fewer, larger CONN_STATE fragments. */
+    @Test
+    void aJumboFrameRackMovesTheStateInFewerFragments() {
+        MiniRack r = new MiniRack(41, 2, 1L << 20, MiniRack.link(), sc -> sc, (i, m) -> m.withMtu(9000), null, 512,
+                9014).warm();
+        MiniRack.Client c = r.connect(0);
+        r.runFor(1_000_000);
+        TcpConnection s = r.serverSide(c);
+        int size = s.snapshotSize();
+        assertTrue(r.engines[0].migrate(s) > 0);
+        awaitQuiet(r);
+        assertWholeAt(r, c, 1);
+        long fragments = r.engines[0].counter(MigCounter.STATE_FRAGMENTS_SENT);
+        // a resend (the 1 Gb/s link is busy with the stream) may double the count; 1500-byte
+        // packets would need this many for one send
+        int standard = (size + MigrationConfig.fragmentBody() - 1) / MigrationConfig.fragmentBody();
+        assertTrue(fragments < standard / 2, fragments + " fragments for " + size + " bytes");
+        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
+        assertEquals(0, r.apps[0].mismatches + r.apps[1].mismatches);
+    }
+
+    /**
+     * Servers that disagree on the MTU cannot reassemble each other's state: the target drops
+     * the fragments as invalid, and the migration ends with the connection whole at the origin.
+     */
+    @Test
+    void anMtuMismatchAbortsAndTheConnectionStaysWhole() {
+        MiniRack r = new MiniRack(43, 2, 1L << 20, MiniRack.link(), sc -> sc,
+                (i, m) -> i == 0 ? m.withMtu(9000) : m, null, 512, 9014).warm();
+        MiniRack.Client c = r.connect(0);
+        r.runFor(1_000_000);
+        assertTrue(r.engines[0].migrate(r.serverSide(c)) > 0);
+        awaitQuiet(r);
+        assertTrue(r.engines[1].counter(MigCounter.STATE_INVALID) + r.engines[1].counter(MigCounter.STATE_TOO_LARGE) > 0);
+        assertEquals(0, r.engines[1].counter(MigCounter.RESTORED));
+        assertEquals(1, r.engines[0].counter(MigCounter.RESTORED_LOCALLY));
+        assertWholeAt(r, c, 0);
+        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
+        assertEquals(0, r.apps[0].mismatches + r.apps[1].mismatches);
+        assertDirectoryEmptyAfterClose(r);
+    }
 }

@@ -46,6 +46,18 @@ final class MiniRack {
     /** @param appFactory the server application (null: a {@link StreamServerApp} of {@code bytes} each way) */
     MiniRack(long seed, int n, long bytes, LinkProfile profile, UnaryOperator<SwitchConfig> switchConfig,
              UnaryOperator<MigrationConfig> migrationConfig, java.util.function.Function<Host, MigratableApp> appFactory) {
+        this(seed, n, bytes, profile, switchConfig, (i, c) -> migrationConfig.apply(c), appFactory, 4096,
+                FrameChannel.DEFAULT_MTU_FRAME);
+    }
+
+    /**
+     * @param perServer       server index and the default config -> that server's config
+     * @param linkSlots       frames each link direction holds
+     * @param linkFrameBytes  largest frame the links carry (9014 for jumbo frames)
+     */
+    MiniRack(long seed, int n, long bytes, LinkProfile profile, UnaryOperator<SwitchConfig> switchConfig,
+             java.util.function.BiFunction<Integer, MigrationConfig, MigrationConfig> perServer,
+             java.util.function.Function<Host, MigratableApp> appFactory, int linkSlots, int linkFrameBytes) {
         this.bytes = bytes;
         sim = new Simulator(seed);
         int hosts = n + 1;
@@ -56,15 +68,14 @@ final class MiniRack {
         arp.put(RackSimulation.SWITCH_IP, RackSimulation.SWITCH_MAC);
         for (int i = 0; i < hosts; i++) {
             int h = i < n ? i : 16;
-            links[i] = sim.link("port" + i, profile, profile, 4096);
+            links[i] = sim.link("port" + i, profile, profile, linkSlots, linkFrameBytes);
             ports[i] = links[i].b();
             hs.add(new SwitchConfig.Host(RackSimulation.ip(h), RackSimulation.mac(h), i, i < n));
             arp.put(RackSimulation.ip(h), RackSimulation.mac(h));
         }
         sw = sim.add(new TorSwitch(switchConfig.apply(SwitchConfig.of(RackSimulation.SWITCH_IP,
                 RackSimulation.SWITCH_MAC, hs).withHeartbeatStale(5_000_000L)), ports));
-        MigrationConfig mc = migrationConfig.apply(MigrationConfig.defaults(RackSimulation.SWITCH_IP)
-                .withHeartbeat(100_000));
+        MigrationConfig mc = MigrationConfig.defaults(RackSimulation.SWITCH_IP).withHeartbeat(100_000);
         servers = new Host[n];
         engines = new MigrationEngine[n];
         apps = new StreamServerApp[n];
@@ -79,7 +90,8 @@ final class MiniRack {
             apps[i] = app instanceof StreamServerApp st ? st : null;
             migratable[i] = app;
             servers[i].listen(PORT, 128, app.handler());
-            engines[i] = sim.add(new MigrationEngine(servers[i], mc, app, MigrationMetrics.constant()));
+            engines[i] = sim.add(new MigrationEngine(servers[i], perServer.apply(i, mc), app,
+                    MigrationMetrics.constant()));
         }
         Map<Integer, Long> a = new HashMap<>(arp);
         a.remove(RackSimulation.ip(16));
