@@ -502,8 +502,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             return;
         }
         // Quiesce: the host's transmit path is synchronous (a frame is copied into the channel
-        // before transmit returns), so no send of this connection can still be in flight.
-        long t2 = metrics.lap(MigrationStep.ORIGIN_QUIESCE, self, id, t1);
+        // before transmit returns), so no send of this connection can still be in flight: the
+        // step takes no time, and is recorded as such without a clock read.
+        metrics.record(MigrationStep.ORIGIN_QUIESCE, self, id, 0);
+        long t2 = t1;
         long nowNs = now();
         int need = STATE_PREFIX + c.snapshotSize() + app.snapshotSize(c);
         if (need > config.maxStateBytes()) {
@@ -944,7 +946,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 count(MigCounter.SEGMENTS_REPLAYED);
             }
         }
-        long t2 = metrics.lap(MigrationStep.TARGET_REPLAY, self, id, t1);
+        long t2 = t1;
+        if (s.frameCount > 0) {
+            t2 = metrics.lap(MigrationStep.TARGET_REPLAY, self, id, t1);
+        } else {
+            metrics.record(MigrationStep.TARGET_REPLAY, self, id, 0); // nothing buffered: nothing to time
+        }
         count(MigCounter.RESTORED);
         remember(mk, OUTCOME_RESTORED, s.connKey);
         if (config.policyIntervalNanos() > 0) { // only the policy reads cool-downs

@@ -696,13 +696,18 @@ public final class TcpConnection {
     }
 
     private void enterClosed(boolean reset) {
+        disarmClosed();
+        events |= EV_CLOSED | (reset ? EV_RESET : 0);
+    }
+
+    /** CLOSED with every timer off and nothing owed to the peer. */
+    private void disarmClosed() {
         state = TcpState.CLOSED;
         rtxDeadline = NONE;
         persistDeadline = NONE;
         delackDeadline = NONE;
         timeWaitDeadline = NONE;
         ackNow = false;
-        events |= EV_CLOSED | (reset ? EV_RESET : 0);
     }
 
     private void challengeAck() {
@@ -1687,14 +1692,10 @@ public final class TcpConnection {
     public void recycle(BufferPool pool) {
         sendRing.release(pool);
         recvRing.release(pool);
-        state = TcpState.CLOSED;
+        disarmClosed(); // no events: nobody is told, the connection lives on elsewhere
         finQueued = false;
         peerFin = false;
         oooFin = false;
-        rtxDeadline = NONE;
-        delackDeadline = NONE;
-        persistDeadline = NONE;
-        timeWaitDeadline = NONE;
     }
 
     /**
