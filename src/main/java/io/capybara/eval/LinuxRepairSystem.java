@@ -5,6 +5,7 @@ import io.capybara.eval.linux.RepairTimings.ExportStep;
 import io.capybara.eval.linux.RepairTimings.ImportStep;
 import io.capybara.eval.linux.TcpRepairFleet;
 import io.capybara.io.linux.Topology;
+import io.capybara.mig.JitWarmup;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,6 +54,15 @@ public final class LinuxRepairSystem implements MigrationSystem {
     public OverheadRun run(int count, int queueBytes, Progress progress) throws Exception {
         try (TcpRepairFleet fleet = TcpRepairFleet.open()) {
             fleet.warmUp(jitWarmup, queueBytes);
+            if (jitWarmup > 0) { // then until the JIT is done with it, as for Capybara-J
+                JitWarmup.untilSettled(() -> {
+                    try {
+                        fleet.warmUp(Math.min(jitWarmup, 200), queueBytes);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, CapybaraSystem.WARMUP_LIMIT_NANOS);
+            }
             TcpRepairFleet.Result r = fleet.run(count, queueBytes, batch, progress::set);
             List<RepairTimings> t = r.timings();
             Map<String, long[]> steps = new LinkedHashMap<>();

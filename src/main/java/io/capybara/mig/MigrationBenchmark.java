@@ -45,6 +45,8 @@ public final class MigrationBenchmark {
      */
     static final int LINK_FRAMES = 128;
     private static final int SETUP_BATCH = 8;
+    /** Longest wait for the JIT to settle before measuring. */
+    private static final long WARMUP_LIMIT_NANOS = 20_000_000_000L;
 
     /**
      * @param count          migrations measured
@@ -163,6 +165,7 @@ public final class MigrationBenchmark {
         MigrationBenchmark b = new MigrationBenchmark(Math.max(1, connections), unread, unacked, mtu, clock);
         b.setUp();
         b.migrateMany(Math.max(count, 2_000));
+        JitWarmup.untilSettled(() -> b.migrateMany(2_000), WARMUP_LIMIT_NANOS);
         b.metrics.reset();
         b.stateBytes = 0;
         b.completed = 0;
