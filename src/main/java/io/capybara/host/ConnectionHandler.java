@@ -25,7 +25,11 @@ public interface ConnectionHandler {
     default void onWritable(TcpConnection conn) {
     }
 
-    /** The connection is gone from the host; {@code reset} when a RST (or abort) ended it. */
+    /**
+     * The connection is gone from the host; {@code reset} when a RST (or abort) ended it. Read
+     * what is left in it here if it matters: at its next poll the host gives the connection's
+     * buffers to its pool, and the connection is empty from then on.
+     */
     default void onClosed(TcpConnection conn, boolean reset) {
     }
 }

@@ -85,6 +85,9 @@ public final class Host implements SimNode, SegmentSink {
     private int nextDescriptor = 1;
     private final OpTable ops = new OpTable(64);
     private final BufferPool bufferPool = new BufferPool(BUFFER_POOL_PER_SIZE);
+    /** Handler-API connections closed since the last poll: their rings go to the pool then. */
+    private final TcpConnection[] closed = new TcpConnection[256];
+    private int closedCount;
 
     public Host(HostConfig config, FrameChannel channel) {
         this.config = config;
@@ -124,7 +127,20 @@ public final class Host implements SimNode, SegmentSink {
         work += channel.poll(rxHandler, RX_BATCH);
         work += runArpTimers();
         work += runConnectionTimers();
+        recycleClosed();
         return work;
+    }
+
+    /**
+     * Gives the rings of connections that closed since the last poll to the buffer pool. Done
+     * here, not in {@link #onClosed}, because that runs inside the connection's own call.
+     */
+    private void recycleClosed() {
+        for (int i = 0; i < closedCount; i++) {
+            closed[i].recycle(bufferPool);
+            closed[i] = null;
+        }
+        closedCount = 0;
     }
 
     @Override
@@ -167,8 +183,9 @@ public final class Host implements SimNode, SegmentSink {
     }
 
     /**
-     * Ring memory of connections that left this host, for connections restored on it (see
-     * {@link TcpConnection#recycle}); one per host, like its loop.
+     * Ring memory of connections that left this host (migrated away, or closed: after
+     * {@link ConnectionHandler#onClosed} a handler's connection is empty), for connections
+     * restored on it (see {@link TcpConnection#recycle}); one per host, like its loop.
      */
     public BufferPool bufferPool() {
         return bufferPool;
@@ -575,6 +592,9 @@ public final class Host implements SimNode, SegmentSink {
         }
         if (b.handler != null) {
             b.handler.onClosed(b.conn, reset);
+            if (closedCount < closed.length) { // the queue API's descriptors may still read it: not those
+                closed[closedCount++] = b.conn;
+            }
         }
         Descriptor d = b.descriptor;
         if (d != null) {

@@ -466,6 +466,8 @@ class HostConnectionTest {
         assertEquals(0, a.connectionCount());
         assertEquals(0, b.connectionCount());
         assertEquals(n, a.stats().connectionsRemoved());
+        // closed connections' rings went to the hosts' pools (kept up to a bound per size)
+        assertTrue(a.bufferPool().available(4096) > 0 && b.bufferPool().available(4096) > 0);
     }
 
     @Test
