@@ -19,7 +19,8 @@ public final class BaselineLimits {
         t.row("out-of-order received data", "lost: TCP_REPAIR_QUEUE restores only the in-order queue; the peer must "
                 + "resend", "carried (the receive ring's out-of-order intervals)");
         t.row("SACK scoreboard", "lost (the restored socket knows nothing the peer SACKed)",
-                "none to carry: Capybara-J negotiates SACK-permitted but sends/uses no SACK blocks");
+                "none to carry: its receiver SACK and D-SACK blocks are derived from the carried "
+                + "out-of-order intervals; its sender ignores incoming SACK blocks, so keeps no scoreboard");
         t.row("congestion state (cwnd, ssthresh, recovery point, dup ACKs)", "lost: the new socket restarts from "
                 + "the initial window", "carried");
         t.row("RTT estimate (srtt, rttvar, RTO, backoff, RTT sample in flight)", "lost: initial RTO, or whatever "

@@ -122,12 +122,13 @@ final class LabRack implements SimNode {
     }
 
     /**
-     * TCP toward a Linux client: 64 KiB buffers (the state moves with every migration), no SACK
-     * (this stack sends no SACK blocks), timers in milliseconds (the link is a real kernel's).
+     * TCP toward a Linux client: 64 KiB buffers (the state moves with every migration), SACK
+     * (the Linux clients recover faster from loss with our SACK and D-SACK blocks), timers in
+     * milliseconds (the link is a real kernel's).
      */
     static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
-        return new TcpConfig(1460, 64 * 1024, 64 * 1024, 2, false, true, false, 1_000_000L, 200_000_000L,
+        return new TcpConfig(1460, 64 * 1024, 64 * 1024, 2, true, true, false, 1_000_000L, 200_000_000L,
                 20_000_000L, 2_000_000_000L, 15, 1_000_000_000L, d.maxOutOfOrderSegments());
     }
 

@@ -77,6 +77,20 @@ final class ReceiveRing {
         return oooEnd[i];
     }
 
+    /** The interval holding all of [start, end), or -1 if none does (the range is not all held). */
+    int oooHolding(int start, int end) {
+        for (int i = 0; i < oooCount; i++) {
+            if (Seq.le(oooStart[i], start)) {
+                if (Seq.le(end, oooEnd[i])) {
+                    return i;
+                }
+            } else {
+                break; // sorted: later intervals start even higher
+            }
+        }
+        return -1;
+    }
+
     int maxIntervals() {
         return oooStart.length;
     }

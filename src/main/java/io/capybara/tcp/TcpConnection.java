@@ -21,7 +21,8 @@ import org.agrona.MutableDirectBuffer;
  * <p>Implemented: all RFC 9293 states (active, passive and simultaneous open; simultaneous close;
  * TIME_WAIT, RFC 1337), RFC 5961 RST/SYN/ACK checks with challenge ACKs (not rate-limited),
  * RFC 7323 window scaling, timestamps (TSval in microsecond ticks) with RTTM and PAWS, MSS and
- * SACK-permitted negotiation with receiver-side SACK blocks (RFC 2018; incoming blocks are ignored),
+ * SACK-permitted negotiation with receiver-side SACK blocks (RFC 2018) and D-SACK blocks for
+ * duplicate data (RFC 2883; incoming blocks are ignored),
  * receive- and send-side SWS avoidance, optional Nagle, delayed ACK, RFC 6298 retransmission
  * timer with Karn's rule, RFC 5681 congestion control with RFC 6582 NewReno recovery, zero
  * window probing, bounded out-of-order reassembly, and snapshot/restore.
@@ -142,6 +143,15 @@ public final class TcpConnection {
      */
     private boolean sackTriggered;
     private int sackTriggerSeq;
+    /**
+     * The D-SACK block (RFC 2883) owed for a segment whose data we already held, until one
+     * segment carries it: each duplicate is reported once. Like {@link #sackTriggered} it lives
+     * within one {@link #onSegment} call (a duplicate is always ACKed at once) and is never in a
+     * snapshot.
+     */
+    private boolean dsackOwed;
+    private int dsackStart;
+    private int dsackEnd;
 
     private TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
                           SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt,
@@ -284,6 +294,7 @@ public final class TcpConnection {
     public void onSegment(TcpSegment segment, long nowNanos) {
         stats.segmentsIn++;
         sackTriggered = false;
+        dsackOwed = false;
         switch (state) {
             case CLOSED, LISTEN -> onSegmentClosed(segment);
             case SYN_SENT -> onSegmentSynSent(segment, nowNanos);
@@ -291,6 +302,7 @@ public final class TcpConnection {
         }
         finish(nowNanos);
         sackTriggered = false;
+        dsackOwed = false;
     }
 
     /** RFC 9293 3.10.7.1: a closed connection answers everything but a RST with a RST. */
@@ -409,6 +421,7 @@ public final class TcpConnection {
                 && now - tsRecentTime < PAWS_IDLE_NANOS) {
             stats.pawsRejected++;
             ackNow = true;
+            noteDuplicate(seq, seg.payloadLength);
             return;
         }
 
@@ -416,6 +429,7 @@ public final class TcpConnection {
             stats.dropped++;
             if (!rst) {
                 ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
+                noteDuplicate(seq, seg.payloadLength);
                 if (state == TcpState.TIME_WAIT && seg.has(FIN)) {
                     timeWaitDeadline = now + config.timeWaitNanos(); // retransmitted FIN: restart 2MSL
                 }
@@ -477,6 +491,33 @@ public final class TcpConnection {
             processData(seg, now);
         }
         output(now);
+    }
+
+    /**
+     * RFC 2883: if all of the payload [seq, seq + len) is data we already hold, at or below
+     * RCV.NXT or inside one out-of-order interval, owes a D-SACK block for it (the caller makes
+     * sure an ACK goes out in this call); in the second case that interval is named right after
+     * it, as the triggering segment's block. A segment that also brought new data is not
+     * reported: its retransmission was needed, and a D-SACK for part of it would feed the
+     * sender's undo logic (which counts needless retransmissions) a wrong signal. Returns whether
+     * the segment was a duplicate.
+     */
+    private boolean noteDuplicate(int seq, int len) {
+        if (!sackOk || len <= 0) {
+            return false;
+        }
+        int end = seq + len;
+        if (Seq.gt(end, rcvNxt)) {
+            if (recvRing.oooHolding(seq, end) < 0) {
+                return false;
+            }
+            sackTriggered = true;
+            sackTriggerSeq = seq;
+        }
+        dsackOwed = true;
+        dsackStart = seq;
+        dsackEnd = end;
+        return true;
     }
 
     /** RFC 9293 3.10.7.4 segment acceptability, against the window we advertised. */
@@ -591,6 +632,16 @@ public final class TcpConnection {
         int len = seg.payloadLength;
         int off = seg.payloadOffset;
         boolean fin = seg.has(FIN);
+        if (Seq.gt(seq, rcvNxt) && noteDuplicate(seq, len)) {
+            // all of it held out of order already: nothing to store, ACK at once with the D-SACK
+            stats.oooSegments++;
+            ackNow = true;
+            if (fin) {
+                oooFin = true;
+                oooFinSeq = seq + len;
+            }
+            return;
+        }
         if (Seq.lt(seq, rcvNxt)) {
             int d = rcvNxt - seq; // already received: trim the front
             if (d > len) {
@@ -977,7 +1028,7 @@ public final class TcpConnection {
             s.payloadLength = len;
         }
         boolean sackOmitted = false;
-        if (sackOk && recvRing.oooCount() > 0) {
+        if (sackOk && (recvRing.oooCount() > 0 || dsackOwed)) {
             // payload and SACK option together stay within what the peer's MSS allows
             int roomBlocks = (sendMss - len - TcpCodec.sackOptionBytes(0)) / TcpCodec.SACK_BLOCK_BYTES;
             int max = Math.min(roomBlocks, TcpCodec.sackBlocksThatFit(tsOk ? TS_OPTION_BYTES : 0));
@@ -999,13 +1050,28 @@ public final class TcpConnection {
     }
 
     /**
-     * Fills up to {@code max} SACK blocks from the out-of-order intervals (RFC 2018 4): first the
-     * one holding the segment that triggered this ACK, then the others from the highest sequence
-     * down. A sender sending in order fills holes from below, so the highest blocks are the most
-     * recent ones, and the order follows from the ring alone (no extra connection state). Blocks
-     * always lie above RCV.NXT: the ring absorbs intervals that RCV.NXT reaches.
+     * Fills up to {@code max} SACK blocks: first an owed D-SACK block (RFC 2883 4), which lies at
+     * or below RCV.NXT or inside the block that follows it, and is sent once; then, from the
+     * out-of-order intervals (RFC 2018 4), the one holding the segment that triggered this ACK,
+     * then the others from the highest sequence down. A sender sending in order fills holes from
+     * below, so the highest blocks are the most recent ones, and the order follows from the ring
+     * alone (no extra connection state). These always lie above RCV.NXT: the ring absorbs
+     * intervals that RCV.NXT reaches. A D-SACK inside an interval is only recognizable beside
+     * it: with room for fewer than two blocks none is filled, and the pure ACK that follows
+     * carries them.
      */
     private void fillSackBlocks(TcpSegment s, int max) {
+        int n = 0;
+        if (dsackOwed) {
+            if (max < (Seq.gt(dsackEnd, rcvNxt) ? 2 : 1)) {
+                s.sackCount = 0;
+                return;
+            }
+            s.sackLeft[0] = dsackStart;
+            s.sackRight[0] = dsackEnd;
+            n = 1;
+            dsackOwed = false;
+        }
         int count = recvRing.oooCount();
         int first = -1;
         if (sackTriggered) {
@@ -1016,8 +1082,7 @@ public final class TcpConnection {
                 }
             }
         }
-        int n = 0;
-        if (first >= 0 && max > 0) {
+        if (first >= 0 && n < max) {
             n = addSackBlock(s, n, first);
         }
         for (int i = count - 1; i >= 0 && n < max; i--) {
@@ -1339,6 +1404,14 @@ public final class TcpConnection {
 
     int oooIntervals() {
         return recvRing.oooCount();
+    }
+
+    int oooStart(int i) {
+        return recvRing.oooStart(i);
+    }
+
+    int oooEnd(int i) {
+        return recvRing.oooEnd(i);
     }
 
     int rcvNxt() {

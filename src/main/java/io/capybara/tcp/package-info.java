@@ -25,9 +25,14 @@
  * when a data segment leaves less room under the MSS; a full-sized one carries none, and an ACK
  * it should have carried follows as a pure ACK). The first block holds the segment that
  * triggered the ACK, the rest follow from the highest sequence down, so the order is derived
- * from the receive ring and needs no state in the snapshot. Blocks never reach down to
- * RCV.NXT. Incoming SACK blocks are parsed but ignored: the sender stays NewReno. No D-SACK
- * (RFC 2883): duplicates are not reported.</li>
+ * from the receive ring and needs no state in the snapshot. These blocks never reach down to
+ * RCV.NXT. D-SACK (RFC 2883): the ACK answering a segment whose data was all held already (at
+ * or below RCV.NXT, or inside one out-of-order interval) leads with a block for that duplicate,
+ * followed, if inside an interval, by that interval; it is sent once, on the first segment
+ * with room, so a sender learns which retransmissions were needless. A segment that also
+ * brings new data is not reported. The duplicate's range lives only within the call that
+ * received it, so D-SACK needs no snapshot state either. Incoming SACK blocks are parsed but
+ * ignored: the sender stays NewReno.</li>
  * <li>ACKs: delayed (every second full-sized segment or the delayed-ACK timer), except that
  * out-of-order data, and in-order data while out-of-order data is held (it fills all or part of
  * a hole, RFC 5681 4.2), is ACKed at once.</li>

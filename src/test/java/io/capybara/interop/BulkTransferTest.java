@@ -24,9 +24,13 @@ class BulkTransferTest {
     private static final long BYTES = Long.getLong("capybara.bulk.mib", 100) << 20;
     /** TAP by default; -Dcapybara.bulk.kind=PACKET runs the same over a veth and AF_PACKET. */
     private static final JavaOnLink.Kind KIND = JavaOnLink.Kind.valueOf(System.getProperty("capybara.bulk.kind", "TAP"));
-    /** -Dcapybara.sack=true offers SACK-permitted (without sending SACK blocks) to show its cost. */
+    /**
+     * SACK as the stack's default (on: SACK-permitted offered, SACK and D-SACK blocks sent);
+     * -Dcapybara.sack=false turns it off for comparison.
+     */
     private static final TcpConfig TCP = sack(TcpConfig.defaults().withTimeWait(100_000_000L),
-            Boolean.getBoolean("capybara.sack"));
+            Boolean.parseBoolean(System.getProperty("capybara.sack",
+                    Boolean.toString(TcpConfig.defaults().sackPermitted()))));
 
     static TcpConfig sack(TcpConfig c, boolean on) {
         return new TcpConfig(c.mss(), c.sendBufferBytes(), c.receiveBufferBytes(), c.windowScale(), on, c.timestamps(),

@@ -16,7 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Receiver-side SACK blocks (RFC 2018): which blocks, in which order, how many fit. */
+/**
+ * Receiver-side SACK blocks (RFC 2018) and D-SACK blocks (RFC 2883): which blocks, in which
+ * order, how many fit.
+ */
 class TcpSackTest {
     static final long MS = 1_000_000L;
 
@@ -81,8 +84,8 @@ class TcpSackTest {
         assertEquals(TcpCodec.MAX_HEADER_LENGTH, TcpCodec.headerLength(c.toSegment()));
         // extending the lowest interval brings it back, first
         assertBlocks(onlyAck(feed(p, base + 110, 10)), base, 100, 120, 500, 510, 300, 310);
-        // a duplicate of data already held still names its block first
-        assertBlocks(onlyAck(feed(p, base + 302, 5)), base, 300, 310, 500, 510, 200, 210);
+        // a duplicate of data already held: a D-SACK block for it, then the block holding it
+        assertBlocks(onlyAck(feed(p, base + 302, 5)), base, 302, 307, 300, 310, 500, 510);
         assertEquals(4, p.b.conn.oooIntervals());
 
         // in-order data that fills the first hole moves RCV.NXT past it: ACKed at once, and no
@@ -99,6 +102,10 @@ class TcpSackTest {
         c = onlyAck(feed(p, base + 150, 400));
         assertEquals(base + 550, c.ack);
         assertEquals(0, c.sackBlocks());
+        // the blocks' old data again, now below RCV.NXT: one D-SACK block, below the ACK
+        c = onlyAck(feed(p, base + 300, 10));
+        assertEquals(base + 550, c.ack);
+        assertBlocks(c, base, 300, 310);
         assertEquals(0, p.b.conn.oooIntervals());
         // and later ACKs (a window update after reading) carry none either
         p.b.conn.receive(new UnsafeBuffer(new byte[1 << 16]), 0, 1 << 16, p.now);
@@ -188,6 +195,199 @@ class TcpSackTest {
         assertBlocks(p.log.get(2), base, 50, 60, 300, 320, 200, 210);
     }
 
+    /**
+     * Whether {@code c} leads with a D-SACK block as RFC 2883 makes it recognizable: below the
+     * ACK, or inside the second block.
+     */
+    static boolean leadsWithDsack(Captured c) {
+        if (c.sackBlocks() == 0) {
+            return false;
+        }
+        if (Seq.lt(c.sackLeft(0), c.ack)) {
+            return true;
+        }
+        return c.sackBlocks() > 1 && Seq.ge(c.sackLeft(0), c.sackLeft(1)) && Seq.le(c.sackRight(0), c.sackRight(1));
+    }
+
+    @Test
+    void duplicateBelowRcvNxtLeadsWithItsDsackBlock() {
+        TcpPair p = established(TcpConfig.defaults(), TcpConfig.defaults());
+        int base = p.b.conn.rcvNxt();
+        feed(p, base, 100);
+        feed(p, base + 100, 100);
+        assertEquals(base + 200, p.b.conn.rcvNxt());
+        // all of it duplicate: the D-SACK block is exactly the duplicate range, below the ACK
+        Captured c = onlyAck(feed(p, base + 20, 40));
+        assertEquals(base + 200, c.ack);
+        assertBlocks(c, base, 20, 60);
+        assertTrue(leadsWithDsack(c));
+        // ending exactly at RCV.NXT, spanning two original segments
+        assertBlocks(onlyAck(feed(p, base + 50, 150)), base, 50, 200);
+        // with data held out of order, the usual blocks follow the D-SACK block
+        feed(p, base + 400, 10);
+        feed(p, base + 300, 10);
+        c = onlyAck(feed(p, base, 100));
+        assertEquals(base + 200, c.ack);
+        assertBlocks(c, base, 0, 100, 400, 410, 300, 310);
+        // the next ACK, for new out-of-order data, carries no D-SACK: each duplicate is told once
+        c = onlyAck(feed(p, base + 500, 10));
+        assertFalse(leadsWithDsack(c), c::toString);
+        assertBlocks(c, base, 500, 510, 400, 410, 300, 310);
+    }
+
+    @Test
+    void duplicateInsideHeldDataLeadsWithDsackThenItsBlock() {
+        TcpPair p = established(TcpConfig.defaults(), TcpConfig.defaults());
+        int base = p.b.conn.rcvNxt();
+        feed(p, base + 100, 50);
+        feed(p, base + 150, 50);
+        feed(p, base + 300, 10);
+        feed(p, base + 500, 10);
+        Captured c = onlyAck(feed(p, base + 120, 40));
+        assertEquals(base, c.ack);
+        assertBlocks(c, base, 120, 160, 100, 200, 500, 510);
+        assertTrue(leadsWithDsack(c));
+        // the whole interval again: D-SACK and its block are equal, as RFC 2883 allows
+        assertBlocks(onlyAck(feed(p, base + 100, 100)), base, 100, 200, 100, 200, 500, 510);
+        assertEquals(3, p.b.conn.oooIntervals());
+        // partly new (extends the interval): needed data, so no D-SACK, just its block first
+        c = onlyAck(feed(p, base + 190, 20));
+        assertFalse(leadsWithDsack(c), c::toString);
+        assertBlocks(c, base, 100, 210, 500, 510, 300, 310);
+        // partly below RCV.NXT, partly new: no D-SACK either
+        feed(p, base, 50);
+        c = onlyAck(feed(p, base + 40, 20));
+        assertEquals(base + 60, c.ack);
+        assertFalse(leadsWithDsack(c), c::toString);
+        // spanning a hole between two held intervals: not all held, so it is new data
+        c = onlyAck(feed(p, base + 205, 100));
+        assertFalse(leadsWithDsack(c), c::toString);
+        assertBlocks(c, base, 100, 310, 500, 510);
+        // filling the last hole absorbs the merged interval
+        c = onlyAck(feed(p, base + 60, 40));
+        assertEquals(base + 310, c.ack);
+        assertBlocks(c, base, 500, 510);
+    }
+
+    @Test
+    void noDsackUnlessBothSidesAgreedSack() {
+        TcpPair p = established(config(false, true), TcpConfig.defaults());
+        assertFalse(p.b.conn.sackPermitted());
+        int base = p.b.conn.rcvNxt();
+        feed(p, base, 100);
+        feed(p, base + 200, 100);
+        Captured below = onlyAck(feed(p, base + 10, 20));
+        assertEquals(base + 100, below.ack);
+        assertEquals(0, below.sackBlocks());
+        Captured inside = onlyAck(feed(p, base + 210, 20));
+        assertEquals(base + 100, inside.ack);
+        assertEquals(0, inside.sackBlocks());
+    }
+
+    /**
+     * Only the ACK a duplicate triggers carries its D-SACK block, once: not the full-sized data
+     * segments sent before it, not later ACKs (delayed-ACK timer, window update).
+     */
+    @Test
+    void dsackGoesOnOneSegmentOnly() {
+        TcpPair p = established(TcpConfig.defaults(), TcpConfig.defaults());
+        TcpConnection b = p.b.conn;
+        int mss = b.sendMss();
+        int base = b.rcvNxt();
+        feed(p, base + 1000, 100);
+        b.send(new UnsafeBuffer(new byte[20 * mss]), 0, 20 * mss, p.now);
+        p.b.outbox.clear();
+        // the duplicate also acknowledges B's data, so B sends full-sized segments in the same call
+        TcpSegment s = TcpLossTest.data(base + 1010, b.sndNxt(), 50, 1);
+        b.onSegment(s, p.now);
+        List<Captured> out = new ArrayList<>(p.b.outbox);
+        p.b.outbox.clear();
+        assertTrue(out.size() >= 2, out::toString);
+        int dsacks = 0;
+        for (Captured x : out) {
+            if (leadsWithDsack(x)) {
+                dsacks++;
+                assertBlocks(x, base, 1010, 1060, 1000, 1100);
+            }
+        }
+        assertEquals(1, dsacks, out::toString);
+        assertTrue(leadsWithDsack(out.get(out.size() - 1)), () -> "a pure ACK carries it: " + out);
+
+        // in-order data that is ACKed late (delayed-ACK timer), and a window update: no D-SACK
+        TcpPair q = established(TcpConfig.defaults(), TcpConfig.defaults());
+        int qbase = q.b.conn.rcvNxt();
+        feed(q, qbase, 100);
+        assertBlocks(onlyAck(feed(q, qbase + 50, 50)), qbase, 50, 100); // a duplicate, answered at once
+        assertTrue(feed(q, qbase + 100, 10).isEmpty(), "a small in-order segment waits for the delayed ACK");
+        q.b.conn.onTimer(q.b.conn.nextDeadline());
+        Captured late = onlyAck(new ArrayList<>(q.b.outbox));
+        q.b.outbox.clear();
+        assertEquals(qbase + 110, late.ack);
+        assertEquals(0, late.sackBlocks(), late::toString);
+        q.b.conn.receive(new UnsafeBuffer(new byte[1 << 16]), 0, 1 << 16, q.now);
+        for (Captured x : q.b.outbox) {
+            assertEquals(0, x.sackBlocks(), x::toString);
+        }
+    }
+
+    /** A restored copy reports duplicates exactly as the original does. */
+    @Test
+    void restoredCopySendsTheSameDsackBlocks() {
+        TcpPair p = established(TcpConfig.defaults(), TcpConfig.defaults());
+        int base = p.b.conn.rcvNxt();
+        feed(p, base, 100);
+        feed(p, base + 300, 10);
+        feed(p, base + 200, 20);
+        p.b.snapshotAndShadow(false);
+        p.logging = true;
+        int ack = p.b.conn.sndUna();
+        for (int[] seg : new int[][]{{10, 30}, {205, 10}, {300, 10}, {150, 10}, {0, 100}}) {
+            p.b.deliver(new Captured(TcpLossTest.data(base + seg[0], ack, seg[1], 4)));
+        }
+        assertTrue(p.b.conn.sameStateAs(p.b.shadow, p.now));
+        assertEquals(5, p.log.size(), p.log::toString);
+        assertBlocks(p.log.get(0), base, 10, 40, 300, 310, 200, 220);
+        assertBlocks(p.log.get(1), base, 205, 215, 200, 220, 300, 310);
+        assertBlocks(p.log.get(2), base, 300, 310, 300, 310, 200, 220);
+        assertBlocks(p.log.get(3), base, 150, 160, 300, 310, 200, 220);
+        assertBlocks(p.log.get(4), base, 0, 100, 300, 310, 200, 220);
+    }
+
+    private long dsacksSent;
+
+    /** D-SACK ACKs, for duplicates below RCV.NXT and inside held data, allocate nothing. */
+    @Test
+    void dsackAcksAllocateNothing() {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mx.isThreadAllocatedMemorySupported());
+        mx.setThreadAllocatedMemoryEnabled(true);
+        TcpPair p = established(TcpConfig.defaults(), TcpConfig.defaults());
+        TcpConnection b = p.b.conn;
+        int base = b.rcvNxt();
+        feed(p, base, 100);
+        feed(p, base + 200, 100);
+        b.sink((c, s) -> {
+            if (s.sackCount > 0 && (Seq.lt(s.sackLeft[0], s.ack)
+                    || (s.sackCount > 1 && Seq.ge(s.sackLeft[0], s.sackLeft[1]) && Seq.le(s.sackRight[0], s.sackRight[1])))) {
+                dsacksSent++;
+            }
+        });
+        TcpSegment below = TcpLossTest.data(base + 10, b.sndUna(), 50, 1);
+        TcpSegment inside = TcpLossTest.data(base + 220, b.sndUna(), 50, 2);
+        for (int i = 0; i < 100_000; i++) { // warm-up: the JIT settles
+            b.onSegment((i & 1) == 0 ? below : inside, p.now);
+        }
+        long sentBefore = dsacksSent;
+        long before = mx.getThreadAllocatedBytes(Thread.currentThread().threadId());
+        for (int i = 0; i < 20_000; i++) {
+            b.onSegment((i & 1) == 0 ? below : inside, p.now);
+        }
+        long allocated = mx.getThreadAllocatedBytes(Thread.currentThread().threadId()) - before;
+        assertEquals(20_000L, dsacksSent - sentBefore, "a D-SACK in every ACK");
+        assertTrue(allocated < 1024, allocated + " bytes allocated by 20k D-SACK ACKs");
+    }
+
     private long blocksSent;
 
     /** Sending ACKs with SACK blocks allocates nothing per segment. */
@@ -227,11 +427,35 @@ class TcpSackTest {
         return LongStream.range(0, Math.max(1, Integer.getInteger("capybara.seeds", 500) / 10));
     }
 
+    /** Whether all of [start, end) is at or below {@code rcvNxt} or inside one of {@code held}. */
+    static boolean allHeld(int start, int end, int rcvNxt, int[] held) {
+        if (Seq.le(end, rcvNxt)) {
+            return true;
+        }
+        for (int i = 0; i < held.length; i += 2) {
+            if (Seq.le(held[i], start) && Seq.le(end, held[i + 1])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static int[] held(TcpConnection c) {
+        int[] held = new int[2 * c.oooIntervals()];
+        for (int i = 0; i < c.oooIntervals(); i++) {
+            held[2 * i] = c.oooStart(i);
+            held[2 * i + 1] = c.oooEnd(i);
+        }
+        return held;
+    }
+
     /**
-     * Seeded transfers under loss and reordering, A to B, B snapshotted and restored midway.
-     * Every segment B sends obeys RFC 2018: blocks above its ACK, sorted out of what B holds,
-     * never more than fit; the reply to an out-of-order segment names that segment first; no
-     * blocks once B holds nothing out of order.
+     * Seeded transfers under loss, reordering and duplication, A to B, B snapshotted and restored
+     * midway. Every segment B sends obeys RFC 2018: blocks above its ACK, sorted out of what B
+     * holds, never more than fit; the reply to an out-of-order segment names that segment first;
+     * no blocks once B holds nothing out of order. And RFC 2883: a segment whose data B held
+     * already is reported by exactly one D-SACK block, first, equal to its range, on one of the
+     * segments B sends in answer; no other segment leads with a D-SACK block.
      */
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
@@ -245,6 +469,7 @@ class TcpSackTest {
         p.delayNanos = 1 * MS;
         p.loss = r.nextDouble(0.005, 0.08);
         p.reorder = r.nextDouble(0, 0.3);
+        p.duplicate = r.nextDouble(0.02, 0.06);
         byte[] ab = TcpBasicsTest.data(seed, 200_000 + r.nextInt(200_000));
         p.a.toSend = ab;
         p.b.toSend = TcpBasicsTest.data(seed + 1, r.nextInt(30_000));
@@ -255,6 +480,7 @@ class TcpSackTest {
         boolean snapshotted = false;
         int blocksSeen = 0;
         int checkedFirst = 0;
+        int dsacksSeen = 0;
         while (p.b.received.size() < ab.length) {
             if (!snapshotted && p.b.conn.oooIntervals() > 0 && p.b.received.size() > ab.length / 3) {
                 p.b.snapshotAndShadow(r.nextBoolean());
@@ -265,6 +491,7 @@ class TcpSackTest {
             int rcvNxtBefore = p.b.conn.rcvNxt();
             long droppedBefore = p.b.conn.stats().oooDropped();
             long oooBefore = p.b.conn.stats().oooSegments();
+            int[] heldBefore = held(p.b.conn);
             assertTrue(p.step(limit), "stalled: " + p.a.conn + " / " + p.b.conn + " " + replay);
             List<Captured> fromB = new ArrayList<>();
             for (Captured c : p.log.subList(logBefore, p.log.size())) {
@@ -272,23 +499,43 @@ class TcpSackTest {
                     fromB.add(c);
                 }
             }
+            List<Captured> dsacks = new ArrayList<>();
             for (Captured c : fromB) {
                 blocksSeen += c.sackBlocks();
                 int fit = TcpCodec.sackBlocksThatFit(ts ? 12 : 0);
                 assertTrue(c.sackBlocks() <= fit, "too many blocks: " + c + " " + replay);
                 assertTrue(c.len() + TcpCodec.headerLength(c.toSegment()) - 20 <= p.b.conn.sendMss() + (ts ? 12 : 0),
                         "over the MSS: " + c + " " + replay);
-                for (int i = 0; i < c.sackBlocks(); i++) {
+                int usual = 0; // the usual blocks start after a D-SACK block
+                if (leadsWithDsack(c)) {
+                    dsacks.add(c);
+                    usual = 1;
+                }
+                for (int i = usual; i < c.sackBlocks(); i++) {
                     assertTrue(Seq.gt(c.sackLeft(i), c.ack) && Seq.gt(c.sackRight(i), c.sackLeft(i)),
                             "block " + i + " at or below the ACK: " + c + " " + replay);
-                    for (int j = 0; j < i; j++) {
+                    for (int j = usual; j < i; j++) {
                         assertTrue(Seq.le(c.sackRight(i), c.sackLeft(j)) || Seq.ge(c.sackLeft(i), c.sackRight(j)),
                                 "blocks overlap: " + c + " " + replay);
                     }
                 }
             }
             if (p.b.conn.oooIntervals() == 0 && !fromB.isEmpty()) {
-                assertEquals(0, fromB.get(fromB.size() - 1).sackBlocks(), "blocks with nothing held " + replay);
+                Captured last = fromB.get(fromB.size() - 1);
+                assertEquals(leadsWithDsack(last) ? 1 : 0, last.sackBlocks(), "blocks with nothing held " + replay);
+            }
+            Captured arrival = p.b.arrived.size() == arrivedBefore + 1 ? p.b.arrived.get(arrivedBefore) : null;
+            boolean duplicate = arrival != null && arrival.len() > 0 && !arrival.has(TcpSegment.SYN)
+                    && !arrival.has(TcpSegment.RST) && p.b.conn.state() != TcpState.CLOSED
+                    && allHeld(arrival.seq, arrival.seq + arrival.len(), rcvNxtBefore, heldBefore);
+            if (duplicate) {
+                assertEquals(1, dsacks.size(), "one D-SACK for duplicate " + arrival + ": " + fromB + " " + replay);
+                Captured d = dsacks.get(0);
+                assertEquals(arrival.seq, d.sackLeft(0), "D-SACK left edge: " + d + " " + replay);
+                assertEquals(arrival.seq + arrival.len(), d.sackRight(0), "D-SACK right edge: " + d + " " + replay);
+                dsacksSeen++;
+            } else {
+                assertEquals(List.of(), dsacks, "D-SACK without a duplicate (" + arrival + ") " + replay);
             }
             if (p.b.arrived.size() == arrivedBefore + 1 && !fromB.isEmpty()) {
                 Captured in = p.b.arrived.get(arrivedBefore);
@@ -312,5 +559,6 @@ class TcpSackTest {
         assertArrayEquals(ab, p.b.received.toByteArray(), replay);
         assertTrue(blocksSeen > 0, "no SACK block sent at all " + replay);
         assertTrue(checkedFirst > 0, "no out-of-order arrival checked " + replay);
+        assertTrue(dsacksSeen > 0, "no duplicate reported " + replay);
     }
 }
