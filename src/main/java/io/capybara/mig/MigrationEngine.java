@@ -200,6 +200,11 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     }
 
     /** Temporary buffers in use (migrations this server has prepared as target). */
+    /** Cool-down entries held (only the policy keeps any): bounded, as checked by tests. */
+    int cooldownEntries() {
+        return cooldownUntil.size();
+    }
+
     public int preparedSlots() {
         return inActive;
     }
@@ -286,7 +291,9 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         long t1 = metrics.lap(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
         outActive++;
         count(MigCounter.STARTED);
-        cooldownUntil.put(ck, at + config.cooldownNanos());
+        if (config.policyIntervalNanos() > 0) { // only the policy reads (and periodically clears) cool-downs
+            cooldownUntil.put(ck, at + config.cooldownNanos());
+        }
         sendPrepare(m);
         m.overhead = metrics.lap(MigrationStep.ORIGIN_SEND_PREPARE, self, m.id, t1) - t0;
         return m.id;

@@ -268,4 +268,19 @@ class MigrationFaultTest {
         assertEquals(0, r.apps[0].mismatches + r.apps[1].mismatches);
         assertDirectoryEmptyAfterClose(r);
     }
+
+    /** Manual migrations with the policy off keep no cool-down entries (they used to pile up). */
+    @Test
+    void manualMigrationsLeaveNoCooldownEntriesBehind() {
+        MiniRack r = MiniRack.of(47, 2, 1L << 20).warm();
+        MiniRack.Client c = r.connect(0);
+        r.runFor(1_000_000);
+        for (int k = 0; k < 4; k++) {
+            int from = r.holder(c);
+            assertTrue(r.engines[from].migrate(r.serverSide(c)) > 0);
+            awaitQuiet(r);
+            assertWholeAt(r, c, 1 - from);
+        }
+        assertEquals(0, r.engines[0].cooldownEntries() + r.engines[1].cooldownEntries());
+    }
 }
