@@ -107,6 +107,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private int inActive;
     private final Long2ObjectHashMap<In> inByConn = new Long2ObjectHashMap<>();
     private final OutcomeMemory outcomes;
+    /** Slots whose receive interval is open (see {@link #onState}). */
+    private int openReceives;
 
     /**
      * Connections held here that are not at their original server: the directory has an entry
@@ -305,6 +307,9 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     public int poll(long nowNanos) {
         now = Math.max(now, nowNanos);
         int work = 0;
+        if (openReceives > 0) {
+            closeOpenReceives();
+        }
         if (now >= timerAt) {
             timerAt = Long.MAX_VALUE;
             for (Out m : outs) {
@@ -883,11 +888,14 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             count(MigCounter.STATE_FOR_UNKNOWN_MIGRATION);
             return;
         }
-        // One clock read per fragment: fragments of one burst arrive in one poll (same protocol
-        // time), so this one's work starts where the previous one's ended. That interval also
-        // holds the host decoding this frame (and any frame between them): it over-counts.
-        long at = now();
-        long t0 = s.received > 0 && at == s.lastFragmentAt ? s.lastFragmentEnd : metrics.now();
+        // Receiving is timed as one interval per burst: it opens at the first fragment taken and
+        // closes when the state is complete, or at this engine's next poll when fragments are
+        // still missing (they came in another burst). Between fragments it holds the host
+        // decoding them (and any frame in between): an over-count, never an under-count.
+        if (s.receiveStart < 0) {
+            s.receiveStart = metrics.now();
+            openReceives++;
+        }
         long total = rx.value();
         int count = rx.fragmentCount();
         int index = rx.fragmentIndex();
@@ -917,12 +925,26 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         s.state_.putBytes(index * fragmentBody, rxBuffer, rx.bodyOffset(), bodyLength);
         s.mark(index);
         count(MigCounter.STATE_FRAGMENTS_RECEIVED);
-        long t1 = metrics.now();
-        s.receiveNanos += Math.max(0, t1 - t0);
-        s.lastFragmentEnd = t1;
-        s.lastFragmentAt = at;
         if (s.received == s.fragmentCount) {
+            long t1 = metrics.now();
+            closeReceive(s, t1);
             complete(s, t1);
+        }
+    }
+
+    private void closeReceive(In s, long nowClock) {
+        if (s.receiveStart >= 0) {
+            s.receiveNanos += Math.max(0, nowClock - s.receiveStart);
+            s.receiveStart = -1;
+            openReceives--;
+        }
+    }
+
+    /** Ends the receive intervals of states still missing fragments after this poll's burst. */
+    private void closeOpenReceives() {
+        long t = metrics.now();
+        for (In s : ins) {
+            closeReceive(s, t);
         }
     }
 
@@ -1310,6 +1332,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     /** Returns a slot to the pool; its buffered frames are dropped (the client retransmits). */
     private void release(In s) {
+        if (s.receiveStart >= 0) { // its partial receive is not a step anyone completes
+            s.receiveStart = -1;
+            openReceives--;
+        }
         if (s.state != FREE) {
             inByConn.remove(s.connKey);
             s.state = FREE;
@@ -1362,9 +1388,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         long deadline;
         long overhead;
         long receiveNanos;
-        /** Clock reading at the end of the last fragment taken, and the protocol time then. */
-        long lastFragmentEnd;
-        long lastFragmentAt;
+        /** Clock reading when the open receive interval began; -1 when none is open. */
+        long receiveStart = -1;
         final UnsafeBuffer frames;
         final int[] frameOffset;
         final int[] frameLength;
