@@ -107,6 +107,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private int inActive;
     private final Long2ObjectHashMap<In> inByConn = new Long2ObjectHashMap<>();
     private final OutcomeMemory outcomes;
+    /** The last completed outgoing migrations (id, target), to answer stray ACKs that follow them. */
+    private final int[] completedIds = new int[64];
+    private final int[] completedTargets = new int[64];
+    private int completedHead;
     /** Slots whose receive interval is open (see {@link #onState}). */
     private int openReceives;
 
@@ -581,6 +585,16 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             // a late ACK of a finished migration while the connection is (back) here
             send(stray, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, clientIp, clientPort, serverPort, self,
                     stray, original);
+            return;
+        }
+        int holder = m == null && here == null ? completedTarget(id) : 0;
+        if (holder != 0 && holder != stray) {
+            // A duplicated PREPARE_MIG was steered to a second target after the migration had
+            // completed, and that target's ACK re-pointed the switch: the target that took the
+            // connection re-asserts itself (and frees the stray one), as while the state travels.
+            send(holder, TcpMigHeader.REJECT, REASON_REASSERT, id, clientIp, clientPort, serverPort, self, stray,
+                    original);
+            return;
         }
         // Otherwise: a late duplicate of an ACK whose migration finished re-pointed the switch at
         // the target that took the connection then, which still holds it (the cool-down
@@ -680,6 +694,9 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
         long t0 = metrics.now();
         count(MigCounter.COMPLETED);
+        completedIds[completedHead] = id;
+        completedTargets[completedHead] = m.targetIp;
+        completedHead = (completedHead + 1) & (completedIds.length - 1);
         freeOut(m);
         m.overhead += metrics.step(MigrationStep.ORIGIN_RECEIVE_STATE_ACK, self, id, t0);
         metrics.overheadPart(MigrationMetrics.key(self, id), m.overhead);
@@ -1345,6 +1362,16 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     private void remember(long mk, long result, long ck) {
         outcomes.remember(mk, result, ck);
+    }
+
+    /** The server a recently completed migration of ours went to, or 0 if not remembered. */
+    private int completedTarget(int id) {
+        for (int i = 0; i < completedIds.length; i++) {
+            if (completedIds[i] == id) {
+                return completedTargets[i];
+            }
+        }
+        return 0;
     }
 
     private void count(MigCounter c) {

@@ -87,4 +87,19 @@ class RackSimulationTest {
         assertEquals(0, r.invariantViolations(), r.toString());
         assertEquals(0, r.unexpectedResets(), r.toString());
     }
+
+    /**
+     * `simulate --migrations --faults`, seed 300: a duplicated PREPARE_MIG was steered to a second
+     * target just after the migration completed; that target's ACK re-pointed the switch while
+     * the connection served on the first target, and the origin, which had forgotten the
+     * migration, did nothing. Origins now remember their last completed migrations and have the
+     * target that took the connection re-assert itself.
+     */
+    @Test
+    void aStrayAckAfterCompletionIsUndone() {
+        long seed = seed(300);
+        RackResult r = RackSimulation.run(RackOptions.defaults().withFaults().withSeed(seed));
+        assertTrue(r.ok(), r + " " + r.failures() + replay("aStrayAckAfterCompletionIsUndone", seed));
+        assertEquals(0, r.invariantViolations(), r.toString());
+    }
 }
