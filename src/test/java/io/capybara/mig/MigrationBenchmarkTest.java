@@ -19,6 +19,16 @@ class MigrationBenchmarkTest {
         for (var e : r.steps().entrySet()) {
             assertTrue(e.getValue()[1] >= 0, e.getKey());
         }
+        // the JSON keys the issue names
+        java.util.Map<String, Object> json = r.toMap();
+        for (String key : new String[] {"failed", "overhead_us", "blackout_us", "steps_us"}) {
+            assertTrue(json.containsKey(key), key);
+        }
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, java.util.Map<String, Double>> steps =
+                (java.util.Map<String, java.util.Map<String, Double>>) json.get("steps_us");
+        assertEquals(MigrationStep.values().length, steps.size());
+        assertEquals(r.steps().get("origin_serialize")[0], steps.get("origin_serialize").get("p50"), 1e-12);
     }
 
     @Test
