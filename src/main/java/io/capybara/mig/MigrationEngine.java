@@ -56,8 +56,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private static final int STATE_SENT = 2;
     private static final int ABORTING = 3;
     private static final int PREPARED = 4;
-    private static final long OUTCOME_RESTORED = OutcomeMemory.RESTORED;
-    private static final long OUTCOME_ABORTED = OutcomeMemory.ABORTED;
     /** CONN_STATE body prefix: TCP snapshot length, application state length. */
     private static final int STATE_PREFIX = 8;
     private static final int MSG_OFFSET = FrameEncoder.IPV4_HEADERS_LENGTH + UdpHeader.LENGTH;
@@ -67,7 +65,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
      */
     private static final int STATE_BASE = MSG_OFFSET + TcpMigHeader.HEADER_LENGTH;
     private static final int STATE_ROOM = STATE_BASE + TcpMigHeader.TRAILER_LENGTH;
-    /** Forwarded segments older than this many hops are dropped (a loop between stale entries). */
     /** Allowance per CONN_STATE fragment in the state timeout (1.2 us per hop at 10 Gb/s, two hops). */
     private static final long FRAGMENT_TIME_NANOS = 4_000;
     private static final int RELEASE_COPIES = 3;
@@ -205,12 +202,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         return outActive;
     }
 
-    /** Temporary buffers in use (migrations this server has prepared as target). */
     /** Cool-down entries held (only the policy keeps any): bounded, as checked by tests. */
     int cooldownEntries() {
         return cooldownUntil.size();
     }
 
+    /** Temporary buffers in use (migrations this server has prepared as target). */
     public int preparedSlots() {
         return inActive;
     }
@@ -328,7 +325,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             for (In s : ins) {
                 if (s.state == PREPARED && s.deadline <= now) {
                     count(MigCounter.HOLD_EXPIRED);
-                    remember(s.migKey, OUTCOME_ABORTED, 0);
+                    outcomes.remember(s.migKey, OutcomeMemory.ABORTED, 0);
                     release(s);
                     work++;
                 }
@@ -573,25 +570,18 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     m.originalIp);
             return;
         }
-        if (m != null && m.state == STATE_SENT) {
-            // a retransmitted PREPARE_MIG was steered elsewhere: the first ACK won; its target
-            // re-asserts itself with an ABORT of its own, which also frees the stray target
-            send(m.targetIp, TcpMigHeader.REJECT, REASON_REASSERT, id, clientIp, clientPort, serverPort, self, stray,
-                    original);
-            return;
-        }
-        Out current = findOutByConn(connKey(clientIp, clientPort, serverPort));
-        if (m == null && here != null && current == null) {
+        if (m == null && here != null && findOutByConn(connKey(clientIp, clientPort, serverPort)) == null) {
             // a late ACK of a finished migration while the connection is (back) here
             send(stray, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, clientIp, clientPort, serverPort, self,
                     stray, original);
             return;
         }
-        int holder = m == null && here == null ? completedTarget(id) : 0;
+        // A copy of our PREPARE_MIG was steered to a second target: a retransmitted one while
+        // the state travels (the first ACK won), or a duplicated one after the migration
+        // completed. The target that took the connection re-asserts itself with an ABORT of its
+        // own, which also frees the stray target.
+        int holder = m != null ? m.targetIp : here == null ? completedTarget(id) : 0;
         if (holder != 0 && holder != stray) {
-            // A duplicated PREPARE_MIG was steered to a second target after the migration had
-            // completed, and that target's ACK re-pointed the switch: the target that took the
-            // connection re-asserts itself (and frees the stray one), as while the state travels.
             send(holder, TcpMigHeader.REJECT, REASON_REASSERT, id, clientIp, clientPort, serverPort, self, stray,
                     original);
             return;
@@ -851,7 +841,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             }
             In stale = inByConn.get(ck);
             if (stale != null) {
-                remember(stale.migKey, OUTCOME_ABORTED, 0);
+                outcomes.remember(stale.migKey, OutcomeMemory.ABORTED, 0);
                 release(stale);
             }
             s = freeIn();
@@ -891,7 +881,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         long mk = MigrationMetrics.key(origin, id);
         In s = findIn(mk); // a prepared slot has no outcome yet: the common case skips the map
         long known = s != null ? 0 : outcomes.result(mk);
-        if (known == OUTCOME_RESTORED) {
+        if (known == OutcomeMemory.RESTORED) {
             if (rx.fragmentIndex() != rx.fragmentCount() - 1) {
                 count(MigCounter.STATE_FRAGMENT_DUPLICATE); // one answer per resent state, on its last fragment
                 return;
@@ -972,14 +962,14 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         metrics.record(MigrationStep.TARGET_RECEIVE_STATE, self, id, s.receiveNanos);
         if (host.connection(s.clientIp, s.clientPort, s.serverPort) != null) {
             count(MigCounter.CONNECTION_ALREADY_HERE);
-            remember(mk, OUTCOME_ABORTED, 0);
+            outcomes.remember(mk, OutcomeMemory.ABORTED, 0);
             release(s);
             return;
         }
         TcpConnection c = restore(s.state_, 0, s.total, s.connKey);
         if (c == null) {
             count(MigCounter.STATE_INVALID);
-            remember(mk, OUTCOME_ABORTED, 0);
+            outcomes.remember(mk, OutcomeMemory.ABORTED, 0);
             release(s);
             return;
         }
@@ -999,7 +989,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             metrics.record(MigrationStep.TARGET_REPLAY, self, id, 0); // nothing buffered: nothing to time
         }
         count(MigCounter.RESTORED);
-        remember(mk, OUTCOME_RESTORED, s.connKey);
+        outcomes.remember(mk, OutcomeMemory.RESTORED, s.connKey);
         if (config.policyIntervalNanos() > 0) { // only the policy reads cool-downs
             cooldownUntil.put(s.connKey, now() + config.cooldownNanos());
         }
@@ -1028,10 +1018,10 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         count(MigCounter.ABORT_RECEIVED);
         In s = findIn(mk);
         if (s != null) {
-            remember(mk, OUTCOME_ABORTED, 0);
+            outcomes.remember(mk, OutcomeMemory.ABORTED, 0);
             handBack(s, from);
             release(s);
-        } else if (outcomes.result(mk) == OUTCOME_RESTORED) {
+        } else if (outcomes.result(mk) == OutcomeMemory.RESTORED) {
             // The origin's ACKs were lost and it asks before taking the connection back. We
             // have it (and may already have served it): keep it, answer CONN_STATE_ACK, and
             // re-point the switch, which the origin's ABORT just pointed at the origin.
@@ -1050,7 +1040,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             // We forgot this migration (our migration layer restarted) but hold its connection:
             // it was restored here. Same answer as above.
             count(MigCounter.ABORT_AFTER_RESTORE);
-            remember(mk, OUTCOME_RESTORED, connKey(rx.clientIp(), rx.clientPort(), rx.serverPort()));
+            outcomes.remember(mk, OutcomeMemory.RESTORED, connKey(rx.clientIp(), rx.clientPort(), rx.serverPort()));
             send(origin, TcpMigHeader.ABORT, TcpMigHeader.REASON_TIMEOUT, id, rx.clientIp(), rx.clientPort(),
                     rx.serverPort(), origin, self,
                     host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()).localIp());
@@ -1058,7 +1048,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                     self, 0);
             return;
         } else if (!outcomes.knows(mk)) {
-            remember(mk, OUTCOME_ABORTED, 0);
+            outcomes.remember(mk, OutcomeMemory.ABORTED, 0);
         }
         if (from == origin && rx.reason() != TcpMigHeader.REASON_CONNECTION_GONE
                 && host.connection(rx.clientIp(), rx.clientPort(), rx.serverPort()) == null) {
@@ -1115,7 +1105,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     public void restartTargetSide() {
         for (In s : ins) {
             if (s.state == PREPARED) {
-                remember(s.migKey, OUTCOME_ABORTED, 0);
+                outcomes.remember(s.migKey, OutcomeMemory.ABORTED, 0);
                 release(s);
             }
         }
@@ -1221,29 +1211,18 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     // ------------------------------------------------------------------ sending
 
+    /** A message without body, built in the engine's frame buffer. */
     private void send(int dstIp, int type, int reason, int id, int clientIp, int clientPort, int serverPort,
                       int originIp, int targetIp, long value) {
-        sendMessage(dstIp, type, reason, id, clientIp, clientPort, serverPort, originIp, targetIp, value, 0, 1, null,
-                0, 0);
+        frame(txFrame, 0, dstIp, type, reason, id, clientIp, clientPort, serverPort, originIp, targetIp, value, 0, 1, 0);
     }
 
     /**
-     * Builds Ethernet + IPv4 + UDP + TCPMig in place and hands it to the host. The UDP checksum
-     * is 0 (RFC 768 allows it on IPv4): the message's CRC32C protects it end to end, and the
-     * switch edits messages anyway.
+     * Builds Ethernet + IPv4 + UDP + TCPMig headers and the CRC trailer around a body already at
+     * {@code at + STATE_BASE}, and hands the frame to the host. The UDP checksum is 0 (RFC 768
+     * allows it on IPv4): the message's CRC32C protects it end to end, and the switch edits
+     * messages anyway.
      */
-    private void sendMessage(int dstIp, int type, int reason, int id, int clientIp, int clientPort, int serverPort,
-                             int originIp, int targetIp, long value, int fragIndex, int fragCount,
-                             DirectBuffer body, int bodyOffset, int bodyLength) {
-        UnsafeBuffer b = txFrame;
-        if (bodyLength > 0) {
-            b.putBytes(STATE_BASE, body, bodyOffset, bodyLength);
-        }
-        frame(b, 0, dstIp, type, reason, id, clientIp, clientPort, serverPort, originIp, targetIp, value, fragIndex,
-                fragCount, bodyLength);
-    }
-
-    /** Writes the headers and trailer around a body already at {@code at + STATE_BASE}, and transmits. */
     private void frame(UnsafeBuffer b, int at, int dstIp, int type, int reason, int id, int clientIp, int clientPort,
                        int serverPort, int originIp, int targetIp, long value, int fragIndex, int fragCount,
                        int bodyLength) {
@@ -1358,10 +1337,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             s.state = FREE;
             inActive--;
         }
-    }
-
-    private void remember(long mk, long result, long ck) {
-        outcomes.remember(mk, result, ck);
     }
 
     /** The server a recently completed migration of ours went to, or 0 if not remembered. */

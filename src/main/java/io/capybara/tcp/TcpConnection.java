@@ -1461,7 +1461,7 @@ public final class TcpConnection {
      * {@link #snapshot(MutableDirectBuffer, int, long)}, with the snapshot's own CRC32C only when
      * {@code checksum}: a transport that checksums the bytes itself (TCPMig's CONN_STATE
      * fragments each carry a CRC32C) saves a pass over the buffers. Without it the CRC field is
-     * 0, and only {@code restore(..., false)} accepts the bytes.
+     * 0, and only {@code restore(..., false, pool)} accepts the bytes.
      */
     public int snapshot(MutableDirectBuffer dst, int offset, long nowNanos, boolean checksum) {
         SnapshotWriter w = new SnapshotWriter().wrap(dst, offset + SNAPSHOT_HEADER);
@@ -1575,22 +1575,14 @@ public final class TcpConnection {
      */
     public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
                                         SegmentSink sink) throws SnapshotException {
-        return restore(src, offset, length, nowNanos, sink, true);
+        return restore(src, offset, length, nowNanos, sink, true, null);
     }
 
     /**
      * {@link #restore(DirectBuffer, int, int, long, SegmentSink)}; {@code verifyChecksum} false
-     * skips the CRC32C check, for bytes a transport has already verified. Every field is still
-     * range-checked, so crafted input still fails with a SnapshotException.
-     */
-    public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
-                                        SegmentSink sink, boolean verifyChecksum) throws SnapshotException {
-        return restore(src, offset, length, nowNanos, sink, verifyChecksum, null);
-    }
-
-    /**
-     * {@link #restore(DirectBuffer, int, int, long, SegmentSink, boolean)} with ring memory taken
-     * from {@code pool} (null: allocated), e.g. the memory of connections that moved away.
+     * skips the CRC32C check, for bytes a transport has already verified (every field is still
+     * range-checked, so crafted input still fails with a SnapshotException), and ring memory is
+     * taken from {@code pool} (null: allocated), e.g. the memory of connections that moved away.
      */
     public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
                                         SegmentSink sink, boolean verifyChecksum, BufferPool pool)
