@@ -41,6 +41,11 @@ public enum MigCounter {
     STATE_FOR_UNKNOWN_MIGRATION,
     STATE_TOO_LARGE,
     STATE_INVALID,
+    /**
+     * A whole state whose CRC32C failed (a fragment's body was damaged on the way): the target
+     * forgets the fragments and takes the origin's resend.
+     */
+    STATE_CORRUPT,
     RESTORED,
     SEGMENTS_REPLAYED,
     /** Buffered client segments sent on to the server that keeps the connection (an ABORT ended the slot). */

@@ -20,6 +20,7 @@ import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -103,6 +104,8 @@ public final class MigrationBenchmark {
     private final LongSupplier clock;
     private final TcpConnection[] serverConn;
     private final int[] at;
+    /** Connection index by client address and port, for the application's per-connection state. */
+    private final Long2LongHashMap index = new Long2LongHashMap(-1);
     private long now;
     private long stateBytes;
     private long completed;
@@ -290,7 +293,13 @@ public final class MigrationBenchmark {
 
         @Override
         public void onAccepted(TcpConnection c) {
+            bench.index.put(key(c), accepted);
             bench.serverConn[accepted++] = c;
+        }
+
+        /** The client's address and port name a connection in this rack (one client host). */
+        private static long key(TcpConnection c) {
+            return (c.remoteIp() & 0xFFFF_FFFFL) << 16 | c.remotePort();
         }
 
         @Override
@@ -313,13 +322,7 @@ public final class MigrationBenchmark {
         }
 
         private int indexOf(TcpConnection conn) {
-            TcpConnection[] cs = bench.serverConn;
-            for (int i = 0; i < cs.length; i++) {
-                if (cs[i] == conn) {
-                    return i;
-                }
-            }
-            return -1;
+            return (int) bench.index.get(key(conn));
         }
 
         @Override

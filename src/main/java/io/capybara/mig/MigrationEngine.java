@@ -6,6 +6,7 @@ import io.capybara.sim.SimNode;
 import io.capybara.tcp.SnapshotException;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
+import io.capybara.wire.BufferCrc;
 import io.capybara.wire.DecodedFrame;
 import io.capybara.wire.EthernetHeader;
 import io.capybara.wire.FrameDecoder;
@@ -56,8 +57,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private static final int STATE_SENT = 2;
     private static final int ABORTING = 3;
     private static final int PREPARED = 4;
-    /** CONN_STATE body prefix: TCP snapshot length, application state length. */
-    private static final int STATE_PREFIX = 8;
+    /**
+     * CONN_STATE body prefix: CRC32C of the rest of the state, TCP snapshot length, application
+     * state length. The state is checked end to end in one pass: a fragment's own CRC covers
+     * only its header, and one CRC call over the whole state costs less than one per fragment.
+     */
+    private static final int STATE_PREFIX = 12;
     private static final int MSG_OFFSET = FrameEncoder.IPV4_HEADERS_LENGTH + UdpHeader.LENGTH;
     /**
      * Where a kept state starts in its buffer: after room for one fragment's frame headers, so
@@ -77,6 +82,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private final MigrationMetrics metrics;
     private final int self;
     private final long[] counters = new long[MigCounter.ALL.length];
+    private final BufferCrc crc = new BufferCrc();
     private final TcpMigHeader rx = new TcpMigHeader();
     private final TcpMigHeader tx = new TcpMigHeader();
     /** Body bytes per CONN_STATE fragment (the rack's MTU less headers and trailer). */
@@ -389,6 +395,9 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     }
 
     private void unwatch(TcpConnection c) {
+        if (c.localIp() == self) {
+            return; // at its original server: never watched
+        }
         for (int i = 0; i < watchedCount; i++) {
             if (watched[i] == c) {
                 watched[i] = watched[--watchedCount];
@@ -529,11 +538,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         if (m.state_.capacity() < STATE_ROOM + need) {
             m.state_ = new UnsafeBuffer(new byte[Math.max(STATE_ROOM + need, 2 * m.state_.capacity())]);
         }
-        int tcpLen = c.snapshot(m.state_, STATE_BASE + STATE_PREFIX, nowNs, false); // fragments carry CRC32C
+        int tcpLen = c.snapshot(m.state_, STATE_BASE + STATE_PREFIX, nowNs, false); // the prefix's CRC covers it
         int appLen = app.snapshot(c, m.state_, STATE_BASE + STATE_PREFIX + tcpLen);
-        m.state_.putInt(STATE_BASE, tcpLen, BE);
-        m.state_.putInt(STATE_BASE + 4, appLen, BE);
+        m.state_.putInt(STATE_BASE + 4, tcpLen, BE);
+        m.state_.putInt(STATE_BASE + 8, appLen, BE);
         m.stateLength = STATE_PREFIX + tcpLen + appLen;
+        m.state_.putInt(STATE_BASE, crc.compute(m.state_, STATE_BASE + 4, m.stateLength - 4), BE);
         host.detach(c);
         unwatch(c);
         c.recycle(host.bufferPool()); // the snapshot is the connection now; its memory serves restores here
@@ -966,6 +976,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             release(s);
             return;
         }
+        if (crc.compute(s.state_, 4, s.total - 4) != s.state_.getInt(0, BE)) {
+            // a body damaged on the way (fragment CRCs cover headers only): start over, and take
+            // the origin's resend; the slot and the segments it buffered stay
+            count(MigCounter.STATE_CORRUPT);
+            s.forgetFragments();
+            return;
+        }
         TcpConnection c = restore(s.state_, 0, s.total, s.connKey);
         if (c == null) {
             count(MigCounter.STATE_INVALID);
@@ -1184,15 +1201,15 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     }
 
     private TcpConnection restore(UnsafeBuffer state, int base, int total, long ck) {
-        int tcpLen = state.getInt(base, BE);
-        int appLen = state.getInt(base + 4, BE);
+        int tcpLen = state.getInt(base + 4, BE);
+        int appLen = state.getInt(base + 8, BE);
         if (tcpLen < 0 || appLen < 0 || (long) STATE_PREFIX + tcpLen + appLen != total) {
             return null;
         }
         TcpConnection c;
         try {
             c = TcpConnection.restore(state, base + STATE_PREFIX, tcpLen, now(), host.sink(), false,
-                    host.bufferPool());
+                    host.bufferPool(), host.config().tcp());
         } catch (SnapshotException e) {
             return null;
         }
@@ -1413,10 +1430,14 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             overhead = 0;
             frameCount = 0;
             frameBytes = 0;
+            receiveNanos = 0;
+            forgetFragments();
+        }
+
+        void forgetFragments() {
             total = 0;
             fragmentCount = 0;
             received = 0;
-            receiveNanos = 0;
             java.util.Arrays.fill(fragmentBits, 0);
         }
 

@@ -70,7 +70,7 @@ public final class TcpConnection {
     private SegmentSink sink;
     private ConnectionObserver observer = ConnectionObserver.NONE;
     private final TcpSegment out = new TcpSegment();
-    private final TcpStats stats = new TcpStats();
+    private final TcpStats stats;
     private final SendRing sendRing;
     private final ReceiveRing recvRing;
 
@@ -155,7 +155,7 @@ public final class TcpConnection {
 
     private TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
                           SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt,
-                          NewReno cc) {
+                          NewReno cc, TcpStats stats) {
         this.config = config;
         this.localIp = localIp;
         this.localPort = localPort;
@@ -166,6 +166,7 @@ public final class TcpConnection {
         this.recvRing = recvRing;
         this.rtt = rtt;
         this.cc = cc;
+        this.stats = stats;
     }
 
     private static TcpConnection create(TcpConfig config, int localIp, int localPort, int remoteIp,
@@ -178,7 +179,7 @@ public final class TcpConnection {
                 new ReceiveRing(recvMax, Math.min(recvMax, ReceiveRing.INITIAL_CAPACITY),
                         config.maxOutOfOrderSegments()),
                 new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
-                new NewReno(iss, initialSendMss(config)));
+                new NewReno(iss, initialSendMss(config)), new TcpStats());
         c.iss = iss;
         c.sndUna = iss;
         c.sndNxt = iss;
@@ -1587,6 +1588,18 @@ public final class TcpConnection {
     public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
                                         SegmentSink sink, boolean verifyChecksum, BufferPool pool)
             throws SnapshotException {
+        return restore(src, offset, length, nowNanos, sink, verifyChecksum, pool, null);
+    }
+
+    /**
+     * {@link #restore(DirectBuffer, int, int, long, SegmentSink, boolean, BufferPool)}; when the
+     * snapshot's configuration equals {@code usual} (e.g. the restoring host's), the connection
+     * shares that instance instead of a new copy: one object less to build, and one whose lines
+     * the host keeps warm.
+     */
+    public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
+                                        SegmentSink sink, boolean verifyChecksum, BufferPool pool,
+                                        TcpConfig usual) throws SnapshotException {
         if (src == null || offset < 0 || length < 0 || (long) offset + length > src.capacity()) {
             throw new SnapshotException("snapshot range [" + offset + ", +" + length + ") outside the buffer");
         }
@@ -1614,25 +1627,35 @@ public final class TcpConnection {
                     + " != 0x" + Integer.toHexString(crc));
         }
         SnapshotReader r = new SnapshotReader().wrap(src, offset + SNAPSHOT_HEADER, bodyLength);
-        TcpConfig config = new TcpConfig(
-                r.getInt("config.mss", MIN_MSS, 65535),
-                r.getInt("config.sendBufferBytes", 1, MAX_BUFFER),
-                r.getInt("config.receiveBufferBytes", 1, MAX_BUFFER),
-                r.getInt("config.windowScale", Integer.MIN_VALUE, MAX_WINDOW_SHIFT),
-                r.getBoolean("config.sackPermitted"),
-                r.getBoolean("config.timestamps"),
-                r.getBoolean("config.nagle"),
-                r.getLong("config.delayedAckNanos", 0, Long.MAX_VALUE),
-                r.getLong("config.initialRtoNanos", 1, Long.MAX_VALUE),
-                r.getLong("config.minRtoNanos", 1, Long.MAX_VALUE),
-                r.getLong("config.maxRtoNanos", 1, Long.MAX_VALUE),
-                r.getInt("config.maxRetransmissions", 0, Integer.MAX_VALUE),
-                r.getLong("config.timeWaitNanos", 0, Long.MAX_VALUE),
-                r.getInt("config.maxOutOfOrderSegments", 0, MAX_OOO_INTERVALS),
-                version >= 2 ? r.getLong("config.finWait2Nanos", 0, Long.MAX_VALUE) : TcpConfig.DEFAULT_FIN_WAIT_2_NANOS);
-        if (config.maxRtoNanos() < config.minRtoNanos()) {
+        int mss = r.getInt("config.mss", MIN_MSS, 65535);
+        int sendBytes = r.getInt("config.sendBufferBytes", 1, MAX_BUFFER);
+        int receiveBytes = r.getInt("config.receiveBufferBytes", 1, MAX_BUFFER);
+        int windowScale = r.getInt("config.windowScale", Integer.MIN_VALUE, MAX_WINDOW_SHIFT);
+        boolean sackPermitted = r.getBoolean("config.sackPermitted");
+        boolean timestamps = r.getBoolean("config.timestamps");
+        boolean nagle = r.getBoolean("config.nagle");
+        long delayedAck = r.getLong("config.delayedAckNanos", 0, Long.MAX_VALUE);
+        long initialRto = r.getLong("config.initialRtoNanos", 1, Long.MAX_VALUE);
+        long minRto = r.getLong("config.minRtoNanos", 1, Long.MAX_VALUE);
+        long maxRto = r.getLong("config.maxRtoNanos", 1, Long.MAX_VALUE);
+        int maxRetransmissions = r.getInt("config.maxRetransmissions", 0, Integer.MAX_VALUE);
+        long timeWait = r.getLong("config.timeWaitNanos", 0, Long.MAX_VALUE);
+        int maxOoo = r.getInt("config.maxOutOfOrderSegments", 0, MAX_OOO_INTERVALS);
+        long finWait2 = version >= 2 ? r.getLong("config.finWait2Nanos", 0, Long.MAX_VALUE)
+                : TcpConfig.DEFAULT_FIN_WAIT_2_NANOS;
+        if (maxRto < minRto) {
             throw new SnapshotException("snapshot corrupt: maxRto < minRto");
         }
+        TcpConfig config = usual != null && usual.mss() == mss && usual.sendBufferBytes() == sendBytes
+                && usual.receiveBufferBytes() == receiveBytes && usual.windowScale() == windowScale
+                && usual.sackPermitted() == sackPermitted && usual.timestamps() == timestamps && usual.nagle() == nagle
+                && usual.delayedAckNanos() == delayedAck && usual.initialRtoNanos() == initialRto
+                && usual.minRtoNanos() == minRto && usual.maxRtoNanos() == maxRto
+                && usual.maxRetransmissions() == maxRetransmissions && usual.timeWaitNanos() == timeWait
+                && usual.maxOutOfOrderSegments() == maxOoo && usual.finWait2Nanos() == finWait2
+                ? usual
+                : new TcpConfig(mss, sendBytes, receiveBytes, windowScale, sackPermitted, timestamps, nagle, delayedAck,
+                        initialRto, minRto, maxRto, maxRetransmissions, timeWait, maxOoo, finWait2);
         int localIp = r.getInt("localIp");
         int localPort = r.getInt("localPort", 0, 65535);
         int remoteIp = r.getInt("remoteIp");
@@ -1703,7 +1726,7 @@ public final class TcpConnection {
         }
 
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
-                sendRing, recvRing, rtt, cc);
+                sendRing, recvRing, rtt, cc, stats);
         c.state = STATES[stateOrdinal];
         c.iss = iss;
         c.sndUna = sndUna;
@@ -1744,7 +1767,6 @@ public final class TcpConnection {
         c.timeWaitDeadline = timeWaitDeadline;
         c.persistBackoff = persistBackoff;
         c.ackNow = ackNow;
-        c.stats.copyFrom(stats);
         return c;
     }
 

@@ -102,25 +102,6 @@ public final class TcpStats {
         return pawsRejected;
     }
 
-    void copyFrom(TcpStats o) {
-        segmentsIn = o.segmentsIn;
-        segmentsOut = o.segmentsOut;
-        bytesIn = o.bytesIn;
-        bytesOut = o.bytesOut;
-        retransmits = o.retransmits;
-        fastRetransmits = o.fastRetransmits;
-        timeouts = o.timeouts;
-        dupAcks = o.dupAcks;
-        oooSegments = o.oooSegments;
-        oooDropped = o.oooDropped;
-        challengeAcks = o.challengeAcks;
-        resetsIn = o.resetsIn;
-        resetsOut = o.resetsOut;
-        dropped = o.dropped;
-        windowProbes = o.windowProbes;
-        pawsRejected = o.pawsRejected;
-    }
-
     void write(SnapshotWriter w) {
         w.putLong(segmentsIn);
         w.putLong(segmentsOut);

@@ -6,8 +6,10 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * Flyweight over a TCPMig control message: the UDP payload exchanged by servers and the
- * switch (docs/TCPMIG.md has the byte table). Big endian; a CRC32C over the whole message
- * (a trailer after the body, covering everything before it) protects it end to end.
+ * switch (docs/TCPMIG.md has the byte table). Big endian; a CRC32C trailer after the body
+ * covers everything before it, except in CONN_STATE fragments, where it covers the header
+ * only: the state they carry has its own CRC32C end to end (one pass over the whole state
+ * costs less than one per fragment).
  *
  * <pre>
  *  0 magic u16 0xCA9B | 2 version u8 | 3 type u8 | 4 reason u8 | 5 reserved u8 | 6 length u16
@@ -15,13 +17,14 @@ import org.agrona.MutableDirectBuffer;
  * 20 origin ip u32 | 24 target ip u32 | 28 fragment index u16 | 30 fragment count u16
  * 32 value u32 (HEARTBEAT: load; CONN_STATE: total state bytes; PREPARE_MIG, its ACK and
  *    ABORT: the connection's original server address) | 36 body ...
- * length-4 crc32c u32 over bytes [0, length-4)
+ * length-4 crc32c u32 over bytes [0, length-4); CONN_STATE: over bytes [0, 36)
  * </pre>
  */
 public final class TcpMigHeader {
     public static final int UDP_PORT = 0xCAFE;
     public static final int MAGIC = 0xCA9B;
-    public static final int VERSION = 1;
+    /** 2: CONN_STATE trailers cover the header only (1 covered the body too). */
+    public static final int VERSION = 2;
     /** Fixed header bytes before the body. */
     public static final int HEADER_LENGTH = 36;
     /** The CRC32C trailer. */
@@ -108,15 +111,20 @@ public final class TcpMigHeader {
         if (fragmentCount() == 0 || fragmentIndex() >= fragmentCount()) {
             return ERR_FRAGMENT;
         }
-        return crc.compute(buffer, offset, len - TRAILER_LENGTH) == checksum() ? OK : ERR_CHECKSUM;
+        return crc.compute(buffer, offset, covered(t, len)) == checksum() ? OK : ERR_CHECKSUM;
     }
 
     /** Writes the CRC trailer over {@link #length()} bytes; call after every other byte is set. */
     public TcpMigHeader seal() {
         int len = length();
-        mutable.putInt(offset + len - TRAILER_LENGTH, crc.compute(buffer, offset, len - TRAILER_LENGTH),
+        mutable.putInt(offset + len - TRAILER_LENGTH, crc.compute(buffer, offset, covered(type(), len)),
                 ByteOrder.BIG_ENDIAN);
         return this;
+    }
+
+    /** Bytes the trailer covers: the header of a CONN_STATE fragment, all before it otherwise. */
+    private static int covered(int type, int length) {
+        return type == CONN_STATE ? HEADER_LENGTH : length - TRAILER_LENGTH;
     }
 
     /** Starts a message: magic, version, type, single fragment, no body. */

@@ -174,6 +174,38 @@ class MigrationFaultTest {
     }
 
     /**
+     * Bit flips on every link: a damaged fragment header is dropped at once, a damaged fragment
+     * body is caught by the state's end-to-end CRC32C when the state is complete, and the
+     * origin's resend (or an abort) still leaves the connection whole on one server.
+     */
+    @Test
+    void corruptedStateIsCaughtEndToEndAndResent() {
+        long seed = Long.getLong("capybara.seed", 44);
+        MiniRack r = new MiniRack(seed, 2, BIG, MiniRack.link().withCorrupt(0.03), sc -> sc, m -> m).warm();
+        MiniRack.Client c = r.connect(0);
+        r.runFor(2_000_000);
+        long corrupt = 0;
+        for (int k = 0; k < 40 && !c.closed && corrupt == 0; k++) {
+            int h = r.holder(c);
+            TcpConnection s = r.serverSide(c);
+            if (h < 0 || s == null || !MigrationEngine.eligible(s)) {
+                break;
+            }
+            r.engines[h].migrate(s);
+            awaitQuiet(r);
+            r.runFor(300_000);
+            int now = r.holder(c);
+            assertTrue(now >= 0, "held by a server after move " + k);
+            assertEquals(now, r.switchTarget(c), "and the switch agrees, after move " + k + " seed=" + seed);
+            corrupt = r.engines[0].counter(MigCounter.STATE_CORRUPT) + r.engines[1].counter(MigCounter.STATE_CORRUPT);
+        }
+        assertTrue(corrupt > 0, "some state body was damaged and caught, seed=" + seed);
+        assertTrue(r.run(60_000_000_000L, c::complete), c + " seed=" + seed);
+        assertEquals(0, r.apps[0].mismatches + r.apps[1].mismatches);
+        assertDirectoryEmptyAfterClose(r);
+    }
+
+    /**
      * The target's migration layer dies after PREPARE_MIG_ACK (it forgets the prepared buffer):
      * the origin's state goes unanswered, its ABORT is acknowledged with "not restored", and it
      * takes the connection back; meanwhile the client's segments reaching the target are dropped

@@ -10,8 +10,12 @@ import org.junit.jupiter.api.Test;
 
 class TcpMigHeaderTest {
     private static int message(UnsafeBuffer buf, int off, int bodyLength) {
+        return message(buf, off, bodyLength, TcpMigHeader.CONN_STATE);
+    }
+
+    private static int message(UnsafeBuffer buf, int off, int bodyLength, int type) {
         TcpMigHeader h = new TcpMigHeader().wrap(buf, off);
-        h.init(TcpMigHeader.CONN_STATE, 0x01020304).clientIp(0x0A000001).clientPort(40000).serverPort(80)
+        h.init(type, 0x01020304).clientIp(0x0A000001).clientPort(40000).serverPort(80)
                 .originIp(0x0A000101).targetIp(0x0A000102).fragment(2, 5).value(123_456).bodyLength(bodyLength);
         for (int i = 0; i < bodyLength; i++) {
             buf.putByte(h.bodyOffset() + i, (byte) (i * 7));
@@ -43,21 +47,43 @@ class TcpMigHeaderTest {
     @Test
     void everyTruncationAndEveryBitFlipIsRejected() {
         UnsafeBuffer buf = new UnsafeBuffer(new byte[256]);
-        int len = message(buf, 0, 30);
+        int len = message(buf, 0, 30, TcpMigHeader.HEARTBEAT);
         TcpMigHeader h = new TcpMigHeader().wrap(buf, 0);
         for (int n = 0; n < len; n++) {
             int r = h.validate(n);
             assertEquals(true, r != TcpMigHeader.OK, "truncated to " + n + " accepted");
         }
         for (int bit = 0; bit < len * 8; bit++) {
-            int idx = bit / 8;
-            byte orig = buf.getByte(idx);
-            buf.putByte(idx, (byte) (orig ^ (1 << (bit % 8))));
-            int r = h.validate(len);
-            buf.putByte(idx, orig);
-            assertEquals(true, r != TcpMigHeader.OK, "bit " + bit + " flipped but accepted");
+            assertEquals(true, flipped(h, buf, bit, len) != TcpMigHeader.OK, "bit " + bit + " flipped but accepted");
         }
         assertEquals(TcpMigHeader.OK, h.validate(len));
+    }
+
+    /**
+     * A CONN_STATE fragment's trailer covers its header: every flip there is caught, a flip in
+     * the body is left to the state's own end-to-end CRC32C (checked by the engine).
+     */
+    @Test
+    void stateFragmentsCheckTheirHeaderAndLeaveTheBodyToTheStateCrc() {
+        UnsafeBuffer buf = new UnsafeBuffer(new byte[256]);
+        int len = message(buf, 0, 30);
+        TcpMigHeader h = new TcpMigHeader().wrap(buf, 0);
+        for (int bit = 0; bit < len * 8; bit++) {
+            int idx = bit / 8;
+            boolean body = idx >= TcpMigHeader.HEADER_LENGTH && idx < len - TcpMigHeader.TRAILER_LENGTH;
+            int r = flipped(h, buf, bit, len);
+            assertEquals(body, r == TcpMigHeader.OK, "bit " + bit + (body ? " (body)" : " (header or trailer)"));
+        }
+        assertEquals(TcpMigHeader.OK, h.validate(len));
+    }
+
+    private static int flipped(TcpMigHeader h, UnsafeBuffer buf, int bit, int len) {
+        int idx = bit / 8;
+        byte orig = buf.getByte(idx);
+        buf.putByte(idx, (byte) (orig ^ (1 << (bit % 8))));
+        int r = h.validate(len);
+        buf.putByte(idx, orig);
+        return r;
     }
 
     @Test
@@ -67,7 +93,7 @@ class TcpMigHeaderTest {
         TcpMigHeader h = new TcpMigHeader().wrap(buf, 0);
         buf.putByte(2, (byte) 9);
         assertEquals(TcpMigHeader.ERR_VERSION, h.validate(len));
-        buf.putByte(2, (byte) 1);
+        buf.putByte(2, (byte) TcpMigHeader.VERSION);
         buf.putByte(3, (byte) 99);
         assertEquals(TcpMigHeader.ERR_TYPE, h.validate(len));
         buf.putByte(3, (byte) TcpMigHeader.HEARTBEAT);
