@@ -14,6 +14,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 final class ReceiveRing {
     static final int INITIAL_CAPACITY = 4096;
+    private static final int[] NO_INTERVALS = new int[0];
 
     private final int maxCapacity;
     private UnsafeBuffer buffer;
@@ -21,8 +22,10 @@ final class ReceiveRing {
     private int head;
     private int readable;
 
-    private final int[] oooStart;
-    private final int[] oooEnd;
+    private final int maxIntervals;
+    /** Out-of-order intervals, sorted; allocated at the first one (most connections never need them). */
+    private int[] oooStart = NO_INTERVALS;
+    private int[] oooEnd = NO_INTERVALS;
     private int oooCount;
 
     ReceiveRing(int maxCapacity, int capacity, int maxIntervals) {
@@ -34,8 +37,14 @@ final class ReceiveRing {
         this.maxCapacity = maxCapacity;
         this.buffer = buffer;
         this.mask = buffer.capacity() - 1;
-        this.oooStart = new int[maxIntervals];
-        this.oooEnd = new int[maxIntervals];
+        this.maxIntervals = maxIntervals;
+    }
+
+    private void allocateIntervals() {
+        if (oooStart.length == 0) {
+            oooStart = new int[maxIntervals];
+            oooEnd = new int[maxIntervals];
+        }
     }
 
     /** Hands the ring's memory to {@code pool} and leaves the ring empty (capacity 1). */
@@ -92,7 +101,7 @@ final class ReceiveRing {
     }
 
     int maxIntervals() {
-        return oooStart.length;
+        return maxIntervals;
     }
 
     /** Stores bytes at logical offset {@code offset} from the read position (in-order or not). */
@@ -140,9 +149,10 @@ final class ReceiveRing {
         }
         if (i == oooCount || Seq.lt(end, oooStart[i])) {
             // no overlap: insert a new interval at i
-            if (oooCount == oooStart.length) {
+            if (oooCount == maxIntervals) {
                 return false;
             }
+            allocateIntervals();
             System.arraycopy(oooStart, i, oooStart, i + 1, oooCount - i);
             System.arraycopy(oooEnd, i, oooEnd, i + 1, oooCount - i);
             oooStart[i] = start;
@@ -275,6 +285,7 @@ final class ReceiveRing {
                         + Integer.toUnsignedString(start) + ", " + Integer.toUnsignedString(end)
                         + ") is not ordered or does not fit the receive ring");
             }
+            ring.allocateIntervals();
             ring.oooStart[i] = start;
             ring.oooEnd[i] = end;
             ring.oooCount = i + 1;
