@@ -82,7 +82,6 @@ public final class CapybaraFleet {
     private final MigrationMetrics metrics = new MigrationMetrics(System::nanoTime);
     private final Map<TcpConnection, Conn> byClient = new IdentityHashMap<>();
     private final Map<Integer, Conn> byClientPort = new HashMap<>();
-    private final Map<TcpConnection, Conn> byServer = new IdentityHashMap<>();
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[64 * 1024]);
     private Conn[] batch = new Conn[0];
     private long now;
@@ -372,7 +371,7 @@ public final class CapybaraFleet {
         for (Conn c : batch) {
             byClient.remove(c.client);
             byClientPort.remove(c.client.localPort());
-            byServer.remove(c.server);
+            c.server.attach(null);
         }
     }
 
@@ -442,14 +441,14 @@ public final class CapybaraFleet {
             if (c != null && server == 0) {
                 c.server = conn;
                 c.at = 0;
-                byServer.put(conn, c);
+                conn.attach(c);
                 accepted++;
             }
         }
 
         @Override
         public void onData(TcpConnection conn) {
-            Conn c = byServer.get(conn);
+            Conn c = (Conn) conn.attachment();
             if (c != null) {
                 serverRead(c);
             }
@@ -457,7 +456,7 @@ public final class CapybaraFleet {
 
         @Override
         public void onClosed(TcpConnection conn, boolean reset) {
-            Conn c = byServer.get(conn);
+            Conn c = (Conn) conn.attachment();
             if (c != null && c.server == conn) {
                 c.closed = true;
             }
@@ -470,7 +469,7 @@ public final class CapybaraFleet {
 
         @Override
         public int snapshot(TcpConnection conn, MutableDirectBuffer dst, int offset) {
-            Conn c = byServer.remove(conn);
+            Conn c = (Conn) conn.attachment();
             dst.putInt(offset, c == null ? -1 : c.id, ByteOrder.BIG_ENDIAN);
             dst.putLong(offset + 4, c == null ? 0 : c.upReceived, ByteOrder.BIG_ENDIAN);
             dst.putLong(offset + 12, c == null ? 0 : c.downSent, ByteOrder.BIG_ENDIAN);
@@ -490,13 +489,13 @@ public final class CapybaraFleet {
             }
             c.server = conn;
             c.at = server;
-            byServer.put(conn, c);
+            conn.attach(c);
             return true;
         }
 
         @Override
         public void resume(TcpConnection conn) {
-            Conn c = byServer.get(conn);
+            Conn c = (Conn) conn.attachment();
             if (c != null) {
                 serverRead(c);
             }

@@ -39,8 +39,14 @@ import org.agrona.concurrent.UnsafeBuffer;
  * reused transmit buffer.
  */
 public final class Host implements SimNode, SegmentSink {
-    /** Ring buffers of each size the host keeps for restores (a few MB at 16 KiB rings). */
-    private static final int BUFFER_POOL_PER_SIZE = 256;
+    /**
+     * Ring buffers of each size the host keeps for restores: up to 4,096 of them and 8 MiB per
+     * size (2,048 rings of 4 KiB, 32 of 256 KiB), so that a server taking in a few hundred
+     * connections at once (half of the rings were fresh, zeroed heap at 256 per size) restores
+     * them all into recycled memory.
+     */
+    private static final int BUFFER_POOL_PER_SIZE = 4096;
+    private static final long BUFFER_POOL_BYTES_PER_SIZE = 8L << 20;
     /** Frames taken from the channel per poll; the caller polls again while work is reported. */
     static final int RX_BATCH = 64;
     private static final int MAX_FRAME = FrameChannel.DEFAULT_MTU_FRAME;
@@ -84,7 +90,7 @@ public final class Host implements SimNode, SegmentSink {
     private final IntHashSet freeDescriptors = new IntHashSet();
     private int nextDescriptor = 1;
     private final OpTable ops = new OpTable(64);
-    private final BufferPool bufferPool = new BufferPool(BUFFER_POOL_PER_SIZE);
+    private final BufferPool bufferPool = new BufferPool(BUFFER_POOL_PER_SIZE, BUFFER_POOL_BYTES_PER_SIZE);
     /** Handler-API connections closed since the last poll: their rings go to the pool then. */
     private final TcpConnection[] closed = new TcpConnection[256];
     private int closedCount;

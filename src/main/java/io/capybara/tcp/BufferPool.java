@@ -7,13 +7,14 @@ import org.agrona.concurrent.UnsafeBuffer;
  * of connections restored here, so a restore copies into memory that is already mapped and
  * likely cached instead of zeroing fresh heap (which was most of a restore's time).
  *
- * <p>One LIFO stack per power-of-two size, bounded: the most recently given buffer is the one
- * most likely still in cache, and a full stack forgets its oldest. Buffers come back dirty; that is safe because a ring only ever
- * reads bytes it wrote (the snapshot format carries exactly those ranges). Single-threaded,
- * one per host loop.
+ * <p>One LIFO stack per power-of-two size, bounded by a count and by bytes: the most recently
+ * given buffer is the one most likely still in cache, and a full stack forgets its oldest.
+ * Buffers come back dirty; that is safe because a ring only ever reads bytes it wrote (the
+ * snapshot format carries exactly those ranges). Single-threaded, one per host loop.
  */
 public final class BufferPool {
     private final int perSize;
+    private final long bytesPerSize;
     private final UnsafeBuffer[][] stacks = new UnsafeBuffer[31][];
     private final int[] counts = new int[31];
     /** Index of each stack's top; a stack is a ring so that a full one drops its bottom. */
@@ -23,10 +24,20 @@ public final class BufferPool {
 
     /** @param perSize buffers kept per size at most (the rest is left to the garbage collector) */
     public BufferPool(int perSize) {
-        if (perSize < 0) {
-            throw new IllegalArgumentException("perSize must be >= 0");
+        this(perSize, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param perSize      buffers kept per size at most
+     * @param bytesPerSize bytes kept per size at most (at least one buffer of each size is kept),
+     *                     so that small rings can be kept by the thousand and large ones by the few
+     */
+    public BufferPool(int perSize, long bytesPerSize) {
+        if (perSize < 0 || bytesPerSize < 0) {
+            throw new IllegalArgumentException("perSize and bytesPerSize must be >= 0");
         }
         this.perSize = perSize;
+        this.bytesPerSize = bytesPerSize;
     }
 
     /** A buffer of exactly {@code capacity} bytes (a power of two), recycled when one is kept. */
@@ -57,8 +68,9 @@ public final class BufferPool {
         }
         int k = Integer.numberOfTrailingZeros(capacity);
         if (stacks[k] == null) {
-            stacks[k] = new UnsafeBuffer[perSize];
-            tops[k] = perSize - 1;
+            int depth = (int) Math.min(perSize, Math.max(1, bytesPerSize >>> k));
+            stacks[k] = new UnsafeBuffer[depth];
+            tops[k] = depth - 1;
         }
         UnsafeBuffer[] stack = stacks[k];
         int top = tops[k] + 1 == stack.length ? 0 : tops[k] + 1;

@@ -135,6 +135,7 @@ public final class TcpConnection {
 
     private boolean ackNow;
     private int events;
+    private Object attachment;
     private boolean firing;
     /**
      * The out-of-order segment being processed, whose block must lead the SACK option (RFC 2018
@@ -1443,6 +1444,20 @@ public final class TcpConnection {
     // ---------------------------------------------------------------------------------------
     // snapshot / restore
 
+    /**
+     * The application's own object for this connection (its session, say), so that it finds it
+     * without a lookup (like {@code SelectionKey.attach}). It stays on this host: a snapshot does
+     * not carry it, and the application attaches its restored state on the target.
+     */
+    public void attach(Object attachment) {
+        this.attachment = attachment;
+    }
+
+    /** What the application {@link #attach attached}, or null. */
+    public Object attachment() {
+        return attachment;
+    }
+
     /** Upper bound of the bytes {@link #snapshot} writes now. */
     public int snapshotSize() {
         return SNAPSHOT_HEADER + SNAPSHOT_FIXED_BODY + sendRing.length() + recvRing.snapshotBytes();
@@ -1777,6 +1792,7 @@ public final class TcpConnection {
      * nothing and cannot send, rather than touching memory another connection now uses.
      */
     public void recycle(BufferPool pool) {
+        attachment = null;
         sendRing.release(pool);
         recvRing.release(pool);
         disarmClosed(); // no events: nobody is told, the connection lives on elsewhere

@@ -47,6 +47,20 @@ class BufferPoolTest {
     }
 
     @Test
+    void largeBuffersAreKeptByBytesSmallOnesByCount() {
+        BufferPool pool = new BufferPool(8, 16 * 1024);
+        for (int i = 0; i < 10; i++) {
+            pool.give(new UnsafeBuffer(new byte[1024]));
+            pool.give(new UnsafeBuffer(new byte[8192]));
+            pool.give(new UnsafeBuffer(new byte[32 * 1024]));
+        }
+        assertEquals(8, pool.available(1024), "the count binds");
+        assertEquals(2, pool.available(8192), "16 KiB of 8 KiB buffers");
+        assertEquals(1, pool.available(32 * 1024), "always one of any size");
+        assertThrows(IllegalArgumentException.class, () -> new BufferPool(1, -1));
+    }
+
+    @Test
     void ignoresPlaceholdersAndOddSizes() {
         BufferPool pool = new BufferPool(4);
         pool.give(new UnsafeBuffer(new byte[1]));
@@ -69,7 +83,9 @@ class BufferPoolTest {
         int readable = b.readableBytes();
         assertEquals(6000, readable);
         BufferPool pool = new BufferPool(4);
+        b.attach("session");
         b.recycle(pool);
+        assertEquals(null, b.attachment(), "the application's object is let go");
         assertEquals(TcpState.CLOSED, b.state());
         assertEquals(0, b.readableBytes());
         assertEquals(0, b.send(new UnsafeBuffer(new byte[10]), 0, 10, p.now));
@@ -84,5 +100,6 @@ class BufferPoolTest {
                 true, pool);
         assertArrayEquals(before, TcpPair.snapshotBytes(r, p.now));
         assertEquals(2, pool.reused());
+        assertEquals(null, r.attachment(), "a snapshot does not carry the application's object");
     }
 }
