@@ -101,9 +101,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     // origin
     private final Out[] outs;
     private int outActive;
-    private final Long2LongHashMap forward = new Long2LongHashMap(0);
-    private final long[] forwardRing;
-    private int forwardHead;
+    private final ForwardTable forward;
 
     // target
     private final In[] ins;
@@ -162,7 +160,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         for (int i = 0; i < ins.length; i++) {
             ins[i] = new In(config.tempBufferFrames(), config.tempBufferBytes());
         }
-        this.forwardRing = new long[config.forwardEntries()];
+        this.forward = new ForwardTable(config.forwardEntries());
         this.outcomes = new OutcomeMemory(config.outcomeMemory());
         this.loadMetric = this::queuedBytes;
         this.nextPolicy = config.policyIntervalNanos() > 0 ? 0 : Long.MAX_VALUE;
@@ -548,7 +546,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         unwatch(c);
         c.recycle(host.bufferPool()); // the snapshot is the connection now; its memory serves restores here
         m.conn = null;
-        addForward(m.connKey, m.targetIp);
+        forward.put(m.connKey, m.targetIp);
         long t3 = metrics.lap(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
         sendState(m);
         m.state = STATE_SENT;
@@ -1072,7 +1070,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             // The origin keeps (or takes back) the connection. Should the switch fail to point
             // at it again (undoing a move home needs a free directory slot), packets that still
             // come here are passed on to it rather than reset.
-            addForward(connKey(rx.clientIp(), rx.clientPort(), rx.serverPort()), origin);
+            forward.put(connKey(rx.clientIp(), rx.clientPort(), rx.serverPort()), origin);
         }
         send(from, TcpMigHeader.REJECT, REASON_ABORT_ACK, id, rx.clientIp(), rx.clientPort(), rx.serverPort(), origin,
                 self, rx.value());
@@ -1152,7 +1150,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 return true;
             }
         }
-        int target = (int) forward.get(ck);
+        int target = forward.get(ck);
         if (target == 0) {
             if (quietUntil > now() && !f.tcp.has(io.capybara.wire.TcpSegment.SYN)) {
                 count(MigCounter.QUIET_TIME_DROPS);
@@ -1177,16 +1175,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         return true;
     }
 
-    private void addForward(long ck, int target) {
-        if (forward.put(ck, target) == 0) {
-            long evicted = forwardRing[forwardHead];
-            if (evicted != 0 && evicted != ck) {
-                forward.remove(evicted);
-            }
-            forwardRing[forwardHead] = ck;
-            forwardHead = (forwardHead + 1) % forwardRing.length;
-        }
-    }
 
     /** Connections this server still forwards late segments for. */
     public int forwardingEntries() {
