@@ -44,7 +44,7 @@ public final class SimulateCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--migrations", description = "Run whole-rack migration simulations instead of transfers.")
     boolean migrations;
-    @Option(names = "--faults", description = "With --migrations: loss, duplication and reordering on every link "
+    @Option(names = "--faults", description = "With --migrations: loss, duplication, reordering and bit flips on every link "
             + "(data and control), a crowded one-level directory, client aborts and target deaths.")
     boolean faults;
     @Option(names = "--count", defaultValue = "10000",

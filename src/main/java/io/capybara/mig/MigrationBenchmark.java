@@ -52,7 +52,7 @@ public final class MigrationBenchmark {
     /**
      * @param count          migrations measured
      * @param overheadP50Us  and the rest: microseconds
-     * @param steps          per step: {p50_us, mean_us}
+     * @param steps          per step: {p50_us, mean_us, p99_us}
      * @param stateBytes     mean CONN_STATE size
      */
     public record Result(int count, int connections, double overheadP50Us, double overheadP99Us,
@@ -60,7 +60,7 @@ public final class MigrationBenchmark {
                          Map<String, double[]> steps, double stateBytes, long completed, long failed) {
 
         /**
-         * JSON-ready: overhead_us and blackout_us {p50, p99, mean}, steps_us {name: {p50, mean}}
+         * JSON-ready: overhead_us and blackout_us {p50, p99, mean}, steps_us {name: {p50, mean, p99}}
          * (and the same as steps {name: {p50_us, mean_us}}).
          */
         public Map<String, Object> toMap() {
@@ -76,7 +76,7 @@ public final class MigrationBenchmark {
             steps.forEach((k, v) -> st.put(k, Map.of("p50_us", v[0], "mean_us", v[1])));
             m.put("steps", st);
             Map<String, Object> us = new LinkedHashMap<>(); // the key: microseconds, {p50, mean}
-            steps.forEach((k, v) -> us.put(k, Map.of("p50", v[0], "mean", v[1])));
+            steps.forEach((k, v) -> us.put(k, Map.of("p50", v[0], "mean", v[1], "p99", v[2])));
             m.put("steps_us", us);
             return m;
         }
@@ -270,7 +270,8 @@ public final class MigrationBenchmark {
         Map<String, double[]> steps = new LinkedHashMap<>();
         for (MigrationStep s : MigrationStep.ALL) {
             Histogram h = metrics.step(s);
-            steps.put(s.jsonName(), new double[] {h.getValueAtPercentile(50) / 1000.0, h.getMean() / 1000.0});
+            steps.put(s.jsonName(), new double[] {h.getValueAtPercentile(50) / 1000.0, h.getMean() / 1000.0,
+                h.getValueAtPercentile(99) / 1000.0});
         }
         Histogram o = metrics.overhead();
         Histogram b = metrics.blackout();

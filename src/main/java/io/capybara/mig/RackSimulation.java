@@ -66,13 +66,13 @@ public final class RackSimulation {
         this.o = o;
         this.random = new SplittableRandom(o.seed() * 0x9E3779B97F4A7C15L + 17);
         this.sim = new Simulator(o.seed() ^ 0x5DEECE66DL);
-        boolean faulty = o.loss() > 0 || o.duplicate() > 0 || o.reorder() > 0;
+        boolean faulty = o.loss() > 0 || o.duplicate() > 0 || o.reorder() > 0 || o.corrupt() > 0;
         // the trigger never moves a connection again before every stale packet of its last move
         // is gone (the switch accepts ACKs statelessly): above the largest reorder delay
         // (queueing on loaded 10 Gb/s links delays control messages by up to a millisecond)
         this.cooldown = faulty ? 2_000_000L : 1_000_000L;
         LinkProfile profile = new LinkProfile(10_000_000_000L, o.linkDelayNanos(), 0, o.loss(), o.duplicate(),
-                o.reorder(), o.reorderDelayNanos(), 0);
+                o.reorder(), o.reorderDelayNanos(), o.corrupt());
         int n = o.servers();
         int hostCount = n + o.clientHosts();
         FrameChannel[] ports = new FrameChannel[hostCount];

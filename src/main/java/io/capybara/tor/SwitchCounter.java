@@ -21,6 +21,11 @@ public enum SwitchCounter {
     REMOVED_MIGRATE_BACK,
     REMOVED_ABORT,
     REMOVED_IDLE,
+    /**
+     * RST or FIN segments (or ACKs after a FIN) whose IPv4 or TCP checksum fails: forwarded, as
+     * every frame, but the directory does not act on them (the server drops them anyway).
+     */
+    END_IGNORED_CORRUPT,
     CONTROL_ON_CLIENT_PORT,
     CONTROL_SPOOFED_SENDER,
     CONTROL_MALFORMED,

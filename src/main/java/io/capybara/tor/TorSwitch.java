@@ -4,6 +4,7 @@ import io.capybara.io.FrameChannel;
 import io.capybara.io.FrameHandler;
 import io.capybara.sim.SimNode;
 import io.capybara.wire.ArpPacket;
+import io.capybara.wire.Checksums;
 import io.capybara.wire.EthernetHeader;
 import io.capybara.wire.Ipv4Header;
 import io.capybara.wire.TcpCodec;
@@ -250,19 +251,29 @@ public final class TorSwitch implements SimNode {
         return current;
     }
 
-    /** Removes the entry on RST, or once both FINs are acknowledged. The frame still goes out. */
+    /**
+     * Removes the entry on RST, or once both FINs are acknowledged. The frame still goes out.
+     * Only an intact segment counts: a bit flipped on the way (into the RST flag, say, or the
+     * client's port) must not end a live connection's entry, and the server, which checks the
+     * checksums, drops that segment anyway. Checked only for the few segments that end entries.
+     */
     private void trackEnd(int slot, boolean fromClient, int flags, MutableDirectBuffer b, int ip, int l4, int l4Len) {
         directory.touch(slot, now);
-        if ((flags & TcpSegment.RST) != 0) {
+        boolean rst = (flags & TcpSegment.RST) != 0;
+        boolean fin = (flags & TcpSegment.FIN) != 0;
+        if (!rst && !fin && !directory.finSeen(slot)) {
+            return; // the common case: nothing to track until a FIN shows up
+        }
+        if (!intact(b, ip, l4, l4Len)) {
+            count(SwitchCounter.END_IGNORED_CORRUPT);
+            return;
+        }
+        if (rst) {
             directory.remove(slot);
             count(SwitchCounter.REMOVED_RST);
             return;
         }
-        boolean fin = (flags & TcpSegment.FIN) != 0;
         boolean ack = (flags & TcpSegment.ACK) != 0;
-        if (!fin && !directory.finSeen(slot)) {
-            return; // the common case: nothing to track until a FIN shows up
-        }
         int dataOffset = ((b.getByte(l4 + 12) & 0xF0) >>> 4) * 4;
         int payload = Math.max(0, l4Len - dataOffset);
         int seq = b.getInt(l4 + 4, BE);
@@ -271,6 +282,16 @@ public final class TorSwitch implements SimNode {
             directory.remove(slot);
             count(SwitchCounter.REMOVED_FIN);
         }
+    }
+
+    /** IPv4 header and TCP checksums both verify (the addresses as rewritten: edits kept them valid). */
+    private static boolean intact(MutableDirectBuffer b, int ip, int l4, int l4Len) {
+        if (!Ipv4Header.verifyChecksum(b, ip, l4 - ip)) {
+            return false;
+        }
+        long sum = Checksums.pseudoHeaderSum(Ipv4Header.src(b, ip), Ipv4Header.dst(b, ip), Ipv4Header.PROTO_TCP, l4Len)
+                + Checksums.sum(b, l4, l4Len);
+        return Checksums.verify(sum);
     }
 
     private void control(int ingress, MutableDirectBuffer b, int off, int ip, int l4, int l4Len) {

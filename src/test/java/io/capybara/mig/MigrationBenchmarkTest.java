@@ -29,6 +29,7 @@ class MigrationBenchmarkTest {
                 (java.util.Map<String, java.util.Map<String, Double>>) json.get("steps_us");
         assertEquals(MigrationStep.values().length, steps.size());
         assertEquals(r.steps().get("origin_serialize")[0], steps.get("origin_serialize").get("p50"), 1e-12);
+        assertTrue(steps.get("origin_serialize").get("p99") >= steps.get("origin_serialize").get("p50"));
     }
 
     @Test

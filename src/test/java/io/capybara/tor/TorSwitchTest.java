@@ -10,6 +10,7 @@ import io.capybara.wire.EthernetHeader;
 import io.capybara.wire.FrameDecoder;
 import io.capybara.wire.FrameEncoder;
 import io.capybara.wire.Ipv4Address;
+import io.capybara.wire.Ipv4Header;
 import io.capybara.wire.MacAddress;
 import io.capybara.wire.TcpMigHeader;
 import io.capybara.wire.TcpSegment;
@@ -267,6 +268,33 @@ class TorSwitchTest {
         migrate(0, A, A & 0xFFFF_FFFFL);
         inject(1, tcp(B, 80, CLIENT, CLIENT_PORT, TcpSegment.RST | TcpSegment.ACK, 9, 5, 0));
         assertEquals(0, sw.directory().size());
+    }
+
+    /**
+     * A segment damaged on the way (a bit flipped into the RST or FIN flag, or anywhere else) is
+     * forwarded, and the server drops it by its checksum, but the directory ignores it: it must
+     * not end the entry of a connection that lives on.
+     */
+    @Test
+    void damagedSegmentsNeverEndAnEntry() {
+        heartbeats(50, 10, 30);
+        migrate(0, A, A & 0xFFFF_FFFFL);
+        byte[] ack = tcp(CLIENT, CLIENT_PORT, A, 80, TcpSegment.ACK, 5, 0, 0);
+        int flagsAt = FrameEncoder.IPV4_HEADERS_LENGTH + 13;
+        byte[] rst = ack.clone();
+        rst[flagsAt] |= TcpSegment.RST; // one flipped bit: checksum no longer matches
+        ports[1].sent.clear();
+        inject(3, rst);
+        byte[] out = ports[1].takeOnly(); // not decodable: its checksum fails, as it should
+        assertEquals(B, Ipv4Header.dst(new UnsafeBuffer(out), EthernetHeader.LENGTH), "still forwarded to the current server");
+        byte[] fin = tcp(CLIENT, CLIENT_PORT, A, 80, TcpSegment.FIN | TcpSegment.ACK, 100, 500, 0);
+        fin[FrameEncoder.IPV4_HEADERS_LENGTH + 7] ^= 0x10; // the sequence number damaged
+        inject(3, fin);
+        assertEquals(1, sw.directory().size(), "the entry lives on");
+        assertEquals(2, sw.counter(SwitchCounter.END_IGNORED_CORRUPT));
+        assertEquals(0, sw.counter(SwitchCounter.REMOVED_RST));
+        inject(3, tcp(CLIENT, CLIENT_PORT, A, 80, TcpSegment.RST, 5, 0, 0));
+        assertEquals(0, sw.directory().size(), "an intact RST still ends it");
     }
 
     @Test
