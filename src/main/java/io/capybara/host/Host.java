@@ -202,6 +202,14 @@ public final class Host implements SimNode, SegmentSink {
         return activeCount;
     }
 
+    /**
+     * True if {@code conn} is in this host's table: {@code connection(its addresses) == conn}
+     * without the table lookup (through its binding, which the connection points to).
+     */
+    public boolean holds(TcpConnection conn) {
+        return conn.observer() instanceof Binding b && b.host == this && !b.removed;
+    }
+
     /** The connection with this remote address and local port, or null. */
     public TcpConnection connection(int remoteIp, int remotePort, int localPort) {
         Binding b = connections.get(key(remoteIp, remotePort, localPort));
@@ -670,9 +678,8 @@ public final class Host implements SimNode, SegmentSink {
      * @return false if the connection is not in this host's table
      */
     public boolean detach(TcpConnection conn) {
-        Binding b = connections.get(key(conn.remoteIp(), conn.remotePort(), conn.localPort()));
-        if (b == null || b.conn != conn) {
-            return false;
+        if (!(conn.observer() instanceof Binding b) || b.host != this || b.removed) {
+            return false; // not in this table (its binding says so: no lookup)
         }
         remove(b);
         conn.observer(ConnectionObserver.NONE);

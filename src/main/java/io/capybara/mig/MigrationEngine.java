@@ -257,8 +257,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
      */
     public int migrate(TcpConnection conn) {
         long t0 = metrics.now();
-        if (conn == null || host.connection(conn.remoteIp(), conn.remotePort(), conn.localPort()) != conn
-                || !eligible(conn)) {
+        if (conn == null || !host.holds(conn) || !eligible(conn)) {
             count(MigCounter.NOT_ELIGIBLE);
             return -1;
         }
@@ -511,7 +510,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         m.targetIp = ackTarget;
         TcpConnection c = m.conn;
         long t1 = metrics.lap(MigrationStep.ORIGIN_RECEIVE_ACK, self, id, t0);
-        if (host.connection(m.clientIp, m.clientPort, m.serverPort) != c || !eligible(c)) {
+        if (!host.holds(c) || !eligible(c)) {
             // closed (RST, or both FINs done) while we were preparing: give the switch back
             count(MigCounter.ABORTED_CONNECTION_GONE);
             if (host.connection(m.clientIp, m.clientPort, m.serverPort) == null) {

@@ -1316,6 +1316,11 @@ public final class TcpConnection {
         this.observer = observer == null ? ConnectionObserver.NONE : observer;
     }
 
+    /** Who is told of this connection's events (its host, when attached to one). */
+    public ConnectionObserver observer() {
+        return observer;
+    }
+
     /** Replaces the sink, e.g. after restore on another host. */
     public void sink(SegmentSink sink) {
         this.sink = sink;

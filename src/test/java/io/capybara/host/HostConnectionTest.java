@@ -348,8 +348,11 @@ class HostConnectionTest {
 
         TcpConnection old = serverConn[0];
         long framesBefore = p1.sent;
+        assertTrue(b1.holds(old));
+        assertFalse(b2.holds(old), "held by its own host only");
         assertTrue(b1.detach(old));
         assertFalse(b1.detach(old), "already gone");
+        assertFalse(b1.holds(old));
         assertNull(b1.connection(A_IP, old.remotePort(), 9000));
         UnsafeBuffer snap = new UnsafeBuffer(new byte[old.snapshotSize()]);
         int n = old.snapshot(snap, 0, sim.now());
@@ -360,6 +363,7 @@ class HostConnectionTest {
 
         TcpConnection restored = TcpConnection.restore(snap, 0, n, sim.now(), b2.sink());
         b2.attach(restored, sink);
+        assertTrue(b2.holds(restored));
         p2.plugged = true;
         sim.runUntil(sim.now() + 600 * S, () -> eof[0] && a.connectionCount() == 0 && b2.connectionCount() == 0);
         assertEquals(total, received[0]);
@@ -368,6 +372,7 @@ class HostConnectionTest {
         assertEquals(1, b2.stats().connectionsAttached());
         assertEquals(1, b1.stats().connectionsDetached());
         assertEquals(0, b1.connectionCount());
+        assertFalse(b2.holds(restored), "closed: out of the table");
     }
 
     @Test
