@@ -69,7 +69,7 @@ public class SnapshotBench {
         return connection.snapshot(buffer, 0, now);
     }
 
-    /** As TCPMig takes it: the CONN_STATE fragments carry the CRC32C instead. */
+    /** As TCPMig takes it: the CONN_STATE body carries a CRC32C over the whole state instead. */
     @Benchmark
     public int snapshotUnchecked() {
         return connection.snapshot(buffer, 0, now, false);

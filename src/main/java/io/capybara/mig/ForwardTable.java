@@ -8,8 +8,9 @@ package io.capybara.mig;
  * cache miss on a server that has not migrated for a while.
  *
  * <p>An entry is forgotten after 4 newer ones landed in its set: after about {@code capacity}
- * newer migrations from this origin on average, far more than the segments still in flight
- * when a migration ends. Keys are never 0 (a client address is never 0.0.0.0); single-threaded.
+ * newer migrations from this origin on average (at the default of 65,536, a burst of a few
+ * hundred migrations evicts nothing in all likelihood), far more than the segments still in
+ * flight when a migration ends. Single-threaded.
  */
 final class ForwardTable {
     private static final int WAYS = 4;
@@ -19,7 +20,7 @@ final class ForwardTable {
     private int size;
     private int inserts;
 
-    /** @param capacity entries kept at least (rounded up to a power of two, at least 4) */
+    /** @param capacity entries kept on average (sets of 4, their count rounded up to a power of two) */
     ForwardTable(int capacity) {
         int sets = Math.max(1, Integer.highestOneBit(Math.max(1, (capacity + WAYS - 1) / WAYS) * 2 - 1));
         setMask = sets - 1;
@@ -47,10 +48,13 @@ final class ForwardTable {
         return i < 0 ? 0 : (int) slots[i + 1];
     }
 
-    /** Maps {@code key} to {@code target} (non-zero), replacing its entry or its set's oldest. */
-    void put(long key, int target) {
+    /**
+     * Maps {@code key} to {@code target}, replacing its entry or its set's oldest; false (and
+     * nothing stored) for a zero key or target, which only a forged message can carry.
+     */
+    boolean put(long key, int target) {
         if (key == 0 || target == 0) {
-            throw new IllegalArgumentException("key and target must be non-zero");
+            return false;
         }
         int i = find(key);
         if (i < 0) {
@@ -71,6 +75,7 @@ final class ForwardTable {
             slots[i] = key;
         }
         slots[i + 1] = (long) inserts++ << 32 | (target & 0xFFFF_FFFFL);
+        return true;
     }
 
     /** Forgets {@code key}; false if it was not there. */

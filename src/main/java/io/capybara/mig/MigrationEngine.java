@@ -491,8 +491,12 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     private void onPrepareAck(int from) {
         int id = rx.migrationId();
-        Out m = rx.originIp() == self ? findOut(id) : null;
         int ackTarget = rx.targetIp();
+        if (ackTarget == 0 || ackTarget == self) {
+            count(MigCounter.CONTROL_MALFORMED); // no server takes a connection as 0.0.0.0, or from itself
+            return;
+        }
+        Out m = rx.originIp() == self ? findOut(id) : null;
         if (m == null || m.state != PREPARING) {
             if (m != null && m.targetIp == ackTarget) {
                 count(MigCounter.CONTROL_DUPLICATE);
@@ -963,6 +967,14 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     }
 
     private void complete(In s, long t0) {
+        if (crc.compute(s.state_, 4, s.total - 4) != s.state_.getInt(0, BE)) {
+            // a body damaged on the way (fragment CRCs cover headers only): start over, and take
+            // the origin's resend; the slot, the segments it buffered and the receive time so
+            // far stay (recorded once, when a state restores)
+            count(MigCounter.STATE_CORRUPT);
+            s.forgetFragments();
+            return;
+        }
         int id = s.id;
         long mk = s.migKey;
         s.overhead += s.receiveNanos;
@@ -971,13 +983,6 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             count(MigCounter.CONNECTION_ALREADY_HERE);
             outcomes.remember(mk, OutcomeMemory.ABORTED, 0);
             release(s);
-            return;
-        }
-        if (crc.compute(s.state_, 4, s.total - 4) != s.state_.getInt(0, BE)) {
-            // a body damaged on the way (fragment CRCs cover headers only): start over, and take
-            // the origin's resend; the slot and the segments it buffered stay
-            count(MigCounter.STATE_CORRUPT);
-            s.forgetFragments();
             return;
         }
         TcpConnection c = restore(s.state_, 0, s.total, s.connKey);
@@ -1224,8 +1229,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     /**
      * Builds Ethernet + IPv4 + UDP + TCPMig headers and the CRC trailer around a body already at
      * {@code at + STATE_BASE}, and hands the frame to the host. The UDP checksum is 0 (RFC 768
-     * allows it on IPv4): the message's CRC32C protects it end to end, and the switch edits
-     * messages anyway.
+     * allows it on IPv4): the message's CRC32C protects it end to end (a CONN_STATE fragment's
+     * covers its header; the state's own CRC32C its body), and the switch edits messages anyway.
      */
     private void frame(UnsafeBuffer b, int at, int dstIp, int type, int reason, int id, int clientIp, int clientPort,
                        int serverPort, int originIp, int targetIp, long value, int fragIndex, int fragCount,

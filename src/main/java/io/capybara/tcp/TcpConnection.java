@@ -1480,8 +1480,8 @@ public final class TcpConnection {
 
     /**
      * {@link #snapshot(MutableDirectBuffer, int, long)}, with the snapshot's own CRC32C only when
-     * {@code checksum}: a transport that checksums the bytes itself (TCPMig's CONN_STATE
-     * fragments each carry a CRC32C) saves a pass over the buffers. Without it the CRC field is
+     * {@code checksum}: a transport that checksums the bytes itself (TCPMig's CONN_STATE body
+     * carries a CRC32C over the whole state) saves a pass over the buffers. Without it the CRC field is
      * 0, and only {@code restore(..., false, pool)} accepts the bytes.
      */
     public int snapshot(MutableDirectBuffer dst, int offset, long nowNanos, boolean checksum) {

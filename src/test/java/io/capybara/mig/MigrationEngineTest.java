@@ -161,6 +161,42 @@ class MigrationEngineTest {
         assertEquals(0, e.preparedSlots());
     }
 
+    /**
+     * Well-formed (CRC-valid) messages with impossible addresses: an ABORT for client
+     * 0.0.0.0:0 and a PREPARE_MIG_ACK naming target 0.0.0.0 or the origin itself. Forged or
+     * buggy, they are counted, never thrown out of the engine's loop.
+     */
+    @Test
+    void forgedAddressesInValidMessagesAreCountedNotThrown() {
+        MiniRack r = MiniRack.of(17, 2, 1024).warm();
+        MigrationEngine e = r.engines[0];
+        FrameDecoder decoder = new FrameDecoder(new WireCounters());
+        DecodedFrame f = new DecodedFrame();
+        int self = RackSimulation.ip(0);
+        int other = RackSimulation.ip(1);
+        int[][] cases = {
+            // type, origin, target, client ip, client port
+            {TcpMigHeader.ABORT, other, self, 0, 0},
+            {TcpMigHeader.ABORT, self, other, 0, 0},
+            {TcpMigHeader.PREPARE_MIG_ACK, self, 0, 0x0A000105, 40000},
+            {TcpMigHeader.PREPARE_MIG_ACK, self, self, 0x0A000105, 40000},
+        };
+        long malformed = e.counter(MigCounter.CONTROL_MALFORMED);
+        for (int[] c : cases) {
+            byte[] msg = new byte[TcpMigHeader.MIN_LENGTH];
+            new TcpMigHeader().wrap(new UnsafeBuffer(msg), 0).init(c[0], 5).originIp(c[1]).targetIp(c[2])
+                    .clientIp(c[3]).clientPort(c[4]).serverPort(0).value(other).seal();
+            byte[] frame = new byte[FrameEncoder.IPV4_HEADERS_LENGTH + 8 + msg.length];
+            FrameEncoder.encodeUdp(new UnsafeBuffer(frame), 0, RackSimulation.mac(1), RackSimulation.mac(0), 1, other,
+                    self, TcpMigHeader.UDP_PORT, TcpMigHeader.UDP_PORT, new UnsafeBuffer(msg), 0, msg.length);
+            assertEquals(DecodedFrame.Kind.UDP, decoder.decode(new UnsafeBuffer(frame), 0, frame.length, f));
+            e.onControl(f); // must not throw
+        }
+        assertEquals(malformed + 2, e.counter(MigCounter.CONTROL_MALFORMED), "the two impossible ACKs");
+        assertEquals(0, e.forwardingEntries(), "nothing to forward for 0.0.0.0:0");
+        assertEquals(0, e.outgoing());
+    }
+
     @Test
     void temporaryBufferIsBoundedAndTheClientRetransmits() {
         // the origin's link is slow, so client segments reach the target well before the state
