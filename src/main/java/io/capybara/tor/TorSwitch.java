@@ -256,6 +256,8 @@ public final class TorSwitch implements SimNode {
      * Only an intact segment counts: a bit flipped on the way (into the RST flag, say, or the
      * client's port) must not end a live connection's entry, and the server, which checks the
      * checksums, drops that segment anyway. Checked only for the few segments that end entries.
+     * (The first IPv4 fragment of a fragmented segment cannot be checked and is ignored too: its
+     * entry then ends by the idle timeout. TCP sets DF, so that does not happen in practice.)
      */
     private void trackEnd(int slot, boolean fromClient, int flags, MutableDirectBuffer b, int ip, int l4, int l4Len) {
         directory.touch(slot, now);
