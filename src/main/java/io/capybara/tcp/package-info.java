@@ -50,9 +50,10 @@
  * data path allocates nothing.</li>
  * </ul>
  *
- * <h2>Snapshot format (version 1)</h2>
+ * <h2>Snapshot format (version 2; 1 lacked the FIN_WAIT_2 limit and still restores)</h2>
  * 16-byte header: magic {@code "CPTC"}, version, body length, CRC32C of the body (all
- * big-endian ints); the body is the config, every state variable, timers relative to the
+ * big-endian ints; the CRC field is 0 when a transport checksums the bytes itself, as TCPMig
+ * does); the body is the config, every state variable, timers relative to the
  * snapshot time (armed flag + delta), the counters, the send ring (capacity, head, bytes) and
  * the receive ring (capacity, head, readable bytes, then each out-of-order interval with its
  * bytes). Restore validates every field and cross-field invariant and throws
