@@ -68,6 +68,8 @@ public final class Host implements SimNode, SegmentSink {
     private final TcpSegment controlSegment = new TcpSegment();
     private final UnsafeBuffer tx = new UnsafeBuffer(new byte[MAX_FRAME]);
     private final UnsafeBuffer control = new UnsafeBuffer(new byte[MAX_FRAME]);
+    /** Where a frame sent in pieces is assembled when the channel cannot take pieces. */
+    private UnsafeBuffer gatherScratch = new UnsafeBuffer(new byte[MAX_FRAME]);
     private final Long2ObjectHashMap<Binding> connections;
     private Binding[] active;
     private int activeCount;
@@ -748,6 +750,38 @@ public final class Host implements SimNode, SegmentSink {
         }
         if (!arp.isResolving(nextHop) && arp.startResolving(nextHop, now + config.arpRetryNanos())) {
             sendArpRequest(nextHop);
+        }
+    }
+
+    /**
+     * {@link #transmitIpv4(MutableDirectBuffer, int, int, int)} for a frame in three pieces:
+     * {@code head} (Ethernet header first; its addresses are filled in here), then {@code body}
+     * and {@code tail}, which may lie elsewhere. The channel copies the pieces; all buffers are
+     * free again on return.
+     */
+    public void transmitIpv4(MutableDirectBuffer head, int headOffset, int headLength, DirectBuffer body,
+                             int bodyOffset, int bodyLength, DirectBuffer tail, int tailOffset, int tailLength,
+                             int dstIp) {
+        int length = headLength + bodyLength + tailLength;
+        if (gatherScratch.capacity() < length) {
+            gatherScratch = new UnsafeBuffer(new byte[length]); // once, for a larger MTU
+        }
+        int nextHop = nextHop(dstIp);
+        long mac = nextHop == 0 ? -1 : arp.lookup(nextHop, now, stats);
+        if (mac < 0) { // no route, or ARP to resolve first: the one-piece path handles both
+            gatherScratch.putBytes(0, head, headOffset, headLength);
+            gatherScratch.putBytes(headLength, body, bodyOffset, bodyLength);
+            gatherScratch.putBytes(headLength + bodyLength, tail, tailOffset, tailLength);
+            transmitIpv4(gatherScratch, 0, length, dstIp);
+            return;
+        }
+        EthernetHeader.src(head, headOffset, config.mac());
+        EthernetHeader.dst(head, headOffset, mac);
+        if (channel.send(head, headOffset, headLength, body, bodyOffset, bodyLength, tail, tailOffset, tailLength,
+                gatherScratch)) {
+            stats.txFrames++;
+        } else {
+            stats.txChannelFull++;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.capybara.io;
 
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 
 /**
  * A bidirectional link that carries whole Ethernet frames: an in-memory ring, a simulated
@@ -25,6 +26,24 @@ public interface FrameChannel extends AutoCloseable {
      * @return false if the frame was dropped because the channel is full or down
      */
     boolean send(DirectBuffer buffer, int offset, int length);
+
+    /**
+     * Sends one frame given as three consecutive pieces (say headers, a body that lies
+     * elsewhere, a trailer), so that the sender need not assemble it. This default assembles it
+     * in {@code scratch} and sends that (false if it does not fit); a channel that copies
+     * frames into its own memory anyway copies the pieces there instead.
+     */
+    default boolean send(DirectBuffer a, int aOffset, int aLength, DirectBuffer b, int bOffset, int bLength,
+                         DirectBuffer c, int cOffset, int cLength, MutableDirectBuffer scratch) {
+        int length = aLength + bLength + cLength;
+        if (length > scratch.capacity()) {
+            return false;
+        }
+        scratch.putBytes(0, a, aOffset, aLength);
+        scratch.putBytes(aLength, b, bOffset, bLength);
+        scratch.putBytes(aLength + bLength, c, cOffset, cLength);
+        return send(scratch, 0, length);
+    }
 
     /** A name for logs and errors. */
     String name();

@@ -64,12 +64,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
      */
     private static final int STATE_PREFIX = 12;
     private static final int MSG_OFFSET = FrameEncoder.IPV4_HEADERS_LENGTH + UdpHeader.LENGTH;
-    /**
-     * Where a kept state starts in its buffer: after room for one fragment's frame headers, so
-     * that every fragment can be sent from where its body lies (see {@link #sendState}).
-     */
-    private static final int STATE_BASE = MSG_OFFSET + TcpMigHeader.HEADER_LENGTH;
-    private static final int STATE_ROOM = STATE_BASE + TcpMigHeader.TRAILER_LENGTH;
+    /** Ethernet, IPv4, UDP and TCPMig headers: what precedes a CONN_STATE fragment's body. */
+    private static final int HEADERS = MSG_OFFSET + TcpMigHeader.HEADER_LENGTH;
     /** Allowance per CONN_STATE fragment in the state timeout (1.2 us per hop at 10 Gb/s, two hops). */
     private static final long FRAGMENT_TIME_NANOS = 4_000;
     private static final int RELEASE_COPIES = 3;
@@ -89,7 +85,9 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private final int fragmentBody;
     private final UnsafeBuffer txFrame;
     /** The bytes a fragment's headers and trailer cover while it is sent in place. */
-    private final UnsafeBuffer saved = new UnsafeBuffer(new byte[STATE_ROOM]);
+    /** A CONN_STATE fragment's headers and trailer, sent around its body where it lies. */
+    private final UnsafeBuffer fragmentHeaders = new UnsafeBuffer(new byte[HEADERS]);
+    private final UnsafeBuffer fragmentTrailer = new UnsafeBuffer(new byte[TcpMigHeader.TRAILER_LENGTH]);
     private final UnsafeBuffer fwdFrame = new UnsafeBuffer(new byte[io.capybara.io.FrameChannel.DEFAULT_MTU_FRAME]);
     private final FrameDecoder replayDecoder = new FrameDecoder(new WireCounters(), false);
     private final DecodedFrame replayFrame = new DecodedFrame();
@@ -536,15 +534,15 @@ public final class MigrationEngine implements MigrationHook, SimNode {
             startAbort(m, TcpMigHeader.REASON_TARGET_BUSY);
             return;
         }
-        if (m.state_.capacity() < STATE_ROOM + need) {
-            m.state_ = new UnsafeBuffer(new byte[Math.max(STATE_ROOM + need, 2 * m.state_.capacity())]);
+        if (m.state_.capacity() < need) {
+            m.state_ = new UnsafeBuffer(new byte[Math.max(need, 2 * m.state_.capacity())]);
         }
-        int tcpLen = c.snapshot(m.state_, STATE_BASE + STATE_PREFIX, nowNs, false); // the prefix's CRC covers it
-        int appLen = app.snapshot(c, m.state_, STATE_BASE + STATE_PREFIX + tcpLen);
-        m.state_.putInt(STATE_BASE + 4, tcpLen, BE);
-        m.state_.putInt(STATE_BASE + 8, appLen, BE);
+        int tcpLen = c.snapshot(m.state_, STATE_PREFIX, nowNs, false); // the prefix's CRC covers it
+        int appLen = app.snapshot(c, m.state_, STATE_PREFIX + tcpLen);
+        m.state_.putInt(4, tcpLen, BE);
+        m.state_.putInt(8, appLen, BE);
         m.stateLength = STATE_PREFIX + tcpLen + appLen;
-        m.state_.putInt(STATE_BASE, crc.compute(m.state_, STATE_BASE + 4, m.stateLength - 4), BE);
+        m.state_.putInt(0, crc.compute(m.state_, 4, m.stateLength - 4), BE);
         host.detach(c);
         unwatch(c);
         c.recycle(host.bufferPool()); // the snapshot is the connection now; its memory serves restores here
@@ -784,7 +782,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     /** The target never acknowledged the state: the snapshot we kept becomes the connection again. */
     private void restoreLocally(Out m) {
-        if (!adopt(m.state_, STATE_BASE, m.stateLength, m.connKey)) {
+        if (!adopt(m.state_, 0, m.stateLength, m.connKey)) {
             count(MigCounter.STATE_INVALID);
             return;
         }
@@ -805,24 +803,19 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     }
 
     /**
-     * Sends the kept state as CONN_STATE fragments without copying it: each fragment's frame
-     * headers are written into the bytes just before its body (the previous fragment's tail,
-     * or the headroom) and its CRC trailer just after, and those bytes are put back once the
-     * channel has taken the frame (transmit copies synchronously).
+     * Sends the kept state as CONN_STATE fragments without copying it first: each fragment
+     * goes to the host in three pieces (headers, its body where it lies in the kept state, the
+     * trailer with the headers' CRC32C), which the channel copies back to back.
      */
     private void sendState(Out m) {
-        UnsafeBuffer b = m.state_;
         int n = (m.stateLength + fragmentBody - 1) / fragmentBody;
         for (int i = 0; i < n; i++) {
-            int frame = i * fragmentBody; // its body starts at STATE_BASE + i * fragmentBody
             int len = Math.min(fragmentBody, m.stateLength - i * fragmentBody);
-            int trailer = frame + STATE_BASE + len;
-            saved.putBytes(0, b, frame, STATE_BASE);
-            saved.putBytes(STATE_BASE, b, trailer, TcpMigHeader.TRAILER_LENGTH);
-            frame(b, frame, m.targetIp, TcpMigHeader.CONN_STATE, 0, m.id, m.clientIp, m.clientPort, m.serverPort,
-                    self, m.targetIp, m.stateLength, i, n, len);
-            b.putBytes(frame, saved, 0, STATE_BASE);
-            b.putBytes(trailer, saved, STATE_BASE, TcpMigHeader.TRAILER_LENGTH);
+            headers(fragmentHeaders, 0, m.targetIp, TcpMigHeader.CONN_STATE, 0, m.id, m.clientIp, m.clientPort,
+                    m.serverPort, self, m.targetIp, m.stateLength, i, n, len);
+            fragmentTrailer.putInt(0, tx.trailerValue(), BE);
+            host.transmitIpv4(fragmentHeaders, 0, HEADERS, m.state_, i * fragmentBody, len, fragmentTrailer, 0,
+                    TcpMigHeader.TRAILER_LENGTH, m.targetIp);
             count(MigCounter.STATE_FRAGMENTS_SENT);
         }
     }
@@ -1228,17 +1221,30 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     /**
      * Builds Ethernet + IPv4 + UDP + TCPMig headers and the CRC trailer around a body already at
-     * {@code at + STATE_BASE}, and hands the frame to the host. The UDP checksum is 0 (RFC 768
-     * allows it on IPv4): the message's CRC32C protects it end to end (a CONN_STATE fragment's
-     * covers its header; the state's own CRC32C its body), and the switch edits messages anyway.
+     * {@code at + HEADERS}, and hands the frame to the host.
      */
     private void frame(UnsafeBuffer b, int at, int dstIp, int type, int reason, int id, int clientIp, int clientPort,
                        int serverPort, int originIp, int targetIp, long value, int fragIndex, int fragCount,
                        int bodyLength) {
+        int msgLength = headers(b, at, dstIp, type, reason, id, clientIp, clientPort, serverPort, originIp, targetIp,
+                value, fragIndex, fragCount, bodyLength);
+        tx.seal();
+        host.transmitIpv4(b, at, MSG_OFFSET + msgLength, dstIp);
+    }
+
+    /**
+     * Writes Ethernet (type only: the host fills in the addresses), IPv4, UDP and TCPMig headers
+     * at {@code at}, leaving {@link #tx} on the message; returns the message length. The UDP
+     * checksum is 0 (RFC 768 allows it on IPv4): the message's CRC32C protects it end to end (a
+     * CONN_STATE fragment's covers its header; the state's own CRC32C its body), and the switch
+     * edits messages anyway.
+     */
+    private int headers(UnsafeBuffer b, int at, int dstIp, int type, int reason, int id, int clientIp,
+                        int clientPort, int serverPort, int originIp, int targetIp, long value, int fragIndex,
+                        int fragCount, int bodyLength) {
         tx.wrap(b, at + MSG_OFFSET).init(type, id).reason(reason).clientIp(clientIp).clientPort(clientPort)
                 .serverPort(serverPort).originIp(originIp).targetIp(targetIp).fragment(fragIndex, fragCount)
                 .value(value).bodyLength(bodyLength);
-        tx.seal();
         int msgLength = tx.length();
         int udp = at + FrameEncoder.IPV4_HEADERS_LENGTH;
         b.putShort(udp, (short) TcpMigHeader.UDP_PORT, BE);
@@ -1248,7 +1254,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         Ipv4Header.write(b, at + EthernetHeader.LENGTH, Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH + msgLength,
                 ipId++ & 0xFFFF, Ipv4Header.FLAG_DF, Ipv4Header.DEFAULT_TTL, Ipv4Header.PROTO_UDP, self, dstIp);
         b.putShort(at + EthernetHeader.TYPE_OFFSET, (short) EthernetHeader.TYPE_IPV4, BE);
-        host.transmitIpv4(b, at, MSG_OFFSET + msgLength, dstIp);
+        return msgLength;
     }
 
     // ------------------------------------------------------------------ bookkeeping

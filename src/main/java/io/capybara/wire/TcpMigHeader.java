@@ -116,10 +116,16 @@ public final class TcpMigHeader {
 
     /** Writes the CRC trailer over {@link #length()} bytes; call after every other byte is set. */
     public TcpMigHeader seal() {
-        int len = length();
-        mutable.putInt(offset + len - TRAILER_LENGTH, crc.compute(buffer, offset, covered(type(), len)),
-                ByteOrder.BIG_ENDIAN);
+        mutable.putInt(offset + length() - TRAILER_LENGTH, trailerValue(), ByteOrder.BIG_ENDIAN);
         return this;
+    }
+
+    /**
+     * The CRC32C the trailer must hold, over the bytes it covers. For CONN_STATE that is the
+     * header alone, so the trailer can be computed (and sent) apart from the body.
+     */
+    public int trailerValue() {
+        return crc.compute(buffer, offset, covered(type(), length()));
     }
 
     /** Bytes the trailer covers: the header of a CONN_STATE fragment, all before it otherwise. */

@@ -49,6 +49,46 @@ class MemoryLinkTest {
         assertTrue(link.a().send(frame, 0, 1514), "space again after the consumer drained");
     }
 
+    /**
+     * A frame sent in three pieces arrives as one frame, byte for byte the same as the frame
+     * the channel's default path assembles; too large or into a full ring, it is refused and
+     * counted like any frame.
+     */
+    @Test
+    void framesInPiecesArriveWhole() {
+        MemoryLink link = MemoryLink.pair("t", 8, 1514);
+        UnsafeBuffer head = new UnsafeBuffer(new byte[78]);
+        UnsafeBuffer body = new UnsafeBuffer(new byte[3000]);
+        UnsafeBuffer tail = new UnsafeBuffer(new byte[4]);
+        for (int i = 0; i < body.capacity(); i++) {
+            body.putByte(i, (byte) (i * 31));
+        }
+        head.setMemory(0, 78, (byte) 1);
+        tail.putInt(0, 0xCAFEBABE);
+        UnsafeBuffer scratch = new UnsafeBuffer(new byte[1514]);
+        assertTrue(link.a().send(head, 0, 78, body, 100, 1400, tail, 0, 4, scratch));
+        NullChannel assembler = new NullChannel();
+        UnsafeBuffer expected = new UnsafeBuffer(new byte[1514]);
+        assertTrue(assembler.send(head, 0, 78, body, 100, 1400, tail, 0, 4, expected), "the default path");
+        int[] got = {0};
+        assertEquals(1, link.b().poll((buf, off, len) -> {
+            assertEquals(78 + 1400 + 4, len);
+            for (int i = 0; i < len; i++) {
+                assertEquals(expected.getByte(i), buf.getByte(off + i), "byte " + i);
+            }
+            got[0]++;
+        }, 10));
+        assertEquals(1, got[0]);
+        assertFalse(link.a().send(head, 0, 78, body, 0, 1433, tail, 0, 4, scratch), "1515 bytes");
+        assertEquals(1, link.a().oversize());
+        int accepted = 0;
+        for (int i = 0; i < 100; i++) {
+            accepted += link.a().send(head, 0, 78, body, 0, 1432, tail, 0, 4, scratch) ? 1 : 0;
+        }
+        assertEquals(100 - accepted, link.a().drops());
+        assertEquals(accepted + 1, link.a().sent());
+    }
+
     @Test
     void oversizeFramesAreRefused() {
         MemoryLink link = MemoryLink.pair("t", 8, 1514);
