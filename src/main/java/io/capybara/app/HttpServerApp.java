@@ -5,7 +5,6 @@ import io.capybara.host.Host;
 import io.capybara.tcp.SnapshotException;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
-import java.util.IdentityHashMap;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -30,7 +29,8 @@ public final class HttpServerApp implements ConnectionHandler {
 
     private final Host host;
     private final HttpServerConfig config;
-    private final IdentityHashMap<TcpConnection, Conn> conns = new IdentityHashMap<>();
+    /** Connections with a session here; each finds its session through its attachment. */
+    private int sessions;
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_BYTES]);
 
     private long accepted;
@@ -62,13 +62,13 @@ public final class HttpServerApp implements ConnectionHandler {
     public void onAccepted(TcpConnection conn) {
         accepted++;
         Conn c = new Conn(new HttpServerSession(config));
-        conns.put(conn, c);
+        put(conn, c);
         pump(conn, c);
     }
 
     @Override
     public void onData(TcpConnection conn) {
-        Conn c = conns.get(conn);
+        Conn c = get(conn);
         if (c != null) {
             pump(conn, c);
         }
@@ -76,7 +76,7 @@ public final class HttpServerApp implements ConnectionHandler {
 
     @Override
     public void onWritable(TcpConnection conn) {
-        Conn c = conns.get(conn);
+        Conn c = get(conn);
         if (c != null) {
             pump(conn, c);
         }
@@ -84,7 +84,7 @@ public final class HttpServerApp implements ConnectionHandler {
 
     @Override
     public void onClosed(TcpConnection conn, boolean reset) {
-        if (conns.remove(conn) != null) {
+        if (remove(conn) != null) {
             closed++;
             if (reset) {
                 resets++;
@@ -168,7 +168,7 @@ public final class HttpServerApp implements ConnectionHandler {
      * @throws IllegalArgumentException if {@code conn} has no session here
      */
     public int snapshotSession(TcpConnection conn, MutableDirectBuffer dst, int offset) {
-        Conn c = conns.get(conn);
+        Conn c = get(conn);
         if (c == null) {
             throw new IllegalArgumentException("no HTTP session for " + conn);
         }
@@ -177,7 +177,7 @@ public final class HttpServerApp implements ConnectionHandler {
 
     /** Bytes {@link #snapshotSession} would write now, or -1 if {@code conn} has no session. */
     public int sessionSnapshotSize(TcpConnection conn) {
-        Conn c = conns.get(conn);
+        Conn c = get(conn);
         return c == null ? -1 : c.session.snapshotSize();
     }
 
@@ -194,12 +194,12 @@ public final class HttpServerApp implements ConnectionHandler {
         TcpState st = conn.state();
         c.closeRequested = st == TcpState.FIN_WAIT_1 || st == TcpState.FIN_WAIT_2 || st == TcpState.CLOSING
                 || st == TcpState.LAST_ACK || st == TcpState.TIME_WAIT;
-        conns.put(conn, c);
+        put(conn, c);
     }
 
     /** Runs one pump for {@code conn} (after a restore: sends what the session had ready). */
     public void resume(TcpConnection conn) {
-        Conn c = conns.get(conn);
+        Conn c = get(conn);
         if (c != null) {
             pump(conn, c);
         }
@@ -207,14 +207,38 @@ public final class HttpServerApp implements ConnectionHandler {
 
     /** Forgets {@code conn}'s session without closing anything (after it migrated away). */
     public void forget(TcpConnection conn) {
-        conns.remove(conn);
+        remove(conn);
+    }
+
+    // The session hangs on the connection (TcpConnection.attach): found without a lookup on
+    // every data event. A snapshot does not carry it; the target attaches the restored one.
+
+    private static Conn get(TcpConnection conn) {
+        return conn.attachment() instanceof Conn c ? c : null;
+    }
+
+    /** Gives {@code conn} the session {@code c} (replacing one it had). */
+    private void put(TcpConnection conn, Conn c) {
+        if (get(conn) == null) {
+            sessions++;
+        }
+        conn.attach(c);
+    }
+
+    private Conn remove(TcpConnection conn) {
+        Conn c = get(conn);
+        if (c != null) {
+            conn.attach(null);
+            sessions--;
+        }
+        return c;
     }
 
     // ------------------------------------------------------------------ counters
 
     /** Connections with a live session. */
     public int sessions() {
-        return conns.size();
+        return sessions;
     }
 
     public long accepted() {
@@ -243,7 +267,7 @@ public final class HttpServerApp implements ConnectionHandler {
 
     @Override
     public String toString() {
-        return "HttpServerApp{accepted=" + accepted + " sessions=" + conns.size() + " closed=" + closed
+        return "HttpServerApp{accepted=" + accepted + " sessions=" + sessions + " closed=" + closed
                 + " resets=" + resets + " responses=" + responses + " rx=" + bytesReceived + " tx=" + bytesSent + "}";
     }
 }
