@@ -769,9 +769,8 @@ public final class Host implements SimNode, SegmentSink {
         int nextHop = nextHop(dstIp);
         long mac = nextHop == 0 ? -1 : arp.lookup(nextHop, now, stats);
         if (mac < 0) { // no route, or ARP to resolve first: the one-piece path handles both
-            gatherScratch.putBytes(0, head, headOffset, headLength);
-            gatherScratch.putBytes(headLength, body, bodyOffset, bodyLength);
-            gatherScratch.putBytes(headLength + bodyLength, tail, tailOffset, tailLength);
+            FrameChannel.assemble(gatherScratch, 0, head, headOffset, headLength, body, bodyOffset, bodyLength, tail,
+                    tailOffset, tailLength);
             transmitIpv4(gatherScratch, 0, length, dstIp);
             return;
         }

@@ -39,10 +39,16 @@ public interface FrameChannel extends AutoCloseable {
         if (length > scratch.capacity()) {
             return false;
         }
-        scratch.putBytes(0, a, aOffset, aLength);
-        scratch.putBytes(aLength, b, bOffset, bLength);
-        scratch.putBytes(aLength + bLength, c, cOffset, cLength);
-        return send(scratch, 0, length);
+        return send(scratch, 0, assemble(scratch, 0, a, aOffset, aLength, b, bOffset, bLength, c, cOffset, cLength));
+    }
+
+    /** Copies the three pieces back to back into {@code dst} at {@code at}; returns their length. */
+    static int assemble(MutableDirectBuffer dst, int at, DirectBuffer a, int aOffset, int aLength, DirectBuffer b,
+                        int bOffset, int bLength, DirectBuffer c, int cOffset, int cLength) {
+        dst.putBytes(at, a, aOffset, aLength);
+        dst.putBytes(at + aLength, b, bOffset, bLength);
+        dst.putBytes(at + aLength + bLength, c, cOffset, cLength);
+        return aLength + bLength + cLength;
     }
 
     /** A name for logs and errors. */

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import org.agrona.BitUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
@@ -130,10 +129,7 @@ public final class MemoryLink {
                 drops++;
                 return false;
             }
-            AtomicBuffer ring = tx.buffer();
-            ring.putBytes(index, a, aOffset, aLength);
-            ring.putBytes(index + aLength, b, bOffset, bLength);
-            ring.putBytes(index + aLength + bLength, c, cOffset, cLength);
+            FrameChannel.assemble(tx.buffer(), index, a, aOffset, aLength, b, bOffset, bLength, c, cOffset, cLength);
             tx.commit(index);
             sent++;
             return true;

@@ -1,5 +1,7 @@
 package io.capybara.mig;
 
+import org.agrona.BitUtil;
+
 /**
  * Where an origin sends the late segments of the connections it gave away: connection key to
  * target address. Set-associative, 4 ways, the oldest entry of a set makes room. A lookup or an
@@ -22,7 +24,7 @@ final class ForwardTable {
 
     /** @param capacity entries kept on average (sets of 4, their count rounded up to a power of two) */
     ForwardTable(int capacity) {
-        int sets = Math.max(1, Integer.highestOneBit(Math.max(1, (capacity + WAYS - 1) / WAYS) * 2 - 1));
+        int sets = BitUtil.findNextPositivePowerOfTwo(Math.max(1, (capacity + WAYS - 1) / WAYS));
         setMask = sets - 1;
         slots = new long[sets * WAYS * 2];
     }

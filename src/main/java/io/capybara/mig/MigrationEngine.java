@@ -1213,23 +1213,13 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     // ------------------------------------------------------------------ sending
 
-    /** A message without body, built in the engine's frame buffer. */
+    /** A message without body, built and sealed in the engine's frame buffer. */
     private void send(int dstIp, int type, int reason, int id, int clientIp, int clientPort, int serverPort,
                       int originIp, int targetIp, long value) {
-        frame(txFrame, 0, dstIp, type, reason, id, clientIp, clientPort, serverPort, originIp, targetIp, value, 0, 1, 0);
-    }
-
-    /**
-     * Builds Ethernet + IPv4 + UDP + TCPMig headers and the CRC trailer around a body already at
-     * {@code at + HEADERS}, and hands the frame to the host.
-     */
-    private void frame(UnsafeBuffer b, int at, int dstIp, int type, int reason, int id, int clientIp, int clientPort,
-                       int serverPort, int originIp, int targetIp, long value, int fragIndex, int fragCount,
-                       int bodyLength) {
-        int msgLength = headers(b, at, dstIp, type, reason, id, clientIp, clientPort, serverPort, originIp, targetIp,
-                value, fragIndex, fragCount, bodyLength);
+        int msgLength = headers(txFrame, 0, dstIp, type, reason, id, clientIp, clientPort, serverPort, originIp,
+                targetIp, value, 0, 1, 0);
         tx.seal();
-        host.transmitIpv4(b, at, MSG_OFFSET + msgLength, dstIp);
+        host.transmitIpv4(txFrame, 0, MSG_OFFSET + msgLength, dstIp);
     }
 
     /**

@@ -114,10 +114,4 @@ public record RackOptions(long seed, int servers, int clientHosts, int slotsPerC
                 policyOn, loss, duplicate, reorder, reorderDelayNanos, linkDelayNanos, directoryLevels, directoryJunk,
                 clientAbortFraction, targetRestarts, paceBytesPerMs, timeLimitNanos, corrupt);
     }
-
-    public RackOptions withCorrupt(double p) {
-        return new RackOptions(seed, servers, clientHosts, slotsPerClient, bytesEachWay, migrations,
-                triggerIntervalNanos, policy, loss, duplicate, reorder, reorderDelayNanos, linkDelayNanos,
-                directoryLevels, directoryJunk, clientAbortFraction, targetRestarts, paceBytesPerMs, timeLimitNanos, p);
-    }
 }

@@ -1614,8 +1614,7 @@ public final class TcpConnection {
     /**
      * {@link #restore(DirectBuffer, int, int, long, SegmentSink, boolean, BufferPool)}; when the
      * snapshot's configuration equals {@code usual} (e.g. the restoring host's), the connection
-     * shares that instance instead of a new copy: one object less to build, and one whose lines
-     * the host keeps warm.
+     * shares that instance instead of its own copy, one whose lines the host keeps warm.
      */
     public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
                                         SegmentSink sink, boolean verifyChecksum, BufferPool pool,
@@ -1647,35 +1646,28 @@ public final class TcpConnection {
                     + " != 0x" + Integer.toHexString(crc));
         }
         SnapshotReader r = new SnapshotReader().wrap(src, offset + SNAPSHOT_HEADER, bodyLength);
-        int mss = r.getInt("config.mss", MIN_MSS, 65535);
-        int sendBytes = r.getInt("config.sendBufferBytes", 1, MAX_BUFFER);
-        int receiveBytes = r.getInt("config.receiveBufferBytes", 1, MAX_BUFFER);
-        int windowScale = r.getInt("config.windowScale", Integer.MIN_VALUE, MAX_WINDOW_SHIFT);
-        boolean sackPermitted = r.getBoolean("config.sackPermitted");
-        boolean timestamps = r.getBoolean("config.timestamps");
-        boolean nagle = r.getBoolean("config.nagle");
-        long delayedAck = r.getLong("config.delayedAckNanos", 0, Long.MAX_VALUE);
-        long initialRto = r.getLong("config.initialRtoNanos", 1, Long.MAX_VALUE);
-        long minRto = r.getLong("config.minRtoNanos", 1, Long.MAX_VALUE);
-        long maxRto = r.getLong("config.maxRtoNanos", 1, Long.MAX_VALUE);
-        int maxRetransmissions = r.getInt("config.maxRetransmissions", 0, Integer.MAX_VALUE);
-        long timeWait = r.getLong("config.timeWaitNanos", 0, Long.MAX_VALUE);
-        int maxOoo = r.getInt("config.maxOutOfOrderSegments", 0, MAX_OOO_INTERVALS);
-        long finWait2 = version >= 2 ? r.getLong("config.finWait2Nanos", 0, Long.MAX_VALUE)
-                : TcpConfig.DEFAULT_FIN_WAIT_2_NANOS;
-        if (maxRto < minRto) {
+        TcpConfig config = new TcpConfig(
+                r.getInt("config.mss", MIN_MSS, 65535),
+                r.getInt("config.sendBufferBytes", 1, MAX_BUFFER),
+                r.getInt("config.receiveBufferBytes", 1, MAX_BUFFER),
+                r.getInt("config.windowScale", Integer.MIN_VALUE, MAX_WINDOW_SHIFT),
+                r.getBoolean("config.sackPermitted"),
+                r.getBoolean("config.timestamps"),
+                r.getBoolean("config.nagle"),
+                r.getLong("config.delayedAckNanos", 0, Long.MAX_VALUE),
+                r.getLong("config.initialRtoNanos", 1, Long.MAX_VALUE),
+                r.getLong("config.minRtoNanos", 1, Long.MAX_VALUE),
+                r.getLong("config.maxRtoNanos", 1, Long.MAX_VALUE),
+                r.getInt("config.maxRetransmissions", 0, Integer.MAX_VALUE),
+                r.getLong("config.timeWaitNanos", 0, Long.MAX_VALUE),
+                r.getInt("config.maxOutOfOrderSegments", 0, MAX_OOO_INTERVALS),
+                version >= 2 ? r.getLong("config.finWait2Nanos", 0, Long.MAX_VALUE) : TcpConfig.DEFAULT_FIN_WAIT_2_NANOS);
+        if (config.maxRtoNanos() < config.minRtoNanos()) {
             throw new SnapshotException("snapshot corrupt: maxRto < minRto");
         }
-        TcpConfig config = usual != null && usual.mss() == mss && usual.sendBufferBytes() == sendBytes
-                && usual.receiveBufferBytes() == receiveBytes && usual.windowScale() == windowScale
-                && usual.sackPermitted() == sackPermitted && usual.timestamps() == timestamps && usual.nagle() == nagle
-                && usual.delayedAckNanos() == delayedAck && usual.initialRtoNanos() == initialRto
-                && usual.minRtoNanos() == minRto && usual.maxRtoNanos() == maxRto
-                && usual.maxRetransmissions() == maxRetransmissions && usual.timeWaitNanos() == timeWait
-                && usual.maxOutOfOrderSegments() == maxOoo && usual.finWait2Nanos() == finWait2
-                ? usual
-                : new TcpConfig(mss, sendBytes, receiveBytes, windowScale, sackPermitted, timestamps, nagle, delayedAck,
-                        initialRto, minRto, maxRto, maxRetransmissions, timeWait, maxOoo, finWait2);
+        if (config.equals(usual)) {
+            config = usual;
+        }
         int localIp = r.getInt("localIp");
         int localPort = r.getInt("localPort", 0, 65535);
         int remoteIp = r.getInt("remoteIp");

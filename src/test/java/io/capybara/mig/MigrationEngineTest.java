@@ -121,12 +121,22 @@ class MigrationEngineTest {
         assertTrue(r.run(10_000_000_000L, c::complete), c.toString());
     }
 
+    /** Hands {@code msg} to server 0's engine as a TCPMig datagram from server 1. */
+    private static void fromServer1(MigrationEngine e, byte[] msg, int ipId) {
+        byte[] frame = new byte[FrameEncoder.IPV4_HEADERS_LENGTH + 8 + msg.length];
+        FrameEncoder.encodeUdp(new UnsafeBuffer(frame), 0, RackSimulation.mac(0), RackSimulation.mac(1), ipId,
+                RackSimulation.ip(1), RackSimulation.ip(0), TcpMigHeader.UDP_PORT, TcpMigHeader.UDP_PORT,
+                new UnsafeBuffer(msg), 0, msg.length);
+        DecodedFrame f = new DecodedFrame();
+        assertEquals(DecodedFrame.Kind.UDP,
+                new FrameDecoder(new WireCounters()).decode(new UnsafeBuffer(frame), 0, frame.length, f));
+        e.onControl(f);
+    }
+
     @Test
     void malformedControlMessagesAreDroppedAndCountedNeverThrown() {
         MiniRack r = MiniRack.of(15, 2, 1024).warm();
         MigrationEngine e = r.engines[0];
-        FrameDecoder decoder = new FrameDecoder(new WireCounters());
-        DecodedFrame f = new DecodedFrame();
         SplittableRandom random = new SplittableRandom(Long.getLong("capybara.seed", 15));
         long before = e.counter(MigCounter.CONTROL_MALFORMED);
         int sent = 0;
@@ -146,12 +156,7 @@ class MigrationEngineTest {
             } else {
                 random.nextBytes(msg);
             }
-            byte[] frame = new byte[FrameEncoder.IPV4_HEADERS_LENGTH + 8 + msg.length];
-            FrameEncoder.encodeUdp(new UnsafeBuffer(frame), 0, RackSimulation.mac(0), RackSimulation.mac(1), i,
-                    RackSimulation.ip(1), RackSimulation.ip(0), TcpMigHeader.UDP_PORT, TcpMigHeader.UDP_PORT, m, 0,
-                    msg.length);
-            assertEquals(DecodedFrame.Kind.UDP, decoder.decode(new UnsafeBuffer(frame), 0, frame.length, f));
-            e.onControl(f);
+            fromServer1(e, msg, i);
             sent++;
         }
         long malformed = e.counter(MigCounter.CONTROL_MALFORMED) - before;
@@ -170,8 +175,6 @@ class MigrationEngineTest {
     void forgedAddressesInValidMessagesAreCountedNotThrown() {
         MiniRack r = MiniRack.of(17, 2, 1024).warm();
         MigrationEngine e = r.engines[0];
-        FrameDecoder decoder = new FrameDecoder(new WireCounters());
-        DecodedFrame f = new DecodedFrame();
         int self = RackSimulation.ip(0);
         int other = RackSimulation.ip(1);
         int[][] cases = {
@@ -186,11 +189,7 @@ class MigrationEngineTest {
             byte[] msg = new byte[TcpMigHeader.MIN_LENGTH];
             new TcpMigHeader().wrap(new UnsafeBuffer(msg), 0).init(c[0], 5).originIp(c[1]).targetIp(c[2])
                     .clientIp(c[3]).clientPort(c[4]).serverPort(0).value(other).seal();
-            byte[] frame = new byte[FrameEncoder.IPV4_HEADERS_LENGTH + 8 + msg.length];
-            FrameEncoder.encodeUdp(new UnsafeBuffer(frame), 0, RackSimulation.mac(1), RackSimulation.mac(0), 1, other,
-                    self, TcpMigHeader.UDP_PORT, TcpMigHeader.UDP_PORT, new UnsafeBuffer(msg), 0, msg.length);
-            assertEquals(DecodedFrame.Kind.UDP, decoder.decode(new UnsafeBuffer(frame), 0, frame.length, f));
-            e.onControl(f); // must not throw
+            fromServer1(e, msg, 1); // must not throw
         }
         assertEquals(malformed + 2, e.counter(MigCounter.CONTROL_MALFORMED), "the two impossible ACKs");
         assertEquals(0, e.forwardingEntries(), "nothing to forward for 0.0.0.0:0");

@@ -105,6 +105,27 @@ class TcpSnapshotTest {
         assertEquals(a.stats().toString(), r.stats().toString());
     }
 
+    /** A restore shares the host's configuration when the snapshot's equals it, and only then. */
+    @Test
+    void restoreSharesAnEqualConfiguration() throws SnapshotException {
+        TcpPair p = busyPair();
+        TcpConnection a = p.a.conn;
+        byte[] bytes = TcpPair.snapshotBytes(a, p.now);
+        UnsafeBuffer src = new UnsafeBuffer(bytes);
+        TcpConfig same = new TcpConfig(a.config().mss(), a.config().sendBufferBytes(),
+                a.config().receiveBufferBytes(), a.config().windowScale(), a.config().sackPermitted(),
+                a.config().timestamps(), a.config().nagle(), a.config().delayedAckNanos(), a.config().initialRtoNanos(),
+                a.config().minRtoNanos(), a.config().maxRtoNanos(), a.config().maxRetransmissions(),
+                a.config().timeWaitNanos(), a.config().maxOutOfOrderSegments(), a.config().finWait2Nanos());
+        TcpConnection shared = TcpConnection.restore(src, 0, bytes.length, p.now, (c, s) -> { }, true, null, same);
+        assertTrue(shared.config() == same, "the equal instance is shared");
+        TcpConfig other = same.withMss(same.mss() - 100);
+        TcpConnection own = TcpConnection.restore(src, 0, bytes.length, p.now, (c, s) -> { }, true, null, other);
+        assertFalse(own.config() == other);
+        assertEquals(a.config(), own.config());
+        assertArrayEquals(bytes, TcpPair.snapshotBytes(shared, p.now));
+    }
+
     @Test
     void snapshotIsDeterministicAndStateSensitive() {
         TcpPair p1 = busyPair();
