@@ -6,12 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capybara.io.linux.LinuxCallException;
 import io.capybara.io.linux.LinuxCalls;
-import io.capybara.io.linux.Topology;
+import io.capybara.testing.Require;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -107,11 +106,13 @@ class CliErrorsTest {
 
     @Test
     void labWithAnImpairmentThisKernelCannotApply() {
-        Assumptions.assumeTrue(Topology.netAdminProblem() == null, "needs root / CAP_NET_ADMIN: " + Topology.netAdminProblem());
-        Assumptions.assumeTrue(Topology.onPath("curl") && Topology.onPath("tc"), "needs curl and tc");
-        Assumptions.assumeFalse(Files.isDirectory(Path.of("/sys/module/sch_netem")), "this kernel has sch_netem");
-        fails(2, "capybara lab: --netem 'delay 1ms': cannot apply it", "lab", "--client", "curl", "--curl-requests",
-                "1", "--servers", "2", "--netem", "delay 1ms");
+        Require.netAdmin();
+        Require.tool("curl", "curl");
+        Require.tool("tc", "iproute2");
+        // the input on a kernel without sch_netem (this one); with it, a spec tc rejects
+        String spec = Files.isDirectory(Path.of("/sys/module/sch_netem")) ? "nonsense 1ms" : "delay 1ms";
+        fails(2, "capybara lab: --netem '" + spec + "': cannot apply it", "lab", "--client", "curl", "--curl-requests",
+                "1", "--servers", "2", "--netem", spec);
     }
 
     /** Every command and subcommand, also ones added later, answers --help with exit 0. */
