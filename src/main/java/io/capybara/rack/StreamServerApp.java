@@ -1,7 +1,8 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
+import io.capybara.mig.MigratableApp;
 import io.capybara.sim.scenario.StreamContent;
 import io.capybara.tcp.TcpConnection;
 import java.nio.ByteOrder;
@@ -28,8 +29,8 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
     private final long seed;
     private final Map<TcpConnection, Session> sessions = new IdentityHashMap<>();
     private final UnsafeBuffer chunk = new UnsafeBuffer(new byte[CHUNK]);
-    long mismatches;
-    long resets;
+    public long mismatches;
+    public long resets;
     long resetsBeforeDone;
     long finished;
     long verifiedBytes;
@@ -43,7 +44,7 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
     }
 
     /** Seed of the server-to-client (direction 1) or client-to-server (direction 2) stream. */
-    static long streamSeed(long seed, int clientIp, int clientPort, int direction) {
+    public static long streamSeed(long seed, int clientIp, int clientPort, int direction) {
         long z = seed ^ ((long) clientIp << 20) ^ ((long) clientPort << 4) ^ direction;
         z = (z ^ (z >>> 33)) * 0xFF51AFD7ED558CCDL;
         return z ^ (z >>> 29);
