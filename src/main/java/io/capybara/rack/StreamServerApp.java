@@ -38,8 +38,8 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
     long sessionsRestored;
     /** Sessions that ended cleanly (all sent, all received, FIN both ways, no reset), and the sum of
      *  their {@link StreamHash}es of what they received: the rack compares it with its clients'. */
-    long cleanSessions;
-    long cleanReceivedHashSum;
+    public long cleanSessions;
+    public long cleanReceivedHashSum;
 
     public StreamServerApp(Host host, long seed, long toClientBytes, long toServerBytes) {
         this.host = host;
