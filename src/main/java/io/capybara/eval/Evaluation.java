@@ -121,7 +121,11 @@ public final class Evaluation {
     public List<PolicyExperiment.Run> policy() throws IOException {
         PolicyExperiment.Settings p = settings.tail().durationNanos() < 1_000_000_000L
                 ? PolicyExperiment.Settings.quick() : PolicyExperiment.Settings.full();
-        return PolicyExperiment.run(report, p.withSeed(settings.tail().seed()), progress);
+        return policy(p.withSeed(settings.tail().seed()));
+    }
+
+    public List<PolicyExperiment.Run> policy(PolicyExperiment.Settings s) throws IOException {
+        return PolicyExperiment.run(report, s, progress);
     }
 
     /** Rewrites REPORT.md from every section present. */
