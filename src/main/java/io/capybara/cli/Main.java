@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 ServerCommand.class,
                 LabCommand.class,
                 EvalCommand.class,
+                MutationCommand.class,
         })
 public final class Main implements Runnable {
     @Override
