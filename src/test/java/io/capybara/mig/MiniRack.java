@@ -4,6 +4,8 @@ import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.FrameChannel;
+import io.capybara.rack.RackSimulation;
+import io.capybara.rack.StreamServerApp;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
 import io.capybara.sim.Simulator;

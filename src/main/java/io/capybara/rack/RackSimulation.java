@@ -1,12 +1,16 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.FrameChannel;
+import io.capybara.io.Node;
+import io.capybara.mig.MigCounter;
+import io.capybara.mig.MigrationConfig;
+import io.capybara.mig.MigrationEngine;
+import io.capybara.mig.MigrationMetrics;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
-import io.capybara.sim.SimNode;
 import io.capybara.sim.Simulator;
 import io.capybara.sim.scenario.StreamContent;
 import io.capybara.sim.scenario.StreamHash;
@@ -36,8 +40,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class RackSimulation {
     public static final int SERVER_PORT = 80;
-    static final int SWITCH_IP = 0x0A0000FE; // 10.0.0.254
-    static final long SWITCH_MAC = 0x0200000000FEL;
+    public static final int SWITCH_IP = 0x0A0000FE; // 10.0.0.254
+    public static final long SWITCH_MAC = 0x0200000000FEL;
     private static final int MAX_FAILURES = 10;
     private static final long PACE_NANOS = 250_000;
 
@@ -136,11 +140,11 @@ public final class RackSimulation {
         return out;
     }
 
-    static int ip(int i) {
+    public static int ip(int i) {
         return i < 16 ? 0x0A000001 + i : 0x0A000100 + (i - 16); // servers 10.0.0.x, clients 10.0.1.x
     }
 
-    static long mac(int i) {
+    public static long mac(int i) {
         return 0x020000000001L + i;
     }
 
@@ -154,7 +158,7 @@ public final class RackSimulation {
      *  well above the peers' retransmission timeouts (2.5 x the 200 ms max RTO: a FIN resent after
      *  a lost one must still find TIME_WAIT) so a lost final ACK is answered, not reset;
      *  a FIN_WAIT_2 limit (a lost RST of a client abort). */
-    static TcpConfig tcpConfig() {
+    public static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 16 * 1024, 16 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
                 200_000_000, 40, 500_000_000, d.maxOutOfOrderSegments())
@@ -251,13 +255,13 @@ public final class RackSimulation {
             fail(violations + " invariant violations");
         }
         Map<String, Long> causes = new LinkedHashMap<>();
-        long[] sums = new long[MigCounter.ALL.length];
+        long[] sums = new long[MigCounter.values().length];
         for (MigrationEngine e : engines) {
-            for (MigCounter c : MigCounter.ALL) {
+            for (MigCounter c : MigCounter.values()) {
                 sums[c.ordinal()] += e.counter(c);
             }
         }
-        for (MigCounter c : MigCounter.ALL) {
+        for (MigCounter c : MigCounter.values()) {
             causes.put(c.name().toLowerCase(java.util.Locale.ROOT), sums[c.ordinal()]);
         }
         for (SwitchCounter c : SwitchCounter.values()) {
@@ -424,7 +428,7 @@ public final class RackSimulation {
     }
 
     /** Opens connections, triggers migrations, checks invariants. */
-    private final class Driver implements SimNode {
+    private final class Driver implements Node {
         private boolean started;
         private long nextCheck;
         private long nextPace;
