@@ -2,7 +2,7 @@ package io.capybara.mig;
 
 import io.capybara.io.FrameChannel;
 import io.capybara.io.FrameHandler;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import io.capybara.sim.Simulator;
 import io.capybara.wire.TcpMigHeader;
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * did). It wraps the receiving side of every port of a {@link MiniRack} and counts what it saw
  * and what it did, so a test can assert that its fault really happened.
  */
-final class FaultInjector implements SimNode {
+final class FaultInjector implements Node {
     enum Action { DROP, DUPLICATE, DELAY }
 
     enum Where { SWITCH, SERVER }
