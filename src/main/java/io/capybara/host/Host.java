@@ -70,6 +70,8 @@ public final class Host implements SimNode, SegmentSink {
     private final Long2ObjectHashMap<Binding> connections;
     private Binding[] active;
     private int activeCount;
+    /** Every connection's next deadline, so that a poll with nothing due costs O(1). */
+    private final TimerWheel timers = new TimerWheel(0);
     private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
     private final IntHashSet boundPorts = new IntHashSet();
     private final IsnGenerator isns;
@@ -147,11 +149,7 @@ public final class Host implements SimNode, SegmentSink {
         if (!started) {
             return now;
         }
-        long d = arp.nextDeadline();
-        for (int i = 0; i < activeCount; i++) {
-            d = Math.min(d, active[i].conn.nextDeadline());
-        }
-        return d;
+        return Math.min(arp.nextDeadline(), timers.nextDeadline());
     }
 
     /** The time of the last poll; pass it to connection calls made from handlers. */
@@ -222,17 +220,22 @@ public final class Host implements SimNode, SegmentSink {
 
     private int runConnectionTimers() {
         int work = 0;
-        for (int i = 0; i < activeCount; ) {
-            Binding b = active[i];
-            if (b.conn.nextDeadline() <= now) {
-                b.conn.onTimer(now);
-                stats.timersRun++;
-                work++;
-                reapIfClosed(b);
+        timers.advance(now);
+        TimerWheel.Timer t;
+        while ((t = timers.pollDue()) != null) {
+            Binding b = (Binding) t;
+            long due = b.conn.nextDeadline();
+            if (due > now) { // moved later since it was scheduled: not due after all
+                timers.schedule(b, due);
+                continue;
             }
-            // a removal swaps the last binding into slot i: look at slot i again
-            if (i < activeCount && active[i] == b) {
-                i++;
+            b.conn.onTimer(now);
+            stats.timersRun++;
+            work++;
+            reapIfClosed(b);
+            if (!b.removed) {
+                // a timer left due would come back in this loop: the next poll takes it
+                timers.schedule(b, Math.max(b.conn.nextDeadline(), now + 1));
             }
         }
         return work;
@@ -472,12 +475,14 @@ public final class Host implements SimNode, SegmentSink {
         b.handler = handler;
         b.established = conn.state().isSynchronized();
         conn.observer(b);
+        conn.bufferPool(bufferPool);
         connections.put(k, b);
         if (activeCount == active.length) {
             active = Arrays.copyOf(active, active.length * 2);
         }
         b.index = activeCount;
         active[activeCount++] = b;
+        timers.schedule(b, conn.nextDeadline());
         return b;
     }
 
@@ -486,6 +491,7 @@ public final class Host implements SimNode, SegmentSink {
             return;
         }
         b.removed = true;
+        timers.cancel(b);
         connections.remove(b.key);
         int i = b.index;
         Binding last = active[--activeCount];
@@ -789,7 +795,7 @@ public final class Host implements SimNode, SegmentSink {
     // ------------------------------------------------------------------ internals
 
     /** One connection in the table: routes its events to its handler. */
-    static final class Binding implements ConnectionObserver {
+    static final class Binding extends TimerWheel.Timer implements ConnectionObserver {
         final Host host;
         final TcpConnection conn;
         final long key;
@@ -824,6 +830,13 @@ public final class Host implements SimNode, SegmentSink {
         @Override
         public void onClosed(TcpConnection c, boolean reset) {
             host.onClosed(this, reset);
+        }
+
+        @Override
+        public void onDeadlineChanged(TcpConnection c) {
+            if (!removed) {
+                host.timers.schedule(this, c.nextDeadline());
+            }
         }
     }
 
