@@ -58,6 +58,15 @@ public final class ServerCommand implements Callable<Integer> {
     Double duration;
     @Option(names = "--quiet", description = "No periodic counter line.")
     boolean quiet;
+    @Option(names = "--header-timeout-ms", defaultValue = "20000", description = "Time a request head may take "
+            + "to arrive before 408 and close (slowloris); 0 = none (default ${DEFAULT-VALUE}).")
+    long headerTimeoutMs;
+    @Option(names = "--max-connections", defaultValue = "0", description = "Connections served at once; beyond, "
+            + "new ones are reset and counted (refusedAtLimit); 0 = no limit (default ${DEFAULT-VALUE}).")
+    int maxConnections;
+    @Option(names = "--backlog", defaultValue = "256", description = "Half-open connections kept; beyond, SYN "
+            + "cookies answer (default ${DEFAULT-VALUE}).")
+    int backlog;
 
     /** The default TAP-side MAC: locally administered unicast 02:ca + the IPv4 address. */
     static long defaultMac(int ip) {
@@ -66,6 +75,9 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (headerTimeoutMs < 0 || maxConnections < 0 || backlog < 1) {
+            throw new IllegalArgumentException("--header-timeout-ms and --max-connections must be >= 0, --backlog >= 1");
+        }
         int slash = ip.indexOf('/');
         if (slash < 0) {
             throw new IllegalArgumentException("--ip " + ip + ": expected A.B.C.D/PREFIX");
@@ -102,10 +114,21 @@ public final class ServerCommand implements Callable<Integer> {
                 cfg = cfg.withGateway(Ipv4Address.parse(gateway));
             }
             Host host = new Host(cfg, channel);
-            ConnectionHandler handler = http ? new HttpServerApp(host, HttpServerConfig.defaults())
-                    : new EchoServerApp(host);
-            host.listen(listenPort, handler);
-            RealtimeLoop loop = new RealtimeLoop(host);
+            HttpServerApp httpApp = http ? new HttpServerApp(host, HttpServerConfig.defaults()
+                    .withHeaderTimeoutNanos(headerTimeoutMs * 1_000_000L).withMaxConnections(maxConnections)) : null;
+            ConnectionHandler handler = http ? httpApp : new EchoServerApp(host);
+            host.listen(listenPort, backlog, handler);
+            RealtimeLoop loop = httpApp == null ? new RealtimeLoop(host) : new RealtimeLoop(host, new io.capybara.sim.SimNode() {
+                @Override
+                public int poll(long nowNanos) {
+                    return httpApp.poll(nowNanos); // request head clocks
+                }
+
+                @Override
+                public long nextDeadline() {
+                    return httpApp.nextDeadline();
+                }
+            });
             System.out.printf("server up: %s on %s:%d mac %s via %s%n", app, Ipv4Address.format(address), listenPort,
                     MacAddress.format(hostMac), where);
             System.out.flush();
