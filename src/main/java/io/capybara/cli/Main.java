@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 ServerCommand.class,
                 LabCommand.class,
                 EvalCommand.class,
+                RackCommand.class,
+                CtlCommand.class,
         })
 public final class Main implements Runnable {
     @Override

@@ -1,23 +1,29 @@
 package io.capybara.cli;
 
-import io.capybara.app.EchoServerApp;
-import io.capybara.app.HttpServerApp;
-import io.capybara.app.HttpServerConfig;
-import io.capybara.host.ConnectionHandler;
-import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.FrameChannel;
 import io.capybara.io.PcapTap;
 import io.capybara.io.PcapWriter;
+import io.capybara.io.linux.FdFrameChannel;
 import io.capybara.io.linux.PacketChannel;
 import io.capybara.io.linux.TapChannel;
+import io.capybara.lab.LabRack;
+import io.capybara.mig.MigrationConfig;
+import io.capybara.rack.proc.NodeProcess;
+import io.capybara.rack.proc.ServerNode;
 import io.capybara.wire.Ipv4Address;
 import io.capybara.wire.MacAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./capybara server}: one Java host with the HTTP or echo app on a TAP device or an
@@ -29,9 +35,15 @@ import picocli.CommandLine.Option;
  * On an AF_PACKET interface the default is the interface's own MAC, so a real NIC needs no
  * promiscuous mode; give that interface no IPv4 address and {@code ip link set IF arp off} so
  * the root kernel neither answers ARP nor RSTs for the Java host.
+ *
+ * <p>With {@code --switch} it is a rack server ({@link ServerNode}): a migration engine speaks
+ * TCPMig through that switch, sends heartbeats with its load, runs the load policy and an
+ * optional manual trigger, and answers on a control socket ({@code ctl}). Idle, it blocks in
+ * epoll after a short spin ({@link NodeProcess}).
  */
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = "Run a Java host with the HTTP or echo server on a TAP device or an AF_PACKET interface (needs root).")
+        description = {"Run a Java host with the HTTP or echo server on a TAP device or an AF_PACKET interface (needs root).",
+                "With --switch it is a rack server: TCPMig migration engine, heartbeats, load policy, control socket."})
 public final class ServerCommand implements Callable<Integer> {
     static final class Link {
         @Option(names = "--tap", description = "Create TAP device NAME (the kernel side is yours to move and address).")
@@ -40,9 +52,15 @@ public final class ServerCommand implements Callable<Integer> {
         String packetIf;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @Spec
+    CommandSpec spec;
+    @Option(names = "--config", description = "Read options from FILE: one 'option value' a line (option names"
+            + " without '--', e.g. 'packet-if veth0', 'switch 10.77.250.254'), '#' starts a comment; the command"
+            + " line wins over the file.")
+    Path config;
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Link link;
-    @Option(names = "--ip", required = true, description = "Address of the Java host, A.B.C.D/PREFIX.")
+    @Option(names = "--ip", description = "Address of the Java host, A.B.C.D/PREFIX.")
     String ip;
     @Option(names = "--app", defaultValue = "http", description = "http or echo (default: ${DEFAULT-VALUE}).")
     String app;
@@ -50,7 +68,7 @@ public final class ServerCommand implements Callable<Integer> {
     Integer port;
     @Option(names = "--mac", description = "MAC of the Java host (default: TAP 02:ca:<ip>, AF_PACKET the interface's).")
     String mac;
-    @Option(names = "--gateway", description = "Next hop for off-link addresses (default: none).")
+    @Option(names = "--gateway", description = "Next hop for off-link addresses (default: none; the switch with --switch).")
     String gateway;
     @Option(names = "--pcap", description = "Record every frame sent and received into this pcap file.")
     Path pcap;
@@ -58,14 +76,90 @@ public final class ServerCommand implements Callable<Integer> {
     Double duration;
     @Option(names = "--quiet", description = "No periodic counter line.")
     boolean quiet;
+    @Option(names = "--switch", description = "The rack switch's address: run as a rack server with TCPMig.")
+    String switchIp;
+    @Option(names = "--control", description = "Control socket path (a Unix domain socket for ctl; default: none).")
+    Path control;
+    @Option(names = "--spin-us", defaultValue = "50",
+            description = "Busy-poll this long after work before blocking in epoll (default: ${DEFAULT-VALUE}).")
+    long spinMicros;
+    @Option(names = "--heartbeat-ms", defaultValue = "100",
+            description = "HEARTBEAT period to the switch (default: ${DEFAULT-VALUE}).")
+    double heartbeatMillis;
+    @Option(names = "--migrate-every-ms", defaultValue = "0",
+            description = "Manual trigger: migrate one connection every this many ms (0 = off, default).")
+    double migrateEveryMillis;
+    @Option(names = "--policy-interval-ms", defaultValue = "0",
+            description = "Load policy period (0 = policy off, default). Load = live connections.")
+    double policyIntervalMillis;
+    @Option(names = "--policy-high", defaultValue = "64", description = "Shed connections above this load (default: ${DEFAULT-VALUE}).")
+    long policyHigh;
+    @Option(names = "--policy-low", defaultValue = "48", description = "Stop shedding below this load (default: ${DEFAULT-VALUE}).")
+    long policyLow;
+    @Option(names = "--state-bytes", defaultValue = "0",
+            description = "Extra application state carried per migrated connection (default: ${DEFAULT-VALUE}).")
+    int stateBytes;
+    @Option(names = "--crash-at", description = "Test hook: SIGKILL this process at origin-ack or target-state.")
+    String crashAt;
+    @Option(names = "--supervisor", defaultValue = "0", description = "Exit when this PID is gone (set by rack).")
+    long supervisor;
 
     /** The default TAP-side MAC: locally administered unicast 02:ca + the IPv4 address. */
     static long defaultMac(int ip) {
         return 0x02CA_0000_0000L | (ip & 0xFFFF_FFFFL);
     }
 
+    /** 'key value...' lines of a config file as command-line words ('--key', 'value', ...). */
+    static List<String> configArgs(Path file) throws java.io.IOException {
+        List<String> args = new ArrayList<>();
+        for (String raw : Files.readAllLines(file)) {
+            int hash = raw.indexOf('#');
+            String line = (hash >= 0 ? raw.substring(0, hash) : raw).trim();
+            if (line.isEmpty()) {
+                continue;
+            }
+            String[] words = line.split("\\s+");
+            if (words[0].equals("config")) {
+                throw new IllegalArgumentException(file + ": 'config' inside a config file");
+            }
+            args.add("--" + words[0]);
+            for (int i = 1; i < words.length; i++) {
+                args.add(words[i]);
+            }
+        }
+        return args;
+    }
+
     @Override
     public Integer call() throws Exception {
+        if (config != null) {
+            // File first, then the command line (later wins); parsed again into a fresh command.
+            List<String> args = configArgs(config);
+            List<String> original = spec.commandLine().getParseResult().originalArgs();
+            for (int i = 0; i < original.size(); i++) {
+                String a = original.get(i);
+                if (a.equals("--config")) {
+                    i++;
+                } else if (!a.startsWith("--config=")) {
+                    args.add(a);
+                }
+            }
+            ServerCommand merged = new ServerCommand();
+            CommandLine cl = new CommandLine(merged).setOverwrittenOptionsAllowed(true);
+            cl.parseArgs(args.toArray(String[]::new));
+            merged.spec = cl.getCommandSpec();
+            return merged.serve();
+        }
+        return serve();
+    }
+
+    private Integer serve() throws Exception {
+        if (link == null) {
+            throw new IllegalArgumentException("one of --tap NAME or --packet-if IF is required");
+        }
+        if (ip == null) {
+            throw new IllegalArgumentException("--ip A.B.C.D/PREFIX is required");
+        }
         int slash = ip.indexOf('/');
         if (slash < 0) {
             throw new IllegalArgumentException("--ip " + ip + ": expected A.B.C.D/PREFIX");
@@ -78,42 +172,55 @@ public final class ServerCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--app " + app + ": expected http or echo");
         };
         int listenPort = port != null ? port : http ? 80 : 7;
-        FrameChannel channel;
+        int sw = switchIp == null ? 0 : Ipv4Address.parse(switchIp);
+        FdFrameChannel raw;
         long hostMac;
         String where;
         if (link.tap != null) {
-            channel = TapChannel.open(link.tap);
+            raw = TapChannel.open(link.tap);
             hostMac = mac != null ? MacAddress.parse(mac) : defaultMac(address);
-            where = "tap " + channel.name();
+            where = "tap " + raw.name();
         } else {
             long want = mac != null ? MacAddress.parse(mac) : -1L;
             PacketChannel pc = PacketChannel.open(link.packetIf, want, false);
-            channel = pc;
+            raw = pc;
             hostMac = pc.ourMac();
             where = "AF_PACKET " + pc.name();
         }
+        FrameChannel channel = raw;
         try {
             if (pcap != null) {
                 long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
                 channel = new PcapTap(channel, new PcapWriter(pcap), () -> epochOffset + System.nanoTime());
             }
+            if (crashAt != null) {
+                channel = ServerNode.crashHook(channel, crashAt);
+            }
             HostConfig cfg = HostConfig.of("server", hostMac, address, prefix);
+            MigrationConfig mc = null;
             if (gateway != null) {
                 cfg = cfg.withGateway(Ipv4Address.parse(gateway));
+            } else if (sw != 0) {
+                cfg = cfg.withGateway(sw);
             }
-            Host host = new Host(cfg, channel);
-            ConnectionHandler handler = http ? new HttpServerApp(host, HttpServerConfig.defaults())
-                    : new EchoServerApp(host);
-            host.listen(listenPort, handler);
-            RealtimeLoop loop = new RealtimeLoop(host);
-            System.out.printf("server up: %s on %s:%d mac %s via %s%n", app, Ipv4Address.format(address), listenPort,
-                    MacAddress.format(hostMac), where);
+            if (sw != 0) {
+                cfg = cfg.withTcp(LabRack.tcpConfig()).withIsnSeed(address).withMaxConnections(4096);
+                mc = ServerNode.rackMigrationConfig(sw, (long) (heartbeatMillis * 1e6));
+                if (policyIntervalMillis > 0) {
+                    mc = mc.withPolicy((long) (policyIntervalMillis * 1e6), policyHigh, policyLow,
+                            ServerNode.TRIGGER_COOLDOWN_NANOS);
+                }
+            }
+            ServerNode node = new ServerNode(cfg, channel, http, listenPort, mc, (long) (migrateEveryMillis * 1e6));
+            node.stateBytes(stateBytes);
+            NodeProcess proc = new NodeProcess(node, new FdFrameChannel[] {raw}, spinMicros * 1000, control, supervisor);
+            proc.control(c -> node.register(c, proc.loop()));
+            System.out.printf("server up: %s on %s:%d mac %s via %s%s pid %d%n", app, Ipv4Address.format(address),
+                    listenPort, MacAddress.format(hostMac), where,
+                    sw == 0 ? "" : ", switch " + Ipv4Address.format(sw), ProcessHandle.current().pid());
             System.out.flush();
-            loop.runUntilStopped(duration, quiet ? null : () -> System.out.println(handler + " " + host.stats()), () -> {
-                System.out.println("final: " + handler);
-                System.out.println("host: " + host.stats());
-                System.out.println("wire: " + host.wireCounters());
-            });
+            proc.run(duration, quiet ? null : node::summary, () -> System.out.println("final: " + node.summary()),
+                    System.out);
             return 0;
         } finally {
             channel.close();

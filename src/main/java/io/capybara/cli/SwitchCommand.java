@@ -1,11 +1,14 @@
 package io.capybara.cli;
 
 import io.capybara.io.FrameChannel;
+import io.capybara.io.linux.FdFrameChannel;
 import io.capybara.io.linux.PacketChannel;
 import io.capybara.io.linux.TapChannel;
 import io.capybara.tor.SwitchConfig;
 import io.capybara.tor.SwitchCounter;
 import io.capybara.tor.TorSwitch;
+import io.capybara.rack.proc.NodeProcess;
+import io.capybara.wire.Ipv4Address;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -22,14 +25,22 @@ public final class SwitchCommand implements Callable<Integer> {
     Double duration;
     @Option(names = "--quiet", description = "No periodic counter line.")
     boolean quiet;
+    @Option(names = "--control", description = "Control socket path (a Unix domain socket for ctl; default: none).")
+    Path control;
+    @Option(names = "--spin-us", defaultValue = "50",
+            description = "Busy-poll this long after work before blocking in epoll (default: ${DEFAULT-VALUE}).")
+    long spinMicros;
+    @Option(names = "--supervisor", defaultValue = "0", description = "Exit when this PID is gone (set by rack).")
+    long supervisor;
 
-    static FrameChannel open(String spec) {
+    static FdFrameChannel open(String spec) {
         int colon = spec.indexOf(':');
         String kind = colon < 0 ? "" : spec.substring(0, colon);
         String name = spec.substring(colon + 1);
         return switch (kind) {
             case "tap" -> TapChannel.open(name);
-            case "packet" -> PacketChannel.open(name); // a switch port takes frames for every MAC
+            // a switch port takes frames for every MAC: servers address each other's MACs through it
+            case "packet" -> PacketChannel.open(name, PacketChannel.ANY_MAC, false);
             default -> throw new IllegalArgumentException("port '" + spec + "': expected tap:NAME or packet:IFNAME");
         };
     }
@@ -37,7 +48,7 @@ public final class SwitchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SwitchConfig cfg = SwitchConfig.load(config);
-        FrameChannel[] ports = new FrameChannel[cfg.portCount()];
+        FdFrameChannel[] ports = new FdFrameChannel[cfg.portCount()];
         try {
             for (int p = 0; p < ports.length; p++) {
                 String spec = p < cfg.portSpecs().size() ? cfg.portSpecs().get(p) : null;
@@ -47,17 +58,20 @@ public final class SwitchCommand implements Callable<Integer> {
                 ports[p] = open(spec);
             }
             TorSwitch sw = new TorSwitch(cfg, ports);
-            RealtimeLoop loop = new RealtimeLoop(sw);
-            System.out.printf("switch up: %d ports, %d servers, directory %d levels x %d slots%n", ports.length,
-                    cfg.servers().size(), cfg.levels(), 1 << 16);
-            loop.runUntilStopped(duration, quiet ? null : () -> System.out.println(summary(sw)), () -> {
+            NodeProcess proc = new NodeProcess(sw, ports, spinMicros * 1000, control, supervisor);
+            proc.control(c -> c.register("status", "counters, directory size, servers and their loads",
+                    args -> status(sw)));
+            System.out.printf("switch up: %d ports, %d servers, directory %d levels x %d slots, pid %d%n", ports.length,
+                    cfg.servers().size(), cfg.levels(), 1 << 16, ProcessHandle.current().pid());
+            System.out.flush();
+            proc.run(duration, quiet ? null : () -> summary(sw), () -> {
                 System.out.println("final counters:");
                 for (Map.Entry<SwitchCounter, Long> e : sw.counters().entrySet()) {
                     if (e.getValue() != 0) {
                         System.out.printf("  %-28s %d%n", e.getKey(), e.getValue());
                     }
                 }
-            });
+            }, System.out);
             return 0;
         } finally {
             for (FrameChannel c : ports) {
@@ -66,6 +80,32 @@ public final class SwitchCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** The switch's answer to {@code ctl switch status}: 'key value' lines. */
+    static String status(TorSwitch sw) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("role switch\n");
+        sb.append("pid ").append(ProcessHandle.current().pid()).append('\n');
+        sb.append("directory ").append(sw.directory().size()).append('\n');
+        long now = System.nanoTime();
+        int live = 0;
+        for (int s = 0; s < sw.loads().servers(); s++) {
+            boolean isLive = sw.loads().isLive(s, now);
+            live += isLive ? 1 : 0;
+            long load = sw.loads().load(s);
+            sb.append("server ").append(Ipv4Address.format(sw.serverIp(s))).append(' ')
+                    .append(isLive ? "live" : "silent").append(" load ")
+                    .append(load == Long.MAX_VALUE ? "-" : Long.toString(load)).append('\n');
+        }
+        sb.append("servers_live ").append(live).append('\n');
+        for (Map.Entry<SwitchCounter, Long> e : sw.counters().entrySet()) {
+            if (e.getValue() != 0) {
+                sb.append(e.getKey().name().toLowerCase(java.util.Locale.ROOT)).append(' ').append(e.getValue())
+                        .append('\n');
+            }
+        }
+        return sb.toString();
     }
 
     static String summary(TorSwitch sw) {
