@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
         description = "The rack as separate processes: a switch and N servers, each its own JVM in its own network"
                 + " namespace over veth links (needs root).",
         subcommands = {RackCommand.Up.class, RackCommand.Down.class, RackCommand.Status.class, RackCommand.Run.class,
-                RackCommand.Bench.class, RackCommand.Supervise.class})
+                RackCommand.Bench.class, RackCommand.Idle.class, RackCommand.Supervise.class})
 public final class RackCommand implements Runnable {
     @Override
     public void run() {
@@ -242,6 +242,45 @@ public final class RackCommand implements Runnable {
         }
     }
 
+    @Command(name = "idle", mixinStandardHelpOptions = true,
+            description = "Up with no traffic, measure the nodes' CPU from /proc/PID/stat, down.")
+    static final class Idle implements Callable<Integer> {
+        @Mixin
+        Where where = new Where();
+        @Mixin
+        Shape shape = new Shape();
+        @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds (default: ${DEFAULT-VALUE}).")
+        double seconds;
+        @Option(names = "--settle", defaultValue = "3", description = "Seconds to wait after start-up (default: ${DEFAULT-VALUE}).")
+        double settle;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            requireRoot();
+            if (where.dir == null) {
+                where.name = where.name.equals("rack") ? "idle" + ProcessHandle.current().pid() : where.name;
+            }
+            Map<String, Object> r = new java.util.LinkedHashMap<>();
+            try (ProcessRack rack = ProcessRack.up(shape.options(where), System.err)) {
+                Thread.sleep((long) (settle * 1000));
+                double share = rack.idleCoreShare(seconds);
+                r.put("processes", rack.pids());
+                r.put("seconds", seconds);
+                r.put("spin_us", shape.spinUs);
+                r.put("core_share_pct", Math.round(share * 10000) / 100.0);
+                r.put("limit_pct", 5.0);
+            }
+            if (json) {
+                System.out.println(LabCommand.toJson(r));
+            } else {
+                r.forEach((k, v) -> System.out.println(k + ": " + v));
+            }
+            return (double) r.get("core_share_pct") < 5.0 ? 0 : 1;
+        }
+    }
+
     @Command(name = "bench", mixinStandardHelpOptions = true,
             description = "Migrate connections one at a time on an idle multi-process rack; per state size the CPU time"
                     + " in migration code (both servers) and the end-to-end time (origin's decision to target serving).")
@@ -255,6 +294,9 @@ public final class RackCommand implements Runnable {
         int count;
         @Option(names = "--warmup", defaultValue = "200", description = "Untimed migrations first (default: ${DEFAULT-VALUE}).")
         int warmup;
+        @Option(names = "--spin-us", defaultValue = "50",
+                description = "Nodes busy-poll this long after work, then block in epoll (default: ${DEFAULT-VALUE}).")
+        long spinUs;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
 
@@ -267,8 +309,8 @@ public final class RackCommand implements Runnable {
             if (where.dir == null) {
                 where.name = where.name.equals("rack") ? "bench" + ProcessHandle.current().pid() : where.name;
             }
-            Map<String, Object> r = RackBench.run(RackOptions.defaults(where.name, where.dir()), stateBytes, count,
-                    warmup, System.err);
+            Map<String, Object> r = RackBench.run(RackOptions.defaults(where.name, where.dir()).withSpinMicros(spinUs),
+                    stateBytes, count, warmup, System.err);
             if (json) {
                 System.out.println(LabCommand.toJson(r));
             } else {

@@ -103,6 +103,9 @@ public final class ServerCommand implements Callable<Integer> {
     String crashAt;
     @Option(names = "--supervisor", defaultValue = "0", description = "Exit when this PID is gone (set by rack).")
     long supervisor;
+    @Option(names = "--jit-warmup", description = "Before opening the link, run migrations on an in-memory rack until"
+            + " the JIT settles (for benchmarks: the first live migrations then run compiled code).")
+    boolean jitWarmup;
 
     /** The default TAP-side MAC: locally administered unicast 02:ca + the IPv4 address. */
     static long defaultMac(int ip) {
@@ -173,6 +176,11 @@ public final class ServerCommand implements Callable<Integer> {
         };
         int listenPort = port != null ? port : http ? 80 : 7;
         int sw = switchIp == null ? 0 : Ipv4Address.parse(switchIp);
+        if (jitWarmup) {
+            long t0 = System.nanoTime();
+            io.capybara.mig.MigrationBenchmark.run(200, 16, System::nanoTime);
+            System.out.printf("jit warm-up: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        }
         FdFrameChannel raw;
         long hostMac;
         String where;

@@ -20,7 +20,7 @@ public final class NodeLoop {
     static final long MAX_SLEEP_NANOS = 1_000_000_000L;
 
     private final EpollWaiter waiter;
-    private final long spinNanos;
+    private volatile long spinNanos;
     private final SimNode[] nodes;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
@@ -111,6 +111,18 @@ public final class NodeLoop {
                 lastWork = t1; // something (or the deadline) woke us: spin for what follows
             }
         }
+    }
+
+    public long spinNanos() {
+        return spinNanos;
+    }
+
+    /** Changes the spin (from the loop thread, or any: it is read once per idle iteration). */
+    public void spinNanos(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("spin " + nanos + " ns < 0");
+        }
+        spinNanos = nanos;
     }
 
     /** Times the loop blocked in epoll. */

@@ -37,6 +37,14 @@ public final class NodeProcess {
         this.loop = new NodeLoop(waiter, spinNanos, node);
         this.control = controlPath == null ? null : new ControlServer(controlPath, loop);
         this.supervisorPid = supervisorPid;
+        if (control != null) {
+            control.register("spin", "spin [US]: show or set how long the loop busy-polls after work", args -> {
+                if (!args.isEmpty()) {
+                    loop.spinNanos(ServerNode.parseLong(args.get(0), "US") * 1000);
+                }
+                return "spin_us " + loop.spinNanos() / 1000 + "\n";
+            });
+        }
     }
 
     public NodeLoop loop() {

@@ -158,6 +158,9 @@ public final class ProcessRack implements AutoCloseable {
                     o.app(), "--control", socket("s" + i).toString(), "--supervisor", Long.toString(supervisor),
                     "--spin-us", Long.toString(o.spinMicros()), "--heartbeat-ms", Double.toString(o.heartbeatMs()),
                     "--migrate-every-ms", Double.toString(o.migrateEveryMs())));
+            if (o.jitWarmup()) {
+                args.add("--jit-warmup");
+            }
             String crash = o.crashAt().get(i);
             if (crash != null) {
                 args.add("--crash-at");
@@ -343,6 +346,31 @@ public final class ProcessRack implements AutoCloseable {
             }
         }
         return m;
+    }
+
+    /**
+     * CPU seconds (user + system) that the processes have used so far, from /proc/PID/stat
+     * (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+     */
+    public static double cpuSeconds(List<Long> pids) throws IOException {
+        long ticks = 0;
+        for (long pid : pids) {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // the command name (field 2) is in parentheses and may contain spaces
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+        }
+        return ticks / 100.0;
+    }
+
+    /** Measures the nodes' CPU over {@code seconds}: the share of one core they used together. */
+    public double idleCoreShare(double seconds) throws IOException, InterruptedException {
+        List<Long> pids = pids();
+        double c0 = cpuSeconds(pids);
+        long t0 = System.nanoTime();
+        Thread.sleep((long) (seconds * 1000));
+        double c1 = cpuSeconds(pids);
+        return (c1 - c0) / ((System.nanoTime() - t0) / 1e9);
     }
 
     public static String serverName(int i) {

@@ -3,12 +3,8 @@ package io.capybara.rack.proc;
 import io.capybara.io.linux.Topology;
 import io.capybara.lab.LabRack;
 import io.capybara.wire.Ipv4Address;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,25 +29,6 @@ public final class RackBench {
             65536, new double[] {3.50, 36.71},
             131072, new double[] {4.62, 58.04});
 
-    static final String HOLDER = """
-            import socket, sys
-            s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            print(s.getsockname()[1], flush=True)
-            n = 0
-            for line in sys.stdin:
-                n += 1
-                msg = ("ping %d\\n" % n).encode()
-                s.sendall(msg)
-                got = b""
-                while len(got) < len(msg):
-                    chunk = s.recv(len(msg) - len(got))
-                    if not chunk:
-                        break
-                    got += chunk
-                print("ok" if got == msg else "bad %r" % got, flush=True)
-            """;
-
     private RackBench() {
     }
 
@@ -65,23 +42,15 @@ public final class RackBench {
         if (!Topology.onPath("python3")) {
             throw new IllegalStateException("python3 not found on PATH (apt-get install python3)");
         }
-        RackOptions o = base.withServers(2).withApp("echo").withMigrateEveryMs(0).withSpinMicros(base.spinMicros());
+        RackOptions o = base.withServers(2).withApp("echo").withMigrateEveryMs(0).withJitWarmup(true);
         Map<String, Object> out = new LinkedHashMap<>();
         try (ProcessRack rack = ProcessRack.up(o, log)) {
             out.put("processes", rack.pids());
             out.put("spin_us", o.spinMicros());
             ProcessRack.ClientInfo c = rack.clients().get(0);
-            Process holder = rack.topology().start(c.namespace(), "python3", "-c", HOLDER,
-                    Ipv4Address.format(LabRack.serverIp(0)), "7");
-            BufferedReader in = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-            OutputStream cmd = holder.getOutputStream();
-            String portLine = in.readLine();
-            if (portLine == null) {
-                throw new IllegalStateException("the python client did not connect: "
-                        + new String(holder.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-            }
-            String client = Ipv4Address.format(c.ip()) + ":" + portLine.trim();
-            ping(cmd, in);
+            EchoHolder holder = EchoHolder.open(rack, c, LabRack.serverIp(0));
+            String client = holder.client();
+            ping(holder);
             int[] holderIndex = {0};
             String[] servers = {"s0", "s1"};
             log.printf("rack bench: connection %s; %d warm-up migrations%n", client, warmup);
@@ -90,7 +59,7 @@ public final class RackBench {
                 setState(rack, size);
                 migrateOnce(rack, servers, holderIndex, client);
             }
-            ping(cmd, in);
+            ping(holder);
             Map<String, Object> bySize = new LinkedHashMap<>();
             for (int size : sizes) {
                 setState(rack, size);
@@ -98,7 +67,7 @@ public final class RackBench {
                 for (int i = 0; i < count; i++) {
                     migrateOnce(rack, servers, holderIndex, client);
                 }
-                ping(cmd, in); // the connection still works, whole
+                ping(holder); // the connection still works, whole
                 MigrationSamples joined = MigrationSamples.join(List.of(rack.ctl("s0", "migrations " + since[0]),
                         rack.ctl("s1", "migrations " + since[1])));
                 Map<String, Object> r = new LinkedHashMap<>();
@@ -114,16 +83,43 @@ public final class RackBench {
                 log.printf("rack bench: %d bytes: %s%n", size, r);
             }
             out.put("sizes", bySize);
-            cmd.close();
-            holder.destroy();
+            out.put("wakeup", wakeup(rack, holder, o.spinMicros()));
+            holder.close();
         }
         return out;
     }
 
-    private static void ping(OutputStream cmd, BufferedReader in) throws IOException {
-        cmd.write("p\n".getBytes(StandardCharsets.US_ASCII));
-        cmd.flush();
-        String r = in.readLine();
+    /**
+     * What a wake-up costs: echo round trips 5 ms apart (client, switch, server, switch, client)
+     * while the nodes block between them (spin as configured: each round trip wakes the switch
+     * twice and the server once) and while they spin through the gaps (spin set to 1 s through
+     * the control socket); the difference over three wake-ups is the cost of one.
+     */
+    static Map<String, Object> wakeup(ProcessRack rack, EchoHolder holder, long spinMicros) throws IOException {
+        int n = 400;
+        holder.rtt(50, 5); // warm
+        double[] blocked = holder.rtt(n, 5);
+        setSpin(rack, 1_000_000);
+        holder.rtt(50, 5);
+        double[] spinning = holder.rtt(n, 5);
+        setSpin(rack, spinMicros);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("round_trips", n);
+        m.put("rtt_blocked_us", Map.of("p50", blocked[0], "p99", blocked[1]));
+        m.put("rtt_spinning_us", Map.of("p50", spinning[0], "p99", spinning[1]));
+        m.put("wakeups_per_round_trip", 3);
+        m.put("per_wakeup_us", Math.round((blocked[0] - spinning[0]) / 3 * 10) / 10.0);
+        return m;
+    }
+
+    private static void setSpin(ProcessRack rack, long micros) throws IOException {
+        for (ProcessRack.NodeInfo n : rack.nodes()) {
+            rack.ctl(n.name(), "spin " + micros);
+        }
+    }
+
+    private static void ping(EchoHolder holder) throws IOException {
+        String r = holder.ping();
         if (!"ok".equals(r)) {
             throw new IllegalStateException("the migrated connection does not echo correctly: " + r);
         }
@@ -183,6 +179,10 @@ public final class RackBench {
             sb.append(String.format("%-12s %6s %12s %12s %12s %12s %12s %12s%n", e.getKey(), m.get("count"),
                     cpu.get("p50"), cpu.get("p99"), m.getOrDefault("paper_cpu_us", "-"), e2e.get("p50"), e2e.get("p99"),
                     m.getOrDefault("paper_e2e_us", "-")));
+        }
+        Map<String, Object> w = (Map<String, Object>) r.get("wakeup");
+        if (w != null) {
+            sb.append("wake-up: ").append(w).append('\n');
         }
         return sb.toString();
     }

@@ -18,10 +18,11 @@ import java.util.Map;
  * @param keepGoing       a node that dies leaves the others running (else the rack comes down)
  * @param crashAt         test hooks: server index to crash point (see {@link CrashHook})
  * @param nodeJvmFlags    extra JVM flags for the node processes
+ * @param jitWarmup       servers warm the JIT on an in-memory rack before they open their link
  */
 public record RackOptions(String name, Path dir, int servers, int clients, String app, double migrateEveryMs,
                           double heartbeatMs, double staleMs, long spinMicros, boolean keepGoing,
-                          Map<Integer, String> crashAt, String nodeJvmFlags) {
+                          Map<Integer, String> crashAt, String nodeJvmFlags, boolean jitWarmup) {
     public static final Path RUN_ROOT = Path.of("/run/capybara");
 
     public RackOptions {
@@ -46,41 +47,46 @@ public record RackOptions(String name, Path dir, int servers, int clients, Strin
 
     public static RackOptions defaults(String name, Path dir) {
         return new RackOptions(name, dir == null ? RUN_ROOT.resolve(name) : dir, 3, 1, "http", 20, 100, 500, 50,
-                false, Map.of(), "");
+                false, Map.of(), "", false);
     }
 
     public RackOptions withServers(int n) {
         return new RackOptions(name, dir, n, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, keepGoing,
-                crashAt, nodeJvmFlags);
+                crashAt, nodeJvmFlags, jitWarmup);
     }
 
     public RackOptions withApp(String a) {
         return new RackOptions(name, dir, servers, clients, a, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, crashAt, nodeJvmFlags);
+                keepGoing, crashAt, nodeJvmFlags, jitWarmup);
     }
 
     public RackOptions withMigrateEveryMs(double ms) {
         return new RackOptions(name, dir, servers, clients, app, ms, heartbeatMs, staleMs, spinMicros, keepGoing,
-                crashAt, nodeJvmFlags);
+                crashAt, nodeJvmFlags, jitWarmup);
     }
 
     public RackOptions withKeepGoing(boolean k) {
         return new RackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, k,
-                crashAt, nodeJvmFlags);
+                crashAt, nodeJvmFlags, jitWarmup);
     }
 
     public RackOptions withCrashAt(Map<Integer, String> c) {
         return new RackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, c, nodeJvmFlags);
+                keepGoing, c, nodeJvmFlags, jitWarmup);
     }
 
     public RackOptions withSpinMicros(long us) {
         return new RackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, us, keepGoing,
-                crashAt, nodeJvmFlags);
+                crashAt, nodeJvmFlags, jitWarmup);
+    }
+
+    public RackOptions withJitWarmup(boolean w) {
+        return new RackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+                keepGoing, crashAt, nodeJvmFlags, w);
     }
 
     public RackOptions withNodeJvmFlags(String flags) {
         return new RackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, crashAt, flags);
+                keepGoing, crashAt, flags, jitWarmup);
     }
 }

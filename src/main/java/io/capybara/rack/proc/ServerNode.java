@@ -39,7 +39,7 @@ public final class ServerNode implements SimNode {
     private final HttpServerApp http;
     private final EchoServerApp echo;
     private final MigrationLog log = new MigrationLog(1 << 16);
-    private final long triggerIntervalNanos;
+    private long triggerIntervalNanos;
     private final Long2LongHashMap lastTriggered = new Long2LongHashMap(NEVER);
     private int cursor;
     private long nextTrigger = NEVER;
@@ -162,7 +162,8 @@ public final class ServerNode implements SimNode {
                 this::migrateCommand);
         control.register("migrations", "migrations [SINCE]: completed migration halves (origin|target, times)",
                 args -> log.dump(args.isEmpty() ? 0 : parseLong(args.get(0), "SINCE")));
-        control.register("set", "set state-bytes N: extra application state per migrated connection",
+        control.register("set", "set state-bytes N (extra application state per migrated connection) | set"
+                        + " migrate-every-ms N (the manual trigger; 0 = off)",
                 this::setCommand);
     }
 
@@ -255,11 +256,26 @@ public final class ServerNode implements SimNode {
     }
 
     private String setCommand(List<String> args) {
-        if (args.size() != 2 || !args.get(0).equals("state-bytes")) {
-            throw new IllegalArgumentException("usage: set state-bytes N");
+        if (args.size() != 2) {
+            throw new IllegalArgumentException("usage: set state-bytes N | set migrate-every-ms N");
         }
-        app.padBytes((int) parseLong(args.get(1), "N"));
-        return "state-bytes " + app.padBytes() + "\n";
+        switch (args.get(0)) {
+            case "state-bytes" -> {
+                app.padBytes((int) parseLong(args.get(1), "N"));
+                return "state-bytes " + app.padBytes() + "\n";
+            }
+            case "migrate-every-ms" -> {
+                long ms = parseLong(args.get(1), "N");
+                if (ms < 0 || engine == null) {
+                    throw new IllegalArgumentException("migrate-every-ms " + ms + ": expected >= 0 on a rack server");
+                }
+                triggerIntervalNanos = ms * 1_000_000L;
+                nextTrigger = NEVER;
+                return "migrate-every-ms " + ms + "\n";
+            }
+            default -> throw new IllegalArgumentException("set " + args.get(0)
+                    + ": expected state-bytes or migrate-every-ms");
+        }
     }
 
     static long parseLong(String s, String what) {
