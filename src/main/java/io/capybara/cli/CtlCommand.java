@@ -2,7 +2,7 @@ package io.capybara.cli;
 
 import io.capybara.rack.proc.ControlServer;
 import io.capybara.rack.proc.ProcessRack;
-import io.capybara.rack.proc.RackOptions;
+import io.capybara.rack.proc.ProcessRackOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +33,7 @@ public final class CtlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path d = dir != null ? dir : RackOptions.RUN_ROOT.resolve(name);
+        Path d = dir != null ? dir : ProcessRackOptions.RUN_ROOT.resolve(name);
         Path socket = node.contains("/") ? Path.of(node) : d.resolve(node + ".sock");
         if (!Files.exists(socket)) {
             throw new IllegalArgumentException("no control socket " + socket + " (is the rack up? node names: "

@@ -3,7 +3,7 @@ package io.capybara.cli;
 import io.capybara.rack.proc.ControlServer;
 import io.capybara.rack.proc.ProcessRack;
 import io.capybara.rack.proc.RackBench;
-import io.capybara.rack.proc.RackOptions;
+import io.capybara.rack.proc.ProcessRackOptions;
 import io.capybara.rack.proc.RackRun;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,7 +42,7 @@ public final class RackCommand implements Runnable {
         Path dir;
 
         Path dir() {
-            return dir != null ? dir : RackOptions.RUN_ROOT.resolve(name);
+            return dir != null ? dir : ProcessRackOptions.RUN_ROOT.resolve(name);
         }
     }
 
@@ -61,8 +61,8 @@ public final class RackCommand implements Runnable {
         @Option(names = "--keep-going", description = "A node that dies leaves the others running (default: the rack comes down).")
         boolean keepGoing;
 
-        RackOptions options(Where w) {
-            return RackOptions.defaults(w.name, w.dir()).withServers(servers).withApp(app)
+        ProcessRackOptions options(Where w) {
+            return ProcessRackOptions.defaults(w.name, w.dir()).withServers(servers).withApp(app)
                     .withMigrateEveryMs(migrateEveryMs).withSpinMicros(spinUs).withKeepGoing(keepGoing);
         }
     }
@@ -88,7 +88,7 @@ public final class RackCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             requireRoot();
-            RackOptions o = shape.options(where);
+            ProcessRackOptions o = shape.options(where);
             if (foreground) {
                 return Supervise.supervise(o);
             }
@@ -134,7 +134,7 @@ public final class RackCommand implements Runnable {
             return supervise(shape.options(where));
         }
 
-        static int supervise(RackOptions o) throws Exception {
+        static int supervise(ProcessRackOptions o) throws Exception {
             CountDownLatch done = new CountDownLatch(1);
             try (ProcessRack rack = ProcessRack.up(o, System.out)) {
                 Runtime.getRuntime().addShutdownHook(new Thread(done::countDown));
@@ -234,7 +234,7 @@ public final class RackCommand implements Runnable {
             }
             Map<String, Object> r = RackRun.run(shape.options(where), client, duration, connections, System.err);
             if (json) {
-                System.out.println(LabCommand.toJson(r));
+                System.out.println(Json.write(r));
             } else {
                 r.forEach((k, v) -> System.out.println(k + ": " + v));
             }
@@ -273,7 +273,7 @@ public final class RackCommand implements Runnable {
                 r.put("limit_pct", 5.0);
             }
             if (json) {
-                System.out.println(LabCommand.toJson(r));
+                System.out.println(Json.write(r));
             } else {
                 r.forEach((k, v) -> System.out.println(k + ": " + v));
             }
@@ -309,10 +309,10 @@ public final class RackCommand implements Runnable {
             if (where.dir == null) {
                 where.name = where.name.equals("rack") ? "bench" + ProcessHandle.current().pid() : where.name;
             }
-            Map<String, Object> r = RackBench.run(RackOptions.defaults(where.name, where.dir()).withSpinMicros(spinUs),
+            Map<String, Object> r = RackBench.run(ProcessRackOptions.defaults(where.name, where.dir()).withSpinMicros(spinUs),
                     stateBytes, count, warmup, System.err);
             if (json) {
-                System.out.println(LabCommand.toJson(r));
+                System.out.println(Json.write(r));
             } else {
                 System.out.print(RackBench.table(r));
             }

@@ -112,6 +112,15 @@ public final class ServerCommand implements Callable<Integer> {
         return 0x02CA_0000_0000L | (ip & 0xFFFF_FFFFL);
     }
 
+    /** Parses an option's value; a malformed one is a usage error that names the option. */
+    static <T> T option(String name, String value, java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(name + " " + value, e.getMessage(), e);
+        }
+    }
+
     /** 'key value...' lines of a config file as command-line words ('--key', 'value', ...). */
     static List<String> configArgs(Path file) throws java.io.IOException {
         List<String> args = new ArrayList<>();
@@ -158,27 +167,33 @@ public final class ServerCommand implements Callable<Integer> {
 
     private Integer serve() throws Exception {
         if (link == null) {
-            throw new IllegalArgumentException("one of --tap NAME or --packet-if IF is required");
+            throw CliException.usage("server", "one of --tap NAME or --packet-if IF is required");
         }
         if (ip == null) {
-            throw new IllegalArgumentException("--ip A.B.C.D/PREFIX is required");
+            throw CliException.usage("server", "--ip A.B.C.D/PREFIX is required");
         }
+        Args.positive("--duration", duration);
         int slash = ip.indexOf('/');
         if (slash < 0) {
-            throw new IllegalArgumentException("--ip " + ip + ": expected A.B.C.D/PREFIX");
+            throw CliException.usage("--ip " + ip, "expected A.B.C.D/PREFIX");
         }
-        int address = Ipv4Address.parse(ip.substring(0, slash));
-        int prefix = Ipv4Address.parsePrefixLength(ip);
-        boolean http = switch (app) {
-            case "http" -> true;
-            case "echo" -> false;
-            default -> throw new IllegalArgumentException("--app " + app + ": expected http or echo");
-        };
+        int address = option("--ip", ip, () -> Ipv4Address.parse(ip.substring(0, slash)));
+        int prefix = option("--ip", ip, () -> Ipv4Address.parsePrefixLength(ip));
+        boolean http = Args.oneOf("--app", app, "http", "echo").equals("http");
+        if (port != null) {
+            Args.between("--port", port, 1, 65535);
+        }
+        long wantMac = mac == null ? -1L : option("--mac", mac, () -> MacAddress.parse(mac));
+        int gatewayIp = gateway == null ? 0 : option("--gateway", gateway, () -> Ipv4Address.parse(gateway));
         int listenPort = port != null ? port : http ? 80 : 7;
-        int sw = switchIp == null ? 0 : Ipv4Address.parse(switchIp);
+        int sw = switchIp == null ? 0 : option("--switch", switchIp, () -> Ipv4Address.parse(switchIp));
+        if (crashAt != null) {
+            Args.oneOf("--crash-at", crashAt, "origin-ack", "target-state");
+        }
+        Args.between("--state-bytes", stateBytes, 0, 1 << 20);
         if (jitWarmup) {
             long t0 = System.nanoTime();
-            io.capybara.mig.MigrationBenchmark.run(200, 16, System::nanoTime);
+            io.capybara.rack.MigrationBenchmark.run(200, 16, System::nanoTime);
             System.out.printf("jit warm-up: %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
         FdFrameChannel raw;
@@ -186,11 +201,10 @@ public final class ServerCommand implements Callable<Integer> {
         String where;
         if (link.tap != null) {
             raw = TapChannel.open(link.tap);
-            hostMac = mac != null ? MacAddress.parse(mac) : defaultMac(address);
+            hostMac = mac != null ? wantMac : defaultMac(address);
             where = "tap " + raw.name();
         } else {
-            long want = mac != null ? MacAddress.parse(mac) : -1L;
-            PacketChannel pc = PacketChannel.open(link.packetIf, want, false);
+            PacketChannel pc = PacketChannel.open(link.packetIf, wantMac, false);
             raw = pc;
             hostMac = pc.ourMac();
             where = "AF_PACKET " + pc.name();
@@ -207,7 +221,7 @@ public final class ServerCommand implements Callable<Integer> {
             HostConfig cfg = HostConfig.of("server", hostMac, address, prefix);
             MigrationConfig mc = null;
             if (gateway != null) {
-                cfg = cfg.withGateway(Ipv4Address.parse(gateway));
+                cfg = cfg.withGateway(gatewayIp);
             } else if (sw != 0) {
                 cfg = cfg.withGateway(sw);
             }

@@ -32,30 +32,52 @@ public final class SwitchCommand implements Callable<Integer> {
     long spinMicros;
     @Option(names = "--supervisor", defaultValue = "0", description = "Exit when this PID is gone (set by rack).")
     long supervisor;
+    @Option(names = "--check", description = "Validate the configuration (syntax, addresses, ports) and exit.")
+    boolean check;
 
     static FdFrameChannel open(String spec) {
+        String name = portName(spec);
+        // a switch port takes frames for every MAC: servers address each other's MACs through it
+        return spec.startsWith("tap:") ? TapChannel.open(name) : PacketChannel.open(name, PacketChannel.ANY_MAC, false);
+    }
+
+    /** The interface name of a {@code tap:NAME} or {@code packet:IFNAME} port, checked. */
+    static String portName(String spec) {
         int colon = spec.indexOf(':');
         String kind = colon < 0 ? "" : spec.substring(0, colon);
         String name = spec.substring(colon + 1);
-        return switch (kind) {
-            case "tap" -> TapChannel.open(name);
-            // a switch port takes frames for every MAC: servers address each other's MACs through it
-            case "packet" -> PacketChannel.open(name, PacketChannel.ANY_MAC, false);
-            default -> throw new IllegalArgumentException("port '" + spec + "': expected tap:NAME or packet:IFNAME");
-        };
+        if (!kind.equals("tap") && !kind.equals("packet")) {
+            throw CliException.usage("port '" + spec + "'", "expected tap:NAME or packet:IFNAME");
+        }
+        if (name.isEmpty() || name.length() > 15 || !name.matches("[A-Za-z0-9_.-]+")) {
+            throw CliException.usage("port '" + spec + "'", "an interface name is 1 to 15 letters, digits, '_', '.' or '-'");
+        }
+        return name;
+    }
+
+    /** Loads the configuration and checks every port line; errors name the file (and line). */
+    SwitchConfig load() throws java.io.IOException {
+        SwitchConfig cfg = SwitchConfig.load(config);
+        if (cfg.portSpecs().size() < cfg.portCount()) {
+            throw CliException.usage(config.toString(), "no 'port " + cfg.portSpecs().size() + " ...' line");
+        }
+        cfg.portSpecs().forEach(SwitchCommand::portName);
+        return cfg;
     }
 
     @Override
     public Integer call() throws Exception {
-        SwitchConfig cfg = SwitchConfig.load(config);
+        Args.positive("--duration", duration);
+        SwitchConfig cfg = load();
+        if (check) {
+            System.out.printf("%s: ok: %d ports, %d servers, %d directory levels%n", config, cfg.portCount(),
+                    cfg.servers().size(), cfg.levels());
+            return 0;
+        }
         FdFrameChannel[] ports = new FdFrameChannel[cfg.portCount()];
         try {
             for (int p = 0; p < ports.length; p++) {
-                String spec = p < cfg.portSpecs().size() ? cfg.portSpecs().get(p) : null;
-                if (spec == null) {
-                    throw new IllegalArgumentException(config + ": no 'port " + p + " ...' line for port " + p);
-                }
-                ports[p] = open(spec);
+                ports[p] = open(cfg.portSpecs().get(p));
             }
             TorSwitch sw = new TorSwitch(cfg, ports);
             NodeProcess proc = new NodeProcess(sw, ports, spinMicros * 1000, control, supervisor);

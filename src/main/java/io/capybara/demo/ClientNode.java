@@ -6,7 +6,7 @@ import io.capybara.app.LoadConnection;
 import io.capybara.app.OpenLoopSchedule;
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import io.capybara.tcp.TcpConnection;
 import org.agrona.collections.Int2IntHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -17,7 +17,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * a separate, unsaturated machine). Latency is recorded from each request's intended send time
  * (no coordinated omission); a request that cannot be queued is an error, never retried.
  */
-final class ClientNode implements SimNode, ConnectionHandler {
+final class ClientNode implements Node, ConnectionHandler {
     private static final int SCRATCH = 64 * 1024;
 
     private final Host host;

@@ -2,7 +2,7 @@ package io.capybara.demo;
 
 import io.capybara.host.Host;
 import io.capybara.mig.MigrationEngine;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import io.capybara.tcp.TcpConnection;
 import java.util.SplittableRandom;
 
@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  * sent after CPU was charged within a poll leave when that CPU time is over
  * ({@link CpuGatedChannel}).
  */
-final class ServerNode implements SimNode {
+final class ServerNode implements Node {
     private final int index;
     private final Host host;
     private final RackHttpServer app;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capybara.rack.RackSimulation;
 import io.capybara.sim.LinkProfile;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tor.MigrationDirectory;
@@ -31,6 +32,7 @@ class MigrationFaultTest {
         for (var s : r.servers) {
             assertEquals(0, s.connectionCount());
         }
+        assertEquals(null, r.hashDisagreement(), "byte oracle");
     }
 
     private static void killWhen(MiniRack r, int server, java.util.function.BooleanSupplier when) {

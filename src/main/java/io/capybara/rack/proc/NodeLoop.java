@@ -1,7 +1,7 @@
 package io.capybara.rack.proc;
 
 import io.capybara.io.linux.EpollWaiter;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The loop of one node process: one thread, run to completion, the real clock. After work it
  * busy-polls for {@code spinNanos} (frames of one exchange come microseconds apart); then it
  * blocks in {@link EpollWaiter#await} on the node's descriptors until the nodes' next deadline
- * ({@link SimNode#nextDeadline()}), a frame, or a task from another thread ({@link #submit},
+ * ({@link Node#nextDeadline()}), a frame, or a task from another thread ({@link #submit},
  * which writes the waiter's eventfd). So an idle node costs a wake-up per timer, not a core.
  *
  * <p>Tasks (control requests) run on this thread between polls, so they read and change node
@@ -21,7 +21,7 @@ public final class NodeLoop {
 
     private final EpollWaiter waiter;
     private volatile long spinNanos;
-    private final SimNode[] nodes;
+    private final Node[] nodes;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private volatile boolean tasksPending;
@@ -33,7 +33,7 @@ public final class NodeLoop {
      * @param waiter    watches the nodes' descriptors (the caller adds them)
      * @param spinNanos busy-poll this long after the last work before blocking (0: block at once)
      */
-    public NodeLoop(EpollWaiter waiter, long spinNanos, SimNode... nodes) {
+    public NodeLoop(EpollWaiter waiter, long spinNanos, Node... nodes) {
         this.waiter = waiter;
         this.spinNanos = spinNanos;
         this.nodes = nodes;
@@ -69,7 +69,7 @@ public final class NodeLoop {
             }
             iterations++;
             int work = 0;
-            for (SimNode n : nodes) {
+            for (Node n : nodes) {
                 work += n.poll(now);
             }
             if (tasksPending) {
@@ -95,7 +95,7 @@ public final class NodeLoop {
                 continue;
             }
             long deadline = Math.min(nextTick, untilNanos);
-            for (SimNode n : nodes) {
+            for (Node n : nodes) {
                 long d = n.nextDeadline();
                 if (d - deadline < 0) {
                     deadline = d;

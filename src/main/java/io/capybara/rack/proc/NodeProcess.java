@@ -2,7 +2,7 @@ package io.capybara.rack.proc;
 
 import io.capybara.io.linux.EpollWaiter;
 import io.capybara.io.linux.FdFrameChannel;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ public final class NodeProcess {
      * @param controlPath   the control socket (null: none)
      * @param supervisorPid exit when this process is gone (0: no supervisor)
      */
-    public NodeProcess(SimNode node, FdFrameChannel[] channels, long spinNanos, Path controlPath,
+    public NodeProcess(Node node, FdFrameChannel[] channels, long spinNanos, Path controlPath,
                        long supervisorPid) {
         this.waiter = new EpollWaiter();
         for (FdFrameChannel c : channels) {

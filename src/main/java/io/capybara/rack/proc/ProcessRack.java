@@ -53,7 +53,7 @@ public final class ProcessRack implements AutoCloseable {
     public record ClientInfo(String name, String namespace, int ip, String device) {
     }
 
-    private final RackOptions o;
+    private final ProcessRackOptions o;
     private final PrintStream log;
     private final Topology topo;
     private final List<NodeInfo> nodes = new ArrayList<>();
@@ -63,7 +63,7 @@ public final class ProcessRack implements AutoCloseable {
     private volatile String failure;
     private Thread hook;
 
-    private ProcessRack(RackOptions o, PrintStream log) {
+    private ProcessRack(ProcessRackOptions o, PrintStream log) {
         this.o = o;
         this.log = log;
         this.topo = Topology.create();
@@ -75,7 +75,7 @@ public final class ProcessRack implements AutoCloseable {
     }
 
     /** Builds the network, starts the nodes in parallel, waits until each answers on its control socket. */
-    public static ProcessRack up(RackOptions o, PrintStream log) throws IOException, InterruptedException {
+    public static ProcessRack up(ProcessRackOptions o, PrintStream log) throws IOException, InterruptedException {
         String p = problem();
         if (p != null) {
             throw new IllegalStateException("rack cannot run: " + p);
@@ -292,7 +292,7 @@ public final class ProcessRack implements AutoCloseable {
 
     // ------------------------------------------------------------------ use
 
-    public RackOptions options() {
+    public ProcessRackOptions options() {
         return o;
     }
 

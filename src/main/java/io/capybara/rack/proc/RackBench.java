@@ -32,7 +32,7 @@ public final class RackBench {
     private RackBench() {
     }
 
-    public static Map<String, Object> run(RackOptions base, List<Integer> sizes, int count, int warmup, PrintStream log)
+    public static Map<String, Object> run(ProcessRackOptions base, List<Integer> sizes, int count, int warmup, PrintStream log)
             throws Exception {
         for (int s : sizes) {
             if (s < 0 || s > StatePadding.MAX_PAD) {
@@ -42,7 +42,7 @@ public final class RackBench {
         if (!Topology.onPath("python3")) {
             throw new IllegalStateException("python3 not found on PATH (apt-get install python3)");
         }
-        RackOptions o = base.withServers(2).withApp("echo").withMigrateEveryMs(0).withJitWarmup(true);
+        ProcessRackOptions o = base.withServers(2).withApp("echo").withMigrateEveryMs(0).withJitWarmup(true);
         Map<String, Object> out = new LinkedHashMap<>();
         try (ProcessRack rack = ProcessRack.up(o, log)) {
             out.put("processes", rack.pids());

@@ -25,7 +25,7 @@ public final class RackRun {
      * @param client      wrk or curl
      * @param connections wrk's connections
      */
-    public static Map<String, Object> run(RackOptions o, String client, int durationSeconds, int connections,
+    public static Map<String, Object> run(ProcessRackOptions o, String client, int durationSeconds, int connections,
                                           PrintStream log) throws Exception {
         if (!client.equals("wrk") && !client.equals("curl")) {
             throw new IllegalArgumentException("--client " + client + ": expected wrk or curl");

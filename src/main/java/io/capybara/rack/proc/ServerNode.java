@@ -12,7 +12,7 @@ import io.capybara.mig.MigratableApp;
 import io.capybara.mig.MigrationConfig;
 import io.capybara.mig.MigrationEngine;
 import io.capybara.mig.MigrationMetrics;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.wire.Ipv4Address;
 import java.util.List;
@@ -28,7 +28,7 @@ import org.agrona.collections.Long2LongHashMap;
  *
  * <p>Load (heartbeats and policy): the number of live connections.
  */
-public final class ServerNode implements SimNode {
+public final class ServerNode implements Node {
     /** A connection the trigger moved is left alone this long (stale packets of its last move). */
     public static final long TRIGGER_COOLDOWN_NANOS = 100_000_000L;
     private static final long NEVER = Long.MIN_VALUE;

@@ -36,8 +36,8 @@ class ProcessRackTest {
     @TempDir
     Path dir;
 
-    private RackOptions options(String name) {
-        return RackOptions.defaults(name + ProcessHandle.current().pid() % 100000, dir.resolve("run"));
+    private ProcessRackOptions options(String name) {
+        return ProcessRackOptions.defaults(name + ProcessHandle.current().pid() % 100000, dir.resolve("run"));
     }
 
     @Test
@@ -92,7 +92,7 @@ class ProcessRackTest {
     void everyByteChecksAcrossMigrationsAndKillingAServerLosesOnlyItsConnections() throws Exception {
         NetAdmin.assumeNetAdmin();
         NetAdmin.assumeTool("python3", "python3");
-        RackOptions o = options("k").withServers(3).withApp("echo").withMigrateEveryMs(20).withKeepGoing(true);
+        ProcessRackOptions o = options("k").withServers(3).withApp("echo").withMigrateEveryMs(20).withKeepGoing(true);
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             Process client = startClient(rack, 8, 24, 7);
             BufferedReader out = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
@@ -174,7 +174,7 @@ class ProcessRackTest {
     void originKilledAfterAckLosesItsConnectionTargetKilledMidStateRollsBack() throws Exception {
         NetAdmin.assumeNetAdmin();
         NetAdmin.assumeTool("python3", "python3");
-        RackOptions o = options("c").withServers(3).withApp("echo").withMigrateEveryMs(0).withKeepGoing(true)
+        ProcessRackOptions o = options("c").withServers(3).withApp("echo").withMigrateEveryMs(0).withKeepGoing(true)
                 .withCrashAt(Map.of(0, "origin-ack", 2, "target-state"));
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             ProcessRack.ClientInfo c = rack.clients().get(0);

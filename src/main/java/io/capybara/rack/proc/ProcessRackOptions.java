@@ -20,12 +20,12 @@ import java.util.Map;
  * @param nodeJvmFlags    extra JVM flags for the node processes
  * @param jitWarmup       servers warm the JIT on an in-memory rack before they open their link
  */
-public record RackOptions(String name, Path dir, int servers, int clients, String app, double migrateEveryMs,
+public record ProcessRackOptions(String name, Path dir, int servers, int clients, String app, double migrateEveryMs,
                           double heartbeatMs, double staleMs, long spinMicros, boolean keepGoing,
                           Map<Integer, String> crashAt, String nodeJvmFlags, boolean jitWarmup) {
     public static final Path RUN_ROOT = Path.of("/run/capybara");
 
-    public RackOptions {
+    public ProcessRackOptions {
         if (servers < 2 || servers > 50) {
             throw new IllegalArgumentException("--servers " + servers + ": expected 2..50");
         }
@@ -45,48 +45,48 @@ public record RackOptions(String name, Path dir, int servers, int clients, Strin
         crashAt = Map.copyOf(crashAt);
     }
 
-    public static RackOptions defaults(String name, Path dir) {
-        return new RackOptions(name, dir == null ? RUN_ROOT.resolve(name) : dir, 3, 1, "http", 20, 100, 500, 50,
+    public static ProcessRackOptions defaults(String name, Path dir) {
+        return new ProcessRackOptions(name, dir == null ? RUN_ROOT.resolve(name) : dir, 3, 1, "http", 20, 100, 500, 50,
                 false, Map.of(), "", false);
     }
 
-    public RackOptions withServers(int n) {
-        return new RackOptions(name, dir, n, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, keepGoing,
+    public ProcessRackOptions withServers(int n) {
+        return new ProcessRackOptions(name, dir, n, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, keepGoing,
                 crashAt, nodeJvmFlags, jitWarmup);
     }
 
-    public RackOptions withApp(String a) {
-        return new RackOptions(name, dir, servers, clients, a, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+    public ProcessRackOptions withApp(String a) {
+        return new ProcessRackOptions(name, dir, servers, clients, a, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
                 keepGoing, crashAt, nodeJvmFlags, jitWarmup);
     }
 
-    public RackOptions withMigrateEveryMs(double ms) {
-        return new RackOptions(name, dir, servers, clients, app, ms, heartbeatMs, staleMs, spinMicros, keepGoing,
+    public ProcessRackOptions withMigrateEveryMs(double ms) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, ms, heartbeatMs, staleMs, spinMicros, keepGoing,
                 crashAt, nodeJvmFlags, jitWarmup);
     }
 
-    public RackOptions withKeepGoing(boolean k) {
-        return new RackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, k,
+    public ProcessRackOptions withKeepGoing(boolean k) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, k,
                 crashAt, nodeJvmFlags, jitWarmup);
     }
 
-    public RackOptions withCrashAt(Map<Integer, String> c) {
-        return new RackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+    public ProcessRackOptions withCrashAt(Map<Integer, String> c) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
                 keepGoing, c, nodeJvmFlags, jitWarmup);
     }
 
-    public RackOptions withSpinMicros(long us) {
-        return new RackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, us, keepGoing,
+    public ProcessRackOptions withSpinMicros(long us) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, us, keepGoing,
                 crashAt, nodeJvmFlags, jitWarmup);
     }
 
-    public RackOptions withJitWarmup(boolean w) {
-        return new RackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+    public ProcessRackOptions withJitWarmup(boolean w) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
                 keepGoing, crashAt, nodeJvmFlags, w);
     }
 
-    public RackOptions withNodeJvmFlags(String flags) {
-        return new RackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+    public ProcessRackOptions withNodeJvmFlags(String flags) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
                 keepGoing, crashAt, flags, jitWarmup);
     }
 }
