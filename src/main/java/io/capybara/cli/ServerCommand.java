@@ -1,5 +1,10 @@
 package io.capybara.cli;
 
+import io.capybara.app.EchoServerApp;
+import io.capybara.app.HttpServerApp;
+import io.capybara.app.HttpServerConfig;
+import io.capybara.host.ConnectionHandler;
+import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.FrameChannel;
 import io.capybara.io.PcapTap;
@@ -13,14 +18,21 @@ import io.capybara.rack.proc.NodeProcess;
 import io.capybara.rack.proc.ServerNode;
 import io.capybara.wire.Ipv4Address;
 import io.capybara.wire.MacAddress;
+import io.capybara.telemetry.HostTelemetry;
+import io.capybara.telemetry.Metrics;
+import io.capybara.telemetry.MetricsEndpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -68,14 +80,10 @@ public final class ServerCommand implements Callable<Integer> {
     Integer port;
     @Option(names = "--mac", description = "MAC of the Java host (default: TAP 02:ca:<ip>, AF_PACKET the interface's).")
     String mac;
-    @Option(names = "--gateway", description = "Next hop for off-link addresses (default: none; the switch with --switch).")
+    @Option(names = "--gateway", description = "Next hop for off-link addresses (default: none).")
     String gateway;
-    @Option(names = "--pcap", description = "Record every frame sent and received into this pcap file.")
-    Path pcap;
-    @Option(names = "--duration", description = "Stop after this many seconds (default: run until interrupted).")
-    Double duration;
-    @Option(names = "--quiet", description = "No periodic counter line.")
-    boolean quiet;
+    @Mixin
+    NodeOptions node;
     @Option(names = "--switch", description = "The rack switch's address: run as a rack server with TCPMig.")
     String switchIp;
     @Option(names = "--control", description = "Control socket path (a Unix domain socket for ctl; default: none).")
@@ -106,6 +114,25 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--jit-warmup", description = "Before opening the link, run migrations on an in-memory rack until"
             + " the JIT settles (for benchmarks: the first live migrations then run compiled code).")
     boolean jitWarmup;
+
+    /** The application's counters by snake_case name, read at scrape time and at exit. */
+    static Map<String, LongSupplier> appCounters(ConnectionHandler handler) {
+        Map<String, LongSupplier> m = new LinkedHashMap<>();
+        if (handler instanceof HttpServerApp h) {
+            m.put("accepted", h::accepted);
+            m.put("closed", h::closed);
+            m.put("resets", h::resets);
+            m.put("responses", h::responses);
+            m.put("bytes_received", h::bytesReceived);
+            m.put("bytes_sent", h::bytesSent);
+        } else if (handler instanceof EchoServerApp e) {
+            m.put("accepted", e::accepted);
+            m.put("closed", e::closed);
+            m.put("resets", e::resets);
+            m.put("bytes_echoed", e::bytesEchoed);
+        }
+        return m;
+    }
 
     /** The default TAP-side MAC: locally administered unicast 02:ca + the IPv4 address. */
     static long defaultMac(int ip) {
@@ -166,13 +193,13 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     private Integer serve() throws Exception {
+        node.check();
         if (link == null) {
             throw CliException.usage("server", "one of --tap NAME or --packet-if IF is required");
         }
         if (ip == null) {
             throw CliException.usage("server", "--ip A.B.C.D/PREFIX is required");
         }
-        Args.positive("--duration", duration);
         int slash = ip.indexOf('/');
         if (slash < 0) {
             throw CliException.usage("--ip " + ip, "expected A.B.C.D/PREFIX");
@@ -194,26 +221,28 @@ public final class ServerCommand implements Callable<Integer> {
         if (jitWarmup) {
             long t0 = System.nanoTime();
             io.capybara.rack.MigrationBenchmark.run(200, 16, System::nanoTime);
-            System.out.printf("jit warm-up: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            node.status().printf("jit warm-up: %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
         FdFrameChannel raw;
+        FrameChannel channel;
         long hostMac;
         String where;
         if (link.tap != null) {
             raw = TapChannel.open(link.tap);
+            channel = raw;
             hostMac = mac != null ? wantMac : defaultMac(address);
-            where = "tap " + raw.name();
+            where = "tap " + channel.name();
         } else {
             PacketChannel pc = PacketChannel.open(link.packetIf, wantMac, false);
             raw = pc;
+            channel = pc;
             hostMac = pc.ourMac();
             where = "AF_PACKET " + pc.name();
         }
-        FrameChannel channel = raw;
         try {
-            if (pcap != null) {
+            if (node.pcap != null) {
                 long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
-                channel = new PcapTap(channel, new PcapWriter(pcap), () -> epochOffset + System.nanoTime());
+                channel = new PcapTap(channel, new PcapWriter(node.pcap), () -> epochOffset + System.nanoTime());
             }
             if (crashAt != null) {
                 channel = ServerNode.crashHook(channel, crashAt);
@@ -233,16 +262,55 @@ public final class ServerCommand implements Callable<Integer> {
                             ServerNode.TRIGGER_COOLDOWN_NANOS);
                 }
             }
-            ServerNode node = new ServerNode(cfg, channel, http, listenPort, mc, (long) (migrateEveryMillis * 1e6));
-            node.stateBytes(stateBytes);
-            NodeProcess proc = new NodeProcess(node, new FdFrameChannel[] {raw}, spinMicros * 1000, control, supervisor);
-            proc.control(c -> node.register(c, proc.loop()));
-            System.out.printf("server up: %s on %s:%d mac %s via %s%s pid %d%n", app, Ipv4Address.format(address),
-                    listenPort, MacAddress.format(hostMac), where,
-                    sw == 0 ? "" : ", switch " + Ipv4Address.format(sw), ProcessHandle.current().pid());
-            System.out.flush();
-            proc.run(duration, quiet ? null : node::summary, () -> System.out.println("final: " + node.summary()),
-                    System.out);
+            ServerNode server = new ServerNode(cfg, channel, http, listenPort, mc, (long) (migrateEveryMillis * 1e6));
+            server.stateBytes(stateBytes);
+            Host host = server.host();
+            ConnectionHandler handler = server.handler();
+            HostTelemetry telemetry = new HostTelemetry(host);
+            Metrics metrics = new Metrics();
+            telemetry.register(metrics);
+            Map<String, LongSupplier> appCounters = appCounters(handler);
+            appCounters.forEach((k, v) -> metrics.counter("capybara_" + app + "_" + k + "_total",
+                    "Server application counter " + k + ".", v));
+            NodeProcess proc = new NodeProcess(server, new FdFrameChannel[] {raw}, spinMicros * 1000, control,
+                    supervisor);
+            proc.control(c -> server.register(c, proc.loop()));
+            try (MetricsEndpoint endpoint = node.startMetrics(metrics)) {
+                node.status().printf("server up: %s on %s:%d mac %s via %s%s pid %d%n", app,
+                        Ipv4Address.format(address), listenPort, MacAddress.format(hostMac), where,
+                        sw == 0 ? "" : ", switch " + Ipv4Address.format(sw), ProcessHandle.current().pid());
+                node.status().flush();
+                proc.run(node.duration, () -> {
+                    metrics.publish();
+                    String changed = telemetry.tick();
+                    if (changed != null && !node.quiet) {
+                        node.status().println(changed);
+                    }
+                }, () -> {
+                    Map<String, Object> out = new LinkedHashMap<>();
+                    appCounters.forEach((k, v) -> out.put(k, v.getAsLong()));
+                    out.put("connections", host.connectionCount());
+                    Map<String, Long> hostStats = new LinkedHashMap<>();
+                    telemetry.counters().forEach((k, v) -> hostStats.put(k, v.getAsLong()));
+                    out.put("host", hostStats);
+                    out.put("wire", host.wireCounters().toMap());
+                    if (server.engine() != null) {
+                        Map<String, Long> mig = new LinkedHashMap<>();
+                        server.engine().counters().forEach((k, v) -> mig.put(Metrics.snake(k.name()), v));
+                        out.put("migration", mig);
+                    }
+                    if (node.json) {
+                        System.out.println(Json.write(out));
+                    } else {
+                        System.out.println("final: " + handler);
+                        System.out.println("host: " + host.stats());
+                        System.out.println("wire: " + host.wireCounters());
+                        if (server.engine() != null) {
+                            System.out.println("migration: " + server.engine().counters());
+                        }
+                    }
+                });
+            }
             return 0;
         } finally {
             channel.close();

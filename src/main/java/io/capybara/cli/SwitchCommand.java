@@ -9,10 +9,17 @@ import io.capybara.tor.SwitchCounter;
 import io.capybara.tor.TorSwitch;
 import io.capybara.rack.proc.NodeProcess;
 import io.capybara.wire.Ipv4Address;
+import io.capybara.io.PcapTap;
+import io.capybara.io.PcapWriter;
+import io.capybara.telemetry.Metrics;
+import io.capybara.telemetry.MetricsEndpoint;
+import io.capybara.telemetry.SwitchTelemetry;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./capybara switch --config FILE}: the top-of-rack switch on real ports. */
@@ -21,10 +28,8 @@ import picocli.CommandLine.Option;
 public final class SwitchCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "Switch configuration file (format in README).")
     Path config;
-    @Option(names = "--duration", description = "Stop after this many seconds (default: run until interrupted).")
-    Double duration;
-    @Option(names = "--quiet", description = "No periodic counter line.")
-    boolean quiet;
+    @Mixin
+    NodeOptions node;
     @Option(names = "--control", description = "Control socket path (a Unix domain socket for ctl; default: none).")
     Path control;
     @Option(names = "--spin-us", defaultValue = "50",
@@ -67,33 +72,59 @@ public final class SwitchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Args.positive("--duration", duration);
+        node.check();
         SwitchConfig cfg = load();
         if (check) {
             System.out.printf("%s: ok: %d ports, %d servers, %d directory levels%n", config, cfg.portCount(),
                     cfg.servers().size(), cfg.levels());
             return 0;
         }
-        FdFrameChannel[] ports = new FdFrameChannel[cfg.portCount()];
+        FrameChannel[] ports = new FrameChannel[cfg.portCount()];
+        FdFrameChannel[] raw = new FdFrameChannel[cfg.portCount()];
         try {
             for (int p = 0; p < ports.length; p++) {
-                ports[p] = open(cfg.portSpecs().get(p));
+                raw[p] = open(cfg.portSpecs().get(p));
+                ports[p] = raw[p];
+            }
+            PcapWriter pcap = null;
+            if (node.pcap != null) {
+                pcap = new PcapWriter(node.pcap);
+                long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+                for (int p = 0; p < ports.length; p++) {
+                    ports[p] = new PcapTap(ports[p], pcap, () -> epochOffset + System.nanoTime());
+                }
             }
             TorSwitch sw = new TorSwitch(cfg, ports);
-            NodeProcess proc = new NodeProcess(sw, ports, spinMicros * 1000, control, supervisor);
+            SwitchTelemetry telemetry = new SwitchTelemetry(sw);
+            Metrics metrics = new Metrics();
+            telemetry.register(metrics);
+            SwitchTelemetry.configLoaded(config.toString(), sw);
+            NodeProcess proc = new NodeProcess(sw, raw, spinMicros * 1000, control, supervisor);
             proc.control(c -> c.register("status", "counters, directory size, servers and their loads",
                     args -> status(sw)));
-            System.out.printf("switch up: %d ports, %d servers, directory %d levels x %d slots, pid %d%n", ports.length,
-                    cfg.servers().size(), cfg.levels(), 1 << 16, ProcessHandle.current().pid());
-            System.out.flush();
-            proc.run(duration, quiet ? null : () -> summary(sw), () -> {
-                System.out.println("final counters:");
-                for (Map.Entry<SwitchCounter, Long> e : sw.counters().entrySet()) {
-                    if (e.getValue() != 0) {
-                        System.out.printf("  %-28s %d%n", e.getKey(), e.getValue());
+            try (MetricsEndpoint endpoint = node.startMetrics(metrics)) { // the pcap closes with the ports
+                node.status().printf("switch up: %d ports, %d servers, directory %d levels x %d slots, pid %d%n",
+                        ports.length, cfg.servers().size(), cfg.levels(), 1 << 16, ProcessHandle.current().pid());
+                node.status().flush();
+                proc.run(node.duration, () -> {
+                    metrics.publish();
+                    String changed = telemetry.tick(System.nanoTime());
+                    if (changed != null && !node.quiet) {
+                        node.status().println(changed);
                     }
-                }
-            }, System.out);
+                }, () -> {
+                    if (node.json) {
+                        System.out.println(Json.write(finalCounters(sw)));
+                    } else {
+                        System.out.println("final counters:");
+                        finalCounters(sw).forEach((k, v) -> {
+                            if (v != 0) {
+                                System.out.printf("  %-28s %d%n", k, v);
+                            }
+                        });
+                    }
+                });
+            }
             return 0;
         } finally {
             for (FrameChannel c : ports) {
@@ -130,13 +161,13 @@ public final class SwitchCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    static String summary(TorSwitch sw) {
-        return String.format("rx %d fwd %d rewrites %d/%d directory %d installed %d refused %d dropped %d",
-                sw.counter(SwitchCounter.RX_FRAMES), sw.counter(SwitchCounter.FORWARDED),
-                sw.counter(SwitchCounter.REWRITE_REQUEST), sw.counter(SwitchCounter.REWRITE_RESPONSE),
-                sw.directory().size(), sw.counter(SwitchCounter.DIRECTORY_INSTALLED),
-                sw.counter(SwitchCounter.DIRECTORY_REFUSED_FULL),
-                sw.counter(SwitchCounter.DROP_MALFORMED) + sw.counter(SwitchCounter.DROP_UNKNOWN_DESTINATION)
-                        + sw.counter(SwitchCounter.TX_DROPPED));
+    /** Every counter by its snake_case name, and the directory's occupancy. */
+    static Map<String, Long> finalCounters(TorSwitch sw) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (SwitchCounter c : SwitchCounter.values()) {
+            m.put(Metrics.snake(c.name()), sw.counter(c));
+        }
+        m.put("directory_entries", (long) sw.directory().size());
+        return m;
     }
 }

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * What every node process does around its node: the {@link NodeLoop} (spin, then epoll on the
@@ -59,11 +58,11 @@ public final class NodeProcess {
     }
 
     /**
-     * Runs for {@code durationSeconds} (null: until SIGTERM / Ctrl-C / supervisor gone), printing
-     * {@code everySecond} (null: nothing), then {@code atEnd}.
+     * Runs for {@code durationSeconds} (null: until SIGTERM / Ctrl-C / supervisor gone), calling
+     * {@code everySecond} (null: nothing) on the loop thread, then {@code atEnd}.
      */
-    public void run(Double durationSeconds, Supplier<String> everySecond, Runnable atEnd, PrintStream out)
-            throws IOException {
+    public void run(Double durationSeconds, Runnable everySecond, Runnable atEnd) throws IOException {
+        PrintStream out = System.err;
         if (control != null) {
             control.start();
         }
@@ -90,11 +89,11 @@ public final class NodeProcess {
                     loop.stop();
                 }
                 if (everySecond != null) {
-                    out.println(everySecond.get());
+                    everySecond.run();
                 }
             });
             atEnd.run();
-            out.flush();
+            System.out.flush();
         } finally {
             if (control != null) {
                 control.close();

@@ -79,6 +79,11 @@ public final class ServerNode implements Node {
         return host;
     }
 
+    /** The application's connection handler (an HttpServerApp or an EchoServerApp). */
+    public io.capybara.host.ConnectionHandler handler() {
+        return http != null ? http : echo;
+    }
+
     /** Null without a switch. */
     public MigrationEngine engine() {
         return engine;
