@@ -57,8 +57,9 @@ class ProcessRackTest {
             Lab.wrk(rack.topology(), rack.clients().get(0).namespace(), Ipv4Address.format(LabRack.serverIp(0)), 16, 2,
                     6, LOG, out);
             Map<String, Object> m = RackRun.collect(rack);
-            LOG.println("wrk: " + out.get("requests") + " requests, " + out.get("errors") + " errors; " + m);
-            assertEquals(0L, ((Number) out.get("errors")).longValue(), "wrk errors");
+            out.remove("output");
+            LOG.println("wrk: " + out + "; " + m);
+            assertEquals(0L, ((Number) out.get("errors")).longValue(), "wrk errors: " + out);
             assertTrue(((Number) out.get("requests")).longValue() > 100);
             assertTrue((long) m.get("migrations") >= 20, "migrations between processes: " + m.get("migrations"));
             assertTrue((int) m.get("migrations_timed") >= 20);
@@ -201,10 +202,17 @@ class ProcessRackTest {
 
                 // 2. The target dies after part of the state: the origin takes its own snapshot back.
                 assertTrue(rack.ctl("s1", "set state-bytes 65536").startsWith("state-bytes 65536"));
-                r = rack.ctl("s1", "migrate " + b.client() + " --to " + Ipv4Address.format(LabRack.serverIp(2)));
-                assertTrue(r.startsWith("migration "), r);
-                assertTrue(rack.node("s2").process().waitFor(10, TimeUnit.SECONDS), "s2 killed itself");
-                long deadline = System.nanoTime() + 10_000_000_000L;
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                // on a loaded machine s2's heartbeats may lapse and the switch refuse it as a target:
+                // the migration is then rejected and the connection stays; ask again
+                while (rack.node("s2").process().isAlive() && System.nanoTime() < deadline) {
+                    r = rack.ctl("s1", "migrate " + b.client() + " --to " + Ipv4Address.format(LabRack.serverIp(2)));
+                    LOG.println("s1: " + r.strip());
+                    rack.node("s2").process().waitFor(2, TimeUnit.SECONDS);
+                }
+                assertTrue(!rack.node("s2").process().isAlive(), "s2 killed itself: " + rack.status("s1"));
+                assertEquals(137, rack.node("s2").process().exitValue(), "SIGKILL");
+                deadline = System.nanoTime() + 10_000_000_000L;
                 while (RackRun.num(rack.status("s1"), "restored_locally") == 0 && System.nanoTime() < deadline) {
                     Thread.sleep(100);
                 }
