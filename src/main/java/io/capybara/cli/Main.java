@@ -30,6 +30,7 @@ import picocli.CommandLine.ScopeType;
                 EvalCommand.class,
                 RackCommand.class,
                 CtlCommand.class,
+                MutationCommand.class,
         })
 public final class Main implements Runnable {
     @Option(names = "--verbose", scope = ScopeType.INHERIT,

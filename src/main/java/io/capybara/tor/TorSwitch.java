@@ -507,7 +507,7 @@ public final class TorSwitch implements Node {
             target = loads.choose(origin, now);
         } else {
             target = serverByIp.get(requested);
-            if (target < 0 || target == origin || !loads.isLive(target, now)) {
+            if (target < 0 || target == origin || !loads.isLive(target, now) || loads.isDraining(target)) {
                 target = MinLoadRegister.NONE;
             }
         }
