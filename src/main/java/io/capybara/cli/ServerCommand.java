@@ -114,6 +114,15 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--jit-warmup", description = "Before opening the link, run migrations on an in-memory rack until"
             + " the JIT settles (for benchmarks: the first live migrations then run compiled code).")
     boolean jitWarmup;
+    @Option(names = "--header-timeout-ms", defaultValue = "20000", description = "Time a request head may take "
+            + "to arrive before 408 and close (slowloris); 0 = none (default ${DEFAULT-VALUE}).")
+    long headerTimeoutMs;
+    @Option(names = "--max-connections", defaultValue = "0", description = "Connections served at once; beyond, "
+            + "new ones are reset and counted (refused_at_limit); 0 = no limit (default ${DEFAULT-VALUE}).")
+    int maxConnections;
+    @Option(names = "--backlog", defaultValue = "256", description = "Half-open connections kept; beyond, SYN "
+            + "cookies answer (default ${DEFAULT-VALUE}).")
+    int backlog;
 
     /** The application's counters by snake_case name, read at scrape time and at exit. */
     static Map<String, LongSupplier> appCounters(ConnectionHandler handler) {
@@ -125,6 +134,8 @@ public final class ServerCommand implements Callable<Integer> {
             m.put("responses", h::responses);
             m.put("bytes_received", h::bytesReceived);
             m.put("bytes_sent", h::bytesSent);
+            m.put("header_timeouts", h::headerTimeouts);
+            m.put("refused_at_limit", h::refusedAtLimit);
         } else if (handler instanceof EchoServerApp e) {
             m.put("accepted", e::accepted);
             m.put("closed", e::closed);
@@ -200,6 +211,9 @@ public final class ServerCommand implements Callable<Integer> {
         if (ip == null) {
             throw CliException.usage("server", "--ip A.B.C.D/PREFIX is required");
         }
+        Args.between("--header-timeout-ms", headerTimeoutMs, 0, 3_600_000);
+        Args.between("--max-connections", maxConnections, 0, Integer.MAX_VALUE);
+        Args.between("--backlog", backlog, 1, 1 << 20);
         int slash = ip.indexOf('/');
         if (slash < 0) {
             throw CliException.usage("--ip " + ip, "expected A.B.C.D/PREFIX");
@@ -262,7 +276,10 @@ public final class ServerCommand implements Callable<Integer> {
                             ServerNode.TRIGGER_COOLDOWN_NANOS);
                 }
             }
-            ServerNode server = new ServerNode(cfg, channel, http, listenPort, mc, (long) (migrateEveryMillis * 1e6));
+            HttpServerConfig httpConfig = http ? HttpServerConfig.defaults()
+                    .withHeaderTimeoutNanos(headerTimeoutMs * 1_000_000L).withMaxConnections(maxConnections) : null;
+            ServerNode server = new ServerNode(cfg, channel, httpConfig, listenPort, backlog, mc,
+                    (long) (migrateEveryMillis * 1e6));
             server.stateBytes(stateBytes);
             Host host = server.host();
             ConnectionHandler handler = server.handler();

@@ -51,10 +51,20 @@ public final class ServerNode implements Node {
      */
     public ServerNode(HostConfig hostConfig, FrameChannel channel, boolean httpApp, int port,
                       MigrationConfig migration, long triggerIntervalNanos) {
+        this(hostConfig, channel, httpApp ? HttpServerConfig.defaults() : null, port, 1024, migration,
+                triggerIntervalNanos);
+    }
+
+    /**
+     * @param httpConfig the HTTP server's settings; null: the echo server
+     * @param backlog    half-open connections kept (beyond: SYN cookies)
+     */
+    public ServerNode(HostConfig hostConfig, FrameChannel channel, HttpServerConfig httpConfig, int port, int backlog,
+                      MigrationConfig migration, long triggerIntervalNanos) {
         this.host = new Host(hostConfig, channel);
         MigratableApp inner;
-        if (httpApp) {
-            http = new HttpServerApp(host, HttpServerConfig.defaults());
+        if (httpConfig != null) {
+            http = new HttpServerApp(host, httpConfig);
             echo = null;
             inner = new MigratableHttp(http);
         } else {
@@ -63,7 +73,7 @@ public final class ServerNode implements Node {
             inner = new MigratableEcho(echo);
         }
         this.app = new StatePadding(inner);
-        host.listen(port, Math.max(1024, hostConfig.maxConnections()), app.handler());
+        host.listen(port, backlog, app.handler());
         this.triggerIntervalNanos = migration == null ? 0 : triggerIntervalNanos;
         if (migration != null) {
             MigrationMetrics metrics = new MigrationMetrics(System::nanoTime); // CLOCK_MONOTONIC on Linux
@@ -102,6 +112,9 @@ public final class ServerNode implements Node {
     @Override
     public int poll(long nowNanos) {
         int work = host.poll(nowNanos);
+        if (http != null) {
+            work += http.poll(nowNanos); // request-head clocks
+        }
         if (engine != null) {
             work += engine.poll(nowNanos);
         }
@@ -119,6 +132,9 @@ public final class ServerNode implements Node {
     @Override
     public long nextDeadline() {
         long d = host.nextDeadline();
+        if (http != null) {
+            d = Math.min(d, http.nextDeadline());
+        }
         if (engine != null) {
             d = Math.min(d, engine.nextDeadline());
         }
