@@ -533,13 +533,14 @@ public final class TcpConnection {
             cc.enterRecovery(snd.max - snd.una, opt.sendMss, now); // RFC 8985 7.4: one reduction
             cc.exitRecovery();
         }
-        if (recovery.exitIfDone(snd.una)) {
+        boolean ended = recovery.exitIfDone(snd.una);
+        if (ended) {
             cc.exitRecovery();
         }
         long wait = recovery.detectLoss(now, rtt.srtt(), opt.sendMss);
         if (lossesFound(now)) {
             cc.setCwnd(recovery.prrWindow(delivered, cc.ssthresh(), opt.sendMss));
-        } else if (acked > 0) {
+        } else if (acked > 0 && !ended) {
             cc.grow(acked, opt.sendMss, now, rtt.srtt());
         }
         armLossTimer(now, wait, acked > 0);
