@@ -1395,6 +1395,11 @@ public final class TcpConnection {
         return cc.inRecovery() || recovery.inFastRecovery();
     }
 
+    /** In loss recovery: fast recovery (with or without SACK) or repairing after a timeout (SACK). */
+    public boolean inLossRecovery() {
+        return cc.inRecovery() || recovery.inRecovery();
+    }
+
     LossRecovery lossRecovery() {
         return recovery;
     }
