@@ -197,7 +197,7 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            io.capybara.mig.MigrationBenchmark.Result r = io.capybara.mig.MigrationBenchmark.run(count, connections,
+            io.capybara.rack.MigrationBenchmark.Result r = io.capybara.rack.MigrationBenchmark.run(count, connections,
                     unread, unacked, mtu, System::nanoTime);
             if (json) {
                 Json out = new Json().put("migrations", r.count());

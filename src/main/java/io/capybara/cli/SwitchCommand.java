@@ -6,10 +6,17 @@ import io.capybara.io.linux.TapChannel;
 import io.capybara.tor.SwitchConfig;
 import io.capybara.tor.SwitchCounter;
 import io.capybara.tor.TorSwitch;
+import io.capybara.io.PcapTap;
+import io.capybara.io.PcapWriter;
+import io.capybara.telemetry.Metrics;
+import io.capybara.telemetry.MetricsEndpoint;
+import io.capybara.telemetry.SwitchTelemetry;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./capybara switch --config FILE}: the top-of-rack switch on real ports. */
@@ -18,46 +25,92 @@ import picocli.CommandLine.Option;
 public final class SwitchCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "Switch configuration file (format in README).")
     Path config;
-    @Option(names = "--duration", description = "Stop after this many seconds (default: run until interrupted).")
-    Double duration;
-    @Option(names = "--quiet", description = "No periodic counter line.")
-    boolean quiet;
+    @Mixin
+    NodeOptions node;
+    @Option(names = "--check", description = "Validate the configuration (syntax, addresses, ports) and exit.")
+    boolean check;
 
     static FrameChannel open(String spec) {
+        String name = portName(spec);
+        return spec.startsWith("tap:") ? TapChannel.open(name)
+                : PacketChannel.open(name); // a switch port takes frames for every MAC
+    }
+
+    /** The interface name of a {@code tap:NAME} or {@code packet:IFNAME} port, checked. */
+    static String portName(String spec) {
         int colon = spec.indexOf(':');
         String kind = colon < 0 ? "" : spec.substring(0, colon);
         String name = spec.substring(colon + 1);
-        return switch (kind) {
-            case "tap" -> TapChannel.open(name);
-            case "packet" -> PacketChannel.open(name); // a switch port takes frames for every MAC
-            default -> throw new IllegalArgumentException("port '" + spec + "': expected tap:NAME or packet:IFNAME");
-        };
+        if (!kind.equals("tap") && !kind.equals("packet")) {
+            throw CliException.usage("port '" + spec + "'", "expected tap:NAME or packet:IFNAME");
+        }
+        if (name.isEmpty() || name.length() > 15 || !name.matches("[A-Za-z0-9_.-]+")) {
+            throw CliException.usage("port '" + spec + "'", "an interface name is 1 to 15 letters, digits, '_', '.' or '-'");
+        }
+        return name;
+    }
+
+    /** Loads the configuration and checks every port line; errors name the file (and line). */
+    SwitchConfig load() throws java.io.IOException {
+        SwitchConfig cfg = SwitchConfig.load(config);
+        if (cfg.portSpecs().size() < cfg.portCount()) {
+            throw CliException.usage(config.toString(), "no 'port " + cfg.portSpecs().size() + " ...' line");
+        }
+        cfg.portSpecs().forEach(SwitchCommand::portName);
+        return cfg;
     }
 
     @Override
     public Integer call() throws Exception {
-        SwitchConfig cfg = SwitchConfig.load(config);
+        node.check();
+        SwitchConfig cfg = load();
+        if (check) {
+            System.out.printf("%s: ok: %d ports, %d servers, %d directory levels%n", config, cfg.portCount(),
+                    cfg.servers().size(), cfg.levels());
+            return 0;
+        }
         FrameChannel[] ports = new FrameChannel[cfg.portCount()];
         try {
             for (int p = 0; p < ports.length; p++) {
-                String spec = p < cfg.portSpecs().size() ? cfg.portSpecs().get(p) : null;
-                if (spec == null) {
-                    throw new IllegalArgumentException(config + ": no 'port " + p + " ...' line for port " + p);
+                ports[p] = open(cfg.portSpecs().get(p));
+            }
+            PcapWriter pcap = null;
+            if (node.pcap != null) {
+                pcap = new PcapWriter(node.pcap);
+                long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+                for (int p = 0; p < ports.length; p++) {
+                    ports[p] = new PcapTap(ports[p], pcap, () -> epochOffset + System.nanoTime());
                 }
-                ports[p] = open(spec);
             }
             TorSwitch sw = new TorSwitch(cfg, ports);
+            SwitchTelemetry telemetry = new SwitchTelemetry(sw);
+            Metrics metrics = new Metrics();
+            telemetry.register(metrics);
+            SwitchTelemetry.configLoaded(config.toString(), sw);
             RealtimeLoop loop = new RealtimeLoop(sw);
-            System.out.printf("switch up: %d ports, %d servers, directory %d levels x %d slots%n", ports.length,
-                    cfg.servers().size(), cfg.levels(), 1 << 16);
-            loop.runUntilStopped(duration, quiet ? null : () -> System.out.println(summary(sw)), () -> {
-                System.out.println("final counters:");
-                for (Map.Entry<SwitchCounter, Long> e : sw.counters().entrySet()) {
-                    if (e.getValue() != 0) {
-                        System.out.printf("  %-28s %d%n", e.getKey(), e.getValue());
+            try (MetricsEndpoint endpoint = node.startMetrics(metrics)) { // the pcap closes with the ports
+                node.status().printf("switch up: %d ports, %d servers, directory %d levels x %d slots%n", ports.length,
+                        cfg.servers().size(), cfg.levels(), 1 << 16);
+                node.status().flush();
+                loop.runUntilStopped(node.duration, () -> {
+                    metrics.publish();
+                    String changed = telemetry.tick(System.nanoTime());
+                    if (changed != null && !node.quiet) {
+                        node.status().println(changed);
                     }
-                }
-            });
+                }, () -> {
+                    if (node.json) {
+                        System.out.println(Json.write(finalCounters(sw)));
+                    } else {
+                        System.out.println("final counters:");
+                        finalCounters(sw).forEach((k, v) -> {
+                            if (v != 0) {
+                                System.out.printf("  %-28s %d%n", k, v);
+                            }
+                        });
+                    }
+                });
+            }
             return 0;
         } finally {
             for (FrameChannel c : ports) {
@@ -68,13 +121,13 @@ public final class SwitchCommand implements Callable<Integer> {
         }
     }
 
-    static String summary(TorSwitch sw) {
-        return String.format("rx %d fwd %d rewrites %d/%d directory %d installed %d refused %d dropped %d",
-                sw.counter(SwitchCounter.RX_FRAMES), sw.counter(SwitchCounter.FORWARDED),
-                sw.counter(SwitchCounter.REWRITE_REQUEST), sw.counter(SwitchCounter.REWRITE_RESPONSE),
-                sw.directory().size(), sw.counter(SwitchCounter.DIRECTORY_INSTALLED),
-                sw.counter(SwitchCounter.DIRECTORY_REFUSED_FULL),
-                sw.counter(SwitchCounter.DROP_MALFORMED) + sw.counter(SwitchCounter.DROP_UNKNOWN_DESTINATION)
-                        + sw.counter(SwitchCounter.TX_DROPPED));
+    /** Every counter by its snake_case name, and the directory's occupancy. */
+    static Map<String, Long> finalCounters(TorSwitch sw) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (SwitchCounter c : SwitchCounter.values()) {
+            m.put(Metrics.snake(c.name()), sw.counter(c));
+        }
+        m.put("directory_entries", (long) sw.directory().size());
+        return m;
     }
 }

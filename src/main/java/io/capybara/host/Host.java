@@ -2,7 +2,7 @@ package io.capybara.host;
 
 import io.capybara.io.FrameChannel;
 import io.capybara.io.FrameHandler;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import io.capybara.tcp.BufferPool;
 import io.capybara.tcp.ConnectionObserver;
 import io.capybara.tcp.IsnGenerator;
@@ -37,7 +37,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * ({@link #now()}). Per frame nothing is allocated: one reused receive {@link TcpSegment}, one
  * reused transmit buffer.
  */
-public final class Host implements SimNode, SegmentSink {
+public final class Host implements Node, SegmentSink {
     /**
      * Ring buffers of each size the host keeps for restores: up to 4,096 of them and 8 MiB per
      * size (2,048 rings of 4 KiB, 32 of 256 KiB), so that a server taking in a few hundred

@@ -2,7 +2,7 @@ package io.capybara.mig;
 
 import io.capybara.host.Host;
 import io.capybara.host.MigrationHook;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import io.capybara.tcp.SnapshotException;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
@@ -45,7 +45,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * handed to the application, the buffered segments replayed, CONN_STATE_ACK sent. Outcomes
  * are remembered so duplicates are answered, never applied twice.
  */
-public final class MigrationEngine implements MigrationHook, SimNode {
+public final class MigrationEngine implements MigrationHook, Node {
     /** REJECT reason (this engine's extension): "your ABORT reached me" (target -> sender of ABORT). */
     public static final int REASON_ABORT_ACK = 6;
     /** REJECT reason (extension): "a stray target was prepared; re-point the switch to you". */
@@ -1249,7 +1249,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     // ------------------------------------------------------------------ bookkeeping
 
-    static long connKey(int clientIp, int clientPort, int serverPort) {
+    public static long connKey(int clientIp, int clientPort, int serverPort) {
         return (clientIp & 0xFFFF_FFFFL) << 32 | (long) (clientPort & 0xFFFF) << 16 | (serverPort & 0xFFFF);
     }
 

@@ -213,6 +213,9 @@ public record SwitchConfig(
         if (!haveSwitch) {
             throw new IllegalArgumentException(source + ": missing 'switch IP MAC' line");
         }
+        if (ports.contains(null)) {
+            throw new IllegalArgumentException(source + ": no 'port " + ports.indexOf(null) + " ...' line");
+        }
         try {
             return new SwitchConfig(switchIp, switchMac, levels, idle, stale, answer, hosts, ports, vips, joinAfter, tableSize);
         } catch (IllegalArgumentException e) {

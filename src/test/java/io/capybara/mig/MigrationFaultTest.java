@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capybara.rack.RackSimulation;
 import io.capybara.sim.LinkProfile;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tor.MigrationDirectory;
@@ -31,6 +32,7 @@ class MigrationFaultTest {
         for (var s : r.servers) {
             assertEquals(0, s.connectionCount());
         }
+        assertEquals(null, r.hashDisagreement(), "byte oracle");
     }
 
     private static void killWhen(MiniRack r, int server, java.util.function.BooleanSupplier when) {
@@ -140,6 +142,9 @@ class MigrationFaultTest {
         long ended = r.sum(MigCounter.COMPLETED) + r.sum(MigCounter.ABORTED_CONNECTION_GONE)
                 + r.sum(MigCounter.ABORTED_PREPARE_TIMEOUT);
         assertEquals(1, ended, "the migration ended one way or the other");
+        if (r.sum(MigCounter.COMPLETED) == 1) { // the RST came through the switch's new entry, and ended it
+            assertEquals(1, r.sw.counter(io.capybara.tor.SwitchCounter.REMOVED_RST));
+        }
     }
 
     @Test

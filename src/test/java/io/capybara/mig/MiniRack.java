@@ -4,10 +4,13 @@ import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.FrameChannel;
+import io.capybara.rack.RackSimulation;
+import io.capybara.rack.StreamServerApp;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
 import io.capybara.sim.Simulator;
 import io.capybara.sim.scenario.StreamContent;
+import io.capybara.sim.scenario.StreamHash;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
 import io.capybara.tor.MigrationDirectory;
@@ -37,6 +40,8 @@ final class MiniRack {
     final Host client;
     final List<Client> clients = new ArrayList<>();
     final long bytes;
+    /** Targeted TCPMig faults on the receiving side of every port (none unless a test adds rules). */
+    final FaultInjector faults;
 
     MiniRack(long seed, int n, long bytes, LinkProfile profile, UnaryOperator<SwitchConfig> switchConfig,
              UnaryOperator<MigrationConfig> migrationConfig) {
@@ -60,6 +65,7 @@ final class MiniRack {
              java.util.function.Function<Host, MigratableApp> appFactory, int linkSlots, int linkFrameBytes) {
         this.bytes = bytes;
         sim = new Simulator(seed);
+        faults = new FaultInjector(sim);
         int hosts = n + 1;
         links = new SimLink[hosts];
         FrameChannel[] ports = new FrameChannel[hosts];
@@ -69,7 +75,7 @@ final class MiniRack {
         for (int i = 0; i < hosts; i++) {
             int h = i < n ? i : 16;
             links[i] = sim.link("port" + i, profile, profile, linkSlots, linkFrameBytes);
-            ports[i] = links[i].b();
+            ports[i] = faults.wrap(links[i].b(), FaultInjector.Where.SWITCH);
             hs.add(new SwitchConfig.Host(RackSimulation.ip(h), RackSimulation.mac(h), i, i < n));
             arp.put(RackSimulation.ip(h), RackSimulation.mac(h));
         }
@@ -84,7 +90,8 @@ final class MiniRack {
             Map<Integer, Long> a = new HashMap<>(arp);
             a.remove(RackSimulation.ip(i));
             servers[i] = sim.add(new Host(HostConfig.of("server" + i, RackSimulation.mac(i), RackSimulation.ip(i), 16)
-                    .withTcp(RackSimulation.tcpConfig()).withIsnSeed(seed + i).withStaticArp(a), links[i].a()));
+                    .withTcp(RackSimulation.tcpConfig()).withIsnSeed(seed + i).withStaticArp(a),
+                    faults.wrap(links[i].a(), FaultInjector.Where.SERVER)));
             MigratableApp app = appFactory == null ? new StreamServerApp(servers[i], seed, bytes, bytes)
                     : appFactory.apply(servers[i]);
             apps[i] = app instanceof StreamServerApp st ? st : null;
@@ -98,6 +105,7 @@ final class MiniRack {
         client = sim.add(new Host(HostConfig.of("client", RackSimulation.mac(16), RackSimulation.ip(16), 16)
                 .withTcp(RackSimulation.tcpConfig()).withIsnSeed(seed * 7).withStaticArp(a), links[n].a()));
         this.seed = seed;
+        sim.add(faults);
     }
 
     private final long seed;
@@ -171,6 +179,34 @@ final class MiniRack {
         return true;
     }
 
+    /**
+     * Once every connection has closed: the servers' hashes of what their cleanly ended sessions
+     * received equal the complete clients' hashes of what they sent (what the clients received
+     * is checked by {@link Client#complete}).
+     */
+    String hashDisagreement() {
+        long sessions = 0;
+        long received = 0;
+        for (StreamServerApp a : apps) {
+            if (a != null) {
+                sessions += a.cleanSessions;
+                received += a.cleanReceivedHashSum;
+            }
+        }
+        long complete = 0;
+        long cSent = 0;
+        for (Client c : clients) {
+            if (c.complete()) {
+                complete++;
+                cSent += c.sentHash;
+            }
+        }
+        if (sessions != complete) {
+            return complete + " clients complete, " + sessions + " server sessions ended cleanly";
+        }
+        return received == cSent ? null : "stream hashes differ between what clients sent and servers received";
+    }
+
     long sum(MigCounter counter) {
         long s = 0;
         for (MigrationEngine e : engines) {
@@ -191,6 +227,9 @@ final class MiniRack {
         /** When set the client does not read: the server's stream stalls on the window. */
         boolean paused;
         boolean mismatch;
+        /** {@link StreamHash}es of what this client sent and received: the oracle beside firstMismatch. */
+        long sentHash = StreamHash.EMPTY;
+        long receivedHash = StreamHash.EMPTY;
         boolean eof;
         boolean closed;
         boolean reset;
@@ -217,6 +256,7 @@ final class MiniRack {
                 if (!mismatch && (received + n > bytes || in.firstMismatch(chunk, 0, received, n) >= 0)) {
                     mismatch = true;
                 }
+                receivedHash = StreamHash.update(receivedHash, chunk, 0, n);
                 received += n;
             }
             if (c.isPeerClosed()) {
@@ -247,6 +287,7 @@ final class MiniRack {
                 }
                 out.fill(chunk, 0, sent, n);
                 int accepted = c.send(chunk, 0, n, now);
+                sentHash = StreamHash.update(sentHash, chunk, 0, accepted);
                 sent += accepted;
                 if (accepted < n) {
                     break;
@@ -274,7 +315,8 @@ final class MiniRack {
         }
 
         boolean complete() {
-            return closed && !reset && !mismatch && eof && received == bytes && sent == bytes;
+            return closed && !reset && !mismatch && eof && received == bytes && sent == bytes
+                    && receivedHash == StreamHash.of(in, bytes);
         }
 
         @Override

@@ -1,4 +1,4 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 /**
  * What {@link RackSimulation#run} builds and does.

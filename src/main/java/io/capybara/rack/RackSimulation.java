@@ -1,14 +1,19 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.FrameChannel;
+import io.capybara.io.Node;
+import io.capybara.mig.MigCounter;
+import io.capybara.mig.MigrationConfig;
+import io.capybara.mig.MigrationEngine;
+import io.capybara.mig.MigrationMetrics;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
-import io.capybara.sim.SimNode;
 import io.capybara.sim.Simulator;
 import io.capybara.sim.scenario.StreamContent;
+import io.capybara.sim.scenario.StreamHash;
 import io.capybara.tcp.TcpConfig;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
@@ -35,8 +40,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class RackSimulation {
     public static final int SERVER_PORT = 80;
-    static final int SWITCH_IP = 0x0A0000FE; // 10.0.0.254
-    static final long SWITCH_MAC = 0x0200000000FEL;
+    public static final int SWITCH_IP = 0x0A0000FE; // 10.0.0.254
+    public static final long SWITCH_MAC = 0x0200000000FEL;
     private static final int MAX_FAILURES = 10;
     private static final long PACE_NANOS = 250_000;
 
@@ -135,11 +140,11 @@ public final class RackSimulation {
         return out;
     }
 
-    static int ip(int i) {
+    public static int ip(int i) {
         return i < 16 ? 0x0A000001 + i : 0x0A000100 + (i - 16); // servers 10.0.0.x, clients 10.0.1.x
     }
 
-    static long mac(int i) {
+    public static long mac(int i) {
         return 0x020000000001L + i;
     }
 
@@ -153,7 +158,7 @@ public final class RackSimulation {
      *  well above the peers' retransmission timeouts (2.5 x the 200 ms max RTO: a FIN resent after
      *  a lost one must still find TIME_WAIT) so a lost final ACK is answered, not reset;
      *  a FIN_WAIT_2 limit (a lost RST of a client abort). */
-    static TcpConfig tcpConfig() {
+    public static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 16 * 1024, 16 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
                 200_000_000, 40, 500_000_000, d.maxOutOfOrderSegments())
@@ -228,6 +233,7 @@ public final class RackSimulation {
                 }
             }
         }
+        checkHashes();
         long serverResets = 0;
         for (StreamServerApp a : apps) {
             mismatches += a.mismatches;
@@ -249,13 +255,13 @@ public final class RackSimulation {
             fail(violations + " invariant violations");
         }
         Map<String, Long> causes = new LinkedHashMap<>();
-        long[] sums = new long[MigCounter.ALL.length];
+        long[] sums = new long[MigCounter.values().length];
         for (MigrationEngine e : engines) {
-            for (MigCounter c : MigCounter.ALL) {
+            for (MigCounter c : MigCounter.values()) {
                 sums[c.ordinal()] += e.counter(c);
             }
         }
-        for (MigCounter c : MigCounter.ALL) {
+        for (MigCounter c : MigCounter.values()) {
             causes.put(c.name().toLowerCase(java.util.Locale.ROOT), sums[c.ordinal()]);
         }
         for (SwitchCounter c : SwitchCounter.values()) {
@@ -276,6 +282,30 @@ public final class RackSimulation {
 
     private long clientResets;
     private long clientBytes;
+    private long cleanClients;
+    private long cleanClientSentHashSum;
+
+    /**
+     * The byte oracle that does not use {@link StreamContent#firstMismatch}: every connection that
+     * ended cleanly hashed what its client sent and what its server received ({@link StreamHash});
+     * the sums over clients and servers must agree (what clients received is hashed against the
+     * server's stream in {@code Slot.advance}).
+     */
+    private void checkHashes() {
+        long sessions = 0;
+        long received = 0;
+        for (StreamServerApp a : apps) {
+            sessions += a.cleanSessions;
+            received += a.cleanReceivedHashSum;
+        }
+        if (sessions != cleanClients) {
+            fail("byte oracle: " + cleanClients + " connections ended cleanly at the clients, " + sessions
+                    + " at the servers");
+        } else if (received != cleanClientSentHashSum) {
+            mismatches++;
+            fail("byte oracle: the hashes of what the servers received differ from what the clients sent");
+        }
+    }
 
     private void fail(String msg) {
         if (failures.size() < MAX_FAILURES) {
@@ -398,7 +428,7 @@ public final class RackSimulation {
     }
 
     /** Opens connections, triggers migrations, checks invariants. */
-    private final class Driver implements SimNode {
+    private final class Driver implements Node {
         private boolean started;
         private long nextCheck;
         private long nextPace;
@@ -492,6 +522,15 @@ public final class RackSimulation {
                 mismatches++;
             }
             clientBytes += conn.received + conn.sent;
+            if (!conn.aborted && !conn.reset && conn.eof && conn.received == o.bytesEachWay()
+                    && conn.sent == o.bytesEachWay()) {
+                cleanClients++;
+                cleanClientSentHashSum += conn.sentHash;
+                if (conn.receivedHash != StreamHash.of(conn.in, o.bytesEachWay())) {
+                    mismatches++;
+                    fail("byte oracle: what " + conn + " received hashes differently from the server's stream");
+                }
+            }
             if (conn.aborted) {
                 clientAborted++;
             } else if (conn.reset) {
@@ -525,6 +564,8 @@ public final class RackSimulation {
         boolean reset;
         boolean aborted;
         boolean mismatch;
+        long sentHash = StreamHash.EMPTY;
+        long receivedHash = StreamHash.EMPTY;
         long sendBudget;
         long readBudget;
 
@@ -586,6 +627,7 @@ public final class RackSimulation {
                 }
                 out.fill(chunk, 0, sent, n);
                 int accepted = c.send(chunk, 0, n, now);
+                sentHash = StreamHash.update(sentHash, chunk, 0, accepted);
                 sent += accepted;
                 sendBudget -= accepted;
                 if (abortAt >= 0 && sent >= abortAt) {
@@ -618,6 +660,7 @@ public final class RackSimulation {
                 if (!mismatch && (received + n > o.bytesEachWay() || in.firstMismatch(chunk, 0, received, n) >= 0)) {
                     mismatch = true;
                 }
+                receivedHash = StreamHash.update(receivedHash, chunk, 0, n);
                 received += n;
             }
             if (c.isPeerClosed()) {
