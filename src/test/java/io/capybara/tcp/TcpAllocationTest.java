@@ -94,7 +94,7 @@ class TcpAllocationTest {
     @Test
     void sackLossRecoveryAllocatesNothing() {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(mx.isThreadAllocatedMemorySupported());
+        io.capybara.testing.Require.that(mx.isThreadAllocatedMemorySupported(), () -> "needs per-thread allocation counters");
         mx.setThreadAllocatedMemoryEnabled(true);
         long[] now = {1_000_000_000L};
         Wire toA = new Wire();
