@@ -127,6 +127,7 @@ public final class MigrationEngine implements MigrationHook, Node {
     private long timerAt = Long.MAX_VALUE;
 
     // policy
+    private boolean draining;
     private LongSupplier loadMetric;
     private final Long2LongHashMap lastTraffic = new Long2LongHashMap(-1);
     private final Long2LongHashMap cooldownUntil = new Long2LongHashMap(Long.MIN_VALUE);
@@ -178,6 +179,19 @@ public final class MigrationEngine implements MigrationHook, Node {
 
     public MigrationMetrics metrics() {
         return metrics;
+    }
+
+    /**
+     * Draining: HEARTBEATs say so (the switch then places no new connection here and steers no
+     * migration here) and PREPARE_MIG is refused as busy. Moving the connections away is the
+     * caller's ({@code policy.Drain}).
+     */
+    public void draining(boolean on) {
+        draining = on;
+    }
+
+    public boolean isDraining() {
+        return draining;
     }
 
     /** Replaces the load reported in HEARTBEAT and used by the policy (default {@link #queuedBytes}). */
@@ -341,7 +355,8 @@ public final class MigrationEngine implements MigrationHook, Node {
         }
         if (now >= nextHeartbeat) {
             lastLoad = loadMetric.getAsLong();
-            send(config.switchIp(), TcpMigHeader.HEARTBEAT, 0, 0, 0, 0, 0, self, 0, lastLoad);
+            send(config.switchIp(), TcpMigHeader.HEARTBEAT, draining ? TcpMigHeader.HEARTBEAT_DRAINING : 0, 0, 0, 0, 0, self,
+                    0, lastLoad);
             count(MigCounter.HEARTBEATS_SENT);
             nextHeartbeat = now + config.heartbeatIntervalNanos();
             work++;
@@ -848,7 +863,7 @@ public final class MigrationEngine implements MigrationHook, Node {
                 outcomes.remember(stale.migKey, OutcomeMemory.ABORTED, 0);
                 release(stale);
             }
-            s = freeIn();
+            s = draining ? null : freeIn(); // a draining server takes nothing in
             if (s == null) {
                 count(MigCounter.REJECTED_BUSY_SENT);
                 send(origin, TcpMigHeader.REJECT, TcpMigHeader.REASON_TARGET_BUSY, id, clientIp, clientPort, serverPort,
