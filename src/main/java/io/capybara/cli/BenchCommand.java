@@ -38,7 +38,8 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             Map<String, Score> r = JmhRunner.run(SwitchBench.class.getName() + "\\.", opts.quick, true);
             String[][] cases = {{"hit_level1", "hitLevel1"}, {"hit_level2", "hitLevel2"}, {"miss", "miss"},
-                    {"control", "control"}};
+                    {"control", "control"}, {"vip_hit", "vipHit"}, {"vip_response", "vipResponse"},
+                    {"vip_response_untracked", "vipResponseUntracked"}, {"vip_syn", "vipSyn"}};
             Json out = new Json();
             Json ns = out.object("ns_per_packet");
             double alloc = 0;
@@ -52,6 +53,16 @@ public final class BenchCommand implements Runnable {
             // JMH's normalised allocation has noise of a fraction of a byte per op.
             long allocRounded = Math.round(alloc);
             out.put("alloc_bytes_per_packet", allocRounded);
+            // Load-balancer mode: the placement table's rebuild (control plane, per membership
+            // change) and what the switch holds (fixed tables; per-connection tracking entries).
+            Score rebuild = r.get("placementRebuild");
+            out.put("placement_rebuild_us", rebuild == null ? Double.NaN : rebuild.value() / 1000.0);
+            Json mem = out.object("switch_memory_bytes");
+            mem.put("placement_table", new io.capybara.tor.MaglevTable(io.capybara.tor.MaglevTable.DEFAULT_SIZE, new int[3])
+                    .dataplaneBytes());
+            mem.put("directory_per_level", (long) io.capybara.tor.MigrationDirectory.SLOTS_PER_LEVEL
+                    * io.capybara.tor.MigrationDirectory.bytesPerSlot());
+            mem.put("per_tracked_connection", io.capybara.tor.MigrationDirectory.bytesPerSlot());
             out.put("goal_ns_per_packet", 50);
             out.put("goal_met", worst <= 50 && allocRounded == 0);
             if (opts.json) {
@@ -60,8 +71,10 @@ public final class BenchCommand implements Runnable {
                 System.out.printf("switch dataplane, ns per packet (goal <= 50, 0 B allocated)%n");
                 for (String[] c : cases) {
                     Score s = r.get(c[1]);
-                    System.out.printf("  %-11s %8.1f ns  ±%.1f   %.2f B/op%n", c[0], s.value(), s.error(), s.allocBytesPerOp());
+                    System.out.printf("  %-22s %8.1f ns  ±%.1f   %.2f B/op%n", c[0], s.value(), s.error(), s.allocBytesPerOp());
                 }
+                System.out.printf("  placement table rebuild (3 servers, %d buckets): %.1f us%n",
+                        io.capybara.tor.MaglevTable.DEFAULT_SIZE, rebuild == null ? Double.NaN : rebuild.value() / 1000.0);
             }
             return 0;
         }

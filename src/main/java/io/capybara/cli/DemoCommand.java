@@ -61,6 +61,14 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Args.positive("--duration", duration);
+        Args.positive("--rate", rate);
+        Args.between("--servers", servers, 1, 64);
+        Args.between("--connections", connections, servers, 16_384);
+        Args.atLeast("--skew", skew, 0);
+        Args.atLeast("--service-us", serviceMicros, 0);
+        Args.atLeast("--migration-delay-us", extraDelayMicros, 0);
+        Args.atLeast("--manual-migrations", manualPerSecond, 0);
         DemoOptions o = D.withDuration(Math.round(duration * 1e9)).withRate(rate).withServers(servers)
                 .withConnections(connections).withSkew(skew).withServiceMicros(serviceMicros)
                 .withExtraMigrationDelayMicros(extraDelayMicros).withManualMigrations(manualPerSecond).withSeed(seed);

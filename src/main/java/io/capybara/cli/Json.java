@@ -1,15 +1,26 @@
 package io.capybara.cli;
 
-import java.util.Iterator;
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Array;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Builds the one JSON object a {@code --json} command prints. Values are numbers, booleans,
- * strings, lists, maps or nested {@code Json} objects; insertion order is kept so output is
- * stable.
+ * The one JSON object a {@code --json} command prints, written by jackson-jr. Build it with
+ * {@link #put} and {@link #object}; insertion order is kept so output is stable.
+ *
+ * <p>Values: numbers (written as JSON numbers at full precision; NaN and infinities as
+ * {@code null}), booleans, strings, {@code null}, maps, iterables and arrays (JSON arrays, also
+ * primitive ones), nested {@code Json}; anything else is written as its {@code toString()}.
+ * {@link #write(Object)} turns any such value into one line of JSON.
  */
 public final class Json {
+    private static final JSON WRITER = JSON.std.with(JSON.Feature.WRITE_NULL_PROPERTIES);
+
     private final Map<String, Object> fields = new LinkedHashMap<>();
 
     public Json put(String key, Object value) {
@@ -17,84 +28,80 @@ public final class Json {
         return this;
     }
 
+    /** A nested object under {@code key}, returned for filling in. */
     public Json object(String key) {
         Json child = new Json();
         fields.put(key, child);
         return child;
     }
 
+    /** The fields as plain maps, lists, numbers, strings and booleans (what the writer gets). */
+    public Map<String, Object> toMap() {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) plain(this);
+        return m;
+    }
+
+    /** One line of JSON. */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder();
-        write(sb);
-        return sb.toString();
+        return write(this);
     }
 
-    private void write(StringBuilder sb) {
-        sb.append('{');
-        Iterator<Map.Entry<String, Object>> it = fields.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<String, Object> e = it.next();
-            string(sb, e.getKey());
-            sb.append(':');
-            value(sb, e.getValue());
-            if (it.hasNext()) {
-                sb.append(',');
-            }
-        }
-        sb.append('}');
-    }
-
-    private static void value(StringBuilder sb, Object v) {
-        if (v == null) {
-            sb.append("null");
-        } else if (v instanceof Json j) {
-            j.write(sb);
-        } else if (v instanceof Map<?, ?> m) {
-            Json j = new Json();
-            m.forEach((k, val) -> j.put(String.valueOf(k), val));
-            j.write(sb);
-        } else if (v instanceof Iterable<?> list) {
-            sb.append('[');
-            boolean first = true;
-            for (Object o : list) {
-                if (!first) {
-                    sb.append(',');
-                }
-                first = false;
-                value(sb, o);
-            }
-            sb.append(']');
-        } else if (v instanceof Double d) {
-            sb.append(d.isNaN() || d.isInfinite() ? "null" : String.format(java.util.Locale.ROOT, "%.4f", d));
-        } else if (v instanceof Float f) {
-            value(sb, f.doubleValue());
-        } else if (v instanceof Number || v instanceof Boolean) {
-            sb.append(v);
-        } else {
-            string(sb, v.toString());
+    /** One line of JSON for any value this class accepts (a {@code Json}, a map, a list...). */
+    public static String write(Object value) {
+        try {
+            return WRITER.asString(plain(value));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
-    private static void string(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
+    /** Parses one JSON text into maps, lists, numbers, strings, booleans and nulls. */
+    public static Object parse(String text) {
+        try {
+            return WRITER.anyFrom(text);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** Turns a value into what jackson-jr writes as JSON without asking it to guess at beans. */
+    private static Object plain(Object v) {
+        return switch (v) {
+            case null -> null;
+            case Json j -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                j.fields.forEach((k, x) -> m.put(k, plain(x)));
+                yield m;
+            }
+            case Map<?, ?> map -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                map.forEach((k, x) -> m.put(String.valueOf(k), plain(x)));
+                yield m;
+            }
+            case CharSequence cs -> cs.toString();
+            case java.nio.file.Path p -> p.toString(); // a Path is an Iterable of its names
+            case Iterable<?> it -> {
+                List<Object> l = new ArrayList<>();
+                it.forEach(x -> l.add(plain(x)));
+                yield l;
+            }
+            case Double d -> d.isNaN() || d.isInfinite() ? null : d;
+            case Float f -> f.isNaN() || f.isInfinite() ? null : f.doubleValue();
+            case Number n -> n;
+            case Boolean b -> b;
+            default -> {
+                if (v.getClass().isArray()) {
+                    int n = Array.getLength(v);
+                    List<Object> l = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        l.add(plain(Array.get(v, i)));
                     }
+                    yield l;
                 }
+                yield v.toString();
             }
-        }
-        sb.append('"');
+        };
     }
 }

@@ -57,12 +57,11 @@ public final class LabCommand implements Callable<Integer> {
                 port != null && port.packet, migrateEveryUs, curlRequests, curlRate, pcap);
         String problem = Lab.problem(o);
         if (problem != null) {
-            System.err.println("capybara lab: cannot run: " + problem);
-            return 2;
+            throw CliException.usage("cannot run", problem);
         }
         Map<String, Object> r = Lab.run(o, System.err);
         if (json) {
-            System.out.println(toJson(r));
+            System.out.println(Json.write(r));
         } else {
             System.out.print(r.get("output"));
             System.out.println();
@@ -74,19 +73,5 @@ public final class LabCommand implements Callable<Integer> {
             System.out.println("counters: " + r.get("counters"));
         }
         return ((Number) r.get("errors")).longValue() == 0 ? 0 : 1;
-    }
-
-    static Json toJson(Map<String, Object> m) {
-        Json j = new Json();
-        m.forEach((k, v) -> {
-            if (v instanceof Map<?, ?> child) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> c = (Map<String, Object>) child;
-                j.put(k, toJson(c));
-            } else {
-                j.put(k, v);
-            }
-        });
-        return j;
     }
 }

@@ -64,30 +64,40 @@ public final class ServerCommand implements Callable<Integer> {
         return 0x02CA_0000_0000L | (ip & 0xFFFF_FFFFL);
     }
 
+    /** Parses an option's value; a malformed one is a usage error that names the option. */
+    static <T> T option(String name, String value, java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(name + " " + value, e.getMessage(), e);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        Args.positive("--duration", duration);
         int slash = ip.indexOf('/');
         if (slash < 0) {
-            throw new IllegalArgumentException("--ip " + ip + ": expected A.B.C.D/PREFIX");
+            throw CliException.usage("--ip " + ip, "expected A.B.C.D/PREFIX");
         }
-        int address = Ipv4Address.parse(ip.substring(0, slash));
-        int prefix = Ipv4Address.parsePrefixLength(ip);
-        boolean http = switch (app) {
-            case "http" -> true;
-            case "echo" -> false;
-            default -> throw new IllegalArgumentException("--app " + app + ": expected http or echo");
-        };
+        int address = option("--ip", ip, () -> Ipv4Address.parse(ip.substring(0, slash)));
+        int prefix = option("--ip", ip, () -> Ipv4Address.parsePrefixLength(ip));
+        boolean http = Args.oneOf("--app", app, "http", "echo").equals("http");
+        if (port != null) {
+            Args.between("--port", port, 1, 65535);
+        }
+        long wantMac = mac == null ? -1L : option("--mac", mac, () -> MacAddress.parse(mac));
+        int gatewayIp = gateway == null ? 0 : option("--gateway", gateway, () -> Ipv4Address.parse(gateway));
         int listenPort = port != null ? port : http ? 80 : 7;
         FrameChannel channel;
         long hostMac;
         String where;
         if (link.tap != null) {
             channel = TapChannel.open(link.tap);
-            hostMac = mac != null ? MacAddress.parse(mac) : defaultMac(address);
+            hostMac = mac != null ? wantMac : defaultMac(address);
             where = "tap " + channel.name();
         } else {
-            long want = mac != null ? MacAddress.parse(mac) : -1L;
-            PacketChannel pc = PacketChannel.open(link.packetIf, want, false);
+            PacketChannel pc = PacketChannel.open(link.packetIf, wantMac, false);
             channel = pc;
             hostMac = pc.ourMac();
             where = "AF_PACKET " + pc.name();
@@ -99,7 +109,7 @@ public final class ServerCommand implements Callable<Integer> {
             }
             HostConfig cfg = HostConfig.of("server", hostMac, address, prefix);
             if (gateway != null) {
-                cfg = cfg.withGateway(Ipv4Address.parse(gateway));
+                cfg = cfg.withGateway(gatewayIp);
             }
             Host host = new Host(cfg, channel);
             ConnectionHandler handler = http ? new HttpServerApp(host, HttpServerConfig.defaults())

@@ -22,29 +22,52 @@ public final class SwitchCommand implements Callable<Integer> {
     Double duration;
     @Option(names = "--quiet", description = "No periodic counter line.")
     boolean quiet;
+    @Option(names = "--check", description = "Validate the configuration (syntax, addresses, ports) and exit.")
+    boolean check;
 
     static FrameChannel open(String spec) {
+        String name = portName(spec);
+        return spec.startsWith("tap:") ? TapChannel.open(name)
+                : PacketChannel.open(name); // a switch port takes frames for every MAC
+    }
+
+    /** The interface name of a {@code tap:NAME} or {@code packet:IFNAME} port, checked. */
+    static String portName(String spec) {
         int colon = spec.indexOf(':');
         String kind = colon < 0 ? "" : spec.substring(0, colon);
         String name = spec.substring(colon + 1);
-        return switch (kind) {
-            case "tap" -> TapChannel.open(name);
-            case "packet" -> PacketChannel.open(name); // a switch port takes frames for every MAC
-            default -> throw new IllegalArgumentException("port '" + spec + "': expected tap:NAME or packet:IFNAME");
-        };
+        if (!kind.equals("tap") && !kind.equals("packet")) {
+            throw CliException.usage("port '" + spec + "'", "expected tap:NAME or packet:IFNAME");
+        }
+        if (name.isEmpty() || name.length() > 15 || !name.matches("[A-Za-z0-9_.-]+")) {
+            throw CliException.usage("port '" + spec + "'", "an interface name is 1 to 15 letters, digits, '_', '.' or '-'");
+        }
+        return name;
+    }
+
+    /** Loads the configuration and checks every port line; errors name the file (and line). */
+    SwitchConfig load() throws java.io.IOException {
+        SwitchConfig cfg = SwitchConfig.load(config);
+        if (cfg.portSpecs().size() < cfg.portCount()) {
+            throw CliException.usage(config.toString(), "no 'port " + cfg.portSpecs().size() + " ...' line");
+        }
+        cfg.portSpecs().forEach(SwitchCommand::portName);
+        return cfg;
     }
 
     @Override
     public Integer call() throws Exception {
-        SwitchConfig cfg = SwitchConfig.load(config);
+        Args.positive("--duration", duration);
+        SwitchConfig cfg = load();
+        if (check) {
+            System.out.printf("%s: ok: %d ports, %d servers, %d directory levels%n", config, cfg.portCount(),
+                    cfg.servers().size(), cfg.levels());
+            return 0;
+        }
         FrameChannel[] ports = new FrameChannel[cfg.portCount()];
         try {
             for (int p = 0; p < ports.length; p++) {
-                String spec = p < cfg.portSpecs().size() ? cfg.portSpecs().get(p) : null;
-                if (spec == null) {
-                    throw new IllegalArgumentException(config + ": no 'port " + p + " ...' line for port " + p);
-                }
-                ports[p] = open(spec);
+                ports[p] = open(cfg.portSpecs().get(p));
             }
             TorSwitch sw = new TorSwitch(cfg, ports);
             RealtimeLoop loop = new RealtimeLoop(sw);

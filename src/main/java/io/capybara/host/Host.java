@@ -18,7 +18,6 @@ import io.capybara.wire.FrameDecoder;
 import io.capybara.wire.FrameEncoder;
 import io.capybara.wire.WireCounters;
 import io.capybara.wire.TcpSegment;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Map;
 import org.agrona.DirectBuffer;
@@ -30,8 +29,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The per-host library OS: one {@link FrameChannel}, Ethernet/ARP, IPv4 demultiplexing, the TCP
- * connection table and listeners, and two application interfaces: a Demikernel-style queue API
- * (descriptors and tokens) and a callback API ({@link ConnectionHandler}).
+ * connection table and listeners, and the callback API ({@link ConnectionHandler}) that
+ * applications and the Demikernel-style {@link QueueApi} use.
  *
  * <p>Sans-IO: everything happens inside {@link #poll(long)} or a method the application calls;
  * nothing reads a clock or starts a thread. Time is the {@code nowNanos} of the last poll
@@ -54,8 +53,6 @@ public final class Host implements SimNode, SegmentSink {
     private static final int EPHEMERAL_FIRST = 49152;
     private static final int EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
     private static final int DEFAULT_BACKLOG = 128;
-    /** Most operations of one kind pending on one descriptor. */
-    private static final int MAX_PENDING = 64;
     private static final SegmentSink DISCARD = (c, s) -> { };
 
     private final HostConfig config;
@@ -76,7 +73,6 @@ public final class Host implements SimNode, SegmentSink {
     private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
     private final IntHashSet boundPorts = new IntHashSet();
     private final IsnGenerator isns;
-    private UnmatchedSegmentHandler unmatched;
     private int nextEphemeral;
     private int ipId;
     private long now;
@@ -87,11 +83,6 @@ public final class Host implements SimNode, SegmentSink {
     private long resolvedMac;
     private MigrationHook migrationHook;
 
-    // queue API
-    private Descriptor[] descriptors = new Descriptor[16];
-    private final IntHashSet freeDescriptors = new IntHashSet();
-    private int nextDescriptor = 1;
-    private final OpTable ops = new OpTable(64);
     private final BufferPool bufferPool = new BufferPool(BUFFER_POOL_PER_SIZE, BUFFER_POOL_BYTES_PER_SIZE);
     /** Handler-API connections closed since the last poll: their rings go to the pool then. */
     private final TcpConnection[] closed = new TcpConnection[256];
@@ -359,10 +350,6 @@ public final class Host implements SimNode, SegmentSink {
         if (migrationHook != null && migrationHook.onUnmatchedSegment(decoded)) {
             return;
         }
-        if (unmatched != null && unmatched.onUnmatched(seg, now)) {
-            stats.tcpUnmatchedConsumed++;
-            return;
-        }
         Listener l = listeners.get(seg.dstPort);
         if (l == null) {
             sendReset(seg);
@@ -380,7 +367,7 @@ public final class Host implements SimNode, SegmentSink {
             }
             int iss = isn(seg.dstIp, seg.dstPort, seg.srcIp, seg.srcPort);
             TcpConnection conn = TcpConnection.accept(config.tcp(), seg, iss, now, this);
-            Binding nb = insert(conn, null, null);
+            Binding nb = insert(conn, null);
             nb.listener = l;
             l.halfOpen++;
             stats.connectionsAccepted++;
@@ -476,14 +463,13 @@ public final class Host implements SimNode, SegmentSink {
         return (remoteIp & 0xFFFF_FFFFL) << 32 | (long) (remotePort & 0xFFFF) << 16 | (localPort & 0xFFFF);
     }
 
-    private Binding insert(TcpConnection conn, ConnectionHandler handler, Descriptor descriptor) {
+    private Binding insert(TcpConnection conn, ConnectionHandler handler) {
         long k = key(conn.remoteIp(), conn.remotePort(), conn.localPort());
         if (connections.containsKey(k)) {
             throw new IllegalStateException("connection already in the table: " + describe(conn));
         }
         Binding b = new Binding(this, conn, k);
         b.handler = handler;
-        b.descriptor = descriptor;
         b.established = conn.state().isSynchronized();
         conn.observer(b);
         connections.put(k, b);
@@ -531,7 +517,7 @@ public final class Host implements SimNode, SegmentSink {
         return z ^ (z >>> 31);
     }
 
-    private int ephemeralPort(int remoteIp, int remotePort) {
+    int ephemeralPort(int remoteIp, int remotePort) {
         for (int i = 0; i < EPHEMERAL_COUNT; i++) {
             int port = nextEphemeral;
             nextEphemeral = port == 65535 ? EPHEMERAL_FIRST : port + 1;
@@ -556,40 +542,25 @@ public final class Host implements SimNode, SegmentSink {
                 b.conn.abort(now);
                 return;
             }
-            if (l.handler != null) {
-                b.listener = null;
-                b.handler = l.handler;
-                l.handler.onAccepted(b.conn);
-            } else {
-                l.acceptQueue.add(b);
-                progressAccepts(l);
-            }
+            b.listener = null;
+            b.handler = l.handler;
+            l.handler.onAccepted(b.conn);
             return;
         }
         if (b.handler != null) {
             b.handler.onConnected(b.conn);
-        }
-        Descriptor d = b.descriptor;
-        if (d != null && d.connectOp >= 0) {
-            int s = d.connectOp;
-            d.connectOp = -1;
-            ops.complete(s, QueueError.OK, 0);
         }
     }
 
     void onReadable(Binding b) {
         if (b.handler != null) {
             b.handler.onData(b.conn);
-        } else if (b.descriptor != null) {
-            progressPops(b.descriptor);
         }
     }
 
     void onWritable(Binding b) {
         if (b.handler != null) {
             b.handler.onWritable(b.conn);
-        } else if (b.descriptor != null) {
-            progressPushes(b.descriptor);
         }
     }
 
@@ -599,25 +570,23 @@ public final class Host implements SimNode, SegmentSink {
         }
         remove(b);
         stats.connectionsRemoved++;
-        Listener l = b.listener;
-        if (l != null) {
-            b.listener = null;
-            if (!l.acceptQueue.remove(b)) {
-                l.halfOpen--;
-            }
-        }
+        leaveListener(b);
         if (b.handler != null) {
             b.handler.onClosed(b.conn, reset);
-            if (closedCount < closed.length) { // the queue API's descriptors may still read it: not those
+            // a queue API descriptor may still pop what is left in it: not those
+            boolean described = b.handler instanceof QueueApi.Events && b.conn.attachment() != null;
+            if (!described && closedCount < closed.length) {
                 closed[closedCount++] = b.conn;
             }
         }
-        Descriptor d = b.descriptor;
-        if (d != null) {
-            d.closedError = reset ? (b.established ? QueueError.CONNECTION_RESET : QueueError.CONNECTION_REFUSED)
-                    : (b.established ? QueueError.CLOSED : QueueError.TIMED_OUT);
-            d.reset = reset;
-            failPending(d, d.closedError, true);
+    }
+
+    /** A half-open connection leaving the table frees its listener's slot. */
+    private static void leaveListener(Binding b) {
+        Listener l = b.listener;
+        if (l != null) {
+            b.listener = null;
+            l.halfOpen--;
         }
     }
 
@@ -628,9 +597,47 @@ public final class Host implements SimNode, SegmentSink {
         if (listeners.containsKey(port) || boundPorts.contains(port)) {
             throw new IllegalStateException("port in use: " + port);
         }
+        listener(port, backlog, handler);
+    }
+
+    /** Registers a listener (the port must be free) and returns it. */
+    Listener listener(int port, int backlog, ConnectionHandler handler) {
         Listener l = new Listener(port, backlog);
         l.handler = handler;
         listeners.put(port, l);
+        return l;
+    }
+
+    Listener listenerOf(int port) {
+        return listeners.get(port);
+    }
+
+    /** Reserves a port for a bound socket; false if a listener or another socket has it. */
+    boolean reservePort(int port) {
+        if (listeners.containsKey(port) || boundPorts.contains(port)) {
+            return false;
+        }
+        boundPorts.add(port);
+        return true;
+    }
+
+    void releasePort(int port) {
+        boundPorts.remove(port);
+    }
+
+    /** Closes a connection gracefully for an application that let go of it. */
+    void close(TcpConnection conn) {
+        conn.close(now);
+        if (conn.observer() instanceof Binding b) {
+            reapIfClosed(b);
+        }
+    }
+
+    void abort(TcpConnection conn) {
+        conn.abort(now);
+        if (conn.observer() instanceof Binding b) {
+            reapIfClosed(b);
+        }
     }
 
     public void listen(int port, ConnectionHandler handler) {
@@ -655,19 +662,21 @@ public final class Host implements SimNode, SegmentSink {
         if (port < 0) {
             return null;
         }
-        return openActive(port, remoteIp, remotePort, handler, null).conn;
+        return openActive(port, remoteIp, remotePort, handler, null);
     }
 
-    private Binding openActive(int localPort, int remoteIp, int remotePort, ConnectionHandler h, Descriptor d) {
+    /** Opens a connection from {@code localPort}; {@code attachment} is set before anything can happen to it. */
+    TcpConnection openActive(int localPort, int remoteIp, int remotePort, ConnectionHandler h, Object attachment) {
         int iss = isn(config.ip(), localPort, remoteIp, remotePort);
         // the SYN is sent from inside connect, before the binding exists; that is fine, the sink
         // needs no binding
         TcpConnection conn = TcpConnection.connect(config.tcp(), config.ip(), localPort, remoteIp, remotePort, iss,
                 now, this);
+        conn.attach(attachment);
         stats.connectionsConnected++;
-        Binding b = insert(conn, h, d);
+        Binding b = insert(conn, h);
         reapIfClosed(b);
-        return b;
+        return conn;
     }
 
     // ------------------------------------------------------------------ migration hooks
@@ -686,16 +695,9 @@ public final class Host implements SimNode, SegmentSink {
         remove(b);
         conn.observer(ConnectionObserver.NONE);
         conn.sink(DISCARD);
-        Listener l = b.listener;
-        if (l != null) {
-            b.listener = null;
-            if (!l.acceptQueue.remove(b)) {
-                l.halfOpen--;
-            }
-        }
-        if (b.descriptor != null) {
-            b.descriptor.closedError = QueueError.DETACHED;
-            failPending(b.descriptor, QueueError.DETACHED, false);
+        leaveListener(b);
+        if (b.handler instanceof QueueApi.Events e) {
+            e.api().detached(conn);
         }
         stats.connectionsDetached++;
         return true;
@@ -710,7 +712,7 @@ public final class Host implements SimNode, SegmentSink {
      */
     public void attach(TcpConnection conn, ConnectionHandler handler) {
         conn.sink(this);
-        insert(conn, handler, null);
+        insert(conn, handler);
         stats.connectionsAttached++;
     }
 
@@ -784,342 +786,14 @@ public final class Host implements SimNode, SegmentSink {
         }
     }
 
-    /**
-     * Installs the handler that sees TCP segments matching no connection before the host answers
-     * them (RST, or a listener's SYN handling); null removes it. The migration layer uses it so
-     * segments of a connection being moved are buffered or dropped instead of reset.
-     */
-    public void unmatchedSegments(UnmatchedSegmentHandler handler) {
-        this.unmatched = handler;
-    }
-
-    // ------------------------------------------------------------------ queue API
-
-    /** A new, unbound TCP socket descriptor. */
-    public int socket() {
-        int qd;
-        if (!freeDescriptors.isEmpty()) {
-            qd = lowestFree();
-            freeDescriptors.remove(qd);
-        } else {
-            qd = nextDescriptor++;
-            if (qd >= descriptors.length) {
-                descriptors = Arrays.copyOf(descriptors, descriptors.length * 2);
-            }
-        }
-        Descriptor d = new Descriptor(qd);
-        descriptors[qd] = d;
-        return qd;
-    }
-
-    private int lowestFree() {
-        int min = Integer.MAX_VALUE;
-        IntHashSet.IntIterator it = freeDescriptors.iterator();
-        while (it.hasNext()) {
-            min = Math.min(min, it.nextValue());
-        }
-        return min;
-    }
-
-    private Descriptor descriptor(int qd) {
-        return qd > 0 && qd < descriptors.length ? descriptors[qd] : null;
-    }
-
-    /** Binds a fresh socket to a local port; returns a {@link QueueError} code. */
-    public int bind(int qd, int port) {
-        Descriptor d = descriptor(qd);
-        if (d == null) {
-            return QueueError.BAD_DESCRIPTOR;
-        }
-        if (d.kind != Descriptor.SOCKET || d.localPort != 0 || port <= 0 || port > 65535) {
-            return QueueError.INVALID;
-        }
-        if (listeners.containsKey(port) || boundPorts.contains(port)) {
-            return QueueError.ADDRESS_IN_USE;
-        }
-        boundPorts.add(port);
-        d.localPort = port;
-        return QueueError.OK;
-    }
-
-    /** Turns a bound socket into a listener; returns a {@link QueueError} code. */
-    public int listen(int qd, int backlog) {
-        Descriptor d = descriptor(qd);
-        if (d == null) {
-            return QueueError.BAD_DESCRIPTOR;
-        }
-        if (d.kind != Descriptor.SOCKET || d.localPort == 0 || backlog < 1) {
-            return QueueError.INVALID;
-        }
-        boundPorts.remove(d.localPort);
-        Listener l = new Listener(d.localPort, backlog);
-        l.descriptor = d;
-        listeners.put(d.localPort, l);
-        d.kind = Descriptor.LISTENING;
-        d.listener = l;
-        return QueueError.OK;
-    }
-
-    /** Completes with the descriptor of the next established connection on a listener. */
-    public long accept(int qd) {
-        Descriptor d = descriptor(qd);
-        long token = ops.allocate(QueueOp.ACCEPT, qd);
-        int s = OpTable.slot(token);
-        if (d == null || d.kind != Descriptor.LISTENING) {
-            ops.complete(s, d == null ? QueueError.BAD_DESCRIPTOR : QueueError.INVALID, 0);
-        } else if (d.pendingAccepts.size() >= MAX_PENDING) {
-            ops.complete(s, QueueError.BUSY, 0);
-        } else {
-            d.pendingAccepts.add(s);
-            progressAccepts(d.listener);
-        }
-        return token;
-    }
-
-    /** Opens a connection; completes when the handshake does (or fails). */
-    public long connect(int qd, int remoteIp, int remotePort) {
-        Descriptor d = descriptor(qd);
-        long token = ops.allocate(QueueOp.CONNECT, qd);
-        int s = OpTable.slot(token);
-        if (d == null || d.kind != Descriptor.SOCKET) {
-            ops.complete(s, d == null ? QueueError.BAD_DESCRIPTOR : QueueError.INVALID, 0);
-            return token;
-        }
-        int port = d.localPort;
-        if (port == 0) {
-            port = ephemeralPort(remoteIp, remotePort);
-            if (port < 0) {
-                ops.complete(s, QueueError.NO_PORTS, 0);
-                return token;
-            }
-        } else {
-            boundPorts.remove(port);
-            if (connections.containsKey(key(remoteIp, remotePort, port))) {
-                boundPorts.add(port);
-                ops.complete(s, QueueError.ADDRESS_IN_USE, 0);
-                return token;
-            }
-        }
-        d.kind = Descriptor.CONNECTED;
-        d.localPort = port;
-        d.connectOp = s;
-        d.binding = openActive(port, remoteIp, remotePort, null, d);
-        return token;
-    }
-
-    /**
-     * Queues {@code length} bytes; completes when all are in the connection's send buffer. The
-     * caller must leave the bytes untouched until then.
-     */
-    public long push(int qd, DirectBuffer buffer, int offset, int length) {
-        Descriptor d = descriptor(qd);
-        long token = ops.allocate(QueueOp.PUSH, qd);
-        int s = OpTable.slot(token);
-        int err = checkConnected(d);
-        if (err != QueueError.OK) {
-            ops.complete(s, err, 0);
-        } else if (d.pendingPushes.size() >= MAX_PENDING) {
-            ops.complete(s, QueueError.BUSY, 0);
-        } else {
-            ops.src[s] = buffer;
-            ops.srcOffset[s] = offset;
-            ops.remaining[s] = length;
-            ops.total[s] = length;
-            d.pendingPushes.add(s);
-            progressPushes(d);
-        }
-        return token;
-    }
-
-    /**
-     * Completes with the next bytes received (0 bytes = the peer closed), in a buffer of the
-     * descriptor's own; the view stays valid until the next pop on this descriptor is issued.
-     * One pop may be pending per descriptor.
-     */
-    public long pop(int qd) {
-        Descriptor d = descriptor(qd);
-        if (d != null && d.popBuffer == null && d.kind == Descriptor.CONNECTED) {
-            d.popBuffer = new UnsafeBuffer(new byte[config.popBufferBytes()]);
-        }
-        UnsafeBuffer buffer = d == null ? null : d.popBuffer;
-        return pop(qd, buffer, 0, buffer == null ? 0 : buffer.capacity());
-    }
-
-    /** Completes with up to {@code maxLength} received bytes copied into {@code dst}. */
-    public long pop(int qd, MutableDirectBuffer dst, int offset, int maxLength) {
-        Descriptor d = descriptor(qd);
-        long token = ops.allocate(QueueOp.POP, qd);
-        int s = OpTable.slot(token);
-        int err = checkConnected(d);
-        if (err == QueueError.CLOSED && d != null && d.kind == Descriptor.CONNECTED && !d.reset) {
-            err = QueueError.OK; // a cleanly closed connection pops end-of-stream
-        }
-        if (err != QueueError.OK) {
-            ops.complete(s, err, 0);
-        } else if (d.pendingPops.size() > 0 || maxLength <= 0) {
-            ops.complete(s, maxLength <= 0 ? QueueError.INVALID : QueueError.BUSY, 0);
-        } else {
-            ops.dst[s] = dst;
-            ops.dstOffset[s] = offset;
-            ops.dstLength[s] = maxLength;
-            d.pendingPops.add(s);
-            progressPops(d);
-        }
-        return token;
-    }
-
-    /**
-     * Closes a descriptor. A connection is closed gracefully (FIN after queued data) and stays in
-     * the table, owned by the host, until it reaches CLOSED; a listener stops accepting and
-     * resets connections not yet accepted. Completes at once; pending operations fail with
-     * {@link QueueError#CLOSED}.
-     */
-    public long close(int qd) {
-        Descriptor d = descriptor(qd);
-        long token = ops.allocate(QueueOp.CLOSE, qd);
-        int s = OpTable.slot(token);
-        if (d == null) {
-            ops.complete(s, QueueError.BAD_DESCRIPTOR, 0);
-            return token;
-        }
-        failPending(d, QueueError.CLOSED, false);
-        switch (d.kind) {
-            case Descriptor.SOCKET -> boundPorts.remove(d.localPort);
-            case Descriptor.LISTENING -> {
-                Listener l = d.listener;
-                listeners.remove(l.port);
-                l.closed = true;
-                while (!l.acceptQueue.isEmpty()) {
-                    Binding b = l.acceptQueue.poll();
-                    b.listener = null;
-                    b.conn.abort(now);
-                    reapIfClosed(b);
-                }
-            }
-            default -> {
-                Binding b = d.binding;
-                if (b != null && !b.removed) {
-                    b.descriptor = null;
-                    b.conn.close(now);
-                    reapIfClosed(b);
-                }
-            }
-        }
-        descriptors[qd] = null;
-        freeDescriptors.add(qd);
-        ops.complete(s, QueueError.OK, 0);
-        return token;
-    }
-
-    /** Takes the completion of {@code token} if it is done. */
-    public boolean takeCompletion(long token, QResult out) {
-        return ops.take(token, out);
-    }
-
-    /** Takes the oldest completion not yet taken. */
-    public boolean nextCompletion(QResult out) {
-        return ops.next(out);
-    }
-
-    /** The connection behind a connected descriptor (for inspection), or null. */
-    public TcpConnection connectionOf(int qd) {
-        Descriptor d = descriptor(qd);
-        return d == null || d.binding == null ? null : d.binding.conn;
-    }
-
-    private static int checkConnected(Descriptor d) {
-        if (d == null) {
-            return QueueError.BAD_DESCRIPTOR;
-        }
-        if (d.kind != Descriptor.CONNECTED) {
-            return QueueError.INVALID;
-        }
-        if (d.closedError != QueueError.OK) {
-            return d.closedError;
-        }
-        return QueueError.OK;
-    }
-
-    private void progressAccepts(Listener l) {
-        Descriptor ld = l.descriptor;
-        while (ld != null && ld.pendingAccepts.size() > 0 && !l.acceptQueue.isEmpty()) {
-            Binding b = l.acceptQueue.poll();
-            b.listener = null;
-            int qd = socket();
-            Descriptor d = descriptors[qd];
-            d.kind = Descriptor.CONNECTED;
-            d.localPort = l.port;
-            d.binding = b;
-            b.descriptor = d;
-            ops.complete(ld.pendingAccepts.poll(), QueueError.OK, qd);
-        }
-    }
-
-    private void progressPushes(Descriptor d) {
-        Binding b = d.binding;
-        while (d.pendingPushes.size() > 0) {
-            int s = d.pendingPushes.peek();
-            int n = b.conn.send(ops.src[s], ops.srcOffset[s], ops.remaining[s], now);
-            ops.srcOffset[s] += n;
-            ops.remaining[s] -= n;
-            if (ops.remaining[s] > 0) {
-                return;
-            }
-            d.pendingPushes.poll();
-            ops.complete(s, QueueError.OK, ops.total[s]);
-        }
-    }
-
-    private void progressPops(Descriptor d) {
-        Binding b = d.binding;
-        while (d.pendingPops.size() > 0) {
-            int s = d.pendingPops.peek();
-            int readable = b.conn.readableBytes();
-            if (readable > 0) {
-                MutableDirectBuffer dst = ops.dst[s];
-                int off = ops.dstOffset[s];
-                int n = b.conn.receive(dst, off, Math.min(readable, ops.dstLength[s]), now);
-                d.pendingPops.poll();
-                ops.complete(s, QueueError.OK, n, dst, off, n);
-            } else if (b.conn.isPeerClosed() || (b.removed && !d.reset)) {
-                d.pendingPops.poll();
-                ops.complete(s, QueueError.OK, 0);
-            } else {
-                return;
-            }
-        }
-    }
-
-    /** Fails every pending operation of {@code d}; pops on a cleanly closed connection see EOF. */
-    private void failPending(Descriptor d, int error, boolean popsSeeEof) {
-        if (d.connectOp >= 0) {
-            ops.complete(d.connectOp, error, 0);
-            d.connectOp = -1;
-        }
-        while (d.pendingAccepts.size() > 0) {
-            ops.complete(d.pendingAccepts.poll(), error, 0);
-        }
-        while (d.pendingPushes.size() > 0) {
-            int s = d.pendingPushes.poll();
-            ops.complete(s, error, ops.total[s] - ops.remaining[s]);
-        }
-        if (popsSeeEof && error == QueueError.CLOSED && d.binding != null) {
-            progressPops(d);
-        }
-        while (d.pendingPops.size() > 0) {
-            ops.complete(d.pendingPops.poll(), error, 0);
-        }
-    }
-
     // ------------------------------------------------------------------ internals
 
-    /** One connection in the table: routes its events to a handler or a descriptor. */
+    /** One connection in the table: routes its events to its handler. */
     static final class Binding implements ConnectionObserver {
         final Host host;
         final TcpConnection conn;
         final long key;
         ConnectionHandler handler;
-        Descriptor descriptor;
         /** The listener that created it, until it is handed to the application. */
         Listener listener;
         boolean established;
@@ -1157,9 +831,11 @@ public final class Host implements SimNode, SegmentSink {
         final int port;
         final int backlog;
         int halfOpen;
+        /** Established connections waiting in an application's accept queue ({@link QueueApi}). */
+        int queued;
+        /** The application object that owns the listener (a queue API descriptor), or null. */
+        Object owner;
         ConnectionHandler handler;
-        Descriptor descriptor;
-        final ArrayDeque<Binding> acceptQueue = new ArrayDeque<>();
         boolean closed;
 
         Listener(int port, int backlog) {
@@ -1169,56 +845,7 @@ public final class Host implements SimNode, SegmentSink {
 
         /** Connections counted against the backlog: half-open plus established-not-accepted. */
         int pending() {
-            return halfOpen + acceptQueue.size();
-        }
-    }
-
-    static final class Descriptor {
-        static final int SOCKET = 0;
-        static final int LISTENING = 1;
-        static final int CONNECTED = 2;
-
-        final int qd;
-        int kind = SOCKET;
-        int localPort;
-        Listener listener;
-        Binding binding;
-        int connectOp = -1;
-        final IntQueue pendingAccepts = new IntQueue();
-        final IntQueue pendingPushes = new IntQueue();
-        final IntQueue pendingPops = new IntQueue();
-        UnsafeBuffer popBuffer;
-        int closedError;
-        boolean reset;
-
-        Descriptor(int qd) {
-            this.qd = qd;
-        }
-    }
-
-    /** A small FIFO of ints (operation slots), bounded by {@link #MAX_PENDING}. */
-    static final class IntQueue {
-        private final int[] items = new int[MAX_PENDING];
-        private int head;
-        private int size;
-
-        int size() {
-            return size;
-        }
-
-        void add(int v) {
-            items[(head + size++) % items.length] = v;
-        }
-
-        int peek() {
-            return items[head];
-        }
-
-        int poll() {
-            int v = items[head];
-            head = (head + 1) % items.length;
-            size--;
-            return v;
+            return halfOpen + queued;
         }
     }
 }

@@ -44,8 +44,6 @@ public final class HostStats {
     long tcpRstSent;
     /** RSTs matching nothing (never answered). */
     long tcpRstIgnored;
-    /** Segments matching nothing that the unmatched-segment handler took. */
-    long tcpUnmatchedConsumed;
     /** Segments to a listener that were neither SYN, ACK nor RST. */
     long tcpListenBadSegment;
     /** TIME_WAIT connections ended early by a newer SYN (RFC 6191). */
@@ -151,10 +149,6 @@ public final class HostStats {
         return tcpRstIgnored;
     }
 
-    public long tcpUnmatchedConsumed() {
-        return tcpUnmatchedConsumed;
-    }
-
     public long tcpListenBadSegment() {
         return tcpListenBadSegment;
     }
@@ -233,7 +227,6 @@ public final class HostStats {
         append(sb, "tcpSegments", tcpSegments);
         append(sb, "tcpRstSent", tcpRstSent);
         append(sb, "tcpRstIgnored", tcpRstIgnored);
-        append(sb, "tcpUnmatchedConsumed", tcpUnmatchedConsumed);
         append(sb, "tcpListenBadSegment", tcpListenBadSegment);
         append(sb, "tcpTimeWaitReused", tcpTimeWaitReused);
         append(sb, "tcpBacklogDrops", tcpBacklogDrops);

@@ -3,8 +3,8 @@ package io.capybara.host;
 import org.agrona.DirectBuffer;
 
 /**
- * One completed queue operation, filled by {@link Host#takeCompletion} or
- * {@link Host#nextCompletion}. Reuse one instance per loop.
+ * One completed queue operation, filled by {@link QueueApi#takeCompletion} or
+ * {@link QueueApi#nextCompletion}. Reuse one instance per loop.
  *
  * <ul>
  *   <li>ACCEPT: {@link #value} = the new connection's descriptor</li>

@@ -15,10 +15,11 @@
  *       plus a dense array in insertion order for timers. Timers are scanned in O(connections)
  *       per poll and per {@code nextDeadline()}: exact, because a connection's deadline can change
  *       through calls the host never sees.</li>
- *   <li>Applications: a Demikernel-style queue API (descriptors, tokens, {@link
- *       io.capybara.host.QResult}) and a callback API ({@link io.capybara.host.ConnectionHandler})
- *       for the HTTP server and the migration layer, which also gets {@code detach}/{@code attach}
- *       and an {@link io.capybara.host.UnmatchedSegmentHandler}.</li>
+ *   <li>Applications: a callback API ({@link io.capybara.host.ConnectionHandler}) for the HTTP
+ *       server and the migration layer, which also gets {@code detach}/{@code attach} and a
+ *       {@link io.capybara.host.MigrationHook}; and a Demikernel-style queue API
+ *       ({@link io.capybara.host.QueueApi}: descriptors, tokens, {@link io.capybara.host.QResult})
+ *       built on the callback API in a class of its own.</li>
  * </ul>
  */
 package io.capybara.host;

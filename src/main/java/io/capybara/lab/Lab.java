@@ -161,7 +161,7 @@ public final class Lab {
             out.put("server_accepted", rack.accepted());
             out.put("server_resets", rack.serverResets());
             out.put("restore_failures", rack.restoreFailures());
-            out.put("connections_per_server", rack.connectionsPerServer().toString());
+            out.put("connections_per_server", rack.connectionsPerServer());
             if (pcap != null) {
                 pcap.flush();
                 out.put("pcap", o.pcap().toString());
@@ -197,7 +197,7 @@ public final class Lab {
         } catch (IllegalStateException e) {
             java.util.regex.Matcher m = LOSS_ONLY.matcher(spec.trim());
             if (!e.getMessage().contains("unknown") || !m.matches() || !Topology.onPath("nft")) {
-                throw new IllegalStateException("cannot apply netem '" + spec + "' (this kernel may lack sch_netem;"
+                throw new IllegalArgumentException("--netem '" + spec + "': cannot apply it (this kernel may lack sch_netem;"
                         + " only 'loss P%' has an nftables fallback): " + e.getMessage(), e);
             }
             double percent = Double.parseDouble(m.group(1));

@@ -9,6 +9,7 @@ import io.capybara.sim.SimLink;
 import io.capybara.sim.SimNode;
 import io.capybara.sim.Simulator;
 import io.capybara.sim.scenario.StreamContent;
+import io.capybara.sim.scenario.StreamHash;
 import io.capybara.tcp.TcpConfig;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
@@ -228,6 +229,7 @@ public final class RackSimulation {
                 }
             }
         }
+        checkHashes();
         long serverResets = 0;
         for (StreamServerApp a : apps) {
             mismatches += a.mismatches;
@@ -276,6 +278,30 @@ public final class RackSimulation {
 
     private long clientResets;
     private long clientBytes;
+    private long cleanClients;
+    private long cleanClientSentHashSum;
+
+    /**
+     * The byte oracle that does not use {@link StreamContent#firstMismatch}: every connection that
+     * ended cleanly hashed what its client sent and what its server received ({@link StreamHash});
+     * the sums over clients and servers must agree (what clients received is hashed against the
+     * server's stream in {@code Slot.advance}).
+     */
+    private void checkHashes() {
+        long sessions = 0;
+        long received = 0;
+        for (StreamServerApp a : apps) {
+            sessions += a.cleanSessions;
+            received += a.cleanReceivedHashSum;
+        }
+        if (sessions != cleanClients) {
+            fail("byte oracle: " + cleanClients + " connections ended cleanly at the clients, " + sessions
+                    + " at the servers");
+        } else if (received != cleanClientSentHashSum) {
+            mismatches++;
+            fail("byte oracle: the hashes of what the servers received differ from what the clients sent");
+        }
+    }
 
     private void fail(String msg) {
         if (failures.size() < MAX_FAILURES) {
@@ -492,6 +518,15 @@ public final class RackSimulation {
                 mismatches++;
             }
             clientBytes += conn.received + conn.sent;
+            if (!conn.aborted && !conn.reset && conn.eof && conn.received == o.bytesEachWay()
+                    && conn.sent == o.bytesEachWay()) {
+                cleanClients++;
+                cleanClientSentHashSum += conn.sentHash;
+                if (conn.receivedHash != StreamHash.of(conn.in, o.bytesEachWay())) {
+                    mismatches++;
+                    fail("byte oracle: what " + conn + " received hashes differently from the server's stream");
+                }
+            }
             if (conn.aborted) {
                 clientAborted++;
             } else if (conn.reset) {
@@ -525,6 +560,8 @@ public final class RackSimulation {
         boolean reset;
         boolean aborted;
         boolean mismatch;
+        long sentHash = StreamHash.EMPTY;
+        long receivedHash = StreamHash.EMPTY;
         long sendBudget;
         long readBudget;
 
@@ -586,6 +623,7 @@ public final class RackSimulation {
                 }
                 out.fill(chunk, 0, sent, n);
                 int accepted = c.send(chunk, 0, n, now);
+                sentHash = StreamHash.update(sentHash, chunk, 0, accepted);
                 sent += accepted;
                 sendBudget -= accepted;
                 if (abortAt >= 0 && sent >= abortAt) {
@@ -618,6 +656,7 @@ public final class RackSimulation {
                 if (!mismatch && (received + n > o.bytesEachWay() || in.firstMismatch(chunk, 0, received, n) >= 0)) {
                     mismatch = true;
                 }
+                receivedHash = StreamHash.update(receivedHash, chunk, 0, n);
                 received += n;
             }
             if (c.isPeerClosed()) {

@@ -3,6 +3,7 @@ package io.capybara.mig;
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.sim.scenario.StreamContent;
+import io.capybara.sim.scenario.StreamHash;
 import io.capybara.tcp.TcpConnection;
 import java.nio.ByteOrder;
 import java.util.IdentityHashMap;
@@ -34,6 +35,10 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
     long finished;
     long verifiedBytes;
     long sessionsRestored;
+    /** Sessions that ended cleanly (all sent, all received, FIN both ways, no reset), and the sum of
+     *  their {@link StreamHash}es of what they received: the rack compares it with its clients'. */
+    long cleanSessions;
+    long cleanReceivedHashSum;
 
     public StreamServerApp(Host host, long seed, long toClientBytes, long toServerBytes) {
         this.host = host;
@@ -57,6 +62,7 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
         boolean closeIssued;
         boolean eof;
         boolean mismatch;
+        long receivedHash = StreamHash.EMPTY;
 
         Session(long seed, TcpConnection c) {
             out = new StreamContent(streamSeed(seed, c.remoteIp(), c.remotePort(), 1));
@@ -108,6 +114,8 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
             }
         } else if (s.closeIssued && s.eof && s.received == toServerBytes) {
             finished++;
+            cleanSessions++;
+            cleanReceivedHashSum += s.receivedHash;
         }
     }
 
@@ -153,6 +161,7 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
                 s.mismatch = true;
                 mismatches++;
             }
+            s.receivedHash = StreamHash.update(s.receivedHash, chunk, 0, n);
             s.received += n;
             verifiedBytes += n;
         }
@@ -180,7 +189,7 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
         dst.putLong(offset + 12, s.received, ByteOrder.BIG_ENDIAN);
         int flags = (s.closeIssued ? 1 : 0) | (s.eof ? 2 : 0) | (s.mismatch ? 4 : 0);
         dst.putLong(offset + 20, flags, ByteOrder.BIG_ENDIAN);
-        dst.putLong(offset + 28, 0, ByteOrder.BIG_ENDIAN);
+        dst.putLong(offset + 28, s.receivedHash, ByteOrder.BIG_ENDIAN);
         return SNAPSHOT_BYTES;
     }
 
@@ -199,6 +208,7 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
         s.closeIssued = (flags & 1) != 0;
         s.eof = (flags & 2) != 0;
         s.mismatch = (flags & 4) != 0;
+        s.receivedHash = src.getLong(offset + 28, ByteOrder.BIG_ENDIAN);
         if (s.sent < 0 || s.sent > toClientBytes || s.received < 0) {
             return false;
         }

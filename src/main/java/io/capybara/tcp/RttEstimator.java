@@ -3,7 +3,9 @@ package io.capybara.tcp;
 /**
  * RFC 6298 retransmission timeout: SRTT and RTTVAR from RTT samples, RTO clamped to the
  * configured bounds, and an exponential backoff applied on top (doubling per timeout, reset
- * by the next new ACK). Times in nanoseconds.
+ * by the next new ACK). Without timestamps one segment per RTT is timed (Karn's rule: never a
+ * retransmitted one). Also counts the timeouts since the last new ACK, for giving up. One
+ * snapshot group. Times in nanoseconds.
  */
 final class RttEstimator {
     /** Clock granularity G: our timestamps tick in microseconds. */
@@ -17,6 +19,12 @@ final class RttEstimator {
     private long rto;
     private boolean hasSample;
     private int backoff;
+    /** Timeouts since the last new ACK (RFC 9293 R2: give up after too many). */
+    int retries;
+    /** A segment is being timed: the first byte at {@link #timedSeq}, sent at {@link #timedStart}. */
+    boolean timing;
+    int timedSeq;
+    long timedStart;
 
     RttEstimator(long initialRto, long minRto, long maxRto) {
         this.minRto = minRto;
@@ -65,19 +73,34 @@ final class RttEstimator {
         return srtt;
     }
 
-    void write(SnapshotWriter w) {
+    /** Starts timing the segment at {@code seq}, sent now. */
+    void time(int seq, long now) {
+        timing = true;
+        timedSeq = seq;
+        timedStart = now;
+    }
+
+    void write(SnapshotWriter w, long now) {
         w.putLong(srtt);
         w.putLong(rttvar);
         w.putLong(rto);
         w.putBoolean(hasSample);
         w.putInt(backoff);
+        w.putInt(retries);
+        w.putBoolean(timing);
+        w.putInt(timedSeq);
+        w.putLong(timing ? now - timedStart : 0);
     }
 
-    void read(SnapshotReader r) throws SnapshotException {
+    void read(SnapshotReader r, long now) throws SnapshotException {
         srtt = r.getLong("srtt", 0, Long.MAX_VALUE / 16);
         rttvar = r.getLong("rttvar", 0, Long.MAX_VALUE / 16);
         rto = r.getLong("rto", 1, Long.MAX_VALUE / 4);
         hasSample = r.getBoolean("hasRtt");
         backoff = r.getInt("backoff", 0, MAX_BACKOFF);
+        retries = r.getInt("retries", 0, Integer.MAX_VALUE);
+        timing = r.getBoolean("rttTiming");
+        timedSeq = r.getInt("rttSeq");
+        timedStart = now - r.getLong("rttAge", 0, 1L << 62);
     }
 }

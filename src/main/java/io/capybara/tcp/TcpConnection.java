@@ -9,7 +9,6 @@ import static io.capybara.wire.TcpSegment.SYN;
 
 import io.capybara.wire.TcpCodec;
 import io.capybara.wire.TcpSegment;
-import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -39,7 +38,7 @@ public final class TcpConnection {
     static final int MAX_WINDOW_SHIFT = 14;
     static final int MAX_BUFFER = 1 << 26;
     static final int MAX_OOO_INTERVALS = 4096;
-    static final long NONE = Long.MAX_VALUE;
+    static final long NONE = Timers.NONE;
     /**
      * RFC 7323 5.5 invalidates TS.Recent after 24 days idle for millisecond clocks; a peer
      * ticking in microseconds (like us) wraps half its clock in ~35 minutes, so we stop trusting
@@ -55,11 +54,6 @@ public final class TcpConnection {
     private static final int EV_CLOSED = 8;
     private static final int EV_RESET = 16;
 
-    static final int SNAPSHOT_MAGIC = 0x43505443; // "CPTC"
-    /** 2: the config's FIN_WAIT_2 limit appended to the config block (1 is still read: default limit). */
-    static final int SNAPSHOT_VERSION = 2;
-    static final int SNAPSHOT_HEADER = 16;
-    private static final int SNAPSHOT_FIXED_BODY = 512;
     private static final TcpState[] STATES = TcpState.values();
 
     private final TcpConfig config;
@@ -71,88 +65,25 @@ public final class TcpConnection {
     private ConnectionObserver observer = ConnectionObserver.NONE;
     private final TcpSegment out = new TcpSegment();
     private final TcpStats stats;
-    private final SendRing sendRing;
-    private final ReceiveRing recvRing;
+    private SendRing sendRing;
+    private ReceiveRing recvRing;
 
     private TcpState state;
-
-    // send sequence space (RFC 9293 3.3.1); sndMax = highest SND.NXT ever (SND.NXT rolls back on RTO)
-    private int iss;
-    private int sndUna;
-    private int sndNxt;
-    private int sndMax;
-    private int sndWnd;
-    private int sndWl1;
-    private int sndWl2;
-    private int maxSndWnd;
-    /** Sequence number of the send ring's first byte. */
-    private int bufSeq;
-    private boolean finQueued;
-    private int finSeq;
-
-    // receive sequence space
-    private int irs;
-    private int rcvNxt;
-    /** Right edge of the window last advertised; never moves left. */
-    private int rcvAdvEdge;
-    private int lastAckSent;
-    /** Largest payload seen from the peer: what "full-sized" means for delayed ACK. */
-    private int rcvMss;
-    private boolean peerFin;
-    private boolean oooFin;
-    private int oooFinSeq;
-
-    // negotiated options
-    private int sendMss;
-    private int sndShift;
-    private int rcvShift;
-    private boolean wsAgreed;
-    private boolean sackOk;
-    private boolean tsOk;
-    private int tsRecent;
-    /** When TS.Recent was last set: after a long idle period it is no longer valid for PAWS. */
-    private long tsRecentTime;
-    private int tsOffset;
-    /** TS clock at the last retransmission timeout: older echoes would include the RTO wait. */
-    private int rtoTsVal;
-
-    // RFC 6298 estimator; retries counts timeouts since the last new ACK (for giving up)
+    // the snapshot groups, in snapshot order (each writes and reads itself)
+    private final SendSpace snd = new SendSpace();
+    private final ReceiveSpace rcv = new ReceiveSpace();
+    private final Options opt = new Options();
+    /** RFC 6298 estimator, Karn timing, and the timeouts since the last new ACK (for giving up). */
     private final RttEstimator rtt;
-    private int retries;
-    private boolean rttTiming;
-    private int rttSeq;
-    private long rttStart;
-
-    // congestion control (RFC 5681, RFC 6582)
+    /** Congestion control (RFC 5681, RFC 6582). */
     private final NewReno cc;
+    private final Timers timers = new Timers();
 
-    // timers: absolute deadlines, NONE when disarmed
-    private long rtxDeadline = NONE;
-    private long delackDeadline = NONE;
-    private long persistDeadline = NONE;
-    private long timeWaitDeadline = NONE;
-    private int persistBackoff;
-
-    private boolean ackNow;
     private int events;
     private Object attachment;
     private boolean firing;
-    /**
-     * The out-of-order segment being processed, whose block must lead the SACK option (RFC 2018
-     * 4). Set and cleared within one {@link #onSegment} call, so a snapshot (taken between calls)
-     * never holds it: SACK blocks are otherwise derived from the receive ring alone.
-     */
-    private boolean sackTriggered;
-    private int sackTriggerSeq;
-    /**
-     * The D-SACK block (RFC 2883) owed for a segment whose data we already held, until one
-     * segment carries it: each duplicate is reported once. Like {@link #sackTriggered} it lives
-     * within one {@link #onSegment} call (a duplicate is always ACKed at once) and is never in a
-     * snapshot.
-     */
-    private boolean dsackOwed;
-    private int dsackStart;
-    private int dsackEnd;
+    /** Receiver-side SACK and D-SACK blocks; state only within one call. */
+    private final SackBlocks sackBlocks = new SackBlocks();
 
     private TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
                           SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt,
@@ -181,15 +112,11 @@ public final class TcpConnection {
                         config.maxOutOfOrderSegments()),
                 new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
                 new NewReno(iss, initialSendMss(config)), new TcpStats());
-        c.iss = iss;
-        c.sndUna = iss;
-        c.sndNxt = iss;
-        c.sndMax = iss;
-        c.bufSeq = iss + 1;
+        c.snd.init(iss);
         // TSval offset: per-connection and unpredictable to off-path attackers (RFC 7323 5.4)
-        c.tsOffset = iss;
-        c.sendMss = initialSendMss(config);
-        c.rcvMss = c.sendMss;
+        c.opt.tsOffset = iss;
+        c.opt.sendMss = initialSendMss(config);
+        c.rcv.mss = c.opt.sendMss;
         return c;
     }
 
@@ -228,7 +155,7 @@ public final class TcpConnection {
                                         int remotePort, int iss, long nowNanos, SegmentSink sink) {
         TcpConnection c = create(config, localIp, localPort, remoteIp, remotePort, iss, sink);
         c.state = TcpState.SYN_SENT;
-        c.rtoTsVal = c.tsNow(nowNanos);
+        c.opt.rtoTsVal = c.opt.tsNow(nowNanos);
         c.sendSyn(nowNanos);
         return c;
     }
@@ -241,7 +168,7 @@ public final class TcpConnection {
                                        SegmentSink sink) {
         TcpConnection c = create(config, syn.dstIp, syn.dstPort, syn.srcIp, syn.srcPort, iss, sink);
         c.state = TcpState.SYN_RECEIVED;
-        c.rtoTsVal = c.tsNow(nowNanos);
+        c.opt.rtoTsVal = c.opt.tsNow(nowNanos);
         c.synReceived(syn, nowNanos);
         c.sendSyn(nowNanos);
         return c;
@@ -286,25 +213,23 @@ public final class TcpConnection {
         if (state != TcpState.TIME_WAIT || !syn.has(SYN) || syn.has(ACK) || syn.has(RST)) {
             return false;
         }
-        if (tsOk && syn.hasTimestamps) {
-            return Seq.gt(syn.tsVal, tsRecent);
+        if (opt.tsOk && syn.hasTimestamps) {
+            return Seq.gt(syn.tsVal, opt.tsRecent);
         }
-        return Seq.gt(syn.seq, rcvNxt);
+        return Seq.gt(syn.seq, rcv.nxt);
     }
 
     /** Processes one received segment addressed to this connection. */
     public void onSegment(TcpSegment segment, long nowNanos) {
         stats.segmentsIn++;
-        sackTriggered = false;
-        dsackOwed = false;
+        sackBlocks.clear();
         switch (state) {
             case CLOSED, LISTEN -> onSegmentClosed(segment);
             case SYN_SENT -> onSegmentSynSent(segment, nowNanos);
             default -> onSegmentSynchronized(segment, nowNanos);
         }
         finish(nowNanos);
-        sackTriggered = false;
-        dsackOwed = false;
+        sackBlocks.clear();
     }
 
     /** RFC 9293 3.10.7.1: a closed connection answers everything but a RST with a RST. */
@@ -322,7 +247,7 @@ public final class TcpConnection {
     private void onSegmentSynSent(TcpSegment seg, long now) {
         boolean ackOk = false;
         if (seg.has(ACK)) {
-            if (Seq.le(seg.ack, iss) || Seq.gt(seg.ack, sndMax)) {
+            if (Seq.le(seg.ack, snd.iss) || Seq.gt(seg.ack, snd.max)) {
                 // acknowledges something we never sent
                 if (!seg.has(RST)) {
                     sendRst(seg.ack, 0, false);
@@ -348,12 +273,12 @@ public final class TcpConnection {
         synReceived(seg, now);
         if (ackOk) {
             takeRttSample(seg, seg.ack, now);
-            sndUna = seg.ack;
-            retries = 0;
+            snd.una = seg.ack;
+            rtt.retries = 0;
             rtt.resetBackoff();
-            rtxDeadline = NONE;
+            timers.rtx = NONE;
             establish();
-            ackNow = true;
+            timers.ackNow = true;
             output(now);
         } else {
             // simultaneous open: answer with SYN-ACK for our original ISS
@@ -364,35 +289,35 @@ public final class TcpConnection {
 
     /** Records the peer's SYN: IRS and the option negotiation (RFC 7323, RFC 9293 3.7.1). */
     private void synReceived(TcpSegment syn, long now) {
-        irs = syn.seq;
-        rcvNxt = syn.seq + 1;
-        lastAckSent = rcvNxt;
+        rcv.irs = syn.seq;
+        rcv.nxt = syn.seq + 1;
+        rcv.lastAckSent = rcv.nxt;
         boolean ws = config.windowScale() >= 0 && syn.windowScale != ABSENT;
-        wsAgreed = ws;
-        sndShift = ws ? Math.min(syn.windowScale, MAX_WINDOW_SHIFT) : 0;
-        rcvShift = ws ? offeredWindowScale() : 0;
-        sackOk = config.sackPermitted() && syn.sackPermitted;
-        tsOk = config.timestamps() && syn.hasTimestamps;
-        if (tsOk) {
-            tsRecent = syn.tsVal;
-            tsRecentTime = now;
+        opt.wsAgreed = ws;
+        opt.sndShift = ws ? Math.min(syn.windowScale, MAX_WINDOW_SHIFT) : 0;
+        opt.rcvShift = ws ? offeredWindowScale() : 0;
+        opt.sackOk = config.sackPermitted() && syn.sackPermitted;
+        opt.tsOk = config.timestamps() && syn.hasTimestamps;
+        if (opt.tsOk) {
+            opt.tsRecent = syn.tsVal;
+            opt.tsRecentTime = now;
         }
         int peerMss = syn.mss == ABSENT ? DEFAULT_MSS : syn.mss;
-        sendMss = Math.max(MIN_MSS, Math.min(config.mss(), peerMss)) - (tsOk ? TS_OPTION_BYTES : 0);
-        rcvMss = sendMss;
-        cc.reset(sendMss);
+        opt.sendMss = Math.max(MIN_MSS, Math.min(config.mss(), peerMss)) - (opt.tsOk ? TS_OPTION_BYTES : 0);
+        rcv.mss = opt.sendMss;
+        cc.reset(opt.sendMss);
         // the window in a SYN is never scaled
-        sndWnd = syn.window;
-        maxSndWnd = sndWnd;
-        sndWl1 = syn.seq;
-        sndWl2 = syn.has(ACK) ? syn.ack : iss;
-        rcvAdvEdge = rcvNxt + synWindow();
+        snd.wnd = syn.window;
+        snd.maxWnd = snd.wnd;
+        snd.wl1 = syn.seq;
+        snd.wl2 = syn.has(ACK) ? syn.ack : snd.iss;
+        rcv.advEdge = rcv.nxt + synWindow();
     }
 
     private void establish() {
         state = TcpState.ESTABLISHED;
         events |= EV_ESTABLISHED;
-        if (finQueued) {
+        if (snd.finQueued) {
             state = TcpState.FIN_WAIT_1; // close() was called during the handshake
         }
     }
@@ -403,11 +328,11 @@ public final class TcpConnection {
         boolean rst = seg.has(RST);
 
         if (seg.has(SYN) && !rst) {
-            if (state == TcpState.SYN_RECEIVED && seq == irs) {
+            if (state == TcpState.SYN_RECEIVED && seq == rcv.irs) {
                 if (!seg.has(ACK)) {
                     sendSyn(now); // the peer did not see our SYN-ACK: repeat it
                 } else {
-                    ackNow = true; // simultaneous open: the peer's SYN-ACK crossed ours
+                    timers.ackNow = true; // simultaneous open: the peer's SYN-ACK crossed ours
                 }
                 return;
             }
@@ -419,10 +344,10 @@ public final class TcpConnection {
         // RFC 7323 5.3 R1, PAWS: a segment older than TS.Recent is an old duplicate. One tick of
         // slack, as Linux allows (TCP_PAWS_WINDOW): a reordered segment sent in the same or the
         // previous tick of the peer's clock is not old, and rejecting it costs a retransmission.
-        if (tsOk && seg.hasTimestamps && !rst && Seq.lt(seg.tsVal, tsRecent - PAWS_SLACK_TICKS)
-                && now - tsRecentTime < PAWS_IDLE_NANOS) {
+        if (opt.tsOk && seg.hasTimestamps && !rst && Seq.lt(seg.tsVal, opt.tsRecent - PAWS_SLACK_TICKS)
+                && now - opt.tsRecentTime < PAWS_IDLE_NANOS) {
             stats.pawsRejected++;
-            ackNow = true;
+            timers.ackNow = true;
             noteDuplicate(seq, seg.payloadLength);
             return;
         }
@@ -430,17 +355,17 @@ public final class TcpConnection {
         if (!acceptable(seq, len, seg.payloadLength == 0 && seg.has(FIN))) {
             stats.dropped++;
             if (!rst) {
-                ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
+                timers.ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
                 noteDuplicate(seq, seg.payloadLength);
                 if (state == TcpState.TIME_WAIT && seg.has(FIN)) {
-                    timeWaitDeadline = now + config.timeWaitNanos(); // retransmitted FIN: restart 2MSL
+                    timers.timeWait = now + config.timeWaitNanos(); // retransmitted FIN: restart 2MSL
                 }
             }
             return;
         }
 
         if (state == TcpState.FIN_WAIT_2 && !rst) {
-            timeWaitDeadline = finWait2Deadline(now); // the peer is alive: restart its FIN_WAIT_2 wait
+            timers.timeWait = finWait2Deadline(now); // the peer is alive: restart its FIN_WAIT_2 wait
         }
         if (rst) {
             if (state == TcpState.TIME_WAIT) {
@@ -448,7 +373,7 @@ public final class TcpConnection {
                 return;
             }
             // RFC 5961 3.2: only a RST exactly at RCV.NXT resets; in-window ones get a challenge
-            if (seq == rcvNxt) {
+            if (seq == rcv.nxt) {
                 stats.resetsIn++;
                 enterClosed(true);
             } else {
@@ -463,11 +388,11 @@ public final class TcpConnection {
         }
         int ack = seg.ack;
         if (state == TcpState.SYN_RECEIVED) {
-            if (Seq.gt(ack, sndUna) && Seq.le(ack, sndMax)) {
-                sndWnd = seg.window << sndShift;
-                maxSndWnd = Math.max(maxSndWnd, sndWnd);
-                sndWl1 = seq;
-                sndWl2 = ack;
+            if (Seq.gt(ack, snd.una) && Seq.le(ack, snd.max)) {
+                snd.wnd = seg.window << opt.sndShift;
+                snd.maxWnd = Math.max(snd.maxWnd, snd.wnd);
+                snd.wl1 = seq;
+                snd.wl2 = ack;
                 establish();
             } else {
                 sendRst(ack, 0, false);
@@ -476,14 +401,14 @@ public final class TcpConnection {
             }
         }
         // RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]
-        if (Seq.gt(ack, sndMax) || Seq.lt(ack, sndUna - maxSndWnd)) {
+        if (Seq.gt(ack, snd.max) || Seq.lt(ack, snd.una - snd.maxWnd)) {
             stats.dropped++;
-            ackNow = true;
+            timers.ackNow = true;
             return;
         }
-        if (tsOk && seg.hasTimestamps && Seq.ge(seg.tsVal, tsRecent) && Seq.le(seq, lastAckSent)) {
-            tsRecent = seg.tsVal; // RFC 7323 4.3: only from segments at the left window edge
-            tsRecentTime = now;
+        if (opt.tsOk && seg.hasTimestamps && Seq.ge(seg.tsVal, opt.tsRecent) && Seq.le(seq, rcv.lastAckSent)) {
+            opt.tsRecent = seg.tsVal; // RFC 7323 4.3: only from segments at the left window edge
+            opt.tsRecentTime = now;
         }
         processAck(seg, now);
         if (state == TcpState.CLOSED) {
@@ -495,36 +420,14 @@ public final class TcpConnection {
         output(now);
     }
 
-    /**
-     * RFC 2883: if all of the payload [seq, seq + len) is data we already hold, at or below
-     * RCV.NXT or inside one out-of-order interval, owes a D-SACK block for it (the caller makes
-     * sure an ACK goes out in this call); in the second case that interval is named right after
-     * it, as the triggering segment's block. A segment that also brought new data is not
-     * reported: its retransmission was needed, and a D-SACK for part of it would feed the
-     * sender's undo logic (which counts needless retransmissions) a wrong signal. Returns whether
-     * the segment was a duplicate.
-     */
+    /** Owes a D-SACK for a duplicate (see {@link SackBlocks#noteDuplicate}); whether it was one. */
     private boolean noteDuplicate(int seq, int len) {
-        if (!sackOk || len <= 0) {
-            return false;
-        }
-        int end = seq + len;
-        if (Seq.gt(end, rcvNxt)) {
-            if (recvRing.oooHolding(seq, end) < 0) {
-                return false;
-            }
-            sackTriggered = true;
-            sackTriggerSeq = seq;
-        }
-        dsackOwed = true;
-        dsackStart = seq;
-        dsackEnd = end;
-        return true;
+        return opt.sackOk && sackBlocks.noteDuplicate(seq, len, rcv.nxt, recvRing);
     }
 
     /** RFC 9293 3.10.7.4 segment acceptability, against the window we advertised. */
     private boolean acceptable(int seq, int len, boolean bareFin) {
-        int wnd = rcvAdvEdge - rcvNxt;
+        int wnd = rcv.advEdge - rcv.nxt;
         if (wnd < 0) {
             wnd = 0;
         }
@@ -532,60 +435,60 @@ public final class TcpConnection {
             // Inclusive right edge, as Linux does: a peer that filled our window sends its pure
             // ACKs at exactly RCV.NXT + RCV.WND; RFC 9293's half-open test would reject them and
             // our reply ACK would be rejected the same way, an endless ACK war.
-            return Seq.ge(seq, rcvNxt) && Seq.le(seq, rcvNxt + wnd);
+            return Seq.ge(seq, rcv.nxt) && Seq.le(seq, rcv.nxt + wnd);
         }
         if (wnd == 0) {
-            return bareFin && seq == rcvNxt; // a bare FIN at RCV.NXT is taken even with a closed window
+            return bareFin && seq == rcv.nxt; // a bare FIN at RCV.NXT is taken even with a closed window
         }
-        return Seq.inRange(seq, rcvNxt, rcvNxt + wnd) || Seq.inRange(seq + len - 1, rcvNxt, rcvNxt + wnd);
+        return Seq.inRange(seq, rcv.nxt, rcv.nxt + wnd) || Seq.inRange(seq + len - 1, rcv.nxt, rcv.nxt + wnd);
     }
 
     private void processAck(TcpSegment seg, long now) {
         int ack = seg.ack;
-        int newWnd = seg.window << sndShift;
-        boolean windowUnchanged = newWnd == sndWnd;
+        int newWnd = seg.window << opt.sndShift;
+        boolean windowUnchanged = newWnd == snd.wnd;
         // RFC 9293 3.10.7.4: window update only from segments not older than the last one used
-        if (Seq.le(sndUna, ack) && (Seq.lt(sndWl1, seg.seq) || (sndWl1 == seg.seq && Seq.le(sndWl2, ack)))) {
-            sndWnd = newWnd;
-            sndWl1 = seg.seq;
-            sndWl2 = ack;
-            if (sndWnd > maxSndWnd) {
-                maxSndWnd = sndWnd;
+        if (Seq.le(snd.una, ack) && (Seq.lt(snd.wl1, seg.seq) || (snd.wl1 == seg.seq && Seq.le(snd.wl2, ack)))) {
+            snd.wnd = newWnd;
+            snd.wl1 = seg.seq;
+            snd.wl2 = ack;
+            if (snd.wnd > snd.maxWnd) {
+                snd.maxWnd = snd.wnd;
             }
-            if (sndWnd > 0) {
-                persistDeadline = NONE;
-                persistBackoff = 0;
+            if (snd.wnd > 0) {
+                timers.persist = NONE;
+                timers.persistBackoff = 0;
             }
         }
 
-        if (Seq.gt(ack, sndUna)) {
-            int acked = ack - sndUna;
+        if (Seq.gt(ack, snd.una)) {
+            int acked = ack - snd.una;
             takeRttSample(seg, ack, now);
-            int dataAcked = ack - bufSeq;
+            int dataAcked = ack - snd.bufSeq;
             if (dataAcked > sendRing.length()) {
                 dataAcked = sendRing.length(); // the rest acknowledges our FIN
             }
             if (dataAcked > 0) {
                 sendRing.consume(dataAcked);
-                bufSeq += dataAcked;
+                snd.bufSeq += dataAcked;
                 events |= EV_WRITABLE;
             }
-            sndUna = ack;
-            if (Seq.lt(sndNxt, ack)) {
-                sndNxt = ack; // after a go-back-N rollback the peer may already hold more
+            snd.una = ack;
+            if (Seq.lt(snd.nxt, ack)) {
+                snd.nxt = ack; // after a go-back-N rollback the peer may already hold more
             }
-            retries = 0;
+            rtt.retries = 0;
             rtt.resetBackoff();
-            if (cc.onNewAck(acked, sndUna, sndMax, sendMss)) {
+            if (cc.onNewAck(acked, snd.una, snd.max, opt.sendMss)) {
                 retransmitHead(now, false); // NewReno partial ACK: the next hole is lost too
             }
-            rtxDeadline = sndUna == sndMax ? NONE : now + currentRto();
+            timers.rtx = snd.una == snd.max ? NONE : now + currentRto();
 
-            if (finQueued && Seq.gt(sndUna, finSeq)) {
+            if (snd.finQueued && Seq.gt(snd.una, snd.finSeq)) {
                 switch (state) {
                     case FIN_WAIT_1 -> {
                         state = TcpState.FIN_WAIT_2;
-                        timeWaitDeadline = finWait2Deadline(now);
+                        timers.timeWait = finWait2Deadline(now);
                     }
                     case CLOSING -> enterTimeWait(now);
                     case LAST_ACK -> {
@@ -596,10 +499,10 @@ public final class TcpConnection {
                     }
                 }
             }
-        } else if (ack == sndUna && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
-                && sndMax != sndUna && windowUnchanged) {
+        } else if (ack == snd.una && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
+                && snd.max != snd.una && windowUnchanged) {
             stats.dupAcks++;
-            if (cc.onDupAck(sndUna, sndMax, sendMss)) {
+            if (cc.onDupAck(snd.una, snd.max, opt.sendMss)) {
                 stats.fastRetransmits++;
                 retransmitHead(now, false);
             }
@@ -608,17 +511,17 @@ public final class TcpConnection {
 
     private void takeRttSample(TcpSegment seg, int ack, long now) {
         long sample = -1;
-        if (tsOk && seg.hasTimestamps && seg.tsEcr != 0) {
+        if (opt.tsOk && seg.hasTimestamps && seg.tsEcr != 0) {
             // RFC 7323 RTTM; but an echo older than our last timeout measures the timeout too
-            int ticks = tsNow(now) - seg.tsEcr;
-            if (ticks >= 0 && Seq.ge(seg.tsEcr, rtoTsVal)) {
+            int ticks = opt.tsNow(now) - seg.tsEcr;
+            if (ticks >= 0 && Seq.ge(seg.tsEcr, opt.rtoTsVal)) {
                 sample = ticks * 1000L;
             }
-        } else if (rttTiming && Seq.gt(ack, rttSeq)) {
-            sample = now - rttStart;
+        } else if (rtt.timing && Seq.gt(ack, rtt.timedSeq)) {
+            sample = now - rtt.timedStart;
         }
-        if (Seq.gt(ack, rttSeq)) {
-            rttTiming = false;
+        if (Seq.gt(ack, rtt.timedSeq)) {
+            rtt.timing = false;
         }
         if (sample >= 0) {
             rtt.sample(sample);
@@ -634,18 +537,18 @@ public final class TcpConnection {
         int len = seg.payloadLength;
         int off = seg.payloadOffset;
         boolean fin = seg.has(FIN);
-        if (Seq.gt(seq, rcvNxt) && noteDuplicate(seq, len)) {
+        if (Seq.gt(seq, rcv.nxt) && noteDuplicate(seq, len)) {
             // all of it held out of order already: nothing to store, ACK at once with the D-SACK
             stats.oooSegments++;
-            ackNow = true;
+            timers.ackNow = true;
             if (fin) {
-                oooFin = true;
-                oooFinSeq = seq + len;
+                rcv.oooFin = true;
+                rcv.oooFinSeq = seq + len;
             }
             return;
         }
-        if (Seq.lt(seq, rcvNxt)) {
-            int d = rcvNxt - seq; // already received: trim the front
+        if (Seq.lt(seq, rcv.nxt)) {
+            int d = rcv.nxt - seq; // already received: trim the front
             if (d > len) {
                 d = len;
             }
@@ -654,76 +557,75 @@ public final class TcpConnection {
             seq += d;
         }
         // trim to what fits: the advertised edge and the ring's real free space
-        int limit = rcvNxt + recvRing.free();
-        if (Seq.lt(rcvAdvEdge, limit)) {
-            limit = rcvAdvEdge;
+        int limit = rcv.nxt + recvRing.free();
+        if (Seq.lt(rcv.advEdge, limit)) {
+            limit = rcv.advEdge;
         }
         if (Seq.gt(seq + len, limit)) {
             len = Math.max(0, limit - seq);
             fin = false;
-            ackNow = true; // data beyond the window: tell the peer where the window is
+            timers.ackNow = true; // data beyond the window: tell the peer where the window is
         }
-        if (seq == rcvNxt) {
+        if (seq == rcv.nxt) {
             if (len > 0) {
                 recvRing.put(recvRing.readable(), seg.payload, off, len);
                 recvRing.commit(len);
-                rcvNxt += len;
+                rcv.nxt += len;
                 stats.bytesIn += len;
                 events |= EV_READABLE;
-                if (len > rcvMss) {
-                    rcvMss = Math.min(len, config.mss());
+                if (len > rcv.mss) {
+                    rcv.mss = Math.min(len, config.mss());
                 }
                 if (recvRing.oooCount() > 0) {
-                    int before = rcvNxt;
-                    rcvNxt = recvRing.absorb(rcvNxt);
-                    if (rcvNxt != before) {
-                        stats.bytesIn += rcvNxt - before;
+                    int before = rcv.nxt;
+                    rcv.nxt = recvRing.absorb(rcv.nxt);
+                    if (rcv.nxt != before) {
+                        stats.bytesIn += rcv.nxt - before;
                     }
-                    ackNow = true; // filled all or part of a hole (RFC 5681 4.2)
+                    timers.ackNow = true; // filled all or part of a hole (RFC 5681 4.2)
                 }
-                if (!ackNow) {
-                    if (rcvNxt - lastAckSent >= 2 * rcvMss) {
-                        ackNow = true; // at least every second full-sized segment
-                    } else if (delackDeadline == NONE) {
-                        delackDeadline = now + config.delayedAckNanos();
+                if (!timers.ackNow) {
+                    if (rcv.nxt - rcv.lastAckSent >= 2 * rcv.mss) {
+                        timers.ackNow = true; // at least every second full-sized segment
+                    } else if (timers.delack == NONE) {
+                        timers.delack = now + config.delayedAckNanos();
                     }
                 }
             }
-            if (fin || (oooFin && rcvNxt == oooFinSeq)) {
+            if (fin || (rcv.oooFin && rcv.nxt == rcv.oooFinSeq)) {
                 receiveFin(now);
             }
         } else if (len > 0 || fin) {
             // out of order: keep the bytes at their offset, ACK at once (the peer counts dup ACKs)
             stats.oooSegments++;
-            ackNow = true;
+            timers.ackNow = true;
             boolean stored = true;
             if (len > 0) {
                 stored = recvRing.addInterval(seq, seq + len);
                 if (stored) {
-                    recvRing.put(recvRing.readable() + (seq - rcvNxt), seg.payload, off, len);
-                    sackTriggered = true;
-                    sackTriggerSeq = seq;
+                    recvRing.put(recvRing.readable() + (seq - rcv.nxt), seg.payload, off, len);
+                    sackBlocks.trigger(seq);
                 } else {
                     stats.oooDropped++;
                 }
             }
             if (fin && stored) {
-                oooFin = true;
-                oooFinSeq = seq + len;
+                rcv.oooFin = true;
+                rcv.oooFinSeq = seq + len;
             }
         }
     }
 
     private void receiveFin(long now) {
-        rcvNxt += 1;
-        peerFin = true;
-        oooFin = false;
-        ackNow = true;
+        rcv.nxt += 1;
+        rcv.peerFin = true;
+        rcv.oooFin = false;
+        timers.ackNow = true;
         events |= EV_READABLE;
         switch (state) {
             case ESTABLISHED -> state = TcpState.CLOSE_WAIT;
             case FIN_WAIT_1 -> {
-                if (finQueued && Seq.gt(sndUna, finSeq)) {
+                if (snd.finQueued && Seq.gt(snd.una, snd.finSeq)) {
                     enterTimeWait(now);
                 } else {
                     state = TcpState.CLOSING; // simultaneous close
@@ -737,10 +639,10 @@ public final class TcpConnection {
 
     private void enterTimeWait(long now) {
         state = TcpState.TIME_WAIT;
-        rtxDeadline = NONE;
-        persistDeadline = NONE;
-        delackDeadline = NONE;
-        timeWaitDeadline = now + config.timeWaitNanos();
+        timers.rtx = NONE;
+        timers.persist = NONE;
+        timers.delack = NONE;
+        timers.timeWait = now + config.timeWaitNanos();
     }
 
     /** FIN_WAIT_2 reuses the TIME_WAIT deadline (the states exclude each other): the peer's silence limit. */
@@ -756,16 +658,12 @@ public final class TcpConnection {
     /** CLOSED with every timer off and nothing owed to the peer. */
     private void disarmClosed() {
         state = TcpState.CLOSED;
-        rtxDeadline = NONE;
-        persistDeadline = NONE;
-        delackDeadline = NONE;
-        timeWaitDeadline = NONE;
-        ackNow = false;
+        timers.disarm();
     }
 
     private void challengeAck() {
         stats.challengeAcks++;
-        ackNow = true;
+        timers.ackNow = true;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -773,82 +671,82 @@ public final class TcpConnection {
 
     /** Runs every timer due at {@code nowNanos} (retransmission, delayed ACK, persist, TIME_WAIT). */
     public void onTimer(long nowNanos) {
-        if (timeWaitDeadline <= nowNanos) {
+        if (timers.timeWait <= nowNanos) {
             // TIME_WAIT ends normally; FIN_WAIT_2 ending means the peer vanished (its FIN or
             // RST lost): closed quietly, no RST (the peer is gone), reported as a reset
             enterClosed(state == TcpState.FIN_WAIT_2);
         }
-        if (rtxDeadline <= nowNanos) {
+        if (timers.rtx <= nowNanos) {
             onRetransmitTimeout(nowNanos);
         }
-        if (persistDeadline <= nowNanos) {
+        if (timers.persist <= nowNanos) {
             onPersistTimeout(nowNanos);
         }
-        if (delackDeadline <= nowNanos) {
-            delackDeadline = NONE;
-            ackNow = true;
+        if (timers.delack <= nowNanos) {
+            timers.delack = NONE;
+            timers.ackNow = true;
         }
         finish(nowNanos);
     }
 
     /** The earliest armed timer deadline, or {@link Long#MAX_VALUE} if none is armed. */
     public long nextDeadline() {
-        return Math.min(Math.min(rtxDeadline, delackDeadline), Math.min(persistDeadline, timeWaitDeadline));
+        return timers.next();
     }
 
     private void onRetransmitTimeout(long now) {
-        rtxDeadline = NONE;
-        if (retries >= config.maxRetransmissions()) {
+        timers.rtx = NONE;
+        if (rtt.retries >= config.maxRetransmissions()) {
             enterClosed(true); // give up (RFC 9293 R2)
             return;
         }
-        retries++;
+        rtt.retries++;
         rtt.backOff();
         stats.timeouts++;
-        rttTiming = false; // Karn: no sample from anything sent before the timeout
-        rtoTsVal = tsNow(now);
+        rtt.timing = false; // Karn: no sample from anything sent before the timeout
+        opt.rtoTsVal = opt.tsNow(now);
         if (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) {
             sendSyn(now);
             return;
         }
-        if (sndUna == sndMax) {
+        if (snd.una == snd.max) {
             return;
         }
         // loss window of one segment, go back to SND.UNA
-        cc.onTimeout(sndUna, sndMax, sendMss);
-        sndNxt = sndUna;
+        cc.onTimeout(snd.una, snd.max, opt.sendMss);
+        snd.nxt = snd.una;
         retransmitHead(now, true);
-        if (rtxDeadline == NONE) {
-            rtxDeadline = now + currentRto();
+        if (timers.rtx == NONE) {
+            timers.rtx = now + currentRto();
         }
     }
 
     private void onPersistTimeout(long now) {
-        persistDeadline = NONE;
-        int unsent = bufSeq + sendRing.length() - sndNxt;
-        if (unsent <= 0 || sndNxt != sndUna || !canSendData()) {
-            persistBackoff = 0;
+        timers.persist = NONE;
+        int unsent = snd.bufSeq + sendRing.length() - snd.nxt;
+        if (unsent <= 0 || snd.nxt != snd.una || !canSendData()) {
+            timers.persistBackoff = 0;
             return;
         }
-        if (sndWnd == 0) {
+        if (snd.wnd == 0) {
             // window probe: an old sequence number makes the peer answer with its current window
             stats.windowProbes++;
-            transmit(sndUna - 1, 0, ACK, now);
+            transmit(snd.una - 1, 0, ACK, now);
         } else {
             // override timeout (RFC 9293 3.8.6.2.1): send what the small window allows
-            int len = Math.min(Math.min(unsent, sndWnd), Math.min(sendMss, sendRing.contiguous(sndNxt - bufSeq)));
+            int len = Math.min(Math.min(unsent, snd.wnd), Math.min(opt.sendMss, sendRing.contiguous(snd.nxt - snd.bufSeq)));
             sendNew(len, unsent, now);
         }
-        if (persistBackoff < 62) {
-            persistBackoff++;
+        if (timers.persistBackoff < 62) {
+            timers.persistBackoff++;
         }
-        if (sndNxt == sndUna) {
-            persistDeadline = now + persistInterval();
+        if (snd.nxt == snd.una) {
+            timers.persist = now + persistInterval();
         }
     }
 
     private long persistInterval() {
-        return rtt.shifted(persistBackoff);
+        return rtt.shifted(timers.persistBackoff);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -867,8 +765,8 @@ public final class TcpConnection {
             return;
         }
         for (;;) {
-            int unsent = bufSeq + sendRing.length() - sndNxt;
-            boolean finPending = finQueued && sndNxt == finSeq;
+            int unsent = snd.bufSeq + sendRing.length() - snd.nxt;
+            boolean finPending = snd.finQueued && snd.nxt == snd.finSeq;
             if (unsent <= 0 && !finPending) {
                 break;
             }
@@ -877,105 +775,101 @@ public final class TcpConnection {
             }
             int len = 0;
             if (unsent > 0) {
-                int inflight = sndNxt - sndUna;
-                int usable = Math.min(sndWnd, cc.cwnd()) - inflight;
-                len = Math.min(unsent, Math.min(usable, sendMss));
+                int inflight = snd.nxt - snd.una;
+                int usable = Math.min(snd.wnd, cc.cwnd()) - inflight;
+                len = Math.min(unsent, Math.min(usable, opt.sendMss));
                 if (len <= 0) {
                     break; // window or cwnd closed; the FIN waits behind the data
                 }
-                boolean full = len == sendMss;
+                boolean full = len == opt.sendMss;
                 boolean all = len == unsent && (!config.nagle() || inflight == 0);
-                boolean half = len >= (maxSndWnd >>> 1);
+                boolean half = len >= (snd.maxWnd >>> 1);
                 if (!full && !all && !half) {
                     break;
                 }
-                len = Math.min(len, sendRing.contiguous(sndNxt - bufSeq));
+                len = Math.min(len, sendRing.contiguous(snd.nxt - snd.bufSeq));
             }
             sendNew(len, unsent, now);
         }
-        if (sndNxt == sndUna && rtxDeadline == NONE && persistDeadline == NONE
-                && bufSeq + sendRing.length() - sndNxt > 0) {
+        if (snd.nxt == snd.una && timers.rtx == NONE && timers.persist == NONE
+                && snd.bufSeq + sendRing.length() - snd.nxt > 0) {
             // data waits on the peer's window with nothing in flight: only this timer can unstick it
-            persistDeadline = now + persistInterval();
+            timers.persist = now + persistInterval();
         }
     }
 
     /** Emits {@code len} new bytes at SND.NXT (plus the FIN when they are the last) and advances. */
     private void sendNew(int len, int unsent, long now) {
-        boolean fin = finQueued && sndNxt + len == finSeq;
+        boolean fin = snd.finQueued && snd.nxt + len == snd.finSeq;
         int flags = ACK | (fin ? FIN : 0) | (len > 0 && len == unsent ? PSH : 0);
-        if (!rttTiming && !tsOk && Seq.ge(sndNxt, sndMax)) {
-            rttTiming = true;
-            rttSeq = sndNxt;
-            rttStart = now;
+        if (!rtt.timing && !opt.tsOk && Seq.ge(snd.nxt, snd.max)) {
+            rtt.time(snd.nxt, now);
         }
-        transmit(sndNxt, len, flags, now);
-        sndNxt += len + (fin ? 1 : 0);
-        if (Seq.gt(sndNxt, sndMax)) {
-            sndMax = sndNxt;
+        transmit(snd.nxt, len, flags, now);
+        snd.nxt += len + (fin ? 1 : 0);
+        if (Seq.gt(snd.nxt, snd.max)) {
+            snd.max = snd.nxt;
         }
-        if (rtxDeadline == NONE) {
-            rtxDeadline = now + currentRto();
+        if (timers.rtx == NONE) {
+            timers.rtx = now + currentRto();
         }
-        persistDeadline = NONE;
+        timers.persist = NONE;
     }
 
     /** Re-sends the first unacknowledged segment (and the FIN if it is all that is left). */
     private void retransmitHead(long now, boolean advance) {
-        int dataEnd = bufSeq + sendRing.length();
-        int avail = (Seq.lt(sndMax, dataEnd) ? sndMax : dataEnd) - sndUna; // only what was sent
-        int len = Math.max(0, Math.min(avail, sendMss));
+        int dataEnd = snd.bufSeq + sendRing.length();
+        int avail = (Seq.lt(snd.max, dataEnd) ? snd.max : dataEnd) - snd.una; // only what was sent
+        int len = Math.max(0, Math.min(avail, opt.sendMss));
         if (len > 0) {
-            len = Math.min(len, sendRing.contiguous(sndUna - bufSeq));
+            len = Math.min(len, sendRing.contiguous(snd.una - snd.bufSeq));
         }
-        boolean fin = finQueued && sndUna + len == finSeq && Seq.gt(sndMax, finSeq);
+        boolean fin = snd.finQueued && snd.una + len == snd.finSeq && Seq.gt(snd.max, snd.finSeq);
         if (len == 0 && !fin) {
             return;
         }
-        rttTiming = false; // Karn
-        transmit(sndUna, len, ACK | (fin ? FIN : 0), now);
-        int end = sndUna + len + (fin ? 1 : 0);
-        if (advance && Seq.gt(end, sndNxt)) {
-            sndNxt = end;
+        rtt.timing = false; // Karn
+        transmit(snd.una, len, ACK | (fin ? FIN : 0), now);
+        int end = snd.una + len + (fin ? 1 : 0);
+        if (advance && Seq.gt(end, snd.nxt)) {
+            snd.nxt = end;
         }
     }
 
     private void sendSyn(long now) {
         boolean synAck = state == TcpState.SYN_RECEIVED;
         TcpSegment s = out;
-        fillHeader(s, iss, synAck ? SYN | ACK : SYN);
-        s.ack = synAck ? rcvNxt : 0;
+        fillHeader(s, snd.iss, synAck ? SYN | ACK : SYN);
+        s.ack = synAck ? rcv.nxt : 0;
         s.window = synWindow();
         s.mss = config.mss();
         if (synAck) {
-            s.windowScale = wsAgreed ? rcvShift : ABSENT;
-            s.sackPermitted = sackOk;
-            s.hasTimestamps = tsOk;
+            s.windowScale = opt.wsAgreed ? opt.rcvShift : ABSENT;
+            s.sackPermitted = opt.sackOk;
+            s.hasTimestamps = opt.tsOk;
         } else {
             s.windowScale = config.windowScale() >= 0 ? offeredWindowScale() : ABSENT;
             s.sackPermitted = config.sackPermitted();
             s.hasTimestamps = config.timestamps();
         }
-        s.tsVal = tsNow(now);
-        s.tsEcr = synAck ? tsRecent : 0;
+        s.tsVal = opt.tsNow(now);
+        s.tsEcr = synAck ? opt.tsRecent : 0;
         if (synAck) {
-            lastAckSent = rcvNxt;
-            ackNow = false;
-            delackDeadline = NONE;
+            rcv.lastAckSent = rcv.nxt;
+            timers.ackNow = false;
+            timers.delack = NONE;
         }
-        if (Seq.lt(iss, sndMax)) {
+        if (Seq.lt(snd.iss, snd.max)) {
             stats.retransmits++;
-            rttTiming = false;
+            rtt.timing = false;
         } else {
-            sndNxt = iss + 1;
-            sndMax = iss + 1;
-            rttTiming = true;
-            rttSeq = iss;
-            rttStart = now;
+            snd.nxt = snd.iss + 1;
+            snd.max = snd.iss + 1;
+            rtt.time(snd.iss, now);
         }
         stats.segmentsOut++;
-        if (rtxDeadline == NONE) {
-            rtxDeadline = now + currentRto();
+        if (timers.rtx == NONE) {
+            timers.rtx = now + currentRto();
         }
         sink.transmit(this, s);
     }
@@ -1018,97 +912,43 @@ public final class TcpConnection {
     private void transmit(int seq, int len, int flags, long now) {
         TcpSegment s = out;
         fillHeader(s, seq, flags);
-        s.ack = rcvNxt;
+        s.ack = rcv.nxt;
         s.window = windowField();
-        if (tsOk) {
+        if (opt.tsOk) {
             s.hasTimestamps = true;
-            s.tsVal = tsNow(now);
-            s.tsEcr = tsRecent;
+            s.tsVal = opt.tsNow(now);
+            s.tsEcr = opt.tsRecent;
         }
         if (len > 0) {
-            s.payloadOffset = sendRing.index(seq - bufSeq);
+            s.payloadOffset = sendRing.index(seq - snd.bufSeq);
             s.payloadLength = len;
         }
         boolean sackOmitted = false;
-        if (sackOk && (recvRing.oooCount() > 0 || dsackOwed)) {
+        if (opt.sackOk && (recvRing.oooCount() > 0 || sackBlocks.dsackOwed())) {
             // payload and SACK option together stay within what the peer's MSS allows
-            int roomBlocks = (sendMss - len - TcpCodec.sackOptionBytes(0)) / TcpCodec.SACK_BLOCK_BYTES;
-            int max = Math.min(roomBlocks, TcpCodec.sackBlocksThatFit(tsOk ? TS_OPTION_BYTES : 0));
-            fillSackBlocks(s, max);
+            int roomBlocks = (opt.sendMss - len - TcpCodec.sackOptionBytes(0)) / TcpCodec.SACK_BLOCK_BYTES;
+            int max = Math.min(roomBlocks, TcpCodec.sackBlocksThatFit(opt.tsOk ? TS_OPTION_BYTES : 0));
+            sackBlocks.fill(s, max, rcv.nxt, recvRing);
             sackOmitted = s.sackCount == 0;
         }
-        lastAckSent = rcvNxt;
+        rcv.lastAckSent = rcv.nxt;
         // a data segment with no room for any block leaves an owed ACK owed: a pure ACK carries them
         if (!sackOmitted) {
-            ackNow = false;
-            delackDeadline = NONE;
+            timers.ackNow = false;
+            timers.delack = NONE;
         }
         stats.segmentsOut++;
         stats.bytesOut += len;
-        if ((len > 0 || (flags & FIN) != 0) && Seq.lt(seq, sndMax)) {
+        if ((len > 0 || (flags & FIN) != 0) && Seq.lt(seq, snd.max)) {
             stats.retransmits++;
         }
         sink.transmit(this, s);
     }
 
-    /**
-     * Fills up to {@code max} SACK blocks: first an owed D-SACK block (RFC 2883 4), which lies at
-     * or below RCV.NXT or inside the block that follows it, and is sent once; then, from the
-     * out-of-order intervals (RFC 2018 4), the one holding the segment that triggered this ACK,
-     * then the others from the highest sequence down. A sender sending in order fills holes from
-     * below, so the highest blocks are the most recent ones, and the order follows from the ring
-     * alone (no extra connection state). These always lie above RCV.NXT: the ring absorbs
-     * intervals that RCV.NXT reaches. A D-SACK inside an interval is only recognizable beside
-     * it: with room for fewer than two blocks none is filled, and the pure ACK that follows
-     * carries them.
-     */
-    private void fillSackBlocks(TcpSegment s, int max) {
-        int n = 0;
-        if (dsackOwed) {
-            if (max < (Seq.gt(dsackEnd, rcvNxt) ? 2 : 1)) {
-                s.sackCount = 0;
-                return;
-            }
-            s.sackLeft[0] = dsackStart;
-            s.sackRight[0] = dsackEnd;
-            n = 1;
-            dsackOwed = false;
-        }
-        int count = recvRing.oooCount();
-        int first = -1;
-        if (sackTriggered) {
-            for (int i = 0; i < count; i++) {
-                if (Seq.le(recvRing.oooStart(i), sackTriggerSeq) && Seq.lt(sackTriggerSeq, recvRing.oooEnd(i))) {
-                    first = i;
-                    break;
-                }
-            }
-        }
-        if (first >= 0 && n < max) {
-            n = addSackBlock(s, n, first);
-        }
-        for (int i = count - 1; i >= 0 && n < max; i--) {
-            if (i != first) {
-                n = addSackBlock(s, n, i);
-            }
-        }
-        s.sackCount = n;
-    }
-
-    private int addSackBlock(TcpSegment s, int n, int interval) {
-        int start = recvRing.oooStart(interval);
-        if (!Seq.gt(start, rcvNxt)) {
-            return n;
-        }
-        s.sackLeft[n] = start;
-        s.sackRight[n] = recvRing.oooEnd(interval);
-        return n + 1;
-    }
-
     private void sendAck(long now) {
         // SND.MAX, not the rolled-back SND.NXT: the peer may hold everything up to it, and a
         // pure ACK below its RCV.NXT would be unacceptable there
-        transmit(sndMax, 0, ACK, now);
+        transmit(snd.max, 0, ACK, now);
     }
 
     /** Emits a RST (RFC 9293 3.10.7.1 forms); no options. */
@@ -1130,25 +970,21 @@ public final class TcpConnection {
      * {@link #rcvAdvEdge} keeps accepting data up to the furthest edge ever advertised.
      */
     private int windowField() {
-        int cur = rcvAdvEdge - rcvNxt;
+        int cur = rcv.advEdge - rcv.nxt;
         if (cur < 0) {
             cur = 0;
         }
         int free = recvRing.free();
         int wnd = free - cur >= Math.min(recvRing.maxCapacity() >>> 1, config.mss()) ? free : cur;
-        int field = wnd >>> rcvShift;
+        int field = wnd >>> opt.rcvShift;
         if (field > 65535) {
             field = 65535;
         }
-        int edge = rcvNxt + (field << rcvShift);
-        if (Seq.gt(edge, rcvAdvEdge)) {
-            rcvAdvEdge = edge;
+        int edge = rcv.nxt + (field << opt.rcvShift);
+        if (Seq.gt(edge, rcv.advEdge)) {
+            rcv.advEdge = edge;
         }
         return field;
-    }
-
-    private int tsNow(long now) {
-        return (int) (now / 1000L) + tsOffset;
     }
 
     /** Sends the pending ACK (if no other segment carried it) and delivers deferred events. */
@@ -1176,8 +1012,8 @@ public final class TcpConnection {
                     }
                     continue;
                 }
-                if (ackNow) {
-                    ackNow = false;
+                if (timers.ackNow) {
+                    timers.ackNow = false;
                     if (state != TcpState.CLOSED && state != TcpState.SYN_SENT && state != TcpState.LISTEN) {
                         sendAck(now);
                     }
@@ -1206,7 +1042,7 @@ public final class TcpConnection {
     }
 
     private boolean canQueue() {
-        if (finQueued) {
+        if (snd.finQueued) {
             return false;
         }
         return switch (state) {
@@ -1224,10 +1060,10 @@ public final class TcpConnection {
         if (n > 0 && (state == TcpState.ESTABLISHED || state == TcpState.FIN_WAIT_1
                 || state == TcpState.FIN_WAIT_2)) {
             // tell the peer when reading opened the window a lot (RFC 9293 3.8.6.2.2)
-            int cur = Math.max(0, rcvAdvEdge - rcvNxt);
+            int cur = Math.max(0, rcv.advEdge - rcv.nxt);
             int free = recvRing.free();
             if (free - cur >= Math.min(recvRing.maxCapacity() >>> 1, config.mss()) && free >= 2 * cur) {
-                ackNow = true;
+                timers.ackNow = true;
             }
             finish(nowNanos);
         }
@@ -1246,7 +1082,7 @@ public final class TcpConnection {
 
     /** True once the peer's FIN has been received and all data before it read. */
     public boolean isPeerClosed() {
-        return peerFin && recvRing.readable() == 0;
+        return rcv.peerFin && recvRing.readable() == 0;
     }
 
     /** Graceful close: a FIN follows the queued data. */
@@ -1271,9 +1107,9 @@ public final class TcpConnection {
     }
 
     private void queueFin() {
-        if (!finQueued) {
-            finQueued = true;
-            finSeq = bufSeq + sendRing.length();
+        if (!snd.finQueued) {
+            snd.finQueued = true;
+            snd.finSeq = snd.bufSeq + sendRing.length();
         }
     }
 
@@ -1283,7 +1119,7 @@ public final class TcpConnection {
             return;
         }
         if (state != TcpState.SYN_SENT && state != TcpState.LISTEN && state != TcpState.TIME_WAIT) {
-            sendRst(sndMax, rcvNxt, true);
+            sendRst(snd.max, rcv.nxt, true);
         }
         enterClosed(true);
         finish(nowNanos);
@@ -1337,7 +1173,7 @@ public final class TcpConnection {
 
     /** Payload bytes per segment we send (negotiated MSS minus the timestamp option). */
     public int sendMss() {
-        return sendMss;
+        return opt.sendMss;
     }
 
     public int congestionWindow() {
@@ -1350,7 +1186,7 @@ public final class TcpConnection {
 
     /** The peer's current send window in bytes (scaled). */
     public int sendWindow() {
-        return sndWnd;
+        return snd.wnd;
     }
 
     /** Current retransmission timeout including backoff, nanoseconds. */
@@ -1365,23 +1201,23 @@ public final class TcpConnection {
 
     /** True when both SYNs carried the window-scale option. */
     public boolean windowScaling() {
-        return wsAgreed;
+        return opt.wsAgreed;
     }
 
     public int sendWindowShift() {
-        return sndShift;
+        return opt.sndShift;
     }
 
     public int receiveWindowShift() {
-        return rcvShift;
+        return opt.rcvShift;
     }
 
     public boolean sackPermitted() {
-        return sackOk;
+        return opt.sackOk;
     }
 
     public boolean timestamps() {
-        return tsOk;
+        return opt.tsOk;
     }
 
     /** Bytes queued but not yet acknowledged (unsent included). */
@@ -1394,19 +1230,19 @@ public final class TcpConnection {
     }
 
     long retransmitDeadline() {
-        return rtxDeadline;
+        return timers.rtx;
     }
 
     long delayedAckDeadline() {
-        return delackDeadline;
+        return timers.delack;
     }
 
     long persistDeadline() {
-        return persistDeadline;
+        return timers.persist;
     }
 
     long timeWaitDeadline() {
-        return timeWaitDeadline;
+        return timers.timeWait;
     }
 
     int oooIntervals() {
@@ -1422,27 +1258,27 @@ public final class TcpConnection {
     }
 
     int rcvNxt() {
-        return rcvNxt;
+        return rcv.nxt;
     }
 
     int tsRecent() {
-        return tsRecent;
+        return opt.tsRecent;
     }
 
     int sndUna() {
-        return sndUna;
+        return snd.una;
     }
 
     int sndNxt() {
-        return sndNxt;
+        return snd.nxt;
     }
 
     @Override
     public String toString() {
         return "TcpConnection{" + state + " " + localPort + "->" + remotePort
-                + " una=" + Integer.toUnsignedString(sndUna) + " nxt=" + Integer.toUnsignedString(sndNxt)
-                + " max=" + Integer.toUnsignedString(sndMax) + " wnd=" + sndWnd + " cwnd=" + cc.cwnd()
-                + " rcvNxt=" + Integer.toUnsignedString(rcvNxt) + " queued=" + sendRing.length()
+                + " una=" + Integer.toUnsignedString(snd.una) + " nxt=" + Integer.toUnsignedString(snd.nxt)
+                + " max=" + Integer.toUnsignedString(snd.max) + " wnd=" + snd.wnd + " cwnd=" + cc.cwnd()
+                + " rcvNxt=" + Integer.toUnsignedString(rcv.nxt) + " queued=" + sendRing.length()
                 + " readable=" + recvRing.readable() +  " srtt=" + rtt.srtt() + " rto=" + currentRto() + '}';
     }
 
@@ -1465,7 +1301,7 @@ public final class TcpConnection {
 
     /** Upper bound of the bytes {@link #snapshot} writes now. */
     public int snapshotSize() {
-        return SNAPSHOT_HEADER + SNAPSHOT_FIXED_BODY + sendRing.length() + recvRing.snapshotBytes();
+        return SnapshotFormat.HEADER + SnapshotFormat.FIXED_BODY + sendRing.length() + recvRing.snapshotBytes();
     }
 
     /**
@@ -1482,110 +1318,27 @@ public final class TcpConnection {
      * {@link #snapshot(MutableDirectBuffer, int, long)}, with the snapshot's own CRC32C only when
      * {@code checksum}: a transport that checksums the bytes itself (TCPMig's CONN_STATE body
      * carries a CRC32C over the whole state) saves a pass over the buffers. Without it the CRC field is
-     * 0, and only {@code restore(..., false, pool)} accepts the bytes.
+     * 0, and only {@code restore(..., false, pool)} accepts the bytes. The body is a sequence of
+     * groups, each writing itself; {@link #restore} reads them in the same order.
      */
     public int snapshot(MutableDirectBuffer dst, int offset, long nowNanos, boolean checksum) {
-        SnapshotWriter w = new SnapshotWriter().wrap(dst, offset + SNAPSHOT_HEADER);
-        TcpConfig c = config;
-        w.putInt(c.mss());
-        w.putInt(c.sendBufferBytes());
-        w.putInt(c.receiveBufferBytes());
-        w.putInt(c.windowScale());
-        w.putBoolean(c.sackPermitted());
-        w.putBoolean(c.timestamps());
-        w.putBoolean(c.nagle());
-        w.putLong(c.delayedAckNanos());
-        w.putLong(c.initialRtoNanos());
-        w.putLong(c.minRtoNanos());
-        w.putLong(c.maxRtoNanos());
-        w.putInt(c.maxRetransmissions());
-        w.putLong(c.timeWaitNanos());
-        w.putInt(c.maxOutOfOrderSegments());
-        w.putLong(c.finWait2Nanos());
-
+        SnapshotWriter w = new SnapshotWriter().wrap(dst, offset + SnapshotFormat.HEADER);
+        SnapshotFormat.writeConfig(w, config);
         w.putInt(localIp);
         w.putInt(localPort);
         w.putInt(remoteIp);
         w.putInt(remotePort);
         w.putByte(state.ordinal());
-
-        w.putInt(iss);
-        w.putInt(sndUna);
-        w.putInt(sndNxt);
-        w.putInt(sndMax);
-        w.putInt(sndWnd);
-        w.putInt(sndWl1);
-        w.putInt(sndWl2);
-        w.putInt(maxSndWnd);
-        w.putInt(bufSeq);
-        w.putBoolean(finQueued);
-        w.putInt(finSeq);
-
-        w.putInt(irs);
-        w.putInt(rcvNxt);
-        w.putInt(rcvAdvEdge);
-        w.putInt(lastAckSent);
-        w.putInt(rcvMss);
-        w.putBoolean(peerFin);
-        w.putBoolean(oooFin);
-        w.putInt(oooFinSeq);
-
-        w.putInt(sendMss);
-        w.putInt(sndShift);
-        w.putInt(rcvShift);
-        w.putBoolean(wsAgreed);
-        w.putBoolean(sackOk);
-        w.putBoolean(tsOk);
-        w.putInt(tsRecent);
-        w.putLong(nowNanos - tsRecentTime);
-        w.putInt(tsNow(nowNanos)); // the TS clock's value now; restore re-bases it on its own now
-        w.putInt(rtoTsVal);
-
-        rtt.write(w);
-        w.putInt(retries);
-        w.putBoolean(rttTiming);
-        w.putInt(rttSeq);
-        w.putLong(rttTiming ? nowNanos - rttStart : 0);
-
+        snd.write(w);
+        rcv.write(w);
+        opt.write(w, nowNanos);
+        rtt.write(w, nowNanos);
         cc.write(w);
-
-        putDeadline(w, rtxDeadline, nowNanos);
-        putDeadline(w, delackDeadline, nowNanos);
-        putDeadline(w, persistDeadline, nowNanos);
-        putDeadline(w, timeWaitDeadline, nowNanos);
-        w.putInt(persistBackoff);
-        w.putBoolean(ackNow);
-
+        timers.write(w, nowNanos);
         stats.write(w);
         sendRing.write(w);
-        recvRing.write(w, rcvNxt);
-
-        int bodyLength = w.position() - (offset + SNAPSHOT_HEADER);
-        dst.putInt(offset, SNAPSHOT_MAGIC, ByteOrder.BIG_ENDIAN);
-        dst.putInt(offset + 4, SNAPSHOT_VERSION, ByteOrder.BIG_ENDIAN);
-        dst.putInt(offset + 8, bodyLength, ByteOrder.BIG_ENDIAN);
-        dst.putInt(offset + 12, checksum ? crc32c(dst, offset + SNAPSHOT_HEADER, bodyLength) : 0,
-                ByteOrder.BIG_ENDIAN);
-        return SNAPSHOT_HEADER + bodyLength;
-    }
-
-    private static void putDeadline(SnapshotWriter w, long deadline, long now) {
-        w.putBoolean(deadline != NONE);
-        w.putLong(deadline != NONE ? deadline - now : 0);
-    }
-
-    private static long getDeadline(SnapshotReader r, String field, long now) throws SnapshotException {
-        boolean armed = r.getBoolean(field);
-        long rel = r.getLong(field, -(1L << 62), 1L << 62);
-        if (!armed) {
-            return NONE;
-        }
-        long d = now + rel;
-        return d == NONE ? NONE - 1 : d;
-    }
-
-    static int crc32c(DirectBuffer buffer, int offset, int length) {
-        return io.capybara.wire.BufferCrc.crc32c(buffer, offset, length);
+        recvRing.write(w, rcv.nxt);
+        return SnapshotFormat.seal(dst, offset, w.position() - (offset + SnapshotFormat.HEADER), checksum);
     }
 
     /**
@@ -1619,55 +1372,9 @@ public final class TcpConnection {
     public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
                                         SegmentSink sink, boolean verifyChecksum, BufferPool pool,
                                         TcpConfig usual) throws SnapshotException {
-        if (src == null || offset < 0 || length < 0 || (long) offset + length > src.capacity()) {
-            throw new SnapshotException("snapshot range [" + offset + ", +" + length + ") outside the buffer");
-        }
-        if (length < SNAPSHOT_HEADER) {
-            throw new SnapshotException("snapshot truncated: " + length + " bytes, header needs " + SNAPSHOT_HEADER);
-        }
-        int magic = src.getInt(offset, ByteOrder.BIG_ENDIAN);
-        if (magic != SNAPSHOT_MAGIC) {
-            throw new SnapshotException("not a TCP connection snapshot: magic 0x" + Integer.toHexString(magic));
-        }
-        int version = src.getInt(offset + 4, ByteOrder.BIG_ENDIAN);
-        if (version != SNAPSHOT_VERSION && version != 1) {
-            throw new SnapshotException("unsupported snapshot version " + version + " (expected "
-                    + SNAPSHOT_VERSION + ")");
-        }
-        int bodyLength = src.getInt(offset + 8, ByteOrder.BIG_ENDIAN);
-        if (bodyLength != length - SNAPSHOT_HEADER) {
-            throw new SnapshotException("snapshot length mismatch: header says " + bodyLength
-                    + " body bytes, " + (length - SNAPSHOT_HEADER) + " given");
-        }
-        int crc = src.getInt(offset + 12, ByteOrder.BIG_ENDIAN);
-        int actual = verifyChecksum ? crc32c(src, offset + SNAPSHOT_HEADER, bodyLength) : crc;
-        if (crc != actual) {
-            throw new SnapshotException("snapshot corrupt: CRC32C 0x" + Integer.toHexString(actual)
-                    + " != 0x" + Integer.toHexString(crc));
-        }
-        SnapshotReader r = new SnapshotReader().wrap(src, offset + SNAPSHOT_HEADER, bodyLength);
-        TcpConfig config = new TcpConfig(
-                r.getInt("config.mss", MIN_MSS, 65535),
-                r.getInt("config.sendBufferBytes", 1, MAX_BUFFER),
-                r.getInt("config.receiveBufferBytes", 1, MAX_BUFFER),
-                r.getInt("config.windowScale", Integer.MIN_VALUE, MAX_WINDOW_SHIFT),
-                r.getBoolean("config.sackPermitted"),
-                r.getBoolean("config.timestamps"),
-                r.getBoolean("config.nagle"),
-                r.getLong("config.delayedAckNanos", 0, Long.MAX_VALUE),
-                r.getLong("config.initialRtoNanos", 1, Long.MAX_VALUE),
-                r.getLong("config.minRtoNanos", 1, Long.MAX_VALUE),
-                r.getLong("config.maxRtoNanos", 1, Long.MAX_VALUE),
-                r.getInt("config.maxRetransmissions", 0, Integer.MAX_VALUE),
-                r.getLong("config.timeWaitNanos", 0, Long.MAX_VALUE),
-                r.getInt("config.maxOutOfOrderSegments", 0, MAX_OOO_INTERVALS),
-                version >= 2 ? r.getLong("config.finWait2Nanos", 0, Long.MAX_VALUE) : TcpConfig.DEFAULT_FIN_WAIT_2_NANOS);
-        if (config.maxRtoNanos() < config.minRtoNanos()) {
-            throw new SnapshotException("snapshot corrupt: maxRto < minRto");
-        }
-        if (config.equals(usual)) {
-            config = usual;
-        }
+        int version = SnapshotFormat.open(src, offset, length, verifyChecksum);
+        SnapshotReader r = new SnapshotReader().wrap(src, offset + SnapshotFormat.HEADER, length - SnapshotFormat.HEADER);
+        TcpConfig config = SnapshotFormat.readConfig(r, version, usual);
         int localIp = r.getInt("localIp");
         int localPort = r.getInt("localPort", 0, 65535);
         int remoteIp = r.getInt("remoteIp");
@@ -1676,109 +1383,25 @@ public final class TcpConnection {
         if (stateOrdinal >= STATES.length || STATES[stateOrdinal] == TcpState.LISTEN) {
             throw new SnapshotException("snapshot corrupt: state ordinal " + stateOrdinal);
         }
-        int sendMax = ringCapacity(config.sendBufferBytes());
-        int recvMax = ringCapacity(config.receiveBufferBytes());
-        // rings are read last; collect the scalars first
-        int iss = r.getInt("iss");
-        int sndUna = r.getInt("sndUna");
-        int sndNxt = r.getInt("sndNxt");
-        int sndMaxSeq = r.getInt("sndMax");
-        int sndWnd = r.getInt("sndWnd", 0, 65535L << MAX_WINDOW_SHIFT);
-        int sndWl1 = r.getInt("sndWl1");
-        int sndWl2 = r.getInt("sndWl2");
-        int maxSndWnd = r.getInt("maxSndWnd", 0, 65535L << MAX_WINDOW_SHIFT);
-        int bufSeq = r.getInt("bufSeq");
-        boolean finQueued = r.getBoolean("finQueued");
-        int finSeq = r.getInt("finSeq");
-        int irs = r.getInt("irs");
-        int rcvNxt = r.getInt("rcvNxt");
-        int rcvAdvEdge = r.getInt("rcvAdvEdge");
-        int lastAckSent = r.getInt("lastAckSent");
-        int rcvMss = r.getInt("rcvMss", 1, 65535);
-        boolean peerFin = r.getBoolean("peerFin");
-        boolean oooFin = r.getBoolean("oooFin");
-        int oooFinSeq = r.getInt("oooFinSeq");
-        int sendMss = r.getInt("sendMss", 1, 65535);
-        int sndShift = r.getInt("sndShift", 0, MAX_WINDOW_SHIFT);
-        int rcvShift = r.getInt("rcvShift", 0, MAX_WINDOW_SHIFT);
-        boolean wsAgreed = r.getBoolean("wsAgreed");
-        boolean sackOk = r.getBoolean("sackOk");
-        boolean tsOk = r.getBoolean("tsOk");
-        int tsRecent = r.getInt("tsRecent");
-        long tsRecentAge = r.getLong("tsRecentAge");
-        int tsClock = r.getInt("tsClock");
-        int rtoTsVal = r.getInt("rtoTsVal");
-        RttEstimator rtt = new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos());
-        rtt.read(r);
-        int retries = r.getInt("retries", 0, Integer.MAX_VALUE);
-        boolean rttTiming = r.getBoolean("rttTiming");
-        int rttSeq = r.getInt("rttSeq");
-        long rttAge = r.getLong("rttAge", 0, 1L << 62);
-        NewReno cc = new NewReno(iss, MIN_MSS);
-        cc.read(r);
-        long rtxDeadline = getDeadline(r, "rtxDeadline", nowNanos);
-        long delackDeadline = getDeadline(r, "delackDeadline", nowNanos);
-        long persistDeadline = getDeadline(r, "persistDeadline", nowNanos);
-        long timeWaitDeadline = getDeadline(r, "timeWaitDeadline", nowNanos);
-        int persistBackoff = r.getInt("persistBackoff", 0, 62);
-        boolean ackNow = r.getBoolean("ackNow");
-        TcpStats stats = new TcpStats();
-        stats.read(r);
-        SendRing sendRing = SendRing.read(r, sendMax, pool);
-        ReceiveRing recvRing = ReceiveRing.read(r, recvMax, config.maxOutOfOrderSegments(), rcvNxt, pool);
+        // the rings come last and are sized by the config: the groups are read into a shell first
+        TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink, null, null,
+                new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
+                new NewReno(0, MIN_MSS), new TcpStats());
+        c.state = STATES[stateOrdinal];
+        c.snd.read(r);
+        c.rcv.read(r);
+        c.opt.read(r, nowNanos);
+        c.rtt.read(r, nowNanos);
+        c.cc.read(r);
+        c.timers.read(r, nowNanos);
+        c.stats.read(r);
+        c.sendRing = SendRing.read(r, ringCapacity(config.sendBufferBytes()), pool);
+        c.recvRing = ReceiveRing.read(r, ringCapacity(config.receiveBufferBytes()),
+                config.maxOutOfOrderSegments(), c.rcv.nxt, pool);
         if (r.remaining() != 0) {
             throw new SnapshotException("snapshot corrupt: " + r.remaining() + " unexpected trailing body bytes");
         }
-        // cross-field invariants the state machine relies on (offsets into the send ring)
-        int len = sendRing.length();
-        if (!Seq.le(sndUna, sndNxt) || !Seq.le(sndNxt, sndMaxSeq)
-                || outside(sndUna - bufSeq, len) || outside(sndNxt - bufSeq, len) || outside(sndMaxSeq - bufSeq, len)
-                || (finQueued && finSeq != bufSeq + len)) {
-            throw new SnapshotException("snapshot corrupt: send sequence variables inconsistent with the send buffer");
-        }
-
-        TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
-                sendRing, recvRing, rtt, cc, stats);
-        c.state = STATES[stateOrdinal];
-        c.iss = iss;
-        c.sndUna = sndUna;
-        c.sndNxt = sndNxt;
-        c.sndMax = sndMaxSeq;
-        c.sndWnd = sndWnd;
-        c.sndWl1 = sndWl1;
-        c.sndWl2 = sndWl2;
-        c.maxSndWnd = maxSndWnd;
-        c.bufSeq = bufSeq;
-        c.finQueued = finQueued;
-        c.finSeq = finSeq;
-        c.irs = irs;
-        c.rcvNxt = rcvNxt;
-        c.rcvAdvEdge = rcvAdvEdge;
-        c.lastAckSent = lastAckSent;
-        c.rcvMss = rcvMss;
-        c.peerFin = peerFin;
-        c.oooFin = oooFin;
-        c.oooFinSeq = oooFinSeq;
-        c.sendMss = sendMss;
-        c.sndShift = sndShift;
-        c.rcvShift = rcvShift;
-        c.wsAgreed = wsAgreed;
-        c.sackOk = sackOk;
-        c.tsOk = tsOk;
-        c.tsRecent = tsRecent;
-        c.tsRecentTime = nowNanos - tsRecentAge;
-        c.tsOffset = tsClock - (int) (nowNanos / 1000L);
-        c.rtoTsVal = rtoTsVal;
-        c.retries = retries;
-        c.rttTiming = rttTiming;
-        c.rttSeq = rttSeq;
-        c.rttStart = nowNanos - rttAge;
-        c.rtxDeadline = rtxDeadline;
-        c.delackDeadline = delackDeadline;
-        c.persistDeadline = persistDeadline;
-        c.timeWaitDeadline = timeWaitDeadline;
-        c.persistBackoff = persistBackoff;
-        c.ackNow = ackNow;
+        c.snd.check(c.sendRing.length());
         return c;
     }
 
@@ -1793,9 +1416,9 @@ public final class TcpConnection {
         sendRing.release(pool);
         recvRing.release(pool);
         disarmClosed(); // no events: nobody is told, the connection lives on elsewhere
-        finQueued = false;
-        peerFin = false;
-        oooFin = false;
+        snd.finQueued = false;
+        rcv.peerFin = false;
+        rcv.oooFin = false;
     }
 
     /**
@@ -1820,8 +1443,4 @@ public final class TcpConnection {
         return true;
     }
 
-    /** Offset {@code d} of a sequence variable from bufSeq must lie in [-1, len + 1] (SYN/FIN). */
-    private static boolean outside(int d, int len) {
-        return d < -1 || d > len + 1;
-    }
 }

@@ -51,12 +51,16 @@
  * </ul>
  *
  * <h2>Snapshot format (version 2; 1 lacked the FIN_WAIT_2 limit and still restores)</h2>
- * 16-byte header: magic {@code "CPTC"}, version, body length, CRC32C of the body (all
- * big-endian ints; the CRC field is 0 when a transport checksums the bytes itself, as TCPMig
- * does); the body is the config, every state variable, timers relative to the
- * snapshot time (armed flag + delta), the counters, the send ring (capacity, head, bytes) and
- * the receive ring (capacity, head, readable bytes, then each out-of-order interval with its
- * bytes). Restore validates every field and cross-field invariant and throws
- * {@link io.capybara.tcp.SnapshotException} for anything it cannot trust.
+ * {@link io.capybara.tcp.SnapshotFormat}: a 16-byte header (magic {@code "CPTC"}, version, body
+ * length, CRC32C of the body; all big-endian ints; the CRC field is 0 when a transport checksums
+ * the bytes itself, as TCPMig does), then a body of groups, each of which writes and reads its own
+ * fields: the config, the addresses and state, {@code SendSpace} (send sequence variables),
+ * {@code ReceiveSpace}, {@code Options} (negotiated options, timestamp clock re-based on restore),
+ * {@code RttEstimator} (with Karn timing and the retry count), {@code NewReno}, {@code Timers}
+ * (deadlines relative to the snapshot time: armed flag + delta), {@code TcpStats}, the send ring
+ * (capacity, head, bytes) and the receive ring (capacity, head, readable bytes, then each
+ * out-of-order interval with its bytes). Restore validates every field and cross-field invariant
+ * and throws {@link io.capybara.tcp.SnapshotException} for anything it cannot trust. A new field
+ * goes into its group's {@code write} and {@code read}, and a format change bumps the version.
  */
 package io.capybara.tcp;

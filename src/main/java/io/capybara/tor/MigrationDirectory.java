@@ -13,6 +13,10 @@ import java.util.Arrays;
  * key and {@link #install} refuses: the caller then rejects the migration, so a full table never
  * breaks a connection.
  *
+ * <p>An entry of a connection to a virtual address ({@link #vip} non-zero) also tracks where
+ * the switch placed it: the original server is the one its SYN went to, and responses get the
+ * VIP as their source address.
+ *
  * <p>A slot handle is {@code level << 16 | index}. No method allocates.
  */
 public final class MigrationDirectory {
@@ -32,6 +36,8 @@ public final class MigrationDirectory {
     private final short[] current;
     private final long[] lastSeen;
     private final byte[] finState;
+    /** 0, or 1 + the index of the VIP the connection was opened to. */
+    private final byte[] vip;
     private final int[] clientFinEnd;
     private final int[] serverFinEnd;
     private int size;
@@ -49,6 +55,7 @@ public final class MigrationDirectory {
         current = new short[n];
         lastSeen = new long[n];
         finState = new byte[n];
+        vip = new byte[n];
         clientFinEnd = new int[n];
         serverFinEnd = new int[n];
     }
@@ -143,6 +150,14 @@ public final class MigrationDirectory {
      * @return the slot handle, or {@link #NOT_FOUND} when every level's slot is taken
      */
     public int install(int clientIp, int clientPort, int originalServer, int currentServer, long nowNanos) {
+        return install(clientIp, clientPort, originalServer, currentServer, 0, nowNanos);
+    }
+
+    /**
+     * As {@link #install(int, int, int, int, long)}; a new entry records {@code vipTag} (0 for
+     * none, else 1 + the VIP's index), an existing one keeps its own.
+     */
+    public int install(int clientIp, int clientPort, int originalServer, int currentServer, int vipTag, long nowNanos) {
         int existing = find(clientIp, clientPort);
         if (existing != NOT_FOUND) {
             current[existing] = (short) currentServer;
@@ -157,6 +172,7 @@ public final class MigrationDirectory {
                 current[slot] = (short) currentServer;
                 lastSeen[slot] = nowNanos;
                 finState[slot] = 0;
+                vip[slot] = (byte) vipTag;
                 size++;
                 return slot;
             }
@@ -170,6 +186,16 @@ public final class MigrationDirectory {
             finState[slot] = 0;
             size--;
         }
+    }
+
+    /** 0 if the entry is not a VIP connection's, else 1 + the VIP's index. */
+    public int vipTag(int slot) {
+        return vip[slot];
+    }
+
+    /** Bytes of switch memory per slot: key, two server indices, last-seen time, FIN state and ends, VIP tag. */
+    public static int bytesPerSlot() {
+        return Long.BYTES + 2 * Short.BYTES + Long.BYTES + 1 + 2 * Integer.BYTES + 1;
     }
 
     public int originalServer(int slot) {

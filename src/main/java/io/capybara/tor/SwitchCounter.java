@@ -35,7 +35,19 @@ public enum SwitchCounter {
     PREPARE_REJECTED_NO_TARGET,
     ACK_FORWARDED,
     ABORT_FORWARDED,
-    CONTROL_FORWARDED;
+    CONTROL_FORWARDED,
+    /** A SYN to a VIP placed on a server, with a directory entry that pins it there. */
+    VIP_PLACED,
+    /** A SYN to a VIP placed without an entry: the directory had no free slot for it. */
+    VIP_PLACED_UNTRACKED,
+    /** A segment to a VIP with no entry and no SYN, sent where the table says (an untracked connection, or a stray). */
+    VIP_DEFAULT_ROUTED,
+    /** A segment to a VIP dropped because no server is a member. */
+    VIP_NO_SERVER,
+    /** A SYN that found the entry of an earlier connection on a server no longer live: placed afresh. */
+    VIP_STALE_ENTRY_REPLACED,
+    /** Rebuilds of the placement table (servers joining, leaving, draining, undraining). */
+    MEMBERSHIP_CHANGES;
 
     private static final SwitchCounter[] VALUES = values();
 

@@ -28,6 +28,17 @@ import org.agrona.collections.Int2IntHashMap;
  * goes to the current server, a response gets the original server's source address); TCPMig
  * control messages steer migrations and heartbeats feed the {@link MinLoadRegister}; then the
  * frame is forwarded by destination IPv4 address with the destination MAC rewritten.
+ *
+ * <p><b>Virtual addresses</b> (load-balancer mode, {@code vip} in the configuration): a SYN to a
+ * VIP is placed by {@link Placement} (Maglev over the member servers) and gets a directory entry
+ * tagged with the VIP, installed at the SYN: per-connection tracking, as in Maglev and Katran.
+ * Every later request of the connection follows its entry (the VIP rewritten to the current
+ * server), so a membership change, which rebuilds the table, never moves an established
+ * connection; only a migration changes its server (the entry's current server). Responses get
+ * the VIP back as source, from the entry or, for a connection without one, from the source port
+ * (each VIP has its own port). A full directory does not stop placement: the SYN is placed by the
+ * table without an entry (counted {@link SwitchCounter#VIP_PLACED_UNTRACKED}), and such a
+ * connection follows the table; its migration is refused like any other for a full directory.
  */
 public final class TorSwitch implements SimNode {
     private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
@@ -48,6 +59,12 @@ public final class TorSwitch implements SimNode {
     private final MinLoadRegister loads;
     private final long[] counters = new long[SwitchCounter.values().length];
     private final TcpMigHeader mig = new TcpMigHeader();
+    /** Returned by {@link #tcp} for a frame that must not go anywhere. */
+    private static final int DROP = -2;
+    private final int[] vipIp;
+    private final int[] vipPort;
+    /** Null without VIPs: the switch is then exactly the migration switch. */
+    private final Placement placement;
     private long now;
     private long nextSweep = Long.MAX_VALUE;
 
@@ -87,6 +104,22 @@ public final class TorSwitch implements SimNode {
         }
         directory = new MigrationDirectory(config.levels());
         loads = new MinLoadRegister(servers, config.heartbeatStaleNanos());
+        int vips = config.vips().size();
+        vipIp = new int[vips];
+        vipPort = new int[vips];
+        for (int v = 0; v < vips; v++) {
+            vipIp[v] = config.vips().get(v).ip();
+            vipPort[v] = config.vips().get(v).port();
+            if (vipIp[v] == config.switchIp()) {
+                throw new IllegalArgumentException("vip " + config.vips().get(v) + ": the switch's own address");
+            }
+        }
+        int[] serverIps = new int[servers];
+        for (int s = 0; s < servers; s++) {
+            serverIps[s] = hostIp[serverHost[s]];
+        }
+        placement = vips == 0 ? null
+                : new Placement(config.placementTableSize(), serverIps, loads, config.joinAfterNanos());
         handlers = new FrameHandler[ports.length];
         for (int p = 0; p < ports.length; p++) {
             final int ingress = p;
@@ -103,6 +136,11 @@ public final class TorSwitch implements SimNode {
 
     public MinLoadRegister loads() {
         return loads;
+    }
+
+    /** The VIP placement, or null when no VIP is configured. */
+    public Placement placement() {
+        return placement;
     }
 
     public SwitchConfig config() {
@@ -147,13 +185,23 @@ public final class TorSwitch implements SimNode {
             nextSweep = nowNanos + Math.max(1, config.idleTimeoutNanos() / slices);
             work += (int) removed;
         }
+        if (placement != null && nowNanos >= placement.nextCheck()) {
+            refreshPlacement();
+            work++;
+        }
         return work;
     }
 
-    /** When {@link #poll} must run next even without frames (the idle sweep), or never. */
+    private void refreshPlacement() {
+        if (placement.refresh(now)) {
+            count(SwitchCounter.MEMBERSHIP_CHANGES);
+        }
+    }
+
+    /** When {@link #poll} must run next even without frames (the idle sweep, a membership change), or never. */
     @Override
     public long nextDeadline() {
-        return nextSweep;
+        return placement == null ? nextSweep : Math.min(nextSweep, placement.nextCheck());
     }
 
     /** Sets the time used by {@link #process} when it is called directly (tests, benchmarks). */
@@ -207,6 +255,9 @@ public final class TorSwitch implements SimNode {
                 send(hostPort[toHost], b, off, len);
                 return;
             }
+            if (toHost == DROP) {
+                return;
+            }
         } else if (protocol == Ipv4Header.PROTO_UDP && firstFragment && l4Len >= UdpHeader.LENGTH
                 && UdpHeader.dstPort(b, l4) == TcpMigHeader.UDP_PORT) {
             control(ingress, b, off, ip, l4, l4Len);
@@ -218,30 +269,51 @@ public final class TorSwitch implements SimNode {
     /**
      * Migration-aware rewriting of a TCP frame (never consumed: it is forwarded afterwards).
      *
-     * @return the host a rewritten request goes to, or -1 to forward by destination address
+     * @return the host a rewritten request goes to, -1 to forward by destination address, or
+     *     {@link #DROP}
      */
     private int tcp(int ingress, MutableDirectBuffer b, int ip, int l4, int l4Len) {
         if (serverPort[ingress]) {
-            // From a server: a response if its destination is a migrated client.
+            // From a server: a response if its destination is a migrated (or VIP) client.
             int slot = directory.find(Ipv4Header.dst(b, ip), b.getShort(l4 + 2, BE) & 0xFFFF);
             if (slot == MigrationDirectory.NOT_FOUND) {
+                if (placement != null) {
+                    untrackedVipResponse(b, ip, l4);
+                }
                 return -1;
             }
             int flags = b.getByte(l4 + 13) & 0xFF;
-            int original = serverHost[directory.originalServer(slot)];
             int oldSrc = Ipv4Header.src(b, ip);
-            Ipv4Header.setSrc(b, ip, hostIp[original]);
-            TcpCodec.updateChecksumForAddress(b, l4, oldSrc, hostIp[original]);
-            EthernetHeader.src(b, ip - EthernetHeader.LENGTH, hostMac[original]);
+            int tag = directory.vipTag(slot);
+            int newSrc;
+            if (tag != 0) {
+                newSrc = vipIp[tag - 1];
+                EthernetHeader.src(b, ip - EthernetHeader.LENGTH, config.switchMac());
+            } else {
+                int original = serverHost[directory.originalServer(slot)];
+                newSrc = hostIp[original];
+                EthernetHeader.src(b, ip - EthernetHeader.LENGTH, hostMac[original]);
+            }
+            Ipv4Header.setSrc(b, ip, newSrc);
+            TcpCodec.updateChecksumForAddress(b, l4, oldSrc, newSrc);
             count(SwitchCounter.REWRITE_RESPONSE);
             trackEnd(slot, false, flags, b, ip, l4, l4Len);
             return -1;
         }
-        int slot = directory.find(Ipv4Header.src(b, ip), b.getShort(l4, BE) & 0xFFFF);
+        int clientIp = Ipv4Header.src(b, ip);
+        int clientPort = b.getShort(l4, BE) & 0xFFFF;
+        int slot = directory.find(clientIp, clientPort);
         if (slot == MigrationDirectory.NOT_FOUND) {
-            return -1;
+            return placement == null ? -1 : toVip(b, ip, l4, clientIp, clientPort);
         }
         int flags = b.getByte(l4 + 13) & 0xFF;
+        if (placement != null && (flags & (TcpSegment.SYN | TcpSegment.ACK)) == TcpSegment.SYN
+                && directory.vipTag(slot) != 0 && !loads.isLive(directory.currentServer(slot), now)) {
+            // A new connection on the port of one whose server has gone: place it afresh.
+            directory.remove(slot);
+            count(SwitchCounter.VIP_STALE_ENTRY_REPLACED);
+            return toVip(b, ip, l4, clientIp, clientPort);
+        }
         int current = serverHost[directory.currentServer(slot)];
         int oldDst = Ipv4Header.dst(b, ip);
         Ipv4Header.setDst(b, ip, hostIp[current]);
@@ -249,6 +321,79 @@ public final class TorSwitch implements SimNode {
         count(SwitchCounter.REWRITE_REQUEST);
         trackEnd(slot, true, flags, b, ip, l4, l4Len);
         return current;
+    }
+
+    /**
+     * A client's segment with no directory entry: if it is addressed to a VIP, the placement
+     * decides its server; a SYN gets an entry that pins it there (unless the directory is full).
+     */
+    private int toVip(MutableDirectBuffer b, int ip, int l4, int clientIp, int clientPort) {
+        int dst = Ipv4Header.dst(b, ip);
+        int v = vipIndex(dst, b.getShort(l4 + 2, BE) & 0xFFFF);
+        if (v < 0) {
+            return -1;
+        }
+        int server = placement.place(MaglevTable.connectionHash(clientIp, clientPort));
+        if (server == MaglevTable.NONE) {
+            count(SwitchCounter.VIP_NO_SERVER);
+            return DROP;
+        }
+        int flags = b.getByte(l4 + 13) & 0xFF;
+        if ((flags & (TcpSegment.SYN | TcpSegment.ACK)) == TcpSegment.SYN) {
+            if (directory.install(clientIp, clientPort, server, server, v + 1, now) == MigrationDirectory.NOT_FOUND) {
+                count(SwitchCounter.VIP_PLACED_UNTRACKED);
+            } else {
+                count(SwitchCounter.VIP_PLACED);
+            }
+        } else {
+            count(SwitchCounter.VIP_DEFAULT_ROUTED);
+        }
+        int host = serverHost[server];
+        Ipv4Header.setDst(b, ip, hostIp[host]);
+        TcpCodec.updateChecksumForAddress(b, l4, dst, hostIp[host]);
+        count(SwitchCounter.REWRITE_REQUEST);
+        return host;
+    }
+
+    /** A server's segment from a VIP's port with no entry (an untracked connection): the VIP is its source. */
+    private void untrackedVipResponse(MutableDirectBuffer b, int ip, int l4) {
+        int v = vipOfPort(b.getShort(l4, BE) & 0xFFFF);
+        if (v < 0) {
+            return;
+        }
+        int oldSrc = Ipv4Header.src(b, ip);
+        Ipv4Header.setSrc(b, ip, vipIp[v]);
+        TcpCodec.updateChecksumForAddress(b, l4, oldSrc, vipIp[v]);
+        EthernetHeader.src(b, ip - EthernetHeader.LENGTH, config.switchMac());
+        count(SwitchCounter.REWRITE_RESPONSE);
+    }
+
+    /** Index of the VIP {@code ip:port}, or -1 (a handful of VIPs: a scan beats a hash). */
+    private int vipIndex(int ip, int port) {
+        for (int v = 0; v < vipIp.length; v++) {
+            if (vipIp[v] == ip && vipPort[v] == port) {
+                return v;
+            }
+        }
+        return -1;
+    }
+
+    private int vipOfPort(int port) {
+        for (int v = 0; v < vipPort.length; v++) {
+            if (vipPort[v] == port) {
+                return v;
+            }
+        }
+        return -1;
+    }
+
+    private boolean isVipAddress(int ip) {
+        for (int v : vipIp) {
+            if (v == ip) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -320,7 +465,7 @@ public final class TorSwitch implements SimNode {
             // move home) goes now.
             int slot = directory.find(mig.clientIp(), mig.clientPort());
             if (slot != MigrationDirectory.NOT_FOUND && directory.originalServer(slot) == sender
-                    && directory.currentServer(slot) == sender) {
+                    && directory.currentServer(slot) == sender && directory.vipTag(slot) == 0) {
                 directory.remove(slot);
                 count(SwitchCounter.REMOVED_MIGRATE_BACK);
             }
@@ -337,8 +482,11 @@ public final class TorSwitch implements SimNode {
         }
         switch (type) {
             case TcpMigHeader.HEARTBEAT -> {
-                loads.heartbeat(sender, mig.value(), now);
+                loads.heartbeat(sender, mig.value(), (mig.reason() & TcpMigHeader.HEARTBEAT_DRAINING) != 0, now);
                 count(SwitchCounter.HEARTBEATS);
+                if (placement != null) {
+                    refreshPlacement();
+                }
             }
             case TcpMigHeader.PREPARE_MIG -> prepare(ingress, b, off, ip, l4, sender);
             case TcpMigHeader.PREPARE_MIG_ACK -> prepareAck(b, off, ip, l4, sender);
@@ -391,7 +539,10 @@ public final class TorSwitch implements SimNode {
             }
         } else {
             boolean existed = directory.find(clientIp, clientPort) != MigrationDirectory.NOT_FOUND;
-            if (directory.install(clientIp, clientPort, original, target, now) == MigrationDirectory.NOT_FOUND) {
+            // A connection on a VIP's port is that VIP's (placed without an entry if the
+            // directory was full at its SYN): its entry must give responses the VIP back.
+            int tag = placement == null ? 0 : vipOfPort(mig.serverPort()) + 1;
+            if (directory.install(clientIp, clientPort, original, target, tag, now) == MigrationDirectory.NOT_FOUND) {
                 mig.type(TcpMigHeader.REJECT).reason(TcpMigHeader.REASON_DIRECTORY_FULL).seal();
                 clearUdpChecksum(b, l4);
                 count(SwitchCounter.DIRECTORY_REFUSED_FULL);
@@ -416,8 +567,14 @@ public final class TorSwitch implements SimNode {
         if (origin == original) {
             int slot = directory.find(clientIp, clientPort);
             if (slot != MigrationDirectory.NOT_FOUND) {
-                directory.remove(slot);
-                count(SwitchCounter.REMOVED_ABORT);
+                if (directory.vipTag(slot) != 0 && mig.reason() != TcpMigHeader.REASON_CONNECTION_GONE) {
+                    // A VIP connection's entry is its placement: keep it, pointing at the origin.
+                    directory.install(clientIp, clientPort, original, origin, now);
+                    count(SwitchCounter.DIRECTORY_UPDATED);
+                } else {
+                    directory.remove(slot);
+                    count(SwitchCounter.REMOVED_ABORT);
+                }
             }
         } else if (directory.install(clientIp, clientPort, original, origin, now) == MigrationDirectory.NOT_FOUND) {
             // Cannot happen for an aborted move between two non-original servers (the entry
@@ -474,7 +631,7 @@ public final class TorSwitch implements SimNode {
             mac = config.switchMac();
         } else {
             int host = hostByIp.get(targetIp);
-            mac = host < 0 ? -1 : hostMac[host];
+            mac = host >= 0 ? hostMac[host] : isVipAddress(targetIp) ? config.switchMac() : -1;
         }
         if (ArpPacket.op(b, arp) != ArpPacket.OP_REQUEST || mac < 0) {
             count(SwitchCounter.ARP_IGNORED);

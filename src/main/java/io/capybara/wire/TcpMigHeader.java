@@ -49,6 +49,9 @@ public final class TcpMigHeader {
     public static final int REASON_TIMEOUT = 4;
     public static final int REASON_CONNECTION_GONE = 5;
 
+    /** HEARTBEAT flags, in the reason byte: the server is draining (no new connections, no migrations in). */
+    public static final int HEARTBEAT_DRAINING = 1;
+
     /** Results of {@link #validate}. */
     public static final int OK = 0;
     public static final int ERR_TRUNCATED = 1;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,7 +23,8 @@ class AllocationFreeTest {
 
     @Test
     void requestResponseLoopAllocatesNothing() {
-        Assumptions.assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
+        io.capybara.testing.Require.that(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean,
+                () -> "needs com.sun.management.ThreadMXBean");
         HttpServerSession server = new HttpServerSession(HttpServerConfig.defaults().withServiceTimeMicros(1));
         HttpRequestWriter writer = new HttpRequestWriter("10.0.0.1:80");
         HttpResponseParser client = new HttpResponseParser(8192);

@@ -10,21 +10,22 @@ import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 class CliTest {
-    record Run(int exit, String out) {
+    record Run(int exit, String out, String err) {
     }
 
+    /** Runs a command in process, as {@link Main#main} would, with stdout and stderr captured. */
     static Run run(String... args) {
         PrintStream old = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
         System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(errBuf, true, StandardCharsets.UTF_8));
         try {
-            int code = new CommandLine(new Main()).execute(args);
-            return new Run(code, buf.toString(StandardCharsets.UTF_8));
+            int code = Main.commandLine().execute(args);
+            return new Run(code, buf.toString(StandardCharsets.UTF_8), errBuf.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(old);
             System.setErr(oldErr);
@@ -65,6 +66,7 @@ class CliTest {
     void badFaultProbabilityIsAClearError() {
         Run r = run("simulate", "--seeds", "1", "--loss", "1.5");
         assertEquals(2, r.exit());
+        assertEquals(1, r.err().lines().count(), r.err());
     }
 
     @Test

@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -73,8 +72,8 @@ class EvalJsonTest {
      */
     @Test
     void withoutNetAdminTheLinuxBaselineIsSkippedCleanly() throws Exception {
-        Assumptions.assumeTrue(Topology.netAdminProblem() == null, "needs root to drop the capability");
-        Assumptions.assumeTrue(Topology.onPath("setpriv"), "needs setpriv (util-linux)");
+        io.capybara.testing.Require.netAdmin(); // root, to drop the capability
+        io.capybara.testing.Require.tool("setpriv", "util-linux");
         Path out = dir.resolve("out");
         Files.createDirectories(out);
         Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));

@@ -14,7 +14,9 @@ import io.capybara.sim.Simulator;
 import io.capybara.sim.scenario.StreamContent;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
+import io.capybara.wire.DecodedFrame;
 import io.capybara.wire.Ipv4Address;
+import io.capybara.wire.TcpSegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,10 +45,17 @@ class HostConnectionTest {
         return sim.add(new Host(HostConfig.of("b", B_MAC, B_IP, 24).withIsnSeed(2), link.b()));
     }
 
+    final Map<Host, QueueApi> queueApis = new java.util.IdentityHashMap<>();
+
+    /** The queue API over {@code h} (one per host). */
+    QueueApi q(Host h) {
+        return queueApis.computeIfAbsent(h, QueueApi::new);
+    }
+
     /** Runs until {@code token} completes (or a virtual time bound) and returns its result. */
     QResult await(Host h, long token) {
         QResult r = new QResult();
-        boolean done = sim.runUntil(sim.now() + 30 * S, () -> h.takeCompletion(token, r));
+        boolean done = sim.runUntil(sim.now() + 30 * S, () -> q(h).takeCompletion(token, r));
         assertTrue(done, "operation did not complete");
         return r;
     }
@@ -55,30 +64,30 @@ class HostConnectionTest {
     void queueApiEndToEnd() {
         Host a = client();
         Host b = server();
-        int lqd = b.socket();
-        assertEquals(QueueError.OK, b.bind(lqd, 7000));
-        assertEquals(QueueError.OK, b.listen(lqd, 8));
-        long acceptToken = b.accept(lqd);
+        int lqd = q(b).socket();
+        assertEquals(QueueError.OK, q(b).bind(lqd, 7000));
+        assertEquals(QueueError.OK, q(b).listen(lqd, 8));
+        long acceptToken = q(b).accept(lqd);
 
-        int cqd = a.socket();
-        long connectToken = a.connect(cqd, B_IP, 7000);
+        int cqd = q(a).socket();
+        long connectToken = q(a).connect(cqd, B_IP, 7000);
         QResult connected = await(a, connectToken);
         assertTrue(connected.ok(), connected.toString());
         assertEquals(QueueOp.CONNECT, connected.op);
         QResult accepted = await(b, acceptToken);
         assertTrue(accepted.ok(), accepted.toString());
         int sqd = accepted.value;
-        assertEquals(TcpState.ESTABLISHED, b.connectionOf(sqd).state());
+        assertEquals(TcpState.ESTABLISHED, q(b).connectionOf(sqd).state());
 
         // push 300 KB (more than the send buffer) and pop it all on the other side
         int total = 300 * 1024;
         StreamContent content = new StreamContent(99);
         UnsafeBuffer src = new UnsafeBuffer(new byte[total]);
         content.fill(src, 0, 0, total);
-        long pushToken = a.push(cqd, src, 0, total);
+        long pushToken = q(a).push(cqd, src, 0, total);
         long got = 0;
         while (got < total) {
-            QResult popped = await(b, b.pop(sqd));
+            QResult popped = await(b, q(b).pop(sqd));
             assertTrue(popped.ok(), popped.toString());
             assertTrue(popped.value > 0);
             assertEquals(-1, content.firstMismatch(popped.data, popped.dataOffset, got, popped.dataLength));
@@ -90,29 +99,29 @@ class HostConnectionTest {
 
         // reply and close both ways; pops then see end-of-stream
         byte[] reply = "bye".getBytes(StandardCharsets.US_ASCII);
-        assertTrue(await(b, b.push(sqd, new UnsafeBuffer(reply), 0, reply.length)).ok());
-        QResult popped = await(a, a.pop(cqd));
+        assertTrue(await(b, q(b).push(sqd, new UnsafeBuffer(reply), 0, reply.length)).ok());
+        QResult popped = await(a, q(a).pop(cqd));
         assertEquals("bye", popped.data.getStringWithoutLengthAscii(popped.dataOffset, popped.dataLength));
-        assertTrue(await(a, a.close(cqd)).ok());
-        QResult eof = await(b, b.pop(sqd));
+        assertTrue(await(a, q(a).close(cqd)).ok());
+        QResult eof = await(b, q(b).pop(sqd));
         assertTrue(eof.ok());
         assertEquals(0, eof.value, "end of stream");
-        assertTrue(await(b, b.close(sqd)).ok());
+        assertTrue(await(b, q(b).close(sqd)).ok());
         sim.runUntil(sim.now() + 200 * S, () -> a.connectionCount() == 0 && b.connectionCount() == 0);
         assertEquals(0, a.connectionCount(), "TIME_WAIT ended, table empty");
         assertEquals(0, b.connectionCount());
-        assertEquals(QueueError.BAD_DESCRIPTOR, await(a, a.push(cqd, src, 0, 1)).error);
+        assertEquals(QueueError.BAD_DESCRIPTOR, await(a, q(a).push(cqd, src, 0, 1)).error);
     }
 
     @Test
     void queueApiReportsRefusedConnections() {
         Host a = client();
         server();
-        int qd = a.socket();
-        QResult r = await(a, a.connect(qd, B_IP, 1234));
+        int qd = q(a).socket();
+        QResult r = await(a, q(a).connect(qd, B_IP, 1234));
         assertEquals(QueueError.CONNECTION_REFUSED, r.error, r.toString());
         assertEquals(0, a.connectionCount());
-        QResult bad = await(a, a.pop(777));
+        QResult bad = await(a, q(a).pop(777));
         assertEquals(QueueError.BAD_DESCRIPTOR, bad.error);
     }
 
@@ -120,17 +129,17 @@ class HostConnectionTest {
     void nextCompletionReturnsCompletionsInOrder() {
         Host a = client();
         Host b = server();
-        int lqd = b.socket();
-        b.bind(lqd, 7001);
-        b.listen(lqd, 4);
-        long t1 = b.accept(lqd);
-        long t2 = b.accept(lqd);
-        a.connect(a.socket(), B_IP, 7001);
-        a.connect(a.socket(), B_IP, 7001);
+        int lqd = q(b).socket();
+        q(b).bind(lqd, 7001);
+        q(b).listen(lqd, 4);
+        long t1 = q(b).accept(lqd);
+        long t2 = q(b).accept(lqd);
+        q(a).connect(q(a).socket(), B_IP, 7001);
+        q(a).connect(q(a).socket(), B_IP, 7001);
         List<Long> tokens = new ArrayList<>();
         QResult r = new QResult();
         sim.runUntil(sim.now() + S, () -> {
-            while (b.nextCompletion(r)) {
+            while (q(b).nextCompletion(r)) {
                 tokens.add(r.token);
             }
             return tokens.size() == 2;
@@ -222,9 +231,9 @@ class HostConnectionTest {
     void synsBeyondTheBacklogAreDroppedAndCounted() {
         Host a = client();
         Host b = server();
-        int lqd = b.socket();
-        b.bind(lqd, 8080);
-        b.listen(lqd, 2); // never accepted yet: established connections stay in the backlog
+        int lqd = q(b).socket();
+        q(b).bind(lqd, 8080);
+        q(b).listen(lqd, 2); // never accepted yet: established connections stay in the backlog
         List<TcpConnection> conns = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             conns.add(a.connect(B_IP, 8080, new ConnectionHandler() { }));
@@ -235,7 +244,7 @@ class HostConnectionTest {
         assertEquals(2, conns.stream().filter(c -> c.state() == TcpState.ESTABLISHED).count());
         assertEquals(TcpState.SYN_SENT, conns.get(2).state());
         // accepting one frees a backlog slot: the retransmitted SYN gets in
-        QResult r = await(b, b.accept(lqd));
+        QResult r = await(b, q(b).accept(lqd));
         assertTrue(r.ok());
         sim.runUntil(sim.now() + 3 * S, () -> conns.get(2).state() == TcpState.ESTABLISHED);
         assertEquals(TcpState.ESTABLISHED, conns.get(2).state());
@@ -399,12 +408,20 @@ class HostConnectionTest {
         assertTrue(b.detach(moved));
         // the migration layer's view: segments of the moved tuple are swallowed, not reset
         int[] swallowed = {0};
-        b.unmatchedSegments((seg, now) -> {
-            if (seg.srcIp == A_IP && seg.srcPort == port && seg.dstPort == 9100) {
-                swallowed[0]++;
-                return true;
+        b.migrationHook(new MigrationHook() {
+            @Override
+            public void onControl(DecodedFrame frame) {
             }
-            return false;
+
+            @Override
+            public boolean onUnmatchedSegment(DecodedFrame frame) {
+                TcpSegment seg = frame.tcp;
+                if (seg.srcIp == A_IP && seg.srcPort == port && seg.dstPort == 9100) {
+                    swallowed[0]++;
+                    return true;
+                }
+                return false;
+            }
         });
         byte[] data = new byte[1000];
         c.send(new UnsafeBuffer(data), 0, data.length, a.now());
@@ -413,7 +430,7 @@ class HostConnectionTest {
         assertEquals(0, b.stats().tcpRstSent());
         assertEquals(TcpState.ESTABLISHED, c.state());
         // without the handler the host answers per RFC 9293 (the listener sees an ACK): RST
-        b.unmatchedSegments(null);
+        b.migrationHook(null);
         sim.runUntil(sim.now() + 30 * S, () -> c.state() == TcpState.CLOSED);
         assertEquals(TcpState.CLOSED, c.state());
         assertTrue(reset[0]);
@@ -501,9 +518,9 @@ class HostConnectionTest {
         assertEquals(TcpState.TIME_WAIT, b.connection(A_IP, port, 7).state());
 
         // same four-tuple again, well within 2MSL
-        int qd = a.socket();
-        assertEquals(QueueError.OK, a.bind(qd, port));
-        QResult r = await(a, a.connect(qd, B_IP, 7));
+        int qd = q(a).socket();
+        assertEquals(QueueError.OK, q(a).bind(qd, port));
+        QResult r = await(a, q(a).connect(qd, B_IP, 7));
         assertTrue(r.ok(), r.toString());
         sim.runUntil(sim.now() + S, () -> accepted[0] == 2); // the server accepts on the third segment
         assertEquals(2, accepted[0]);

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.capybara.host.Host;
 import io.capybara.io.FrameChannel;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.Assumptions;
 import io.capybara.io.linux.NetAdmin;
 import io.capybara.io.linux.Topology;
 import io.capybara.tcp.TcpConfig;
@@ -67,7 +66,7 @@ class BulkTransferTest {
                         topo.run(j.namespace, "tc", "qdisc", "add", "dev", j.kernelDev, "root", "netem",
                                 "loss", "1%", "reorder", "5%", "delay", "1ms");
                     } catch (IllegalStateException e) {
-                        Assumptions.assumeTrue(false, "kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): "
+                        io.capybara.testing.Require.kernelLimit("sch_netem", "kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): "
                                 + e.getMessage() + "; the 'java' impairment covers this case");
                     }
                 }

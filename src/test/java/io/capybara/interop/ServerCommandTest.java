@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * {@code ./capybara server} as a user runs it: the command creates the TAP (or opens the veth
@@ -19,7 +18,7 @@ import picocli.CommandLine;
  */
 class ServerCommandTest {
     private static Thread runCommand(AtomicInteger exit, String... args) {
-        Thread t = new Thread(() -> exit.set(new CommandLine(new Main()).execute(args)), "server-command");
+        Thread t = new Thread(() -> exit.set(Main.commandLine().execute(args)), "server-command");
         t.start();
         return t;
     }

@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,8 +107,7 @@ class PcapTapTest {
         }
         assertFalse(in.hasRemaining());
 
-        Assumptions.assumeTrue(Files.isExecutable(PcapWriterTest.TSHARK),
-                "tshark not installed at /usr/bin/tshark: skipping the Wireshark cross-check");
+        io.capybara.testing.Require.executable(PcapWriterTest.TSHARK, "tshark");
         PcapWriterTest.assertTshark(file, frames.size());
     }
 }

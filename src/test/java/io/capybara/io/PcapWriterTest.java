@@ -19,7 +19,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -138,7 +137,7 @@ class PcapWriterTest {
 
     @Test
     void tsharkReadsTheExchangeWithoutErrors() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(TSHARK), "tshark not installed at /usr/bin/tshark: skipping the Wireshark cross-check");
+        io.capybara.testing.Require.executable(TSHARK, "tshark");
         List<byte[]> frames = handshakeExchange();
         Path file = dir.resolve("handshake.pcap");
         try (PcapWriter w = new PcapWriter(file)) {
@@ -153,7 +152,7 @@ class PcapWriterTest {
 
     @Test
     void tsharkCheckCatchesACorruptedTcpChecksum() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(TSHARK), "tshark not installed at /usr/bin/tshark: skipping the Wireshark cross-check");
+        io.capybara.testing.Require.executable(TSHARK, "tshark");
         List<byte[]> frames = handshakeExchange();
         frames.get(3)[34 + 16] ^= 0x01; // TCP checksum of the request
         Path file = dir.resolve("bad.pcap");

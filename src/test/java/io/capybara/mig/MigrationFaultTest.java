@@ -31,6 +31,7 @@ class MigrationFaultTest {
         for (var s : r.servers) {
             assertEquals(0, s.connectionCount());
         }
+        assertEquals(null, r.hashDisagreement(), "byte oracle");
     }
 
     private static void killWhen(MiniRack r, int server, java.util.function.BooleanSupplier when) {

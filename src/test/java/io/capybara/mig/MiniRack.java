@@ -8,6 +8,7 @@ import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
 import io.capybara.sim.Simulator;
 import io.capybara.sim.scenario.StreamContent;
+import io.capybara.sim.scenario.StreamHash;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
 import io.capybara.tor.MigrationDirectory;
@@ -171,6 +172,34 @@ final class MiniRack {
         return true;
     }
 
+    /**
+     * Once every connection has closed: the servers' hashes of what their cleanly ended sessions
+     * received equal the complete clients' hashes of what they sent (what the clients received
+     * is checked by {@link Client#complete}).
+     */
+    String hashDisagreement() {
+        long sessions = 0;
+        long received = 0;
+        for (StreamServerApp a : apps) {
+            if (a != null) {
+                sessions += a.cleanSessions;
+                received += a.cleanReceivedHashSum;
+            }
+        }
+        long complete = 0;
+        long cSent = 0;
+        for (Client c : clients) {
+            if (c.complete()) {
+                complete++;
+                cSent += c.sentHash;
+            }
+        }
+        if (sessions != complete) {
+            return complete + " clients complete, " + sessions + " server sessions ended cleanly";
+        }
+        return received == cSent ? null : "stream hashes differ between what clients sent and servers received";
+    }
+
     long sum(MigCounter counter) {
         long s = 0;
         for (MigrationEngine e : engines) {
@@ -191,6 +220,9 @@ final class MiniRack {
         /** When set the client does not read: the server's stream stalls on the window. */
         boolean paused;
         boolean mismatch;
+        /** {@link StreamHash}es of what this client sent and received: the oracle beside firstMismatch. */
+        long sentHash = StreamHash.EMPTY;
+        long receivedHash = StreamHash.EMPTY;
         boolean eof;
         boolean closed;
         boolean reset;
@@ -217,6 +249,7 @@ final class MiniRack {
                 if (!mismatch && (received + n > bytes || in.firstMismatch(chunk, 0, received, n) >= 0)) {
                     mismatch = true;
                 }
+                receivedHash = StreamHash.update(receivedHash, chunk, 0, n);
                 received += n;
             }
             if (c.isPeerClosed()) {
@@ -247,6 +280,7 @@ final class MiniRack {
                 }
                 out.fill(chunk, 0, sent, n);
                 int accepted = c.send(chunk, 0, n, now);
+                sentHash = StreamHash.update(sentHash, chunk, 0, accepted);
                 sent += accepted;
                 if (accepted < n) {
                     break;
@@ -274,7 +308,8 @@ final class MiniRack {
         }
 
         boolean complete() {
-            return closed && !reset && !mismatch && eof && received == bytes && sent == bytes;
+            return closed && !reset && !mismatch && eof && received == bytes && sent == bytes
+                    && receivedHash == StreamHash.of(in, bytes);
         }
 
         @Override

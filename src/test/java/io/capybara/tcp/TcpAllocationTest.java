@@ -1,7 +1,6 @@
 package io.capybara.tcp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.capybara.wire.TcpSegment;
 import java.lang.management.ManagementFactory;
@@ -15,7 +14,7 @@ class TcpAllocationTest {
     @Test
     void establishedDataPathAllocatesNothing() {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(mx.isThreadAllocatedMemorySupported());
+        io.capybara.testing.Require.that(mx.isThreadAllocatedMemorySupported(), () -> "needs per-thread allocation counters");
         mx.setThreadAllocatedMemoryEnabled(true);
         long[] now = {1_000_000_000L};
         // A and B joined directly: each emitted segment is delivered to the peer at once

@@ -209,7 +209,7 @@ class TcpSnapshotTest {
         SplittableRandom r = new SplittableRandom(9);
         for (int i = 0; i < 200; i++) {
             byte[] flipped = bytes.clone();
-            int at = r.nextInt(TcpConnection.SNAPSHOT_HEADER, bytes.length);
+            int at = r.nextInt(SnapshotFormat.HEADER, bytes.length);
             flipped[at] ^= (byte) (1 << r.nextInt(8));
             assertTrue(restoreError(flipped, flipped.length).contains("CRC32C"));
         }
@@ -226,8 +226,8 @@ class TcpSnapshotTest {
             int edits = 1 + r.nextInt(4);
             for (int k = 0; k < edits; k++) {
                 // mostly the fixed fields (the first ~450 body bytes), sometimes the buffers
-                int at = r.nextInt(5) == 0 ? r.nextInt(TcpConnection.SNAPSHOT_HEADER, m.length)
-                        : r.nextInt(TcpConnection.SNAPSHOT_HEADER, TcpConnection.SNAPSHOT_HEADER + 450);
+                int at = r.nextInt(5) == 0 ? r.nextInt(SnapshotFormat.HEADER, m.length)
+                        : r.nextInt(SnapshotFormat.HEADER, SnapshotFormat.HEADER + 450);
                 switch (r.nextInt(3)) {
                     case 0 -> m[at] = (byte) r.nextInt(256);
                     case 1 -> m[at] = (byte) 0xFF;
@@ -241,7 +241,7 @@ class TcpSnapshotTest {
                 }
             }
             UnsafeBuffer buf = new UnsafeBuffer(m);
-            buf.putInt(12, TcpConnection.crc32c(buf, TcpConnection.SNAPSHOT_HEADER, m.length - TcpConnection.SNAPSHOT_HEADER),
+            buf.putInt(12, SnapshotFormat.crc32c(buf, SnapshotFormat.HEADER, m.length - SnapshotFormat.HEADER),
                     ByteOrder.BIG_ENDIAN);
             try {
                 TcpConnection c = TcpConnection.restore(buf, 0, m.length, 1000, (cc, s) -> { });

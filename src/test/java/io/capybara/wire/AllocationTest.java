@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** The per-packet paths allocate nothing: measured with the JVM's per-thread allocation counter. */
@@ -18,9 +17,9 @@ class AllocationTest {
 
     @Test
     void encodeAndDecodeAllocateNothingPerFrame() {
-        Assumptions.assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean
+        io.capybara.testing.Require.that(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean
                 && ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).isThreadAllocatedMemoryEnabled(),
-                "per-thread allocation accounting unavailable");
+                () -> "per-thread allocation accounting unavailable");
         UnsafeBuffer frame = new UnsafeBuffer(new byte[2048]);
         UnsafeBuffer payload = new UnsafeBuffer(new byte[1000]);
         TcpSegment tx = new TcpSegment();
