@@ -26,7 +26,8 @@ public final class LabCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true)
     Port port;
-    @Option(names = "--client", defaultValue = "wrk", description = "wrk or curl (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--client", defaultValue = "wrk", description = "wrk, curl, or openssl (s_client; needs --tls) "
+            + "(default: ${DEFAULT-VALUE}).")
     String client;
     @Option(names = "--duration", defaultValue = "20", description = "wrk run time in seconds (default: ${DEFAULT-VALUE}).")
     int duration;
@@ -48,13 +49,19 @@ public final class LabCommand implements Callable<Integer> {
     int curlRate;
     @Option(names = "--pcap", description = "Record the client port's frames into this pcap file.")
     Path pcap;
+    @Option(names = "--tls", description = "HTTPS: the servers speak TLS 1.3 on port 443 (self-signed certificate; "
+            + "curl runs with --insecure) and migrate the TLS sessions with the connections.")
+    boolean tls;
+    @Option(names = "--keylog", description = "With --tls: write the NSS key log (SSLKEYLOGFILE format) here, so that "
+            + "tshark -o tls.keylog_file:FILE decrypts the --pcap capture.")
+    Path keylog;
     @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         LabOptions o = new LabOptions(client, duration, connections, Math.min(threads, connections), servers, netem,
-                port != null && port.packet, migrateEveryUs, curlRequests, curlRate, pcap);
+                port != null && port.packet, migrateEveryUs, curlRequests, curlRate, pcap, tls, keylog);
         String problem = Lab.problem(o);
         if (problem != null) {
             throw CliException.usage("cannot run", problem);

@@ -5,7 +5,11 @@ import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
-import org.bouncycastle.jcajce.util.ProviderJcaJceHelper;
+import java.security.NoSuchAlgorithmException;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.NoSuchPaddingException;
+import org.bouncycastle.jcajce.util.DefaultJcaJceHelper;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.tls.Certificate;
 import org.bouncycastle.tls.CertificateEntry;
@@ -62,15 +66,10 @@ final class Handshake {
      * first the handshake ones (no base key recorded yet), then the application ones.
      */
     private static final class SecretCapture extends JcaTlsCrypto {
-        /**
-         * BouncyCastle's own provider (not registered globally): its TLS code needs ChaCha20 and
-         * Poly1305 as separate primitives, which the JDK does not offer.
-         */
-        private static final ProviderJcaJceHelper BC = new ProviderJcaJceHelper(new BouncyCastleProvider());
         private final Handshake hs;
 
         SecretCapture(Handshake hs, TlsServerContext ctx) {
-            super(BC, ctx.random(), ctx.random());
+            super(JdkFirst.INSTANCE, ctx.random(), ctx.random());
             this.hs = hs;
         }
 
@@ -96,6 +95,35 @@ final class Handshake {
                 hs.ctx.keyLog().log("SERVER_TRAFFIC_SECRET_0", hs.clientRandom, server);
             }
             return cipher;
+        }
+    }
+
+    /**
+     * The JDK's providers (intrinsics for AES-GCM, X25519 and ECDSA), and BouncyCastle's own
+     * (not registered globally) for what the JDK lacks: BouncyCastle's TLS code wants ChaCha20 and
+     * Poly1305 as separate primitives.
+     */
+    private static final class JdkFirst extends DefaultJcaJceHelper {
+        static final JdkFirst INSTANCE = new JdkFirst();
+        private static final BouncyCastleProvider BC = new BouncyCastleProvider();
+
+        @Override
+        public Cipher createCipher(String algorithm)
+                throws NoSuchAlgorithmException, NoSuchPaddingException {
+            try {
+                return super.createCipher(algorithm);
+            } catch (NoSuchAlgorithmException e) {
+                return Cipher.getInstance(algorithm, BC);
+            }
+        }
+
+        @Override
+        public Mac createMac(String algorithm) throws NoSuchAlgorithmException {
+            try {
+                return super.createMac(algorithm);
+            } catch (NoSuchAlgorithmException e) {
+                return Mac.getInstance(algorithm, BC);
+            }
         }
     }
 
