@@ -260,7 +260,7 @@ public final class HttpServerApp implements ConnectionHandler {
                 bytesSent += conn.send(t.sealBuffer(), 0, r, now);
                 progress = true;
             }
-            if (s.isFinished() && t.isEstablished()) {
+            if (s.isFinished() && t.isEstablished() && !t.isClosing()) {
                 t.close(); // close_notify, then FIN once it is out
                 progress = true;
             }

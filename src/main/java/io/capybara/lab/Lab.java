@@ -384,6 +384,8 @@ public final class Lab {
      * One context per server (each is its own host), sharing a self-signed ECDSA P-256
      * certificate made now and the key log.
      */
+    static final int WARMUP_HANDSHAKES = 40;
+
     static TlsServerContext[] tlsContexts(int servers, Writer keylog) {
         SecureRandom random = new SecureRandom();
         TlsIdentity id = TlsIdentity.selfSigned("capybara.lab", Instant.now(), random);
@@ -392,6 +394,11 @@ public final class Lab {
         for (int i = 0; i < servers; i++) {
             c[i] = new TlsServerContext(id, java.util.EnumSet.allOf(io.capybara.tls.TlsSuite.class), random, log);
         }
+        // handshakes on a cold JVM take up to seconds, and the rack has one thread: warm up first
+        // (the key log sees none of these: each context logs only when a session uses it... so
+        // warm up on a context without a key log, which shares the same code)
+        io.capybara.tls.LoopbackClient.warmUp(new TlsServerContext(id, java.util.EnumSet.allOf(
+                io.capybara.tls.TlsSuite.class), random, KeyLog.NONE), WARMUP_HANDSHAKES);
         return c;
     }
 
@@ -416,18 +423,22 @@ public final class Lab {
         long keyUpdates = 0;
         try (var in = proc.getOutputStream()) {
             long gap = 1_000 / o.curlRatePerSecond();
-            Thread.sleep(500); // the handshake
+            // s_client reads a command letter only at the start of what it reads from stdin at
+            // once: each line goes alone, after the answer to the one before
+            awaitOutput(proc, stdout, stderr, "Verify return code", 0);
             for (int i = 0; i < n; i++) {
                 if (i % 3 == 2) {
                     in.write("K\n".getBytes(StandardCharsets.US_ASCII)); // s_client: KeyUpdate, update_requested
                     in.flush();
                     keyUpdates++;
+                    awaitOutput(proc, stdout, stderr, "KEYUPDATE", keyUpdates - 1);
                     Thread.sleep(gap / 4);
                 }
                 String req = "GET " + curlPath(i) + " HTTP/1.1\r\nHost: capybara.lab\r\n"
                         + (i == n - 1 ? "Connection: close\r\n" : "") + "\r\n";
                 in.write(req.getBytes(StandardCharsets.US_ASCII));
                 in.flush();
+                awaitResponses(proc, stdout, i + 1);
                 Thread.sleep(gap);
             }
             if (!proc.waitFor(30, TimeUnit.SECONDS)) {
@@ -441,25 +452,9 @@ public final class Lab {
         r1.join(5_000);
         r2.join(5_000);
         byte[] text = stdout.toByteArray();
-        List<byte[]> bodies = new ArrayList<>();
-        long non2xx = 0;
         String s = new String(text, StandardCharsets.ISO_8859_1);
-        for (int at = s.indexOf("HTTP/1.1 "); at >= 0; at = s.indexOf("HTTP/1.1 ", at + 1)) {
-            int headEnd = s.indexOf("\r\n\r\n", at);
-            if (headEnd < 0) {
-                break;
-            }
-            String head = s.substring(at, headEnd);
-            if (!head.startsWith("HTTP/1.1 200 ")) {
-                non2xx++;
-            }
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
-            int len = m.find() ? Integer.parseInt(m.group(1)) : 0;
-            int from = headEnd + 4;
-            int to = Math.min(s.length(), from + len);
-            bodies.add(java.util.Arrays.copyOfRange(text, from, to));
-            at = to - 1;
-        }
+        List<byte[]> bodies = new ArrayList<>();
+        long non2xx = responses(text, bodies);
         long ok = 0;
         for (int i = 0; i < bodies.size(); i++) {
             if (bodyMatches(i, bodies.get(i))) {
@@ -479,6 +474,59 @@ public final class Lab {
         out.put("bad_bodies", bodies.size() - ok);
         out.put("bodies_ok", ok);
         out.put("tls_protocol", s.contains("TLSv1.3") ? "TLSv1.3" : "unknown");
+    }
+
+    /** Splits s_client's output into response bodies (whole ones only); returns how many were not 200. */
+    static long responses(byte[] text, List<byte[]> bodies) {
+        String s = new String(text, StandardCharsets.ISO_8859_1);
+        long non2xx = 0;
+        for (int at = s.indexOf("HTTP/1.1 "); at >= 0; at = s.indexOf("HTTP/1.1 ", at + 1)) {
+            int headEnd = s.indexOf("\r\n\r\n", at);
+            if (headEnd < 0) {
+                break;
+            }
+            String head = s.substring(at, headEnd);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+            int len = m.find() ? Integer.parseInt(m.group(1)) : 0;
+            int from = headEnd + 4;
+            if (from + len > s.length()) {
+                break;
+            }
+            if (!head.startsWith("HTTP/1.1 200 ")) {
+                non2xx++;
+            }
+            bodies.add(java.util.Arrays.copyOfRange(text, from, from + len));
+            at = from + len - 1;
+        }
+        return non2xx;
+    }
+
+    private static void awaitResponses(Process p, java.io.ByteArrayOutputStream out, int n) throws InterruptedException {
+        for (long deadline = System.nanoTime() + 20_000_000_000L; System.nanoTime() < deadline && p.isAlive(); ) {
+            byte[] text = out.toByteArray();
+            List<byte[]> complete = new ArrayList<>();
+            responses(text, complete);
+            if (complete.size() >= n) {
+                return;
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** Waits until {@code marker} appears more than {@code seen} times in the output (or 20 s). */
+    private static void awaitOutput(Process p, java.io.ByteArrayOutputStream out, java.io.ByteArrayOutputStream err,
+                                    String marker, long seen) throws InterruptedException {
+        for (long deadline = System.nanoTime() + 20_000_000_000L; System.nanoTime() < deadline && p.isAlive(); ) {
+            String s = out.toString(StandardCharsets.ISO_8859_1) + err.toString(StandardCharsets.ISO_8859_1);
+            int count = 0;
+            for (int at = s.indexOf(marker); at >= 0; at = s.indexOf(marker, at + 1)) {
+                count++;
+            }
+            if (count > seen) {
+                return;
+            }
+            Thread.sleep(5);
+        }
     }
 
     /** Request i: even ones a 100 000-byte body (spans many segments), odd ones {@code /}. */
@@ -571,6 +619,7 @@ public final class Lab {
             } catch (Throwable t) {
                 if (running.get()) {
                     failure = t;
+                    log.println("lab: the rack loop failed (the client will time out): " + t);
                 }
             }
         }

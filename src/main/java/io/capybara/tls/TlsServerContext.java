@@ -131,6 +131,24 @@ public final class TlsServerContext {
 
     // ---- counters
 
+    long[] counters() {
+        return new long[] {handshakes, handshakeFailures, sessionsRestored, recordsIn, recordsOut, keyUpdatesReceived,
+            keyUpdatesSent, badRecordMac, fatalAlertsSent, fatalAlertsReceived};
+    }
+
+    void counters(long[] c) {
+        handshakes = c[0];
+        handshakeFailures = c[1];
+        sessionsRestored = c[2];
+        recordsIn = c[3];
+        recordsOut = c[4];
+        keyUpdatesReceived = c[5];
+        keyUpdatesSent = c[6];
+        badRecordMac = c[7];
+        fatalAlertsSent = c[8];
+        fatalAlertsReceived = c[9];
+    }
+
     public long handshakes() {
         return handshakes;
     }

@@ -121,6 +121,11 @@ public final class TlsServerSession {
         return (phase == CLOSED || closeSent) && outEnd == outStart;
     }
 
+    /** close_notify has been queued: nothing more goes out. */
+    public boolean isClosing() {
+        return closeSent;
+    }
+
     public boolean failed() {
         return alertSent > 0 || alertReceived > 0;
     }
