@@ -56,27 +56,50 @@ final class Handshake {
 
     Handshake(TlsServerContext ctx) throws IOException {
         this.ctx = ctx;
-        this.crypto = new SecretCapture(this, ctx);
+        this.crypto = ctx.handshakeCrypto();
         this.server = new Server(this, crypto, ctx);
         protocol.accept(server);
+    }
+
+    /** Feeds one whole record; the context's crypto reports secrets to this handshake meanwhile. */
+    void offer(byte[] buf, int off, int len) throws IOException {
+        crypto.current = this;
+        try {
+            protocol.offerInput(buf, off, len);
+        } finally {
+            crypto.current = null;
+        }
+    }
+
+    /** The crypto a context's handshakes share (see {@link SecretCapture}). */
+    static JcaTlsCrypto newCrypto(TlsServerContext ctx) {
+        return new SecretCapture(ctx);
     }
 
     /**
      * BouncyCastle calls {@code createCipher} right after it derived a pair of traffic secrets:
      * first the handshake ones (no base key recorded yet), then the application ones.
      */
+    /**
+     * One per context, shared by its handshakes (BouncyCastle probes a crypto object's groups
+     * and algorithms once per object, which costs more than a handshake); the handshake being
+     * fed is {@link #current} (one thread per context).
+     */
     private static final class SecretCapture extends JcaTlsCrypto {
-        private final Handshake hs;
+        Handshake current;
 
-        SecretCapture(Handshake hs, TlsServerContext ctx) {
+        SecretCapture(TlsServerContext ctx) {
             super(JdkFirst.INSTANCE, ctx.random(), ctx.random());
-            this.hs = hs;
         }
 
         @Override
         public TlsCipher createCipher(TlsCryptoParameters params, int encryptionAlgorithm, int macAlgorithm)
                 throws IOException {
             TlsCipher cipher = super.createCipher(params, encryptionAlgorithm, macAlgorithm);
+            Handshake hs = current;
+            if (hs == null) {
+                throw new IllegalStateException("cipher created outside a handshake's input");
+            }
             SecurityParameters sp = params.getSecurityParametersHandshake();
             byte[] client = SecretBytes.of(sp.getTrafficSecretClient());
             byte[] server = SecretBytes.of(sp.getTrafficSecretServer());

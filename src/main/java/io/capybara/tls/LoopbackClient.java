@@ -17,12 +17,20 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
  * the client of {@code bench migration --tls}. Not for talking to anyone else.
  */
 public final class LoopbackClient {
+    /** BouncyCastle's provider (not registered globally; made once: it is expensive to build). */
+    private static final java.security.Provider BC = new org.bouncycastle.jce.provider.BouncyCastleProvider();
     private final TlsClientProtocol protocol = new TlsClientProtocol();
 
-    public LoopbackClient(TlsSuite suite, SecureRandom random) {
-        DefaultTlsClient client = new DefaultTlsClient(
-                new JcaTlsCryptoProvider().setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider())
-                        .create(random)) {
+    /**
+     * The crypto of many clients: BouncyCastle probes which groups and algorithms a crypto
+     * object supports once per object, which costs more than a handshake.
+     */
+    public static org.bouncycastle.tls.crypto.TlsCrypto crypto(SecureRandom random) {
+        return new JcaTlsCryptoProvider().setProvider(BC).create(random);
+    }
+
+    public LoopbackClient(TlsSuite suite, org.bouncycastle.tls.crypto.TlsCrypto crypto) {
+        DefaultTlsClient client = new DefaultTlsClient(crypto) {
             @Override
             protected ProtocolVersion[] getSupportedVersions() {
                 return ProtocolVersion.TLSv13.only();
@@ -84,10 +92,11 @@ public final class LoopbackClient {
     public static void warmUp(TlsServerContext ctx, int n) {
         long[] before = ctx.counters();
         byte[] hello = "warm-up".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        org.bouncycastle.tls.crypto.TlsCrypto crypto = crypto(ctx.random());
         org.agrona.concurrent.UnsafeBuffer buf = new org.agrona.concurrent.UnsafeBuffer(new byte[0]);
         for (int i = 0; i < n; i++) {
             for (TlsSuite suite : ctx.suites()) {
-                LoopbackClient c = new LoopbackClient(suite, ctx.random());
+                LoopbackClient c = new LoopbackClient(suite, crypto);
                 TlsServerSession s = TlsServerSession.accept(ctx);
                 try {
                     for (int round = 0; round < 10 && !s.isEstablished() && !s.isPeerClosed(); round++) {

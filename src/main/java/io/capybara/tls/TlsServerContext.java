@@ -31,6 +31,7 @@ public final class TlsServerContext {
     private final ArrayDeque<byte[]> buffers = new ArrayDeque<>();
     private final byte[] seal = new byte[TlsRecords.MAX_RECORD];
     private final UnsafeBuffer sealBuffer = new UnsafeBuffer(seal);
+    private Object handshakeCrypto;
 
     long handshakes;
     long handshakeFailures;
@@ -85,6 +86,15 @@ public final class TlsServerContext {
 
     SecureRandom random() {
         return random;
+    }
+
+    /** BouncyCastle's crypto object for this context's handshakes, made on first use. */
+    @SuppressWarnings("unchecked")
+    <T> T handshakeCrypto() {
+        if (handshakeCrypto == null) {
+            handshakeCrypto = Handshake.newCrypto(this);
+        }
+        return (T) handshakeCrypto;
     }
 
     KeyLog keyLog() {

@@ -325,7 +325,7 @@ public final class TlsServerSession {
 
     private void feedHandshake(int start, int length) {
         try {
-            hs.protocol.offerInput(in, start, length);
+            hs.offer(in, start, length);
         } catch (IOException e) {
             drainHandshake();
             ctx.handshakeFailures++;
