@@ -22,6 +22,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  * loop that models service demand takes it before calling in). Allocation happens once per
  * connection (the session), never per request or segment.
  *
+ * <p>Limits: a request head must arrive within {@link HttpServerConfig#headerTimeoutNanos()}
+ * (408, then close; checked in {@link #poll}, with the time the loop passes in), and at most
+ * {@link HttpServerConfig#maxConnections()} connections are served at once (beyond, reset and
+ * counted). The head clocks wait in one FIFO: the timeout is the same for all, so the FIFO is
+ * in deadline order and a poll looks at its front only.
+ *
  * <p>For migration, the per-connection application state moves with the connection:
  * {@link #snapshotSession} on the origin, {@link #restoreSession} on the target, before the
  * restored connection is attached with this app as its handler.
@@ -41,6 +47,8 @@ public final class HttpServerApp implements ConnectionHandler {
     private final TlsServerContext tls;
     /** Connections with a session here; each finds its session through its attachment. */
     private int sessions;
+    /** Sessions whose connection this app is closing (they no longer count against the limit). */
+    private int closing;
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_BYTES]);
 
     private long accepted;
@@ -49,6 +57,17 @@ public final class HttpServerApp implements ConnectionHandler {
     private long responses;
     private long bytesReceived;
     private long bytesSent;
+    private long headerTimeouts;
+    private long refusedAtLimit;
+
+    // head clocks: connections and their deadlines, in deadline order (a ring)
+    private TcpConnection[] clockConn = new TcpConnection[64];
+    private long[] clockAt = new long[64];
+    private int clockHead;
+    private int clockCount;
+    private static final byte[] TIMEOUT_RESPONSE = Ascii.bytes(
+            "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    private final UnsafeBuffer timeoutResponse = new UnsafeBuffer(TIMEOUT_RESPONSE);
 
     /** Per-connection state beyond the session: guards against re-entrant pumping. */
     private static final class Conn {
@@ -58,6 +77,8 @@ public final class HttpServerApp implements ConnectionHandler {
         boolean closeRequested;
         boolean pumping;
         boolean pumpAgain;
+        /** When the head now awaited must have arrived; 0 = no head awaited. */
+        long headDeadline;
 
         Conn(HttpServerSession session) {
             this.session = session;
@@ -82,13 +103,86 @@ public final class HttpServerApp implements ConnectionHandler {
 
     @Override
     public void onAccepted(TcpConnection conn) {
+        if (config.maxConnections() > 0 && sessions - closing >= config.maxConnections()) {
+            refusedAtLimit++; // a reset costs nothing more here, nor a TIME_WAIT
+            conn.abort(host.now());
+            return;
+        }
         accepted++;
         Conn c = new Conn(new HttpServerSession(config));
         if (tls != null) {
             c.tls = TlsServerSession.accept(tls);
         }
         put(conn, c);
+        armHeadClock(conn, c, host.now()); // the first request's head: from the connection's start
         pump(conn, c);
+    }
+
+    private void armHeadClock(TcpConnection conn, Conn c, long now) {
+        if (config.headerTimeoutNanos() == 0 || c.headDeadline != 0) {
+            return;
+        }
+        c.headDeadline = now + config.headerTimeoutNanos();
+        if (clockCount == clockConn.length) {
+            TcpConnection[] conns = new TcpConnection[clockCount * 2];
+            long[] at = new long[clockCount * 2];
+            for (int i = 0; i < clockCount; i++) {
+                conns[i] = clockConn[(clockHead + i) % clockCount];
+                at[i] = clockAt[(clockHead + i) % clockCount];
+            }
+            clockConn = conns;
+            clockAt = at;
+            clockHead = 0;
+        }
+        int slot = (clockHead + clockCount++) % clockConn.length;
+        clockConn[slot] = conn;
+        clockAt[slot] = c.headDeadline;
+    }
+
+    /**
+     * Answers 408 and closes the connections whose request head is late. The time is the
+     * loop's; call it from the server's loop (e.g. after the host's poll).
+     *
+     * @return connections timed out
+     */
+    public int poll(long nowNanos) {
+        int work = 0;
+        while (clockCount > 0 && clockAt[clockHead] <= nowNanos) {
+            TcpConnection conn = clockConn[clockHead];
+            long at = clockAt[clockHead];
+            clockConn[clockHead] = null;
+            clockHead = (clockHead + 1) % clockConn.length;
+            clockCount--;
+            Conn c = get(conn);
+            if (c == null || c.headDeadline != at) {
+                continue; // the head arrived, or the connection is gone: a stale clock
+            }
+            c.headDeadline = 0;
+            if (c.closeRequested || c.session.hasOutput()) {
+                continue; // the client is being answered: its next head is not late yet
+            }
+            headerTimeouts++;
+            c.closeRequested = true;
+            closing++;
+            if (c.tls == null) {
+                conn.send(timeoutResponse, 0, TIMEOUT_RESPONSE.length, nowNanos);
+            } else if (c.tls.isEstablished() && !c.tls.isClosing()) {
+                c.tls.send(timeoutResponse, 0, TIMEOUT_RESPONSE.length); // sealed, then close_notify
+                c.tls.close();
+                int m = Math.min(c.tls.pendingOutput(), conn.writableBytes());
+                c.tls.outputSent(conn.send(c.tls.outputBuffer(), c.tls.outputOffset(), m, nowNanos));
+            } else {
+                c.tls.close(); // a handshake that does not finish in time: just close
+            }
+            conn.close(nowNanos);
+            work++;
+        }
+        return work;
+    }
+
+    /** When {@link #poll} has something to do next (a head clock), or Long.MAX_VALUE. */
+    public long nextDeadline() {
+        return clockCount == 0 ? Long.MAX_VALUE : clockAt[clockHead];
     }
 
     @Override
@@ -185,9 +279,16 @@ public final class HttpServerApp implements ConnectionHandler {
             }
             if (s.isFinished() && !c.closeRequested) {
                 c.closeRequested = true;
+                closing++;
                 conn.close(now);
                 return;
             }
+        }
+        // a head under way is on the clock; once it is complete (or none has begun) it is not
+        if (s.parser().headInProgress()) {
+            armHeadClock(conn, c, now);
+        } else if (s.parser().requests() > 0) { // (before the first request: the clock since accept runs)
+            c.headDeadline = 0;
         }
     }
 
@@ -266,9 +367,15 @@ public final class HttpServerApp implements ConnectionHandler {
             }
             if (t.isFinished() && !c.closeRequested) {
                 c.closeRequested = true;
+                closing++;
                 conn.close(now);
                 return;
             }
+        }
+        if (s.parser().headInProgress() || t.isHandshaking()) {
+            armHeadClock(conn, c, now);
+        } else if (s.parser().requests() > 0) {
+            c.headDeadline = 0;
         }
     }
 
@@ -384,11 +491,24 @@ public final class HttpServerApp implements ConnectionHandler {
         if (c != null) {
             conn.attach(null);
             sessions--;
+            if (c.closeRequested) {
+                closing--;
+            }
         }
         return c;
     }
 
     // ------------------------------------------------------------------ counters
+
+    /** Connections closed with 408 because a request head did not arrive in time. */
+    public long headerTimeouts() {
+        return headerTimeouts;
+    }
+
+    /** Connections reset on arrival because {@link HttpServerConfig#maxConnections()} were open. */
+    public long refusedAtLimit() {
+        return refusedAtLimit;
+    }
 
     /** Connections with a live session. */
     public int sessions() {
@@ -422,6 +542,7 @@ public final class HttpServerApp implements ConnectionHandler {
     @Override
     public String toString() {
         return "HttpServerApp{accepted=" + accepted + " sessions=" + sessions + " closed=" + closed
-                + " resets=" + resets + " responses=" + responses + " rx=" + bytesReceived + " tx=" + bytesSent + "}";
+                + " resets=" + resets + " responses=" + responses + " rx=" + bytesReceived + " tx=" + bytesSent
+                + " headerTimeouts=" + headerTimeouts + " refusedAtLimit=" + refusedAtLimit + "}";
     }
 }

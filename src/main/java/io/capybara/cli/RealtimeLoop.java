@@ -1,6 +1,6 @@
 package io.capybara.cli;
 
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -10,11 +10,11 @@ import org.agrona.concurrent.IdleStrategy;
  * an Agrona back-off when idle. This is the only place the CLI's nodes get their time from.
  */
 final class RealtimeLoop {
-    private final SimNode[] nodes;
+    private final Node[] nodes;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
 
-    RealtimeLoop(SimNode... nodes) {
+    RealtimeLoop(Node... nodes) {
         this.nodes = nodes;
     }
 
@@ -31,7 +31,7 @@ final class RealtimeLoop {
                 break;
             }
             int work = 0;
-            for (SimNode n : nodes) {
+            for (Node n : nodes) {
                 work += n.poll(now);
             }
             if (now - nextTick >= 0) {

@@ -17,10 +17,17 @@ import io.capybara.tls.TlsServerContext;
 import io.capybara.tls.TlsSuite;
 import io.capybara.wire.Ipv4Address;
 import io.capybara.wire.MacAddress;
+import io.capybara.telemetry.HostTelemetry;
+import io.capybara.telemetry.Metrics;
+import io.capybara.telemetry.MetricsEndpoint;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -56,12 +63,6 @@ public final class ServerCommand implements Callable<Integer> {
     String mac;
     @Option(names = "--gateway", description = "Next hop for off-link addresses (default: none).")
     String gateway;
-    @Option(names = "--pcap", description = "Record every frame sent and received into this pcap file.")
-    Path pcap;
-    @Option(names = "--duration", description = "Stop after this many seconds (default: run until interrupted).")
-    Double duration;
-    @Option(names = "--quiet", description = "No periodic counter line.")
-    boolean quiet;
     @Option(names = "--cert", description = "https: certificate chain, PEM (default: a self-signed ECDSA P-256 one made at start).")
     Path cert;
     @Option(names = "--key", description = "https: the certificate's private key, unencrypted PEM (PKCS#8, EC or RSA).")
@@ -71,6 +72,38 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--suites", split = ",", description = "https: TLS 1.3 cipher suites offered, in order of preference: "
             + "aes128, aes256, chacha20 (default: all three).")
     java.util.List<String> suites;
+    @Mixin
+    NodeOptions node;
+    @Option(names = "--header-timeout-ms", defaultValue = "20000", description = "Time a request head may take "
+            + "to arrive before 408 and close (slowloris); 0 = none (default ${DEFAULT-VALUE}).")
+    long headerTimeoutMs;
+    @Option(names = "--max-connections", defaultValue = "0", description = "Connections served at once; beyond, "
+            + "new ones are reset and counted (refused_at_limit); 0 = no limit (default ${DEFAULT-VALUE}).")
+    int maxConnections;
+    @Option(names = "--backlog", defaultValue = "256", description = "Half-open connections kept; beyond, SYN "
+            + "cookies answer (default ${DEFAULT-VALUE}).")
+    int backlog;
+
+    /** The application's counters by snake_case name, read at scrape time and at exit. */
+    static Map<String, LongSupplier> appCounters(ConnectionHandler handler) {
+        Map<String, LongSupplier> m = new LinkedHashMap<>();
+        if (handler instanceof HttpServerApp h) {
+            m.put("accepted", h::accepted);
+            m.put("closed", h::closed);
+            m.put("resets", h::resets);
+            m.put("responses", h::responses);
+            m.put("bytes_received", h::bytesReceived);
+            m.put("bytes_sent", h::bytesSent);
+            m.put("header_timeouts", h::headerTimeouts);
+            m.put("refused_at_limit", h::refusedAtLimit);
+        } else if (handler instanceof EchoServerApp e) {
+            m.put("accepted", e::accepted);
+            m.put("closed", e::closed);
+            m.put("resets", e::resets);
+            m.put("bytes_echoed", e::bytesEchoed);
+        }
+        return m;
+    }
 
     /** The default TAP-side MAC: locally administered unicast 02:ca + the IPv4 address. */
     static long defaultMac(int ip) {
@@ -119,7 +152,10 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Args.positive("--duration", duration);
+        node.check();
+        Args.between("--header-timeout-ms", headerTimeoutMs, 0, 3_600_000);
+        Args.between("--max-connections", maxConnections, 0, Integer.MAX_VALUE);
+        Args.between("--backlog", backlog, 1, 1 << 20);
         int slash = ip.indexOf('/');
         if (slash < 0) {
             throw CliException.usage("--ip " + ip, "expected A.B.C.D/PREFIX");
@@ -156,27 +192,63 @@ public final class ServerCommand implements Callable<Integer> {
             where = "AF_PACKET " + pc.name();
         }
         try {
-            if (pcap != null) {
+            if (node.pcap != null) {
                 long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
-                channel = new PcapTap(channel, new PcapWriter(pcap), () -> epochOffset + System.nanoTime());
+                channel = new PcapTap(channel, new PcapWriter(node.pcap), () -> epochOffset + System.nanoTime());
             }
             HostConfig cfg = HostConfig.of("server", hostMac, address, prefix);
             if (gateway != null) {
                 cfg = cfg.withGateway(gatewayIp);
             }
             Host host = new Host(cfg, channel);
-            ConnectionHandler handler = http ? new HttpServerApp(host, HttpServerConfig.defaults(), tls)
-                    : new EchoServerApp(host);
-            host.listen(listenPort, handler);
-            RealtimeLoop loop = new RealtimeLoop(host);
-            System.out.printf("server up: %s on %s:%d mac %s via %s%n", app, Ipv4Address.format(address), listenPort,
-                    MacAddress.format(hostMac), where);
-            System.out.flush();
-            loop.runUntilStopped(duration, quiet ? null : () -> System.out.println(handler + " " + host.stats()), () -> {
-                System.out.println("final: " + handler);
-                System.out.println("host: " + host.stats());
-                System.out.println("wire: " + host.wireCounters());
+            HttpServerApp httpApp = http ? new HttpServerApp(host, HttpServerConfig.defaults()
+                    .withHeaderTimeoutNanos(headerTimeoutMs * 1_000_000L).withMaxConnections(maxConnections), tls) : null;
+            ConnectionHandler handler = http ? httpApp : new EchoServerApp(host);
+            host.listen(listenPort, backlog, handler);
+            HostTelemetry telemetry = new HostTelemetry(host);
+            Metrics metrics = new Metrics();
+            telemetry.register(metrics);
+            Map<String, LongSupplier> appCounters = appCounters(handler);
+            appCounters.forEach((k, v) -> metrics.counter("capybara_" + app + "_" + k + "_total",
+                    "Server application counter " + k + ".", v));
+            RealtimeLoop loop = httpApp == null ? new RealtimeLoop(host) : new RealtimeLoop(host, new io.capybara.io.Node() {
+                @Override
+                public int poll(long nowNanos) {
+                    return httpApp.poll(nowNanos); // request head clocks
+                }
+
+                @Override
+                public long nextDeadline() {
+                    return httpApp.nextDeadline();
+                }
             });
+            try (MetricsEndpoint endpoint = node.startMetrics(metrics)) {
+                node.status().printf("server up: %s on %s:%d mac %s via %s%n", app, Ipv4Address.format(address),
+                        listenPort, MacAddress.format(hostMac), where);
+                node.status().flush();
+                loop.runUntilStopped(node.duration, () -> {
+                    metrics.publish();
+                    String changed = telemetry.tick();
+                    if (changed != null && !node.quiet) {
+                        node.status().println(changed);
+                    }
+                }, () -> {
+                    Map<String, Object> out = new LinkedHashMap<>();
+                    appCounters.forEach((k, v) -> out.put(k, v.getAsLong()));
+                    out.put("connections", host.connectionCount());
+                    Map<String, Long> hostStats = new LinkedHashMap<>();
+                    telemetry.counters().forEach((k, v) -> hostStats.put(k, v.getAsLong()));
+                    out.put("host", hostStats);
+                    out.put("wire", host.wireCounters().toMap());
+                    if (node.json) {
+                        System.out.println(Json.write(out));
+                    } else {
+                        System.out.println("final: " + handler);
+                        System.out.println("host: " + host.stats());
+                        System.out.println("wire: " + host.wireCounters());
+                    }
+                });
+            }
             return 0;
         } finally {
             channel.close();

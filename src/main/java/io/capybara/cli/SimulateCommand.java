@@ -47,6 +47,9 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--faults", description = "With --migrations: loss, duplication, reordering and bit flips on every link "
             + "(data and control), a crowded one-level directory, client aborts and target deaths.")
     boolean faults;
+    @Option(names = "--vip", description = "With --migrations: load-balancer mode: clients connect to a VIP, the switch "
+            + "places them; one server joins late, leaves the placement and rejoins (a full directory is not crowded then).")
+    boolean vip;
     @Option(names = "--count", defaultValue = "10000",
             description = "With --migrations: migrations per rack run (default ${DEFAULT-VALUE}).")
     int count;
@@ -66,18 +69,22 @@ public final class SimulateCommand implements Callable<Integer> {
 
     /** {@code --migrations}: seeds run one after another (each rack is itself one deterministic run). */
     private int rack() throws Exception {
-        io.capybara.mig.RackOptions base = io.capybara.mig.RackOptions.defaults().withMigrations(count);
+        io.capybara.rack.RackOptions base = io.capybara.rack.RackOptions.defaults().withMigrations(count);
         if (faults) {
             base = base.withFaults();
         }
+        if (vip) {
+            // a connection placed without an entry follows the table: keep the directory roomy
+            base = base.withDirectory(Math.max(2, base.directoryLevels()), 0).withVip(true);
+        }
         base = base.withSeed(firstSeed);
         long start = System.nanoTime();
-        List<io.capybara.mig.RackResult> results = new java.util.ArrayList<>();
+        List<io.capybara.rack.RackResult> results = new java.util.ArrayList<>();
         java.util.concurrent.ForkJoinPool pool = new java.util.concurrent.ForkJoinPool(Math.max(1, threads));
-        final io.capybara.mig.RackOptions opts = base;
+        final io.capybara.rack.RackOptions opts = base;
         AtomicInteger done = new AtomicInteger();
         results.addAll(pool.submit(() -> LongStream.range(0, seeds).parallel().mapToObj(i -> {
-            io.capybara.mig.RackResult r = io.capybara.mig.RackSimulation.run(opts.withSeed(opts.seed() + i));
+            io.capybara.rack.RackResult r = io.capybara.rack.RackSimulation.run(opts.withSeed(opts.seed() + i));
             System.err.printf("[%d/%d] %s%n", done.incrementAndGet(), seeds, r);
             return r;
         }).toList()).get());
@@ -91,7 +98,7 @@ public final class SimulateCommand implements Callable<Integer> {
         long bytes = 0;
         long trace = 0xCBF29CE484222325L;
         java.util.Map<String, Long> causes = new java.util.TreeMap<>();
-        for (io.capybara.mig.RackResult r : results) {
+        for (io.capybara.rack.RackResult r : results) {
             sum += r.migrations();
             completed += r.migrationsCompleted();
             aborted += r.migrationsAborted();
@@ -112,7 +119,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     .put("trace_hash", String.format("%016x", trace)).put("wall_seconds", wall)
                     .put("causes", causes);
             Json runs = out.object("runs");
-            for (io.capybara.mig.RackResult r : results) {
+            for (io.capybara.rack.RackResult r : results) {
                 runs.put(Long.toString(r.options().seed()), r.toMap());
             }
             System.out.println(out);

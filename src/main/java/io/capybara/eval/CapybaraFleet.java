@@ -107,7 +107,7 @@ public final class CapybaraFleet {
             arp.put(ip(i), mac(i));
         }
         sw = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts).withHeartbeatStale(Long.MAX_VALUE / 4), ports);
-        // 16 KiB rings each way, as io.capybara.mig.MigrationBenchmark uses: a restore allocates them anew.
+        // 16 KiB rings each way, as io.capybara.rack.MigrationBenchmark uses: a restore allocates them anew.
         TcpConfig tcp = TcpConfig.defaults().withBuffers(16 * 1024, 16 * 1024);
         MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(1_000_000)
                 .withPools(4, 4, 64, 64 * 1024, 1 << 20);

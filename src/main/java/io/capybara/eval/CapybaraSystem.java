@@ -1,6 +1,6 @@
 package io.capybara.eval;
 
-import io.capybara.mig.JitWarmup;
+import io.capybara.rack.JitWarmup;
 
 /**
  * Capybara-J's migration (origin and target engines, the switch in between) as a

@@ -5,7 +5,7 @@ import io.capybara.eval.linux.RepairTimings.ExportStep;
 import io.capybara.eval.linux.RepairTimings.ImportStep;
 import io.capybara.eval.linux.TcpRepairFleet;
 import io.capybara.io.linux.Topology;
-import io.capybara.mig.JitWarmup;
+import io.capybara.rack.JitWarmup;
 
 import java.util.LinkedHashMap;
 import java.util.List;

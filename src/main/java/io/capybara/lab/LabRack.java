@@ -10,7 +10,7 @@ import io.capybara.mig.MigCounter;
 import io.capybara.mig.MigrationConfig;
 import io.capybara.mig.MigrationEngine;
 import io.capybara.mig.MigrationMetrics;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import io.capybara.tcp.TcpConfig;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tor.SwitchConfig;
@@ -41,7 +41,7 @@ import org.agrona.collections.Long2LongHashMap;
  * from each server (round-robin over its table), so migrations happen at a known rate whatever
  * the load.
  */
-final class LabRack implements SimNode {
+final class LabRack implements Node {
     static final int HTTP_PORT = 80;
     static final int HTTPS_PORT = 443;
     static final int SERVER_SUBNET = 0x0A4DFA00; // 10.77.250.0/24

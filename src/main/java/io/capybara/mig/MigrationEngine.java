@@ -2,7 +2,7 @@ package io.capybara.mig;
 
 import io.capybara.host.Host;
 import io.capybara.host.MigrationHook;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import io.capybara.tcp.SnapshotException;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
@@ -45,7 +45,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * handed to the application, the buffered segments replayed, CONN_STATE_ACK sent. Outcomes
  * are remembered so duplicates are answered, never applied twice.
  */
-public final class MigrationEngine implements MigrationHook, SimNode {
+public final class MigrationEngine implements MigrationHook, Node {
     /** REJECT reason (this engine's extension): "your ABORT reached me" (target -> sender of ABORT). */
     public static final int REASON_ABORT_ACK = 6;
     /** REJECT reason (extension): "a stray target was prepared; re-point the switch to you". */
@@ -127,6 +127,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
     private long timerAt = Long.MAX_VALUE;
 
     // policy
+    private boolean draining;
     private LongSupplier loadMetric;
     private final Long2LongHashMap lastTraffic = new Long2LongHashMap(-1);
     private final Long2LongHashMap cooldownUntil = new Long2LongHashMap(Long.MIN_VALUE);
@@ -178,6 +179,19 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     public MigrationMetrics metrics() {
         return metrics;
+    }
+
+    /**
+     * Draining: HEARTBEATs say so (the switch then places no new connection here and steers no
+     * migration here) and PREPARE_MIG is refused as busy. Moving the connections away is the
+     * caller's ({@code policy.Drain}).
+     */
+    public void draining(boolean on) {
+        draining = on;
+    }
+
+    public boolean isDraining() {
+        return draining;
     }
 
     /** Replaces the load reported in HEARTBEAT and used by the policy (default {@link #queuedBytes}). */
@@ -341,7 +355,8 @@ public final class MigrationEngine implements MigrationHook, SimNode {
         }
         if (now >= nextHeartbeat) {
             lastLoad = loadMetric.getAsLong();
-            send(config.switchIp(), TcpMigHeader.HEARTBEAT, 0, 0, 0, 0, 0, self, 0, lastLoad);
+            send(config.switchIp(), TcpMigHeader.HEARTBEAT, draining ? TcpMigHeader.HEARTBEAT_DRAINING : 0, 0, 0, 0, 0, self,
+                    0, lastLoad);
             count(MigCounter.HEARTBEATS_SENT);
             nextHeartbeat = now + config.heartbeatIntervalNanos();
             work++;
@@ -850,7 +865,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
                 outcomes.remember(stale.migKey, OutcomeMemory.ABORTED, 0);
                 release(stale);
             }
-            s = freeIn();
+            s = draining ? null : freeIn(); // a draining server takes nothing in
             if (s == null) {
                 count(MigCounter.REJECTED_BUSY_SENT);
                 send(origin, TcpMigHeader.REJECT, TcpMigHeader.REASON_TARGET_BUSY, id, clientIp, clientPort, serverPort,
@@ -1251,7 +1266,7 @@ public final class MigrationEngine implements MigrationHook, SimNode {
 
     // ------------------------------------------------------------------ bookkeeping
 
-    static long connKey(int clientIp, int clientPort, int serverPort) {
+    public static long connKey(int clientIp, int clientPort, int serverPort) {
         return (clientIp & 0xFFFF_FFFFL) << 32 | (long) (clientPort & 0xFFFF) << 16 | (serverPort & 0xFFFF);
     }
 

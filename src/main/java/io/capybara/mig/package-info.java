@@ -1,20 +1,20 @@
 /**
  * TCPMig: live migration of TCP connections between the servers of a rack (Capybara, APSys'23,
- * section 3.3), on top of {@link io.capybara.host.Host} and {@link io.capybara.tor.TorSwitch}.
+ * section 3.3), on top of {@link io.capybara.host.Host}, through the top-of-rack switch ({@code io.capybara.tor}).
  *
  * <h2>Pieces</h2>
  * <ul>
  *   <li>{@link io.capybara.mig.MigrationEngine}: one per server; origin and target state machines,
  *       temporary buffers, forwarding of late segments, heartbeats, load policy. A
- *       {@link io.capybara.sim.SimNode}: poll it after its host with the same {@code nowNanos}.</li>
+ *       {@link io.capybara.io.Node}: poll it after its host with the same {@code nowNanos}.</li>
  *   <li>{@link io.capybara.mig.MigratableApp}: what the application gives the engine (its
  *       per-connection state, and where restored connections go).</li>
  *   <li>{@link io.capybara.mig.MigrationMetrics}: step timings (HdrHistogram, JFR event
  *       {@code io.capybara.mig.Step}, off unless enabled) from an injected clock.</li>
- *   <li>{@link io.capybara.mig.RackSimulation} / {@link io.capybara.mig.RackOptions} /
- *       {@link io.capybara.mig.RackResult}: the whole rack on the deterministic simulator.</li>
- *   <li>{@link io.capybara.mig.MigrationBenchmark}: migration cost on one thread in memory.</li>
  * </ul>
+ *
+ * <p>The protocol only: what assembles engines into racks and drives them (the simulated rack,
+ * the benchmark, the test applications) is {@code io.capybara.rack}. Nothing here reads a clock.
  *
  * <h2>Decisions</h2>
  * <ul>

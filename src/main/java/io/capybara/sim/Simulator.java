@@ -1,6 +1,7 @@
 package io.capybara.sim;
 
 import io.capybara.io.FrameChannel;
+import io.capybara.io.Node;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -9,7 +10,7 @@ import org.agrona.DirectBuffer;
 
 /**
  * A deterministic, single-threaded discrete-event simulator. It owns a {@link VirtualClock},
- * the {@link SimNode}s and the {@link SimLink}s between them. One step: let everything due now
+ * the {@link Node}s and the {@link SimLink}s between them. One step: let everything due now
  * happen (deliver due frames, poll every node, repeat until nobody does any work), then jump
  * the clock to the earliest next event (a frame delivery or a node deadline). The same seed and
  * the same setup give the same run, bit for bit, which {@link #traceHash()} makes checkable.
@@ -20,9 +21,9 @@ public final class Simulator {
 
     private final VirtualClock clock;
     private final SplittableRandom seeds;
-    private final List<SimNode> nodes = new ArrayList<>();
+    private final List<Node> nodes = new ArrayList<>();
     private final List<SimLink> links = new ArrayList<>();
-    private SimNode[] nodeArray = new SimNode[0];
+    private Node[] nodeArray = new Node[0];
     private SimLink[] linkArray = new SimLink[0];
     private final TraceHash trace = new TraceHash();
     private final List<Runnable> stepHooks = new ArrayList<>();
@@ -46,9 +47,9 @@ public final class Simulator {
     }
 
     /** Registers a node; nodes are polled in registration order. */
-    public <N extends SimNode> N add(N node) {
+    public <N extends Node> N add(N node) {
         nodes.add(node);
-        nodeArray = nodes.toArray(new SimNode[0]);
+        nodeArray = nodes.toArray(new Node[0]);
         return node;
     }
 
@@ -141,7 +142,7 @@ public final class Simulator {
         for (SimLink link : linkArray) {
             next = Math.min(next, link.nextDelivery());
         }
-        for (SimNode node : nodeArray) {
+        for (Node node : nodeArray) {
             next = Math.min(next, node.nextDeadline());
         }
         return next;
@@ -155,7 +156,7 @@ public final class Simulator {
             for (SimLink link : linkArray) {
                 work += link.deliverDue(now);
             }
-            for (SimNode node : nodeArray) {
+            for (Node node : nodeArray) {
                 work += node.poll(now);
             }
             if (work == 0) {

@@ -1,6 +1,6 @@
 /**
  * A deterministic rack in one thread. {@link io.capybara.sim.Simulator} owns a
- * {@link io.capybara.sim.VirtualClock}, {@link io.capybara.sim.SimNode}s (hosts, later the switch)
+ * {@link io.capybara.sim.VirtualClock}, {@link io.capybara.io.Node}s (hosts, the switch)
  * and {@link io.capybara.sim.SimLink}s with seeded faults per direction (bandwidth, delay, jitter,
  * loss, duplication, reordering, bit corruption, down intervals). A step settles everything due
  * now, then jumps to the earliest delivery or node deadline. {@link io.capybara.sim.TraceHash}

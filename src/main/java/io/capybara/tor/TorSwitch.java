@@ -2,7 +2,7 @@ package io.capybara.tor;
 
 import io.capybara.io.FrameChannel;
 import io.capybara.io.FrameHandler;
-import io.capybara.sim.SimNode;
+import io.capybara.io.Node;
 import io.capybara.wire.ArpPacket;
 import io.capybara.wire.Checksums;
 import io.capybara.wire.EthernetHeader;
@@ -40,7 +40,7 @@ import org.agrona.collections.Int2IntHashMap;
  * table without an entry (counted {@link SwitchCounter#VIP_PLACED_UNTRACKED}), and such a
  * connection follows the table; its migration is refused like any other for a full directory.
  */
-public final class TorSwitch implements SimNode {
+public final class TorSwitch implements Node {
     private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
     private static final int BURST = 64;
     private static final int SWEEP_SLOTS = 1024;

@@ -3,6 +3,7 @@ package io.capybara.mig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capybara.rack.RackSimulation;
 import io.capybara.sim.LinkProfile;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.wire.DecodedFrame;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.MemoryLink;
+import io.capybara.rack.RackSimulation;
 import io.capybara.wire.DecodedFrame;
 import io.capybara.wire.FrameDecoder;
 import io.capybara.wire.FrameEncoder;

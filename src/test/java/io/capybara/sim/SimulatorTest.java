@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capybara.io.FrameChannel;
+import io.capybara.io.Node;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class SimulatorTest {
     /** Sends {@code count} numbered frames, one every {@code interval}, and records what it receives. */
-    static final class Talker implements SimNode {
+    static final class Talker implements Node {
         final FrameChannel channel;
         final int count;
         final long interval;

@@ -1,4 +1,4 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

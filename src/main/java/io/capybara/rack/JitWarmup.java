@@ -1,4 +1,4 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;

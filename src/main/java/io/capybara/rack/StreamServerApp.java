@@ -1,7 +1,8 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
+import io.capybara.mig.MigratableApp;
 import io.capybara.sim.scenario.StreamContent;
 import io.capybara.sim.scenario.StreamHash;
 import io.capybara.tcp.TcpConnection;
@@ -29,16 +30,16 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
     private final long seed;
     private final Map<TcpConnection, Session> sessions = new IdentityHashMap<>();
     private final UnsafeBuffer chunk = new UnsafeBuffer(new byte[CHUNK]);
-    long mismatches;
-    long resets;
+    public long mismatches;
+    public long resets;
     long resetsBeforeDone;
     long finished;
     long verifiedBytes;
     long sessionsRestored;
     /** Sessions that ended cleanly (all sent, all received, FIN both ways, no reset), and the sum of
      *  their {@link StreamHash}es of what they received: the rack compares it with its clients'. */
-    long cleanSessions;
-    long cleanReceivedHashSum;
+    public long cleanSessions;
+    public long cleanReceivedHashSum;
 
     public StreamServerApp(Host host, long seed, long toClientBytes, long toServerBytes) {
         this.host = host;
@@ -48,7 +49,7 @@ public final class StreamServerApp implements MigratableApp, ConnectionHandler {
     }
 
     /** Seed of the server-to-client (direction 1) or client-to-server (direction 2) stream. */
-    static long streamSeed(long seed, int clientIp, int clientPort, int direction) {
+    public static long streamSeed(long seed, int clientIp, int clientPort, int direction) {
         long z = seed ^ ((long) clientIp << 20) ^ ((long) clientPort << 4) ^ direction;
         z = (z ^ (z >>> 33)) * 0xFF51AFD7ED558CCDL;
         return z ^ (z >>> 29);

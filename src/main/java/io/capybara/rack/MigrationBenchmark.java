@@ -1,10 +1,15 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.FrameChannel;
 import io.capybara.io.MemoryLink;
+import io.capybara.mig.MigratableApp;
+import io.capybara.mig.MigrationConfig;
+import io.capybara.mig.MigrationEngine;
+import io.capybara.mig.MigrationMetrics;
+import io.capybara.mig.MigrationStep;
 import io.capybara.tcp.TcpConfig;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tor.SwitchConfig;
@@ -268,7 +273,7 @@ public final class MigrationBenchmark {
 
     private Result result(int count) {
         Map<String, double[]> steps = new LinkedHashMap<>();
-        for (MigrationStep s : MigrationStep.ALL) {
+        for (MigrationStep s : MigrationStep.values()) {
             Histogram h = metrics.step(s);
             steps.put(s.jsonName(), new double[] {h.getValueAtPercentile(50) / 1000.0, h.getMean() / 1000.0,
                 h.getValueAtPercentile(99) / 1000.0});

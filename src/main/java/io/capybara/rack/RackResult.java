@@ -1,5 +1,6 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
+import io.capybara.mig.MigCounter;
 import java.util.List;
 import java.util.Map;
 

@@ -1,12 +1,16 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.FrameChannel;
+import io.capybara.io.Node;
+import io.capybara.mig.MigCounter;
+import io.capybara.mig.MigrationConfig;
+import io.capybara.mig.MigrationEngine;
+import io.capybara.mig.MigrationMetrics;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
-import io.capybara.sim.SimNode;
 import io.capybara.sim.Simulator;
 import io.capybara.sim.scenario.StreamContent;
 import io.capybara.sim.scenario.StreamHash;
@@ -33,11 +37,19 @@ import org.agrona.concurrent.UnsafeBuffer;
  * interval (the manual trigger) while the load policy sheds from the loaded servers, checks the
  * invariants as it goes (every live connection whole on exactly one server, the directory
  * agreeing) and, at the end, that every byte arrived, nothing leaked and the directory is empty.
+ *
+ * <p>In load-balancer mode ({@link RackOptions#vip}) clients connect to {@link #VIP}; the switch
+ * places each connection and pins it with a directory entry; the last server's heartbeats are
+ * held back on its switch port for the first quarter of the run and again for the third, so it
+ * joins late, leaves the placement while still serving its connections, and rejoins. The same
+ * invariants must hold: a membership change never moves or breaks a connection.
  */
 public final class RackSimulation {
     public static final int SERVER_PORT = 80;
-    static final int SWITCH_IP = 0x0A0000FE; // 10.0.0.254
-    static final long SWITCH_MAC = 0x0200000000FEL;
+    public static final int SWITCH_IP = 0x0A0000FE; // 10.0.0.254
+    public static final long SWITCH_MAC = 0x0200000000FEL;
+    /** The virtual address of load-balancer mode: 10.0.0.100. */
+    public static final int VIP = 0x0A000064;
     private static final int MAX_FAILURES = 10;
     private static final long PACE_NANOS = 250_000;
 
@@ -62,6 +74,11 @@ public final class RackSimulation {
     private long unexpectedResets;
     private long bytesVerified;
     private long nextTrigger;
+    private final HeartbeatGate gate;
+    /** Load-balancer mode: server 0 drains in the second quarter of the run and undrains in the fourth. */
+    private final io.capybara.policy.Drain drain;
+    private long drainStartedAt = -1;
+    private long drainedAt = -1;
 
     private RackSimulation(RackOptions o) {
         this.o = o;
@@ -84,18 +101,27 @@ public final class RackSimulation {
         for (int i = 0; i < hostCount; i++) {
             links[i] = sim.link("port" + i, profile, profile, 8192);
             ports[i] = links[i].b();
+            if (o.vip() && i == n - 1) {
+                ports[i] = new HeartbeatGate(ports[i]);
+            }
             hosts.add(new SwitchConfig.Host(ip(i), mac(i), i, i < n));
             arp.put(ip(i), mac(i));
         }
+        gate = o.vip() ? (HeartbeatGate) ports[n - 1] : null;
         SwitchConfig swConfig = SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts).withLevels(o.directoryLevels())
                 .withHeartbeatStale(50_000_000L);
+        if (o.vip()) {
+            // 30 missed heartbeats (of 100 us) and a server leaves the placement: short, so that
+            // it leaves and rejoins within a run
+            swConfig = swConfig.withVips(List.of(new SwitchConfig.Vip(VIP, SERVER_PORT))).withHeartbeatStale(3_000_000L);
+        }
         sw = sim.add(new TorSwitch(swConfig, ports));
         TcpConfig tcp = tcpConfig();
         MigrationMetrics metrics = MigrationMetrics.constant();
         MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP)
                 .withPools(16, 48, 64, 96 * 1024, 1 << 20)
                 .withTimeouts(1_000_000, 6, 1_000_000, 10, 1_000_000, 8, 200_000_000L)
-                .withHeartbeat(o.policy() ? 100_000 : 0)
+                .withHeartbeat(o.policy() || o.vip() ? 100_000 : 0)
                 .withPolicy(o.policy() ? 250_000 : 0, 6 * 64 * 1024, 4 * 64 * 1024, Math.max(cooldown, 1_000_000));
         servers = new Host[n];
         engines = new MigrationEngine[n];
@@ -108,6 +134,10 @@ public final class RackSimulation {
             engines[i] = new MigrationEngine(servers[i], mc, apps[i], metrics);
             sim.add(servers[i]);
             sim.add(engines[i]);
+        }
+        drain = o.vip() ? new io.capybara.policy.Drain(engines[0]) : null;
+        if (drain != null) {
+            sim.add(drain);
         }
         clients = new Host[o.clientHosts()];
         for (int c = 0; c < clients.length; c++) {
@@ -136,11 +166,11 @@ public final class RackSimulation {
         return out;
     }
 
-    static int ip(int i) {
+    public static int ip(int i) {
         return i < 16 ? 0x0A000001 + i : 0x0A000100 + (i - 16); // servers 10.0.0.x, clients 10.0.1.x
     }
 
-    static long mac(int i) {
+    public static long mac(int i) {
         return 0x020000000001L + i;
     }
 
@@ -154,7 +184,7 @@ public final class RackSimulation {
      *  well above the peers' retransmission timeouts (2.5 x the 200 ms max RTO: a FIN resent after
      *  a lost one must still find TIME_WAIT) so a lost final ACK is answered, not reset;
      *  a FIN_WAIT_2 limit (a lost RST of a client abort). */
-    static TcpConfig tcpConfig() {
+    public static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 16 * 1024, 16 * 1024, 2, true, true, false, 200_000, 5_000_000, 2_000_000,
                 200_000_000, 40, 500_000_000, d.maxOutOfOrderSegments())
@@ -251,17 +281,22 @@ public final class RackSimulation {
             fail(violations + " invariant violations");
         }
         Map<String, Long> causes = new LinkedHashMap<>();
-        long[] sums = new long[MigCounter.ALL.length];
+        long[] sums = new long[MigCounter.values().length];
         for (MigrationEngine e : engines) {
-            for (MigCounter c : MigCounter.ALL) {
+            for (MigCounter c : MigCounter.values()) {
                 sums[c.ordinal()] += e.counter(c);
             }
         }
-        for (MigCounter c : MigCounter.ALL) {
+        for (MigCounter c : MigCounter.values()) {
             causes.put(c.name().toLowerCase(java.util.Locale.ROOT), sums[c.ordinal()]);
         }
         for (SwitchCounter c : SwitchCounter.values()) {
             causes.put("switch_" + c.name().toLowerCase(java.util.Locale.ROOT), sw.counter(c));
+        }
+        if (drain != null) {
+            causes.put("drain_migrations_started", drain.started());
+            causes.put("drain_completed", drainedAt >= 0 ? 1L : 0L);
+            causes.put("drain_micros", drainedAt >= 0 ? (drainedAt - drainStartedAt) / 1000 : -1L);
         }
         long aborted = sums[MigCounter.ABORTED_PREPARE_TIMEOUT.ordinal()] + sums[MigCounter.ABORTED_TARGET_DEAD.ordinal()]
                 + sums[MigCounter.ABORTED_STATE_REFUSED.ordinal()]
@@ -411,6 +446,10 @@ public final class RackSimulation {
             }
             int original = sw.serverIndex(cc.conn.remoteIp());
             int slotIndex = sw.directory().find(clientIp, clientPort);
+            if (original < 0 && slotIndex == MigrationDirectory.NOT_FOUND) {
+                // a VIP connection without an entry (the directory was full at its SYN): the table's
+                original = sw.placement().place(io.capybara.tor.MaglevTable.connectionHash(clientIp, clientPort));
+            }
             int current = slotIndex == MigrationDirectory.NOT_FOUND ? original : sw.directory().currentServer(slotIndex);
             if (current != holder) {
                 violation("connection " + cc + " at server " + holder + " but the switch sends it to " + current);
@@ -424,7 +463,7 @@ public final class RackSimulation {
     }
 
     /** Opens connections, triggers migrations, checks invariants. */
-    private final class Driver implements SimNode {
+    private final class Driver implements Node {
         private boolean started;
         private long nextCheck;
         private long nextPace;
@@ -458,6 +497,23 @@ public final class RackSimulation {
             if (nowNanos >= nextTrigger) {
                 nextTrigger = nowNanos + o.triggerIntervalNanos();
                 long started = migrationsStarted();
+                if (gate != null) {
+                    // the last server: silent for the first quarter and the third quarter of the run
+                    long q = started * 4 / Math.max(1, o.migrations());
+                    gate.closed = q == 0 || q == 2;
+                    // server 0 drains (at most 20,000 migrations/s) from the second quarter on,
+                    // until it has nothing left, and undrains in the fourth
+                    if (q == 1 && drainStartedAt < 0) {
+                        drainStartedAt = nowNanos;
+                        drain.start(20_000, nowNanos);
+                    }
+                    if (drain.isDraining() && drainedAt < 0 && drain.drained()) {
+                        drainedAt = nowNanos;
+                    }
+                    if (q >= 3 && drain.isDraining() && drainedAt >= 0) {
+                        drain.stop();
+                    }
+                }
                 if (started < o.migrations()) {
                     trigger();
                 }
@@ -499,11 +555,12 @@ public final class RackSimulation {
             // skewed placement: half the connections on server 0, a third on 1, the rest on 2..
             int r = random.nextInt(6);
             int server = servers.length == 2 ? r % 2 : r < 3 ? 0 : r < 5 ? 1 : 2 + random.nextInt(servers.length - 2);
+            int address = o.vip() ? VIP : ip(server); // with a VIP the switch places it
             long abortAt = random.nextDouble() < o.clientAbortFraction()
                     ? random.nextLong(Math.max(1, o.bytesEachWay())) : -1;
             conn = new ClientConn(host, abortAt);
             connections++;
-            conn.conn = host.connect(ip(server), SERVER_PORT, conn);
+            conn.conn = host.connect(address, SERVER_PORT, conn);
             if (conn.conn == null) {
                 fail("no ephemeral port");
                 finished = true;
@@ -541,6 +598,57 @@ public final class RackSimulation {
                 finished = true;
             }
             return 1;
+        }
+    }
+
+    /**
+     * A server's switch port that can hold back its HEARTBEATs (the switch then sees it as
+     * silent), everything else passing: membership changes without the server going away.
+     */
+    private static final class HeartbeatGate implements FrameChannel {
+        private final FrameChannel inner;
+        private final io.capybara.io.FrameHandler[] target = new io.capybara.io.FrameHandler[1];
+        private final io.capybara.io.FrameHandler filter;
+        boolean closed;
+        long held;
+
+        HeartbeatGate(FrameChannel inner) {
+            this.inner = inner;
+            this.filter = (b, off, len) -> {
+                if (closed && isHeartbeat(b, off, len)) {
+                    held++;
+                    return;
+                }
+                target[0].onFrame(b, off, len);
+            };
+        }
+
+        private static boolean isHeartbeat(org.agrona.MutableDirectBuffer b, int off, int len) {
+            int ip = off + io.capybara.wire.EthernetHeader.LENGTH;
+            if (len < ip - off + 20 + 8 + io.capybara.wire.TcpMigHeader.MIN_LENGTH
+                    || io.capybara.wire.EthernetHeader.etherType(b, off) != io.capybara.wire.EthernetHeader.TYPE_IPV4
+                    || (b.getByte(ip + 9) & 0xFF) != io.capybara.wire.Ipv4Header.PROTO_UDP) {
+                return false;
+            }
+            int udp = ip + (b.getByte(ip) & 0x0F) * 4;
+            return io.capybara.wire.UdpHeader.dstPort(b, udp) == io.capybara.wire.TcpMigHeader.UDP_PORT
+                    && (b.getByte(udp + 8 + 3) & 0xFF) == io.capybara.wire.TcpMigHeader.HEARTBEAT;
+        }
+
+        @Override
+        public int poll(io.capybara.io.FrameHandler handler, int limit) {
+            target[0] = handler;
+            return inner.poll(filter, limit);
+        }
+
+        @Override
+        public boolean send(org.agrona.DirectBuffer buffer, int offset, int length) {
+            return inner.send(buffer, offset, length);
+        }
+
+        @Override
+        public String name() {
+            return inner.name() + "+heartbeat-gate";
         }
     }
 

@@ -1,9 +1,10 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 import io.capybara.app.HttpServerConfig;
 import io.capybara.app.HttpServerSession;
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
+import io.capybara.mig.MigratableApp;
 import io.capybara.tcp.SnapshotException;
 import io.capybara.tcp.TcpConnection;
 import java.util.IdentityHashMap;

@@ -1,8 +1,9 @@
-package io.capybara.mig;
+package io.capybara.rack;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capybara.mig.MigrationStep;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
