@@ -50,11 +50,14 @@ public final class LabCommand implements Callable<Integer> {
     Path pcap;
     @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
     boolean json;
+    @Option(names = "--vip", description = "Load-balancer mode: the client connects to the VIP 10.77.250.100, the switch "
+            + "places each connection (with --pcap, the servers' side goes to FILE.servers.pcap).")
+    boolean vip;
 
     @Override
     public Integer call() throws Exception {
         LabOptions o = new LabOptions(client, duration, connections, Math.min(threads, connections), servers, netem,
-                port != null && port.packet, migrateEveryUs, curlRequests, curlRate, pcap);
+                port != null && port.packet, migrateEveryUs, curlRequests, curlRate, pcap, vip);
         String problem = Lab.problem(o);
         if (problem != null) {
             throw CliException.usage("cannot run", problem);

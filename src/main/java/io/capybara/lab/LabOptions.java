@@ -17,11 +17,13 @@ import java.nio.file.Path;
  *                        0 = only the load policy migrates
  * @param curlRequests    curl: requests on the one connection
  * @param curlRatePerSecond curl: request rate (spaced so migrations fall between them)
- * @param pcap            record the client port's frames here, or null
+ * @param pcap            record the client port's frames here, or null (with {@code vip}, the
+ *                        servers' side too, in FILE.servers.pcap)
+ * @param vip             clients connect to {@link LabRack#VIP}; the switch places each connection
  */
 public record LabOptions(String client, int durationSeconds, int connections, int threads, int servers,
                          String netem, boolean packet, long migrateEveryMicros, int curlRequests,
-                         int curlRatePerSecond, Path pcap) {
+                         int curlRatePerSecond, Path pcap, boolean vip) {
 
     public static final long DEFAULT_MIGRATE_EVERY_MICROS = 20_000;
 
@@ -37,51 +39,57 @@ public record LabOptions(String client, int durationSeconds, int connections, in
 
     /** wrk, 20 s, 128 connections, 2 threads, 3 servers, TAP, trigger every 20 ms per server. */
     public static LabOptions defaults() {
-        return new LabOptions("wrk", 20, 128, 2, 3, null, false, DEFAULT_MIGRATE_EVERY_MICROS, 12, 4, null);
+        return new LabOptions("wrk", 20, 128, 2, 3, null, false, DEFAULT_MIGRATE_EVERY_MICROS, 12, 4, null, false);
     }
 
     public LabOptions withClient(String c) {
         return new LabOptions(c, durationSeconds, connections, threads, servers, netem, packet, migrateEveryMicros,
-                curlRequests, curlRatePerSecond, pcap);
+                curlRequests, curlRatePerSecond, pcap, vip);
     }
 
     public LabOptions withDuration(int s) {
         return new LabOptions(client, s, connections, threads, servers, netem, packet, migrateEveryMicros,
-                curlRequests, curlRatePerSecond, pcap);
+                curlRequests, curlRatePerSecond, pcap, vip);
     }
 
     public LabOptions withConnections(int n) {
         return new LabOptions(client, durationSeconds, n, Math.min(threads, n), servers, netem, packet,
-                migrateEveryMicros, curlRequests, curlRatePerSecond, pcap);
+                migrateEveryMicros, curlRequests, curlRatePerSecond, pcap, vip);
     }
 
     public LabOptions withServers(int n) {
         return new LabOptions(client, durationSeconds, connections, threads, n, netem, packet, migrateEveryMicros,
-                curlRequests, curlRatePerSecond, pcap);
+                curlRequests, curlRatePerSecond, pcap, vip);
     }
 
     public LabOptions withNetem(String n) {
         return new LabOptions(client, durationSeconds, connections, threads, servers, n, packet, migrateEveryMicros,
-                curlRequests, curlRatePerSecond, pcap);
+                curlRequests, curlRatePerSecond, pcap, vip);
     }
 
     public LabOptions withPacket(boolean p) {
         return new LabOptions(client, durationSeconds, connections, threads, servers, netem, p, migrateEveryMicros,
-                curlRequests, curlRatePerSecond, pcap);
+                curlRequests, curlRatePerSecond, pcap, vip);
     }
 
     public LabOptions withMigrateEveryMicros(long us) {
         return new LabOptions(client, durationSeconds, connections, threads, servers, netem, packet, us,
-                curlRequests, curlRatePerSecond, pcap);
+                curlRequests, curlRatePerSecond, pcap, vip);
     }
 
     public LabOptions withCurl(int requests, int ratePerSecond) {
         return new LabOptions(client, durationSeconds, connections, threads, servers, netem, packet,
-                migrateEveryMicros, requests, ratePerSecond, pcap);
+                migrateEveryMicros, requests, ratePerSecond, pcap, vip);
     }
 
     public LabOptions withPcap(Path p) {
         return new LabOptions(client, durationSeconds, connections, threads, servers, netem, packet,
-                migrateEveryMicros, curlRequests, curlRatePerSecond, p);
+                migrateEveryMicros, curlRequests, curlRatePerSecond, p, vip);
+    }
+
+    /** Clients connect to the VIP ({@link LabRack#VIP}) and the switch places them. */
+    public LabOptions withVip(boolean on) {
+        return new LabOptions(client, durationSeconds, connections, threads, servers, netem, packet, migrateEveryMicros,
+                curlRequests, curlRatePerSecond, pcap, on);
     }
 }

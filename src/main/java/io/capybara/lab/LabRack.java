@@ -42,6 +42,8 @@ import org.agrona.collections.Long2LongHashMap;
 final class LabRack implements Node {
     static final int HTTP_PORT = 80;
     static final int SERVER_SUBNET = 0x0A4DFA00; // 10.77.250.0/24
+    /** The virtual address of {@code lab --vip}: 10.77.250.100. */
+    public static final int VIP = SERVER_SUBNET + 100;
     static final long SWITCH_MAC = 0x02CA_00FE_0000L;
     /** A connection the trigger moved is left alone this long (stale packets of the last move). */
     static final long TRIGGER_COOLDOWN_NANOS = 100_000_000L;
@@ -70,6 +72,17 @@ final class LabRack implements Node {
      */
     LabRack(FrameChannel clientPort, int switchIp, int clientIp, long clientMac, int serverCount,
             int expectedConnections, long triggerIntervalNanos) {
+        this(clientPort, switchIp, clientIp, clientMac, serverCount, expectedConnections, triggerIntervalNanos, false,
+                java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * @param vip        clients connect to {@link #VIP} (port 80) and the switch places them
+     * @param serverSide wraps each server's switch port (a pcap recorder, say)
+     */
+    LabRack(FrameChannel clientPort, int switchIp, int clientIp, long clientMac, int serverCount,
+            int expectedConnections, long triggerIntervalNanos, boolean vip,
+            java.util.function.UnaryOperator<FrameChannel> serverSide) {
         if (serverCount < 2 || serverCount > 200) {
             throw new IllegalArgumentException("servers must be 2..200, got " + serverCount);
         }
@@ -82,12 +95,16 @@ final class LabRack implements Node {
         MemoryLink[] links = new MemoryLink[serverCount];
         for (int i = 0; i < serverCount; i++) {
             links[i] = MemoryLink.pair("server" + i, 4096);
-            ports[i + 1] = links[i].b();
+            ports[i + 1] = serverSide.apply(links[i].b());
             hosts.add(new SwitchConfig.Host(serverIp(i), serverMac(i), i + 1, true));
             arp.put(serverIp(i), serverMac(i));
         }
         hosts.add(new SwitchConfig.Host(clientIp, clientMac, 0, false));
-        sw = new TorSwitch(SwitchConfig.of(switchIp, SWITCH_MAC, hosts).withHeartbeatStale(200_000_000L), ports);
+        SwitchConfig swc = SwitchConfig.of(switchIp, SWITCH_MAC, hosts).withHeartbeatStale(200_000_000L);
+        if (vip) {
+            swc = swc.withVips(List.of(new SwitchConfig.Vip(VIP, HTTP_PORT))).withLevels(4);
+        }
+        sw = new TorSwitch(swc, ports);
         int perServer = Math.max(1, expectedConnections / serverCount);
         MigrationConfig mc = MigrationConfig.defaults(switchIp)
                 .withPools(16, 64, 128, 256 * 1024, 1 << 20)
