@@ -268,6 +268,16 @@ public final class MigrationEngine implements MigrationHook, Node {
      *     migrating, or too many migrations are running (counted)
      */
     public int migrate(TcpConnection conn) {
+        return migrate(conn, 0);
+    }
+
+    /**
+     * Starts migrating {@code conn} to {@code targetIp} (0: the switch picks). The switch
+     * honours a requested target only if it is a live server other than this one, and rejects
+     * the migration otherwise (REJECT no target): an operator's explicit choice is never
+     * silently replaced by another server.
+     */
+    public int migrate(TcpConnection conn, int targetIp) {
         long t0 = metrics.now();
         if (conn == null || !host.holds(conn) || !eligible(conn)) {
             count(MigCounter.NOT_ELIGIBLE);
@@ -303,6 +313,8 @@ public final class MigrationEngine implements MigrationHook, Node {
         m.serverPort = conn.localPort();
         m.originalIp = conn.localIp();
         m.targetIp = 0;
+        m.requestedTarget = targetIp;
+        m.decidedAt = t0;
         m.retries = 0;
         m.stateSent = false;
         m.deadline = arm(at + config.prepareTimeoutNanos());
@@ -714,6 +726,7 @@ public final class MigrationEngine implements MigrationHook, Node {
         freeOut(m);
         m.overhead += metrics.step(MigrationStep.ORIGIN_RECEIVE_STATE_ACK, self, id, t0);
         metrics.overheadPart(MigrationMetrics.key(self, id), m.overhead);
+        metrics.half(self, id, true, m.decidedAt, m.overhead);
     }
 
     private void onOutTimeout(Out m) {
@@ -813,8 +826,8 @@ public final class MigrationEngine implements MigrationHook, Node {
 
     private void sendPrepare(Out m) {
         count(MigCounter.PREPARE_SENT);
-        send(config.switchIp(), TcpMigHeader.PREPARE_MIG, 0, m.id, m.clientIp, m.clientPort, m.serverPort, self, 0,
-                m.originalIp);
+        send(config.switchIp(), TcpMigHeader.PREPARE_MIG, 0, m.id, m.clientIp, m.clientPort, m.serverPort, self,
+                m.requestedTarget, m.originalIp);
     }
 
     /**
@@ -1036,6 +1049,7 @@ public final class MigrationEngine implements MigrationHook, Node {
         metrics.blackoutEnds(mk, t3); // serving again
         s.overhead += t3 - t0;
         metrics.overheadPart(mk, s.overhead);
+        metrics.half(s.originIp, id, false, t3, s.overhead);
     }
 
     private void onAbort(int from) {
@@ -1384,6 +1398,10 @@ public final class MigrationEngine implements MigrationHook, Node {
         int serverPort;
         int originalIp;
         int targetIp;
+        /** The target the trigger asked for (0: the switch's choice). */
+        int requestedTarget;
+        /** Metrics clock at the decision: where a migration's end-to-end time starts. */
+        long decidedAt;
         long deadline;
         int retries;
         int backoff;
