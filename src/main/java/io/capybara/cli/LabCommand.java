@@ -60,6 +60,9 @@ public final class LabCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--quiet", description = "No progress lines on stderr.")
     boolean quiet;
+    @Option(names = "--vip", description = "Load-balancer mode: the client connects to the VIP 10.77.250.100, the switch "
+            + "places each connection (with --pcap, the servers' side goes to FILE.servers.pcap).")
+    boolean vip;
 
     @Override
     public Integer call() throws Exception {
@@ -81,7 +84,7 @@ public final class LabCommand implements Callable<Integer> {
         Args.atLeast("--curl-requests", curlRequests, 1);
         Args.atLeast("--curl-rate", curlRate, 1);
         LabOptions o = new LabOptions(client, (int) duration, connections, Math.min(threads, connections), servers, netem,
-                port != null && port.packet, migrateEveryUs, curlRequests, curlRate, pcap, tls, keylog);
+                port != null && port.packet, migrateEveryUs, curlRequests, curlRate, pcap, tls, keylog, vip);
         String problem = Lab.problem(o);
         if (problem != null) {
             throw CliException.usage("cannot run", problem);

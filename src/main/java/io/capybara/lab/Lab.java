@@ -115,9 +115,18 @@ public final class Lab {
             int expected = o.client().equals("wrk") ? o.connections() : 1;
             Writer keylogFile = o.keylog() == null ? null : topo.own(Files.newBufferedWriter(o.keylog()));
             TlsServerContext[] tls = o.tls() ? tlsContexts(o.servers(), keylogFile) : null;
+            java.util.function.UnaryOperator<io.capybara.io.FrameChannel> serverSide = java.util.function.UnaryOperator.identity();
+            PcapWriter serversPcap = null;
+            if (pcap != null && o.vip()) {
+                // the other side of the VIP rewrite: what the servers send and receive
+                PcapWriter servers = topo.own(new PcapWriter(serverPcap(o.pcap())));
+                serversPcap = servers;
+                long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+                serverSide = c -> new PcapTap(c, servers, () -> epochOffset + System.nanoTime());
+            }
             LabRack rack = new LabRack(port, switchIp, clientIp, clientMac, o.servers(), expected,
-                    o.migrateEveryMicros() * 1000, tls == null ? null : i -> tls[i]);
-            String target = Topology.ipv4(LabRack.serverIp(0));
+                    o.migrateEveryMicros() * 1000, tls == null ? null : i -> tls[i], o.vip(), serverSide);
+            String target = Topology.ipv4(o.vip() ? LabRack.VIP : LabRack.serverIp(0));
             int serverPort = o.tls() ? LabRack.HTTPS_PORT : LabRack.HTTP_PORT;
             log.printf("lab: %s client %s (%s) in %s, switch %s via %s, %d servers %s.., target %s:%d%s%n",
                     o.client(), Topology.ipv4(clientIp), MacAddress.format(clientMac), ns, Topology.ipv4(switchIp),
@@ -172,6 +181,10 @@ public final class Lab {
             out.put("server_resets", rack.serverResets());
             out.put("restore_failures", rack.restoreFailures());
             out.put("connections_per_server", rack.connectionsPerServer());
+            if (serversPcap != null) {
+                serversPcap.flush();
+                out.put("pcap_servers", serverPcap(o.pcap()).toString());
+            }
             out.put("tls", o.tls());
             if (o.tls()) {
                 out.putAll(rack.tlsCounters());
@@ -661,5 +674,10 @@ public final class Lab {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Where {@code lab --vip --pcap FILE} records the servers' side: FILE.servers.pcap. */
+    static java.nio.file.Path serverPcap(java.nio.file.Path clientPcap) {
+        return clientPcap.resolveSibling(clientPcap.getFileName() + ".servers.pcap");
     }
 }

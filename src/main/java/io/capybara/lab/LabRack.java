@@ -45,6 +45,8 @@ public final class LabRack implements Node {
     static final int HTTP_PORT = 80;
     public static final int HTTPS_PORT = 443;
     public static final int SERVER_SUBNET = 0x0A4DFA00; // 10.77.250.0/24
+    /** The virtual address of {@code lab --vip}: 10.77.250.100. */
+    public static final int VIP = SERVER_SUBNET + 100;
     public static final long SWITCH_MAC = 0x02CA_00FE_0000L;
     /** A connection the trigger moved is left alone this long (stale packets of the last move). */
     static final long TRIGGER_COOLDOWN_NANOS = 100_000_000L;
@@ -71,9 +73,12 @@ public final class LabRack implements Node {
      * @param expectedConnections sizes tables and sets the load policy's marks
      * @param triggerIntervalNanos manual trigger period; 0 = manual trigger off
      * @param tls          server i -> its TLS context (HTTPS on port 443), or null for HTTP on 80
+     * @param vip          clients connect to {@link #VIP} (the service's port) and the switch places them
+     * @param serverSide   wraps each server's switch port (a pcap recorder, say)
      */
     LabRack(FrameChannel clientPort, int switchIp, int clientIp, long clientMac, int serverCount,
-            int expectedConnections, long triggerIntervalNanos, IntFunction<TlsServerContext> tls) {
+            int expectedConnections, long triggerIntervalNanos, IntFunction<TlsServerContext> tls, boolean vip,
+            java.util.function.UnaryOperator<FrameChannel> serverSide) {
         if (serverCount < 2 || serverCount > 200) {
             throw new IllegalArgumentException("servers must be 2..200, got " + serverCount);
         }
@@ -86,12 +91,16 @@ public final class LabRack implements Node {
         MemoryLink[] links = new MemoryLink[serverCount];
         for (int i = 0; i < serverCount; i++) {
             links[i] = MemoryLink.pair("server" + i, 4096);
-            ports[i + 1] = links[i].b();
+            ports[i + 1] = serverSide.apply(links[i].b());
             hosts.add(new SwitchConfig.Host(serverIp(i), serverMac(i), i + 1, true));
             arp.put(serverIp(i), serverMac(i));
         }
         hosts.add(new SwitchConfig.Host(clientIp, clientMac, 0, false));
-        sw = new TorSwitch(SwitchConfig.of(switchIp, SWITCH_MAC, hosts).withHeartbeatStale(200_000_000L), ports);
+        SwitchConfig swc = SwitchConfig.of(switchIp, SWITCH_MAC, hosts).withHeartbeatStale(200_000_000L);
+        if (vip) {
+            swc = swc.withVips(List.of(new SwitchConfig.Vip(VIP, tls == null ? HTTP_PORT : HTTPS_PORT))).withLevels(4);
+        }
+        sw = new TorSwitch(swc, ports);
         int perServer = Math.max(1, expectedConnections / serverCount);
         MigrationConfig mc = MigrationConfig.defaults(switchIp)
                 .withPools(16, 64, 128, 256 * 1024, 1 << 20)
