@@ -34,6 +34,9 @@ public final class MigratableHttp implements MigratableApp {
 
     @Override
     public int snapshotSize(TcpConnection conn) {
+        if (!http.movable(conn)) {
+            return -1; // a TLS handshake in progress
+        }
         return Math.max(0, http.sessionSnapshotSize(conn));
     }
 

@@ -279,8 +279,8 @@ public final class MigrationEngine implements MigrationHook, Node {
      */
     public int migrate(TcpConnection conn, int targetIp) {
         long t0 = metrics.now();
-        if (conn == null || !host.holds(conn) || !eligible(conn)) {
-            count(MigCounter.NOT_ELIGIBLE);
+        if (conn == null || !host.holds(conn) || !eligible(conn) || app.snapshotSize(conn) < 0) {
+            count(MigCounter.NOT_ELIGIBLE); // (the application cannot move it now, e.g. a TLS handshake)
             return -1;
         }
         long ck = connKey(conn.remoteIp(), conn.remotePort(), conn.localPort());
@@ -478,6 +478,7 @@ public final class MigrationEngine implements MigrationHook, Node {
             long last = lastTraffic.put(ck, total);
             long recent = last < 0 ? total : total - last;
             if (shedding && recent > bestTraffic && eligible(c) && cooldownUntil.get(ck) <= at
+                    && app.snapshotSize(c) >= 0
                     && findOutByConn(ck) == null) {
                 best = c;
                 bestTraffic = recent;
@@ -555,8 +556,9 @@ public final class MigrationEngine implements MigrationHook, Node {
         metrics.record(MigrationStep.ORIGIN_QUIESCE, self, id, 0);
         long t2 = t1;
         long nowNs = now();
-        int need = STATE_PREFIX + c.snapshotSize() + app.snapshotSize(c);
-        if (need > config.maxStateBytes()) {
+        int appNeed = app.snapshotSize(c);
+        int need = STATE_PREFIX + c.snapshotSize() + appNeed;
+        if (appNeed < 0 || need > config.maxStateBytes()) {
             count(MigCounter.ABORTED_SNAPSHOT_TOO_LARGE);
             startAbort(m, TcpMigHeader.REASON_TARGET_BUSY);
             return;
