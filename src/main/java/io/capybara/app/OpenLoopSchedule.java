@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
  * they were. Read the next request with {@link #nextSendTimeNanos()} / {@link #nextConnection()},
  * then {@link #advance()}.
  */
-public final class OpenLoopSchedule {
+public final class OpenLoopSchedule implements ArrivalSchedule {
     private final SplittableRandom arrivals;
     private final SplittableRandom choices;
     private final ConnectionSkew skew;
@@ -63,21 +63,25 @@ public final class OpenLoopSchedule {
     }
 
     /** Intended send time of the next request. Non-decreasing. */
+    @Override
     public long nextSendTimeNanos() {
         return nextSendTime;
     }
 
     /** Connection of the next request, in {@code [0, connections)}. */
+    @Override
     public int nextConnection() {
         return nextConnection;
     }
 
     /** True when the next request's intended time has come. */
+    @Override
     public boolean isDue(long nowNanos) {
         return nextSendTime <= nowNanos;
     }
 
     /** Moves on to the following request. */
+    @Override
     public void advance() {
         issued++;
         draw();

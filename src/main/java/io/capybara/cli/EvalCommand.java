@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Run the evaluation (the paper's Figures 1, 4, 5 and a skew sweep); writes CSV, PNG and REPORT.md.",
         subcommands = {EvalCommand.Overhead.class, EvalCommand.Cdf.class, EvalCommand.Tail.class,
-                EvalCommand.Skew.class, EvalCommand.All.class})
+                EvalCommand.Skew.class, EvalCommand.Policy.class, EvalCommand.All.class})
 public final class EvalCommand implements Runnable {
     /** Where systems and the rack come from; tests replace it. */
     static Function<Settings, List<MigrationSystem>> systems = Evaluation::defaultSystems;
@@ -167,6 +167,38 @@ public final class EvalCommand implements Runnable {
         }
     }
 
+    @Command(name = "policy", mixinStandardHelpOptions = true,
+            description = "A load step on 2 servers (SIGCOMM'26 Fig. 8): p99 and load per server over time, migrations, "
+                    + "for static, reactive and proactive policies.")
+    static final class Policy implements Callable<Integer> {
+        @Mixin
+        Common common;
+        @Option(names = "--json", description = "Print one JSON object on stdout: per policy p99 and migrations.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Evaluation e = common.evaluation();
+            List<io.capybara.eval.PolicyExperiment.Run> runs = e.policy();
+            finish(e, "./capybara eval policy" + (common.quick ? " --quick" : ""));
+            Json out = new Json();
+            for (io.capybara.eval.PolicyExperiment.Run r : runs) {
+                out.object(r.policy().label()).put("p99_us", r.result().p99Nanos() / 1000.0)
+                        .put("max_window_p99_us", r.maxWindowP99Micros()).put("migrations", r.migrations())
+                        .put("requests", r.result().completed()).put("errors", r.result().errors());
+            }
+            if (json) {
+                System.out.println(out);
+            } else {
+                for (io.capybara.eval.PolicyExperiment.Run r : runs) {
+                    System.out.printf(java.util.Locale.ROOT, "%-10s p99 %10.1f us, worst 10 ms window %10.1f us, %3d migrations%n",
+                            r.policy().label(), r.result().p99Nanos() / 1000.0, r.maxWindowP99Micros(), r.migrations());
+                }
+            }
+            return 0;
+        }
+    }
+
     @Command(name = "all", mixinStandardHelpOptions = true,
             description = "Every experiment and the report; --quick finishes in a few minutes.")
     static final class All implements Callable<Integer> {
@@ -181,6 +213,7 @@ public final class EvalCommand implements Runnable {
             skipped(m);
             e.tail();
             e.skew();
+            e.policy();
             finish(e, "./capybara eval all" + (common.quick ? " --quick" : ""));
             printSummary(m);
             System.err.printf("eval: done in %.0f s%n", (System.nanoTime() - t0) / 1e9);

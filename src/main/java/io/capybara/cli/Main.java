@@ -1,5 +1,6 @@
 package io.capybara.cli;
 
+import io.capybara.telemetry.Logs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
@@ -33,6 +34,15 @@ public final class Main implements Runnable {
             description = "On an error, print the stack trace too (so does CAPYBARA_DEBUG=1).")
     boolean verbose;
 
+    /** Levels of {@code --log-level}. */
+    enum LogLevel { error, warning, info, debug }
+
+    @Option(names = "--log-level", scope = ScopeType.INHERIT, paramLabel = "LEVEL",
+            description = "Log lines on stderr from this level up: ${COMPLETION-CANDIDATES} (default: info).")
+    void logLevel(LogLevel level) {
+        Logs.configure(level.name());
+    }
+
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
@@ -47,6 +57,12 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        try {
+            Logs.configure(System.getenv().getOrDefault("CAPYBARA_LOG_LEVEL", "info"));
+        } catch (IllegalArgumentException e) {
+            Logs.configure("info");
+            System.err.println("capybara: CAPYBARA_LOG_LEVEL: " + e.getMessage() + "; using info");
+        }
         System.exit(commandLine().execute(args));
     }
 

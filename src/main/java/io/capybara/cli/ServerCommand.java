@@ -13,10 +13,16 @@ import io.capybara.io.linux.PacketChannel;
 import io.capybara.io.linux.TapChannel;
 import io.capybara.wire.Ipv4Address;
 import io.capybara.wire.MacAddress;
-import java.nio.file.Path;
+import io.capybara.telemetry.HostTelemetry;
+import io.capybara.telemetry.Metrics;
+import io.capybara.telemetry.MetricsEndpoint;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -52,12 +58,27 @@ public final class ServerCommand implements Callable<Integer> {
     String mac;
     @Option(names = "--gateway", description = "Next hop for off-link addresses (default: none).")
     String gateway;
-    @Option(names = "--pcap", description = "Record every frame sent and received into this pcap file.")
-    Path pcap;
-    @Option(names = "--duration", description = "Stop after this many seconds (default: run until interrupted).")
-    Double duration;
-    @Option(names = "--quiet", description = "No periodic counter line.")
-    boolean quiet;
+    @Mixin
+    NodeOptions node;
+
+    /** The application's counters by snake_case name, read at scrape time and at exit. */
+    static Map<String, LongSupplier> appCounters(ConnectionHandler handler) {
+        Map<String, LongSupplier> m = new LinkedHashMap<>();
+        if (handler instanceof HttpServerApp h) {
+            m.put("accepted", h::accepted);
+            m.put("closed", h::closed);
+            m.put("resets", h::resets);
+            m.put("responses", h::responses);
+            m.put("bytes_received", h::bytesReceived);
+            m.put("bytes_sent", h::bytesSent);
+        } else if (handler instanceof EchoServerApp e) {
+            m.put("accepted", e::accepted);
+            m.put("closed", e::closed);
+            m.put("resets", e::resets);
+            m.put("bytes_echoed", e::bytesEchoed);
+        }
+        return m;
+    }
 
     /** The default TAP-side MAC: locally administered unicast 02:ca + the IPv4 address. */
     static long defaultMac(int ip) {
@@ -75,7 +96,7 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Args.positive("--duration", duration);
+        node.check();
         int slash = ip.indexOf('/');
         if (slash < 0) {
             throw CliException.usage("--ip " + ip, "expected A.B.C.D/PREFIX");
@@ -103,9 +124,9 @@ public final class ServerCommand implements Callable<Integer> {
             where = "AF_PACKET " + pc.name();
         }
         try {
-            if (pcap != null) {
+            if (node.pcap != null) {
                 long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
-                channel = new PcapTap(channel, new PcapWriter(pcap), () -> epochOffset + System.nanoTime());
+                channel = new PcapTap(channel, new PcapWriter(node.pcap), () -> epochOffset + System.nanoTime());
             }
             HostConfig cfg = HostConfig.of("server", hostMac, address, prefix);
             if (gateway != null) {
@@ -115,15 +136,40 @@ public final class ServerCommand implements Callable<Integer> {
             ConnectionHandler handler = http ? new HttpServerApp(host, HttpServerConfig.defaults())
                     : new EchoServerApp(host);
             host.listen(listenPort, handler);
+            HostTelemetry telemetry = new HostTelemetry(host);
+            Metrics metrics = new Metrics();
+            telemetry.register(metrics);
+            Map<String, LongSupplier> appCounters = appCounters(handler);
+            appCounters.forEach((k, v) -> metrics.counter("capybara_" + app + "_" + k + "_total",
+                    "Server application counter " + k + ".", v));
             RealtimeLoop loop = new RealtimeLoop(host);
-            System.out.printf("server up: %s on %s:%d mac %s via %s%n", app, Ipv4Address.format(address), listenPort,
-                    MacAddress.format(hostMac), where);
-            System.out.flush();
-            loop.runUntilStopped(duration, quiet ? null : () -> System.out.println(handler + " " + host.stats()), () -> {
-                System.out.println("final: " + handler);
-                System.out.println("host: " + host.stats());
-                System.out.println("wire: " + host.wireCounters());
-            });
+            try (MetricsEndpoint endpoint = node.startMetrics(metrics)) {
+                node.status().printf("server up: %s on %s:%d mac %s via %s%n", app, Ipv4Address.format(address),
+                        listenPort, MacAddress.format(hostMac), where);
+                node.status().flush();
+                loop.runUntilStopped(node.duration, () -> {
+                    metrics.publish();
+                    String changed = telemetry.tick();
+                    if (changed != null && !node.quiet) {
+                        node.status().println(changed);
+                    }
+                }, () -> {
+                    Map<String, Object> out = new LinkedHashMap<>();
+                    appCounters.forEach((k, v) -> out.put(k, v.getAsLong()));
+                    out.put("connections", host.connectionCount());
+                    Map<String, Long> hostStats = new LinkedHashMap<>();
+                    telemetry.counters().forEach((k, v) -> hostStats.put(k, v.getAsLong()));
+                    out.put("host", hostStats);
+                    out.put("wire", host.wireCounters().toMap());
+                    if (node.json) {
+                        System.out.println(Json.write(out));
+                    } else {
+                        System.out.println("final: " + handler);
+                        System.out.println("host: " + host.stats());
+                        System.out.println("wire: " + host.wireCounters());
+                    }
+                });
+            }
             return 0;
         } finally {
             channel.close();

@@ -6,10 +6,17 @@ import io.capybara.io.linux.TapChannel;
 import io.capybara.tor.SwitchConfig;
 import io.capybara.tor.SwitchCounter;
 import io.capybara.tor.TorSwitch;
+import io.capybara.io.PcapTap;
+import io.capybara.io.PcapWriter;
+import io.capybara.telemetry.Metrics;
+import io.capybara.telemetry.MetricsEndpoint;
+import io.capybara.telemetry.SwitchTelemetry;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./capybara switch --config FILE}: the top-of-rack switch on real ports. */
@@ -18,10 +25,8 @@ import picocli.CommandLine.Option;
 public final class SwitchCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "Switch configuration file (format in README).")
     Path config;
-    @Option(names = "--duration", description = "Stop after this many seconds (default: run until interrupted).")
-    Double duration;
-    @Option(names = "--quiet", description = "No periodic counter line.")
-    boolean quiet;
+    @Mixin
+    NodeOptions node;
     @Option(names = "--check", description = "Validate the configuration (syntax, addresses, ports) and exit.")
     boolean check;
 
@@ -57,7 +62,7 @@ public final class SwitchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Args.positive("--duration", duration);
+        node.check();
         SwitchConfig cfg = load();
         if (check) {
             System.out.printf("%s: ok: %d ports, %d servers, %d directory levels%n", config, cfg.portCount(),
@@ -69,18 +74,43 @@ public final class SwitchCommand implements Callable<Integer> {
             for (int p = 0; p < ports.length; p++) {
                 ports[p] = open(cfg.portSpecs().get(p));
             }
-            TorSwitch sw = new TorSwitch(cfg, ports);
-            RealtimeLoop loop = new RealtimeLoop(sw);
-            System.out.printf("switch up: %d ports, %d servers, directory %d levels x %d slots%n", ports.length,
-                    cfg.servers().size(), cfg.levels(), 1 << 16);
-            loop.runUntilStopped(duration, quiet ? null : () -> System.out.println(summary(sw)), () -> {
-                System.out.println("final counters:");
-                for (Map.Entry<SwitchCounter, Long> e : sw.counters().entrySet()) {
-                    if (e.getValue() != 0) {
-                        System.out.printf("  %-28s %d%n", e.getKey(), e.getValue());
-                    }
+            PcapWriter pcap = null;
+            if (node.pcap != null) {
+                pcap = new PcapWriter(node.pcap);
+                long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+                for (int p = 0; p < ports.length; p++) {
+                    ports[p] = new PcapTap(ports[p], pcap, () -> epochOffset + System.nanoTime());
                 }
-            });
+            }
+            TorSwitch sw = new TorSwitch(cfg, ports);
+            SwitchTelemetry telemetry = new SwitchTelemetry(sw);
+            Metrics metrics = new Metrics();
+            telemetry.register(metrics);
+            SwitchTelemetry.configLoaded(config.toString(), sw);
+            RealtimeLoop loop = new RealtimeLoop(sw);
+            try (MetricsEndpoint endpoint = node.startMetrics(metrics)) { // the pcap closes with the ports
+                node.status().printf("switch up: %d ports, %d servers, directory %d levels x %d slots%n", ports.length,
+                        cfg.servers().size(), cfg.levels(), 1 << 16);
+                node.status().flush();
+                loop.runUntilStopped(node.duration, () -> {
+                    metrics.publish();
+                    String changed = telemetry.tick(System.nanoTime());
+                    if (changed != null && !node.quiet) {
+                        node.status().println(changed);
+                    }
+                }, () -> {
+                    if (node.json) {
+                        System.out.println(Json.write(finalCounters(sw)));
+                    } else {
+                        System.out.println("final counters:");
+                        finalCounters(sw).forEach((k, v) -> {
+                            if (v != 0) {
+                                System.out.printf("  %-28s %d%n", k, v);
+                            }
+                        });
+                    }
+                });
+            }
             return 0;
         } finally {
             for (FrameChannel c : ports) {
@@ -91,13 +121,13 @@ public final class SwitchCommand implements Callable<Integer> {
         }
     }
 
-    static String summary(TorSwitch sw) {
-        return String.format("rx %d fwd %d rewrites %d/%d directory %d installed %d refused %d dropped %d",
-                sw.counter(SwitchCounter.RX_FRAMES), sw.counter(SwitchCounter.FORWARDED),
-                sw.counter(SwitchCounter.REWRITE_REQUEST), sw.counter(SwitchCounter.REWRITE_RESPONSE),
-                sw.directory().size(), sw.counter(SwitchCounter.DIRECTORY_INSTALLED),
-                sw.counter(SwitchCounter.DIRECTORY_REFUSED_FULL),
-                sw.counter(SwitchCounter.DROP_MALFORMED) + sw.counter(SwitchCounter.DROP_UNKNOWN_DESTINATION)
-                        + sw.counter(SwitchCounter.TX_DROPPED));
+    /** Every counter by its snake_case name, and the directory's occupancy. */
+    static Map<String, Long> finalCounters(TorSwitch sw) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (SwitchCounter c : SwitchCounter.values()) {
+            m.put(Metrics.snake(c.name()), sw.counter(c));
+        }
+        m.put("directory_entries", (long) sw.directory().size());
+        return m;
     }
 }

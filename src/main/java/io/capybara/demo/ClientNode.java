@@ -3,7 +3,7 @@ package io.capybara.demo;
 import io.capybara.app.HttpRequestWriter;
 import io.capybara.app.LatencyRecorder;
 import io.capybara.app.LoadConnection;
-import io.capybara.app.OpenLoopSchedule;
+import io.capybara.app.ArrivalSchedule;
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.io.Node;
@@ -13,7 +13,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The load generator host: one {@link Host} with a {@link LoadConnection} per TCP connection,
- * driven by an open-loop {@link OpenLoopSchedule}. Costs no virtual CPU (the paper's client is
+ * driven by an open-loop {@link ArrivalSchedule}. Costs no virtual CPU (the paper's client is
  * a separate, unsaturated machine). Latency is recorded from each request's intended send time
  * (no coordinated omission); a request that cannot be queued is an error, never retried.
  */
@@ -30,7 +30,7 @@ final class ClientNode implements Node, ConnectionHandler {
     private final int[] dirty;
     private final boolean[] isDirty;
     private int dirtyCount;
-    private OpenLoopSchedule schedule;
+    private ArrivalSchedule schedule;
     private long endNanos = Long.MIN_VALUE;
     private long now;
     private final PeekingChannel rx;
@@ -74,7 +74,7 @@ final class ClientNode implements Node, ConnectionHandler {
     }
 
     /** Starts the schedule: requests are due from its start until {@code endNanos}. */
-    void start(OpenLoopSchedule s, long endNanos) {
+    void start(ArrivalSchedule s, long endNanos) {
         this.schedule = s;
         this.endNanos = endNanos;
     }

@@ -1,5 +1,6 @@
 package io.capybara.demo;
 
+import io.capybara.app.ArrivalSchedule;
 import io.capybara.app.HttpServerConfig;
 import io.capybara.app.OpenLoopSchedule;
 import io.capybara.app.ZipfSkew;
@@ -11,6 +12,9 @@ import io.capybara.mig.MigrationConfig;
 import io.capybara.mig.MigrationEngine;
 import io.capybara.mig.MigrationMetrics;
 import io.capybara.mig.MigrationStep;
+import io.capybara.policy.PolicyKind;
+import io.capybara.policy.ProactiveConfig;
+import io.capybara.policy.ProactivePolicy;
 import io.capybara.sim.LinkProfile;
 import io.capybara.sim.SimLink;
 import io.capybara.sim.Simulator;
@@ -51,7 +55,28 @@ import org.HdrHistogram.Histogram;
 public final class DemoRack {
     /** Where the rack is after each report interval of virtual time. */
     public record Progress(boolean migrating, long virtualNanos, long scheduleElapsedNanos, long scheduleNanos,
-                           long completed, long windowP99Nanos, long migrations) {
+                           long completed, long windowP99Nanos, long migrations, long[] servedPerServer,
+                           long[] busyNanosPerServer) {
+    }
+
+    /**
+     * What a run may change beyond {@link DemoOptions}: where each connection goes (null: the
+     * options' rank blocks), the load's shape (null: Zipf at a fixed rate) and the migration
+     * policy (with migration on; null: the engines' reactive policy as the options set it).
+     */
+    public record Scenario(java.util.function.IntUnaryOperator placement, LoadShape load, PolicyKind policy,
+                           ProactiveConfig proactive) {
+        public static Scenario standard() {
+            return new Scenario(null, null, null, null);
+        }
+    }
+
+    /** A load other than the options' fixed-rate Zipf (a step, say). */
+    public interface LoadShape {
+        ArrivalSchedule schedule(long startNanos, long seed);
+
+        /** Requests connection {@code i} is expected to get over the run: sizes its client buffers. */
+        double expectedRequests(int connection);
     }
 
     /** Receives {@link Progress} every {@link #REPORT_NANOS} of virtual time. */
@@ -83,9 +108,11 @@ public final class DemoRack {
     private final ClientNode client;
     private final MigrationMetrics metricsHolder;
     private final Histogram blackout = new Histogram(60_000_000_000L, 3);
+    private final Scenario scenario;
 
-    private DemoRack(DemoOptions o, boolean migration, UnaryOperator<MigrationConfig> engineConfig) {
+    private DemoRack(DemoOptions o, boolean migration, UnaryOperator<MigrationConfig> engineConfig, Scenario scenario) {
         this.options = o;
+        this.scenario = scenario;
         this.migration = migration;
         this.sim = new Simulator(o.seed());
         int n = o.servers();
@@ -120,7 +147,8 @@ public final class DemoRack {
         for (int i = 0; i < maxOutstanding.length; i++) {
             // room for every request the connection can get, so an overloaded server slows
             // answers down but never makes the client drop a request
-            double expected = skew.probability(i) * o.requestsPerSecond() * seconds;
+            double expected = scenario.load() != null ? scenario.load().expectedRequests(i)
+                    : skew.probability(i) * o.requestsPerSecond() * seconds;
             maxOutstanding[i] = (int) Math.min(1 << 20, Math.ceil(expected * 1.5 + 6 * Math.sqrt(expected)) + 256);
         }
         PeekingChannel clientRx = new PeekingChannel(clientLink.a());
@@ -149,8 +177,20 @@ public final class DemoRack {
                     o.seed() * 1_000_003 + i);
             if (migration) {
                 MigrationConfig mc = engineConfig.apply(migrationConfig(o));
-                node.engine(new MigrationEngine(h, mc, app, shared));
+                if (scenario.policy() == PolicyKind.PROACTIVE) {
+                    mc = mc.withPolicy(0, Long.MAX_VALUE, Long.MAX_VALUE, mc.cooldownNanos()); // its own policy off
+                }
+                MigrationEngine engine = new MigrationEngine(h, mc, app, shared);
+                node.engine(engine);
                 nic.watchPrepareAcks(app);
+                if (scenario.policy() == PolicyKind.PROACTIVE) {
+                    final int self = i;
+                    // The rack as the switch knows it from HEARTBEATs: the least load of the others.
+                    ProactivePolicy p = new ProactivePolicy(engine, scenario.proactive() == null
+                            ? ProactiveConfig.defaults() : scenario.proactive(), () -> leastOtherLoad(self));
+                    engine.loadMetric(p::load);
+                    node.policy(p);
+                }
             }
             servers[i] = node;
         }
@@ -161,9 +201,21 @@ public final class DemoRack {
             sim.add(s);
         }
         for (int i = 0; i < o.connections(); i++) {
-            client.connect(i, serverIp[o.homeServer(i)], HTTP_PORT);
+            int home = scenario.placement() != null ? scenario.placement().applyAsInt(i) : o.homeServer(i);
+            client.connect(i, serverIp[home], HTTP_PORT);
         }
         this.metricsHolder = shared;
+    }
+
+    private long leastOtherLoad(int self) {
+        long least = Long.MAX_VALUE;
+        long now = sim.now();
+        for (int s = 0; s < servers.length; s++) {
+            if (s != self && tor.loads().isLive(s, now) && !tor.loads().isDraining(s)) {
+                least = Math.min(least, tor.loads().load(s));
+            }
+        }
+        return least;
     }
 
     /**
@@ -228,7 +280,13 @@ public final class DemoRack {
      */
     public static PhaseResult run(DemoOptions options, boolean migration, ProgressListener progress,
                                   UnaryOperator<MigrationConfig> engineConfig) {
-        return new DemoRack(options, migration, engineConfig).execute(progress);
+        return run(options, migration, progress, engineConfig, Scenario.standard());
+    }
+
+    /** As above, with another placement, load shape or policy ({@link Scenario}). */
+    public static PhaseResult run(DemoOptions options, boolean migration, ProgressListener progress,
+                                  UnaryOperator<MigrationConfig> engineConfig, Scenario scenario) {
+        return new DemoRack(options, migration, engineConfig, scenario).execute(progress);
     }
 
     private PhaseResult execute(ProgressListener progress) {
@@ -241,8 +299,9 @@ public final class DemoRack {
         }
         long start = sim.now() + 10_000;
         long end = start + options.durationNanos();
-        OpenLoopSchedule schedule = new OpenLoopSchedule(start, options.requestsPerSecond(),
-                new ZipfSkew(options.connections(), options.skew()), options.seed() ^ 0x5DEECE66DL);
+        ArrivalSchedule schedule = scenario.load() != null ? scenario.load().schedule(start, options.seed() ^ 0x5DEECE66DL)
+                : new OpenLoopSchedule(start, options.requestsPerSecond(),
+                        new ZipfSkew(options.connections(), options.skew()), options.seed() ^ 0x5DEECE66DL);
         client.start(schedule, end);
         if (migration && options.manualMigrationsPerSecond() > 0) {
             long interval = Math.max(1, Math.round(1e9 * servers.length / options.manualMigrationsPerSecond()));
@@ -270,7 +329,7 @@ public final class DemoRack {
                 previous = current.copy();
                 progress.update(new Progress(migration, now, Math.min(now, end) - start, end - start,
                         client.recorder().completed(), window.getTotalCount() == 0 ? 0
-                        : window.getValueAtPercentile(99), migrations()));
+                        : window.getValueAtPercentile(99), migrations(), served(), busy()));
             }
             if (client.isDone() || now >= cap) {
                 break;
@@ -283,6 +342,22 @@ public final class DemoRack {
             }
         }
         return result(end - start, Math.max(end, client.lastResponseNanos()) - start, System.nanoTime() - wall0);
+    }
+
+    private long[] served() {
+        long[] v = new long[servers.length];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = servers[i].app().served();
+        }
+        return v;
+    }
+
+    private long[] busy() {
+        long[] v = new long[servers.length];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = servers[i].cpu().busyNanos();
+        }
+        return v;
     }
 
     private long migrations() {

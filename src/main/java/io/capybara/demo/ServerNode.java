@@ -3,6 +3,7 @@ package io.capybara.demo;
 import io.capybara.host.Host;
 import io.capybara.mig.MigrationEngine;
 import io.capybara.io.Node;
+import io.capybara.policy.ProactivePolicy;
 import io.capybara.tcp.TcpConnection;
 import java.util.SplittableRandom;
 
@@ -27,6 +28,7 @@ final class ServerNode implements Node {
     private long hostDeadline = Long.MIN_VALUE;
     private final long serviceNanos;
     private MigrationEngine engine;
+    private ProactivePolicy policy;
 
     // manual trigger
     private final SplittableRandom random;
@@ -49,6 +51,11 @@ final class ServerNode implements Node {
     void engine(MigrationEngine e) {
         this.engine = e;
         e.loadMetric(this::backlogMicros);
+    }
+
+    /** A policy run after the engine in each poll (the engine's own is then off). */
+    void policy(ProactivePolicy p) {
+        this.policy = p;
     }
 
     /** Migrates a random connection every {@code intervalNanos} from {@code startNanos} on. */
@@ -86,6 +93,9 @@ final class ServerNode implements Node {
         }
         if (engine != null) {
             work += engine.poll(nowNanos);
+            if (policy != null) {
+                work += policy.poll(nowNanos);
+            }
             if (nowNanos >= nextManual && !cpu.busy()) {
                 nextManual = nowNanos + manualIntervalNanos;
                 triggerManual();
@@ -128,6 +138,9 @@ final class ServerNode implements Node {
         d = Math.min(d, hostDeadline);
         if (engine != null) {
             d = Math.min(d, Math.min(engine.nextDeadline(), nextManual));
+            if (policy != null) {
+                d = Math.min(d, policy.nextDeadline());
+            }
         }
         return d;
     }

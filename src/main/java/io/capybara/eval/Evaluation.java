@@ -117,6 +117,17 @@ public final class Evaluation {
         return RackExperiments.skew(report, rack, capacity(), settings.skew(), progress);
     }
 
+    /** The load-step experiment (SIGCOMM'26 Fig. 8) for the three policies; writes the "policy" section. */
+    public List<PolicyExperiment.Run> policy() throws IOException {
+        PolicyExperiment.Settings p = settings.tail().durationNanos() < 1_000_000_000L
+                ? PolicyExperiment.Settings.quick() : PolicyExperiment.Settings.full();
+        return policy(p.withSeed(settings.tail().seed()));
+    }
+
+    public List<PolicyExperiment.Run> policy(PolicyExperiment.Settings s) throws IOException {
+        return PolicyExperiment.run(report, s, progress);
+    }
+
     /** Rewrites REPORT.md from every section present. */
     public Path writeReport(String command) throws IOException {
         return report.regenerate(MachineInfo.probe(), command);

@@ -119,26 +119,28 @@ public final class RackExperiments {
     public static List<Point> skew(Report report, RackWorkload w, Capacity cap, SkewSettings s,
                                    Progress.Factory progress) throws IOException {
         MachineInfo machine = MachineInfo.probe();
-        Progress bar = progress.open("skew: static vs migration", 2L * s.skews().size());
+        Progress bar = progress.open("skew: static, least-work round robin, migration", 3L * s.skews().size());
         double rps = s.loadFraction() * cap.rps();
         List<Point> points = new ArrayList<>();
         for (double z : s.skews()) {
-            for (boolean m : new boolean[] {false, true}) {
-                points.add(w.run(new Params(s.connections(), rps, z, m, true, 0, 0, s.durationNanos(), s.seed())));
-                bar.step();
-            }
+            points.add(w.run(new Params(s.connections(), rps, z, false, true, 0, 0, s.durationNanos(), s.seed(), false)));
+            bar.step();
+            points.add(w.run(new Params(s.connections(), rps, z, false, true, 0, 0, s.durationNanos(), s.seed(), true)));
+            bar.step();
+            points.add(w.run(new Params(s.connections(), rps, z, true, true, 0, 0, s.durationNanos(), s.seed(), false)));
+            bar.step();
         }
         bar.finish();
         Csv csv = new Csv("skew", "migration", "offered_rps", "migrations", "completed", "errors", "completed_rps",
-                "p50_us", "p99_us", "p999_us");
+                "p50_us", "p99_us", "p999_us", "placement");
         MarkdownTable t = MarkdownTable.of("Zipf s", "placement", "p50 us", "p99 us", "p99.9 us", "completed rps",
                 "migrations", "errors");
         Map<String, List<double[]>> latency = new LinkedHashMap<>();
         Map<String, List<double[]>> throughput = new LinkedHashMap<>();
         for (Point p : points) {
-            String mode = p.params().migration() ? "migration" : "static";
+            String mode = p.params().placementLabel();
             csv.add(p.params().skew(), p.params().migration(), p.params().offeredRps(), p.migrations(), p.completed(),
-                    p.errors(), p.completedRps(), p.p50Micros(), p.p99Micros(), p.p999Micros());
+                    p.errors(), p.completedRps(), p.p50Micros(), p.p99Micros(), p.p999Micros(), mode);
             t.row(String.format(Locale.ROOT, "%.2f", p.params().skew()), mode, MarkdownTable.num(p.p50Micros()),
                     MarkdownTable.num(p.p99Micros()), MarkdownTable.num(p.p999Micros()),
                     String.format(Locale.ROOT, "%.0f", p.completedRps()), Long.toString(p.migrations()),
@@ -151,15 +153,18 @@ public final class RackExperiments {
         }
         throughput.put("offered", s.skews().stream().map(z -> new double[] {z, rps}).toList());
         csv.write(report.file("skew.csv"));
-        Charts.lines(report.file("skew_latency.png"), "Request latency vs. skew: static placement vs. migration",
+        Charts.lines(report.file("skew_latency.png"), "Request latency vs. skew: static, least-work round robin, migration",
                 "Zipf exponent s", "latency (us, log scale)", latency, true);
         Charts.lines(report.file("skew_throughput.png"), "Throughput vs. skew", "Zipf exponent s",
                 "requests completed per second", throughput, false);
-        StringBuilder md = new StringBuilder("## Static placement against migration under skew\n\n");
+        StringBuilder md = new StringBuilder("## Static placement, least-work round robin and migration under skew\n\n");
         md.append("Ran ").append(machine.summary()).append(". Workload: ").append(w.describe()).append(".\n\n");
         md.append(String.format(Locale.ROOT, "Offered load %.0f requests/s (%.0f%% of the measured capacity of %.0f), "
-                        + "%d connections placed statically in contiguous blocks of Zipf rank (the hottest on server 0). "
-                        + "`migration`: the servers' load policy sheds connections to the least-loaded server. "
+                        + "%d connections. `static`: placed in contiguous blocks of Zipf rank (the hottest on server 0). "
+                        + "`lwrr`: least-work round robin, the SIGCOMM'26 baseline: each connection, opening in a random "
+                        + "order on an idle rack, goes to the server with the least work, ties in turn (so in turn). "
+                        + "`migration`: static placement, and the servers' load policy sheds connections to the "
+                        + "least-loaded server. "
                         + "`completed rps` counts the drain after the schedule too, so it falls below the offered rate "
                         + "when a server cannot keep up. %s virtual per point, seed %d.%n%n",
                 rps, s.loadFraction() * 100, cap.rps(), s.connections(), seconds(s.durationNanos()), s.seed()));

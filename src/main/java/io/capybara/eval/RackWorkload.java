@@ -16,10 +16,22 @@ public interface RackWorkload {
      *                            the {@code migrationsPerSecond} triggered ones happen)
      * @param migrationsPerSecond migrations triggered on top of the load policy (0 = policy only)
      * @param extraDelayMicros    injected delay per migration (busy origin), the paper's Fig. 1 knob
+     * @param leastWorkRoundRobin place connections by least-work round robin (the SIGCOMM'26
+     *                            baseline) instead of static rank blocks
      */
     record Params(int connections, double offeredRps, double skew, boolean migration, boolean policy,
                   double migrationsPerSecond,
-                  long extraDelayMicros, long durationNanos, long seed) {
+                  long extraDelayMicros, long durationNanos, long seed, boolean leastWorkRoundRobin) {
+        public Params(int connections, double offeredRps, double skew, boolean migration, boolean policy,
+                      double migrationsPerSecond, long extraDelayMicros, long durationNanos, long seed) {
+            this(connections, offeredRps, skew, migration, policy, migrationsPerSecond, extraDelayMicros, durationNanos,
+                    seed, false);
+        }
+
+        /** The placement's name in figures and CSV: static, lwrr or migration. */
+        public String placementLabel() {
+            return migration ? "migration" : leastWorkRoundRobin ? "lwrr" : "static";
+        }
     }
 
     /**

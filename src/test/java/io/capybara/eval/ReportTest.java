@@ -41,11 +41,14 @@ class ReportTest {
         OverheadExperiment.Measurements m = e.overhead(true, true);
         e.tail();
         e.skew();
+        e.policy(new PolicyExperiment.Settings(100, 1.2, 1.0 / 7, 10, 10_000_000L, 40_000_000L, 1,
+                io.capybara.policy.ProactiveConfig.defaults()));
         Path reportFile = e.writeReport("test");
         String report = Files.readString(reportFile);
 
         for (String f : List.of("overhead.png", "cdf.png", "tail.png", "skew_latency.png", "skew_throughput.png",
-                "overhead_summary.csv", "overhead_steps.csv", "cdf.csv", "tail.csv", "skew.csv")) {
+                "overhead_summary.csv", "overhead_steps.csv", "cdf.csv", "tail.csv", "skew.csv", "policy.csv",
+                "policy_p99.png", "policy_load.png")) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f + " missing or empty");
         }
         // Every PNG written is referenced, and every reference is a readable PNG.
@@ -71,7 +74,7 @@ class ReportTest {
         // CSVs hold one line per migration / point.
         assertEquals(1 + 2 * 2 * 40, Files.readAllLines(dir.resolve("cdf.csv")).size());
         assertEquals(1 + 2 * (1 + 3), Files.readAllLines(dir.resolve("tail.csv")).size());
-        assertEquals(1 + 3 * 2, Files.readAllLines(dir.resolve("skew.csv")).size());
+        assertEquals(1 + 3 * 3, Files.readAllLines(dir.resolve("skew.csv")).size());
     }
 
     @Test
