@@ -28,6 +28,7 @@ import picocli.CommandLine.ScopeType;
                 ServerCommand.class,
                 LabCommand.class,
                 EvalCommand.class,
+                MutationCommand.class,
         })
 public final class Main implements Runnable {
     @Option(names = "--verbose", scope = ScopeType.INHERIT,

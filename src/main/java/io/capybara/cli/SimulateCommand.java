@@ -47,6 +47,9 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--faults", description = "With --migrations: loss, duplication, reordering and bit flips on every link "
             + "(data and control), a crowded one-level directory, client aborts and target deaths.")
     boolean faults;
+    @Option(names = "--vip", description = "With --migrations: load-balancer mode: clients connect to a VIP, the switch "
+            + "places them; one server joins late, leaves the placement and rejoins (a full directory is not crowded then).")
+    boolean vip;
     @Option(names = "--count", defaultValue = "10000",
             description = "With --migrations: migrations per rack run (default ${DEFAULT-VALUE}).")
     int count;
@@ -69,6 +72,10 @@ public final class SimulateCommand implements Callable<Integer> {
         io.capybara.rack.RackOptions base = io.capybara.rack.RackOptions.defaults().withMigrations(count);
         if (faults) {
             base = base.withFaults();
+        }
+        if (vip) {
+            // a connection placed without an entry follows the table: keep the directory roomy
+            base = base.withDirectory(Math.max(2, base.directoryLevels()), 0).withVip(true);
         }
         base = base.withSeed(firstSeed);
         long start = System.nanoTime();

@@ -37,11 +37,19 @@ import org.agrona.concurrent.UnsafeBuffer;
  * interval (the manual trigger) while the load policy sheds from the loaded servers, checks the
  * invariants as it goes (every live connection whole on exactly one server, the directory
  * agreeing) and, at the end, that every byte arrived, nothing leaked and the directory is empty.
+ *
+ * <p>In load-balancer mode ({@link RackOptions#vip}) clients connect to {@link #VIP}; the switch
+ * places each connection and pins it with a directory entry; the last server's heartbeats are
+ * held back on its switch port for the first quarter of the run and again for the third, so it
+ * joins late, leaves the placement while still serving its connections, and rejoins. The same
+ * invariants must hold: a membership change never moves or breaks a connection.
  */
 public final class RackSimulation {
     public static final int SERVER_PORT = 80;
     public static final int SWITCH_IP = 0x0A0000FE; // 10.0.0.254
     public static final long SWITCH_MAC = 0x0200000000FEL;
+    /** The virtual address of load-balancer mode: 10.0.0.100. */
+    public static final int VIP = 0x0A000064;
     private static final int MAX_FAILURES = 10;
     private static final long PACE_NANOS = 250_000;
 
@@ -66,6 +74,7 @@ public final class RackSimulation {
     private long unexpectedResets;
     private long bytesVerified;
     private long nextTrigger;
+    private final HeartbeatGate gate;
 
     private RackSimulation(RackOptions o) {
         this.o = o;
@@ -88,18 +97,27 @@ public final class RackSimulation {
         for (int i = 0; i < hostCount; i++) {
             links[i] = sim.link("port" + i, profile, profile, 8192);
             ports[i] = links[i].b();
+            if (o.vip() && i == n - 1) {
+                ports[i] = new HeartbeatGate(ports[i]);
+            }
             hosts.add(new SwitchConfig.Host(ip(i), mac(i), i, i < n));
             arp.put(ip(i), mac(i));
         }
+        gate = o.vip() ? (HeartbeatGate) ports[n - 1] : null;
         SwitchConfig swConfig = SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts).withLevels(o.directoryLevels())
                 .withHeartbeatStale(50_000_000L);
+        if (o.vip()) {
+            // 30 missed heartbeats (of 100 us) and a server leaves the placement: short, so that
+            // it leaves and rejoins within a run
+            swConfig = swConfig.withVips(List.of(new SwitchConfig.Vip(VIP, SERVER_PORT))).withHeartbeatStale(3_000_000L);
+        }
         sw = sim.add(new TorSwitch(swConfig, ports));
         TcpConfig tcp = tcpConfig();
         MigrationMetrics metrics = MigrationMetrics.constant();
         MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP)
                 .withPools(16, 48, 64, 96 * 1024, 1 << 20)
                 .withTimeouts(1_000_000, 6, 1_000_000, 10, 1_000_000, 8, 200_000_000L)
-                .withHeartbeat(o.policy() ? 100_000 : 0)
+                .withHeartbeat(o.policy() || o.vip() ? 100_000 : 0)
                 .withPolicy(o.policy() ? 250_000 : 0, 6 * 64 * 1024, 4 * 64 * 1024, Math.max(cooldown, 1_000_000));
         servers = new Host[n];
         engines = new MigrationEngine[n];
@@ -415,6 +433,10 @@ public final class RackSimulation {
             }
             int original = sw.serverIndex(cc.conn.remoteIp());
             int slotIndex = sw.directory().find(clientIp, clientPort);
+            if (original < 0 && slotIndex == MigrationDirectory.NOT_FOUND) {
+                // a VIP connection without an entry (the directory was full at its SYN): the table's
+                original = sw.placement().place(io.capybara.tor.MaglevTable.connectionHash(clientIp, clientPort));
+            }
             int current = slotIndex == MigrationDirectory.NOT_FOUND ? original : sw.directory().currentServer(slotIndex);
             if (current != holder) {
                 violation("connection " + cc + " at server " + holder + " but the switch sends it to " + current);
@@ -462,6 +484,11 @@ public final class RackSimulation {
             if (nowNanos >= nextTrigger) {
                 nextTrigger = nowNanos + o.triggerIntervalNanos();
                 long started = migrationsStarted();
+                if (gate != null) {
+                    // the last server: silent for the first quarter and the third quarter of the run
+                    long q = started * 4 / Math.max(1, o.migrations());
+                    gate.closed = q == 0 || q == 2;
+                }
                 if (started < o.migrations()) {
                     trigger();
                 }
@@ -503,11 +530,12 @@ public final class RackSimulation {
             // skewed placement: half the connections on server 0, a third on 1, the rest on 2..
             int r = random.nextInt(6);
             int server = servers.length == 2 ? r % 2 : r < 3 ? 0 : r < 5 ? 1 : 2 + random.nextInt(servers.length - 2);
+            int address = o.vip() ? VIP : ip(server); // with a VIP the switch places it
             long abortAt = random.nextDouble() < o.clientAbortFraction()
                     ? random.nextLong(Math.max(1, o.bytesEachWay())) : -1;
             conn = new ClientConn(host, abortAt);
             connections++;
-            conn.conn = host.connect(ip(server), SERVER_PORT, conn);
+            conn.conn = host.connect(address, SERVER_PORT, conn);
             if (conn.conn == null) {
                 fail("no ephemeral port");
                 finished = true;
@@ -545,6 +573,57 @@ public final class RackSimulation {
                 finished = true;
             }
             return 1;
+        }
+    }
+
+    /**
+     * A server's switch port that can hold back its HEARTBEATs (the switch then sees it as
+     * silent), everything else passing: membership changes without the server going away.
+     */
+    private static final class HeartbeatGate implements FrameChannel {
+        private final FrameChannel inner;
+        private final io.capybara.io.FrameHandler[] target = new io.capybara.io.FrameHandler[1];
+        private final io.capybara.io.FrameHandler filter;
+        boolean closed;
+        long held;
+
+        HeartbeatGate(FrameChannel inner) {
+            this.inner = inner;
+            this.filter = (b, off, len) -> {
+                if (closed && isHeartbeat(b, off, len)) {
+                    held++;
+                    return;
+                }
+                target[0].onFrame(b, off, len);
+            };
+        }
+
+        private static boolean isHeartbeat(org.agrona.MutableDirectBuffer b, int off, int len) {
+            int ip = off + io.capybara.wire.EthernetHeader.LENGTH;
+            if (len < ip - off + 20 + 8 + io.capybara.wire.TcpMigHeader.MIN_LENGTH
+                    || io.capybara.wire.EthernetHeader.etherType(b, off) != io.capybara.wire.EthernetHeader.TYPE_IPV4
+                    || (b.getByte(ip + 9) & 0xFF) != io.capybara.wire.Ipv4Header.PROTO_UDP) {
+                return false;
+            }
+            int udp = ip + (b.getByte(ip) & 0x0F) * 4;
+            return io.capybara.wire.UdpHeader.dstPort(b, udp) == io.capybara.wire.TcpMigHeader.UDP_PORT
+                    && (b.getByte(udp + 8 + 3) & 0xFF) == io.capybara.wire.TcpMigHeader.HEARTBEAT;
+        }
+
+        @Override
+        public int poll(io.capybara.io.FrameHandler handler, int limit) {
+            target[0] = handler;
+            return inner.poll(filter, limit);
+        }
+
+        @Override
+        public boolean send(org.agrona.DirectBuffer buffer, int offset, int length) {
+            return inner.send(buffer, offset, length);
+        }
+
+        @Override
+        public String name() {
+            return inner.name() + "+heartbeat-gate";
         }
     }
 

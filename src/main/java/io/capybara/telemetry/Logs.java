@@ -26,7 +26,8 @@ public final class Logs {
         configure(level, System.err);
     }
 
-    static void configure(String level, PrintStream out) {
+    /** As {@link #configure(String)}, onto {@code out} (tests). */
+    public static void configure(String level, PrintStream out) {
         java.util.logging.Level l = julLevel(level);
         java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
         for (Handler h : root.getHandlers()) {

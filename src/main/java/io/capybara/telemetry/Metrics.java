@@ -95,6 +95,11 @@ public final class Metrics {
         return this;
     }
 
+    /** One histogram of nanosecond samples, exported in seconds; see {@link #histograms}. */
+    public Metrics histogram(String name, String help, Supplier<Histogram> source) {
+        return histograms(name, help, null, Map.of("", source));
+    }
+
     /** Copies what a scrape cannot read across threads. Call from the node's own thread, e.g. once a second. */
     public void publish() {
         publishers.forEach(Runnable::run);
@@ -155,7 +160,7 @@ public final class Metrics {
             }
             return HistogramSnapshot.HistogramDataPointSnapshot.builder()
                     .classicHistogramBuckets(ClassicHistogramBuckets.of(BOUNDS_SECONDS, counts))
-                    .sum(sumSeconds).labels(Labels.of(label, labelValue)).build();
+                    .sum(sumSeconds).labels(label == null ? Labels.EMPTY : Labels.of(label, labelValue)).build();
         }
     }
 }

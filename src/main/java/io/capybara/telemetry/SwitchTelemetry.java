@@ -37,8 +37,17 @@ public final class SwitchTelemetry {
     private final boolean[] draining;
     private final CounterLine line = new CounterLine();
 
+    private final LongSupplier clock;
+
+    /** For a switch driven by {@code System.nanoTime} (cli.RealtimeLoop). */
     public SwitchTelemetry(TorSwitch sw) {
+        this(sw, System::nanoTime);
+    }
+
+    /** {@code clock}: the switch's time source, which a scrape reads to judge liveness. */
+    public SwitchTelemetry(TorSwitch sw, LongSupplier clock) {
         this.sw = sw;
+        this.clock = clock;
         this.live = new boolean[sw.loads().servers()];
         this.draining = new boolean[live.length];
         for (SwitchCounter c : SwitchCounter.values()) {
@@ -88,8 +97,7 @@ public final class SwitchTelemetry {
         for (int i = 0; i < loads.servers(); i++) {
             int s = i;
             String ip = Ipv4Address.format(sw.serverIp(i));
-            // the switch's clock is System.nanoTime (cli.RealtimeLoop), so the scrape can ask too
-            live.put(ip, () -> loads.isLive(s, System.nanoTime()) ? 1 : 0);
+            live.put(ip, () -> loads.isLive(s, clock.getAsLong()) ? 1 : 0);
             load.put(ip, () -> loads.staleAt(s) == Long.MAX_VALUE ? Double.NaN : loads.load(s)); // NaN: never heard
             drain.put(ip, () -> loads.isDraining(s) ? 1 : 0);
         }

@@ -142,6 +142,9 @@ class MigrationFaultTest {
         long ended = r.sum(MigCounter.COMPLETED) + r.sum(MigCounter.ABORTED_CONNECTION_GONE)
                 + r.sum(MigCounter.ABORTED_PREPARE_TIMEOUT);
         assertEquals(1, ended, "the migration ended one way or the other");
+        if (r.sum(MigCounter.COMPLETED) == 1) { // the RST came through the switch's new entry, and ended it
+            assertEquals(1, r.sw.counter(io.capybara.tor.SwitchCounter.REMOVED_RST));
+        }
     }
 
     @Test

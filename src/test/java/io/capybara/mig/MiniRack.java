@@ -40,6 +40,8 @@ final class MiniRack {
     final Host client;
     final List<Client> clients = new ArrayList<>();
     final long bytes;
+    /** Targeted TCPMig faults on the receiving side of every port (none unless a test adds rules). */
+    final FaultInjector faults;
 
     MiniRack(long seed, int n, long bytes, LinkProfile profile, UnaryOperator<SwitchConfig> switchConfig,
              UnaryOperator<MigrationConfig> migrationConfig) {
@@ -63,6 +65,7 @@ final class MiniRack {
              java.util.function.Function<Host, MigratableApp> appFactory, int linkSlots, int linkFrameBytes) {
         this.bytes = bytes;
         sim = new Simulator(seed);
+        faults = new FaultInjector(sim);
         int hosts = n + 1;
         links = new SimLink[hosts];
         FrameChannel[] ports = new FrameChannel[hosts];
@@ -72,7 +75,7 @@ final class MiniRack {
         for (int i = 0; i < hosts; i++) {
             int h = i < n ? i : 16;
             links[i] = sim.link("port" + i, profile, profile, linkSlots, linkFrameBytes);
-            ports[i] = links[i].b();
+            ports[i] = faults.wrap(links[i].b(), FaultInjector.Where.SWITCH);
             hs.add(new SwitchConfig.Host(RackSimulation.ip(h), RackSimulation.mac(h), i, i < n));
             arp.put(RackSimulation.ip(h), RackSimulation.mac(h));
         }
@@ -87,7 +90,8 @@ final class MiniRack {
             Map<Integer, Long> a = new HashMap<>(arp);
             a.remove(RackSimulation.ip(i));
             servers[i] = sim.add(new Host(HostConfig.of("server" + i, RackSimulation.mac(i), RackSimulation.ip(i), 16)
-                    .withTcp(RackSimulation.tcpConfig()).withIsnSeed(seed + i).withStaticArp(a), links[i].a()));
+                    .withTcp(RackSimulation.tcpConfig()).withIsnSeed(seed + i).withStaticArp(a),
+                    faults.wrap(links[i].a(), FaultInjector.Where.SERVER)));
             MigratableApp app = appFactory == null ? new StreamServerApp(servers[i], seed, bytes, bytes)
                     : appFactory.apply(servers[i]);
             apps[i] = app instanceof StreamServerApp st ? st : null;
@@ -101,6 +105,7 @@ final class MiniRack {
         client = sim.add(new Host(HostConfig.of("client", RackSimulation.mac(16), RackSimulation.ip(16), 16)
                 .withTcp(RackSimulation.tcpConfig()).withIsnSeed(seed * 7).withStaticArp(a), links[n].a()));
         this.seed = seed;
+        sim.add(faults);
     }
 
     private final long seed;
