@@ -10,21 +10,26 @@ import org.w3c.dom.NodeList;
 
 /**
  * One line on the tests a run skipped and why, from surefire's XML reports:
- * {@code java scripts/SkippedTests.java target/surefire-reports}. Run by {@code ./capybara test}.
+ * {@code java scripts/SkippedTests.java target/surefire-reports target/failsafe-reports}. Run by
+ * {@code ./capybara test}.
  */
 public class SkippedTests {
     public static void main(String[] args) throws Exception {
-        Path dir = Path.of(args.length > 0 ? args[0] : "target/surefire-reports");
-        if (!Files.isDirectory(dir)) {
+        List<Path> files = new java.util.ArrayList<>();
+        for (String a : args.length > 0 ? args : new String[] {"target/surefire-reports"}) {
+            Path dir = Path.of(a);
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> s = Files.list(dir)) {
+                    s.filter(p -> p.getFileName().toString().matches("TEST-.*\\.xml")).sorted().forEach(files::add);
+                }
+            }
+        }
+        if (files.isEmpty()) {
             return;
         }
         Map<String, Integer> reasons = new TreeMap<>();
         int tests = 0;
         int skipped = 0;
-        List<Path> files;
-        try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().matches("TEST-.*\\.xml")).sorted().toList();
-        }
         var factory = DocumentBuilderFactory.newInstance();
         for (Path f : files) {
             NodeList cases = factory.newDocumentBuilder().parse(f.toFile()).getElementsByTagName("testcase");

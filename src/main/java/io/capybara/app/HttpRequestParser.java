@@ -288,6 +288,11 @@ public final class HttpRequestParser {
     }
 
     /** True if the last {@link #parse} call completed a request. */
+    /** True while part of a request head has arrived and the rest has not. */
+    public boolean headInProgress() {
+        return phase == PHASE_HEAD && head.length() > 0;
+    }
+
     public boolean hasRequest() {
         return ready;
     }

@@ -19,6 +19,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  * loop that models service demand takes it before calling in). Allocation happens once per
  * connection (the session), never per request or segment.
  *
+ * <p>Limits: a request head must arrive within {@link HttpServerConfig#headerTimeoutNanos()}
+ * (408, then close; checked in {@link #poll}, with the time the loop passes in), and at most
+ * {@link HttpServerConfig#maxConnections()} connections are served at once (beyond, reset and
+ * counted). The head clocks wait in one FIFO: the timeout is the same for all, so the FIFO is
+ * in deadline order and a poll looks at its front only.
+ *
  * <p>For migration, the per-connection application state moves with the connection:
  * {@link #snapshotSession} on the origin, {@link #restoreSession} on the target, before the
  * restored connection is attached with this app as its handler.
@@ -31,6 +37,8 @@ public final class HttpServerApp implements ConnectionHandler {
     private final HttpServerConfig config;
     /** Connections with a session here; each finds its session through its attachment. */
     private int sessions;
+    /** Sessions whose connection this app is closing (they no longer count against the limit). */
+    private int closing;
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_BYTES]);
 
     private long accepted;
@@ -39,6 +47,17 @@ public final class HttpServerApp implements ConnectionHandler {
     private long responses;
     private long bytesReceived;
     private long bytesSent;
+    private long headerTimeouts;
+    private long refusedAtLimit;
+
+    // head clocks: connections and their deadlines, in deadline order (a ring)
+    private TcpConnection[] clockConn = new TcpConnection[64];
+    private long[] clockAt = new long[64];
+    private int clockHead;
+    private int clockCount;
+    private static final byte[] TIMEOUT_RESPONSE = Ascii.bytes(
+            "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    private final UnsafeBuffer timeoutResponse = new UnsafeBuffer(TIMEOUT_RESPONSE);
 
     /** Per-connection state beyond the session: guards against re-entrant pumping. */
     private static final class Conn {
@@ -47,6 +66,8 @@ public final class HttpServerApp implements ConnectionHandler {
         boolean closeRequested;
         boolean pumping;
         boolean pumpAgain;
+        /** When the head now awaited must have arrived; 0 = no head awaited. */
+        long headDeadline;
 
         Conn(HttpServerSession session) {
             this.session = session;
@@ -60,10 +81,74 @@ public final class HttpServerApp implements ConnectionHandler {
 
     @Override
     public void onAccepted(TcpConnection conn) {
+        if (config.maxConnections() > 0 && sessions - closing >= config.maxConnections()) {
+            refusedAtLimit++; // a reset costs nothing more here, nor a TIME_WAIT
+            conn.abort(host.now());
+            return;
+        }
         accepted++;
         Conn c = new Conn(new HttpServerSession(config));
         put(conn, c);
+        armHeadClock(conn, c, host.now()); // the first request's head: from the connection's start
         pump(conn, c);
+    }
+
+    private void armHeadClock(TcpConnection conn, Conn c, long now) {
+        if (config.headerTimeoutNanos() == 0 || c.headDeadline != 0) {
+            return;
+        }
+        c.headDeadline = now + config.headerTimeoutNanos();
+        if (clockCount == clockConn.length) {
+            TcpConnection[] conns = new TcpConnection[clockCount * 2];
+            long[] at = new long[clockCount * 2];
+            for (int i = 0; i < clockCount; i++) {
+                conns[i] = clockConn[(clockHead + i) % clockCount];
+                at[i] = clockAt[(clockHead + i) % clockCount];
+            }
+            clockConn = conns;
+            clockAt = at;
+            clockHead = 0;
+        }
+        int slot = (clockHead + clockCount++) % clockConn.length;
+        clockConn[slot] = conn;
+        clockAt[slot] = c.headDeadline;
+    }
+
+    /**
+     * Answers 408 and closes the connections whose request head is late. The time is the
+     * loop's; call it from the server's loop (e.g. after the host's poll).
+     *
+     * @return connections timed out
+     */
+    public int poll(long nowNanos) {
+        int work = 0;
+        while (clockCount > 0 && clockAt[clockHead] <= nowNanos) {
+            TcpConnection conn = clockConn[clockHead];
+            long at = clockAt[clockHead];
+            clockConn[clockHead] = null;
+            clockHead = (clockHead + 1) % clockConn.length;
+            clockCount--;
+            Conn c = get(conn);
+            if (c == null || c.headDeadline != at) {
+                continue; // the head arrived, or the connection is gone: a stale clock
+            }
+            c.headDeadline = 0;
+            if (c.closeRequested || c.session.hasOutput()) {
+                continue; // the client is being answered: its next head is not late yet
+            }
+            headerTimeouts++;
+            c.closeRequested = true;
+            closing++;
+            conn.send(timeoutResponse, 0, TIMEOUT_RESPONSE.length, nowNanos);
+            conn.close(nowNanos);
+            work++;
+        }
+        return work;
+    }
+
+    /** When {@link #poll} has something to do next (a head clock), or Long.MAX_VALUE. */
+    public long nextDeadline() {
+        return clockCount == 0 ? Long.MAX_VALUE : clockAt[clockHead];
     }
 
     @Override
@@ -84,7 +169,8 @@ public final class HttpServerApp implements ConnectionHandler {
 
     @Override
     public void onClosed(TcpConnection conn, boolean reset) {
-        if (remove(conn) != null) {
+        Conn c = remove(conn);
+        if (c != null) {
             closed++;
             if (reset) {
                 resets++;
@@ -152,9 +238,16 @@ public final class HttpServerApp implements ConnectionHandler {
             }
             if (s.isFinished() && !c.closeRequested) {
                 c.closeRequested = true;
+                closing++;
                 conn.close(now);
                 return;
             }
+        }
+        // a head under way is on the clock; once it is complete (or none has begun) it is not
+        if (s.parser().headInProgress()) {
+            armHeadClock(conn, c, now);
+        } else if (s.parser().requests() > 0) { // (before the first request: the clock since accept runs)
+            c.headDeadline = 0;
         }
     }
 
@@ -230,11 +323,24 @@ public final class HttpServerApp implements ConnectionHandler {
         if (c != null) {
             conn.attach(null);
             sessions--;
+            if (c.closeRequested) {
+                closing--;
+            }
         }
         return c;
     }
 
     // ------------------------------------------------------------------ counters
+
+    /** Connections closed with 408 because a request head did not arrive in time. */
+    public long headerTimeouts() {
+        return headerTimeouts;
+    }
+
+    /** Connections reset on arrival because {@link HttpServerConfig#maxConnections()} were open. */
+    public long refusedAtLimit() {
+        return refusedAtLimit;
+    }
 
     /** Connections with a live session. */
     public int sessions() {
@@ -268,6 +374,7 @@ public final class HttpServerApp implements ConnectionHandler {
     @Override
     public String toString() {
         return "HttpServerApp{accepted=" + accepted + " sessions=" + sessions + " closed=" + closed
-                + " resets=" + resets + " responses=" + responses + " rx=" + bytesReceived + " tx=" + bytesSent + "}";
+                + " resets=" + resets + " responses=" + responses + " rx=" + bytesReceived + " tx=" + bytesSent
+                + " headerTimeouts=" + headerTimeouts + " refusedAtLimit=" + refusedAtLimit + "}";
     }
 }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 /** {@code ./capybara bench ...}: JMH benchmarks run in process (each in one forked JVM). */
 @Command(name = "bench", description = "Run benchmarks (JMH).",
         subcommands = {BenchCommand.Switch.class, BenchCommand.Tcp.class, BenchCommand.Migration.class, BenchCommand.Link.class,
-                BenchCommand.Jmh.class})
+                BenchCommand.Jmh.class, BenchCommand.Scale.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -162,6 +162,69 @@ public final class BenchCommand implements Runnable {
                 System.out.print(r);
             }
             return r.failed() == 0 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "scale", description = "Idle connections on one host (in memory, one thread): heap per "
+            + "connection, an idle poll, an echo round trip and a migration among them, per connection count.")
+    static final class Scale implements Callable<Integer> {
+        @Option(names = "--connections", split = ",", defaultValue = "1000,100000",
+                description = "Idle connection counts, comma-separated (default ${DEFAULT-VALUE}; a million "
+                        + "needs about 6 GB of heap: CAPYBARA_JAVA_OPTS=-Xmx8g).")
+        int[] connections;
+        @Option(names = "--echoes", defaultValue = "20000", description = "Echo round trips measured (default ${DEFAULT-VALUE}).")
+        int echoes;
+        @Option(names = "--migrations", defaultValue = "2000", description = "Migrations measured (default ${DEFAULT-VALUE}).")
+        int migrations;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            for (int c : connections) {
+                if (c < 1 || c > 4_000_000) {
+                    throw new CommandLine.ParameterException(new CommandLine(this),
+                            "--connections: " + c + " is outside 1..4000000");
+                }
+            }
+            boolean tty = System.console() != null;
+            java.util.List<io.capybara.bench.ScaleBenchmark.Row> rows = io.capybara.bench.ScaleBenchmark.run(
+                    connections, echoes, migrations, n -> {
+                        if (tty) {
+                            System.err.printf("\rbench scale: %,d connections...   ", n);
+                        }
+                    });
+            if (tty) {
+                System.err.println();
+            }
+            io.capybara.bench.ScaleBenchmark.Row base = rows.get(0);
+            if (json) {
+                Json out = new Json();
+                Json per = out.object("counts");
+                for (io.capybara.bench.ScaleBenchmark.Row r : rows) {
+                    Json o = per.object(Integer.toString(r.connections()));
+                    r.toMap().forEach(o::put);
+                    o.put("ratio_to_first", java.util.Map.of(
+                            "poll_ns_idle", ratio(r.pollNsIdle(), base.pollNsIdle()),
+                            "echo_rtt_p99", ratio(r.echoP99Us(), base.echoP99Us()),
+                            "migration_overhead_p50", ratio(r.migrationP50Us(), base.migrationP50Us())));
+                }
+                out.put("goal", java.util.Map.of("heap_bytes_per_connection", 1024, "poll_ns_idle_ratio", 2,
+                        "echo_rtt_p99_ratio", 2, "migration_overhead_p50_ratio", 1.5));
+                System.out.println(out);
+            } else {
+                System.out.printf("%12s %10s %10s %10s %10s %12s%n", "connections", "B/conn", "poll ns", "echo p50",
+                        "echo p99", "mig p50 us");
+                for (io.capybara.bench.ScaleBenchmark.Row r : rows) {
+                    System.out.printf("%,12d %10.0f %10.1f %10.2f %10.2f %12.2f%n", r.connections(),
+                            r.heapBytesPerConnection(), r.pollNsIdle(), r.echoP50Us(), r.echoP99Us(), r.migrationP50Us());
+                }
+            }
+            return 0;
+        }
+
+        private static double ratio(double a, double b) {
+            return b == 0 ? Double.NaN : Math.round(a / b * 1000) / 1000.0;
         }
     }
 

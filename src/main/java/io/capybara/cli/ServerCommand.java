@@ -60,6 +60,15 @@ public final class ServerCommand implements Callable<Integer> {
     String gateway;
     @Mixin
     NodeOptions node;
+    @Option(names = "--header-timeout-ms", defaultValue = "20000", description = "Time a request head may take "
+            + "to arrive before 408 and close (slowloris); 0 = none (default ${DEFAULT-VALUE}).")
+    long headerTimeoutMs;
+    @Option(names = "--max-connections", defaultValue = "0", description = "Connections served at once; beyond, "
+            + "new ones are reset and counted (refused_at_limit); 0 = no limit (default ${DEFAULT-VALUE}).")
+    int maxConnections;
+    @Option(names = "--backlog", defaultValue = "256", description = "Half-open connections kept; beyond, SYN "
+            + "cookies answer (default ${DEFAULT-VALUE}).")
+    int backlog;
 
     /** The application's counters by snake_case name, read at scrape time and at exit. */
     static Map<String, LongSupplier> appCounters(ConnectionHandler handler) {
@@ -71,6 +80,8 @@ public final class ServerCommand implements Callable<Integer> {
             m.put("responses", h::responses);
             m.put("bytes_received", h::bytesReceived);
             m.put("bytes_sent", h::bytesSent);
+            m.put("header_timeouts", h::headerTimeouts);
+            m.put("refused_at_limit", h::refusedAtLimit);
         } else if (handler instanceof EchoServerApp e) {
             m.put("accepted", e::accepted);
             m.put("closed", e::closed);
@@ -97,6 +108,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         node.check();
+        Args.between("--header-timeout-ms", headerTimeoutMs, 0, 3_600_000);
+        Args.between("--max-connections", maxConnections, 0, Integer.MAX_VALUE);
+        Args.between("--backlog", backlog, 1, 1 << 20);
         int slash = ip.indexOf('/');
         if (slash < 0) {
             throw CliException.usage("--ip " + ip, "expected A.B.C.D/PREFIX");
@@ -133,16 +147,27 @@ public final class ServerCommand implements Callable<Integer> {
                 cfg = cfg.withGateway(gatewayIp);
             }
             Host host = new Host(cfg, channel);
-            ConnectionHandler handler = http ? new HttpServerApp(host, HttpServerConfig.defaults())
-                    : new EchoServerApp(host);
-            host.listen(listenPort, handler);
+            HttpServerApp httpApp = http ? new HttpServerApp(host, HttpServerConfig.defaults()
+                    .withHeaderTimeoutNanos(headerTimeoutMs * 1_000_000L).withMaxConnections(maxConnections)) : null;
+            ConnectionHandler handler = http ? httpApp : new EchoServerApp(host);
+            host.listen(listenPort, backlog, handler);
             HostTelemetry telemetry = new HostTelemetry(host);
             Metrics metrics = new Metrics();
             telemetry.register(metrics);
             Map<String, LongSupplier> appCounters = appCounters(handler);
             appCounters.forEach((k, v) -> metrics.counter("capybara_" + app + "_" + k + "_total",
                     "Server application counter " + k + ".", v));
-            RealtimeLoop loop = new RealtimeLoop(host);
+            RealtimeLoop loop = httpApp == null ? new RealtimeLoop(host) : new RealtimeLoop(host, new io.capybara.io.Node() {
+                @Override
+                public int poll(long nowNanos) {
+                    return httpApp.poll(nowNanos); // request head clocks
+                }
+
+                @Override
+                public long nextDeadline() {
+                    return httpApp.nextDeadline();
+                }
+            });
             try (MetricsEndpoint endpoint = node.startMetrics(metrics)) {
                 node.status().printf("server up: %s on %s:%d mac %s via %s%n", app, Ipv4Address.format(address),
                         listenPort, MacAddress.format(hostMac), where);

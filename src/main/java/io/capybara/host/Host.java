@@ -54,6 +54,8 @@ public final class Host implements Node, SegmentSink {
     private static final int EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
     private static final int DEFAULT_BACKLOG = 128;
     private static final SegmentSink DISCARD = (c, s) -> { };
+    /** ACKs are checked as cookies for two cookie periods after the last cookie was sent. */
+    private static final long COOKIE_ACK_WINDOW_NANOS = 1L << 37;
 
     private final HostConfig config;
     private final FrameChannel channel;
@@ -63,6 +65,9 @@ public final class Host implements Node, SegmentSink {
     private final FrameDecoder decoder = new FrameDecoder(wireCounters);
     private final DecodedFrame decoded = new DecodedFrame();
     private final TcpSegment controlSegment = new TcpSegment();
+    /** The SYN a valid cookie ACK stands for. */
+    private final TcpSegment cookieSyn = new TcpSegment();
+    private final SynCookies cookies;
     private final UnsafeBuffer tx = new UnsafeBuffer(new byte[MAX_FRAME]);
     private final UnsafeBuffer control = new UnsafeBuffer(new byte[MAX_FRAME]);
     /** Where a frame sent in pieces is assembled when the channel cannot take pieces. */
@@ -70,6 +75,8 @@ public final class Host implements Node, SegmentSink {
     private final Long2ObjectHashMap<Binding> connections;
     private Binding[] active;
     private int activeCount;
+    /** Every connection's next deadline, so that a poll with nothing due costs O(1). */
+    private final TimerWheel timers = new TimerWheel(0);
     private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
     private final IntHashSet boundPorts = new IntHashSet();
     private final IsnGenerator isns;
@@ -98,6 +105,7 @@ public final class Host implements Node, SegmentSink {
         this.connections = new Long2ObjectHashMap<>(Math.max(16, config.maxConnections() * 2), 0.6f);
         this.active = new Binding[Math.max(16, config.maxConnections())];
         this.isns = new IsnGenerator(mix(config.isnSeed() ^ 0x243F6A8885A308D3L));
+        this.cookies = new SynCookies(mix(config.isnSeed() ^ 0x452821E638D01377L), config.tcp());
         this.nextEphemeral = EPHEMERAL_FIRST
                 + (int) Long.remainderUnsigned(mix(config.isnSeed() ^ 0x13198A2E03707344L), EPHEMERAL_COUNT);
         this.parkedSender = (buf, off, len) -> {
@@ -147,11 +155,7 @@ public final class Host implements Node, SegmentSink {
         if (!started) {
             return now;
         }
-        long d = arp.nextDeadline();
-        for (int i = 0; i < activeCount; i++) {
-            d = Math.min(d, active[i].conn.nextDeadline());
-        }
-        return d;
+        return Math.min(arp.nextDeadline(), timers.nextDeadline());
     }
 
     /** The time of the last poll; pass it to connection calls made from handlers. */
@@ -222,17 +226,29 @@ public final class Host implements Node, SegmentSink {
 
     private int runConnectionTimers() {
         int work = 0;
-        for (int i = 0; i < activeCount; ) {
-            Binding b = active[i];
-            if (b.conn.nextDeadline() <= now) {
-                b.conn.onTimer(now);
-                stats.timersRun++;
+        timers.advance(now);
+        TimerWheel.Timer t;
+        while ((t = timers.pollDue()) != null) {
+            Binding b = (Binding) t;
+            if (b.listener != null && b.embryonicUntil <= now) {
+                expireEmbryonic(b);
                 work++;
-                reapIfClosed(b);
+                continue;
             }
-            // a removal swaps the last binding into slot i: look at slot i again
-            if (i < activeCount && active[i] == b) {
-                i++;
+            long due = b.conn.nextDeadline();
+            if (due > now) { // moved later since it was scheduled: not due after all
+                reschedule(b);
+                continue;
+            }
+            b.conn.onTimer(now);
+            stats.timersRun++;
+            work++;
+            reapIfClosed(b);
+            if (!b.removed) {
+                reschedule(b);
+                if (b.deadline <= now) { // a timer left due would come back in this loop: next poll
+                    timers.schedule(b, now + 1);
+                }
             }
         }
         return work;
@@ -359,22 +375,78 @@ public final class Host implements Node, SegmentSink {
         if (seg.has(TcpSegment.RST)) {
             stats.tcpRstIgnored++;
         } else if (seg.has(TcpSegment.ACK)) {
-            sendReset(seg);
-        } else if (seg.has(TcpSegment.SYN)) {
-            if (l.pending() >= l.backlog) {
-                stats.tcpBacklogDrops++;
-                return;
+            if (now < l.cookiesUntil && !seg.has(TcpSegment.SYN)) {
+                acceptCookie(l, seg);
+            } else {
+                sendReset(seg);
             }
-            int iss = isn(seg.dstIp, seg.dstPort, seg.srcIp, seg.srcPort);
-            TcpConnection conn = TcpConnection.accept(config.tcp(), seg, iss, now, this);
-            Binding nb = insert(conn, null);
-            nb.listener = l;
-            l.halfOpen++;
-            stats.connectionsAccepted++;
-            reapIfClosed(nb);
+        } else if (seg.has(TcpSegment.SYN)) {
+            if (l.queued >= l.acceptBacklog) {
+                stats.tcpBacklogDrops++; // the application is not accepting: nothing to offer
+            } else if (l.halfOpen >= l.synBacklog) {
+                // RFC 4987: past the bound a SYN costs a SYN-ACK and no memory
+                cookies.fillSynAck(seg, now, controlSegment);
+                stats.tcpSynCookiesSent++;
+                l.cookiesUntil = now + COOKIE_ACK_WINDOW_NANOS;
+                frameSegment(controlSegment, control);
+            } else {
+                int iss = isn(seg.dstIp, seg.dstPort, seg.srcIp, seg.srcPort);
+                open(l, TcpConnection.accept(config.tcp(), seg, iss, now, this), null);
+            }
         } else {
             stats.tcpListenBadSegment++;
         }
+    }
+
+    /** A connection the listener accepted: half-open until its handshake completes, then the application's. */
+    private void open(Listener l, TcpConnection conn, TcpSegment ack) {
+        Binding nb = insert(conn, null);
+        nb.listener = l;
+        nb.embryonicUntil = now + config.embryonicNanos();
+        l.halfOpen++;
+        stats.connectionsAccepted++;
+        reschedule(nb);
+        if (ack != null) {
+            nb.conn.onSegment(ack, now); // completes the handshake
+        }
+        reapIfClosed(nb);
+    }
+
+    /** The ACK of a cookie SYN-ACK (or a stray ACK): a connection if its cookie verifies, else RST. */
+    private void acceptCookie(Listener l, TcpSegment ack) {
+        if (!cookies.check(ack, now, cookieSyn)) {
+            stats.tcpSynCookiesFailed++;
+            sendReset(ack);
+            return;
+        }
+        if (l.queued >= l.acceptBacklog) {
+            stats.tcpAcceptOverflows++; // dropped: the client retransmits, or its data does
+            return;
+        }
+        stats.tcpSynCookiesAccepted++;
+        // the connection as if it had answered the SYN the cookie kept; its own SYN-ACK is not sent
+        TcpConnection conn = TcpConnection.accept(config.tcp(), cookieSyn, SynCookies.iss(ack), now, DISCARD);
+        conn.sink(this);
+        open(l, conn, ack);
+    }
+
+    /** The wheel's deadline for {@code b}: its connection's, or a half-open one's end if earlier. */
+    private void reschedule(Binding b) {
+        long d = b.conn.nextDeadline();
+        if (b.listener != null && b.embryonicUntil < d) {
+            d = b.embryonicUntil;
+        }
+        timers.schedule(b, d);
+    }
+
+    /** A half-open connection whose handshake never completed: dropped quietly (no RST). */
+    private void expireEmbryonic(Binding b) {
+        remove(b);
+        leaveListener(b);
+        b.conn.observer(ConnectionObserver.NONE);
+        b.conn.sink(DISCARD);
+        b.conn.recycle(bufferPool);
+        stats.tcpEmbryonicExpired++;
     }
 
     /** RFC 9293 3.10.7.1: the reset for a segment that matches nothing (never for a RST). */
@@ -472,12 +544,14 @@ public final class Host implements Node, SegmentSink {
         b.handler = handler;
         b.established = conn.state().isSynchronized();
         conn.observer(b);
+        conn.bufferPool(bufferPool);
         connections.put(k, b);
         if (activeCount == active.length) {
             active = Arrays.copyOf(active, active.length * 2);
         }
         b.index = activeCount;
         active[activeCount++] = b;
+        timers.schedule(b, conn.nextDeadline());
         return b;
     }
 
@@ -486,6 +560,7 @@ public final class Host implements Node, SegmentSink {
             return;
         }
         b.removed = true;
+        timers.cancel(b);
         connections.remove(b.key);
         int i = b.index;
         Binding last = active[--activeCount];
@@ -537,7 +612,10 @@ public final class Host implements Node, SegmentSink {
         Listener l = b.listener;
         if (l != null) {
             l.halfOpen--;
-            if (l.closed) {
+            if (l.closed || l.queued >= l.acceptBacklog) {
+                if (!l.closed) {
+                    stats.tcpAcceptOverflows++; // the accept queue filled during the handshake
+                }
                 b.listener = null;
                 b.conn.abort(now);
                 return;
@@ -592,17 +670,26 @@ public final class Host implements Node, SegmentSink {
 
     // ------------------------------------------------------------------ callback API
 
-    /** Listens on {@code port}; accepted connections are reported to {@code handler}. */
+    /**
+     * Listens on {@code port}; accepted connections are reported to {@code handler}. Up to
+     * {@code backlog} connections may be half-open; beyond that SYNs are answered with SYN cookies
+     * (RFC 4987), which cost no memory, and a half-open connection is dropped after
+     * {@link HostConfig#embryonicNanos()}.
+     */
     public void listen(int port, int backlog, ConnectionHandler handler) {
         if (listeners.containsKey(port) || boundPorts.contains(port)) {
             throw new IllegalStateException("port in use: " + port);
         }
-        listener(port, backlog, handler);
+        listener(port, backlog, Integer.MAX_VALUE, handler); // the handler takes connections at once
     }
 
-    /** Registers a listener (the port must be free) and returns it. */
-    Listener listener(int port, int backlog, ConnectionHandler handler) {
-        Listener l = new Listener(port, backlog);
+    /**
+     * Registers a listener (the port must be free) and returns it: up to {@code synBacklog}
+     * half-open connections (then SYN cookies) and {@code acceptBacklog} established ones
+     * waiting for the application (then SYNs are dropped).
+     */
+    Listener listener(int port, int synBacklog, int acceptBacklog, ConnectionHandler handler) {
+        Listener l = new Listener(port, synBacklog, acceptBacklog);
         l.handler = handler;
         listeners.put(port, l);
         return l;
@@ -789,13 +876,15 @@ public final class Host implements Node, SegmentSink {
     // ------------------------------------------------------------------ internals
 
     /** One connection in the table: routes its events to its handler. */
-    static final class Binding implements ConnectionObserver {
+    static final class Binding extends TimerWheel.Timer implements ConnectionObserver {
         final Host host;
         final TcpConnection conn;
         final long key;
         ConnectionHandler handler;
         /** The listener that created it, until it is handed to the application. */
         Listener listener;
+        /** While half-open: when it is dropped if the handshake has not completed. */
+        long embryonicUntil;
         boolean established;
         boolean removed;
         int index;
@@ -825,11 +914,23 @@ public final class Host implements Node, SegmentSink {
         public void onClosed(TcpConnection c, boolean reset) {
             host.onClosed(this, reset);
         }
+
+        @Override
+        public void onDeadlineChanged(TcpConnection c) {
+            if (!removed) {
+                host.reschedule(this);
+            }
+        }
     }
 
     static final class Listener {
         final int port;
-        final int backlog;
+        /** Half-open connections kept; beyond, SYN cookies. */
+        final int synBacklog;
+        /** Established connections waiting to be accepted ({@link #queued}); beyond, SYNs are dropped. */
+        final int acceptBacklog;
+        /** ACKs to the listener are checked as cookies until then (cookies were sent lately). */
+        long cookiesUntil = Long.MIN_VALUE;
         int halfOpen;
         /** Established connections waiting in an application's accept queue ({@link QueueApi}). */
         int queued;
@@ -838,14 +939,10 @@ public final class Host implements Node, SegmentSink {
         ConnectionHandler handler;
         boolean closed;
 
-        Listener(int port, int backlog) {
+        Listener(int port, int synBacklog, int acceptBacklog) {
             this.port = port;
-            this.backlog = backlog;
-        }
-
-        /** Connections counted against the backlog: half-open plus established-not-accepted. */
-        int pending() {
-            return halfOpen + queued;
+            this.synBacklog = synBacklog;
+            this.acceptBacklog = acceptBacklog;
         }
     }
 }

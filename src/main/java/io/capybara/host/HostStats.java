@@ -46,6 +46,16 @@ public final class HostStats {
     long tcpRstIgnored;
     /** Segments to a listener that were neither SYN, ACK nor RST. */
     long tcpListenBadSegment;
+    /** SYN-ACKs sent as SYN cookies (a listener's embryonic connections at their bound). */
+    long tcpSynCookiesSent;
+    /** Connections created from a valid cookie ACK. */
+    long tcpSynCookiesAccepted;
+    /** ACKs to a listener that recently sent cookies whose cookie did not verify (answered with RST). */
+    long tcpSynCookiesFailed;
+    /** Half-open connections dropped after their SYN-ACK retries (no RST: the peer never answered). */
+    long tcpEmbryonicExpired;
+    /** Handshakes completed while the application's accept queue was full (reset, or a cookie ACK dropped). */
+    long tcpAcceptOverflows;
     /** TIME_WAIT connections ended early by a newer SYN (RFC 6191). */
     long tcpTimeWaitReused;
     /** SYNs dropped because the listener's backlog was full. */
@@ -145,6 +155,26 @@ public final class HostStats {
         return tcpRstSent;
     }
 
+    public long tcpSynCookiesSent() {
+        return tcpSynCookiesSent;
+    }
+
+    public long tcpSynCookiesAccepted() {
+        return tcpSynCookiesAccepted;
+    }
+
+    public long tcpSynCookiesFailed() {
+        return tcpSynCookiesFailed;
+    }
+
+    public long tcpEmbryonicExpired() {
+        return tcpEmbryonicExpired;
+    }
+
+    public long tcpAcceptOverflows() {
+        return tcpAcceptOverflows;
+    }
+
     public long tcpRstIgnored() {
         return tcpRstIgnored;
     }
@@ -231,6 +261,11 @@ public final class HostStats {
         append(sb, "tcpTimeWaitReused", tcpTimeWaitReused);
         append(sb, "tcpBacklogDrops", tcpBacklogDrops);
         append(sb, "tcpPortExhausted", tcpPortExhausted);
+        append(sb, "tcpSynCookiesSent", tcpSynCookiesSent);
+        append(sb, "tcpSynCookiesAccepted", tcpSynCookiesAccepted);
+        append(sb, "tcpSynCookiesFailed", tcpSynCookiesFailed);
+        append(sb, "tcpEmbryonicExpired", tcpEmbryonicExpired);
+        append(sb, "tcpAcceptOverflows", tcpAcceptOverflows);
         append(sb, "connectionsAccepted", connectionsAccepted);
         append(sb, "connectionsConnected", connectionsConnected);
         append(sb, "connectionsRemoved", connectionsRemoved);

@@ -88,7 +88,7 @@ public final class QueueApi {
             return QueueError.INVALID;
         }
         host.releasePort(d.localPort);
-        d.listener = host.listener(d.localPort, backlog, events);
+        d.listener = host.listener(d.localPort, host.config().synBacklog(), backlog, events);
         d.listener.owner = d;
         d.acceptQueue = new ArrayDeque<>();
         d.kind = Socket.LISTENING;

@@ -23,4 +23,12 @@ public interface ConnectionObserver {
     /** The connection reached CLOSED; {@code reset} is true when a RST ended it. */
     default void onClosed(TcpConnection connection, boolean reset) {
     }
+
+    /**
+     * {@link TcpConnection#nextDeadline()} changed during the call that is ending (reported
+     * once per call, after the other events), so that a host keeps its timers without asking
+     * every connection on every poll.
+     */
+    default void onDeadlineChanged(TcpConnection connection) {
+    }
 }

@@ -24,7 +24,7 @@ public final class IsnGenerator {
     }
 
     /** SipHash-2-4 of the 16-byte message whose little-endian 64-bit words are m0, m1. */
-    static long sipHash24(long k0, long k1, long m0, long m1) {
+    public static long sipHash24(long k0, long k1, long m0, long m1) {
         long v0 = 0x736f6d6570736575L ^ k0;
         long v1 = 0x646f72616e646f6dL ^ k1;
         long v2 = 0x6c7967656e657261L ^ k0;

@@ -10,13 +10,17 @@ import org.agrona.concurrent.UnsafeBuffer;
  * at most {@code maxIntervals} disjoint, non-adjacent [start, end) sequence intervals in fixed
  * int arrays, sorted by start. The advertised window guarantees every accepted byte fits.
  *
- * <p>Like {@link SendRing}, the ring grows by doubling up to {@link #maxCapacity()}.
+ * <p>Like {@link SendRing}, the ring holds no memory until bytes arrive, grows by doubling up
+ * to {@link #maxCapacity()}, and with a {@link BufferPool} gives its memory back when nothing
+ * is left in it (no unread and no out-of-order bytes).
  */
 final class ReceiveRing {
     static final int INITIAL_CAPACITY = 4096;
     private static final int[] NO_INTERVALS = new int[0];
 
     private final int maxCapacity;
+    /** Where memory comes from and goes back to when the ring empties; null: the heap, kept. */
+    BufferPool pool;
     private UnsafeBuffer buffer;
     private int mask;
     private int head;
@@ -28,8 +32,9 @@ final class ReceiveRing {
     private int[] oooEnd = NO_INTERVALS;
     private int oooCount;
 
-    ReceiveRing(int maxCapacity, int capacity, int maxIntervals) {
-        this(maxCapacity, new UnsafeBuffer(new byte[capacity]), maxIntervals);
+    /** An empty ring without memory. */
+    ReceiveRing(int maxCapacity, int maxIntervals) {
+        this(maxCapacity, SendRing.NO_MEMORY, maxIntervals);
     }
 
     /** Over {@code buffer} (power-of-two capacity, possibly dirty: only written bytes are read). */
@@ -49,12 +54,30 @@ final class ReceiveRing {
 
     /** Hands the ring's memory to {@code pool} and leaves the ring empty (capacity 1). */
     void release(BufferPool pool) {
-        pool.give(buffer);
-        buffer = new UnsafeBuffer(new byte[1]);
-        mask = 0;
+        if (buffer != SendRing.NO_MEMORY) {
+            pool.give(buffer);
+        }
+        buffer = SendRing.NO_MEMORY;
+        mask = -1;
         head = 0;
         readable = 0;
         oooCount = 0;
+        oooStart = NO_INTERVALS;
+        oooEnd = NO_INTERVALS;
+    }
+
+    /** Nothing left in the ring: with a pool, its memory (and interval arrays) go back. */
+    private void releaseIfEmpty() {
+        if (readable == 0 && oooCount == 0) {
+            head = 0;
+            if (pool != null && buffer != SendRing.NO_MEMORY) {
+                pool.give(buffer);
+                buffer = SendRing.NO_MEMORY;
+                mask = -1;
+                oooStart = NO_INTERVALS;
+                oooEnd = NO_INTERVALS;
+            }
+        }
     }
 
     int maxCapacity() {
@@ -134,6 +157,7 @@ final class ReceiveRing {
         }
         head = (head + n) & mask;
         readable -= n;
+        releaseIfEmpty();
         return n;
     }
 
@@ -208,16 +232,21 @@ final class ReceiveRing {
     }
 
     private void grow(int needed) {
-        int cap = capacity();
+        int cap = Math.max(capacity(), Math.min(maxCapacity, INITIAL_CAPACITY));
         while (cap < needed) {
             cap <<= 1;
         }
-        UnsafeBuffer next = new UnsafeBuffer(new byte[cap]);
+        UnsafeBuffer next = SendRing.take(pool, cap);
         // the whole old ring, linearized from the read position: keeps readable and OOO bytes
         int old = capacity();
-        int first = old - head;
-        next.putBytes(0, buffer, head, first);
-        next.putBytes(first, buffer, 0, head);
+        if (old > 0) {
+            int first = old - head;
+            next.putBytes(0, buffer, head, first);
+            next.putBytes(first, buffer, 0, head);
+            if (pool != null) {
+                pool.give(buffer);
+            }
+        }
         buffer = next;
         mask = cap - 1;
         head = 0;
@@ -233,7 +262,8 @@ final class ReceiveRing {
     }
 
     void write(SnapshotWriter w, int rcvNxt) {
-        w.putInt(capacity());
+        // an empty ring records the capacity it would start with, memory or not (see SendRing)
+        w.putInt(readable == 0 && oooCount == 0 ? Math.min(maxCapacity, INITIAL_CAPACITY) : capacity());
         w.putInt(head);
         w.putInt(readable);
         copyRange(w, 0, readable);
@@ -267,12 +297,17 @@ final class ReceiveRing {
             throw new SnapshotException("snapshot truncated: receive buffer holds " + readable + " bytes, "
                     + r.remaining() + " left");
         }
-        ReceiveRing ring = pool != null ? new ReceiveRing(maxCapacity, pool.take(capacity), maxIntervals)
-                : new ReceiveRing(maxCapacity, capacity, maxIntervals);
-        ring.head = head;
+        ReceiveRing ring = new ReceiveRing(maxCapacity, maxIntervals);
+        ring.pool = pool;
+        if (readable > 0) {
+            ring.memory(capacity, head);
+        }
         ring.readRange(r, 0, readable, "recv.bytes");
         ring.readable = readable;
         int count = r.getInt("recv.oooCount", 0, maxIntervals);
+        if (count > 0 && ring.capacity() == 0) {
+            ring.memory(capacity, head);
+        }
         int prevEnd = rcvNxt;
         for (int i = 0; i < count; i++) {
             int start = r.getInt("recv.oooStart");
@@ -293,6 +328,13 @@ final class ReceiveRing {
             prevEnd = end;
         }
         return ring;
+    }
+
+    /** Memory for a restored ring: the snapshot's capacity and read position. */
+    private void memory(int capacity, int at) {
+        buffer = SendRing.take(pool, capacity);
+        mask = capacity - 1;
+        head = at;
     }
 
     private void readRange(SnapshotReader r, int offset, int len, String field) throws SnapshotException {

@@ -7,22 +7,28 @@ import org.agrona.concurrent.UnsafeBuffer;
  * The send buffer: a power-of-two ring holding unacknowledged then unsent bytes, oldest first.
  * Offset 0 is the byte at the connection's {@code bufSeq}.
  *
- * <p>The ring starts small and doubles on demand up to {@link #maxCapacity()} (which is at
- * least the configured send buffer), so idle or lightly used connections stay cheap to
- * snapshot and restore. Growth happens only inside {@link #write} (an application call),
- * never while a segment's payload view is out.
+ * <p>The ring holds no memory until bytes are queued; it then starts small and doubles on
+ * demand up to {@link #maxCapacity()} (which is at least the configured send buffer). With a
+ * {@link BufferPool} its memory comes from the pool and goes back when every byte is
+ * acknowledged, so an idle connection holds none. Growth happens only inside {@link #write}
+ * (an application call), never while a segment's payload view is out.
  */
 final class SendRing {
     static final int INITIAL_CAPACITY = 4096;
+    /** The buffer of a ring without memory (capacity 0; never written). */
+    static final UnsafeBuffer NO_MEMORY = new UnsafeBuffer(new byte[0]);
 
     private final int maxCapacity;
+    /** Where memory comes from and goes back to when the ring empties; null: the heap, kept. */
+    BufferPool pool;
     private UnsafeBuffer buffer;
     private int mask;
     private int head;
     private int length;
 
-    SendRing(int maxCapacity, int capacity) {
-        this(maxCapacity, new UnsafeBuffer(new byte[capacity]));
+    /** An empty ring without memory. */
+    SendRing(int maxCapacity) {
+        this(maxCapacity, NO_MEMORY);
     }
 
     /** Over {@code buffer} (power-of-two capacity, possibly dirty: only written bytes are read). */
@@ -34,9 +40,11 @@ final class SendRing {
 
     /** Hands the ring's memory to {@code pool} and leaves the ring empty (capacity 1). */
     void release(BufferPool pool) {
-        pool.give(buffer);
-        buffer = new UnsafeBuffer(new byte[1]);
-        mask = 0;
+        if (buffer != NO_MEMORY) {
+            pool.give(buffer);
+        }
+        buffer = NO_MEMORY;
+        mask = -1;
         head = 0;
         length = 0;
     }
@@ -100,19 +108,39 @@ final class SendRing {
         length -= n;
         if (length == 0) {
             head = 0; // keeps segment boundaries aligned with the ring after an idle period
+            if (pool != null && buffer != NO_MEMORY) {
+                pool.give(buffer); // idle: the memory serves other connections meanwhile
+                buffer = NO_MEMORY;
+                mask = -1;
+            }
         }
     }
 
     private void grow(int needed) {
-        int cap = capacity();
+        int cap = Math.max(capacity(), Math.min(maxCapacity, INITIAL_CAPACITY));
         while (cap < needed) {
             cap <<= 1;
         }
-        UnsafeBuffer next = new UnsafeBuffer(new byte[cap]);
+        UnsafeBuffer next = take(pool, cap);
         copyOut(next, 0, length);
+        if (pool != null && buffer != NO_MEMORY) {
+            pool.give(buffer);
+        }
         buffer = next;
         mask = cap - 1;
         head = 0;
+    }
+
+    static UnsafeBuffer take(BufferPool pool, int capacity) {
+        return pool != null ? pool.take(capacity) : new UnsafeBuffer(new byte[capacity]);
+    }
+
+    /**
+     * Capacity a snapshot records: an empty ring records the one it would start with, whether
+     * it holds memory or not, so that its snapshot does not depend on where memory went.
+     */
+    private int recordedCapacity() {
+        return length == 0 ? Math.min(maxCapacity, INITIAL_CAPACITY) : capacity();
     }
 
     /** Copies the logical range [0, n) into {@code dst} at {@code dstOffset}, linearized. */
@@ -125,7 +153,7 @@ final class SendRing {
     }
 
     void write(SnapshotWriter w) {
-        w.putInt(capacity());
+        w.putInt(recordedCapacity());
         w.putInt(head);
         w.putInt(length);
         int first = Math.min(length, capacity() - head);
@@ -146,7 +174,13 @@ final class SendRing {
             throw new SnapshotException("snapshot truncated: send buffer holds " + length + " bytes, "
                     + r.remaining() + " left");
         }
-        SendRing ring = pool != null ? new SendRing(maxCapacity, pool.take(capacity)) : new SendRing(maxCapacity, capacity);
+        if (length == 0) {
+            SendRing empty = new SendRing(maxCapacity); // no memory until something is queued
+            empty.pool = pool;
+            return empty;
+        }
+        SendRing ring = new SendRing(maxCapacity, take(pool, capacity));
+        ring.pool = pool;
         ring.head = head;
         ring.length = length;
         int first = Math.min(length, capacity - head);

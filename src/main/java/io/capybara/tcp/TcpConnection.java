@@ -80,6 +80,8 @@ public final class TcpConnection {
     private final Timers timers = new Timers();
 
     private int events;
+    /** {@link #nextDeadline()} as last reported to the observer (the host's timer wheel). */
+    private long reportedDeadline = NONE;
     private Object attachment;
     private boolean firing;
     /** Receiver-side SACK and D-SACK blocks; state only within one call. */
@@ -107,9 +109,7 @@ public final class TcpConnection {
         int sendMax = ringCapacity(config.sendBufferBytes());
         int recvMax = ringCapacity(config.receiveBufferBytes());
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
-                new SendRing(sendMax, Math.min(sendMax, SendRing.INITIAL_CAPACITY)),
-                new ReceiveRing(recvMax, Math.min(recvMax, ReceiveRing.INITIAL_CAPACITY),
-                        config.maxOutOfOrderSegments()),
+                new SendRing(sendMax), new ReceiveRing(recvMax, config.maxOutOfOrderSegments()),
                 new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
                 new NewReno(iss, initialSendMss(config)), new TcpStats());
         c.snd.init(iss);
@@ -1020,6 +1020,11 @@ public final class TcpConnection {
                 }
                 break;
             }
+            long deadline = nextDeadline();
+            if (deadline != reportedDeadline) {
+                reportedDeadline = deadline;
+                observer.onDeadlineChanged(this);
+            }
         } finally {
             firing = false;
         }
@@ -1406,12 +1411,22 @@ public final class TcpConnection {
     }
 
     /**
-     * Gives this connection's ring memory to {@code pool}, for a connection whose life here is
-     * over: it moved away (its snapshot is the connection now) or it is closed, and it is not
+     * Ring memory comes from {@code pool} when bytes are queued or arrive and goes back to it
+     * when the rings empty, so an idle connection holds none (null: heap memory, kept).
+     */
+    public void bufferPool(BufferPool pool) {
+        sendRing.pool = pool;
+        recvRing.pool = pool;
+    }
+
+    /**
+     * Hands the connection's ring memory to {@code pool} for good (it migrated away, or it closed
+     * and the host is done with it) and disconnects it from the pool. The connection must not be
      * attached to a host. It is left CLOSED with empty buffers, so a stale reference reads
      * nothing and cannot send, rather than touching memory another connection now uses.
      */
     public void recycle(BufferPool pool) {
+        bufferPool(null);
         attachment = null;
         sendRing.release(pool);
         recvRing.release(pool);

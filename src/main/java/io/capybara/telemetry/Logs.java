@@ -5,7 +5,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.logging.ConsoleHandler;
+import java.util.logging.StreamHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
@@ -33,12 +33,19 @@ public final class Logs {
         for (Handler h : root.getHandlers()) {
             root.removeHandler(h);
         }
-        Handler h = new ConsoleHandler() {
-            {
-                setOutputStream(out);
+        // a StreamHandler, flushed per record: ConsoleHandler.setOutputStream would close System.err
+        Handler h = new StreamHandler(out, new OneLine()) {
+            @Override
+            public synchronized void publish(LogRecord r) {
+                super.publish(r);
+                flush();
+            }
+
+            @Override
+            public synchronized void close() {
+                flush(); // never close the stream: it is stderr
             }
         };
-        h.setFormatter(new OneLine());
         h.setLevel(java.util.logging.Level.ALL);
         root.addHandler(h);
         root.setLevel(l);

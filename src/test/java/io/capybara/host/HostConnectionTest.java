@@ -228,27 +228,109 @@ class HostConnectionTest {
     }
 
     @Test
-    void synsBeyondTheBacklogAreDroppedAndCounted() {
+    void synsBeyondTheAcceptQueueAreDroppedAndCounted() {
         Host a = client();
         Host b = server();
         int lqd = q(b).socket();
         q(b).bind(lqd, 8080);
-        q(b).listen(lqd, 2); // never accepted yet: established connections stay in the backlog
+        q(b).listen(lqd, 2); // never accepted yet: established connections fill the accept queue
         List<TcpConnection> conns = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 2; i++) {
             conns.add(a.connect(B_IP, 8080, new ConnectionHandler() { }));
         }
+        sim.runUntil(sim.now() + 100 * MS, () -> false);
+        conns.add(a.connect(B_IP, 8080, new ConnectionHandler() { }));
         sim.runUntil(sim.now() + 100 * MS, () -> false);
         assertEquals(2, b.connectionCount());
         assertEquals(1, b.stats().tcpBacklogDrops());
         assertEquals(2, conns.stream().filter(c -> c.state() == TcpState.ESTABLISHED).count());
         assertEquals(TcpState.SYN_SENT, conns.get(2).state());
-        // accepting one frees a backlog slot: the retransmitted SYN gets in
+        // accepting one frees a slot: the retransmitted SYN gets in
         QResult r = await(b, q(b).accept(lqd));
         assertTrue(r.ok());
         sim.runUntil(sim.now() + 3 * S, () -> conns.get(2).state() == TcpState.ESTABLISHED);
         assertEquals(TcpState.ESTABLISHED, conns.get(2).state());
         assertEquals(3, b.connectionCount());
+    }
+
+    @Test
+    void pastTheHalfOpenBoundSynCookiesEstablishConnectionsWithTheSameOptions() {
+        Host a = client();
+        Host b = server();
+        Echo echo = new Echo(b);
+        b.listen(7002, 2, echo); // two half-open connections at most: the rest get cookies
+        int n = 40;
+        List<TcpConnection> conns = new ArrayList<>();
+        int[] received = new int[n];
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            conns.add(a.connect(B_IP, 7002, new ConnectionHandler() {
+                @Override
+                public void onData(TcpConnection conn) {
+                    received[k] += conn.receive(new UnsafeBuffer(new byte[4096]), 0, 4096, a.now());
+                }
+            }));
+            if (i == 0) { // the first one alone: the client resolves the server's MAC
+                sim.runUntil(sim.now() + S, () -> echo.accepted == 1);
+            }
+        }
+        sim.runUntil(sim.now() + S, () -> echo.accepted == n);
+        assertEquals(n, echo.accepted, "every client got in, none waited for a retransmission");
+        assertEquals(n - 3, b.stats().tcpSynCookiesSent(), "39 SYNs at once: 2 half-open, the rest cookies");
+        assertEquals(n - 3, b.stats().tcpSynCookiesAccepted());
+        assertEquals(0, b.stats().tcpBacklogDrops());
+        TcpConnection stateful = b.connection(A_IP, conns.get(0).localPort(), 7002);
+        TcpConnection cookie = b.connection(A_IP, conns.get(n - 1).localPort(), 7002);
+        // timestamps carried window scale and SACK-permitted through the cookie
+        assertTrue(cookie.timestamps() && cookie.windowScaling() && cookie.sackPermitted());
+        assertEquals(stateful.sendWindowShift(), cookie.sendWindowShift());
+        assertEquals(stateful.receiveWindowShift(), cookie.receiveWindowShift());
+        assertEquals(stateful.sendMss(), cookie.sendMss(), "1460 is in the cookie's MSS table");
+        // and they carry data both ways (a scaled window on both sides)
+        byte[] data = new byte[3000];
+        for (TcpConnection c : conns) {
+            c.send(new UnsafeBuffer(data), 0, data.length, a.now());
+        }
+        sim.runUntil(sim.now() + 5 * S, () -> java.util.Arrays.stream(received).allMatch(x -> x == data.length));
+        for (int i = 0; i < n; i++) {
+            assertEquals(data.length, received[i], "connection " + i);
+        }
+    }
+
+    @Test
+    void forgedCookieAcksAreResetAndHalfOpenConnectionsExpireQuietly() {
+        Host b = sim.add(new Host(HostConfig.of("b", B_MAC, B_IP, 24).withIsnSeed(2)
+                .withStaticArp(Map.of(A_IP, A_MAC)), link.b()));
+        b.listen(7003, 1, new ConnectionHandler() { });
+        RawPeer peer = new RawPeer(link.a(), A_MAC, A_IP);
+        sim.runUntil(sim.now() + MS, () -> false);
+        peer.receive();
+        peer.sendTcp(B_MAC, B_IP, 5000, 7003, 100, 0, io.capybara.wire.TcpSegment.SYN); // stateful
+        peer.sendTcp(B_MAC, B_IP, 5001, 7003, 200, 0, io.capybara.wire.TcpSegment.SYN); // cookie
+        sim.runUntil(sim.now() + MS, () -> false);
+        List<RawPeer.Frame> synAcks = peer.receive();
+        assertEquals(2, synAcks.size());
+        assertEquals(1, b.stats().tcpSynCookiesSent());
+        int cookie = synAcks.get(1).seq();
+        // a forged ACK (wrong cookie) is reset and creates nothing
+        peer.sendTcp(B_MAC, B_IP, 5001, 7003, 201, cookie + 2, io.capybara.wire.TcpSegment.ACK);
+        sim.runUntil(sim.now() + MS, () -> false);
+        assertEquals(1, b.stats().tcpSynCookiesFailed());
+        assertEquals(io.capybara.wire.TcpSegment.RST, peer.receive().get(0).flags());
+        assertEquals(1, b.connectionCount(), "only the stateful half-open one");
+        // the half-open one: its SYN-ACK is retried at 1, 3 and 7 s, then it is dropped without a RST
+        sim.runUntil(sim.now() + 9 * S, () -> false);
+        List<RawPeer.Frame> later = peer.receive();
+        assertEquals(3, later.stream().filter(f -> f.srcPort() == 7003 && f.dstPort() == 5000).count(),
+                later.toString());
+        assertTrue(later.stream().noneMatch(f -> (f.flags() & io.capybara.wire.TcpSegment.RST) != 0));
+        assertEquals(0, b.connectionCount());
+        assertEquals(1, b.stats().tcpEmbryonicExpired());
+        // the genuine ACK of the cookie, even now, still opens the connection (two 69 s periods)
+        peer.sendTcp(B_MAC, B_IP, 5001, 7003, 201, cookie + 1, io.capybara.wire.TcpSegment.ACK);
+        sim.runUntil(sim.now() + MS, () -> false);
+        assertEquals(1, b.stats().tcpSynCookiesAccepted());
+        assertEquals(1, b.connectionCount());
     }
 
     /** A channel that forwards to a real one only while selected: re-pointing the cable. */

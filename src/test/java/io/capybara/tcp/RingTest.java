@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class RingTest {
     @Test
     void intervalsMergeAcrossSequenceWrap() {
-        ReceiveRing r = new ReceiveRing(1 << 16, 4096, 3);
+        ReceiveRing r = new ReceiveRing(1 << 16, 3);
         int base = -50; // RCV.NXT just below 2^32
         assertTrue(r.addInterval(base + 100, base + 110));
         assertTrue(r.addInterval(base + 10, base + 20));
@@ -35,7 +35,7 @@ class RingTest {
 
     @Test
     void ringsGrowByDoublingAndKeepBytesAcrossTheWrap() {
-        SendRing s = new SendRing(1 << 16, 16);
+        SendRing s = new SendRing(1 << 16, new UnsafeBuffer(new byte[16]));
         byte[] data = new byte[3000];
         new SplittableRandom(1).nextBytes(data);
         UnsafeBuffer src = new UnsafeBuffer(data);
@@ -57,7 +57,7 @@ class RingTest {
 
     @Test
     void receiveRingGrowsForOutOfOrderBytesBeyondItsCapacity() {
-        ReceiveRing r = new ReceiveRing(1 << 16, 1024, 4);
+        ReceiveRing r = new ReceiveRing(1 << 16, new UnsafeBuffer(new byte[1024]), 4);
         UnsafeBuffer a = new UnsafeBuffer(new byte[]{1, 2, 3});
         r.put(5000, a, 0, 3); // out of order, far beyond the current 1 KiB
         assertEquals(8192, r.capacity());
@@ -67,5 +67,39 @@ class RingTest {
         assertEquals(5003, r.read(out, 0, 5003));
         assertEquals(1, out.getByte(5000));
         assertEquals(3, out.getByte(5002));
+    }
+
+    @Test
+    void ringsWithAPoolHoldMemoryOnlyWhileBytesAreInThem() {
+        BufferPool pool = new BufferPool(16);
+        SendRing s = new SendRing(1 << 16);
+        s.pool = pool;
+        assertEquals(0, s.capacity(), "no memory before anything is queued");
+        UnsafeBuffer src = new UnsafeBuffer(new byte[100]);
+        assertEquals(100, s.write(src, 0, 100));
+        assertEquals(4096, s.capacity());
+        s.consume(60);
+        assertEquals(4096, s.capacity(), "40 bytes still unacknowledged");
+        s.consume(40);
+        assertEquals(0, s.capacity(), "empty: the memory went back");
+        assertEquals(1, pool.available(4096));
+        assertEquals(100, s.write(src, 0, 100));
+        assertEquals(0, pool.available(4096), "and came from the pool again");
+        assertEquals(1, pool.reused());
+
+        ReceiveRing r = new ReceiveRing(1 << 16, 4);
+        r.pool = pool;
+        assertEquals(0, r.capacity());
+        r.put(10, src, 0, 5); // out of order first
+        assertTrue(r.addInterval(10, 15));
+        r.put(0, src, 0, 10);
+        r.commit(10);
+        assertEquals(15, r.absorb(10));
+        UnsafeBuffer out = new UnsafeBuffer(new byte[15]);
+        assertEquals(7, r.read(out, 0, 7));
+        assertEquals(4096, r.capacity(), "8 bytes unread");
+        assertEquals(8, r.read(out, 7, 8));
+        assertEquals(0, r.capacity(), "all read: the memory went back");
+        assertEquals(1, pool.available(4096));
     }
 }
