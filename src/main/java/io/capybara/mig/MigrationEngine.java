@@ -55,6 +55,7 @@ public final class MigrationEngine implements MigrationHook, Node {
     private long timerAt = Long.MAX_VALUE;
 
     // policy
+    private boolean draining;
     private LongSupplier loadMetric;
     private final Long2LongHashMap lastTraffic = new Long2LongHashMap(-1);
     private final Long2LongHashMap cooldownUntil = new Long2LongHashMap(Long.MIN_VALUE);
@@ -97,6 +98,19 @@ public final class MigrationEngine implements MigrationHook, Node {
 
     MigratableApp app() {
         return app;
+    }
+
+    /**
+     * Draining: HEARTBEATs say so (the switch then places no new connection here and steers no
+     * migration here) and PREPARE_MIG is refused as busy. Moving the connections away is the
+     * caller's ({@code policy.Drain}).
+     */
+    public void draining(boolean on) {
+        draining = on;
+    }
+
+    public boolean isDraining() {
+        return draining;
     }
 
     /** Replaces the load reported in HEARTBEAT and used by the policy (default {@link #queuedBytes}). */
@@ -213,7 +227,8 @@ public final class MigrationEngine implements MigrationHook, Node {
         }
         if (now >= nextHeartbeat) {
             lastLoad = loadMetric.getAsLong();
-            sender.send(config.switchIp(), TcpMigHeader.HEARTBEAT, 0, 0, 0, 0, 0, self, 0, lastLoad);
+            sender.send(config.switchIp(), TcpMigHeader.HEARTBEAT, draining ? TcpMigHeader.HEARTBEAT_DRAINING : 0, 0, 0,
+                    0, 0, self, 0, lastLoad);
             count(MigCounter.HEARTBEATS_SENT);
             nextHeartbeat = now + config.heartbeatIntervalNanos();
             work++;

@@ -130,7 +130,7 @@ final class Target {
                 outcomes.remember(stale.migKey, OutcomeMemory.ABORTED, 0);
                 release(stale);
             }
-            s = free();
+            s = engine.isDraining() ? null : free(); // a draining server takes nothing in
             if (s == null) {
                 engine.count(MigCounter.REJECTED_BUSY_SENT);
                 sender.send(origin, TcpMigHeader.REJECT, TcpMigHeader.REASON_TARGET_BUSY, id, clientIp, clientPort,

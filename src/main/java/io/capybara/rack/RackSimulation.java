@@ -75,6 +75,10 @@ public final class RackSimulation {
     private long bytesVerified;
     private long nextTrigger;
     private final HeartbeatGate gate;
+    /** Load-balancer mode: server 0 drains in the second quarter of the run and undrains in the fourth. */
+    private final io.capybara.policy.Drain drain;
+    private long drainStartedAt = -1;
+    private long drainedAt = -1;
 
     private RackSimulation(RackOptions o) {
         this.o = o;
@@ -130,6 +134,10 @@ public final class RackSimulation {
             engines[i] = new MigrationEngine(servers[i], mc, apps[i], metrics);
             sim.add(servers[i]);
             sim.add(engines[i]);
+        }
+        drain = o.vip() ? new io.capybara.policy.Drain(engines[0]) : null;
+        if (drain != null) {
+            sim.add(drain);
         }
         clients = new Host[o.clientHosts()];
         for (int c = 0; c < clients.length; c++) {
@@ -284,6 +292,11 @@ public final class RackSimulation {
         }
         for (SwitchCounter c : SwitchCounter.values()) {
             causes.put("switch_" + c.name().toLowerCase(java.util.Locale.ROOT), sw.counter(c));
+        }
+        if (drain != null) {
+            causes.put("drain_migrations_started", drain.started());
+            causes.put("drain_completed", drainedAt >= 0 ? 1L : 0L);
+            causes.put("drain_micros", drainedAt >= 0 ? (drainedAt - drainStartedAt) / 1000 : -1L);
         }
         long aborted = sums[MigCounter.ABORTED_PREPARE_TIMEOUT.ordinal()] + sums[MigCounter.ABORTED_TARGET_DEAD.ordinal()]
                 + sums[MigCounter.ABORTED_STATE_REFUSED.ordinal()]
@@ -488,6 +501,18 @@ public final class RackSimulation {
                     // the last server: silent for the first quarter and the third quarter of the run
                     long q = started * 4 / Math.max(1, o.migrations());
                     gate.closed = q == 0 || q == 2;
+                    // server 0 drains (at most 20,000 migrations/s) from the second quarter on,
+                    // until it has nothing left, and undrains in the fourth
+                    if (q == 1 && drainStartedAt < 0) {
+                        drainStartedAt = nowNanos;
+                        drain.start(20_000, nowNanos);
+                    }
+                    if (drain.isDraining() && drainedAt < 0 && drain.drained()) {
+                        drainedAt = nowNanos;
+                    }
+                    if (q >= 3 && drain.isDraining() && drainedAt >= 0) {
+                        drain.stop();
+                    }
                 }
                 if (started < o.migrations()) {
                     trigger();
