@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 /** {@code ./capybara bench ...}: JMH benchmarks run in process (each in one forked JVM). */
 @Command(name = "bench", description = "Run benchmarks (JMH).",
         subcommands = {BenchCommand.Switch.class, BenchCommand.Tcp.class, BenchCommand.Migration.class, BenchCommand.Link.class,
-                BenchCommand.Jmh.class, BenchCommand.Scale.class})
+                BenchCommand.Loss.class, BenchCommand.Jmh.class, BenchCommand.Scale.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -126,6 +126,52 @@ public final class BenchCommand implements Runnable {
                         .put("p99_us", row.p99Micros()).put("requests", row.requests());
             }
             System.out.println(out);
+            return 0;
+        }
+    }
+
+    @Command(name = "loss", description = "20 MB to a Linux receiver over a veth under random loss (nftables on the "
+            + "receiving side): the Java stack through AF_PACKET and Linux over the same kind of path, same run "
+            + "(needs root).")
+    static final class Loss implements Callable<Integer> {
+        @Option(names = "--loss", split = ",", defaultValue = "0.5,1,5",
+                description = "Loss rates in percent, comma-separated (default ${DEFAULT-VALUE}).")
+        double[] loss;
+        @Option(names = "--bytes", defaultValue = "20000000", description = "Bytes per transfer (default ${DEFAULT-VALUE}).")
+        long bytes;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            for (double l : loss) {
+                if (!(l >= 0 && l < 100)) {
+                    throw new picocli.CommandLine.ParameterException(new CommandLine(this),
+                            "--loss " + l + ": a percentage in [0, 100)");
+                }
+            }
+            if (bytes <= 0) {
+                throw new picocli.CommandLine.ParameterException(new CommandLine(this), "--bytes must be positive");
+            }
+            io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, System.err::println);
+            if (!json) {
+                System.out.print(io.capybara.bench.LossBench.format(r));
+                return 0;
+            }
+            java.util.List<Object> rates = new java.util.ArrayList<>();
+            boolean goal = true;
+            for (io.capybara.bench.LossBench.Row row : r.rows()) {
+                Json j = new Json().put("loss_percent", row.lossPercent()).put("capybara_mbps", row.capybaraMbps())
+                        .put("linux_mbps", row.linuxMbps()).put("ratio", row.ratio())
+                        .put("capybara_rtos", row.capybaraRtos()).put("linux_rtos", row.linuxRtos())
+                        .put("capybara_retransmits", row.capybaraRetransmits())
+                        .put("linux_retransmits", row.linuxRetransmits())
+                        .put("capybara_loss_probes", row.capybaraProbes()).put("frames_dropped", row.dropped());
+                rates.add(j);
+                goal &= row.ratio() >= 0.9;
+            }
+            System.out.println(new Json().put("bytes", r.bytes()).put("rates", rates).put("goal_ratio", 0.9)
+                    .put("goal_met", goal));
             return 0;
         }
     }

@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Run the evaluation (the paper's Figures 1, 4, 5 and a skew sweep); writes CSV, PNG and REPORT.md.",
         subcommands = {EvalCommand.Overhead.class, EvalCommand.Cdf.class, EvalCommand.Tail.class,
-                EvalCommand.Skew.class, EvalCommand.Policy.class, EvalCommand.All.class})
+                EvalCommand.Skew.class, EvalCommand.Policy.class, EvalCommand.All.class, EvalCommand.RackFigure.class})
 public final class EvalCommand implements Runnable {
     /** Where systems and the rack come from; tests replace it. */
     static Function<Settings, List<MigrationSystem>> systems = Evaluation::defaultSystems;
@@ -91,6 +91,64 @@ public final class EvalCommand implements Runnable {
     static void skipped(Measurements m) {
         for (Map.Entry<String, String> s : m.unavailable().entrySet()) {
             System.err.println("eval: skipped " + s.getKey() + ": " + s.getValue());
+        }
+    }
+
+    @Command(name = "rack", mixinStandardHelpOptions = true,
+            description = "Migration cost across processes by state size (rack bench), with the SIGCOMM'26 authors'"
+                    + " figures beside ours: rack_migration.png and rack_migration.csv (needs root).")
+    static final class RackFigure implements Callable<Integer> {
+        @Option(names = "--out", defaultValue = "results", description = "Results directory (default ${DEFAULT-VALUE}).")
+        Path out;
+        @Option(names = "--count", defaultValue = "200", description = "Migrations per size (default: ${DEFAULT-VALUE}).")
+        int count;
+        @Option(names = "--warmup", defaultValue = "200", description = "Untimed migrations first (default: ${DEFAULT-VALUE}).")
+        int warmup;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public Integer call() throws Exception {
+            RackCommand.requireRoot();
+            Args.between("--count", count, 1, 1_000_000);
+            java.util.List<Integer> sizes = java.util.List.of(0, 16384, 65536, 131072);
+            Map<String, Object> r = io.capybara.rack.proc.RackBench.run(io.capybara.rack.proc.ProcessRackOptions
+                    .defaults("evalrack" + ProcessHandle.current().pid(), null), sizes, count, warmup, System.err);
+            java.nio.file.Files.createDirectories(out);
+            Map<String, java.util.List<double[]>> series = new java.util.LinkedHashMap<>();
+            StringBuilder csv = new StringBuilder("state_bytes,cpu_p50_us,cpu_p99_us,e2e_p50_us,e2e_p99_us,paper_cpu_us,"
+                    + "paper_e2e_us\n");
+            for (String name : new String[] {"Capybara-J end to end p50", "Capybara-J CPU p50",
+                    "paper (DPDK+Tofino) end to end", "paper CPU"}) {
+                series.put(name, new java.util.ArrayList<>());
+            }
+            Map<String, Object> bySize = (Map<String, Object>) r.get("sizes");
+            for (int size : sizes) {
+                Map<String, Object> m = (Map<String, Object>) bySize.get(Integer.toString(size));
+                Map<String, Object> cpu = (Map<String, Object>) m.get("cpu_us");
+                Map<String, Object> e2e = (Map<String, Object>) m.get("e2e_us");
+                double kb = size / 1024.0;
+                double[] paper = io.capybara.rack.proc.RackBench.PAPER.get(size);
+                series.get("Capybara-J end to end p50").add(new double[] {kb, ((Number) e2e.get("p50")).doubleValue()});
+                series.get("Capybara-J CPU p50").add(new double[] {kb, ((Number) cpu.get("p50")).doubleValue()});
+                series.get("paper (DPDK+Tofino) end to end").add(new double[] {kb, paper[1]});
+                series.get("paper CPU").add(new double[] {kb, paper[0]});
+                csv.append(size).append(',').append(cpu.get("p50")).append(',').append(cpu.get("p99")).append(',')
+                        .append(e2e.get("p50")).append(',').append(e2e.get("p99")).append(',').append(paper[0])
+                        .append(',').append(paper[1]).append('\n');
+            }
+            io.capybara.eval.Charts.lines(out.resolve("rack_migration.png"),
+                    "Migration across processes (rack bench) vs the paper", "application state (KiB)",
+                    "microseconds (log)", series, true);
+            java.nio.file.Files.writeString(out.resolve("rack_migration.csv"), csv.toString());
+            System.err.println("wrote " + out.resolve("rack_migration.png").toAbsolutePath());
+            if (json) {
+                System.out.println(Json.write(r));
+            } else {
+                System.out.print(io.capybara.rack.proc.RackBench.table(r));
+            }
+            return 0;
         }
     }
 

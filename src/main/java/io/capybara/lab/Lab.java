@@ -221,7 +221,7 @@ public final class Lab {
     }
 
     /** A counter of the client kernel's TCP (its namespace's /proc/net/snmp or netstat), or -1. */
-    private static long snmp(Topology topo, String ns, String file, String group, String name) {
+    public static long snmp(Topology topo, String ns, String file, String group, String name) {
         try {
             List<String> lines = topo.run(ns, "cat", file).lines().filter(l -> l.startsWith(group)).toList();
             for (int i = 0; i + 1 < lines.size(); i += 2) {
@@ -262,20 +262,29 @@ public final class Lab {
     // ------------------------------------------------------------------ wrk
 
     private void runWrk(Topology topo, String ns, String target, Map<String, Object> out) throws Exception {
+        wrk(topo, ns, target, o.connections(), o.threads(), o.durationSeconds(), log, out);
+    }
+
+    /**
+     * Runs wrk (with the body-checking script) in {@code ns} against {@code http://target:80/}
+     * and puts its results under the lab's keys ({@code requests}, {@code errors}, ...).
+     */
+    public static void wrk(Topology topo, String ns, String target, int connections, int maxThreads,
+                           int durationSeconds, PrintStream log, Map<String, Object> out) throws Exception {
         Path script = Files.createTempFile("capybara-lab", ".lua");
         script.toFile().deleteOnExit(); // also when interrupted
         try {
             Files.writeString(script, WrkReport.LUA_SCRIPT);
-            int threads = Math.min(o.threads(), o.connections());
+            int threads = Math.min(maxThreads, connections);
             String url = "http://" + target + ":" + LabRack.HTTP_PORT + "/";
-            String[] cmd = {"wrk", "-t", Integer.toString(threads), "-c", Integer.toString(o.connections()),
-                    "-d", o.durationSeconds() + "s", "--latency", "-s", script.toString(), url};
+            String[] cmd = {"wrk", "-t", Integer.toString(threads), "-c", Integer.toString(connections),
+                    "-d", durationSeconds + "s", "--latency", "-s", script.toString(), url};
             log.println("lab: " + String.join(" ", cmd));
-            String text = runProcess(topo, ns, cmd, o.durationSeconds() + 30);
+            String text = runProcess(topo, ns, cmd, durationSeconds + 30);
             WrkReport r = WrkReport.parse(text);
             out.put("client", "wrk");
             out.put("output", text.replace("\r", ""));
-            out.put("connections", o.connections());
+            out.put("connections", connections);
             out.put("threads", threads);
             out.put("requests", r.requests());
             out.put("errors", r.errors());
@@ -303,18 +312,26 @@ public final class Lab {
      * each body goes to its own file and is checked here byte by byte.
      */
     private void runCurl(Topology topo, String ns, String target, Map<String, Object> out) throws Exception {
+        curl(topo, ns, target, o.curlRequests(), o.curlRatePerSecond(), log, out);
+    }
+
+    /**
+     * curl: {@code n} requests on one keep-alive connection at {@code ratePerSecond}, every body
+     * checked; results under the lab's keys.
+     */
+    public static void curl(Topology topo, String ns, String target, int n, int ratePerSecond, PrintStream log,
+                            Map<String, Object> out) throws Exception {
         Path dir = Files.createTempDirectory("capybara-lab-curl");
         try {
-            int n = o.curlRequests();
-            List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--rate", o.curlRatePerSecond() + "/s",
+            List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--rate", ratePerSecond + "/s",
                     "-w", "CAPYBARA-CURL %{http_code} %{local_port} %{num_connects} %{size_download}\\n"));
             for (int i = 0; i < n; i++) {
                 cmd.add("-o");
                 cmd.add(dir.resolve("body" + i).toString());
                 cmd.add("http://" + target + ":" + LabRack.HTTP_PORT + curlPath(i));
             }
-            log.println("lab: curl, " + n + " requests on one connection at " + o.curlRatePerSecond() + "/s");
-            String text = runProcess(topo, ns, cmd.toArray(String[]::new), 30 + n / o.curlRatePerSecond());
+            log.println("lab: curl, " + n + " requests on one connection at " + ratePerSecond + "/s");
+            String text = runProcess(topo, ns, cmd.toArray(String[]::new), 30 + n / ratePerSecond);
             List<String> lines = text.lines().filter(l -> l.startsWith("CAPYBARA-CURL ")).toList();
             long ok = 0;
             long badBodies = 0;

@@ -40,10 +40,10 @@ import org.agrona.collections.Long2LongHashMap;
  * from each server (round-robin over its table), so migrations happen at a known rate whatever
  * the load.
  */
-final class LabRack implements Node {
+public final class LabRack implements Node {
     static final int HTTP_PORT = 80;
-    static final int SERVER_SUBNET = 0x0A4DFA00; // 10.77.250.0/24
-    static final long SWITCH_MAC = 0x02CA_00FE_0000L;
+    public static final int SERVER_SUBNET = 0x0A4DFA00; // 10.77.250.0/24
+    public static final long SWITCH_MAC = 0x02CA_00FE_0000L;
     /** A connection the trigger moved is left alone this long (stale packets of the last move). */
     static final long TRIGGER_COOLDOWN_NANOS = 100_000_000L;
 
@@ -114,11 +114,11 @@ final class LabRack implements Node {
         }
     }
 
-    static int serverIp(int i) {
+    public static int serverIp(int i) {
         return SERVER_SUBNET + 10 + i;
     }
 
-    static long serverMac(int i) {
+    public static long serverMac(int i) {
         return 0x02CA_FA00_0000L + 10 + i;
     }
 
@@ -127,7 +127,7 @@ final class LabRack implements Node {
      * (the Linux clients recover faster from loss with our SACK and D-SACK blocks), timers in
      * milliseconds (the link is a real kernel's).
      */
-    static TcpConfig tcpConfig() {
+    public static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 64 * 1024, 64 * 1024, 2, true, true, false, 1_000_000L, 200_000_000L,
                 20_000_000L, 2_000_000_000L, 15, 1_000_000_000L, d.maxOutOfOrderSegments());

@@ -187,7 +187,17 @@ public final class MigrationEngine implements MigrationHook, Node {
      *     migrating, or too many migrations are running (counted)
      */
     public int migrate(TcpConnection conn) {
-        return origin.migrate(conn);
+        return migrate(conn, 0);
+    }
+
+    /**
+     * Starts migrating {@code conn} to {@code targetIp} (0: the switch picks). The switch
+     * honours a requested target only if it is a live server other than this one, and rejects
+     * the migration otherwise (REJECT no target): an operator's explicit choice is never
+     * silently replaced by another server.
+     */
+    public int migrate(TcpConnection conn, int targetIp) {
+        return origin.migrate(conn, targetIp);
     }
 
     /**

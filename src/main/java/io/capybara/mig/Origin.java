@@ -82,8 +82,8 @@ final class Origin {
         abortQuietUntil.clear();
     }
 
-    /** See {@link MigrationEngine#migrate}. */
-    int migrate(TcpConnection conn) {
+    /** See {@link MigrationEngine#migrate(TcpConnection, int)}. */
+    int migrate(TcpConnection conn, int targetIp) {
         long t0 = metrics.now();
         if (conn == null || !host.holds(conn) || !MigrationEngine.eligible(conn)) {
             engine.count(MigCounter.NOT_ELIGIBLE);
@@ -119,6 +119,8 @@ final class Origin {
         m.serverPort = conn.localPort();
         m.originalIp = conn.localIp();
         m.targetIp = 0;
+        m.requestedTarget = targetIp;
+        m.decidedAt = t0;
         m.retries = 0;
         m.stateSent = false;
         m.deadline = engine.arm(at + config.prepareTimeoutNanos());
@@ -331,6 +333,7 @@ final class Origin {
         free(m);
         m.overhead += metrics.step(MigrationStep.ORIGIN_RECEIVE_STATE_ACK, self, id, t0);
         metrics.overheadPart(MigrationMetrics.key(self, id), m.overhead);
+        metrics.half(self, id, true, m.decidedAt, m.overhead);
     }
 
     private void onTimeout(Migration m) {
@@ -430,7 +433,7 @@ final class Origin {
     private void sendPrepare(Migration m) {
         engine.count(MigCounter.PREPARE_SENT);
         sender.send(config.switchIp(), TcpMigHeader.PREPARE_MIG, 0, m.id, m.clientIp, m.clientPort, m.serverPort,
-                self, 0, m.originalIp);
+                self, m.requestedTarget, m.originalIp);
     }
 
     private void sendState(Migration m) {
@@ -516,6 +519,10 @@ final class Origin {
         int serverPort;
         int originalIp;
         int targetIp;
+        /** The target the trigger asked for (0: the switch's choice). */
+        int requestedTarget;
+        /** Metrics clock at the decision: where a migration's end-to-end time starts. */
+        long decidedAt;
         long deadline;
         int retries;
         int backoff;

@@ -295,6 +295,7 @@ final class Target {
         metrics.blackoutEnds(mk, t3); // serving again
         s.overhead += t3 - t0;
         metrics.overheadPart(mk, s.overhead);
+        metrics.half(s.originIp, id, false, t3, s.overhead);
     }
 
     void onAbort(int from) {

@@ -12,8 +12,12 @@ import org.agrona.MutableDirectBuffer;
  */
 final class SnapshotFormat {
     static final int MAGIC = 0x43505443; // "CPTC"
-    /** 2: the config's FIN_WAIT_2 limit appended to the config group (1 is still read: default limit). */
-    static final int VERSION = 2;
+    /**
+     * 3: the congestion controller in the config group, CUBIC's state after NewReno's, the SACK
+     * scoreboard with RACK-TLP and PRR state, the loss timer, two more counters. Older versions
+     * are refused: their connections had no scoreboard to restore.
+     */
+    static final int VERSION = 3;
     static final int HEADER = 16;
     /** Upper bound of the body before the rings. */
     static final int FIXED_BODY = 512;
@@ -46,8 +50,10 @@ final class SnapshotFormat {
             throw new SnapshotException("not a TCP connection snapshot: magic 0x" + Integer.toHexString(magic));
         }
         int version = src.getInt(offset + 4, ByteOrder.BIG_ENDIAN);
-        if (version != VERSION && version != 1) {
-            throw new SnapshotException("unsupported snapshot version " + version + " (expected " + VERSION + ")");
+        if (version != VERSION) {
+            throw new SnapshotException("unsupported snapshot version " + version + " (expected " + VERSION
+                    + (version < VERSION && version > 0 ? "; versions before 3 carry no SACK scoreboard or congestion"
+                    + " controller state and cannot be restored by this build" : "") + ")");
         }
         int bodyLength = src.getInt(offset + 8, ByteOrder.BIG_ENDIAN);
         if (bodyLength != length - HEADER) {
@@ -61,6 +67,14 @@ final class SnapshotFormat {
                     + " != 0x" + Integer.toHexString(crc));
         }
         return version;
+    }
+
+    private static TcpConfig.Congestion congestion(int ordinal) throws SnapshotException {
+        TcpConfig.Congestion[] all = TcpConfig.Congestion.values();
+        if (ordinal >= all.length) {
+            throw new SnapshotException("snapshot corrupt: congestion controller " + ordinal);
+        }
+        return all[ordinal];
     }
 
     static int crc32c(DirectBuffer buffer, int offset, int length) {
@@ -83,10 +97,11 @@ final class SnapshotFormat {
         w.putLong(c.timeWaitNanos());
         w.putInt(c.maxOutOfOrderSegments());
         w.putLong(c.finWait2Nanos());
+        w.putByte(c.congestion().ordinal());
     }
 
     /** The configuration group; {@code usual} is returned instead of an equal copy. */
-    static TcpConfig readConfig(SnapshotReader r, int version, TcpConfig usual) throws SnapshotException {
+    static TcpConfig readConfig(SnapshotReader r, TcpConfig usual) throws SnapshotException {
         TcpConfig config = new TcpConfig(
                 r.getInt("config.mss", TcpConnection.MIN_MSS, 65535),
                 r.getInt("config.sendBufferBytes", 1, TcpConnection.MAX_BUFFER),
@@ -102,8 +117,8 @@ final class SnapshotFormat {
                 r.getInt("config.maxRetransmissions", 0, Integer.MAX_VALUE),
                 r.getLong("config.timeWaitNanos", 0, Long.MAX_VALUE),
                 r.getInt("config.maxOutOfOrderSegments", 0, TcpConnection.MAX_OOO_INTERVALS),
-                version >= 2 ? r.getLong("config.finWait2Nanos", 0, Long.MAX_VALUE)
-                        : TcpConfig.DEFAULT_FIN_WAIT_2_NANOS);
+                r.getLong("config.finWait2Nanos", 0, Long.MAX_VALUE),
+                congestion(r.getByte("config.congestion")));
         if (config.maxRtoNanos() < config.minRtoNanos()) {
             throw new SnapshotException("snapshot corrupt: maxRto < minRto");
         }

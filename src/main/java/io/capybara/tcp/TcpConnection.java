@@ -75,8 +75,10 @@ public final class TcpConnection {
     private final Options opt = new Options();
     /** RFC 6298 estimator, Karn timing, and the timeouts since the last new ACK (for giving up). */
     private final RttEstimator rtt;
-    /** Congestion control (RFC 5681, RFC 6582). */
+    /** Congestion control: CUBIC (RFC 9438) or NewReno (RFC 5681, RFC 6582). */
     private final NewReno cc;
+    /** With SACK: the scoreboard, RFC 6675 recovery, RACK-TLP and PRR. */
+    private final LossRecovery recovery = new LossRecovery();
     private final Timers timers = new Timers();
 
     private int events;
@@ -111,7 +113,7 @@ public final class TcpConnection {
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
                 new SendRing(sendMax), new ReceiveRing(recvMax, config.maxOutOfOrderSegments()),
                 new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
-                new NewReno(iss, initialSendMss(config)), new TcpStats());
+                NewReno.create(config.congestion(), iss, initialSendMss(config)), new TcpStats());
         c.snd.init(iss);
         // TSval offset: per-connection and unpredictable to off-path attackers (RFC 7323 5.4)
         c.opt.tsOffset = iss;
@@ -461,8 +463,9 @@ public final class TcpConnection {
             }
         }
 
+        int acked = 0;
         if (Seq.gt(ack, snd.una)) {
-            int acked = ack - snd.una;
+            acked = ack - snd.una;
             takeRttSample(seg, ack, now);
             int dataAcked = ack - snd.bufSeq;
             if (dataAcked > sendRing.length()) {
@@ -479,11 +482,22 @@ public final class TcpConnection {
             }
             rtt.retries = 0;
             rtt.resetBackoff();
-            if (cc.onNewAck(acked, snd.una, snd.max, opt.sendMss)) {
+            if (!opt.sackOk && cc.onNewAck(acked, snd.una, snd.max, opt.sendMss, now, rtt.srtt())) {
                 retransmitHead(now, false); // NewReno partial ACK: the next hole is lost too
             }
             timers.rtx = snd.una == snd.max ? NONE : now + currentRto();
-
+        } else if (ack == snd.una && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
+                && snd.max != snd.una && windowUnchanged) {
+            stats.dupAcks++;
+            if (!opt.sackOk && cc.onDupAck(snd.una, snd.max, opt.sendMss, now)) {
+                stats.fastRetransmits++;
+                retransmitHead(now, false);
+            }
+        }
+        if (opt.sackOk) {
+            sackAck(seg, acked, now);
+        }
+        if (acked > 0) {
             if (snd.finQueued && Seq.gt(snd.una, snd.finSeq)) {
                 switch (state) {
                     case FIN_WAIT_1 -> {
@@ -499,13 +513,131 @@ public final class TcpConnection {
                     }
                 }
             }
-        } else if (ack == snd.una && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
-                && snd.max != snd.una && windowUnchanged) {
-            stats.dupAcks++;
-            if (cc.onDupAck(snd.una, snd.max, opt.sendMss)) {
-                stats.fastRetransmits++;
-                retransmitHead(now, false);
+        }
+    }
+
+    /**
+     * An ACK with SACK agreed: the scoreboard takes the cumulative ACK and the blocks, RACK and
+     * IsLost mark losses, fast recovery starts at the first or ends at the recovery point, PRR
+     * sets the window in recovery (else the window grows), and the loss timer is re-armed.
+     */
+    private void sackAck(TcpSegment seg, int acked, long now) {
+        int sackedBefore = recovery.sackedBytes();
+        recovery.ack(snd.una, now);
+        boolean dsack = recovery.sack(seg, snd.una, snd.max, now);
+        if (dsack) {
+            stats.dsacksIn++;
+        }
+        int delivered = acked + recovery.sackedBytes() - sackedBefore;
+        if (recovery.probeRepairedLoss(snd.una, dsack)) {
+            cc.enterRecovery(snd.max - snd.una, opt.sendMss, now); // RFC 8985 7.4: one reduction
+            cc.exitRecovery();
+        }
+        boolean ended = recovery.exitIfDone(snd.una);
+        if (ended) {
+            cc.exitRecovery();
+        }
+        long wait = recovery.detectLoss(now, rtt.srtt(), opt.sendMss);
+        if (lossesFound(now)) {
+            cc.setCwnd(recovery.prrWindow(delivered, cc.ssthresh(), opt.sendMss));
+        } else if (acked > 0 && !ended) {
+            cc.grow(acked, opt.sendMss, now, rtt.srtt());
+        }
+        armLossTimer(now, wait, acked > 0);
+    }
+
+    /** Starts fast recovery if the scoreboard holds losses; whether fast recovery is on. */
+    private boolean lossesFound(long now) {
+        if (!recovery.inRecovery() && recovery.lostBytes() > 0) {
+            stats.fastRetransmits++;
+            cc.enterRecovery(snd.max - snd.una, opt.sendMss, now);
+            recovery.enterFast(snd.max, snd.una);
+        }
+        return recovery.inFastRecovery();
+    }
+
+    /**
+     * RACK's reorder timer when a segment waits out the reorder window; else, outside recovery
+     * with data in flight, the tail loss probe (restarted on progress, RFC 8985 7.2).
+     */
+    private void armLossTimer(long now, long reorderWait, boolean restartProbe) {
+        if (reorderWait > 0) {
+            timers.loss = now + reorderWait;
+            recovery.timerKind(LossRecovery.TIMER_REORDER);
+        } else if (recovery.mayProbe()) {
+            if (restartProbe || recovery.timerKind() != LossRecovery.TIMER_PROBE) {
+                timers.loss = now + recovery.probeTimeout(rtt.srtt(), currentRto());
+                recovery.timerKind(LossRecovery.TIMER_PROBE);
             }
+        } else {
+            timers.loss = NONE;
+            recovery.timerKind(LossRecovery.TIMER_NONE);
+        }
+    }
+
+    private void onLossTimer(long now) {
+        timers.loss = NONE;
+        int kind = recovery.timerKind();
+        recovery.timerKind(LossRecovery.TIMER_NONE);
+        if (!opt.sackOk || !canSendData()) {
+            return;
+        }
+        if (kind == LossRecovery.TIMER_REORDER) {
+            long wait = recovery.detectLoss(now, rtt.srtt(), opt.sendMss);
+            if (lossesFound(now)) {
+                cc.setCwnd(recovery.prrWindow(0, cc.ssthresh(), opt.sendMss));
+            }
+            armLossTimer(now, wait, false);
+            output(now);
+        } else if (kind == LossRecovery.TIMER_PROBE) {
+            sendProbe(now);
+        }
+    }
+
+    /** RFC 8985 7.3: new data if the peer's window allows, else the last segment again. */
+    private void sendProbe(long now) {
+        int unsent = snd.unsent(sendRing.length());
+        int room = snd.wnd - (snd.nxt - snd.una);
+        if (unsent > 0 && room > 0) {
+            int len = Math.min(Math.min(unsent, room), Math.min(opt.sendMss, sendRing.contiguous(snd.nxt - snd.bufSeq)));
+            sendNew(len, unsent, now);
+            recovery.onProbe(snd.max, false);
+        } else if (recovery.count() > 0) {
+            int last = recovery.count() - 1;
+            retransmitRecord(last, now);
+            recovery.onProbe(recovery.end(last), true);
+        } else {
+            return;
+        }
+        stats.lossProbes++;
+        timers.loss = NONE;
+        recovery.timerKind(LossRecovery.TIMER_NONE);
+        timers.rtx = now + currentRto();
+    }
+
+    /** Sends scoreboard record {@code i} again (two segments if the send ring wraps inside it). */
+    private void retransmitRecord(int i, long now) {
+        int seq = recovery.start(i);
+        int len = recovery.end(i) - seq;
+        boolean fin = snd.finQueued && seq + len == snd.finSeq && Seq.gt(snd.max, snd.finSeq);
+        recovery.onRetransmit(i, now);
+        rtt.timing = false; // Karn
+        int first = Math.min(len, sendRing.contiguous(seq - snd.bufSeq));
+        if (first < len) {
+            transmit(seq, first, ACK, now);
+            seq += first;
+            len -= first;
+        }
+        transmit(seq, len, ACK | (fin ? FIN : 0), now);
+    }
+
+    /** RFC 6675 NextSeg rule (1): lost segments first, while the window has room for each. */
+    private void repairLost(long now) {
+        for (int i = recovery.nextLost(); i >= 0; i = recovery.nextLost()) {
+            if (cc.cwnd() - recovery.pipe() < recovery.end(i) - recovery.start(i)) {
+                return;
+            }
+            retransmitRecord(i, now);
         }
     }
 
@@ -682,6 +814,9 @@ public final class TcpConnection {
         if (timers.persist <= nowNanos) {
             onPersistTimeout(nowNanos);
         }
+        if (timers.loss <= nowNanos) {
+            onLossTimer(nowNanos);
+        }
         if (timers.delack <= nowNanos) {
             timers.delack = NONE;
             timers.ackNow = true;
@@ -712,8 +847,16 @@ public final class TcpConnection {
         if (snd.una == snd.max) {
             return;
         }
-        // loss window of one segment, go back to SND.UNA
-        cc.onTimeout(snd.una, snd.max, opt.sendMss);
+        // loss window of one segment; with SACK every segment not SACKed is lost, else go back to SND.UNA
+        cc.onTimeout(snd.una, snd.max, opt.sendMss, now);
+        if (opt.sackOk && recovery.count() > 0) {
+            recovery.enterRto(snd.max);
+            timers.loss = NONE;
+            recovery.timerKind(LossRecovery.TIMER_NONE);
+            repairLost(now);
+            timers.rtx = now + currentRto();
+            return;
+        }
         snd.nxt = snd.una;
         retransmitHead(now, true);
         if (timers.rtx == NONE) {
@@ -764,6 +907,10 @@ public final class TcpConnection {
         if (!canSendData()) {
             return;
         }
+        if (opt.sackOk) {
+            repairLost(now);
+        }
+        boolean sentNew = false;
         for (;;) {
             int unsent = snd.bufSeq + sendRing.length() - snd.nxt;
             boolean finPending = snd.finQueued && snd.nxt == snd.finSeq;
@@ -776,7 +923,8 @@ public final class TcpConnection {
             int len = 0;
             if (unsent > 0) {
                 int inflight = snd.nxt - snd.una;
-                int usable = Math.min(snd.wnd, cc.cwnd()) - inflight;
+                int pipe = opt.sackOk ? recovery.pipe() : inflight;
+                int usable = recovery.full() ? 0 : Math.min(snd.wnd - inflight, cc.cwnd() - pipe);
                 len = Math.min(unsent, Math.min(usable, opt.sendMss));
                 if (len <= 0) {
                     break; // window or cwnd closed; the FIN waits behind the data
@@ -790,6 +938,19 @@ public final class TcpConnection {
                 len = Math.min(len, sendRing.contiguous(snd.nxt - snd.bufSeq));
             }
             sendNew(len, unsent, now);
+            sentNew = true;
+        }
+        if (opt.sackOk) {
+            if (recovery.inFastRecovery() && snd.unsent(sendRing.length()) <= 0 && recovery.nextLost() < 0
+                    && cc.cwnd() - recovery.pipe() >= opt.sendMss) {
+                int i = recovery.rescue(); // RFC 6675 NextSeg rule (4)
+                if (i >= 0) {
+                    retransmitRecord(i, now);
+                }
+            }
+            if (sentNew && recovery.timerKind() != LossRecovery.TIMER_REORDER) {
+                armLossTimer(now, 0, true);
+            }
         }
         if (snd.nxt == snd.una && timers.rtx == NONE && timers.persist == NONE
                 && snd.bufSeq + sendRing.length() - snd.nxt > 0) {
@@ -806,6 +967,10 @@ public final class TcpConnection {
             rtt.time(snd.nxt, now);
         }
         transmit(snd.nxt, len, flags, now);
+        if (opt.sackOk && len > 0) {
+            recovery.onSend(snd.nxt, snd.nxt + len, now);
+            recovery.onNewDataSent(len);
+        }
         snd.nxt += len + (fin ? 1 : 0);
         if (Seq.gt(snd.nxt, snd.max)) {
             snd.max = snd.nxt;
@@ -1230,8 +1395,18 @@ public final class TcpConnection {
         return sendRing.length();
     }
 
+    /** In fast recovery: NewReno's without SACK, RFC 6675's with it. */
     public boolean inFastRecovery() {
-        return cc.inRecovery();
+        return cc.inRecovery() || recovery.inFastRecovery();
+    }
+
+    /** In loss recovery: fast recovery (with or without SACK) or repairing after a timeout (SACK). */
+    public boolean inLossRecovery() {
+        return cc.inRecovery() || recovery.inRecovery();
+    }
+
+    LossRecovery lossRecovery() {
+        return recovery;
     }
 
     long retransmitDeadline() {
@@ -1306,7 +1481,8 @@ public final class TcpConnection {
 
     /** Upper bound of the bytes {@link #snapshot} writes now. */
     public int snapshotSize() {
-        return SnapshotFormat.HEADER + SnapshotFormat.FIXED_BODY + sendRing.length() + recvRing.snapshotBytes();
+        return SnapshotFormat.HEADER + SnapshotFormat.FIXED_BODY + recovery.snapshotBytes() + sendRing.length()
+                + recvRing.snapshotBytes();
     }
 
     /**
@@ -1338,7 +1514,8 @@ public final class TcpConnection {
         rcv.write(w);
         opt.write(w, nowNanos);
         rtt.write(w, nowNanos);
-        cc.write(w);
+        cc.write(w, nowNanos);
+        recovery.write(w, nowNanos);
         timers.write(w, nowNanos);
         stats.write(w);
         sendRing.write(w);
@@ -1377,9 +1554,9 @@ public final class TcpConnection {
     public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
                                         SegmentSink sink, boolean verifyChecksum, BufferPool pool,
                                         TcpConfig usual) throws SnapshotException {
-        int version = SnapshotFormat.open(src, offset, length, verifyChecksum);
+        SnapshotFormat.open(src, offset, length, verifyChecksum);
         SnapshotReader r = new SnapshotReader().wrap(src, offset + SnapshotFormat.HEADER, length - SnapshotFormat.HEADER);
-        TcpConfig config = SnapshotFormat.readConfig(r, version, usual);
+        TcpConfig config = SnapshotFormat.readConfig(r, usual);
         int localIp = r.getInt("localIp");
         int localPort = r.getInt("localPort", 0, 65535);
         int remoteIp = r.getInt("remoteIp");
@@ -1391,13 +1568,14 @@ public final class TcpConnection {
         // the rings come last and are sized by the config: the groups are read into a shell first
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink, null, null,
                 new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
-                new NewReno(0, MIN_MSS), new TcpStats());
+                NewReno.create(config.congestion(), 0, MIN_MSS), new TcpStats());
         c.state = STATES[stateOrdinal];
         c.snd.read(r);
         c.rcv.read(r);
         c.opt.read(r, nowNanos);
         c.rtt.read(r, nowNanos);
-        c.cc.read(r);
+        c.cc.read(r, nowNanos);
+        c.recovery.read(r, nowNanos, c.snd.una, c.snd.max);
         c.timers.read(r, nowNanos);
         c.stats.read(r);
         c.sendRing = SendRing.read(r, ringCapacity(config.sendBufferBytes()), pool);
