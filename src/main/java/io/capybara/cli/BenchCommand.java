@@ -108,11 +108,17 @@ public final class BenchCommand implements Runnable {
     static final class Link implements Callable<Integer> {
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
-        @Option(names = "--seconds", defaultValue = "5", description = "Seconds per case (default ${DEFAULT-VALUE}).")
-        double seconds;
+        @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "5",
+                description = "Seconds per case, decimal (default ${DEFAULT-VALUE}).")
+        double duration;
+        /** The old name of --duration, kept so that scripts keep working. */
+        @Option(names = "--seconds", hidden = true)
+        Double seconds;
 
         @Override
         public Integer call() throws Exception {
+            double seconds = Args.positive(this.seconds != null ? "--seconds" : "--duration",
+                    this.seconds != null ? this.seconds : duration);
             io.capybara.bench.LinkBench.Result r = io.capybara.bench.LinkBench.run(seconds);
             if (!json) {
                 System.out.println(io.capybara.bench.LinkBench.format(r));
@@ -197,6 +203,11 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
+            Args.atLeast("--count", count, 1);
+            Args.atLeast("--connections", connections, 1);
+            Args.atLeast("--unread", unread, 0);
+            Args.atLeast("--unacked", unacked, 0);
+            Args.between("--mtu", mtu, 576, 9000);
             io.capybara.rack.MigrationBenchmark.Result r = io.capybara.rack.MigrationBenchmark.run(count, connections,
                     unread, unacked, mtu, System::nanoTime);
             if (json) {

@@ -48,24 +48,35 @@ public final class EvalCommand implements Runnable {
         Path out;
         @Option(names = "--quick", description = "A reduced run (fewer migrations and points).")
         boolean quick;
-        @Option(names = "--count", description = "Migrations per system and queue size (default 10000, quick 1000).")
+
+        /** Values of the optional mixins, for the subcommands that take them (null: not taken). */
         Integer count;
-        @Option(names = "--queue-bytes", split = ",", description = "Bytes queued each way, e.g. 0,1024 (the default).")
         List<Integer> queueBytes;
-        @Option(names = "--no-c-reference", description = "Skip the C reference of the TCP_REPAIR calls.")
         boolean noCReference;
-        @Option(names = "--seed", description = "Seed of the rack experiments (default 42).")
         Long seed;
+
+        /** Adds the overhead experiments' options. */
+        Common with(MigrationOptions m) {
+            count = m.count;
+            queueBytes = m.queueBytes;
+            noCReference = m.noCReference;
+            return this;
+        }
+
+        /** Adds the rack experiments' seed. */
+        Common with(SeedOption s) {
+            seed = s.seed;
+            return this;
+        }
 
         Settings settings() {
             Settings s = quick ? Evaluation.quick() : Evaluation.full();
             if (count != null) {
-                if (count < 1) {
-                    throw new IllegalArgumentException("--count must be at least 1");
-                }
+                Args.atLeast("--count", count, 1);
                 s = s.withCount(count).withJitWarmup(Math.min(s.jitWarmup(), Math.max(200, count)));
             }
             if (queueBytes != null) {
+                queueBytes.forEach(q -> Args.between("--queue-bytes", q, 0, 1 << 20));
                 s = s.withQueueSizes(queueBytes);
             }
             if (noCReference) {
@@ -81,6 +92,22 @@ public final class EvalCommand implements Runnable {
             Settings s = settings();
             return new Evaluation(out, s, systems.apply(s), rack.get(), progress);
         }
+    }
+
+    /** The options of the experiments that migrate on real servers (overhead, cdf, all). */
+    static final class MigrationOptions {
+        @Option(names = "--count", description = "Migrations per system and queue size (default 10000, quick 1000).")
+        Integer count;
+        @Option(names = "--queue-bytes", split = ",", description = "Bytes queued each way, e.g. 0,1024 (the default).")
+        List<Integer> queueBytes;
+        @Option(names = "--no-c-reference", description = "Skip the C reference of the TCP_REPAIR calls.")
+        boolean noCReference;
+    }
+
+    /** The seed of the rack experiments (tail, skew, policy, all). */
+    static final class SeedOption {
+        @Option(names = "--seed", description = "Seed of the rack experiments (default 42).")
+        Long seed;
     }
 
     static void finish(Evaluation e, String command) throws Exception {
@@ -157,11 +184,14 @@ public final class EvalCommand implements Runnable {
     static final class Overhead implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        MigrationOptions migration;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
+            common.with(migration);
             Evaluation e = common.evaluation();
             Measurements m = e.overhead(true, false);
             skipped(m);
@@ -180,9 +210,12 @@ public final class EvalCommand implements Runnable {
     static final class Cdf implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        MigrationOptions migration;
 
         @Override
         public Integer call() throws Exception {
+            common.with(migration);
             if (common.queueBytes == null) {
                 common.queueBytes = List.of(1024);
             }
@@ -200,9 +233,12 @@ public final class EvalCommand implements Runnable {
     static final class Tail implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        SeedOption seed;
 
         @Override
         public Integer call() throws Exception {
+            common.with(seed);
             Evaluation e = common.evaluation();
             e.tail();
             finish(e, "./capybara eval tail" + (common.quick ? " --quick" : ""));
@@ -215,9 +251,12 @@ public final class EvalCommand implements Runnable {
     static final class Skew implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        SeedOption seed;
 
         @Override
         public Integer call() throws Exception {
+            common.with(seed);
             Evaluation e = common.evaluation();
             e.skew();
             finish(e, "./capybara eval skew" + (common.quick ? " --quick" : ""));
@@ -231,11 +270,14 @@ public final class EvalCommand implements Runnable {
     static final class Policy implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        SeedOption seed;
         @Option(names = "--json", description = "Print one JSON object on stdout: per policy p99 and migrations.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
+            common.with(seed);
             Evaluation e = common.evaluation();
             List<io.capybara.eval.PolicyExperiment.Run> runs = e.policy();
             finish(e, "./capybara eval policy" + (common.quick ? " --quick" : ""));
@@ -262,9 +304,14 @@ public final class EvalCommand implements Runnable {
     static final class All implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        MigrationOptions migration;
+        @Mixin
+        SeedOption seed;
 
         @Override
         public Integer call() throws Exception {
+            common.with(migration).with(seed);
             long t0 = System.nanoTime();
             Evaluation e = common.evaluation();
             Measurements m = e.overhead(true, true);

@@ -216,8 +216,9 @@ public final class RackCommand implements Runnable {
         Shape shape = new Shape();
         @Option(names = "--client", defaultValue = "wrk", description = "wrk or curl (default: ${DEFAULT-VALUE}).")
         String client;
-        @Option(names = "--duration", defaultValue = "10", description = "Seconds of load (default: ${DEFAULT-VALUE}).")
-        int duration;
+        @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "10",
+                description = "Seconds of load; wrk takes whole seconds (default: ${DEFAULT-VALUE}).")
+        double duration;
         @Option(names = "--connections", defaultValue = "32", description = "wrk connections (default: ${DEFAULT-VALUE}).")
         int connections;
         @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
@@ -226,13 +227,14 @@ public final class RackCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             requireRoot();
-            if (duration < 1) {
-                throw new IllegalArgumentException("--duration " + duration + ": expected >= 1");
+            Args.atLeast("--duration", duration, 1);
+            if (duration != Math.rint(duration)) {
+                throw CliException.usage("--duration", "wrk runs whole seconds, got " + Args.text(duration));
             }
             if (where.dir == null) {
                 where.name = where.name.equals("rack") ? "run" + ProcessHandle.current().pid() : where.name;
             }
-            Map<String, Object> r = RackRun.run(shape.options(where), client, duration, connections, System.err);
+            Map<String, Object> r = RackRun.run(shape.options(where), client, (int) duration, connections, System.err);
             if (json) {
                 System.out.println(Json.write(r));
             } else {

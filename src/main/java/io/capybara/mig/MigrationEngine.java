@@ -393,6 +393,7 @@ public final class MigrationEngine implements MigrationHook, Node {
             long last = lastTraffic.put(ck, total);
             long recent = last < 0 ? total : total - last;
             if (shedding && recent > bestTraffic && eligible(c) && cooldownUntil.get(ck) <= at
+                    && app.snapshotSize(c) >= 0
                     && !origin.isMigrating(ck)) {
                 best = c;
                 bestTraffic = recent;

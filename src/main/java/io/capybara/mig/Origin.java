@@ -85,8 +85,8 @@ final class Origin {
     /** See {@link MigrationEngine#migrate(TcpConnection, int)}. */
     int migrate(TcpConnection conn, int targetIp) {
         long t0 = metrics.now();
-        if (conn == null || !host.holds(conn) || !MigrationEngine.eligible(conn)) {
-            engine.count(MigCounter.NOT_ELIGIBLE);
+        if (conn == null || !host.holds(conn) || !MigrationEngine.eligible(conn) || app.snapshotSize(conn) < 0) {
+            engine.count(MigCounter.NOT_ELIGIBLE); // (the application cannot move it now, e.g. a TLS handshake)
             return -1;
         }
         long ck = MigrationEngine.connKey(conn.remoteIp(), conn.remotePort(), conn.localPort());
@@ -189,8 +189,9 @@ final class Origin {
         metrics.record(MigrationStep.ORIGIN_QUIESCE, self, id, 0);
         long t2 = t1;
         long nowNs = engine.now();
-        int need = ConnStateEnvelope.PREFIX_LENGTH + c.snapshotSize() + app.snapshotSize(c);
-        if (need > config.maxStateBytes()) {
+        int appNeed = app.snapshotSize(c);
+        int need = ConnStateEnvelope.PREFIX_LENGTH + c.snapshotSize() + appNeed;
+        if (appNeed < 0 || need > config.maxStateBytes()) {
             engine.count(MigCounter.ABORTED_SNAPSHOT_TOO_LARGE);
             startAbort(m, TcpMigHeader.REASON_TARGET_BUSY);
             return;

@@ -42,6 +42,9 @@ public final class MigratableHttpServer implements MigratableApp {
 
     @Override
     public int snapshotSize(TcpConnection conn) {
+        if (!http.movable(conn)) {
+            return -1; // a TLS handshake in progress
+        }
         return Math.max(0, http.sessionSnapshotSize(conn));
     }
 

@@ -61,10 +61,16 @@ public final class ServerNode implements Node {
      */
     public ServerNode(HostConfig hostConfig, FrameChannel channel, HttpServerConfig httpConfig, int port, int backlog,
                       MigrationConfig migration, long triggerIntervalNanos) {
+        this(hostConfig, channel, httpConfig, port, backlog, migration, triggerIntervalNanos, null);
+    }
+
+    /** @param tls with an HTTP config: HTTPS with this TLS context; null: plain HTTP */
+    public ServerNode(HostConfig hostConfig, FrameChannel channel, HttpServerConfig httpConfig, int port, int backlog,
+                      MigrationConfig migration, long triggerIntervalNanos, io.capybara.tls.TlsServerContext tls) {
         this.host = new Host(hostConfig, channel);
         MigratableApp inner;
         if (httpConfig != null) {
-            http = new HttpServerApp(host, httpConfig);
+            http = new HttpServerApp(host, httpConfig, tls);
             echo = null;
             inner = new MigratableHttpServer(http);
         } else {
