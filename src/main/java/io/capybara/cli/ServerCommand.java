@@ -12,6 +12,10 @@ import io.capybara.io.PcapWriter;
 import io.capybara.io.linux.FdFrameChannel;
 import io.capybara.io.linux.PacketChannel;
 import io.capybara.io.linux.TapChannel;
+import io.capybara.tls.KeyLog;
+import io.capybara.tls.TlsIdentity;
+import io.capybara.tls.TlsServerContext;
+import io.capybara.tls.TlsSuite;
 import io.capybara.lab.LabRack;
 import io.capybara.mig.MigrationConfig;
 import io.capybara.rack.proc.NodeProcess;
@@ -54,7 +58,8 @@ import picocli.CommandLine.Spec;
  * epoll after a short spin ({@link NodeProcess}).
  */
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = {"Run a Java host with the HTTP or echo server on a TAP device or an AF_PACKET interface (needs root).",
+        description = {"Run a Java host with the HTTP, HTTPS (TLS 1.3) or echo server on a TAP device or an AF_PACKET "
+                + "interface (needs root).",
                 "With --switch it is a rack server: TCPMig migration engine, heartbeats, load policy, control socket."})
 public final class ServerCommand implements Callable<Integer> {
     static final class Link {
@@ -74,14 +79,23 @@ public final class ServerCommand implements Callable<Integer> {
     Link link;
     @Option(names = "--ip", description = "Address of the Java host, A.B.C.D/PREFIX.")
     String ip;
-    @Option(names = "--app", defaultValue = "http", description = "http or echo (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--app", defaultValue = "http", description = "http, https (TLS 1.3) or echo (default: ${DEFAULT-VALUE}).")
     String app;
-    @Option(names = "--port", description = "Listening port (default: 80 for http, 7 for echo).")
+    @Option(names = "--port", description = "Listening port (default: 80 for http, 443 for https, 7 for echo).")
     Integer port;
     @Option(names = "--mac", description = "MAC of the Java host (default: TAP 02:ca:<ip>, AF_PACKET the interface's).")
     String mac;
     @Option(names = "--gateway", description = "Next hop for off-link addresses (default: none).")
     String gateway;
+    @Option(names = "--cert", description = "https: certificate chain, PEM (default: a self-signed ECDSA P-256 one made at start).")
+    Path cert;
+    @Option(names = "--key", description = "https: the certificate's private key, unencrypted PEM (PKCS#8, EC or RSA).")
+    Path key;
+    @Option(names = "--keylog", description = "https: append the NSS key log (SSLKEYLOGFILE format) here for tshark/Wireshark.")
+    Path keylog;
+    @Option(names = "--suites", split = ",", description = "https: TLS 1.3 cipher suites offered, in order of preference: "
+            + "aes128, aes256, chacha20 (default: all three).")
+    java.util.List<String> suites;
     @Mixin
     NodeOptions node;
     @Option(names = "--switch", description = "The rack switch's address: run as a rack server with TCPMig.")
@@ -159,6 +173,39 @@ public final class ServerCommand implements Callable<Integer> {
         }
     }
 
+    /** The HTTPS server's identity (given or self-signed now), suites and key log. */
+    private TlsServerContext tlsContext() throws java.io.IOException {
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        TlsIdentity id;
+        if (cert != null) {
+            id = option("--cert/--key", cert + " " + key, () -> {
+                try {
+                    return TlsIdentity.fromPem(cert, key);
+                } catch (java.io.IOException e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
+                }
+            });
+        } else {
+            id = TlsIdentity.selfSigned("capybara.local", java.time.Instant.now(), random);
+        }
+        java.util.Set<TlsSuite> set = java.util.EnumSet.allOf(TlsSuite.class);
+        if (suites != null) {
+            set = java.util.EnumSet.noneOf(TlsSuite.class);
+            for (String s : suites) {
+                set.add(option("--suites", s, () -> TlsSuite.byName(s)));
+            }
+        }
+        KeyLog log = KeyLog.NONE;
+        if (keylog != null) {
+            java.io.Writer w = java.nio.file.Files.newBufferedWriter(keylog, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+            log = KeyLog.to(w); // flushed per line; closed with the process
+        }
+        // the first handshakes of a cold JVM take long and the loop is one thread: warm up now
+        io.capybara.tls.LoopbackClient.warmUp(new TlsServerContext(id, set, random, KeyLog.NONE), 20);
+        return new TlsServerContext(id, set, random, log);
+    }
+
     /** 'key value...' lines of a config file as command-line words ('--key', 'value', ...). */
     static List<String> configArgs(Path file) throws java.io.IOException {
         List<String> args = new ArrayList<>();
@@ -220,13 +267,22 @@ public final class ServerCommand implements Callable<Integer> {
         }
         int address = option("--ip", ip, () -> Ipv4Address.parse(ip.substring(0, slash)));
         int prefix = option("--ip", ip, () -> Ipv4Address.parsePrefixLength(ip));
-        boolean http = Args.oneOf("--app", app, "http", "echo").equals("http");
+        String kind = Args.oneOf("--app", app, "http", "https", "echo");
+        boolean http = !kind.equals("echo");
+        boolean https = kind.equals("https");
+        if (!https && (cert != null || key != null || keylog != null || suites != null)) {
+            throw CliException.usage("--cert/--key/--keylog/--suites", "only with --app https");
+        }
+        if ((cert == null) != (key == null)) {
+            throw CliException.usage(cert == null ? "--key" : "--cert", "--cert and --key go together");
+        }
+        TlsServerContext tls = https ? tlsContext() : null;
         if (port != null) {
             Args.between("--port", port, 1, 65535);
         }
         long wantMac = mac == null ? -1L : option("--mac", mac, () -> MacAddress.parse(mac));
         int gatewayIp = gateway == null ? 0 : option("--gateway", gateway, () -> Ipv4Address.parse(gateway));
-        int listenPort = port != null ? port : http ? 80 : 7;
+        int listenPort = port != null ? port : https ? 443 : http ? 80 : 7;
         int sw = switchIp == null ? 0 : option("--switch", switchIp, () -> Ipv4Address.parse(switchIp));
         if (crashAt != null) {
             Args.oneOf("--crash-at", crashAt, "origin-ack", "target-state");
@@ -279,7 +335,7 @@ public final class ServerCommand implements Callable<Integer> {
             HttpServerConfig httpConfig = http ? HttpServerConfig.defaults()
                     .withHeaderTimeoutNanos(headerTimeoutMs * 1_000_000L).withMaxConnections(maxConnections) : null;
             ServerNode server = new ServerNode(cfg, channel, httpConfig, listenPort, backlog, mc,
-                    (long) (migrateEveryMillis * 1e6));
+                    (long) (migrateEveryMillis * 1e6), tls);
             server.stateBytes(stateBytes);
             Host host = server.host();
             ConnectionHandler handler = server.handler();

@@ -10,6 +10,7 @@ import io.capybara.mig.MigCounter;
 import io.capybara.mig.MigrationConfig;
 import io.capybara.mig.MigrationEngine;
 import io.capybara.mig.MigrationMetrics;
+import io.capybara.rack.MigratableHttpServer;
 import io.capybara.io.Node;
 import io.capybara.tcp.TcpConfig;
 import io.capybara.tcp.TcpConnection;
@@ -21,6 +22,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.capybara.tls.TlsServerContext;
+import java.util.function.IntFunction;
 import org.agrona.collections.Long2LongHashMap;
 
 /**
@@ -41,7 +44,10 @@ import org.agrona.collections.Long2LongHashMap;
  */
 public final class LabRack implements Node {
     static final int HTTP_PORT = 80;
+    public static final int HTTPS_PORT = 443;
     public static final int SERVER_SUBNET = 0x0A4DFA00; // 10.77.250.0/24
+    /** The virtual address of {@code lab --vip}: 10.77.250.100. */
+    public static final int VIP = SERVER_SUBNET + 100;
     public static final long SWITCH_MAC = 0x02CA_00FE_0000L;
     /** A connection the trigger moved is left alone this long (stale packets of the last move). */
     static final long TRIGGER_COOLDOWN_NANOS = 100_000_000L;
@@ -50,7 +56,7 @@ public final class LabRack implements Node {
     private final TorSwitch sw;
     private final Host[] servers;
     private final MigrationEngine[] engines;
-    private final MigratableHttp[] apps;
+    private final MigratableHttpServer[] apps;
     private final long triggerIntervalNanos;
     private final int[] cursor;
     private final Long2LongHashMap lastTriggered = new Long2LongHashMap(NEVER);
@@ -67,9 +73,13 @@ public final class LabRack implements Node {
      * @param serverCount  servers behind the switch
      * @param expectedConnections sizes tables and sets the load policy's marks
      * @param triggerIntervalNanos manual trigger period; 0 = manual trigger off
+     * @param tls          server i -> its TLS context (HTTPS on port 443), or null for HTTP on 80
+     * @param vip          clients connect to {@link #VIP} (the service's port) and the switch places them
+     * @param serverSide   wraps each server's switch port (a pcap recorder, say)
      */
     LabRack(FrameChannel clientPort, int switchIp, int clientIp, long clientMac, int serverCount,
-            int expectedConnections, long triggerIntervalNanos) {
+            int expectedConnections, long triggerIntervalNanos, IntFunction<TlsServerContext> tls, boolean vip,
+            java.util.function.UnaryOperator<FrameChannel> serverSide) {
         if (serverCount < 2 || serverCount > 200) {
             throw new IllegalArgumentException("servers must be 2..200, got " + serverCount);
         }
@@ -82,12 +92,16 @@ public final class LabRack implements Node {
         MemoryLink[] links = new MemoryLink[serverCount];
         for (int i = 0; i < serverCount; i++) {
             links[i] = MemoryLink.pair("server" + i, 4096);
-            ports[i + 1] = links[i].b();
+            ports[i + 1] = serverSide.apply(links[i].b());
             hosts.add(new SwitchConfig.Host(serverIp(i), serverMac(i), i + 1, true));
             arp.put(serverIp(i), serverMac(i));
         }
         hosts.add(new SwitchConfig.Host(clientIp, clientMac, 0, false));
-        sw = new TorSwitch(SwitchConfig.of(switchIp, SWITCH_MAC, hosts).withHeartbeatStale(200_000_000L), ports);
+        SwitchConfig swc = SwitchConfig.of(switchIp, SWITCH_MAC, hosts).withHeartbeatStale(200_000_000L);
+        if (vip) {
+            swc = swc.withVips(List.of(new SwitchConfig.Vip(VIP, tls == null ? HTTP_PORT : HTTPS_PORT))).withLevels(4);
+        }
+        sw = new TorSwitch(swc, ports);
         int perServer = Math.max(1, expectedConnections / serverCount);
         MigrationConfig mc = MigrationConfig.defaults(switchIp)
                 .withPools(16, 64, 128, 256 * 1024, 1 << 20)
@@ -97,7 +111,7 @@ public final class LabRack implements Node {
                 .withPolicy(2_000_000L, perServer + 4, perServer, TRIGGER_COOLDOWN_NANOS);
         servers = new Host[serverCount];
         engines = new MigrationEngine[serverCount];
-        apps = new MigratableHttp[serverCount];
+        apps = new MigratableHttpServer[serverCount];
         cursor = new int[serverCount];
         for (int i = 0; i < serverCount; i++) {
             Map<Integer, Long> a = new HashMap<>(arp);
@@ -105,8 +119,9 @@ public final class LabRack implements Node {
             servers[i] = new Host(HostConfig.of("server" + i, serverMac(i), serverIp(i), 24)
                     .withGateway(switchIp).withStaticArp(a).withTcp(tcpConfig()).withIsnSeed(0x1AB + i)
                     .withMaxConnections(Math.max(1024, expectedConnections * 2)), links[i].a());
-            apps[i] = new MigratableHttp(new HttpServerApp(servers[i], HttpServerConfig.defaults()));
-            servers[i].listen(HTTP_PORT, Math.max(1024, expectedConnections * 2), apps[i].http());
+            apps[i] = new MigratableHttpServer(new HttpServerApp(servers[i], HttpServerConfig.defaults(),
+                    tls == null ? null : tls.apply(i)));
+            servers[i].listen(tls == null ? HTTP_PORT : HTTPS_PORT, Math.max(1024, expectedConnections * 2), apps[i].http());
             engines[i] = new MigrationEngine(servers[i], mc, apps[i], MigrationMetrics.constant());
             Host h = servers[i];
             engines[i].loadMetric(() -> liveConnections(h));
@@ -219,7 +234,7 @@ public final class LabRack implements Node {
 
     long responses() {
         long n = 0;
-        for (MigratableHttp a : apps) {
+        for (MigratableHttpServer a : apps) {
             n += a.http().responses();
         }
         return n;
@@ -227,7 +242,7 @@ public final class LabRack implements Node {
 
     long serverResets() {
         long n = 0;
-        for (MigratableHttp a : apps) {
+        for (MigratableHttpServer a : apps) {
             n += a.http().resets();
         }
         return n;
@@ -235,15 +250,37 @@ public final class LabRack implements Node {
 
     long accepted() {
         long n = 0;
-        for (MigratableHttp a : apps) {
+        for (MigratableHttpServer a : apps) {
             n += a.http().accepted();
         }
         return n;
     }
 
+    /** TLS counters summed over the servers (empty for HTTP). */
+    Map<String, Long> tlsCounters() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (MigratableHttpServer a : apps) {
+            TlsServerContext t = a.http().tlsContext();
+            if (t == null) {
+                continue;
+            }
+            m.merge("tls_handshakes", t.handshakes(), Long::sum);
+            m.merge("tls_handshake_failures", t.handshakeFailures(), Long::sum);
+            m.merge("tls_sessions_restored", t.sessionsRestored(), Long::sum);
+            m.merge("tls_records_in", t.recordsIn(), Long::sum);
+            m.merge("tls_records_out", t.recordsOut(), Long::sum);
+            m.merge("tls_key_updates_received", t.keyUpdatesReceived(), Long::sum);
+            m.merge("tls_key_updates_sent", t.keyUpdatesSent(), Long::sum);
+            m.merge("tls_bad_record_mac", t.badRecordMac(), Long::sum);
+            m.merge("tls_fatal_alerts_sent", t.fatalAlertsSent(), Long::sum);
+            m.merge("tls_fatal_alerts_received", t.fatalAlertsReceived(), Long::sum);
+        }
+        return m;
+    }
+
     long restoreFailures() {
         long n = 0;
-        for (MigratableHttp a : apps) {
+        for (MigratableHttpServer a : apps) {
             n += a.restoreFailures();
         }
         return n;

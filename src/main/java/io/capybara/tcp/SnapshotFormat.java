@@ -11,6 +11,7 @@ import org.agrona.MutableDirectBuffer;
  * writes and reads itself in a fixed order (see {@link TcpConnection#snapshot}).
  */
 final class SnapshotFormat {
+    static final TcpState[] STATES = TcpState.values();
     static final int MAGIC = 0x43505443; // "CPTC"
     /**
      * 3: the congestion controller in the config group, CUBIC's state after NewReno's, the SACK
@@ -123,5 +124,64 @@ final class SnapshotFormat {
             throw new SnapshotException("snapshot corrupt: maxRto < minRto");
         }
         return config.equals(usual) ? usual : config;
+    }
+
+    /** The body of {@link TcpConnection#snapshot}: the groups in their fixed order, then the header. */
+    static int write(TcpConnection c, MutableDirectBuffer dst, int offset, long nowNanos, boolean checksum) {
+        SnapshotWriter w = new SnapshotWriter().wrap(dst, offset + HEADER);
+        writeConfig(w, c.config);
+        w.putInt(c.localIp);
+        w.putInt(c.localPort);
+        w.putInt(c.remoteIp);
+        w.putInt(c.remotePort);
+        w.putByte(c.state.ordinal());
+        c.snd.write(w);
+        c.rcv.write(w);
+        c.opt.write(w, nowNanos);
+        c.rtt.write(w, nowNanos);
+        c.cc.write(w, nowNanos);
+        c.recovery.write(w, nowNanos);
+        c.timers.write(w, nowNanos);
+        c.stats.write(w);
+        c.sendRing.write(w);
+        c.recvRing.write(w, c.rcv.nxt);
+        return seal(dst, offset, w.position() - (offset + HEADER), checksum);
+    }
+
+    /** The body of {@link TcpConnection#restore}: reads the groups in the order {@link #write} wrote them. */
+    static TcpConnection read(DirectBuffer src, int offset, int length, long nowNanos, SegmentSink sink,
+                              boolean verifyChecksum, BufferPool pool, TcpConfig usual) throws SnapshotException {
+        open(src, offset, length, verifyChecksum);
+        SnapshotReader r = new SnapshotReader().wrap(src, offset + HEADER, length - HEADER);
+        TcpConfig config = readConfig(r, usual);
+        int localIp = r.getInt("localIp");
+        int localPort = r.getInt("localPort", 0, 65535);
+        int remoteIp = r.getInt("remoteIp");
+        int remotePort = r.getInt("remotePort", 0, 65535);
+        int stateOrdinal = r.getByte("state");
+        if (stateOrdinal >= STATES.length || STATES[stateOrdinal] == TcpState.LISTEN) {
+            throw new SnapshotException("snapshot corrupt: state ordinal " + stateOrdinal);
+        }
+        // the rings come last and are sized by the config: the groups are read into a shell first
+        TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink, null, null,
+                new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
+                NewReno.create(config.congestion(), 0, TcpConnection.MIN_MSS), new TcpStats());
+        c.state = STATES[stateOrdinal];
+        c.snd.read(r);
+        c.rcv.read(r);
+        c.opt.read(r, nowNanos);
+        c.rtt.read(r, nowNanos);
+        c.cc.read(r, nowNanos);
+        c.recovery.read(r, nowNanos, c.snd.una, c.snd.max);
+        c.timers.read(r, nowNanos);
+        c.stats.read(r);
+        c.sendRing = SendRing.read(r, TcpConnection.ringCapacity(config.sendBufferBytes()), pool);
+        c.recvRing = ReceiveRing.read(r, TcpConnection.ringCapacity(config.receiveBufferBytes()),
+                config.maxOutOfOrderSegments(), c.rcv.nxt, pool);
+        if (r.remaining() != 0) {
+            throw new SnapshotException("snapshot corrupt: " + r.remaining() + " unexpected trailing body bytes");
+        }
+        c.snd.check(c.sendRing.length());
+        return c;
     }
 }

@@ -124,4 +124,27 @@ public record TcpConfig(
                 nagle, delayedAckNanos, initialRtoNanos, minRtoNanos, maxRtoNanos, maxRetransmissions,
                 timeWaitNanos, maxOutOfOrderSegments, finWait2Nanos, congestion);
     }
+
+    /** Throws IllegalArgumentException for values no connection can run with. */
+    void check() {
+        TcpConfig c = this;
+        if (c.mss() < TcpConnection.MIN_MSS || c.mss() > 65535) {
+            throw new IllegalArgumentException("mss " + c.mss() + " outside [" + TcpConnection.MIN_MSS + ", 65535]");
+        }
+        if (c.sendBufferBytes() < 1 || c.sendBufferBytes() > TcpConnection.MAX_BUFFER
+                || c.receiveBufferBytes() < 1 || c.receiveBufferBytes() > TcpConnection.MAX_BUFFER) {
+            throw new IllegalArgumentException("buffer sizes must be in [1, " + TcpConnection.MAX_BUFFER + "]");
+        }
+        if (c.windowScale() > TcpConnection.MAX_WINDOW_SHIFT) {
+            throw new IllegalArgumentException("windowScale " + c.windowScale() + " > 14");
+        }
+        if (c.minRtoNanos() <= 0 || c.maxRtoNanos() < c.minRtoNanos() || c.initialRtoNanos() <= 0
+                || c.delayedAckNanos() < 0 || c.timeWaitNanos() < 0 || c.maxRetransmissions() < 0
+                || c.finWait2Nanos() < 0) {
+            throw new IllegalArgumentException("invalid timer configuration: " + c);
+        }
+        if (c.maxOutOfOrderSegments() < 0 || c.maxOutOfOrderSegments() > TcpConnection.MAX_OOO_INTERVALS) {
+            throw new IllegalArgumentException("maxOutOfOrderSegments outside [0, " + TcpConnection.MAX_OOO_INTERVALS + "]");
+        }
+    }
 }

@@ -6,7 +6,7 @@ import io.capybara.app.HttpServerConfig;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.FrameChannel;
-import io.capybara.lab.MigratableHttp;
+import io.capybara.rack.MigratableHttpServer;
 import io.capybara.mig.MigCounter;
 import io.capybara.mig.MigratableApp;
 import io.capybara.mig.MigrationConfig;
@@ -61,12 +61,18 @@ public final class ServerNode implements Node {
      */
     public ServerNode(HostConfig hostConfig, FrameChannel channel, HttpServerConfig httpConfig, int port, int backlog,
                       MigrationConfig migration, long triggerIntervalNanos) {
+        this(hostConfig, channel, httpConfig, port, backlog, migration, triggerIntervalNanos, null);
+    }
+
+    /** @param tls with an HTTP config: HTTPS with this TLS context; null: plain HTTP */
+    public ServerNode(HostConfig hostConfig, FrameChannel channel, HttpServerConfig httpConfig, int port, int backlog,
+                      MigrationConfig migration, long triggerIntervalNanos, io.capybara.tls.TlsServerContext tls) {
         this.host = new Host(hostConfig, channel);
         MigratableApp inner;
         if (httpConfig != null) {
-            http = new HttpServerApp(host, httpConfig);
+            http = new HttpServerApp(host, httpConfig, tls);
             echo = null;
-            inner = new MigratableHttp(http);
+            inner = new MigratableHttpServer(http);
         } else {
             echo = new EchoServerApp(host);
             http = null;

@@ -52,7 +52,8 @@ final class StatePadding implements MigratableApp {
 
     @Override
     public int snapshotSize(TcpConnection conn) {
-        return 4 + inner.snapshotSize(conn) + padBytes;
+        int n = inner.snapshotSize(conn);
+        return n < 0 ? n : 4 + n + padBytes; // negative: cannot move now
     }
 
     @Override
