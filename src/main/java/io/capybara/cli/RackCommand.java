@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
         description = "The rack as separate processes: a switch and N servers, each its own JVM in its own network"
                 + " namespace over veth links (needs root).",
         subcommands = {RackCommand.Up.class, RackCommand.Down.class, RackCommand.Status.class, RackCommand.Run.class,
-                RackCommand.Bench.class, RackCommand.Idle.class, RackCommand.Supervise.class})
+                RackCommand.Bench.class, RackCommand.Idle.class, RackCommand.Wakeup.class,
+                RackCommand.Supervise.class})
 public final class RackCommand implements Runnable {
     @Override
     public void run() {
@@ -247,6 +248,28 @@ public final class RackCommand implements Runnable {
         }
     }
 
+    @Command(name = "wakeup", mixinStandardHelpOptions = true,
+            description = "What a wake-up costs: a thread ping-pong through epoll + eventfd (as a blocked node) against"
+                    + " one through a spun-on counter (as a spinning node).")
+    static final class Wakeup implements Callable<Integer> {
+        @Option(names = "--rounds", defaultValue = "20000", description = "Round trips each way (default: ${DEFAULT-VALUE}).")
+        int rounds;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Args.between("--rounds", rounds, 100, 10_000_000);
+            Map<String, Object> r = io.capybara.rack.proc.WakeupCost.measure(rounds);
+            if (json) {
+                System.out.println(Json.write(r));
+            } else {
+                r.forEach((k, v) -> System.out.println(k + ": " + v));
+            }
+            return 0;
+        }
+    }
+
     @Command(name = "idle", mixinStandardHelpOptions = true,
             description = "Up with no traffic, measure the nodes' CPU from /proc/PID/stat, down.")
     static final class Idle implements Callable<Integer> {
@@ -256,7 +279,7 @@ public final class RackCommand implements Runnable {
         Shape shape = new Shape();
         @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds (default: ${DEFAULT-VALUE}).")
         double seconds;
-        @Option(names = "--settle", defaultValue = "3", description = "Seconds to wait after start-up (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--settle", defaultValue = "5", description = "Seconds to wait after start-up (default: ${DEFAULT-VALUE}).")
         double settle;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
