@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
         description = "The rack as separate processes: a switch and N servers, each its own JVM in its own network"
                 + " namespace over veth links (needs root).",
         subcommands = {RackCommand.Up.class, RackCommand.Down.class, RackCommand.Status.class, RackCommand.Run.class,
-                RackCommand.Bench.class, RackCommand.Idle.class, RackCommand.Supervise.class})
+                RackCommand.Bench.class, RackCommand.Idle.class, RackCommand.Supervise.class, RackCommand.Drill.class})
 public final class RackCommand implements Runnable {
     @Override
     public void run() {
@@ -241,6 +241,49 @@ public final class RackCommand implements Runnable {
                 r.forEach((k, v) -> System.out.println(k + ": " + v));
             }
             return ((Number) r.get("errors")).longValue() == 0 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "drill", mixinStandardHelpOptions = true,
+            description = {"Zero-downtime maintenance under load: wrk keeps keep-alive connections to the VIP while each "
+                    + "server in turn is drained (its connections migrated away), stopped and restarted.",
+                    "JSON keys: requests, errors, client_resets (the client kernel's EstabResets and TCPAbortOn*), "
+                            + "servers_restarted, migrations, connections_lost (wrk's socket errors), cycles."})
+    static final class Drill implements Callable<Integer> {
+        @Mixin
+        Where where = new Where();
+        @Mixin
+        Shape shape = new Shape();
+        @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "40",
+                description = "Seconds of load (default: ${DEFAULT-VALUE}).")
+        int duration;
+        @Option(names = "--connections", defaultValue = "32", description = "wrk connections (default: ${DEFAULT-VALUE}).")
+        int connections;
+        @Option(names = "--drain-rate", paramLabel = "N", defaultValue = "200",
+                description = "Migrations per second while draining (default: ${DEFAULT-VALUE}).")
+        double drainRate;
+        @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            requireRoot();
+            Args.atLeast("--duration", duration, 4);
+            Args.atLeast("--connections", connections, 1);
+            Args.positive("--drain-rate", drainRate);
+            if (where.dir == null) {
+                where.name = where.name.equals("rack") ? "drill" + ProcessHandle.current().pid() : where.name;
+            }
+            Map<String, Object> r = io.capybara.rack.proc.RackDrill.run(shape.options(where), duration, connections,
+                    drainRate, System.err);
+            if (json) {
+                System.out.println(Json.write(r));
+            } else {
+                r.forEach((k, v) -> System.out.println(k + ": " + v));
+            }
+            boolean clean = ((Number) r.get("errors")).longValue() == 0 && ((Number) r.get("client_resets")).longValue() == 0
+                    && ((Number) r.get("connections_lost")).longValue() == 0;
+            return clean ? 0 : 1;
         }
     }
 
