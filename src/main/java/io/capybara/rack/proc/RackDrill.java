@@ -49,14 +49,29 @@ public final class RackDrill {
             long t0 = System.nanoTime();
             long end = t0 + durationSeconds * 1_000_000_000L;
             int servers = o.servers();
-            // one slot per server, the first after a short warm-up, leaving the end of the run under load too
-            long slot = (long) (durationSeconds * 1e9 / (servers + 1));
+            // The client kernel's reset counters are read while wrk still holds every connection
+            // (one second before its end): when wrk exits it closes them with responses in flight,
+            // which the kernel counts as resets and aborts too. A reset after that point shows
+            // as a wrk read error (connections_lost).
+            long[] resetsUnderLoad = {-1};
+            Thread sampler = Thread.ofPlatform().name("drill-nstat").start(() -> {
+                try {
+                    sleepUntil(end - 1_000_000_000L);
+                    if (load.isAlive()) {
+                        resetsUnderLoad[0] = resets(rack, ns) - resets0;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
             long migrationsOfStopped = 0;
             int restarted = 0;
             int underLoad = 0;
             List<Map<String, Object>> cycles = new ArrayList<>();
             for (int i = 0; i < servers; i++) {
-                sleepUntil(t0 + (i + 1) * slot - slot / 2);
+                // back to back after a 2 s warm-up, a second between cycles for the restarted server
+                // to rejoin the placement by its heartbeats
+                Thread.sleep(i == 0 ? 2_000 : 1_000);
                 String name = ProcessRack.serverName(i);
                 Map<String, Object> cycle = new LinkedHashMap<>();
                 cycle.put("server", name);
@@ -91,13 +106,10 @@ public final class RackDrill {
                 log.printf("drill: %s drained %d connections in %s s, restarted in %s s%n", name, before,
                         cycle.get("drain_s"), cycle.get("restart_s"));
             }
-            // The client kernel's reset counters are read while wrk still holds every connection:
-            // when wrk exits it closes them with responses in flight, which the kernel counts as
-            // aborts too. A reset after this point shows as a wrk read error (connections_lost).
-            sleepUntil(end - 1_000_000_000L);
-            long resets = resets(rack, ns) - resets0;
-            boolean sampledUnderLoad = load.isAlive();
             load.join();
+            sampler.join();
+            boolean sampledUnderLoad = resetsUnderLoad[0] >= 0;
+            long resets = sampledUnderLoad ? resetsUnderLoad[0] : resets(rack, ns) - resets0;
             if (wrkFailure[0] != null) {
                 throw new IllegalStateException("wrk failed: " + wrkFailure[0].getMessage(), wrkFailure[0]);
             }
