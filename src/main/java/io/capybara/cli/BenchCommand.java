@@ -198,6 +198,12 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--mtu", defaultValue = "1500", description = "IPv4 MTU of the rack's links: 1500 (default) "
                 + "or up to 9000 for jumbo frames, which carry a state in fewer CONN_STATE fragments.")
         int mtu;
+        @Option(names = "--tls", description = "Each connection also carries an established TLS 1.3 session that "
+                + "migrates with it; runs the plain TCP case in the same run and reports both and their ratio.")
+        boolean tls;
+        @Option(names = "--tls-suite", defaultValue = "aes128", description = "With --tls: aes128, aes256 or chacha20 "
+                + "(default ${DEFAULT-VALUE}).")
+        String tlsSuite;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
 
@@ -208,6 +214,9 @@ public final class BenchCommand implements Runnable {
             Args.atLeast("--unread", unread, 0);
             Args.atLeast("--unacked", unacked, 0);
             Args.between("--mtu", mtu, 576, 9000);
+            if (tls) {
+                return callTls();
+            }
             io.capybara.rack.MigrationBenchmark.Result r = io.capybara.rack.MigrationBenchmark.run(count, connections,
                     unread, unacked, mtu, System::nanoTime);
             if (json) {
@@ -219,6 +228,63 @@ public final class BenchCommand implements Runnable {
                 System.out.print(r);
             }
             return r.failed() == 0 ? 0 : 1;
+        }
+
+        /**
+         * TLS and plain TCP in one run, alternating halves (TCP, TLS, TCP, TLS) so that the
+         * machine's noise hits both: the TLS result under today's keys, the TCP one under
+         * {@code tcp}, and {@code tls_overhead_ratio_p50} (goal: at most 1.6, as 3.67 / 2.29 us).
+         */
+        private Integer callTls() {
+            io.capybara.tls.TlsSuite suite;
+            try {
+                suite = io.capybara.tls.TlsSuite.byName(tlsSuite);
+            } catch (IllegalArgumentException e) {
+                throw CliException.usage("--tls-suite " + tlsSuite, e.getMessage(), e);
+            }
+            int half = Math.max(1, count / 2);
+            java.util.List<io.capybara.rack.MigrationBenchmark.Result> tcp = new java.util.ArrayList<>();
+            java.util.List<io.capybara.rack.MigrationBenchmark.Result> tlsRuns = new java.util.ArrayList<>();
+            for (int round = 0; round < 2; round++) {
+                tcp.add(io.capybara.rack.MigrationBenchmark.run(half, connections, unread, unacked, mtu, System::nanoTime,
+                        null));
+                tlsRuns.add(io.capybara.rack.MigrationBenchmark.run(half, connections, unread, unacked, mtu,
+                        System::nanoTime, suite));
+            }
+            double tcpP50 = median(tcp.stream().mapToDouble(io.capybara.rack.MigrationBenchmark.Result::overheadP50Us));
+            double tlsP50 = median(tlsRuns.stream().mapToDouble(io.capybara.rack.MigrationBenchmark.Result::overheadP50Us));
+            io.capybara.rack.MigrationBenchmark.Result t = tlsRuns.get(1);
+            io.capybara.rack.MigrationBenchmark.Result p = tcp.get(1);
+            double ratio = tcpP50 == 0 ? 0 : tlsP50 / tcpP50;
+            if (json) {
+                Json out = new Json().put("migrations", t.count());
+                t.toMap().forEach(out::put);
+                out.put("goal", java.util.Map.of("overhead_p50_us", 2, "overhead_p99_us", 5, "blackout_p50_us", 10,
+                        "tls_overhead_ratio_p50", 1.6));
+                out.put("tls_suite", suite.name());
+                Json tcpOut = out.object("tcp");
+                tcpOut.put("migrations", p.count());
+                p.toMap().forEach(tcpOut::put);
+                out.put("tls_overhead_p50_us", java.util.List.of(tlsRuns.get(0).overheadP50Us(), t.overheadP50Us()));
+                out.put("tcp_overhead_p50_us", java.util.List.of(tcp.get(0).overheadP50Us(), p.overheadP50Us()));
+                out.put("tls_overhead_ratio_p50", ratio);
+                System.out.println(out);
+            } else {
+                System.out.println("TLS 1.3 (" + suite.name() + "), second half:");
+                System.out.print(t);
+                System.out.println("TCP only, second half:");
+                System.out.print(p);
+                System.out.printf("overhead p50 (median of the two halves): TLS %.2f us, TCP %.2f us, ratio %.2f "
+                        + "(goal <= 1.6)%n", tlsP50, tcpP50, ratio);
+            }
+            long failed = tcp.stream().mapToLong(io.capybara.rack.MigrationBenchmark.Result::failed).sum()
+                    + tlsRuns.stream().mapToLong(io.capybara.rack.MigrationBenchmark.Result::failed).sum();
+            return failed == 0 ? 0 : 1;
+        }
+
+        private static double median(java.util.stream.DoubleStream values) {
+            double[] v = values.sorted().toArray();
+            return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
         }
     }
 

@@ -26,6 +26,8 @@ public final class CtlCommand implements Callable<Integer> {
     String name;
     @Option(names = "--dir", description = "Run directory (default: /run/capybara/NAME).")
     Path dir;
+    @Option(names = "--to", description = "For migrate: the target server (node name or address).")
+    String to;
     @Parameters(index = "0", description = "Node name (switch, s0, s1, ...) or a control socket path.")
     String node;
     @Parameters(index = "1..*", arity = "1..*", description = "The request: a verb and its arguments.")
@@ -40,9 +42,9 @@ public final class CtlCommand implements Callable<Integer> {
                     + nodeNames(d) + ")");
         }
         List<String> words = new ArrayList<>(request);
-        int to = words.indexOf("--to");
-        if (to >= 0 && to + 1 < words.size()) {
-            words.set(to + 1, serverAddress(d, words.get(to + 1)));
+        if (to != null) {
+            words.add("--to");
+            words.add(serverAddress(d, to));
         }
         String reply;
         try {

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
         description = "The rack as separate processes: a switch and N servers, each its own JVM in its own network"
                 + " namespace over veth links (needs root).",
         subcommands = {RackCommand.Up.class, RackCommand.Down.class, RackCommand.Status.class, RackCommand.Run.class,
-                RackCommand.Bench.class, RackCommand.Idle.class, RackCommand.Supervise.class, RackCommand.Drill.class})
+                RackCommand.Bench.class, RackCommand.Idle.class, RackCommand.Wakeup.class,
+                RackCommand.Supervise.class, RackCommand.Drill.class})
 public final class RackCommand implements Runnable {
     @Override
     public void run() {
@@ -244,6 +245,7 @@ public final class RackCommand implements Runnable {
         }
     }
 
+<<<<<<< HEAD
     @Command(name = "drill", mixinStandardHelpOptions = true,
             description = {"Zero-downtime maintenance under load: wrk keeps keep-alive connections to the VIP while each "
                     + "server in turn is drained (its connections migrated away), stopped and restarted.",
@@ -263,10 +265,20 @@ public final class RackCommand implements Runnable {
                 description = "Migrations per second while draining (default: ${DEFAULT-VALUE}).")
         double drainRate;
         @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
+=======
+    @Command(name = "wakeup", mixinStandardHelpOptions = true,
+            description = "What a wake-up costs: a thread ping-pong through epoll + eventfd (as a blocked node) against"
+                    + " one through a spun-on counter (as a spinning node).")
+    static final class Wakeup implements Callable<Integer> {
+        @Option(names = "--rounds", defaultValue = "20000", description = "Round trips each way (default: ${DEFAULT-VALUE}).")
+        int rounds;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+>>>>>>> main
         boolean json;
 
         @Override
         public Integer call() throws Exception {
+<<<<<<< HEAD
             requireRoot();
             Args.atLeast("--duration", duration, 4);
             Args.atLeast("--connections", connections, 1);
@@ -276,14 +288,22 @@ public final class RackCommand implements Runnable {
             }
             Map<String, Object> r = io.capybara.rack.proc.RackDrill.run(shape.options(where), duration, connections,
                     drainRate, System.err);
+=======
+            Args.between("--rounds", rounds, 100, 10_000_000);
+            Map<String, Object> r = io.capybara.rack.proc.WakeupCost.measure(rounds);
+>>>>>>> main
             if (json) {
                 System.out.println(Json.write(r));
             } else {
                 r.forEach((k, v) -> System.out.println(k + ": " + v));
             }
+<<<<<<< HEAD
             boolean clean = ((Number) r.get("errors")).longValue() == 0 && ((Number) r.get("client_resets")).longValue() == 0
                     && ((Number) r.get("connections_lost")).longValue() == 0;
             return clean ? 0 : 1;
+=======
+            return 0;
+>>>>>>> main
         }
     }
 
@@ -296,7 +316,7 @@ public final class RackCommand implements Runnable {
         Shape shape = new Shape();
         @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds (default: ${DEFAULT-VALUE}).")
         double seconds;
-        @Option(names = "--settle", defaultValue = "3", description = "Seconds to wait after start-up (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--settle", defaultValue = "5", description = "Seconds to wait after start-up (default: ${DEFAULT-VALUE}).")
         double settle;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;

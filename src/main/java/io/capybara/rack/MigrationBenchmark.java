@@ -1,25 +1,22 @@
 package io.capybara.rack;
 
 import io.capybara.host.ConnectionHandler;
-import io.capybara.host.Host;
-import io.capybara.host.HostConfig;
-import io.capybara.io.FrameChannel;
-import io.capybara.io.MemoryLink;
 import io.capybara.mig.MigratableApp;
 import io.capybara.mig.MigrationConfig;
-import io.capybara.mig.MigrationEngine;
 import io.capybara.mig.MigrationMetrics;
 import io.capybara.mig.MigrationStep;
-import io.capybara.tcp.TcpConfig;
+import io.capybara.tcp.SnapshotException;
 import io.capybara.tcp.TcpConnection;
-import io.capybara.tor.SwitchConfig;
-import io.capybara.tor.TorSwitch;
-import io.capybara.wire.EthernetHeader;
+import io.capybara.tls.KeyLog;
+import io.capybara.tls.LoopbackClient;
+import io.capybara.tls.TlsIdentity;
+import io.capybara.tls.TlsServerContext;
+import io.capybara.tls.TlsServerSession;
+import io.capybara.tls.TlsSuite;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.HashMap;
+import java.security.SecureRandom;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
@@ -27,10 +24,11 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.bouncycastle.tls.crypto.TlsCrypto;
 
 /**
- * Migration cost in an in-memory rack on one thread: a switch, two servers and a client host
- * joined by {@link MemoryLink}s. {@code count} live connections, each with up to 4 KiB the
+ * Migration cost in an in-memory rack on one thread ({@link MemoryRack}: a switch, two servers
+ * and a client host). {@code count} live connections, each with up to 4 KiB the
  * server application has not read and 4 KiB the client has not acknowledged (the client host
  * is not polled while migrating), are migrated back and forth between the servers; every step
  * is timed with the injected clock (System.nanoTime by default).
@@ -40,9 +38,6 @@ import org.agrona.concurrent.UnsafeBuffer;
  * connection when it forwards it) until the target has restored, replayed and resumed.
  */
 public final class MigrationBenchmark {
-    static final int SWITCH_IP = 0x0A0000FE;
-    static final long SWITCH_MAC = 0x0200000000FEL;
-    static final int PORT = 80;
     static final int DATA = 4096;
     /**
      * Frames per link direction, like a NIC ring: a migration's burst is about ten frames and
@@ -58,11 +53,20 @@ public final class MigrationBenchmark {
      * @param count          migrations measured
      * @param overheadP50Us  and the rest: microseconds
      * @param steps          per step: {p50_us, mean_us, p99_us}
-     * @param stateBytes     mean CONN_STATE size
+     * @param stateBytes     mean size of the TCP snapshot in CONN_STATE
+     * @param appStateBytes  mean size of the application state beside it (16 B; with TLS the session too)
      */
     public record Result(int count, int connections, double overheadP50Us, double overheadP99Us,
                          double overheadMeanUs, double blackoutP50Us, double blackoutP99Us, double blackoutMeanUs,
-                         Map<String, double[]> steps, double stateBytes, long completed, long failed) {
+                         Map<String, double[]> steps, double stateBytes, long completed, long failed,
+                         double appStateBytes) {
+
+        public Result(int count, int connections, double overheadP50Us, double overheadP99Us, double overheadMeanUs,
+                      double blackoutP50Us, double blackoutP99Us, double blackoutMeanUs, Map<String, double[]> steps,
+                      double stateBytes, long completed, long failed) {
+            this(count, connections, overheadP50Us, overheadP99Us, overheadMeanUs, blackoutP50Us, blackoutP99Us,
+                    blackoutMeanUs, steps, stateBytes, completed, failed, 16);
+        }
 
         /**
          * JSON-ready: overhead_us and blackout_us {p50, p99, mean}, steps_us {name: {p50, mean, p99}}
@@ -75,6 +79,7 @@ public final class MigrationBenchmark {
             m.put("completed", completed);
             m.put("failed", failed);
             m.put("state_bytes_mean", stateBytes);
+            m.put("app_state_bytes_mean", appStateBytes);
             m.put("overhead_us", Map.of("p50", overheadP50Us, "p99", overheadP99Us, "mean", overheadMeanUs));
             m.put("blackout_us", Map.of("p50", blackoutP50Us, "p99", blackoutP99Us, "mean", blackoutMeanUs));
             Map<String, Object> st = new LinkedHashMap<>();
@@ -100,65 +105,44 @@ public final class MigrationBenchmark {
         }
     }
 
-    private final TorSwitch sw;
-    private final Host[] servers = new Host[2];
-    private final MigrationEngine[] engines = new MigrationEngine[2];
+    private final MemoryRack rack;
     private final BenchApp[] apps = new BenchApp[2];
-    private final Host client;
     private final MigrationMetrics metrics;
-    private final LongSupplier clock;
     private final TcpConnection[] serverConn;
     private final int[] at;
     /** Connection index by client address and port, for the application's per-connection state. */
     private final Long2LongHashMap index = new Long2LongHashMap(-1);
-    private long now;
     private long stateBytes;
     private long completed;
     private long failed;
 
     private final int unread;
     private final int unacked;
+    /** TLS: each server's context, each connection's session (null: plain TCP). */
+    private final TlsServerContext[] tlsCtx;
+    private final TlsServerSession[] tls;
+    private long tlsStateBytes;
 
-    private MigrationBenchmark(int connections, int unread, int unacked, int mtu, LongSupplier clock) {
-        this.clock = clock;
+    private MigrationBenchmark(int connections, int unread, int unacked, int mtu, LongSupplier clock, TlsSuite suite) {
+        if (suite != null) {
+            SecureRandom random = new SecureRandom();
+            TlsIdentity id = TlsIdentity.selfSigned("capybara.bench", java.time.Instant.now(), random);
+            tlsCtx = new TlsServerContext[2];
+            for (int i = 0; i < 2; i++) {
+                tlsCtx[i] = new TlsServerContext(id, EnumSet.of(suite), random, KeyLog.NONE);
+            }
+            tls = new TlsServerSession[connections];
+        } else {
+            tlsCtx = null;
+            tls = null;
+        }
         this.unread = unread;
         this.unacked = unacked;
         this.metrics = new MigrationMetrics(clock);
-        MemoryLink[] links = new MemoryLink[3];
-        FrameChannel[] ports = new FrameChannel[3];
-        List<SwitchConfig.Host> hosts = new ArrayList<>();
-        Map<Integer, Long> arp = new HashMap<>();
-        arp.put(SWITCH_IP, SWITCH_MAC);
-        for (int i = 0; i < 3; i++) {
-            // the same bytes of ring whatever the frame size
-            int frames = Math.max(8, LINK_FRAMES * FrameChannel.DEFAULT_MTU_FRAME / (mtu + EthernetHeader.LENGTH));
-            links[i] = MemoryLink.pair("bench" + i, frames, mtu + EthernetHeader.LENGTH);
-            ports[i] = links[i].b();
-            hosts.add(new SwitchConfig.Host(RackSimulation.ip(i), RackSimulation.mac(i), i, i < 2));
-            arp.put(RackSimulation.ip(i), RackSimulation.mac(i));
-        }
-        sw = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts).withHeartbeatStale(Long.MAX_VALUE / 4), ports);
-        TcpConfig tcp = TcpConfig.defaults().withBuffers(16 * 1024, 16 * 1024);
-        MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(1_000_000)
-                .withPools(4, 4, 64, 64 * 1024, 1 << 20).withMtu(mtu);
         serverConn = new TcpConnection[connections];
         at = new int[connections];
-        for (int i = 0; i < 2; i++) {
-            servers[i] = new Host(HostConfig.of("server" + i, RackSimulation.mac(i), RackSimulation.ip(i), 16)
-                    .withTcp(tcp).withStaticArp(without(arp, RackSimulation.ip(i))).withMaxConnections(connections * 2),
-                    links[i].a());
-            apps[i] = new BenchApp(this, i);
-            servers[i].listen(PORT, Math.max(128, connections), apps[i]);
-            engines[i] = new MigrationEngine(servers[i], mc, apps[i], metrics);
-        }
-        client = new Host(HostConfig.of("client", RackSimulation.mac(2), RackSimulation.ip(2), 16).withTcp(tcp)
-                .withStaticArp(without(arp, RackSimulation.ip(2))).withMaxConnections(connections * 2), links[2].a());
-    }
-
-    private static Map<Integer, Long> without(Map<Integer, Long> m, int ip) {
-        Map<Integer, Long> copy = new HashMap<>(m);
-        copy.remove(ip);
-        return copy;
+        rack = new MemoryRack("bench", LINK_FRAMES, LINK_FRAMES, mtu, connections * 2, metrics,
+                i -> apps[i] = new BenchApp(this, i));
     }
 
     /** Runs {@code count} measured migrations (after as many warm-up ones) over {@code connections} connections. */
@@ -176,12 +160,30 @@ public final class MigrationBenchmark {
 
     /** @param mtu the links' IPv4 MTU (1500, or up to 9000 for jumbo frames) */
     public static Result run(int count, int connections, int unread, int unacked, int mtu, LongSupplier clock) {
-        MigrationBenchmark b = new MigrationBenchmark(Math.max(1, connections), unread, unacked, mtu, clock);
+        return run(count, connections, unread, unacked, mtu, clock, null);
+    }
+
+    /**
+     * @param tlsSuite null: plain TCP connections; else each connection also carries an
+     *                 established TLS 1.3 session of this suite (a real handshake with a loopback
+     *                 client, one record each way), which migrates with it through the
+     *                 application hook
+     */
+    public static Result run(int count, int connections, int unread, int unacked, int mtu, LongSupplier clock,
+                             TlsSuite tlsSuite) {
+        MigrationBenchmark b = new MigrationBenchmark(Math.max(1, connections), unread, unacked, mtu, clock, tlsSuite);
         b.setUp();
+        if (tlsSuite != null) {
+            TlsCrypto crypto = LoopbackClient.crypto(new SecureRandom());
+            for (int i = 0; i < b.tls.length; i++) {
+                b.tls[i] = LoopbackClient.establish(b.tlsCtx[0], tlsSuite, crypto, null);
+            }
+        }
         b.migrateMany(Math.max(count, 2_000));
         JitWarmup.untilSettled(() -> b.migrateMany(2_000), WARMUP_LIMIT_NANOS);
         b.metrics.reset();
         b.stateBytes = 0;
+        b.tlsStateBytes = 0;
         b.completed = 0;
         b.failed = 0;
         b.migrateMany(count);
@@ -193,45 +195,25 @@ public final class MigrationBenchmark {
         return run(count, 64, System::nanoTime);
     }
 
-    private long tick() {
-        now += 1_000; // 1 us per loop: protocol time, never read by the measurements
-        return now;
-    }
-
-    private int pollServers(long t) {
-        int work = sw.poll(t);
-        for (int i = 0; i < 2; i++) {
-            work += servers[i].poll(t);
-            work += engines[i].poll(t);
-        }
-        return work;
-    }
-
     private void setUp() {
         ConnectionHandler clientSide = new ConnectionHandler() {
             final UnsafeBuffer data = new UnsafeBuffer(new byte[Math.max(1, unread)]);
 
             @Override
             public void onConnected(TcpConnection c) {
-                c.send(data, 0, unread, client.now()); // the server application never reads it
+                c.send(data, 0, unread, rack.client().now()); // the server application never reads it
             }
         };
         // a few connections at a time, so that no burst overflows the small link rings
         for (int first = 0; first < serverConn.length; first += SETUP_BATCH) {
             int upTo = Math.min(serverConn.length, first + SETUP_BATCH);
             for (int i = first; i < upTo; i++) {
-                client.connect(servers[0].config().ip(), PORT, clientSide);
+                rack.client().connect(rack.server(0).config().ip(), MemoryRack.PORT, clientSide);
             }
             // handshakes, then the client's data in (the server application never reads it)
-            for (int round = 0; round < 10_000 && apps[0].accepted < upTo; round++) {
-                long t = tick();
-                pollServers(t);
-                client.poll(t);
-            }
+            rack.pollUntil(() -> apps[0].accepted >= upTo, 10_000);
             for (int round = 0; round < 100; round++) {
-                long t = tick();
-                pollServers(t);
-                client.poll(t);
+                rack.pollAll();
             }
             if (apps[0].accepted < upTo) {
                 throw new IllegalStateException("benchmark setup: " + apps[0].accepted + " connections accepted");
@@ -241,10 +223,10 @@ public final class MigrationBenchmark {
         UnsafeBuffer data = new UnsafeBuffer(new byte[Math.max(1, unacked)]);
         for (int first = 0; first < serverConn.length; first += SETUP_BATCH) {
             for (int i = first; i < Math.min(serverConn.length, first + SETUP_BATCH); i++) {
-                serverConn[i].send(data, 0, unacked, now);
+                serverConn[i].send(data, 0, unacked, rack.now());
             }
             for (int round = 0; round < 10; round++) {
-                pollServers(tick());
+                rack.pollServers();
             }
         }
     }
@@ -253,17 +235,13 @@ public final class MigrationBenchmark {
         for (int k = 0; k < n; k++) {
             int i = k % serverConn.length;
             int from = at[i];
-            MigrationEngine e = engines[from];
             TcpConnection c = serverConn[i];
             stateBytes += c.snapshotSize();
-            if (e.migrate(c) < 0) {
+            if (!rack.migrate(from, c)) {
                 failed++;
                 continue;
             }
-            for (int round = 0; round < 1_000 && (e.outgoing() > 0 || engines[1 - from].preparedSlots() > 0); round++) {
-                pollServers(tick());
-            }
-            if (at[i] != from && e.outgoing() == 0) {
+            if (at[i] != from && rack.engine(from).outgoing() == 0) {
                 completed++;
             } else {
                 failed++;
@@ -283,7 +261,8 @@ public final class MigrationBenchmark {
         return new Result(count, serverConn.length, o.getValueAtPercentile(50) / 1000.0,
                 o.getValueAtPercentile(99) / 1000.0, o.getMean() / 1000.0, b.getValueAtPercentile(50) / 1000.0,
                 b.getValueAtPercentile(99) / 1000.0, b.getMean() / 1000.0, steps,
-                count == 0 ? 0 : (double) stateBytes / count, completed, failed);
+                count == 0 ? 0 : (double) stateBytes / count, completed, failed,
+                16 + (tls == null || completed == 0 ? 0 : (double) tlsStateBytes / completed));
     }
 
     /** The benchmark's server application: 16 bytes of state per connection (its index and a counter). */
@@ -291,6 +270,7 @@ public final class MigrationBenchmark {
         final MigrationBenchmark bench;
         final int server;
         int accepted;
+        private int restoredIndex = -1;
 
         BenchApp(MigrationBenchmark bench, int server) {
             this.bench = bench;
@@ -315,7 +295,7 @@ public final class MigrationBenchmark {
 
         @Override
         public int snapshotSize(TcpConnection conn) {
-            return 16;
+            return bench.tls == null ? 16 : 16 + bench.tls[indexOf(conn)].snapshotSize();
         }
 
         @Override
@@ -324,7 +304,15 @@ public final class MigrationBenchmark {
             dst.putInt(offset, index, ByteOrder.BIG_ENDIAN);
             dst.putInt(offset + 4, server, ByteOrder.BIG_ENDIAN);
             dst.putLong(offset + 8, conn.stats().bytesIn(), ByteOrder.BIG_ENDIAN);
-            return 16;
+            if (bench.tls == null) {
+                return 16;
+            }
+            TlsServerSession t = bench.tls[index];
+            int n = t.snapshot(dst, offset + 16);
+            t.release(); // its ciphers go back to this server's pool
+            bench.tls[index] = null;
+            bench.tlsStateBytes += n;
+            return 16 + n;
         }
 
         private int indexOf(TcpConnection conn) {
@@ -334,8 +322,16 @@ public final class MigrationBenchmark {
         @Override
         public boolean restore(TcpConnection conn, DirectBuffer src, int offset, int length) {
             int index = src.getInt(offset, ByteOrder.BIG_ENDIAN);
-            if (length != 16 || index < 0 || index >= bench.serverConn.length) {
+            if ((bench.tls == null ? length != 16 : length < 16) || index < 0 || index >= bench.serverConn.length) {
                 return false;
+            }
+            if (bench.tls != null) {
+                try {
+                    bench.tls[index] = TlsServerSession.restore(bench.tlsCtx[server], src, offset + 16, length - 16);
+                } catch (SnapshotException e) {
+                    return false;
+                }
+                restoredIndex = index;
             }
             bench.serverConn[index] = conn;
             bench.at[index] = server;
@@ -344,7 +340,12 @@ public final class MigrationBenchmark {
 
         @Override
         public void resume(TcpConnection conn) {
-            // nothing to serve: the benchmark's application leaves the data unread
+            // nothing to serve: the benchmark's application leaves the data unread; a TLS
+            // session opens the records that came with it (none here)
+            if (restoredIndex >= 0) {
+                bench.tls[restoredIndex].resume();
+                restoredIndex = -1;
+            }
         }
     }
 }

@@ -85,50 +85,69 @@ public final class LoopbackClient {
     }
 
     /**
-     * Runs {@code n} handshakes of each suite the context offers, each with a request and an
-     * answer and a snapshot and restore, against sessions of {@code ctx}; the sessions are
+     * A session of {@code ctx} established with a loopback client, after one request and one
+     * answer (so both sequence numbers have moved); the client is returned in {@code client[0]}
+     * if that is not null.
+     */
+    public static TlsServerSession establish(TlsServerContext ctx, TlsSuite suite,
+                                             org.bouncycastle.tls.crypto.TlsCrypto crypto, LoopbackClient[] client) {
+        byte[] hello = "GET / HTTP/1.1\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        org.agrona.concurrent.UnsafeBuffer buf = new org.agrona.concurrent.UnsafeBuffer(new byte[0]);
+        LoopbackClient c = new LoopbackClient(suite, crypto);
+        TlsServerSession s = TlsServerSession.accept(ctx);
+        try {
+            for (int round = 0; round < 10 && !s.isEstablished() && !s.isPeerClosed(); round++) {
+                byte[] out = c.output();
+                buf.wrap(out);
+                s.receive(buf, 0, out.length);
+                byte[] back = new byte[s.pendingOutput()];
+                s.outputBuffer().getBytes(s.outputOffset(), back);
+                s.outputSent(back.length);
+                c.input(back, 0, back.length);
+            }
+            if (!s.isEstablished()) {
+                throw new IllegalStateException("loopback TLS handshake failed: " + s.failure());
+            }
+            c.write(hello, 0, hello.length);
+            byte[] rec = c.output();
+            buf.wrap(rec);
+            s.receive(buf, 0, rec.length);
+            s.consumePlaintext(s.plaintextLength());
+            int p = s.maxPlaintext(1 << 16);
+            s.sealBuffer().putBytes(TlsServerSession.SEAL_OFFSET, hello, 0, Math.min(p, hello.length));
+            int r = s.seal(Math.min(p, hello.length));
+            byte[] answer = new byte[r];
+            s.sealBuffer().getBytes(0, answer);
+            c.input(answer, 0, r);
+            c.read();
+        } catch (IOException e) {
+            s.release();
+            throw new IllegalStateException("loopback TLS exchange failed: " + e.getMessage(), e);
+        }
+        if (client != null) {
+            client[0] = c;
+        }
+        return s;
+    }
+
+    /**
+     * Runs {@code n} handshakes of each suite the context offers, each with a request, an
+     * answer, a snapshot and a restore, against sessions of {@code ctx}; the sessions are
      * released after. Leaves the context's counters as they were.
      */
     public static void warmUp(TlsServerContext ctx, int n) {
         long[] before = ctx.counters();
-        byte[] hello = "warm-up".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         org.bouncycastle.tls.crypto.TlsCrypto crypto = crypto(ctx.random());
-        org.agrona.concurrent.UnsafeBuffer buf = new org.agrona.concurrent.UnsafeBuffer(new byte[0]);
         for (int i = 0; i < n; i++) {
             for (TlsSuite suite : ctx.suites()) {
-                LoopbackClient c = new LoopbackClient(suite, crypto);
-                TlsServerSession s = TlsServerSession.accept(ctx);
+                TlsServerSession s = establish(ctx, suite, crypto, null);
                 try {
-                    for (int round = 0; round < 10 && !s.isEstablished() && !s.isPeerClosed(); round++) {
-                        byte[] out = c.output();
-                        buf.wrap(out);
-                        s.receive(buf, 0, out.length);
-                        byte[] back = new byte[s.pendingOutput()];
-                        s.outputBuffer().getBytes(s.outputOffset(), back);
-                        s.outputSent(back.length);
-                        c.input(back, 0, back.length);
-                    }
-                    if (!s.isEstablished()) {
-                        throw new IllegalStateException("TLS warm-up handshake failed: " + s.failure());
-                    }
-                    c.write(hello, 0, hello.length);
-                    byte[] rec = c.output();
-                    buf.wrap(rec);
-                    s.receive(buf, 0, rec.length);
-                    s.consumePlaintext(s.plaintextLength());
                     org.agrona.concurrent.UnsafeBuffer state = new org.agrona.concurrent.UnsafeBuffer(
                             new byte[s.snapshotSize()]);
                     s.snapshot(state, 0);
                     s.release();
                     s = TlsServerSession.restore(ctx, state, 0, state.capacity());
-                    int p = s.maxPlaintext(1 << 16);
-                    s.sealBuffer().putBytes(TlsServerSession.SEAL_OFFSET, hello);
-                    int r = s.seal(Math.min(p, hello.length));
-                    byte[] answer = new byte[r];
-                    s.sealBuffer().getBytes(0, answer);
-                    c.input(answer, 0, r);
-                    c.read();
-                } catch (IOException | io.capybara.tcp.SnapshotException e) {
+                } catch (io.capybara.tcp.SnapshotException e) {
                     throw new IllegalStateException("TLS warm-up failed: " + e.getMessage(), e);
                 } finally {
                     s.release();

@@ -62,6 +62,9 @@ public final class NodeLoop {
     public void run(long untilNanos, Runnable everyTick) {
         long lastWork = System.nanoTime();
         long nextTick = lastWork + MAX_SLEEP_NANOS;
+        // Woken by its own deadline (a heartbeat, a timer), not by a frame: what that work sends
+        // gets no answer within a spin, so it does not start one (an idle node's wake-ups stay short).
+        boolean timerWake = false;
         while (running.get()) {
             long now = System.nanoTime();
             if (now - untilNanos >= 0) {
@@ -87,9 +90,12 @@ public final class NodeLoop {
                 }
             }
             if (work > 0) {
-                lastWork = now;
+                if (!timerWake) {
+                    lastWork = now;
+                }
                 continue;
             }
+            timerWake = false;
             if (now - lastWork < spinNanos) {
                 Thread.onSpinWait();
                 continue;
@@ -105,10 +111,14 @@ public final class NodeLoop {
             if (wait > 0 && !tasksPending) {
                 sleeps++;
                 long t0 = System.nanoTime();
-                waiter.await(wait);
+                int ready = waiter.await(wait);
                 long t1 = System.nanoTime();
                 sleptNanos += t1 - t0;
-                lastWork = t1; // something (or the deadline) woke us: spin for what follows
+                if (ready > 0) {
+                    lastWork = t1; // a frame or a request woke us: spin for what follows
+                } else {
+                    timerWake = true;
+                }
             }
         }
     }

@@ -90,32 +90,22 @@ public final class RackBench {
     }
 
     /**
-     * What a wake-up costs: echo round trips 5 ms apart (client, switch, server, switch, client)
-     * while the nodes block between them (spin as configured: each round trip wakes the switch
-     * twice and the server once) and while they spin through the gaps (spin set to 1 s through
-     * the control socket); the difference over three wake-ups is the cost of one.
+     * What a wake-up costs: echo round trips through the rack (client, switch, server, switch,
+     * client) 5 ms apart, so that every node on the path is blocked in epoll when the frame
+     * arrives (the switch is woken twice, the server once), and the in-process ping-pong of
+     * {@link WakeupCost} (blocked against spinning) for the price of one wake-up.
      */
-    static Map<String, Object> wakeup(ProcessRack rack, EchoHolder holder, long spinMicros) throws IOException {
+    static Map<String, Object> wakeup(ProcessRack rack, EchoHolder holder, long spinMicros)
+            throws IOException, InterruptedException {
         int n = 400;
         holder.rtt(50, 5); // warm
         double[] blocked = holder.rtt(n, 5);
-        setSpin(rack, 1_000_000);
-        holder.rtt(50, 5);
-        double[] spinning = holder.rtt(n, 5);
-        setSpin(rack, spinMicros);
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("round_trips", n);
-        m.put("rtt_blocked_us", Map.of("p50", blocked[0], "p99", blocked[1]));
-        m.put("rtt_spinning_us", Map.of("p50", spinning[0], "p99", spinning[1]));
-        m.put("wakeups_per_round_trip", 3);
-        m.put("per_wakeup_us", Math.round((blocked[0] - spinning[0]) / 3 * 10) / 10.0);
+        m.put("rack_round_trips", n);
+        m.put("rack_rtt_blocked_us", WakeupCost.percentileMap(blocked));
+        m.put("wakeups_per_rack_round_trip", 3);
+        m.putAll(WakeupCost.measure(20_000));
         return m;
-    }
-
-    private static void setSpin(ProcessRack rack, long micros) throws IOException {
-        for (ProcessRack.NodeInfo n : rack.nodes()) {
-            rack.ctl(n.name(), "spin " + micros);
-        }
     }
 
     private static void ping(EchoHolder holder) throws IOException {

@@ -48,7 +48,7 @@ class ProcessRackTest {
         try (ProcessRack rack = ProcessRack.up(options("w").withServers(3).withMigrateEveryMs(20), LOG)) {
             namespaces = rack.topology().namespaces();
             assertEquals(4, new HashSet<>(rack.pids()).size(), "switch and 3 servers are 4 processes");
-            Thread.sleep(3_000); // start-up compilation settles
+            Thread.sleep(5_000); // start-up compilation settles
             double share = rack.idleCoreShare(10);
             LOG.printf("idle: switch + 3 servers used %.2f%% of one core%n", share * 100);
             assertTrue(share < 0.05, "idle rack used " + share * 100 + "% of a core (limit 5%)");
