@@ -222,6 +222,9 @@ public final class RackCommand implements Runnable {
         double duration;
         @Option(names = "--connections", defaultValue = "32", description = "wrk connections (default: ${DEFAULT-VALUE}).")
         int connections;
+        @Option(names = "--tls", description = "HTTPS: the servers speak TLS 1.3 (one self-signed certificate) and "
+                + "migrate the TLS sessions with the connections; the client uses https:// (curl --insecure).")
+        boolean tls;
         @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
         boolean json;
 
@@ -235,7 +238,7 @@ public final class RackCommand implements Runnable {
             if (where.dir == null) {
                 where.name = where.name.equals("rack") ? "run" + ProcessHandle.current().pid() : where.name;
             }
-            Map<String, Object> r = RackRun.run(shape.options(where), client, (int) duration, connections, System.err);
+            Map<String, Object> r = RackRun.run(shape.options(where), client, (int) duration, connections, tls, System.err);
             if (json) {
                 System.out.println(Json.write(r));
             } else {

@@ -158,6 +158,12 @@ public final class ProcessRack implements AutoCloseable {
         start("switch", "switch", swNs, SWITCH_IP, List.of("switch", "--config", swConf.toString(),
                 "--control", socket("switch").toString(), "--supervisor", Long.toString(supervisor), "--spin-us",
                 Long.toString(o.spinMicros())));
+        Path[] pem = null;
+        if (o.app().equals("https")) { // one certificate for every server: a moved session's peer never changes
+            pem = new Path[] {o.dir().resolve("server.crt"), o.dir().resolve("server.key")};
+            io.capybara.tls.TlsIdentity.selfSigned("capybara.rack", java.time.Instant.now(),
+                    new java.security.SecureRandom()).writePem(pem[0], pem[1]);
+        }
         for (int i = 0; i < o.servers(); i++) {
             List<String> args = new ArrayList<>(List.of("server", "--packet-if", serverLinks.get(i)[1], "--ip",
                     Ipv4Address.format(LabRack.serverIp(i)) + "/24", "--switch", Ipv4Address.format(SWITCH_IP), "--app",
@@ -166,6 +172,9 @@ public final class ProcessRack implements AutoCloseable {
                     "--migrate-every-ms", Double.toString(o.migrateEveryMs())));
             if (o.jitWarmup()) {
                 args.add("--jit-warmup");
+            }
+            if (pem != null) {
+                args.addAll(List.of("--cert", pem[0].toString(), "--key", pem[1].toString()));
             }
             String crash = o.crashAt().get(i);
             if (crash != null) {

@@ -10,7 +10,7 @@ import java.util.Map;
  * @param dir             run directory: state file, control sockets, logs, switch config
  * @param servers         server processes (2..50)
  * @param clients         client namespaces, each on its own switch port (1..8)
- * @param app             http or echo
+ * @param app             http, https (TLS 1.3, one self-signed certificate for all servers) or echo
  * @param migrateEveryMs  each server's manual trigger period (0 = off)
  * @param heartbeatMs     servers' HEARTBEAT period
  * @param staleMs         the switch stops choosing a server silent this long
@@ -33,8 +33,8 @@ public record ProcessRackOptions(String name, Path dir, int servers, int clients
         if (clients < 1 || clients > 8) {
             throw new IllegalArgumentException("--clients " + clients + ": expected 1..8");
         }
-        if (!app.equals("http") && !app.equals("echo")) {
-            throw new IllegalArgumentException("--app " + app + ": expected http or echo");
+        if (!app.equals("http") && !app.equals("https") && !app.equals("echo")) {
+            throw new IllegalArgumentException("--app " + app + ": expected http, https or echo");
         }
         if (!name.matches("[A-Za-z0-9_.-]{1,40}")) {
             throw new IllegalArgumentException("--name '" + name + "': 1-40 of [A-Za-z0-9_.-]");
