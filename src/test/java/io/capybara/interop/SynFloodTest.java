@@ -110,7 +110,7 @@ class SynFloodTest {
             Topology.VethLink v = topo.veth(ns, null);
             String serverIp = Topology.ipv4(v.addressB());
             String clientIp = Topology.ipv4(v.addressA());
-            Process server = topo.own(new ProcessCloser(startServer(v.rootEnd(), serverIp, clientIp, out))).process;
+            Process server = topo.own(new ProcessCloser(startServer(v.rootEnd(), serverIp, clientIp, out))).process();
             double first = -1;
             for (int i = 0; i < 100 && first < 0; i++) {
                 first = curl(topo, ns, serverIp);
