@@ -5,6 +5,9 @@ import io.capybara.host.Host;
 import io.capybara.tcp.SnapshotException;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
+import io.capybara.tls.TlsServerContext;
+import io.capybara.tls.TlsServerSession;
+import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -28,6 +31,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>For migration, the per-connection application state moves with the connection:
  * {@link #snapshotSession} on the origin, {@link #restoreSession} on the target, before the
  * restored connection is attached with this app as its handler.
+ *
+ * <p>With a {@link TlsServerContext} it is the HTTPS server: a {@link TlsServerSession} sits
+ * between each connection and its HTTP session (records in, plaintext to the session; the
+ * session's responses sealed in place, one record per send), and the TLS state travels in the
+ * snapshot before the HTTP state. A connection still in its TLS handshake cannot move
+ * ({@link #movable}).
  */
 public final class HttpServerApp implements ConnectionHandler {
     /** Largest chunk moved between a connection and a session per call. */
@@ -35,6 +44,7 @@ public final class HttpServerApp implements ConnectionHandler {
 
     private final Host host;
     private final HttpServerConfig config;
+    private final TlsServerContext tls;
     /** Connections with a session here; each finds its session through its attachment. */
     private int sessions;
     /** Sessions whose connection this app is closing (they no longer count against the limit). */
@@ -62,6 +72,7 @@ public final class HttpServerApp implements ConnectionHandler {
     /** Per-connection state beyond the session: guards against re-entrant pumping. */
     private static final class Conn {
         HttpServerSession session;
+        TlsServerSession tls;
         boolean peerCloseSeen;
         boolean closeRequested;
         boolean pumping;
@@ -75,8 +86,19 @@ public final class HttpServerApp implements ConnectionHandler {
     }
 
     public HttpServerApp(Host host, HttpServerConfig config) {
+        this(host, config, null);
+    }
+
+    /** @param tls the TLS server's context (HTTPS), or null for plain HTTP */
+    public HttpServerApp(Host host, HttpServerConfig config, TlsServerContext tls) {
         this.host = host;
         this.config = config;
+        this.tls = tls;
+    }
+
+    /** The TLS context when this is the HTTPS server, else null. */
+    public TlsServerContext tlsContext() {
+        return tls;
     }
 
     @Override
@@ -88,6 +110,9 @@ public final class HttpServerApp implements ConnectionHandler {
         }
         accepted++;
         Conn c = new Conn(new HttpServerSession(config));
+        if (tls != null) {
+            c.tls = TlsServerSession.accept(tls);
+        }
         put(conn, c);
         armHeadClock(conn, c, host.now()); // the first request's head: from the connection's start
         pump(conn, c);
@@ -139,7 +164,16 @@ public final class HttpServerApp implements ConnectionHandler {
             headerTimeouts++;
             c.closeRequested = true;
             closing++;
-            conn.send(timeoutResponse, 0, TIMEOUT_RESPONSE.length, nowNanos);
+            if (c.tls == null) {
+                conn.send(timeoutResponse, 0, TIMEOUT_RESPONSE.length, nowNanos);
+            } else if (c.tls.isEstablished() && !c.tls.isClosing()) {
+                c.tls.send(timeoutResponse, 0, TIMEOUT_RESPONSE.length); // sealed, then close_notify
+                c.tls.close();
+                int m = Math.min(c.tls.pendingOutput(), conn.writableBytes());
+                c.tls.outputSent(conn.send(c.tls.outputBuffer(), c.tls.outputOffset(), m, nowNanos));
+            } else {
+                c.tls.close(); // a handshake that does not finish in time: just close
+            }
             conn.close(nowNanos);
             work++;
         }
@@ -171,6 +205,9 @@ public final class HttpServerApp implements ConnectionHandler {
     public void onClosed(TcpConnection conn, boolean reset) {
         Conn c = remove(conn);
         if (c != null) {
+            if (c.tls != null) {
+                c.tls.release();
+            }
             closed++;
             if (reset) {
                 resets++;
@@ -192,7 +229,11 @@ public final class HttpServerApp implements ConnectionHandler {
         try {
             do {
                 c.pumpAgain = false;
-                pumpOnce(conn, c);
+                if (c.tls != null) {
+                    pumpTls(conn, c);
+                } else {
+                    pumpOnce(conn, c);
+                }
             } while (c.pumpAgain);
         } finally {
             c.pumping = false;
@@ -251,7 +292,100 @@ public final class HttpServerApp implements ConnectionHandler {
         }
     }
 
+    /**
+     * {@link #pumpOnce} with TLS in between: records from the connection into the TLS session,
+     * its plaintext into the HTTP session; the TLS session's own records (handshake, alerts,
+     * KeyUpdate) out first, then responses sealed in place, each record as large as the send
+     * buffer has room for. The connection closes once the TLS session is finished (close_notify
+     * or a fatal alert sent).
+     */
+    private void pumpTls(TcpConnection conn, Conn c) {
+        HttpServerSession s = c.session;
+        TlsServerSession t = c.tls;
+        long now = host.now();
+        boolean progress = true;
+        while (progress) {
+            progress = false;
+            while (true) {
+                int p;
+                while ((p = Math.min(t.plaintextLength(), s.receiveWindow())) > 0) {
+                    int n = s.onReceive(t.plaintextBuffer(), t.plaintextOffset(), p);
+                    t.consumePlaintext(n);
+                    bytesReceived += n;
+                    progress = true;
+                }
+                if (t.plaintextLength() > 0) {
+                    break; // the HTTP session is full: TCP flow control pushes back
+                }
+                int want = Math.min(conn.readableBytes(), t.inputRoom());
+                if (want <= 0) {
+                    break;
+                }
+                int n = conn.receive(t.inputBuffer(), t.inputOffset(), want, now);
+                if (n <= 0) {
+                    break;
+                }
+                t.inputWritten(n);
+                progress = true;
+            }
+            if (!c.peerCloseSeen && t.plaintextLength() == 0
+                    && (t.isPeerClosed() || conn.isPeerClosed() && conn.readableBytes() == 0)) {
+                c.peerCloseSeen = true;
+                s.onPeerClosed();
+                progress = true;
+            }
+            s.serveAll();
+            int pending = t.pendingOutput();
+            if (pending > 0) {
+                int m = Math.min(pending, conn.writableBytes());
+                if (m > 0) {
+                    int sent = conn.send(t.outputBuffer(), t.outputOffset(), m, now);
+                    t.outputSent(sent);
+                    bytesSent += sent;
+                    progress |= sent > 0;
+                }
+            }
+            while (s.hasOutput() && !c.closeRequested) {
+                int room = t.maxPlaintext(conn.writableBytes());
+                if (room <= 0) {
+                    progress |= t.pendingOutput() > 0 && conn.writableBytes() > 0; // a KeyUpdate to send first
+                    break;
+                }
+                long before = s.responses();
+                int m = s.produce(t.sealBuffer(), TlsServerSession.SEAL_OFFSET, room);
+                responses += s.responses() - before;
+                if (m == 0) {
+                    break;
+                }
+                int r = t.seal(m);
+                bytesSent += conn.send(t.sealBuffer(), 0, r, now);
+                progress = true;
+            }
+            if (s.isFinished() && t.isEstablished() && !t.isClosing()) {
+                t.close(); // close_notify, then FIN once it is out
+                progress = true;
+            }
+            if (t.isFinished() && !c.closeRequested) {
+                c.closeRequested = true;
+                closing++;
+                conn.close(now);
+                return;
+            }
+        }
+        if (s.parser().headInProgress() || t.isHandshaking()) {
+            armHeadClock(conn, c, now);
+        } else if (s.parser().requests() > 0) {
+            c.headDeadline = 0;
+        }
+    }
+
     // ------------------------------------------------------------------ migration
+
+    /** Whether {@code conn}'s application state can move now: not during a TLS handshake. */
+    public boolean movable(TcpConnection conn) {
+        Conn c = get(conn);
+        return c == null || c.tls == null || !c.tls.isHandshaking();
+    }
 
     /**
      * Writes the application state of {@code conn} (its {@link HttpServerSession}) at
@@ -265,13 +399,22 @@ public final class HttpServerApp implements ConnectionHandler {
         if (c == null) {
             throw new IllegalArgumentException("no HTTP session for " + conn);
         }
-        return c.session.snapshot(dst, offset);
+        if (c.tls == null) {
+            return c.session.snapshot(dst, offset);
+        }
+        // HTTPS: int length of the TLS state, the TLS state, the HTTP state
+        int t = c.tls.snapshot(dst, offset + 4);
+        dst.putInt(offset, t, ByteOrder.BIG_ENDIAN);
+        return 4 + t + c.session.snapshot(dst, offset + 4 + t);
     }
 
     /** Bytes {@link #snapshotSession} would write now, or -1 if {@code conn} has no session. */
     public int sessionSnapshotSize(TcpConnection conn) {
         Conn c = get(conn);
-        return c == null ? -1 : c.session.snapshotSize();
+        if (c == null) {
+            return -1;
+        }
+        return c.tls == null ? c.session.snapshotSize() : 4 + c.tls.snapshotSize() + c.session.snapshotSize();
     }
 
     /**
@@ -281,8 +424,30 @@ public final class HttpServerApp implements ConnectionHandler {
      */
     public void restoreSession(TcpConnection conn, DirectBuffer src, int offset, int length)
             throws SnapshotException {
-        HttpServerSession s = HttpServerSession.restore(config, src, offset, length);
+        TlsServerSession t = null;
+        if (tls != null) {
+            int tl = length < 4 ? -1 : src.getInt(offset, ByteOrder.BIG_ENDIAN);
+            if (tl < 0 || tl > length - 4) {
+                throw new SnapshotException("HTTPS session snapshot: bad TLS state length " + tl);
+            }
+            t = TlsServerSession.restore(tls, src, offset + 4, tl);
+            offset += 4 + tl;
+            length -= 4 + tl;
+        }
+        HttpServerSession s;
+        try {
+            s = HttpServerSession.restore(config, src, offset, length);
+        } catch (SnapshotException e) {
+            if (t != null) {
+                t.release();
+            }
+            throw e;
+        }
         Conn c = new Conn(s);
+        c.tls = t;
+        if (t != null) {
+            t.resume();
+        }
         // the TCP state says whether FIN was already requested; the session carries peer-closed
         TcpState st = conn.state();
         c.closeRequested = st == TcpState.FIN_WAIT_1 || st == TcpState.FIN_WAIT_2 || st == TcpState.CLOSING
@@ -300,7 +465,10 @@ public final class HttpServerApp implements ConnectionHandler {
 
     /** Forgets {@code conn}'s session without closing anything (after it migrated away). */
     public void forget(TcpConnection conn) {
-        remove(conn);
+        Conn c = remove(conn);
+        if (c != null && c.tls != null) {
+            c.tls.release(); // its ciphers and buffers serve the next restore here
+        }
     }
 
     // The session hangs on the connection (TcpConnection.attach): found without a lookup on

@@ -103,13 +103,14 @@ public class SwitchBench {
         lb.loads().heartbeat(2, 0, 0);
         lb.placement().refresh(0);
         vipHit = frame(CLIENT, 40000, VIP, 80, TcpSegment.ACK | TcpSegment.PSH);
-        lb.process(2, frame(CLIENT, 40000, VIP, 80, TcpSegment.SYN), 0, tcpLength);
+        UnsafeBuffer syn = frame(CLIENT, 40000, VIP, 80, TcpSegment.SYN);
+        lb.process(2, syn, 0, syn.capacity());
         int server = lb.directory().currentServer(lb.directory().find(CLIENT, 40000));
         vipResponse = frame(lb.serverIp(server), 80, CLIENT, 40000, TcpSegment.ACK | TcpSegment.PSH);
         vipUntracked = frame(A, 80, CLIENT, 40001, TcpSegment.ACK | TcpSegment.PSH);
         vipSynPort = 40002;
         vipSyn = frame(CLIENT, vipSynPort, VIP, 80, TcpSegment.SYN);
-        vipSynOriginal = new byte[tcpLength];
+        vipSynOriginal = new byte[vipSyn.capacity()];
         vipSyn.getBytes(0, vipSynOriginal);
         members = new boolean[] {true, true, true};
         fewer = new boolean[] {true, false, true};
@@ -127,8 +128,9 @@ public class SwitchBench {
             s.payload = new UnsafeBuffer(new byte[64]);
             s.payloadLength = 64;
         }
+        // sized exactly, so capacity() is the frame's length (tcpLength is the non-VIP frames')
         UnsafeBuffer f = new UnsafeBuffer(new byte[FrameEncoder.tcpFrameLength(s)]);
-        tcpLength = FrameEncoder.encodeTcp(f, 0, 0x0200000000FEL, 0x020000000101L, 1, s);
+        FrameEncoder.encodeTcp(f, 0, 0x0200000000FEL, 0x020000000101L, 1, s);
         return f;
     }
 

@@ -65,6 +65,19 @@ public final class Args {
         throw CliException.usage(option, "expected " + String.join(" or ", choices) + ", got '" + value + "'");
     }
 
+    /**
+     * Options that mean nothing in this mode are refused rather than ignored, e.g.
+     * {@code capybara simulate: --count: only with --migrations}.
+     */
+    public static void refuse(picocli.CommandLine.Model.CommandSpec spec, String why, String... options) {
+        picocli.CommandLine.ParseResult pr = spec.commandLine().getParseResult();
+        for (String o : options) {
+            if (pr != null && pr.hasMatchedOption(o)) {
+                throw CliException.usage(o, why);
+            }
+        }
+    }
+
     /** A number as the user would have typed it: -1, not -1.0. */
     static String text(double v) {
         if (Double.isNaN(v) || Double.isInfinite(v)) {

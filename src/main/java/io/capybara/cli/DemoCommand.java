@@ -73,7 +73,7 @@ public final class DemoCommand implements Callable<Integer> {
                 .withConnections(connections).withSkew(skew).withServiceMicros(serviceMicros)
                 .withExtraMigrationDelayMicros(extraDelayMicros).withManualMigrations(manualPerSecond).withSeed(seed);
         long wall0 = System.nanoTime();
-        ProgressLine line = quiet ? null : new ProgressLine(System.err);
+        ProgressLine line = quiet ? null : new ProgressLine(System.err, io.capybara.io.linux.Terminal.stderr());
         DemoExperiment.Result r = DemoExperiment.run(o, line);
         if (line != null) {
             line.finish();
@@ -89,21 +89,26 @@ public final class DemoCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------ progress
 
-    /** One overwritten line on stderr, at most every 200 ms of wall time. */
-    private static final class ProgressLine implements DemoRack.ProgressListener {
+    /**
+     * Progress on stderr: one line redrawn in place at most every 200 ms on a terminal; into a
+     * file or a pipe, plain lines, at most one a second and one per phase.
+     */
+    static final class ProgressLine implements DemoRack.ProgressListener {
         private final PrintStream out;
+        private final boolean redraw;
         private long lastPrint;
         private Boolean phase;
         private String last = "";
 
-        ProgressLine(PrintStream out) {
+        ProgressLine(PrintStream out, boolean redraw) {
             this.out = out;
+            this.redraw = redraw;
         }
 
         @Override
         public void update(DemoRack.Progress p) {
             if (phase != null && phase != p.migrating()) {
-                out.print("\r" + last + "\n");
+                out.print((redraw ? "\r" : "") + last + "\n");
                 lastPrint = 0;
             }
             phase = p.migrating();
@@ -111,16 +116,19 @@ public final class DemoCommand implements Callable<Integer> {
                     p.migrating() ? "migrating" : "static", p.scheduleElapsedNanos() / 1e9, p.scheduleNanos() / 1e9,
                     p.completed(), p.windowP99Nanos() / 1000, p.migrations());
             long now = System.nanoTime();
-            if (now - lastPrint > 200_000_000L) {
+            if (redraw && now - lastPrint > 200_000_000L) {
                 lastPrint = now;
                 out.print("\r" + last + "   ");
                 out.flush();
+            } else if (!redraw && (lastPrint == 0 || now - lastPrint > 1_000_000_000L)) {
+                lastPrint = now;
+                out.println(last);
             }
         }
 
         void finish() {
             if (!last.isEmpty()) {
-                out.print("\r" + last + "   \n");
+                out.print(redraw ? "\r" + last + "   \n" : last + "\n");
                 out.flush();
             }
         }
@@ -145,6 +153,8 @@ public final class DemoCommand implements Callable<Integer> {
         percentiles(j.object("overhead_us"), m.overhead());
         percentiles(j.object("blackout_us"), m.blackout());
         j.put("p99_ratio", r.p99Ratio());
+        j.object("warmup").put("rounds", r.warmUp().rounds()).put("migrations", r.warmUp().migrations())
+                .put("jit_settled", r.warmUp().jitSettled());
         Json opts = j.object("options");
         opts.put("servers", o.servers()).put("connections", o.connections()).put("rate_rps", o.requestsPerSecond())
                 .put("duration_s", o.durationNanos() / 1e9).put("skew", o.skew())
@@ -218,10 +228,14 @@ public final class DemoCommand implements Callable<Integer> {
         row(out, "client resets", s, m, p -> Long.toString(p.clientResets()));
         out.printf(Locale.ROOT, "%nmigrating p99 = %.4f x static p99. Latency runs from each request's intended send "
                 + "time (no coordinated omission).%n", r.p99Ratio());
-        out.printf(Locale.ROOT, "Overhead (%d migrations): server CPU of a migration's steps (origin + target), "
-                + "measured with System.nanoTime on this JVM, so it varies with this machine's load; blackout: "
-                + "virtual time from the target's PREPARE_MIG_ACK until it serves the connection.%n",
-                m.overhead().getTotalCount());
+        DemoExperiment.WarmUp w = r.warmUp();
+        out.printf(Locale.ROOT, "Overhead (%d migrations%s): server CPU of a migration's steps (origin + target), "
+                + "measured with System.nanoTime on this JVM after %s, so it varies with this machine's load; "
+                + "blackout: virtual time from the target's PREPARE_MIG_ACK until it serves the connection.%n",
+                m.overhead().getTotalCount(), m.overhead().getTotalCount() < 100 ? ", too few for a stable p99" : "",
+                w.rounds() == 0 ? "no warm-up (a cold JVM)"
+                        : String.format(Locale.ROOT, "%,d warm-up migrations in %d rounds%s", w.migrations(), w.rounds(),
+                                w.jitSettled() ? " until the JIT settled" : " (the JIT had not settled: a cold JVM's figures)"));
         out.printf(Locale.ROOT, "Wall time %.1f s (static %.1f s, migrating %.1f s).%n", wallSeconds,
                 s.wallNanos() / 1e9, m.wallNanos() / 1e9);
     }

@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Run the evaluation (the paper's Figures 1, 4, 5 and a skew sweep); writes CSV, PNG and REPORT.md.",
         subcommands = {EvalCommand.Overhead.class, EvalCommand.Cdf.class, EvalCommand.Tail.class,
-                EvalCommand.Skew.class, EvalCommand.Policy.class, EvalCommand.All.class,
+                EvalCommand.Skew.class, EvalCommand.Policy.class, EvalCommand.All.class, EvalCommand.RackFigure.class,
                 EvalCommand.Scale.class})
 public final class EvalCommand implements Runnable {
     /** Where systems and the rack come from; tests replace it. */
@@ -49,24 +49,35 @@ public final class EvalCommand implements Runnable {
         Path out;
         @Option(names = "--quick", description = "A reduced run (fewer migrations and points).")
         boolean quick;
-        @Option(names = "--count", description = "Migrations per system and queue size (default 10000, quick 1000).")
+
+        /** Values of the optional mixins, for the subcommands that take them (null: not taken). */
         Integer count;
-        @Option(names = "--queue-bytes", split = ",", description = "Bytes queued each way, e.g. 0,1024 (the default).")
         List<Integer> queueBytes;
-        @Option(names = "--no-c-reference", description = "Skip the C reference of the TCP_REPAIR calls.")
         boolean noCReference;
-        @Option(names = "--seed", description = "Seed of the rack experiments (default 42).")
         Long seed;
+
+        /** Adds the overhead experiments' options. */
+        Common with(MigrationOptions m) {
+            count = m.count;
+            queueBytes = m.queueBytes;
+            noCReference = m.noCReference;
+            return this;
+        }
+
+        /** Adds the rack experiments' seed. */
+        Common with(SeedOption s) {
+            seed = s.seed;
+            return this;
+        }
 
         Settings settings() {
             Settings s = quick ? Evaluation.quick() : Evaluation.full();
             if (count != null) {
-                if (count < 1) {
-                    throw new IllegalArgumentException("--count must be at least 1");
-                }
+                Args.atLeast("--count", count, 1);
                 s = s.withCount(count).withJitWarmup(Math.min(s.jitWarmup(), Math.max(200, count)));
             }
             if (queueBytes != null) {
+                queueBytes.forEach(q -> Args.between("--queue-bytes", q, 0, 1 << 20));
                 s = s.withQueueSizes(queueBytes);
             }
             if (noCReference) {
@@ -84,6 +95,22 @@ public final class EvalCommand implements Runnable {
         }
     }
 
+    /** The options of the experiments that migrate on real servers (overhead, cdf, all). */
+    static final class MigrationOptions {
+        @Option(names = "--count", description = "Migrations per system and queue size (default 10000, quick 1000).")
+        Integer count;
+        @Option(names = "--queue-bytes", split = ",", description = "Bytes queued each way, e.g. 0,1024 (the default).")
+        List<Integer> queueBytes;
+        @Option(names = "--no-c-reference", description = "Skip the C reference of the TCP_REPAIR calls.")
+        boolean noCReference;
+    }
+
+    /** The seed of the rack experiments (tail, skew, policy, all). */
+    static final class SeedOption {
+        @Option(names = "--seed", description = "Seed of the rack experiments (default 42).")
+        Long seed;
+    }
+
     static void finish(Evaluation e, String command) throws Exception {
         Path report = e.writeReport(command);
         System.err.println("wrote " + report.toAbsolutePath());
@@ -95,16 +122,77 @@ public final class EvalCommand implements Runnable {
         }
     }
 
+    @Command(name = "rack", mixinStandardHelpOptions = true,
+            description = "Migration cost across processes by state size (rack bench), with the SIGCOMM'26 authors'"
+                    + " figures beside ours: rack_migration.png and rack_migration.csv (needs root).")
+    static final class RackFigure implements Callable<Integer> {
+        @Option(names = "--out", defaultValue = "results", description = "Results directory (default ${DEFAULT-VALUE}).")
+        Path out;
+        @Option(names = "--count", defaultValue = "200", description = "Migrations per size (default: ${DEFAULT-VALUE}).")
+        int count;
+        @Option(names = "--warmup", defaultValue = "200", description = "Untimed migrations first (default: ${DEFAULT-VALUE}).")
+        int warmup;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public Integer call() throws Exception {
+            RackCommand.requireRoot();
+            Args.between("--count", count, 1, 1_000_000);
+            java.util.List<Integer> sizes = java.util.List.of(0, 16384, 65536, 131072);
+            Map<String, Object> r = io.capybara.rack.proc.RackBench.run(io.capybara.rack.proc.ProcessRackOptions
+                    .defaults("evalrack" + ProcessHandle.current().pid(), null), sizes, count, warmup, System.err);
+            java.nio.file.Files.createDirectories(out);
+            Map<String, java.util.List<double[]>> series = new java.util.LinkedHashMap<>();
+            StringBuilder csv = new StringBuilder("state_bytes,cpu_p50_us,cpu_p99_us,e2e_p50_us,e2e_p99_us,paper_cpu_us,"
+                    + "paper_e2e_us\n");
+            for (String name : new String[] {"Capybara-J end to end p50", "Capybara-J CPU p50",
+                    "paper (DPDK+Tofino) end to end", "paper CPU"}) {
+                series.put(name, new java.util.ArrayList<>());
+            }
+            Map<String, Object> bySize = (Map<String, Object>) r.get("sizes");
+            for (int size : sizes) {
+                Map<String, Object> m = (Map<String, Object>) bySize.get(Integer.toString(size));
+                Map<String, Object> cpu = (Map<String, Object>) m.get("cpu_us");
+                Map<String, Object> e2e = (Map<String, Object>) m.get("e2e_us");
+                double kb = size / 1024.0;
+                double[] paper = io.capybara.rack.proc.RackBench.PAPER.get(size);
+                series.get("Capybara-J end to end p50").add(new double[] {kb, ((Number) e2e.get("p50")).doubleValue()});
+                series.get("Capybara-J CPU p50").add(new double[] {kb, ((Number) cpu.get("p50")).doubleValue()});
+                series.get("paper (DPDK+Tofino) end to end").add(new double[] {kb, paper[1]});
+                series.get("paper CPU").add(new double[] {kb, paper[0]});
+                csv.append(size).append(',').append(cpu.get("p50")).append(',').append(cpu.get("p99")).append(',')
+                        .append(e2e.get("p50")).append(',').append(e2e.get("p99")).append(',').append(paper[0])
+                        .append(',').append(paper[1]).append('\n');
+            }
+            io.capybara.eval.Charts.lines(out.resolve("rack_migration.png"),
+                    "Migration across processes (rack bench) vs the paper", "application state (KiB)",
+                    "microseconds (log)", series, true);
+            java.nio.file.Files.writeString(out.resolve("rack_migration.csv"), csv.toString());
+            System.err.println("wrote " + out.resolve("rack_migration.png").toAbsolutePath());
+            if (json) {
+                System.out.println(Json.write(r));
+            } else {
+                System.out.print(io.capybara.rack.proc.RackBench.table(r));
+            }
+            return 0;
+        }
+    }
+
     @Command(name = "overhead", mixinStandardHelpOptions = true,
             description = "Per-step server overhead of a migration, Capybara-J and Linux TCP_REPAIR (Figure 4).")
     static final class Overhead implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        MigrationOptions migration;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
+            common.with(migration);
             Evaluation e = common.evaluation();
             Measurements m = e.overhead(true, false);
             skipped(m);
@@ -123,9 +211,12 @@ public final class EvalCommand implements Runnable {
     static final class Cdf implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        MigrationOptions migration;
 
         @Override
         public Integer call() throws Exception {
+            common.with(migration);
             if (common.queueBytes == null) {
                 common.queueBytes = List.of(1024);
             }
@@ -143,9 +234,12 @@ public final class EvalCommand implements Runnable {
     static final class Tail implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        SeedOption seed;
 
         @Override
         public Integer call() throws Exception {
+            common.with(seed);
             Evaluation e = common.evaluation();
             e.tail();
             finish(e, "./capybara eval tail" + (common.quick ? " --quick" : ""));
@@ -158,9 +252,12 @@ public final class EvalCommand implements Runnable {
     static final class Skew implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        SeedOption seed;
 
         @Override
         public Integer call() throws Exception {
+            common.with(seed);
             Evaluation e = common.evaluation();
             e.skew();
             finish(e, "./capybara eval skew" + (common.quick ? " --quick" : ""));
@@ -240,11 +337,14 @@ public final class EvalCommand implements Runnable {
     static final class Policy implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        SeedOption seed;
         @Option(names = "--json", description = "Print one JSON object on stdout: per policy p99 and migrations.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
+            common.with(seed);
             Evaluation e = common.evaluation();
             List<io.capybara.eval.PolicyExperiment.Run> runs = e.policy();
             finish(e, "./capybara eval policy" + (common.quick ? " --quick" : ""));
@@ -271,9 +371,14 @@ public final class EvalCommand implements Runnable {
     static final class All implements Callable<Integer> {
         @Mixin
         Common common;
+        @Mixin
+        MigrationOptions migration;
+        @Mixin
+        SeedOption seed;
 
         @Override
         public Integer call() throws Exception {
+            common.with(migration).with(seed);
             long t0 = System.nanoTime();
             Evaluation e = common.evaluation();
             Measurements m = e.overhead(true, true);

@@ -26,10 +26,12 @@ public final class LabCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true)
     Port port;
-    @Option(names = "--client", defaultValue = "wrk", description = "wrk or curl (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--client", defaultValue = "wrk", description = "wrk, curl, or openssl (s_client; needs --tls) "
+            + "(default: ${DEFAULT-VALUE}).")
     String client;
-    @Option(names = "--duration", defaultValue = "20", description = "wrk run time in seconds (default: ${DEFAULT-VALUE}).")
-    int duration;
+    @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "20",
+            description = "wrk run time in seconds; wrk takes whole seconds (default: ${DEFAULT-VALUE}).")
+    double duration;
     @Option(names = "--connections", defaultValue = "128", description = "wrk connections (default: ${DEFAULT-VALUE}).")
     int connections;
     @Option(names = "--threads", defaultValue = "2", description = "wrk threads (default: ${DEFAULT-VALUE}).")
@@ -48,18 +50,46 @@ public final class LabCommand implements Callable<Integer> {
     int curlRate;
     @Option(names = "--pcap", description = "Record the client port's frames into this pcap file.")
     Path pcap;
+    @Option(names = "--tls", description = "HTTPS: the servers speak TLS 1.3 on port 443 (self-signed certificate; "
+            + "curl runs with --insecure) and migrate the TLS sessions with the connections.")
+    boolean tls;
+    @Option(names = "--keylog", description = "With --tls: write the NSS key log (SSLKEYLOGFILE format) here, so that "
+            + "tshark -o tls.keylog_file:FILE decrypts the --pcap capture.")
+    Path keylog;
     @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
     boolean json;
+    @Option(names = "--quiet", description = "No progress lines on stderr.")
+    boolean quiet;
+    @Option(names = "--vip", description = "Load-balancer mode: the client connects to the VIP 10.77.250.100, the switch "
+            + "places each connection (with --pcap, the servers' side goes to FILE.servers.pcap).")
+    boolean vip;
 
     @Override
     public Integer call() throws Exception {
-        LabOptions o = new LabOptions(client, duration, connections, Math.min(threads, connections), servers, netem,
-                port != null && port.packet, migrateEveryUs, curlRequests, curlRate, pcap);
+        Args.oneOf("--client", client, "wrk", "curl", "openssl");
+        if (client.equals("openssl") && !tls) {
+            throw CliException.usage("--client openssl", "s_client speaks TLS: add --tls");
+        }
+        if (keylog != null && !tls) {
+            throw CliException.usage("--keylog", "only with --tls");
+        }
+        Args.positive("--duration", duration);
+        if (duration != Math.rint(duration)) {
+            throw CliException.usage("--duration", "wrk runs whole seconds, got " + Args.text(duration));
+        }
+        Args.atLeast("--connections", connections, 1);
+        Args.atLeast("--threads", threads, 1);
+        Args.between("--servers", servers, 2, 64);
+        Args.atLeast("--migrate-every-us", migrateEveryUs, 0);
+        Args.atLeast("--curl-requests", curlRequests, 1);
+        Args.atLeast("--curl-rate", curlRate, 1);
+        LabOptions o = new LabOptions(client, (int) duration, connections, Math.min(threads, connections), servers, netem,
+                port != null && port.packet, migrateEveryUs, curlRequests, curlRate, pcap, tls, keylog, vip);
         String problem = Lab.problem(o);
         if (problem != null) {
             throw CliException.usage("cannot run", problem);
         }
-        Map<String, Object> r = Lab.run(o, System.err);
+        Map<String, Object> r = Lab.run(o, quiet ? new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) : System.err);
         if (json) {
             System.out.println(Json.write(r));
         } else {

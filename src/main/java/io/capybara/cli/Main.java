@@ -28,6 +28,8 @@ import picocli.CommandLine.ScopeType;
                 ServerCommand.class,
                 LabCommand.class,
                 EvalCommand.class,
+                RackCommand.class,
+                CtlCommand.class,
                 MutationCommand.class,
         })
 public final class Main implements Runnable {

@@ -19,6 +19,8 @@ import picocli.CommandLine.Option;
                 "With --migrations: whole-rack simulations (switch, 3 servers, streaming clients) with 10,000 "
                         + "TCPMig migrations each, every byte and invariant checked."})
 public final class SimulateCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
     @Option(names = "--seeds", defaultValue = "100", description = "Number of seeded runs (default ${DEFAULT-VALUE}).")
     int seeds;
     @Option(names = "--first-seed", defaultValue = "1", description = "Seed of the first run (default ${DEFAULT-VALUE}).")
@@ -138,13 +140,27 @@ public final class SimulateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Args.atLeast("--seeds", seeds, 1);
+        Args.atLeast("--threads", threads, 1);
+        if (migrations) {
+            Args.refuse(spec, "not with --migrations (a rack run has its own fault plan: --faults)", "--loss", "--dup",
+                    "--reorder", "--corrupt", "--max-fault", "--max-bytes", "--snapshots");
+            Args.atLeast("--count", count, 1);
+        } else {
+            Args.refuse(spec, "only with --migrations", "--faults", "--vip", "--count");
+            Args.between("--max-fault", maxFault, 0, 1);
+            if (maxBytes != null) {
+                Args.atLeast("--max-bytes", maxBytes, 1);
+            }
+        }
         if (migrations) {
             return rack();
         }
-        for (Double d : new Double[] {loss, dup, reorder, corrupt}) {
-            if (d != null && (d < 0 || d > 1)) {
-                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                        "fault probabilities must be in [0, 1], got " + d);
+        String[] names = {"--loss", "--dup", "--reorder", "--corrupt"};
+        Double[] values = {loss, dup, reorder, corrupt};
+        for (int i = 0; i < names.length; i++) {
+            if (values[i] != null) {
+                Args.between(names[i], values[i], 0, 1);
             }
         }
         long start = System.nanoTime();

@@ -1,11 +1,14 @@
 package io.capybara.cli;
 
 import io.capybara.io.FrameChannel;
+import io.capybara.io.linux.FdFrameChannel;
 import io.capybara.io.linux.PacketChannel;
 import io.capybara.io.linux.TapChannel;
 import io.capybara.tor.SwitchConfig;
 import io.capybara.tor.SwitchCounter;
 import io.capybara.tor.TorSwitch;
+import io.capybara.rack.proc.NodeProcess;
+import io.capybara.wire.Ipv4Address;
 import io.capybara.io.PcapTap;
 import io.capybara.io.PcapWriter;
 import io.capybara.telemetry.Metrics;
@@ -27,13 +30,20 @@ public final class SwitchCommand implements Callable<Integer> {
     Path config;
     @Mixin
     NodeOptions node;
+    @Option(names = "--control", description = "Control socket path (a Unix domain socket for ctl; default: none).")
+    Path control;
+    @Option(names = "--spin-us", defaultValue = "50",
+            description = "Busy-poll this long after work before blocking in epoll (default: ${DEFAULT-VALUE}).")
+    long spinMicros;
+    @Option(names = "--supervisor", defaultValue = "0", description = "Exit when this PID is gone (set by rack).")
+    long supervisor;
     @Option(names = "--check", description = "Validate the configuration (syntax, addresses, ports) and exit.")
     boolean check;
 
-    static FrameChannel open(String spec) {
+    static FdFrameChannel open(String spec) {
         String name = portName(spec);
-        return spec.startsWith("tap:") ? TapChannel.open(name)
-                : PacketChannel.open(name); // a switch port takes frames for every MAC
+        // a switch port takes frames for every MAC: servers address each other's MACs through it
+        return spec.startsWith("tap:") ? TapChannel.open(name) : PacketChannel.open(name, PacketChannel.ANY_MAC, false);
     }
 
     /** The interface name of a {@code tap:NAME} or {@code packet:IFNAME} port, checked. */
@@ -70,9 +80,11 @@ public final class SwitchCommand implements Callable<Integer> {
             return 0;
         }
         FrameChannel[] ports = new FrameChannel[cfg.portCount()];
+        FdFrameChannel[] raw = new FdFrameChannel[cfg.portCount()];
         try {
             for (int p = 0; p < ports.length; p++) {
-                ports[p] = open(cfg.portSpecs().get(p));
+                raw[p] = open(cfg.portSpecs().get(p));
+                ports[p] = raw[p];
             }
             PcapWriter pcap = null;
             if (node.pcap != null) {
@@ -87,12 +99,14 @@ public final class SwitchCommand implements Callable<Integer> {
             Metrics metrics = new Metrics();
             telemetry.register(metrics);
             SwitchTelemetry.configLoaded(config.toString(), sw);
-            RealtimeLoop loop = new RealtimeLoop(sw);
+            NodeProcess proc = new NodeProcess(sw, raw, spinMicros * 1000, control, supervisor);
+            proc.control(c -> c.register("status", "counters, directory size, servers and their loads",
+                    args -> status(sw)));
             try (MetricsEndpoint endpoint = node.startMetrics(metrics)) { // the pcap closes with the ports
-                node.status().printf("switch up: %d ports, %d servers, directory %d levels x %d slots%n", ports.length,
-                        cfg.servers().size(), cfg.levels(), 1 << 16);
+                node.status().printf("switch up: %d ports, %d servers, directory %d levels x %d slots, pid %d%n",
+                        ports.length, cfg.servers().size(), cfg.levels(), 1 << 16, ProcessHandle.current().pid());
                 node.status().flush();
-                loop.runUntilStopped(node.duration, () -> {
+                proc.run(node.duration, () -> {
                     metrics.publish();
                     String changed = telemetry.tick(System.nanoTime());
                     if (changed != null && !node.quiet) {
@@ -119,6 +133,32 @@ public final class SwitchCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** The switch's answer to {@code ctl switch status}: 'key value' lines. */
+    static String status(TorSwitch sw) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("role switch\n");
+        sb.append("pid ").append(ProcessHandle.current().pid()).append('\n');
+        sb.append("directory ").append(sw.directory().size()).append('\n');
+        long now = System.nanoTime();
+        int live = 0;
+        for (int s = 0; s < sw.loads().servers(); s++) {
+            boolean isLive = sw.loads().isLive(s, now);
+            live += isLive ? 1 : 0;
+            long load = sw.loads().load(s);
+            sb.append("server ").append(Ipv4Address.format(sw.serverIp(s))).append(' ')
+                    .append(isLive ? "live" : "silent").append(" load ")
+                    .append(load == Long.MAX_VALUE ? "-" : Long.toString(load)).append('\n');
+        }
+        sb.append("servers_live ").append(live).append('\n');
+        for (Map.Entry<SwitchCounter, Long> e : sw.counters().entrySet()) {
+            if (e.getValue() != 0) {
+                sb.append(e.getKey().name().toLowerCase(java.util.Locale.ROOT)).append(' ').append(e.getValue())
+                        .append('\n');
+            }
+        }
+        return sb.toString();
     }
 
     /** Every counter by its snake_case name, and the directory's occupancy. */

@@ -1,21 +1,26 @@
 package io.capybara.demo;
 
 import io.capybara.app.ZipfSkew;
+import io.capybara.rack.JitWarmup;
 
 /**
  * The README demo as an experiment: the same rack, the same seed and the same offered load,
  * run twice in virtual time: static placement (migration engines off), then with every server
- * running TCPMig with its load policy. Before both, a short throwaway run with many
- * migrations warms the JIT, so the migration step timings (measured with System.nanoTime)
- * describe compiled code rather than the interpreter; it changes nothing in the virtual-time
- * results.
+ * running TCPMig with its load policy. Before both, throwaway runs with many migrations warm
+ * the JIT until it settles ({@link JitWarmup}, as {@code bench migration} does), so the
+ * migration step timings (measured with System.nanoTime) describe compiled code rather than
+ * the interpreter; it changes nothing in the virtual-time results.
  */
 public final class DemoExperiment {
     private DemoExperiment() {
     }
 
     /** Both phases of one experiment. */
-    public record Result(DemoOptions options, PhaseResult staticPhase, PhaseResult migratingPhase) {
+    public record Result(DemoOptions options, PhaseResult staticPhase, PhaseResult migratingPhase, WarmUp warmUp) {
+        public Result(DemoOptions options, PhaseResult staticPhase, PhaseResult migratingPhase) {
+            this(options, staticPhase, migratingPhase, WarmUp.NONE);
+        }
+
         public long requests() {
             return staticPhase.issued() + migratingPhase.issued();
         }
@@ -39,20 +44,34 @@ public final class DemoExperiment {
     }
 
     public static Result run(DemoOptions options, DemoRack.ProgressListener progress) {
-        warmUp();
+        WarmUp w = warmUp(WARM_UP_LIMIT_NANOS);
         PhaseResult s = DemoRack.run(options, false, progress);
         PhaseResult m = DemoRack.run(options, true, progress);
-        return new Result(options, s, m);
+        return new Result(options, s, m, w);
+    }
+
+    /** Give up warming after this much wall time (a loaded machine may never look quiet). */
+    static final long WARM_UP_LIMIT_NANOS = 30_000_000_000L;
+
+    /**
+     * What ran before the measured phases: rounds of throwaway migrations, and whether the JIT
+     * settled (two rounds in a row without compiling) before the time limit.
+     */
+    public record WarmUp(int rounds, long migrations, boolean jitSettled) {
+        public static final WarmUp NONE = new WarmUp(0, 0, false);
     }
 
     /**
-     * A light-load run with a migration every 50 virtual us (about 2,000 in all, so the step
-     * code is compiled by C2); its results are thrown away.
+     * Light-load runs with a migration every 50 virtual us (about 500 a round), until the JIT
+     * has compiled nothing for two rounds or {@code limitNanos} passed; results thrown away.
      */
-    public static void warmUp() {
+    public static WarmUp warmUp(long limitNanos) {
         DemoOptions w = DemoOptions.defaults().withRate(20_000).withSkew(0).withoutPolicy()
-                .withDuration(100_000_000L).withManualMigrations(20_000).withSeed(1);
-        DemoRack.run(w, true);
+                .withDuration(25_000_000L).withManualMigrations(20_000).withSeed(1);
+        long[] migrations = {0};
+        long t0 = System.nanoTime();
+        int rounds = JitWarmup.untilSettled(() -> migrations[0] += DemoRack.run(w, true).migrations(), limitNanos);
+        return new WarmUp(rounds, migrations[0], System.nanoTime() - t0 < limitNanos);
     }
 
     /**

@@ -6,6 +6,12 @@ import io.capybara.io.PcapTap;
 import io.capybara.io.PcapWriter;
 import io.capybara.io.linux.PacketChannel;
 import io.capybara.io.linux.Topology;
+import io.capybara.tls.KeyLog;
+import io.capybara.tls.TlsIdentity;
+import io.capybara.tls.TlsServerContext;
+import java.io.Writer;
+import java.security.SecureRandom;
+import java.time.Instant;
 import io.capybara.wire.MacAddress;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -55,6 +61,7 @@ public final class Lab {
         if (!Topology.onPath(o.client())) {
             return o.client() + " not found on PATH (apt-get install " + o.client() + ")";
         }
+
         if (o.netem() != null && !Topology.onPath("tc")) {
             return "tc not found on PATH (apt-get install iproute2)";
         }
@@ -106,13 +113,25 @@ public final class Lab {
                 port = new PcapTap(port, pcap, () -> epochOffset + System.nanoTime());
             }
             int expected = o.client().equals("wrk") ? o.connections() : 1;
+            Writer keylogFile = o.keylog() == null ? null : topo.own(Files.newBufferedWriter(o.keylog()));
+            TlsServerContext[] tls = o.tls() ? tlsContexts(o.servers(), keylogFile) : null;
+            java.util.function.UnaryOperator<io.capybara.io.FrameChannel> serverSide = java.util.function.UnaryOperator.identity();
+            PcapWriter serversPcap = null;
+            if (pcap != null && o.vip()) {
+                // the other side of the VIP rewrite: what the servers send and receive
+                PcapWriter servers = topo.own(new PcapWriter(serverPcap(o.pcap())));
+                serversPcap = servers;
+                long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+                serverSide = c -> new PcapTap(c, servers, () -> epochOffset + System.nanoTime());
+            }
             LabRack rack = new LabRack(port, switchIp, clientIp, clientMac, o.servers(), expected,
-                    o.migrateEveryMicros() * 1000);
-            String target = Topology.ipv4(LabRack.serverIp(0));
+                    o.migrateEveryMicros() * 1000, tls == null ? null : i -> tls[i], o.vip(), serverSide);
+            String target = Topology.ipv4(o.vip() ? LabRack.VIP : LabRack.serverIp(0));
+            int serverPort = o.tls() ? LabRack.HTTPS_PORT : LabRack.HTTP_PORT;
             log.printf("lab: %s client %s (%s) in %s, switch %s via %s, %d servers %s.., target %s:%d%s%n",
                     o.client(), Topology.ipv4(clientIp), MacAddress.format(clientMac), ns, Topology.ipv4(switchIp),
                     o.packet() ? "AF_PACKET" : "TAP", o.servers(), Topology.ipv4(LabRack.serverIp(0)), target,
-                    LabRack.HTTP_PORT, o.netem() == null ? "" : ", netem " + o.netem());
+                    serverPort, (o.tls() ? ", HTTPS (TLS 1.3)" : "") + (o.netem() == null ? "" : ", netem " + o.netem()));
             RackThread loop = new RackThread(rack, log);
             Thread hook = new Thread(loop::stopAndJoin, "capybara-lab-stop");
             Runtime.getRuntime().addShutdownHook(hook);
@@ -120,10 +139,10 @@ public final class Lab {
             Map<String, Object> out = new LinkedHashMap<>();
             long wallStart = System.nanoTime();
             try {
-                if (o.client().equals("wrk")) {
-                    runWrk(topo, ns, target, out);
-                } else {
-                    runCurl(topo, ns, target, out);
+                switch (o.client()) {
+                    case "wrk" -> runWrk(topo, ns, target, out);
+                    case "openssl" -> runOpenssl(topo, ns, target, out);
+                    default -> runCurl(topo, ns, target, out);
                 }
             } finally {
                 loop.stopAndJoin();
@@ -162,6 +181,18 @@ public final class Lab {
             out.put("server_resets", rack.serverResets());
             out.put("restore_failures", rack.restoreFailures());
             out.put("connections_per_server", rack.connectionsPerServer());
+            if (serversPcap != null) {
+                serversPcap.flush();
+                out.put("pcap_servers", serverPcap(o.pcap()).toString());
+            }
+            out.put("tls", o.tls());
+            if (o.tls()) {
+                out.putAll(rack.tlsCounters());
+            }
+            if (keylogFile != null) {
+                keylogFile.flush();
+                out.put("keylog", o.keylog().toString());
+            }
             if (pcap != null) {
                 pcap.flush();
                 out.put("pcap", o.pcap().toString());
@@ -221,7 +252,7 @@ public final class Lab {
     }
 
     /** A counter of the client kernel's TCP (its namespace's /proc/net/snmp or netstat), or -1. */
-    private static long snmp(Topology topo, String ns, String file, String group, String name) {
+    public static long snmp(Topology topo, String ns, String file, String group, String name) {
         try {
             List<String> lines = topo.run(ns, "cat", file).lines().filter(l -> l.startsWith(group)).toList();
             for (int i = 0; i + 1 < lines.size(); i += 2) {
@@ -262,20 +293,35 @@ public final class Lab {
     // ------------------------------------------------------------------ wrk
 
     private void runWrk(Topology topo, String ns, String target, Map<String, Object> out) throws Exception {
+        wrkAt(topo, ns, baseUrl(target) + "/", o.connections(), o.threads(), o.durationSeconds(), log, out);
+    }
+
+    /**
+     * Runs wrk (with the body-checking script) in {@code ns} against {@code http://target:80/}
+     * and puts its results under the lab's keys ({@code requests}, {@code errors}, ...).
+     */
+    public static void wrk(Topology topo, String ns, String target, int connections, int maxThreads,
+                           int durationSeconds, PrintStream log, Map<String, Object> out) throws Exception {
+        wrkAt(topo, ns, "http://" + target + ":" + LabRack.HTTP_PORT + "/", connections, maxThreads, durationSeconds,
+                log, out);
+    }
+
+    /** {@link #wrk} against {@code url} (http:// or https://). */
+    public static void wrkAt(Topology topo, String ns, String url, int connections, int maxThreads,
+                             int durationSeconds, PrintStream log, Map<String, Object> out) throws Exception {
         Path script = Files.createTempFile("capybara-lab", ".lua");
         script.toFile().deleteOnExit(); // also when interrupted
         try {
             Files.writeString(script, WrkReport.LUA_SCRIPT);
-            int threads = Math.min(o.threads(), o.connections());
-            String url = "http://" + target + ":" + LabRack.HTTP_PORT + "/";
-            String[] cmd = {"wrk", "-t", Integer.toString(threads), "-c", Integer.toString(o.connections()),
-                    "-d", o.durationSeconds() + "s", "--latency", "-s", script.toString(), url};
+            int threads = Math.min(maxThreads, connections);
+            String[] cmd = {"wrk", "-t", Integer.toString(threads), "-c", Integer.toString(connections),
+                    "-d", durationSeconds + "s", "--latency", "-s", script.toString(), url};
             log.println("lab: " + String.join(" ", cmd));
-            String text = runProcess(topo, ns, cmd, o.durationSeconds() + 30);
+            String text = runProcess(topo, ns, cmd, durationSeconds + 30);
             WrkReport r = WrkReport.parse(text);
             out.put("client", "wrk");
             out.put("output", text.replace("\r", ""));
-            out.put("connections", o.connections());
+            out.put("connections", connections);
             out.put("threads", threads);
             out.put("requests", r.requests());
             out.put("errors", r.errors());
@@ -303,18 +349,33 @@ public final class Lab {
      * each body goes to its own file and is checked here byte by byte.
      */
     private void runCurl(Topology topo, String ns, String target, Map<String, Object> out) throws Exception {
+        curlAt(topo, ns, baseUrl(target), o.curlRequests(), o.curlRatePerSecond(), log, out);
+    }
+
+    /**
+     * curl: {@code n} requests on one keep-alive connection at {@code ratePerSecond}, every body
+     * checked; results under the lab's keys.
+     */
+    public static void curl(Topology topo, String ns, String target, int n, int ratePerSecond, PrintStream log,
+                            Map<String, Object> out) throws Exception {
+        curlAt(topo, ns, "http://" + target + ":" + LabRack.HTTP_PORT, n, ratePerSecond, log, out);
+    }
+
+    /** {@link #curl} against {@code base} ({@code http://A:P} or {@code https://A:P}; HTTPS with --insecure). */
+    public static void curlAt(Topology topo, String ns, String base, int n, int ratePerSecond, PrintStream log,
+                              Map<String, Object> out) throws Exception {
         Path dir = Files.createTempDirectory("capybara-lab-curl");
         try {
-            int n = o.curlRequests();
-            List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--rate", o.curlRatePerSecond() + "/s",
+            List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--rate", ratePerSecond + "/s",
+                    "--insecure", // the lab's self-signed certificate (HTTPS); no effect on HTTP
                     "-w", "CAPYBARA-CURL %{http_code} %{local_port} %{num_connects} %{size_download}\\n"));
             for (int i = 0; i < n; i++) {
                 cmd.add("-o");
                 cmd.add(dir.resolve("body" + i).toString());
-                cmd.add("http://" + target + ":" + LabRack.HTTP_PORT + curlPath(i));
+                cmd.add(base + curlPath(i));
             }
-            log.println("lab: curl, " + n + " requests on one connection at " + o.curlRatePerSecond() + "/s");
-            String text = runProcess(topo, ns, cmd.toArray(String[]::new), 30 + n / o.curlRatePerSecond());
+            log.println("lab: curl, " + n + " requests on one connection at " + ratePerSecond + "/s");
+            String text = runProcess(topo, ns, cmd.toArray(String[]::new), 30 + n / ratePerSecond);
             List<String> lines = text.lines().filter(l -> l.startsWith("CAPYBARA-CURL ")).toList();
             long ok = 0;
             long badBodies = 0;
@@ -354,6 +415,159 @@ public final class Lab {
                 }
             }
             Files.deleteIfExists(dir);
+        }
+    }
+
+    private String baseUrl(String target) {
+        return o.tls() ? "https://" + target + ":" + LabRack.HTTPS_PORT : "http://" + target + ":" + LabRack.HTTP_PORT;
+    }
+
+    /**
+     * One context per server (each is its own host), sharing a self-signed ECDSA P-256
+     * certificate made now and the key log.
+     */
+    static final int WARMUP_HANDSHAKES = 40;
+
+    static TlsServerContext[] tlsContexts(int servers, Writer keylog) {
+        SecureRandom random = new SecureRandom();
+        TlsIdentity id = TlsIdentity.selfSigned("capybara.lab", Instant.now(), random);
+        KeyLog log = keylog == null ? KeyLog.NONE : KeyLog.to(keylog);
+        TlsServerContext[] c = new TlsServerContext[servers];
+        for (int i = 0; i < servers; i++) {
+            c[i] = new TlsServerContext(id, java.util.EnumSet.allOf(io.capybara.tls.TlsSuite.class), random, log);
+        }
+        // handshakes on a cold JVM take up to seconds, and the rack has one thread: warm up first
+        // (the key log sees none of these: each context logs only when a session uses it... so
+        // warm up on a context without a key log, which shares the same code)
+        io.capybara.tls.LoopbackClient.warmUp(new TlsServerContext(id, java.util.EnumSet.allOf(
+                io.capybara.tls.TlsSuite.class), random, KeyLog.NONE), WARMUP_HANDSHAKES);
+        return c;
+    }
+
+    // ------------------------------------------------------------------ openssl s_client
+
+    /**
+     * {@code openssl s_client} sends the curl schedule's requests by hand on its one connection,
+     * spaced by {@code --curl-rate}, with a KeyUpdate ({@code K}: update requested) before every
+     * third; the last request asks to close. Every response is read back from its output and
+     * its body checked.
+     */
+    private void runOpenssl(Topology topo, String ns, String target, Map<String, Object> out) throws Exception {
+        int n = o.curlRequests();
+        String[] cmd = {"openssl", "s_client", "-connect", target + ":" + LabRack.HTTPS_PORT, "-tls1_3",
+            "-servername", "capybara.lab"};
+        log.println("lab: " + String.join(" ", cmd) + ", " + n + " requests at " + o.curlRatePerSecond() + "/s");
+        Process proc = topo.start(ns, cmd);
+        var stdout = new java.io.ByteArrayOutputStream();
+        var stderr = new java.io.ByteArrayOutputStream();
+        Thread r1 = Thread.ofVirtual().start(() -> copy(proc.getInputStream(), stdout));
+        Thread r2 = Thread.ofVirtual().start(() -> copy(proc.getErrorStream(), stderr));
+        long keyUpdates = 0;
+        try (var in = proc.getOutputStream()) {
+            long gap = 1_000 / o.curlRatePerSecond();
+            // s_client reads a command letter only at the start of what it reads from stdin at
+            // once: each line goes alone, after the answer to the one before
+            awaitOutput(proc, stdout, stderr, "Verify return code", 0);
+            for (int i = 0; i < n; i++) {
+                if (i % 3 == 2) {
+                    in.write("K\n".getBytes(StandardCharsets.US_ASCII)); // s_client: KeyUpdate, update_requested
+                    in.flush();
+                    keyUpdates++;
+                    awaitOutput(proc, stdout, stderr, "KEYUPDATE", keyUpdates - 1);
+                    Thread.sleep(gap / 4);
+                }
+                String req = "GET " + curlPath(i) + " HTTP/1.1\r\nHost: capybara.lab\r\n"
+                        + (i == n - 1 ? "Connection: close\r\n" : "") + "\r\n";
+                in.write(req.getBytes(StandardCharsets.US_ASCII));
+                in.flush();
+                awaitResponses(proc, stdout, i + 1);
+                Thread.sleep(gap);
+            }
+            if (!proc.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("openssl s_client did not finish in 30 s after its last request");
+            }
+        } finally {
+            if (proc.isAlive()) {
+                proc.destroyForcibly();
+            }
+        }
+        r1.join(5_000);
+        r2.join(5_000);
+        byte[] text = stdout.toByteArray();
+        String s = new String(text, StandardCharsets.ISO_8859_1);
+        List<byte[]> bodies = new ArrayList<>();
+        long non2xx = responses(text, bodies);
+        long ok = 0;
+        for (int i = 0; i < bodies.size(); i++) {
+            if (bodyMatches(i, bodies.get(i))) {
+                ok++;
+            }
+        }
+        String err = stderr.toString(StandardCharsets.UTF_8);
+        out.put("client", "openssl");
+        out.put("output", err.lines().filter(l -> !l.startsWith("depth=") && !l.startsWith("verify"))
+                .collect(java.util.stream.Collectors.joining("\n")));
+        out.put("connections", 1);
+        out.put("requests", (long) bodies.size());
+        out.put("requests_sent", (long) n);
+        out.put("key_updates_sent_by_client", keyUpdates);
+        out.put("errors", (n - bodies.size()) + non2xx + (bodies.size() - ok));
+        out.put("non_2xx", non2xx);
+        out.put("bad_bodies", bodies.size() - ok);
+        out.put("bodies_ok", ok);
+        out.put("tls_protocol", s.contains("TLSv1.3") ? "TLSv1.3" : "unknown");
+    }
+
+    /** Splits s_client's output into response bodies (whole ones only); returns how many were not 200. */
+    static long responses(byte[] text, List<byte[]> bodies) {
+        String s = new String(text, StandardCharsets.ISO_8859_1);
+        long non2xx = 0;
+        for (int at = s.indexOf("HTTP/1.1 "); at >= 0; at = s.indexOf("HTTP/1.1 ", at + 1)) {
+            int headEnd = s.indexOf("\r\n\r\n", at);
+            if (headEnd < 0) {
+                break;
+            }
+            String head = s.substring(at, headEnd);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+            int len = m.find() ? Integer.parseInt(m.group(1)) : 0;
+            int from = headEnd + 4;
+            if (from + len > s.length()) {
+                break;
+            }
+            if (!head.startsWith("HTTP/1.1 200 ")) {
+                non2xx++;
+            }
+            bodies.add(java.util.Arrays.copyOfRange(text, from, from + len));
+            at = from + len - 1;
+        }
+        return non2xx;
+    }
+
+    private static void awaitResponses(Process p, java.io.ByteArrayOutputStream out, int n) throws InterruptedException {
+        for (long deadline = System.nanoTime() + 20_000_000_000L; System.nanoTime() < deadline && p.isAlive(); ) {
+            byte[] text = out.toByteArray();
+            List<byte[]> complete = new ArrayList<>();
+            responses(text, complete);
+            if (complete.size() >= n) {
+                return;
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** Waits until {@code marker} appears more than {@code seen} times in the output (or 20 s). */
+    private static void awaitOutput(Process p, java.io.ByteArrayOutputStream out, java.io.ByteArrayOutputStream err,
+                                    String marker, long seen) throws InterruptedException {
+        for (long deadline = System.nanoTime() + 20_000_000_000L; System.nanoTime() < deadline && p.isAlive(); ) {
+            String s = out.toString(StandardCharsets.ISO_8859_1) + err.toString(StandardCharsets.ISO_8859_1);
+            int count = 0;
+            for (int at = s.indexOf(marker); at >= 0; at = s.indexOf(marker, at + 1)) {
+                count++;
+            }
+            if (count > seen) {
+                return;
+            }
+            Thread.sleep(5);
         }
     }
 
@@ -447,6 +661,7 @@ public final class Lab {
             } catch (Throwable t) {
                 if (running.get()) {
                     failure = t;
+                    log.println("lab: the rack loop failed (the client will time out): " + t);
                 }
             }
         }
@@ -459,5 +674,10 @@ public final class Lab {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Where {@code lab --vip --pcap FILE} records the servers' side: FILE.servers.pcap. */
+    static java.nio.file.Path serverPcap(java.nio.file.Path clientPcap) {
+        return clientPcap.resolveSibling(clientPcap.getFileName() + ".servers.pcap");
     }
 }

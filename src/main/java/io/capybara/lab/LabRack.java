@@ -21,6 +21,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.capybara.tls.TlsServerContext;
+import java.util.function.IntFunction;
 import org.agrona.collections.Long2LongHashMap;
 
 /**
@@ -39,10 +41,13 @@ import org.agrona.collections.Long2LongHashMap;
  * from each server (round-robin over its table), so migrations happen at a known rate whatever
  * the load.
  */
-final class LabRack implements Node {
+public final class LabRack implements Node {
     static final int HTTP_PORT = 80;
-    static final int SERVER_SUBNET = 0x0A4DFA00; // 10.77.250.0/24
-    static final long SWITCH_MAC = 0x02CA_00FE_0000L;
+    public static final int HTTPS_PORT = 443;
+    public static final int SERVER_SUBNET = 0x0A4DFA00; // 10.77.250.0/24
+    /** The virtual address of {@code lab --vip}: 10.77.250.100. */
+    public static final int VIP = SERVER_SUBNET + 100;
+    public static final long SWITCH_MAC = 0x02CA_00FE_0000L;
     /** A connection the trigger moved is left alone this long (stale packets of the last move). */
     static final long TRIGGER_COOLDOWN_NANOS = 100_000_000L;
 
@@ -67,9 +72,13 @@ final class LabRack implements Node {
      * @param serverCount  servers behind the switch
      * @param expectedConnections sizes tables and sets the load policy's marks
      * @param triggerIntervalNanos manual trigger period; 0 = manual trigger off
+     * @param tls          server i -> its TLS context (HTTPS on port 443), or null for HTTP on 80
+     * @param vip          clients connect to {@link #VIP} (the service's port) and the switch places them
+     * @param serverSide   wraps each server's switch port (a pcap recorder, say)
      */
     LabRack(FrameChannel clientPort, int switchIp, int clientIp, long clientMac, int serverCount,
-            int expectedConnections, long triggerIntervalNanos) {
+            int expectedConnections, long triggerIntervalNanos, IntFunction<TlsServerContext> tls, boolean vip,
+            java.util.function.UnaryOperator<FrameChannel> serverSide) {
         if (serverCount < 2 || serverCount > 200) {
             throw new IllegalArgumentException("servers must be 2..200, got " + serverCount);
         }
@@ -82,12 +91,16 @@ final class LabRack implements Node {
         MemoryLink[] links = new MemoryLink[serverCount];
         for (int i = 0; i < serverCount; i++) {
             links[i] = MemoryLink.pair("server" + i, 4096);
-            ports[i + 1] = links[i].b();
+            ports[i + 1] = serverSide.apply(links[i].b());
             hosts.add(new SwitchConfig.Host(serverIp(i), serverMac(i), i + 1, true));
             arp.put(serverIp(i), serverMac(i));
         }
         hosts.add(new SwitchConfig.Host(clientIp, clientMac, 0, false));
-        sw = new TorSwitch(SwitchConfig.of(switchIp, SWITCH_MAC, hosts).withHeartbeatStale(200_000_000L), ports);
+        SwitchConfig swc = SwitchConfig.of(switchIp, SWITCH_MAC, hosts).withHeartbeatStale(200_000_000L);
+        if (vip) {
+            swc = swc.withVips(List.of(new SwitchConfig.Vip(VIP, tls == null ? HTTP_PORT : HTTPS_PORT))).withLevels(4);
+        }
+        sw = new TorSwitch(swc, ports);
         int perServer = Math.max(1, expectedConnections / serverCount);
         MigrationConfig mc = MigrationConfig.defaults(switchIp)
                 .withPools(16, 64, 128, 256 * 1024, 1 << 20)
@@ -105,19 +118,20 @@ final class LabRack implements Node {
             servers[i] = new Host(HostConfig.of("server" + i, serverMac(i), serverIp(i), 24)
                     .withGateway(switchIp).withStaticArp(a).withTcp(tcpConfig()).withIsnSeed(0x1AB + i)
                     .withMaxConnections(Math.max(1024, expectedConnections * 2)), links[i].a());
-            apps[i] = new MigratableHttp(new HttpServerApp(servers[i], HttpServerConfig.defaults()));
-            servers[i].listen(HTTP_PORT, Math.max(1024, expectedConnections * 2), apps[i].http());
+            apps[i] = new MigratableHttp(new HttpServerApp(servers[i], HttpServerConfig.defaults(),
+                    tls == null ? null : tls.apply(i)));
+            servers[i].listen(tls == null ? HTTP_PORT : HTTPS_PORT, Math.max(1024, expectedConnections * 2), apps[i].http());
             engines[i] = new MigrationEngine(servers[i], mc, apps[i], MigrationMetrics.constant());
             Host h = servers[i];
             engines[i].loadMetric(() -> liveConnections(h));
         }
     }
 
-    static int serverIp(int i) {
+    public static int serverIp(int i) {
         return SERVER_SUBNET + 10 + i;
     }
 
-    static long serverMac(int i) {
+    public static long serverMac(int i) {
         return 0x02CA_FA00_0000L + 10 + i;
     }
 
@@ -126,7 +140,7 @@ final class LabRack implements Node {
      * (the Linux clients recover faster from loss with our SACK and D-SACK blocks), timers in
      * milliseconds (the link is a real kernel's).
      */
-    static TcpConfig tcpConfig() {
+    public static TcpConfig tcpConfig() {
         TcpConfig d = TcpConfig.defaults();
         return new TcpConfig(1460, 64 * 1024, 64 * 1024, 2, true, true, false, 1_000_000L, 200_000_000L,
                 20_000_000L, 2_000_000_000L, 15, 1_000_000_000L, d.maxOutOfOrderSegments());
@@ -239,6 +253,28 @@ final class LabRack implements Node {
             n += a.http().accepted();
         }
         return n;
+    }
+
+    /** TLS counters summed over the servers (empty for HTTP). */
+    Map<String, Long> tlsCounters() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (MigratableHttp a : apps) {
+            TlsServerContext t = a.http().tlsContext();
+            if (t == null) {
+                continue;
+            }
+            m.merge("tls_handshakes", t.handshakes(), Long::sum);
+            m.merge("tls_handshake_failures", t.handshakeFailures(), Long::sum);
+            m.merge("tls_sessions_restored", t.sessionsRestored(), Long::sum);
+            m.merge("tls_records_in", t.recordsIn(), Long::sum);
+            m.merge("tls_records_out", t.recordsOut(), Long::sum);
+            m.merge("tls_key_updates_received", t.keyUpdatesReceived(), Long::sum);
+            m.merge("tls_key_updates_sent", t.keyUpdatesSent(), Long::sum);
+            m.merge("tls_bad_record_mac", t.badRecordMac(), Long::sum);
+            m.merge("tls_fatal_alerts_sent", t.fatalAlertsSent(), Long::sum);
+            m.merge("tls_fatal_alerts_received", t.fatalAlertsReceived(), Long::sum);
+        }
+        return m;
     }
 
     long restoreFailures() {

@@ -13,17 +13,17 @@ import org.agrona.MutableDirectBuffer;
  * position, queued responses, how much of the current body went out) travels in CONN_STATE
  * next to the TCP snapshot, so a keep-alive client sees one continuous byte stream.
  */
-final class MigratableHttp implements MigratableApp {
+public final class MigratableHttp implements MigratableApp {
     private final HttpServerApp http;
     private long snapshots;
     private long restores;
     private long restoreFailures;
 
-    MigratableHttp(HttpServerApp http) {
+    public MigratableHttp(HttpServerApp http) {
         this.http = http;
     }
 
-    HttpServerApp http() {
+    public HttpServerApp http() {
         return http;
     }
 
@@ -34,6 +34,9 @@ final class MigratableHttp implements MigratableApp {
 
     @Override
     public int snapshotSize(TcpConnection conn) {
+        if (!http.movable(conn)) {
+            return -1; // a TLS handshake in progress
+        }
         return Math.max(0, http.sessionSnapshotSize(conn));
     }
 
@@ -78,7 +81,7 @@ final class MigratableHttp implements MigratableApp {
         return restores;
     }
 
-    long restoreFailures() {
+    public long restoreFailures() {
         return restoreFailures;
     }
 }

@@ -15,7 +15,11 @@ public interface MigratableApp {
     /** Receives the events of connections attached by the engine. */
     ConnectionHandler handler();
 
-    /** Upper bound of what {@link #snapshot} writes for {@code conn}. */
+    /**
+     * Upper bound of what {@link #snapshot} writes for {@code conn}; negative if the
+     * application cannot move it now (a TLS handshake in progress): the engine then does not
+     * start a migration of it.
+     */
     int snapshotSize(TcpConnection conn);
 
     /**

@@ -127,6 +127,7 @@ public final class MigrationEngine implements MigrationHook, Node {
     private long timerAt = Long.MAX_VALUE;
 
     // policy
+    private boolean draining;
     private LongSupplier loadMetric;
     private final Long2LongHashMap lastTraffic = new Long2LongHashMap(-1);
     private final Long2LongHashMap cooldownUntil = new Long2LongHashMap(Long.MIN_VALUE);
@@ -178,6 +179,19 @@ public final class MigrationEngine implements MigrationHook, Node {
 
     public MigrationMetrics metrics() {
         return metrics;
+    }
+
+    /**
+     * Draining: HEARTBEATs say so (the switch then places no new connection here and steers no
+     * migration here) and PREPARE_MIG is refused as busy. Moving the connections away is the
+     * caller's ({@code policy.Drain}).
+     */
+    public void draining(boolean on) {
+        draining = on;
+    }
+
+    public boolean isDraining() {
+        return draining;
     }
 
     /** Replaces the load reported in HEARTBEAT and used by the policy (default {@link #queuedBytes}). */
@@ -254,9 +268,19 @@ public final class MigrationEngine implements MigrationHook, Node {
      *     migrating, or too many migrations are running (counted)
      */
     public int migrate(TcpConnection conn) {
+        return migrate(conn, 0);
+    }
+
+    /**
+     * Starts migrating {@code conn} to {@code targetIp} (0: the switch picks). The switch
+     * honours a requested target only if it is a live server other than this one, and rejects
+     * the migration otherwise (REJECT no target): an operator's explicit choice is never
+     * silently replaced by another server.
+     */
+    public int migrate(TcpConnection conn, int targetIp) {
         long t0 = metrics.now();
-        if (conn == null || !host.holds(conn) || !eligible(conn)) {
-            count(MigCounter.NOT_ELIGIBLE);
+        if (conn == null || !host.holds(conn) || !eligible(conn) || app.snapshotSize(conn) < 0) {
+            count(MigCounter.NOT_ELIGIBLE); // (the application cannot move it now, e.g. a TLS handshake)
             return -1;
         }
         long ck = connKey(conn.remoteIp(), conn.remotePort(), conn.localPort());
@@ -289,6 +313,8 @@ public final class MigrationEngine implements MigrationHook, Node {
         m.serverPort = conn.localPort();
         m.originalIp = conn.localIp();
         m.targetIp = 0;
+        m.requestedTarget = targetIp;
+        m.decidedAt = t0;
         m.retries = 0;
         m.stateSent = false;
         m.deadline = arm(at + config.prepareTimeoutNanos());
@@ -341,7 +367,8 @@ public final class MigrationEngine implements MigrationHook, Node {
         }
         if (now >= nextHeartbeat) {
             lastLoad = loadMetric.getAsLong();
-            send(config.switchIp(), TcpMigHeader.HEARTBEAT, 0, 0, 0, 0, 0, self, 0, lastLoad);
+            send(config.switchIp(), TcpMigHeader.HEARTBEAT, draining ? TcpMigHeader.HEARTBEAT_DRAINING : 0, 0, 0, 0, 0, self,
+                    0, lastLoad);
             count(MigCounter.HEARTBEATS_SENT);
             nextHeartbeat = now + config.heartbeatIntervalNanos();
             work++;
@@ -451,6 +478,7 @@ public final class MigrationEngine implements MigrationHook, Node {
             long last = lastTraffic.put(ck, total);
             long recent = last < 0 ? total : total - last;
             if (shedding && recent > bestTraffic && eligible(c) && cooldownUntil.get(ck) <= at
+                    && app.snapshotSize(c) >= 0
                     && findOutByConn(ck) == null) {
                 best = c;
                 bestTraffic = recent;
@@ -528,8 +556,9 @@ public final class MigrationEngine implements MigrationHook, Node {
         metrics.record(MigrationStep.ORIGIN_QUIESCE, self, id, 0);
         long t2 = t1;
         long nowNs = now();
-        int need = STATE_PREFIX + c.snapshotSize() + app.snapshotSize(c);
-        if (need > config.maxStateBytes()) {
+        int appNeed = app.snapshotSize(c);
+        int need = STATE_PREFIX + c.snapshotSize() + appNeed;
+        if (appNeed < 0 || need > config.maxStateBytes()) {
             count(MigCounter.ABORTED_SNAPSHOT_TOO_LARGE);
             startAbort(m, TcpMigHeader.REASON_TARGET_BUSY);
             return;
@@ -699,6 +728,7 @@ public final class MigrationEngine implements MigrationHook, Node {
         freeOut(m);
         m.overhead += metrics.step(MigrationStep.ORIGIN_RECEIVE_STATE_ACK, self, id, t0);
         metrics.overheadPart(MigrationMetrics.key(self, id), m.overhead);
+        metrics.half(self, id, true, m.decidedAt, m.overhead);
     }
 
     private void onOutTimeout(Out m) {
@@ -798,8 +828,8 @@ public final class MigrationEngine implements MigrationHook, Node {
 
     private void sendPrepare(Out m) {
         count(MigCounter.PREPARE_SENT);
-        send(config.switchIp(), TcpMigHeader.PREPARE_MIG, 0, m.id, m.clientIp, m.clientPort, m.serverPort, self, 0,
-                m.originalIp);
+        send(config.switchIp(), TcpMigHeader.PREPARE_MIG, 0, m.id, m.clientIp, m.clientPort, m.serverPort, self,
+                m.requestedTarget, m.originalIp);
     }
 
     /**
@@ -848,7 +878,7 @@ public final class MigrationEngine implements MigrationHook, Node {
                 outcomes.remember(stale.migKey, OutcomeMemory.ABORTED, 0);
                 release(stale);
             }
-            s = freeIn();
+            s = draining ? null : freeIn(); // a draining server takes nothing in
             if (s == null) {
                 count(MigCounter.REJECTED_BUSY_SENT);
                 send(origin, TcpMigHeader.REJECT, TcpMigHeader.REASON_TARGET_BUSY, id, clientIp, clientPort, serverPort,
@@ -1021,6 +1051,7 @@ public final class MigrationEngine implements MigrationHook, Node {
         metrics.blackoutEnds(mk, t3); // serving again
         s.overhead += t3 - t0;
         metrics.overheadPart(mk, s.overhead);
+        metrics.half(s.originIp, id, false, t3, s.overhead);
     }
 
     private void onAbort(int from) {
@@ -1369,6 +1400,10 @@ public final class MigrationEngine implements MigrationHook, Node {
         int serverPort;
         int originalIp;
         int targetIp;
+        /** The target the trigger asked for (0: the switch's choice). */
+        int requestedTarget;
+        /** Metrics clock at the decision: where a migration's end-to-end time starts. */
+        long decidedAt;
         long deadline;
         int retries;
         int backoff;

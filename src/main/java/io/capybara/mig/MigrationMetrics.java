@@ -45,6 +45,16 @@ public final class MigrationMetrics {
         void step(MigrationStep step, long nanos);
 
         void overhead(long nanos);
+
+        /**
+         * One side of a completed migration (origin {@code originIp}, id {@code id}): the origin
+         * reports when CONN_STATE_ACK arrives, with {@code atNanos} its decision time; the target
+         * reports when it serves the connection, with {@code atNanos} that moment. Both carry the
+         * side's CPU time in migration code. Across processes on one machine the two clocks are
+         * one (CLOCK_MONOTONIC), so target time less origin time is the end-to-end latency.
+         */
+        default void half(int originIp, int id, boolean origin, long atNanos, long cpuNanos) {
+        }
     }
 
     private Observer observer;
@@ -118,6 +128,12 @@ public final class MigrationMetrics {
             pendingOverhead.clear(); // halves of aborted migrations never pair up
         }
         pendingOverhead.put(migration, nanos);
+    }
+
+    void half(int originIp, int id, boolean origin, long atNanos, long cpuNanos) {
+        if (observer != null) {
+            observer.half(originIp, id, origin, atNanos, cpuNanos);
+        }
     }
 
     void forget(long migration) {

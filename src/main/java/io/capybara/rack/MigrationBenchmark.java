@@ -27,6 +27,16 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
+import io.capybara.tcp.SnapshotException;
+import io.capybara.tls.KeyLog;
+import io.capybara.tls.LoopbackClient;
+import io.capybara.tls.TlsIdentity;
+import io.capybara.tls.TlsServerContext;
+import io.capybara.tls.TlsServerSession;
+import io.capybara.tls.TlsSuite;
+import java.security.SecureRandom;
+import java.util.EnumSet;
+import org.bouncycastle.tls.crypto.TlsCrypto;
 
 /**
  * Migration cost in an in-memory rack on one thread: a switch, two servers and a client host
@@ -58,11 +68,20 @@ public final class MigrationBenchmark {
      * @param count          migrations measured
      * @param overheadP50Us  and the rest: microseconds
      * @param steps          per step: {p50_us, mean_us, p99_us}
-     * @param stateBytes     mean CONN_STATE size
+     * @param stateBytes     mean size of the TCP snapshot in CONN_STATE
+     * @param appStateBytes  mean size of the application state beside it (16 B; with TLS the session too)
      */
     public record Result(int count, int connections, double overheadP50Us, double overheadP99Us,
                          double overheadMeanUs, double blackoutP50Us, double blackoutP99Us, double blackoutMeanUs,
-                         Map<String, double[]> steps, double stateBytes, long completed, long failed) {
+                         Map<String, double[]> steps, double stateBytes, long completed, long failed,
+                         double appStateBytes) {
+
+        public Result(int count, int connections, double overheadP50Us, double overheadP99Us, double overheadMeanUs,
+                      double blackoutP50Us, double blackoutP99Us, double blackoutMeanUs, Map<String, double[]> steps,
+                      double stateBytes, long completed, long failed) {
+            this(count, connections, overheadP50Us, overheadP99Us, overheadMeanUs, blackoutP50Us, blackoutP99Us,
+                    blackoutMeanUs, steps, stateBytes, completed, failed, 16);
+        }
 
         /**
          * JSON-ready: overhead_us and blackout_us {p50, p99, mean}, steps_us {name: {p50, mean, p99}}
@@ -75,6 +94,7 @@ public final class MigrationBenchmark {
             m.put("completed", completed);
             m.put("failed", failed);
             m.put("state_bytes_mean", stateBytes);
+            m.put("app_state_bytes_mean", appStateBytes);
             m.put("overhead_us", Map.of("p50", overheadP50Us, "p99", overheadP99Us, "mean", overheadMeanUs));
             m.put("blackout_us", Map.of("p50", blackoutP50Us, "p99", blackoutP99Us, "mean", blackoutMeanUs));
             Map<String, Object> st = new LinkedHashMap<>();
@@ -118,9 +138,25 @@ public final class MigrationBenchmark {
 
     private final int unread;
     private final int unacked;
+    /** TLS: each server's context, each connection's session (null: plain TCP). */
+    private final TlsServerContext[] tlsCtx;
+    private final TlsServerSession[] tls;
+    private long tlsStateBytes;
 
-    private MigrationBenchmark(int connections, int unread, int unacked, int mtu, LongSupplier clock) {
+    private MigrationBenchmark(int connections, int unread, int unacked, int mtu, LongSupplier clock, TlsSuite suite) {
         this.clock = clock;
+        if (suite != null) {
+            SecureRandom random = new SecureRandom();
+            TlsIdentity id = TlsIdentity.selfSigned("capybara.bench", java.time.Instant.now(), random);
+            tlsCtx = new TlsServerContext[2];
+            for (int i = 0; i < 2; i++) {
+                tlsCtx[i] = new TlsServerContext(id, EnumSet.of(suite), random, KeyLog.NONE);
+            }
+            tls = new TlsServerSession[connections];
+        } else {
+            tlsCtx = null;
+            tls = null;
+        }
         this.unread = unread;
         this.unacked = unacked;
         this.metrics = new MigrationMetrics(clock);
@@ -176,12 +212,30 @@ public final class MigrationBenchmark {
 
     /** @param mtu the links' IPv4 MTU (1500, or up to 9000 for jumbo frames) */
     public static Result run(int count, int connections, int unread, int unacked, int mtu, LongSupplier clock) {
-        MigrationBenchmark b = new MigrationBenchmark(Math.max(1, connections), unread, unacked, mtu, clock);
+        return run(count, connections, unread, unacked, mtu, clock, null);
+    }
+
+    /**
+     * @param tlsSuite null: plain TCP connections; else each connection also carries an
+     *                 established TLS 1.3 session of this suite (a real handshake with a loopback
+     *                 client, one record each way), which migrates with it through the
+     *                 application hook
+     */
+    public static Result run(int count, int connections, int unread, int unacked, int mtu, LongSupplier clock,
+                             TlsSuite tlsSuite) {
+        MigrationBenchmark b = new MigrationBenchmark(Math.max(1, connections), unread, unacked, mtu, clock, tlsSuite);
         b.setUp();
+        if (tlsSuite != null) {
+            TlsCrypto crypto = LoopbackClient.crypto(new SecureRandom());
+            for (int i = 0; i < b.tls.length; i++) {
+                b.tls[i] = LoopbackClient.establish(b.tlsCtx[0], tlsSuite, crypto, null);
+            }
+        }
         b.migrateMany(Math.max(count, 2_000));
         JitWarmup.untilSettled(() -> b.migrateMany(2_000), WARMUP_LIMIT_NANOS);
         b.metrics.reset();
         b.stateBytes = 0;
+        b.tlsStateBytes = 0;
         b.completed = 0;
         b.failed = 0;
         b.migrateMany(count);
@@ -283,7 +337,8 @@ public final class MigrationBenchmark {
         return new Result(count, serverConn.length, o.getValueAtPercentile(50) / 1000.0,
                 o.getValueAtPercentile(99) / 1000.0, o.getMean() / 1000.0, b.getValueAtPercentile(50) / 1000.0,
                 b.getValueAtPercentile(99) / 1000.0, b.getMean() / 1000.0, steps,
-                count == 0 ? 0 : (double) stateBytes / count, completed, failed);
+                count == 0 ? 0 : (double) stateBytes / count, completed, failed,
+                16 + (tls == null || completed == 0 ? 0 : (double) tlsStateBytes / completed));
     }
 
     /** The benchmark's server application: 16 bytes of state per connection (its index and a counter). */
@@ -291,6 +346,7 @@ public final class MigrationBenchmark {
         final MigrationBenchmark bench;
         final int server;
         int accepted;
+        private int restoredIndex = -1;
 
         BenchApp(MigrationBenchmark bench, int server) {
             this.bench = bench;
@@ -315,7 +371,7 @@ public final class MigrationBenchmark {
 
         @Override
         public int snapshotSize(TcpConnection conn) {
-            return 16;
+            return bench.tls == null ? 16 : 16 + bench.tls[indexOf(conn)].snapshotSize();
         }
 
         @Override
@@ -324,7 +380,15 @@ public final class MigrationBenchmark {
             dst.putInt(offset, index, ByteOrder.BIG_ENDIAN);
             dst.putInt(offset + 4, server, ByteOrder.BIG_ENDIAN);
             dst.putLong(offset + 8, conn.stats().bytesIn(), ByteOrder.BIG_ENDIAN);
-            return 16;
+            if (bench.tls == null) {
+                return 16;
+            }
+            TlsServerSession t = bench.tls[index];
+            int n = t.snapshot(dst, offset + 16);
+            t.release(); // its ciphers go back to this server's pool
+            bench.tls[index] = null;
+            bench.tlsStateBytes += n;
+            return 16 + n;
         }
 
         private int indexOf(TcpConnection conn) {
@@ -334,8 +398,16 @@ public final class MigrationBenchmark {
         @Override
         public boolean restore(TcpConnection conn, DirectBuffer src, int offset, int length) {
             int index = src.getInt(offset, ByteOrder.BIG_ENDIAN);
-            if (length != 16 || index < 0 || index >= bench.serverConn.length) {
+            if ((bench.tls == null ? length != 16 : length < 16) || index < 0 || index >= bench.serverConn.length) {
                 return false;
+            }
+            if (bench.tls != null) {
+                try {
+                    bench.tls[index] = TlsServerSession.restore(bench.tlsCtx[server], src, offset + 16, length - 16);
+                } catch (SnapshotException e) {
+                    return false;
+                }
+                restoredIndex = index;
             }
             bench.serverConn[index] = conn;
             bench.at[index] = server;
@@ -344,7 +416,12 @@ public final class MigrationBenchmark {
 
         @Override
         public void resume(TcpConnection conn) {
-            // nothing to serve: the benchmark's application leaves the data unread
+            // nothing to serve: the benchmark's application leaves the data unread; a TLS
+            // session opens the records that came with it (none here)
+            if (restoredIndex >= 0) {
+                bench.tls[restoredIndex].resume();
+                restoredIndex = -1;
+            }
         }
     }
 }

@@ -75,6 +75,10 @@ public final class RackSimulation {
     private long bytesVerified;
     private long nextTrigger;
     private final HeartbeatGate gate;
+    /** Load-balancer mode: server 0 drains in the second quarter of the run and undrains in the fourth. */
+    private final io.capybara.policy.Drain drain;
+    private long drainStartedAt = -1;
+    private long drainedAt = -1;
 
     private RackSimulation(RackOptions o) {
         this.o = o;
@@ -131,6 +135,10 @@ public final class RackSimulation {
             sim.add(servers[i]);
             sim.add(engines[i]);
         }
+        drain = o.vip() ? new io.capybara.policy.Drain(engines[0]) : null;
+        if (drain != null) {
+            sim.add(drain);
+        }
         clients = new Host[o.clientHosts()];
         for (int c = 0; c < clients.length; c++) {
             int h = n + c;
@@ -142,6 +150,27 @@ public final class RackSimulation {
         }
         fillDirectoryWithJunk();
         sim.add(new Driver());
+    }
+
+    /**
+     * Runs one rack simulation whose invariant is checked after every simulator step (every
+     * instant at which anything happened), mid-migration included: see {@link #checkStep}. Costs
+     * a pass over the connections per step, so property tests use small racks.
+     */
+    public static RackResult runCheckingEveryStep(RackOptions options) {
+        return runCheckingEveryStep(options, (sim, rack) -> { });
+    }
+
+    /**
+     * As {@link #runCheckingEveryStep(RackOptions)}; {@code tamper} may register its own step hooks
+     * (after the check's) to plant a violation, which the next step's check must report.
+     */
+    static RackResult runCheckingEveryStep(RackOptions options,
+                                           java.util.function.BiConsumer<Simulator, RackSimulation> tamper) {
+        RackSimulation r = new RackSimulation(options);
+        r.sim.onStep(r::checkStep);
+        tamper.accept(r.sim, r);
+        return r.execute();
     }
 
     /** Runs one rack simulation. */
@@ -284,6 +313,11 @@ public final class RackSimulation {
         }
         for (SwitchCounter c : SwitchCounter.values()) {
             causes.put("switch_" + c.name().toLowerCase(java.util.Locale.ROOT), sw.counter(c));
+        }
+        if (drain != null) {
+            causes.put("drain_migrations_started", drain.started());
+            causes.put("drain_completed", drainedAt >= 0 ? 1L : 0L);
+            causes.put("drain_micros", drainedAt >= 0 ? (drainedAt - drainStartedAt) / 1000 : -1L);
         }
         long aborted = sums[MigCounter.ABORTED_PREPARE_TIMEOUT.ordinal()] + sums[MigCounter.ABORTED_TARGET_DEAD.ordinal()]
                 + sums[MigCounter.ABORTED_STATE_REFUSED.ordinal()]
@@ -444,6 +478,101 @@ public final class RackSimulation {
         }
     }
 
+    /**
+     * The invariant at every step, mid-migration included. For each client connection:
+     * <ul>
+     * <li>no byte delivered twice or out of place: the client never holds more than the stream,
+     *     and every byte it read was the stream's byte at that position;</li>
+     * <li>while the client is ESTABLISHED, exactly one owner: one server holds it, or none does
+     *     and its state is in flight (the origin is migrating it);</li>
+     * <li>the switch agrees with the phase: outside a migration it sends the connection to its
+     *     holder; during one, to some server (a target may not have prepared yet, or may have
+     *     died: the origin's timeout and ABORT repair that).</li>
+     * </ul>
+     */
+    void checkStep() {
+        for (Slot slot : slots) {
+            ClientConn cc = slot.conn;
+            if (cc == null || cc.conn == null || cc.flagged) {
+                continue;
+            }
+            if (cc.received > o.bytesEachWay() || cc.mismatch) {
+                cc.flagged = true;
+                violation("connection " + cc + " got bytes twice or out of place");
+                continue;
+            }
+            if (cc.conn.state() != TcpState.ESTABLISHED) {
+                continue;
+            }
+            int clientIp = cc.conn.localIp();
+            int clientPort = cc.conn.localPort();
+            int holders = 0;
+            int holder = -1;
+            int migrating = 0; // bit set of servers with a part in a migration of this connection
+            for (int i = 0; i < servers.length; i++) {
+                if (engines[i].isMigrating(clientIp, clientPort, SERVER_PORT)
+                        || engines[i].isPreparedFor(clientIp, clientPort, SERVER_PORT)) {
+                    migrating |= 1 << i;
+                }
+                if (servers[i].connection(clientIp, clientPort, SERVER_PORT) != null) {
+                    holders++;
+                    holder = i;
+                }
+            }
+            checks++;
+            boolean stateInFlight = holders == 0 && migrating != 0;
+            if (holders + (stateInFlight ? 1 : 0) != 1) {
+                violation("connection " + cc + " held by " + holders + " servers"
+                        + (migrating != 0 ? " (migrating, servers " + Integer.toBinaryString(migrating) + ")" : ""));
+                continue;
+            }
+            int original = sw.serverIndex(cc.conn.remoteIp());
+            int slotIndex = sw.directory().find(clientIp, clientPort);
+            int current = slotIndex == MigrationDirectory.NOT_FOUND ? original : sw.directory().currentServer(slotIndex);
+            // mid-migration the switch may already point at a target that has not prepared yet,
+            // or one that died (targets restart in faulty runs): only a server index is required
+            boolean agrees = migrating == 0 ? current == holder : current >= 0 && current < servers.length;
+            if (!agrees) {
+                violation("connection " + cc + " at server " + holder + " but the switch sends it to " + current
+                        + (migrating != 0 ? " mid-migration" : ""));
+            }
+        }
+    }
+
+    /** Test access for planting a violation: a server host, and the switch's directory. */
+    Host server(int i) {
+        return servers[i];
+    }
+
+    MigrationDirectory directory() {
+        return sw.directory();
+    }
+
+    /** Client connections currently established, as (client IP, client port) pairs. */
+    List<int[]> establishedClients() {
+        List<int[]> out = new ArrayList<>();
+        for (Slot s : slots) {
+            if (s.conn != null && s.conn.conn != null && s.conn.conn.state() == TcpState.ESTABLISHED) {
+                out.add(new int[] {s.conn.conn.localIp(), s.conn.conn.localPort()});
+            }
+        }
+        return out;
+    }
+
+    /** True while some engine migrates or has prepared for this client's connection. */
+    boolean migrating(int clientIp, int clientPort) {
+        for (MigrationEngine e : engines) {
+            if (e.isMigrating(clientIp, clientPort, SERVER_PORT) || e.isPreparedFor(clientIp, clientPort, SERVER_PORT)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    int serverCount() {
+        return servers.length;
+    }
+
     private void violation(String msg) {
         violations++;
         fail("t=" + sim.now() + " " + msg);
@@ -488,6 +617,18 @@ public final class RackSimulation {
                     // the last server: silent for the first quarter and the third quarter of the run
                     long q = started * 4 / Math.max(1, o.migrations());
                     gate.closed = q == 0 || q == 2;
+                    // server 0 drains (at most 20,000 migrations/s) from the second quarter on,
+                    // until it has nothing left, and undrains in the fourth
+                    if (q == 1 && drainStartedAt < 0) {
+                        drainStartedAt = nowNanos;
+                        drain.start(20_000, nowNanos);
+                    }
+                    if (drain.isDraining() && drainedAt < 0 && drain.drained()) {
+                        drainedAt = nowNanos;
+                    }
+                    if (q >= 3 && drain.isDraining() && drainedAt >= 0) {
+                        drain.stop();
+                    }
                 }
                 if (started < o.migrations()) {
                     trigger();
@@ -643,6 +784,8 @@ public final class RackSimulation {
         boolean reset;
         boolean aborted;
         boolean mismatch;
+        /** The step check reported this connection's bytes already. */
+        boolean flagged;
         long sentHash = StreamHash.EMPTY;
         long receivedHash = StreamHash.EMPTY;
         long sendBudget;

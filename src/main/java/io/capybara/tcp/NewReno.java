@@ -1,16 +1,21 @@
 package io.capybara.tcp;
 
 /**
- * Congestion control: RFC 5681 slow start and congestion avoidance, fast retransmit on the
- * third duplicate ACK, and RFC 6582 NewReno fast recovery. It only keeps the numbers and says
- * when to retransmit; the connection does the sending. {@code recover} is SND.MAX at the time
- * recovery started, so "the ACK covers recover" reads {@code ack >= recover}.
+ * Congestion control: RFC 5681 slow start and congestion avoidance, and, for a peer without
+ * SACK, fast retransmit on the third duplicate ACK with RFC 6582 NewReno fast recovery. It only
+ * keeps the numbers and says when to retransmit; the connection does the sending. With SACK the
+ * connection's {@link LossRecovery} decides what is lost and calls {@link #enterRecovery} and
+ * {@link #exitRecovery} instead (PRR sets cwnd in between). {@code recover} is SND.MAX at the
+ * time recovery started, so "the ACK covers recover" reads {@code ack >= recover}.
+ *
+ * <p>{@link Cubic} replaces the window growth in congestion avoidance and the reduction on loss.
+ * A snapshot group: {@link #write} / {@link #read} (a subclass appends its own fields).
  */
-final class NewReno {
+class NewReno {
     static final int MAX_CWND = 1 << 30;
 
-    private int cwnd;
-    private int ssthresh = MAX_CWND;
+    int cwnd;
+    int ssthresh = MAX_CWND;
     private int dupAcks;
     private int recover;
     private boolean inRecovery;
@@ -18,6 +23,10 @@ final class NewReno {
     NewReno(int iss, int mss) {
         this.recover = iss;
         this.cwnd = initialWindow(mss);
+    }
+
+    static NewReno create(TcpConfig.Congestion kind, int iss, int mss) {
+        return kind == TcpConfig.Congestion.CUBIC ? new Cubic(iss, mss) : new NewReno(iss, mss);
     }
 
     /** RFC 5681 3.1 / RFC 3390 initial window. */
@@ -42,12 +51,34 @@ final class NewReno {
         return inRecovery;
     }
 
+    /** Slow start (RFC 3465, L = 1 SMSS) below ssthresh, else congestion avoidance. */
+    final void grow(int acked, int mss, long now, long srtt) {
+        if (cwnd < ssthresh) {
+            cwnd += Math.min(acked, mss);
+        } else {
+            avoid(acked, mss, now, srtt);
+        }
+        if (cwnd > MAX_CWND) {
+            cwnd = MAX_CWND;
+        }
+    }
+
+    /** Congestion avoidance: one SMSS per RTT (RFC 5681 3.1, per ACK). */
+    void avoid(int acked, int mss, long now, long srtt) {
+        cwnd += Math.max(1, (int) ((long) mss * mss / cwnd));
+    }
+
+    /** The slow-start threshold after a loss with {@code flight} bytes outstanding (RFC 5681 (4)). */
+    int reducedThreshold(int flight, int mss, long now) {
+        return Math.max(flight / 2, 2 * mss);
+    }
+
     /**
-     * SND.UNA advanced by {@code acked} bytes (to {@code sndUna}).
+     * SND.UNA advanced by {@code acked} bytes (to {@code sndUna}), without SACK.
      *
      * @return true for a partial ACK during recovery: the next hole must be retransmitted now
      */
-    boolean onNewAck(int acked, int sndUna, int sndMax, int mss) {
+    boolean onNewAck(int acked, int sndUna, int sndMax, int mss, long now, long srtt) {
         dupAcks = 0;
         boolean retransmit = false;
         if (inRecovery) {
@@ -66,30 +97,25 @@ final class NewReno {
                     cwnd = mss;
                 }
             }
-        } else if (cwnd < ssthresh) {
-            cwnd += Math.min(acked, mss); // slow start, RFC 3465 L = 1 SMSS
         } else {
-            cwnd += Math.max(1, (int) ((long) mss * mss / cwnd)); // congestion avoidance
-        }
-        if (cwnd > MAX_CWND) {
-            cwnd = MAX_CWND;
+            grow(acked, mss, now, srtt);
         }
         return retransmit;
     }
 
     /**
-     * A duplicate ACK (RFC 5681 definition) arrived.
+     * A duplicate ACK (RFC 5681 definition) arrived, without SACK.
      *
      * @return true on the third one outside recovery: fast retransmit now
      */
-    boolean onDupAck(int sndUna, int sndMax, int mss) {
+    boolean onDupAck(int sndUna, int sndMax, int mss, long now) {
         dupAcks++;
         if (inRecovery) {
             cwnd = Math.min(MAX_CWND, cwnd + mss); // inflate for each segment that left the network
             return false;
         }
         if (dupAcks == 3 && Seq.ge(sndUna, recover)) {
-            ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
+            ssthresh = reducedThreshold(sndMax - sndUna, mss, now);
             recover = sndMax;
             inRecovery = true;
             cwnd = ssthresh + 3 * mss;
@@ -98,16 +124,31 @@ final class NewReno {
         return false;
     }
 
+    /** SACK-based loss recovery begins: the new ssthresh (PRR then steers cwnd towards it). */
+    void enterRecovery(int flight, int mss, long now) {
+        ssthresh = reducedThreshold(flight, mss, now);
+    }
+
+    /** SACK-based recovery is over (RFC 6937: cwnd = ssthresh). */
+    void exitRecovery() {
+        cwnd = ssthresh;
+    }
+
+    /** A window set by Proportional Rate Reduction during recovery. */
+    void setCwnd(int v) {
+        cwnd = Math.max(1, Math.min(v, MAX_CWND));
+    }
+
     /** Retransmission timeout: loss window of one segment (RFC 5681 3.1 (4)), recovery over. */
-    void onTimeout(int sndUna, int sndMax, int mss) {
-        ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
+    void onTimeout(int sndUna, int sndMax, int mss, long now) {
+        ssthresh = reducedThreshold(sndMax - sndUna, mss, now);
         cwnd = mss;
         inRecovery = false;
         dupAcks = 0;
         recover = sndMax;
     }
 
-    void write(SnapshotWriter w) {
+    void write(SnapshotWriter w, long now) {
         w.putInt(cwnd);
         w.putInt(ssthresh);
         w.putInt(dupAcks);
@@ -115,7 +156,7 @@ final class NewReno {
         w.putBoolean(inRecovery);
     }
 
-    void read(SnapshotReader r) throws SnapshotException {
+    void read(SnapshotReader r, long now) throws SnapshotException {
         cwnd = r.getInt("cwnd", 1, MAX_CWND);
         ssthresh = r.getInt("ssthresh", 1, MAX_CWND);
         dupAcks = r.getInt("dupAcks", 0, Integer.MAX_VALUE);

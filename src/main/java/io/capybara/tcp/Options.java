@@ -1,5 +1,9 @@
 package io.capybara.tcp;
 
+import static io.capybara.wire.TcpSegment.ABSENT;
+
+import io.capybara.wire.TcpSegment;
+
 /**
  * What the SYNs negotiated (MSS, window scaling, SACK, timestamps) and the timestamp state
  * (RFC 7323), one snapshot group. The TS clock is {@code now / 1000 + tsOffset} (microsecond
@@ -50,4 +54,47 @@ final class Options {
         tsOffset = r.getInt("tsClock") - (int) (now / 1000L);
         rtoTsVal = r.getInt("rtoTsVal");
     }
+
+    /** The option negotiation of RFC 7323 and RFC 9293 3.7.1 from the peer's SYN (ours offered {@code config}'s). */
+    void negotiate(TcpConfig config, TcpSegment syn, int ringMaxCapacity, long now) {
+        boolean ws = config.windowScale() >= 0 && syn.windowScale != ABSENT;
+        wsAgreed = ws;
+        sndShift = ws ? Math.min(syn.windowScale, TcpConnection.MAX_WINDOW_SHIFT) : 0;
+        rcvShift = ws ? offeredWindowScale(config, ringMaxCapacity) : 0;
+        sackOk = config.sackPermitted() && syn.sackPermitted;
+        tsOk = config.timestamps() && syn.hasTimestamps;
+        if (tsOk) {
+            tsRecent = syn.tsVal;
+            tsRecentTime = now;
+        }
+        int peerMss = syn.mss == ABSENT ? TcpConnection.DEFAULT_MSS : syn.mss;
+        sendMss = Math.max(TcpConnection.MIN_MSS, Math.min(config.mss(), peerMss))
+                - (tsOk ? TcpConnection.TS_OPTION_BYTES : 0);
+    }
+
+    /** The options of our SYN (what we offer) or SYN-ACK (what was agreed). */
+    void fillSyn(TcpSegment s, boolean synAck, TcpConfig config, int ringMaxCapacity, long now) {
+        if (synAck) {
+            s.windowScale = wsAgreed ? rcvShift : ABSENT;
+            s.sackPermitted = sackOk;
+            s.hasTimestamps = tsOk;
+        } else {
+            s.windowScale = config.windowScale() >= 0 ? offeredWindowScale(config, ringMaxCapacity) : ABSENT;
+            s.sackPermitted = config.sackPermitted();
+            s.hasTimestamps = config.timestamps();
+        }
+        s.tsVal = tsNow(now);
+        s.tsEcr = synAck ? tsRecent : 0;
+    }
+
+    /**
+     * The shift we announce: the configured one, but never so large that a scaled window unit
+     * exceeds half the receive buffer (a tiny buffer under a big shift could only ever
+     * advertise a zero window).
+     */
+    static int offeredWindowScale(TcpConfig config, int ringMaxCapacity) {
+        int log2 = 31 - Integer.numberOfLeadingZeros(ringMaxCapacity);
+        return Math.min(config.windowScale(), Math.max(0, log2 - 1));
+    }
+
 }

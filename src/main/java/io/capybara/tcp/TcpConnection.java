@@ -49,45 +49,50 @@ public final class TcpConnection {
     static final long PAWS_IDLE_NANOS = 30L * 60 * 1_000_000_000L;
 
     private static final int EV_ESTABLISHED = 1;
-    private static final int EV_READABLE = 2;
+    static final int EV_READABLE = 2;
     private static final int EV_WRITABLE = 4;
     private static final int EV_CLOSED = 8;
     private static final int EV_RESET = 16;
 
-    private static final TcpState[] STATES = TcpState.values();
 
-    private final TcpConfig config;
-    private final int localIp;
-    private final int localPort;
-    private final int remoteIp;
-    private final int remotePort;
+    final TcpConfig config;
+    final int localIp;
+    final int localPort;
+    final int remoteIp;
+    final int remotePort;
     private SegmentSink sink;
     private ConnectionObserver observer = ConnectionObserver.NONE;
     private final TcpSegment out = new TcpSegment();
-    private final TcpStats stats;
-    private SendRing sendRing;
-    private ReceiveRing recvRing;
+    final TcpStats stats;
+    SendRing sendRing;
+    ReceiveRing recvRing;
 
-    private TcpState state;
+    TcpState state;
     // the snapshot groups, in snapshot order (each writes and reads itself)
-    private final SendSpace snd = new SendSpace();
-    private final ReceiveSpace rcv = new ReceiveSpace();
-    private final Options opt = new Options();
+    final SendSpace snd = new SendSpace();
+    final ReceiveSpace rcv = new ReceiveSpace();
+    final Options opt = new Options();
     /** RFC 6298 estimator, Karn timing, and the timeouts since the last new ACK (for giving up). */
-    private final RttEstimator rtt;
-    /** Congestion control (RFC 5681, RFC 6582). */
-    private final NewReno cc;
-    private final Timers timers = new Timers();
+    final RttEstimator rtt;
+    /** Congestion control: CUBIC (RFC 9438) or NewReno (RFC 5681, RFC 6582). */
+    final NewReno cc;
+    /** With SACK: the scoreboard, RFC 6675 recovery, RACK-TLP and PRR. */
+    final LossRecovery recovery = new LossRecovery();
+    /** The SACK sender's decisions (RFC 6675, RFC 8985, RFC 6937), acting on this connection. */
+    private final SackSender sack = new SackSender(this);
+    final Timers timers = new Timers();
 
-    private int events;
+    int events;
     /** {@link #nextDeadline()} as last reported to the observer (the host's timer wheel). */
     private long reportedDeadline = NONE;
     private Object attachment;
     private boolean firing;
     /** Receiver-side SACK and D-SACK blocks; state only within one call. */
-    private final SackBlocks sackBlocks = new SackBlocks();
+    final SackBlocks sackBlocks = new SackBlocks();
+    /** The receiving side: data into the ring, out-of-order intervals, the peer's FIN. */
+    private final DataReceiver receiver = new DataReceiver(this);
 
-    private TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
+    TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
                           SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt,
                           NewReno cc, TcpStats stats) {
         this.config = config;
@@ -105,40 +110,19 @@ public final class TcpConnection {
 
     private static TcpConnection create(TcpConfig config, int localIp, int localPort, int remoteIp,
                                         int remotePort, int iss, SegmentSink sink) {
-        validate(config);
+        config.check();
         int sendMax = ringCapacity(config.sendBufferBytes());
         int recvMax = ringCapacity(config.receiveBufferBytes());
         TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink,
                 new SendRing(sendMax), new ReceiveRing(recvMax, config.maxOutOfOrderSegments()),
                 new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
-                new NewReno(iss, initialSendMss(config)), new TcpStats());
+                NewReno.create(config.congestion(), iss, initialSendMss(config)), new TcpStats());
         c.snd.init(iss);
         // TSval offset: per-connection and unpredictable to off-path attackers (RFC 7323 5.4)
         c.opt.tsOffset = iss;
         c.opt.sendMss = initialSendMss(config);
         c.rcv.mss = c.opt.sendMss;
         return c;
-    }
-
-    private static void validate(TcpConfig c) {
-        if (c.mss() < MIN_MSS || c.mss() > 65535) {
-            throw new IllegalArgumentException("mss " + c.mss() + " outside [" + MIN_MSS + ", 65535]");
-        }
-        if (c.sendBufferBytes() < 1 || c.sendBufferBytes() > MAX_BUFFER
-                || c.receiveBufferBytes() < 1 || c.receiveBufferBytes() > MAX_BUFFER) {
-            throw new IllegalArgumentException("buffer sizes must be in [1, " + MAX_BUFFER + "]");
-        }
-        if (c.windowScale() > MAX_WINDOW_SHIFT) {
-            throw new IllegalArgumentException("windowScale " + c.windowScale() + " > 14");
-        }
-        if (c.minRtoNanos() <= 0 || c.maxRtoNanos() < c.minRtoNanos() || c.initialRtoNanos() <= 0
-                || c.delayedAckNanos() < 0 || c.timeWaitNanos() < 0 || c.maxRetransmissions() < 0
-                || c.finWait2Nanos() < 0) {
-            throw new IllegalArgumentException("invalid timer configuration: " + c);
-        }
-        if (c.maxOutOfOrderSegments() < 0 || c.maxOutOfOrderSegments() > MAX_OOO_INTERVALS) {
-            throw new IllegalArgumentException("maxOutOfOrderSegments outside [0, " + MAX_OOO_INTERVALS + "]");
-        }
     }
 
     static int ringCapacity(int bytes) {
@@ -292,18 +276,7 @@ public final class TcpConnection {
         rcv.irs = syn.seq;
         rcv.nxt = syn.seq + 1;
         rcv.lastAckSent = rcv.nxt;
-        boolean ws = config.windowScale() >= 0 && syn.windowScale != ABSENT;
-        opt.wsAgreed = ws;
-        opt.sndShift = ws ? Math.min(syn.windowScale, MAX_WINDOW_SHIFT) : 0;
-        opt.rcvShift = ws ? offeredWindowScale() : 0;
-        opt.sackOk = config.sackPermitted() && syn.sackPermitted;
-        opt.tsOk = config.timestamps() && syn.hasTimestamps;
-        if (opt.tsOk) {
-            opt.tsRecent = syn.tsVal;
-            opt.tsRecentTime = now;
-        }
-        int peerMss = syn.mss == ABSENT ? DEFAULT_MSS : syn.mss;
-        opt.sendMss = Math.max(MIN_MSS, Math.min(config.mss(), peerMss)) - (opt.tsOk ? TS_OPTION_BYTES : 0);
+        opt.negotiate(config, syn, recvRing.maxCapacity(), now);
         rcv.mss = opt.sendMss;
         cc.reset(opt.sendMss);
         // the window in a SYN is never scaled
@@ -352,7 +325,7 @@ public final class TcpConnection {
             return;
         }
 
-        if (!acceptable(seq, len, seg.payloadLength == 0 && seg.has(FIN))) {
+        if (!rcv.acceptable(seq, len, seg.payloadLength == 0 && seg.has(FIN))) {
             stats.dropped++;
             if (!rst) {
                 timers.ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
@@ -415,32 +388,14 @@ public final class TcpConnection {
             return;
         }
         if (state == TcpState.ESTABLISHED || state == TcpState.FIN_WAIT_1 || state == TcpState.FIN_WAIT_2) {
-            processData(seg, now);
+            receiver.onData(seg, now);
         }
         output(now);
     }
 
     /** Owes a D-SACK for a duplicate (see {@link SackBlocks#noteDuplicate}); whether it was one. */
-    private boolean noteDuplicate(int seq, int len) {
+    boolean noteDuplicate(int seq, int len) {
         return opt.sackOk && sackBlocks.noteDuplicate(seq, len, rcv.nxt, recvRing);
-    }
-
-    /** RFC 9293 3.10.7.4 segment acceptability, against the window we advertised. */
-    private boolean acceptable(int seq, int len, boolean bareFin) {
-        int wnd = rcv.advEdge - rcv.nxt;
-        if (wnd < 0) {
-            wnd = 0;
-        }
-        if (len == 0) {
-            // Inclusive right edge, as Linux does: a peer that filled our window sends its pure
-            // ACKs at exactly RCV.NXT + RCV.WND; RFC 9293's half-open test would reject them and
-            // our reply ACK would be rejected the same way, an endless ACK war.
-            return Seq.ge(seq, rcv.nxt) && Seq.le(seq, rcv.nxt + wnd);
-        }
-        if (wnd == 0) {
-            return bareFin && seq == rcv.nxt; // a bare FIN at RCV.NXT is taken even with a closed window
-        }
-        return Seq.inRange(seq, rcv.nxt, rcv.nxt + wnd) || Seq.inRange(seq + len - 1, rcv.nxt, rcv.nxt + wnd);
     }
 
     private void processAck(TcpSegment seg, long now) {
@@ -461,8 +416,9 @@ public final class TcpConnection {
             }
         }
 
+        int acked = 0;
         if (Seq.gt(ack, snd.una)) {
-            int acked = ack - snd.una;
+            acked = ack - snd.una;
             takeRttSample(seg, ack, now);
             int dataAcked = ack - snd.bufSeq;
             if (dataAcked > sendRing.length()) {
@@ -479,11 +435,22 @@ public final class TcpConnection {
             }
             rtt.retries = 0;
             rtt.resetBackoff();
-            if (cc.onNewAck(acked, snd.una, snd.max, opt.sendMss)) {
+            if (!opt.sackOk && cc.onNewAck(acked, snd.una, snd.max, opt.sendMss, now, rtt.srtt())) {
                 retransmitHead(now, false); // NewReno partial ACK: the next hole is lost too
             }
             timers.rtx = snd.una == snd.max ? NONE : now + currentRto();
-
+        } else if (ack == snd.una && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
+                && snd.max != snd.una && windowUnchanged) {
+            stats.dupAcks++;
+            if (!opt.sackOk && cc.onDupAck(snd.una, snd.max, opt.sendMss, now)) {
+                stats.fastRetransmits++;
+                retransmitHead(now, false);
+            }
+        }
+        if (opt.sackOk) {
+            sack.onAck(seg, acked, now);
+        }
+        if (acked > 0) {
             if (snd.finQueued && Seq.gt(snd.una, snd.finSeq)) {
                 switch (state) {
                     case FIN_WAIT_1 -> {
@@ -498,13 +465,6 @@ public final class TcpConnection {
                     default -> {
                     }
                 }
-            }
-        } else if (ack == snd.una && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
-                && snd.max != snd.una && windowUnchanged) {
-            stats.dupAcks++;
-            if (cc.onDupAck(snd.una, snd.max, opt.sendMss)) {
-                stats.fastRetransmits++;
-                retransmitHead(now, false);
             }
         }
     }
@@ -528,116 +488,11 @@ public final class TcpConnection {
         }
     }
 
-    private long currentRto() {
+    long currentRto() {
         return rtt.current();
     }
 
-    private void processData(TcpSegment seg, long now) {
-        int seq = seg.seq;
-        int len = seg.payloadLength;
-        int off = seg.payloadOffset;
-        boolean fin = seg.has(FIN);
-        if (Seq.gt(seq, rcv.nxt) && noteDuplicate(seq, len)) {
-            // all of it held out of order already: nothing to store, ACK at once with the D-SACK
-            stats.oooSegments++;
-            timers.ackNow = true;
-            if (fin) {
-                rcv.oooFin = true;
-                rcv.oooFinSeq = seq + len;
-            }
-            return;
-        }
-        if (Seq.lt(seq, rcv.nxt)) {
-            int d = rcv.nxt - seq; // already received: trim the front
-            if (d > len) {
-                d = len;
-            }
-            off += d;
-            len -= d;
-            seq += d;
-        }
-        // trim to what fits: the advertised edge and the ring's real free space
-        int limit = rcv.nxt + recvRing.free();
-        if (Seq.lt(rcv.advEdge, limit)) {
-            limit = rcv.advEdge;
-        }
-        if (Seq.gt(seq + len, limit)) {
-            len = Math.max(0, limit - seq);
-            fin = false;
-            timers.ackNow = true; // data beyond the window: tell the peer where the window is
-        }
-        if (seq == rcv.nxt) {
-            if (len > 0) {
-                recvRing.put(recvRing.readable(), seg.payload, off, len);
-                recvRing.commit(len);
-                rcv.nxt += len;
-                stats.bytesIn += len;
-                events |= EV_READABLE;
-                if (len > rcv.mss) {
-                    rcv.mss = Math.min(len, config.mss());
-                }
-                if (recvRing.oooCount() > 0) {
-                    int before = rcv.nxt;
-                    rcv.nxt = recvRing.absorb(rcv.nxt);
-                    if (rcv.nxt != before) {
-                        stats.bytesIn += rcv.nxt - before;
-                    }
-                    timers.ackNow = true; // filled all or part of a hole (RFC 5681 4.2)
-                }
-                if (!timers.ackNow) {
-                    if (rcv.nxt - rcv.lastAckSent >= 2 * rcv.mss) {
-                        timers.ackNow = true; // at least every second full-sized segment
-                    } else if (timers.delack == NONE) {
-                        timers.delack = now + config.delayedAckNanos();
-                    }
-                }
-            }
-            if (fin || (rcv.oooFin && rcv.nxt == rcv.oooFinSeq)) {
-                receiveFin(now);
-            }
-        } else if (len > 0 || fin) {
-            // out of order: keep the bytes at their offset, ACK at once (the peer counts dup ACKs)
-            stats.oooSegments++;
-            timers.ackNow = true;
-            boolean stored = true;
-            if (len > 0) {
-                stored = recvRing.addInterval(seq, seq + len);
-                if (stored) {
-                    recvRing.put(recvRing.readable() + (seq - rcv.nxt), seg.payload, off, len);
-                    sackBlocks.trigger(seq);
-                } else {
-                    stats.oooDropped++;
-                }
-            }
-            if (fin && stored) {
-                rcv.oooFin = true;
-                rcv.oooFinSeq = seq + len;
-            }
-        }
-    }
-
-    private void receiveFin(long now) {
-        rcv.nxt += 1;
-        rcv.peerFin = true;
-        rcv.oooFin = false;
-        timers.ackNow = true;
-        events |= EV_READABLE;
-        switch (state) {
-            case ESTABLISHED -> state = TcpState.CLOSE_WAIT;
-            case FIN_WAIT_1 -> {
-                if (snd.finQueued && Seq.gt(snd.una, snd.finSeq)) {
-                    enterTimeWait(now);
-                } else {
-                    state = TcpState.CLOSING; // simultaneous close
-                }
-            }
-            case FIN_WAIT_2 -> enterTimeWait(now);
-            default -> {
-            }
-        }
-    }
-
-    private void enterTimeWait(long now) {
+    void enterTimeWait(long now) {
         state = TcpState.TIME_WAIT;
         timers.rtx = NONE;
         timers.persist = NONE;
@@ -682,6 +537,9 @@ public final class TcpConnection {
         if (timers.persist <= nowNanos) {
             onPersistTimeout(nowNanos);
         }
+        if (timers.loss <= nowNanos) {
+            sack.onLossTimer(nowNanos);
+        }
         if (timers.delack <= nowNanos) {
             timers.delack = NONE;
             timers.ackNow = true;
@@ -712,8 +570,11 @@ public final class TcpConnection {
         if (snd.una == snd.max) {
             return;
         }
-        // loss window of one segment, go back to SND.UNA
-        cc.onTimeout(snd.una, snd.max, opt.sendMss);
+        // loss window of one segment; with SACK every segment not SACKed is lost, else go back to SND.UNA
+        cc.onTimeout(snd.una, snd.max, opt.sendMss, now);
+        if (opt.sackOk && sack.onTimeout(now)) {
+            return;
+        }
         snd.nxt = snd.una;
         retransmitHead(now, true);
         if (timers.rtx == NONE) {
@@ -752,7 +613,7 @@ public final class TcpConnection {
     // ---------------------------------------------------------------------------------------
     // output
 
-    private boolean canSendData() {
+    boolean canSendData() {
         return switch (state) {
             case ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK -> true;
             default -> false;
@@ -760,10 +621,14 @@ public final class TcpConnection {
     }
 
     /** Sends whatever the windows, SWS avoidance and Nagle allow (RFC 9293 3.8.6.2.1). */
-    private void output(long now) {
+    void output(long now) {
         if (!canSendData()) {
             return;
         }
+        if (opt.sackOk) {
+            sack.repairLost(now);
+        }
+        boolean sentNew = false;
         for (;;) {
             int unsent = snd.bufSeq + sendRing.length() - snd.nxt;
             boolean finPending = snd.finQueued && snd.nxt == snd.finSeq;
@@ -776,7 +641,8 @@ public final class TcpConnection {
             int len = 0;
             if (unsent > 0) {
                 int inflight = snd.nxt - snd.una;
-                int usable = Math.min(snd.wnd, cc.cwnd()) - inflight;
+                int pipe = opt.sackOk ? recovery.pipe() : inflight;
+                int usable = recovery.full() ? 0 : Math.min(snd.wnd - inflight, cc.cwnd() - pipe);
                 len = Math.min(unsent, Math.min(usable, opt.sendMss));
                 if (len <= 0) {
                     break; // window or cwnd closed; the FIN waits behind the data
@@ -790,6 +656,10 @@ public final class TcpConnection {
                 len = Math.min(len, sendRing.contiguous(snd.nxt - snd.bufSeq));
             }
             sendNew(len, unsent, now);
+            sentNew = true;
+        }
+        if (opt.sackOk) {
+            sack.afterOutput(sentNew, now);
         }
         if (snd.nxt == snd.una && timers.rtx == NONE && timers.persist == NONE
                 && snd.bufSeq + sendRing.length() - snd.nxt > 0) {
@@ -799,13 +669,17 @@ public final class TcpConnection {
     }
 
     /** Emits {@code len} new bytes at SND.NXT (plus the FIN when they are the last) and advances. */
-    private void sendNew(int len, int unsent, long now) {
+    void sendNew(int len, int unsent, long now) {
         boolean fin = snd.finQueued && snd.nxt + len == snd.finSeq;
         int flags = ACK | (fin ? FIN : 0) | (len > 0 && len == unsent ? PSH : 0);
         if (!rtt.timing && !opt.tsOk && Seq.ge(snd.nxt, snd.max)) {
             rtt.time(snd.nxt, now);
         }
         transmit(snd.nxt, len, flags, now);
+        if (opt.sackOk && len > 0) {
+            recovery.onSend(snd.nxt, snd.nxt + len, now);
+            recovery.onNewDataSent(len);
+        }
         snd.nxt += len + (fin ? 1 : 0);
         if (Seq.gt(snd.nxt, snd.max)) {
             snd.max = snd.nxt;
@@ -843,17 +717,7 @@ public final class TcpConnection {
         s.ack = synAck ? rcv.nxt : 0;
         s.window = synWindow();
         s.mss = config.mss();
-        if (synAck) {
-            s.windowScale = opt.wsAgreed ? opt.rcvShift : ABSENT;
-            s.sackPermitted = opt.sackOk;
-            s.hasTimestamps = opt.tsOk;
-        } else {
-            s.windowScale = config.windowScale() >= 0 ? offeredWindowScale() : ABSENT;
-            s.sackPermitted = config.sackPermitted();
-            s.hasTimestamps = config.timestamps();
-        }
-        s.tsVal = opt.tsNow(now);
-        s.tsEcr = synAck ? opt.tsRecent : 0;
+        opt.fillSyn(s, synAck, config, recvRing.maxCapacity(), now);
         if (synAck) {
             rcv.lastAckSent = rcv.nxt;
             timers.ackNow = false;
@@ -872,16 +736,6 @@ public final class TcpConnection {
             timers.rtx = now + currentRto();
         }
         sink.transmit(this, s);
-    }
-
-    /**
-     * The shift we announce: the configured one, but never so large that a scaled window unit
-     * exceeds half the receive buffer (a tiny buffer under a big shift could only ever
-     * advertise a zero window).
-     */
-    private int offeredWindowScale() {
-        int log2 = 31 - Integer.numberOfLeadingZeros(recvRing.maxCapacity());
-        return Math.min(config.windowScale(), Math.max(0, log2 - 1));
     }
 
     private int synWindow() {
@@ -909,11 +763,11 @@ public final class TcpConnection {
     }
 
     /** Emits a non-SYN segment carrying ACK, window and timestamps. */
-    private void transmit(int seq, int len, int flags, long now) {
+    void transmit(int seq, int len, int flags, long now) {
         TcpSegment s = out;
         fillHeader(s, seq, flags);
         s.ack = rcv.nxt;
-        s.window = windowField();
+        s.window = rcv.windowField(recvRing, config.mss(), opt.rcvShift);
         if (opt.tsOk) {
             s.hasTimestamps = true;
             s.tsVal = opt.tsNow(now);
@@ -960,31 +814,6 @@ public final class TcpConnection {
         stats.segmentsOut++;
         stats.resetsOut++;
         sink.transmit(this, s);
-    }
-
-    /**
-     * The window to advertise, scaled: free space, but the right edge only moves right, and by
-     * at least min(buffer/2, MSS) at a time (receive-side SWS avoidance, RFC 9293 3.8.6.2.2).
-     * Scaling rounds down, so an advertised edge never lies beyond the buffer; the apparent
-     * retraction by less than 2^shift that this can cause is the one RFC 7323 2.4 allows, and
-     * {@link #rcvAdvEdge} keeps accepting data up to the furthest edge ever advertised.
-     */
-    private int windowField() {
-        int cur = rcv.advEdge - rcv.nxt;
-        if (cur < 0) {
-            cur = 0;
-        }
-        int free = recvRing.free();
-        int wnd = free - cur >= Math.min(recvRing.maxCapacity() >>> 1, config.mss()) ? free : cur;
-        int field = wnd >>> opt.rcvShift;
-        if (field > 65535) {
-            field = 65535;
-        }
-        int edge = rcv.nxt + (field << opt.rcvShift);
-        if (Seq.gt(edge, rcv.advEdge)) {
-            rcv.advEdge = edge;
-        }
-        return field;
     }
 
     /** Sends the pending ACK (if no other segment carried it) and delivers deferred events. */
@@ -1230,8 +1059,18 @@ public final class TcpConnection {
         return sendRing.length();
     }
 
+    /** In fast recovery: NewReno's without SACK, RFC 6675's with it. */
     public boolean inFastRecovery() {
-        return cc.inRecovery();
+        return cc.inRecovery() || recovery.inFastRecovery();
+    }
+
+    /** In loss recovery: fast recovery (with or without SACK) or repairing after a timeout (SACK). */
+    public boolean inLossRecovery() {
+        return cc.inRecovery() || recovery.inRecovery();
+    }
+
+    LossRecovery lossRecovery() {
+        return recovery;
     }
 
     long retransmitDeadline() {
@@ -1306,7 +1145,8 @@ public final class TcpConnection {
 
     /** Upper bound of the bytes {@link #snapshot} writes now. */
     public int snapshotSize() {
-        return SnapshotFormat.HEADER + SnapshotFormat.FIXED_BODY + sendRing.length() + recvRing.snapshotBytes();
+        return SnapshotFormat.HEADER + SnapshotFormat.FIXED_BODY + recovery.snapshotBytes() + sendRing.length()
+                + recvRing.snapshotBytes();
     }
 
     /**
@@ -1327,23 +1167,7 @@ public final class TcpConnection {
      * groups, each writing itself; {@link #restore} reads them in the same order.
      */
     public int snapshot(MutableDirectBuffer dst, int offset, long nowNanos, boolean checksum) {
-        SnapshotWriter w = new SnapshotWriter().wrap(dst, offset + SnapshotFormat.HEADER);
-        SnapshotFormat.writeConfig(w, config);
-        w.putInt(localIp);
-        w.putInt(localPort);
-        w.putInt(remoteIp);
-        w.putInt(remotePort);
-        w.putByte(state.ordinal());
-        snd.write(w);
-        rcv.write(w);
-        opt.write(w, nowNanos);
-        rtt.write(w, nowNanos);
-        cc.write(w);
-        timers.write(w, nowNanos);
-        stats.write(w);
-        sendRing.write(w);
-        recvRing.write(w, rcv.nxt);
-        return SnapshotFormat.seal(dst, offset, w.position() - (offset + SnapshotFormat.HEADER), checksum);
+        return SnapshotFormat.write(this, dst, offset, nowNanos, checksum);
     }
 
     /**
@@ -1377,37 +1201,7 @@ public final class TcpConnection {
     public static TcpConnection restore(DirectBuffer src, int offset, int length, long nowNanos,
                                         SegmentSink sink, boolean verifyChecksum, BufferPool pool,
                                         TcpConfig usual) throws SnapshotException {
-        int version = SnapshotFormat.open(src, offset, length, verifyChecksum);
-        SnapshotReader r = new SnapshotReader().wrap(src, offset + SnapshotFormat.HEADER, length - SnapshotFormat.HEADER);
-        TcpConfig config = SnapshotFormat.readConfig(r, version, usual);
-        int localIp = r.getInt("localIp");
-        int localPort = r.getInt("localPort", 0, 65535);
-        int remoteIp = r.getInt("remoteIp");
-        int remotePort = r.getInt("remotePort", 0, 65535);
-        int stateOrdinal = r.getByte("state");
-        if (stateOrdinal >= STATES.length || STATES[stateOrdinal] == TcpState.LISTEN) {
-            throw new SnapshotException("snapshot corrupt: state ordinal " + stateOrdinal);
-        }
-        // the rings come last and are sized by the config: the groups are read into a shell first
-        TcpConnection c = new TcpConnection(config, localIp, localPort, remoteIp, remotePort, sink, null, null,
-                new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos()),
-                new NewReno(0, MIN_MSS), new TcpStats());
-        c.state = STATES[stateOrdinal];
-        c.snd.read(r);
-        c.rcv.read(r);
-        c.opt.read(r, nowNanos);
-        c.rtt.read(r, nowNanos);
-        c.cc.read(r);
-        c.timers.read(r, nowNanos);
-        c.stats.read(r);
-        c.sendRing = SendRing.read(r, ringCapacity(config.sendBufferBytes()), pool);
-        c.recvRing = ReceiveRing.read(r, ringCapacity(config.receiveBufferBytes()),
-                config.maxOutOfOrderSegments(), c.rcv.nxt, pool);
-        if (r.remaining() != 0) {
-            throw new SnapshotException("snapshot corrupt: " + r.remaining() + " unexpected trailing body bytes");
-        }
-        c.snd.check(c.sendRing.length());
-        return c;
+        return SnapshotFormat.read(src, offset, length, nowNanos, sink, verifyChecksum, pool, usual);
     }
 
     /**
@@ -1442,20 +1236,11 @@ public final class TcpConnection {
      * meant for tests and debugging, not for the data path.
      */
     public boolean sameStateAs(TcpConnection other, long nowNanos) {
-        org.agrona.concurrent.UnsafeBuffer x = new org.agrona.concurrent.UnsafeBuffer(new byte[snapshotSize()]);
-        org.agrona.concurrent.UnsafeBuffer y = new org.agrona.concurrent.UnsafeBuffer(new byte[other.snapshotSize()]);
-        int nx = snapshot(x, 0, nowNanos);
-        int ny = other.snapshot(y, 0, nowNanos);
-        return nx == ny && equalRange(x, y, nx);
-    }
-
-    private static boolean equalRange(DirectBuffer x, DirectBuffer y, int n) {
-        for (int i = 0; i < n; i++) {
-            if (x.getByte(i) != y.getByte(i)) {
-                return false;
-            }
-        }
-        return true;
+        byte[] x = new byte[snapshotSize()];
+        byte[] y = new byte[other.snapshotSize()];
+        int nx = snapshot(new org.agrona.concurrent.UnsafeBuffer(x), 0, nowNanos);
+        int ny = other.snapshot(new org.agrona.concurrent.UnsafeBuffer(y), 0, nowNanos);
+        return java.util.Arrays.equals(x, 0, nx, y, 0, ny);
     }
 
 }

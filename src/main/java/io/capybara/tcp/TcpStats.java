@@ -21,6 +21,8 @@ public final class TcpStats {
     long dropped;
     long windowProbes;
     long pawsRejected;
+    long lossProbes;
+    long dsacksIn;
 
     /** Segments handed to {@link TcpConnection#onSegment}. */
     public long segmentsIn() {
@@ -102,6 +104,16 @@ public final class TcpStats {
         return pawsRejected;
     }
 
+    /** Tail loss probes sent (RFC 8985 7). */
+    public long lossProbes() {
+        return lossProbes;
+    }
+
+    /** ACKs that carried a D-SACK block (RFC 2883): a retransmission the peer did not need. */
+    public long dsacksIn() {
+        return dsacksIn;
+    }
+
     void write(SnapshotWriter w) {
         w.putLong(segmentsIn);
         w.putLong(segmentsOut);
@@ -119,6 +131,8 @@ public final class TcpStats {
         w.putLong(dropped);
         w.putLong(windowProbes);
         w.putLong(pawsRejected);
+        w.putLong(lossProbes);
+        w.putLong(dsacksIn);
     }
 
     void read(SnapshotReader r) throws SnapshotException {
@@ -138,6 +152,8 @@ public final class TcpStats {
         dropped = r.getLong("stats");
         windowProbes = r.getLong("stats");
         pawsRejected = r.getLong("stats");
+        lossProbes = r.getLong("stats");
+        dsacksIn = r.getLong("stats");
     }
 
     @Override
@@ -146,7 +162,7 @@ public final class TcpStats {
                 + ", bytesOut=" + bytesOut + ", rexmit=" + retransmits + ", fastRexmit=" + fastRetransmits
                 + ", timeouts=" + timeouts + ", dupAcks=" + dupAcks + ", ooo=" + oooSegments
                 + ", oooDropped=" + oooDropped + ", challengeAcks=" + challengeAcks + ", rstIn=" + resetsIn
-                + ", rstOut=" + resetsOut + ", dropped=" + dropped + ", probes=" + windowProbes
-                + ", paws=" + pawsRejected + '}';
+                + ", rstOut=" + resetsOut + ", dropped=" + dropped + ", windowProbes=" + windowProbes
+                + ", paws=" + pawsRejected + ", probes=" + lossProbes + ", dsacks=" + dsacksIn + '}';
     }
 }

@@ -13,12 +13,14 @@ final class Timers {
     long delack = NONE;
     long persist = NONE;
     long timeWait = NONE;
+    /** RACK's reorder timer or the tail loss probe (RFC 8985); which one, {@link LossRecovery} says. */
+    long loss = NONE;
     int persistBackoff;
     /** An ACK is owed and goes out at the end of the current call. */
     boolean ackNow;
 
     long next() {
-        return Math.min(Math.min(rtx, delack), Math.min(persist, timeWait));
+        return Math.min(Math.min(Math.min(rtx, delack), Math.min(persist, timeWait)), loss);
     }
 
     /** Every timer off and nothing owed: the connection is closed. */
@@ -27,6 +29,7 @@ final class Timers {
         persist = NONE;
         delack = NONE;
         timeWait = NONE;
+        loss = NONE;
         ackNow = false;
     }
 
@@ -35,6 +38,7 @@ final class Timers {
         putDeadline(w, delack, now);
         putDeadline(w, persist, now);
         putDeadline(w, timeWait, now);
+        putDeadline(w, loss, now);
         w.putInt(persistBackoff);
         w.putBoolean(ackNow);
     }
@@ -44,6 +48,7 @@ final class Timers {
         delack = getDeadline(r, "delackDeadline", now);
         persist = getDeadline(r, "persistDeadline", now);
         timeWait = getDeadline(r, "timeWaitDeadline", now);
+        loss = getDeadline(r, "lossDeadline", now);
         persistBackoff = r.getInt("persistBackoff", 0, 62);
         ackNow = r.getBoolean("ackNow");
     }

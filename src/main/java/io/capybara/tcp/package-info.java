@@ -13,7 +13,22 @@
  * <h2>Choices</h2>
  * <ul>
  * <li>Initial window: RFC 3390 / RFC 5681 {@code min(4*MSS, max(2*MSS, 4380))}; slow start with
- * RFC 3465 L=1; loss window 1 MSS after RTO; NewReno (RFC 6582) with {@code recover = SND.MAX}.</li>
+ * RFC 3465 L=1; loss window 1 MSS after RTO. Congestion avoidance and the reduction on loss:
+ * CUBIC (RFC 9438, beta 0.7, fast convergence, the Reno-friendly estimate; no HyStart++) by
+ * default, or NewReno per connection ({@code TcpConfig.withCongestion}).</li>
+ * <li>Loss recovery with SACK agreed ({@link io.capybara.tcp.SackSender} decides,
+ * {@link io.capybara.tcp.LossRecovery} holds the state): a scoreboard record per segment sent
+ * (range, send stamp, SACKED / LOST / RETRANS); RFC 6675 IsLost, pipe, NextSeg rules (1) and (4)
+ * (the rescue retransmission, once per recovery, when the application has nothing new to send;
+ * rule (3) is not used, RACK re-marks a lost retransmission instead); RFC 8985 RACK (reorder
+ * window 0 until reordering is seen, then min_RTT/4 scaled by D-SACKs, with a reorder timer)
+ * and TLP (PTO = 2 SRTT, at least 10 ms as Linux, plus 200 ms with one segment in flight; the
+ * probe sends new data or the last segment); RFC 6937 PRR with the slow-start reduction bound.
+ * An RTO marks every segment not SACKed lost (a SACKed segment at SND.UNA means the receiver
+ * reneged: the marks go) and repairs them in order as the window reopens. Segments sent in the
+ * same instant are stamped a nanosecond apart, so RACK's "sent after" never needs the RFC's
+ * sequence-number tie-break (which misjudges a retransmission sent after higher data). Without
+ * SACK: three duplicate ACKs and NewReno (RFC 6582) with {@code recover = SND.MAX}.</li>
  * <li>Timestamps: TSval in microsecond ticks ({@code now/1000 + per-connection offset}); RTT from
  * TSecr when negotiated (echoes older than the last RTO are ignored, so a backed-off timer never
  * inflates SRTT), else one timed segment per RTT with Karn's rule. The TS clock is rebased on
@@ -31,8 +46,8 @@
  * followed, if inside an interval, by that interval; it is sent once, on the first segment
  * with room, so a sender learns which retransmissions were needless. A segment that also
  * brings new data is not reported. The duplicate's range lives only within the call that
- * received it, so D-SACK needs no snapshot state either. Incoming SACK blocks are parsed but
- * ignored: the sender stays NewReno.</li>
+ * received it, so D-SACK needs no snapshot state either. Incoming blocks feed the sender's
+ * scoreboard (above).</li>
  * <li>ACKs: delayed (every second full-sized segment or the delayed-ACK timer), except that
  * out-of-order data, and in-order data while out-of-order data is held (it fills all or part of
  * a hole, RFC 5681 4.2), is ACKed at once.</li>
@@ -50,17 +65,22 @@
  * data path allocates nothing.</li>
  * </ul>
  *
- * <h2>Snapshot format (version 2; 1 lacked the FIN_WAIT_2 limit and still restores)</h2>
+ * <h2>Snapshot format (version 3; older versions are refused with the reason)</h2>
  * {@link io.capybara.tcp.SnapshotFormat}: a 16-byte header (magic {@code "CPTC"}, version, body
  * length, CRC32C of the body; all big-endian ints; the CRC field is 0 when a transport checksums
  * the bytes itself, as TCPMig does), then a body of groups, each of which writes and reads its own
  * fields: the config, the addresses and state, {@code SendSpace} (send sequence variables),
  * {@code ReceiveSpace}, {@code Options} (negotiated options, timestamp clock re-based on restore),
- * {@code RttEstimator} (with Karn timing and the retry count), {@code NewReno}, {@code Timers}
+ * {@code RttEstimator} (with Karn timing and the retry count), {@code NewReno} (and
+ * {@code Cubic}'s state), {@code LossRecovery} (the scoreboard's records with send times relative
+ * to the snapshot, recovery, RACK, PRR and TLP state), {@code Timers}
  * (deadlines relative to the snapshot time: armed flag + delta), {@code TcpStats}, the send ring
  * (capacity, head, bytes) and the receive ring (capacity, head, readable bytes, then each
  * out-of-order interval with its bytes). Restore validates every field and cross-field invariant
  * and throws {@link io.capybara.tcp.SnapshotException} for anything it cannot trust. A new field
  * goes into its group's {@code write} and {@code read}, and a format change bumps the version.
+ * The scoreboard travels with the connection (RFC 2018 would let a migration drop it, as a
+ * receiver may renege): it costs 17 bytes per segment in flight and keeps a restored connection
+ * exactly on the course the original would have taken, mid-recovery included.
  */
 package io.capybara.tcp;

@@ -39,7 +39,7 @@ public final class SwitchTelemetry {
 
     private final LongSupplier clock;
 
-    /** For a switch driven by {@code System.nanoTime} (cli.RealtimeLoop). */
+    /** For a switch driven by {@code System.nanoTime} (rack.proc.NodeLoop). */
     public SwitchTelemetry(TorSwitch sw) {
         this(sw, System::nanoTime);
     }

@@ -495,9 +495,22 @@ public final class TorSwitch implements Node {
         }
     }
 
-    /** PREPARE_MIG: steer to the least-loaded other server, or reject back to the origin. */
+    /**
+     * PREPARE_MIG: steer to the least-loaded other server, or reject back to the origin. An
+     * origin may name the target (an operator's {@code migrate --to}): it is used if it is a live
+     * server other than the origin, else the migration is rejected (no target).
+     */
     private void prepare(int ingress, MutableDirectBuffer b, int off, int ip, int l4, int origin) {
-        int target = loads.choose(origin, now);
+        int requested = mig.targetIp();
+        int target;
+        if (requested == 0) {
+            target = loads.choose(origin, now);
+        } else {
+            target = serverByIp.get(requested);
+            if (target < 0 || target == origin || !loads.isLive(target, now) || loads.isDraining(target)) {
+                target = MinLoadRegister.NONE;
+            }
+        }
         if (target == MinLoadRegister.NONE) {
             mig.type(TcpMigHeader.REJECT).reason(TcpMigHeader.REASON_NO_TARGET).seal();
             readdress(b, ip, l4, config.switchIp(), hostIp[serverHost[origin]]);

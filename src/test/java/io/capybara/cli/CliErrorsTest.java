@@ -86,6 +86,49 @@ class CliErrorsTest {
     }
 
     @Test
+    void optionsACommandWouldIgnoreAreRefused() {
+        fails(2, "capybara eval tail: Unknown options: '--count', '5'", "eval", "tail", "--count", "5");
+        fails(2, "capybara eval skew: Unknown option: '--no-c-reference'", "eval", "skew", "--no-c-reference");
+        fails(2, "capybara eval overhead: Unknown options: '--seed', '3'", "eval", "overhead", "--seed", "3");
+        fails(2, "capybara simulate: --count: only with --migrations", "simulate", "--count", "5");
+        fails(2, "capybara simulate: --loss: not with --migrations", "simulate", "--migrations", "--loss", "0.1");
+    }
+
+    @Test
+    void durationIsDecimalSecondsEverywhere() {
+        fails(2, "capybara bench link: --duration: must be > 0, got -1", "bench", "link", "--duration", "-1");
+        // the old name still parses (hidden): its value is checked the same way
+        fails(2, "capybara bench link: --seconds: must be > 0, got 0", "bench", "link", "--seconds", "0");
+        fails(2, "capybara lab: --duration: wrk runs whole seconds, got 2.5", "lab", "--duration", "2.5");
+        fails(2, "capybara bench migration: --mtu: must be in [576, 9000], got 100", "bench", "migration", "--mtu", "100");
+        List<String> notDecimal = new ArrayList<>();
+        List<String> jsonNotFlag = new ArrayList<>();
+        walkSpecs(Main.commandLine(), cl -> {
+            var d = cl.getCommandSpec().findOption("--duration");
+            if (d != null && d.type() != double.class && d.type() != Double.class) {
+                notDecimal.add(cl.getCommandSpec().qualifiedName());
+            }
+            var j = cl.getCommandSpec().findOption("--json");
+            if (j != null && j.type() != boolean.class) {
+                jsonNotFlag.add(cl.getCommandSpec().qualifiedName());
+            }
+        });
+        assertEquals(List.of(), notDecimal, "--duration is seconds as a decimal");
+        assertEquals(List.of(), jsonNotFlag);
+        for (String node : new String[] {"switch", "server"}) {
+            var spec = Main.commandLine().getSubcommands().get(node).getCommandSpec();
+            for (String o : new String[] {"--duration", "--json", "--pcap", "--quiet", "--metrics", "--help", "--verbose"}) {
+                assertTrue(spec.findOption(o) != null, node + " " + o);
+            }
+        }
+    }
+
+    private static void walkSpecs(CommandLine cl, java.util.function.Consumer<CommandLine> f) {
+        f.accept(cl);
+        cl.getSubcommands().values().forEach(sub -> walkSpecs(sub, f));
+    }
+
+    @Test
     void verbosePrintsTheStackTrace() {
         CliTest.Run r = CliTest.run("switch", "--config", "/nonexistent.conf", "--verbose");
         assertEquals(2, r.exit());

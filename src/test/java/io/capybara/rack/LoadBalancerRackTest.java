@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The whole rack in load-balancer mode: clients connect to the VIP, the switch places each SYN,
  * one server joins late, leaves the placement (heartbeats held back, connections kept) and
- * rejoins, while migrations run. Every byte is checked both ways and after every event the
+ * rejoins, another drains (all its connections migrated away, none placed or steered there) and
+ * undrains, while migrations run. Every byte is checked both ways and after every event the
  * invariant holds (each connection whole on one server, the switch sending it there).
  */
 class LoadBalancerRackTest {
@@ -36,6 +37,10 @@ class LoadBalancerRackTest {
         assertTrue(cause(r, "switch_membership_changes") >= 4, "start, late join, leave, rejoin: " + r.causes());
         assertEquals(0, cause(r, "switch_vip_default_routed"), "every segment found its connection's entry");
         assertTrue(r.migrationsCompleted() > 2000, r.toString());
+        // server 0 drained while byte-checked streams ran both ways: none reset, every byte right
+        assertEquals(1, cause(r, "drain_completed"), r.causes().toString());
+        assertTrue(cause(r, "drain_migrations_started") > 0, r.causes().toString());
+        assertEquals(0, r.contentMismatches());
     }
 
     /**
@@ -54,5 +59,6 @@ class LoadBalancerRackTest {
         assertEquals(0, r.invariantViolations());
         assertEquals(0, cause(r, "switch_vip_placed_untracked"));
         assertTrue(cause(r, "switch_membership_changes") >= 4, r.causes().toString());
+        assertEquals(1, cause(r, "drain_completed"), r.causes().toString());
     }
 }

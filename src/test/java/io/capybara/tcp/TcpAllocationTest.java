@@ -85,6 +85,115 @@ class TcpAllocationTest {
         assertEquals(0, a.stats().retransmits());
     }
 
+    /**
+     * Loss recovery on the data path: every 40th data segment from A is lost, so the SACK
+     * scoreboard, RACK marking, PRR and the repairs run all the time; they allocate nothing
+     * (the scoreboard's records reach their working size in the warm-up). Segments travel
+     * through a preallocated queue, delivered after each call returns.
+     */
+    @Test
+    void sackLossRecoveryAllocatesNothing() {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        io.capybara.testing.Require.that(mx.isThreadAllocatedMemorySupported(), () -> "needs per-thread allocation counters");
+        mx.setThreadAllocatedMemoryEnabled(true);
+        long[] now = {1_000_000_000L};
+        Wire toA = new Wire();
+        Wire toB = new Wire();
+        int[] dataSegments = {0};
+        SegmentSink sinkA = (c, s) -> {
+            if (s.payloadLength > 0 && ++dataSegments[0] % 40 == 0) {
+                return; // lost
+            }
+            toB.add(s);
+        };
+        TcpConfig cfg = TcpConfig.defaults();
+        TcpConnection a = TcpConnection.connect(cfg, 1, 1000, 2, 80, 77, now[0], sinkA);
+        TcpConnection b = TcpConnection.accept(cfg, toB.take(), 99, now[0], (c, s) -> toA.add(s));
+        UnsafeBuffer msg = new UnsafeBuffer(new byte[8 * 1448]);
+        UnsafeBuffer sink = new UnsafeBuffer(new byte[1 << 17]);
+        b.observer(new ConnectionObserver() {
+            @Override
+            public void onReadable(TcpConnection c) {
+                seen += c.receive(sink, 0, sink.capacity(), now[0]);
+            }
+        });
+        runLossy(a, b, toA, toB, msg, now, 20_000);
+        assertEquals(TcpState.ESTABLISHED, a.state());
+        long before = mx.getThreadAllocatedBytes(Thread.currentThread().threadId());
+        long seenBefore = seen;
+        long recoveriesBefore = a.stats().fastRetransmits();
+        runLossy(a, b, toA, toB, msg, now, 20_000);
+        long allocated = mx.getThreadAllocatedBytes(Thread.currentThread().threadId()) - before;
+        org.junit.jupiter.api.Assertions.assertTrue(a.stats().fastRetransmits() - recoveriesBefore > 100, a.stats().toString());
+        org.junit.jupiter.api.Assertions.assertTrue(seen - seenBefore > 10_000L * 1448, "progress: " + (seen - seenBefore));
+        org.junit.jupiter.api.Assertions.assertTrue(allocated < 1024,
+                allocated + " bytes allocated under loss recovery; " + a.stats());
+    }
+
+    private static void runLossy(TcpConnection a, TcpConnection b, Wire toA, Wire toB, UnsafeBuffer msg, long[] now,
+                                 int rounds) {
+        for (int i = 0; i < rounds; i++) {
+            now[0] += 20_000;
+            a.send(msg, 0, msg.capacity(), now[0]);
+            if (a.nextDeadline() <= now[0]) {
+                a.onTimer(now[0]);
+            }
+            if (b.nextDeadline() <= now[0]) {
+                b.onTimer(now[0]);
+            }
+            while (!toA.isEmpty() || !toB.isEmpty()) {
+                while (!toB.isEmpty()) {
+                    b.onSegment(toB.take(), now[0]);
+                }
+                while (!toA.isEmpty()) {
+                    a.onSegment(toA.take(), now[0]);
+                }
+            }
+        }
+    }
+
+    /** A preallocated FIFO of segment copies (payloads included). */
+    private static final class Wire {
+        private final TcpSegment[] slots = new TcpSegment[1024];
+        private int head;
+        private int size;
+
+        Wire() {
+            for (int i = 0; i < slots.length; i++) {
+                slots[i] = new TcpSegment();
+                slots[i].payload = new UnsafeBuffer(new byte[2048]);
+            }
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        void add(TcpSegment s) {
+            TcpSegment d = slots[(head + size++) & (slots.length - 1)];
+            org.agrona.MutableDirectBuffer keep = (org.agrona.MutableDirectBuffer) d.payload;
+            copy(s, d);
+            d.sackCount = s.sackCount;
+            for (int i = 0; i < s.sackCount; i++) {
+                d.sackLeft[i] = s.sackLeft[i];
+                d.sackRight[i] = s.sackRight[i];
+            }
+            d.payload = keep;
+            d.payloadOffset = 0;
+            d.payloadLength = s.payloadLength;
+            if (s.payloadLength > 0) {
+                keep.putBytes(0, s.payload, s.payloadOffset, s.payloadLength);
+            }
+        }
+
+        TcpSegment take() {
+            TcpSegment s = slots[head];
+            head = (head + 1) & (slots.length - 1);
+            size--;
+            return s;
+        }
+    }
+
     private static void copy(TcpSegment s, TcpSegment d) {
         d.clear();
         d.srcIp = s.srcIp;

@@ -169,7 +169,7 @@ class TcpSnapshotTest {
         TcpConnection r = TcpConnection.restore(buf, 0, n, p.now, (c, s) -> { }, false, null);
         assertArrayEquals(TcpPair.snapshotBytes(b, p.now), TcpPair.snapshotBytes(r, p.now));
         // fields are still checked without the CRC: a bad state ordinal is refused
-        int config = 4 * 4 + 3 + 8 * 4 + 4 + 8 + 4 + 8; // the TcpConfig fields lead the body
+        int config = 4 * 4 + 3 + 8 * 4 + 4 + 8 + 4 + 8 + 1; // the TcpConfig fields lead the body
         buf.putByte(16 + config + 16, (byte) 0x7F); // after the four address fields: the state
         assertThrows(SnapshotException.class, () -> TcpConnection.restore(buf, 0, n, p.now, (c, s) -> { }, true, null));
         assertThrows(SnapshotException.class, () -> TcpConnection.restore(buf, 0, n, p.now, (c, s) -> { }, false, null));

@@ -11,7 +11,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * receive and one transmit buffer allocated once, the send path, the counters and closing.
  * Subclasses say how a frame is read and written.
  */
-abstract class FdFrameChannel implements FrameChannel {
+public abstract class FdFrameChannel implements FrameChannel {
     protected final Arena arena;
     protected final MemorySegment callState;
     protected final MemorySegment rx;

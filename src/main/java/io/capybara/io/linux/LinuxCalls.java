@@ -51,6 +51,22 @@ public final class LinuxCalls {
     public static final short POLLIN = 1;
     public static final short POLLOUT = 4;
 
+    // epoll(7), eventfd(2) (sys/epoll.h, sys/eventfd.h)
+    public static final int EPOLL_CLOEXEC = 0x80000;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLLIN = 1;
+    public static final int EFD_CLOEXEC = 0x80000;
+    public static final int EFD_NONBLOCK = 0x800;
+    /**
+     * struct epoll_event is packed on x86_64 (u32 events, u64 data at 4: 12 bytes) and
+     * naturally aligned elsewhere (data at 8: 16 bytes).
+     */
+    public static final boolean EPOLL_EVENT_PACKED =
+            System.getProperty("os.arch", "").matches("amd64|x86_64");
+    public static final int EPOLL_EVENT_SIZE = EPOLL_EVENT_PACKED ? 12 : 16;
+    public static final int EPOLL_EVENT_DATA_OFFSET = EPOLL_EVENT_PACKED ? 4 : 8;
+
     // sockets
     public static final int AF_INET = 2;
     public static final int AF_PACKET = 17;
@@ -125,6 +141,14 @@ public final class LinuxCalls {
             errnoCall("send", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
     private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
     private static final MethodHandle POLL = errnoCall("poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+    private static final MethodHandle EPOLL_CREATE1 = errnoCall("epoll_create1", JAVA_INT, JAVA_INT);
+    private static final MethodHandle EPOLL_CTL =
+            errnoCall("epoll_ctl", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS);
+    /** epoll_pwait2 (Linux 5.11, glibc 2.35): a timespec timeout, so waits need not round to ms. */
+    private static final MethodHandle EPOLL_PWAIT2 =
+            errnoCall("epoll_pwait2", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
+    private static final MethodHandle EVENTFD = errnoCall("eventfd", JAVA_INT, JAVA_INT, JAVA_INT);
+    private static final MethodHandle KILL = errnoCall("kill", JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle IF_NAMETOINDEX = errnoCall("if_nametoindex", JAVA_INT, ADDRESS);
     // Variadic in C: the linker must be told where the variadic part starts.
     private static final MethodHandle OPEN =
@@ -315,6 +339,54 @@ public final class LinuxCalls {
     public static int poll(MemorySegment cs, MemorySegment fds, long nfds, int timeoutMillis) {
         try {
             return intResult((int) POLL.invokeExact(cs, fds, nfds, timeoutMillis), cs);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int epollCreate1(MemorySegment cs, int flags) {
+        try {
+            return intResult((int) EPOLL_CREATE1.invokeExact(cs, flags), cs);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code event} is one struct epoll_event ({@link #EPOLL_EVENT_SIZE} bytes). */
+    public static int epollCtl(MemorySegment cs, int epfd, int op, int fd, MemorySegment event) {
+        try {
+            return intResult((int) EPOLL_CTL.invokeExact(cs, epfd, op, fd, event), cs);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * epoll_pwait2(epfd, events, max, timeout, NULL): {@code timeout} is a struct timespec
+     * (two longs), or {@link MemorySegment#NULL} to wait without limit.
+     */
+    public static int epollPwait2(MemorySegment cs, int epfd, MemorySegment events, int maxEvents,
+                                  MemorySegment timeout) {
+        try {
+            return intResult((int) EPOLL_PWAIT2.invokeExact(cs, epfd, events, maxEvents, timeout, MemorySegment.NULL),
+                    cs);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int eventfd(MemorySegment cs, int initial, int flags) {
+        try {
+            return intResult((int) EVENTFD.invokeExact(cs, initial, flags), cs);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** kill(2): e.g. a test hook that ends its own process with SIGKILL, as {@code kill -9} would. */
+    public static int kill(MemorySegment cs, int pid, int signal) {
+        try {
+            return intResult((int) KILL.invokeExact(cs, pid, signal), cs);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -44,6 +44,8 @@ public final class PacketChannel extends FdFrameChannel {
     public static final int DEFAULT_BUFFER_BYTES = 65536;
     /** The socket's kernel receive buffer. */
     public static final int RECEIVE_BUFFER_BYTES = 4 << 20;
+    /** {@code ourMac} for a switch port: deliver unicast frames for every MAC (a switch forwards them). */
+    public static final long ANY_MAC = -2L;
     private static final java.lang.foreign.ValueLayout.OfShort NETWORK_SHORT =
             JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
 
@@ -51,6 +53,7 @@ public final class PacketChannel extends FdFrameChannel {
     private final long ourMac;
     private final int ourMacHigh;
     private final short ourMacLow;
+    private final boolean anyMac;
 
     private long framesNotForUs;
     private long framesTruncated;
@@ -62,6 +65,16 @@ public final class PacketChannel extends FdFrameChannel {
         this.ourMac = ourMac;
         this.ourMacHigh = (int) (ourMac >>> 16);
         this.ourMacLow = (short) ourMac;
+        this.anyMac = false;
+    }
+
+    private PacketChannel(Arena arena, int fd, String interfaceName, int interfaceIndex, int bufferBytes) {
+        super(arena, fd, interfaceName, bufferBytes);
+        this.interfaceIndex = interfaceIndex;
+        this.ourMac = ANY_MAC;
+        this.ourMacHigh = 0;
+        this.ourMacLow = 0;
+        this.anyMac = true;
     }
 
     /** Opens a channel on {@code interfaceName}, accepting frames for the interface's own MAC. */
@@ -71,7 +84,8 @@ public final class PacketChannel extends FdFrameChannel {
 
     /**
      * @param ourMac      the 48-bit MAC (in the low bits) the stack above uses; frames unicast
-     *                    to any other MAC are dropped. -1 means the interface's own MAC.
+     *                    to any other MAC are dropped. -1 means the interface's own MAC,
+     *                    {@link #ANY_MAC} every MAC (a switch port).
      * @param qdiscBypass set PACKET_QDISC_BYPASS (send skips the interface's queueing discipline)
      */
     public static PacketChannel open(String interfaceName, long ourMac, boolean qdiscBypass) {
@@ -104,14 +118,16 @@ public final class PacketChannel extends FdFrameChannel {
             MemorySegment rcvbuf = arena.allocateFrom(JAVA_INT, RECEIVE_BUFFER_BYTES);
             LinuxCalls.check(LinuxCalls.setsockopt(cs, fd, LinuxCalls.SOL_SOCKET, LinuxCalls.SO_RCVBUFFORCE,
                     rcvbuf, 4), "setsockopt(SO_RCVBUFFORCE)", interfaceName);
-            long mac = ourMac >= 0 ? ourMac & 0xFFFF_FFFF_FFFFL : interfaceMac(cs, arena, fd, interfaceName);
+            long mac = ourMac >= 0 ? ourMac & 0xFFFF_FFFF_FFFFL
+                    : ourMac == ANY_MAC ? ANY_MAC : interfaceMac(cs, arena, fd, interfaceName);
             MemorySegment sll = arena.allocate(LinuxCalls.SOCKADDR_LL_SIZE, 4);
             sll.set(JAVA_SHORT, 0, (short) LinuxCalls.AF_PACKET);
             sll.set(NETWORK_SHORT, 2, (short) LinuxCalls.ETH_P_ALL); // sll_protocol is __be16
             sll.set(JAVA_INT, 4, index);
             LinuxCalls.check(LinuxCalls.bind(cs, fd, sll, LinuxCalls.SOCKADDR_LL_SIZE),
                     "bind(AF_PACKET, ifindex " + index + ")", interfaceName);
-            return new PacketChannel(arena, fd, interfaceName, index, mac, bufferBytes);
+            return mac == ANY_MAC ? new PacketChannel(arena, fd, interfaceName, index, bufferBytes)
+                    : new PacketChannel(arena, fd, interfaceName, index, mac, bufferBytes);
         } catch (RuntimeException e) {
             if (fd >= 0) {
                 LinuxCalls.close(LinuxCalls.threadCallState(), fd);
@@ -167,7 +183,7 @@ public final class PacketChannel extends FdFrameChannel {
 
     private boolean addressedToUs() {
         int high = rxBuffer.getInt(0, ByteOrder.BIG_ENDIAN);
-        if ((high & 0x0100_0000) != 0) {
+        if (anyMac || (high & 0x0100_0000) != 0) {
             return true; // group bit: broadcast or multicast
         }
         return high == ourMacHigh && rxBuffer.getShort(4, ByteOrder.BIG_ENDIAN) == ourMacLow;
@@ -187,7 +203,7 @@ public final class PacketChannel extends FdFrameChannel {
         return interfaceIndex;
     }
 
-    /** The MAC frames must be unicast to, as a 48-bit value. */
+    /** The MAC frames must be unicast to, as a 48-bit value ({@link #ANY_MAC} for a switch port). */
     public long ourMac() {
         return ourMac;
     }

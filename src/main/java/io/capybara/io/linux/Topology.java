@@ -161,6 +161,54 @@ public final class Topology implements AutoCloseable {
     }
 
     /**
+     * Creates a veth pair for user-space stacks at both ends: A in {@code namespaceA}, B in
+     * {@code namespaceB} (null = root). Neither end gets an address; both get ARP off, IPv6
+     * off, offloads off, and the MACs given (negative: the kernel's), so a {@link PacketChannel}
+     * at each end sees only complete frames and no kernel answers for the stacks. Addresses in
+     * the record are 0.
+     */
+    public synchronized VethLink vethUnaddressed(String namespaceA, long macA, String namespaceB, long macB) {
+        ensureOpen();
+        requireOwned(namespaceA);
+        requireOwned(namespaceB);
+        String base = newName('v', "");
+        String a = base + "a";
+        String b = base + "b";
+        exec("ip", "link", "add", a, "type", "veth", "peer", "name", b);
+        rootLinks.add(a);
+        rootLinks.add(b);
+        rawEnd(a, namespaceA, macA);
+        rawEnd(b, namespaceB, macB);
+        return new VethLink(a, namespaceA, 0, b, namespaceB, 0, 0);
+    }
+
+    private void rawEnd(String dev, String namespace, long mac) {
+        if (mac >= 0) {
+            exec("ip", "link", "set", "dev", dev, "address", macText(mac));
+        }
+        if (namespace == null) {
+            configureEnd(dev, null, 0);
+            return;
+        }
+        exec("ip", "link", "set", dev, "netns", namespace);
+        exec("ip", "netns", "exec", namespace, "sh", "-c",
+                IPV6_OFF.formatted(dev)
+                        + "; ethtool -K " + dev + " " + OFFLOADS_OFF + " >/dev/null 2>&1"
+                        + "; ip link set " + dev + " arp off up");
+    }
+
+    private static String macText(long mac) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 5; i >= 0; i--) {
+            sb.append(String.format("%02x", (mac >>> (8 * i)) & 0xFF));
+            if (i > 0) {
+                sb.append(':');
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
      * Opens a TAP in the root namespace, moves its kernel side into {@code namespace} and
      * configures it with {@code .2} of a fresh /24 ({@code .1} is reserved for the user-space
      * side). The channel is closed by {@link #close()}.

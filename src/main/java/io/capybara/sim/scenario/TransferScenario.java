@@ -170,6 +170,18 @@ public final class TransferScenario {
      * behaviour change, so tests can show the trace hash notices one.
      */
     static Result run(Params p, FrameTap tap, long restoreSkewNanos) {
+        return run(p, tap, restoreSkewNanos, false);
+    }
+
+    /**
+     * With snapshots (whatever {@code p} says) taken only while a connection is in loss
+     * recovery (fast or after a timeout), at random steps of it: the trace must not change.
+     */
+    public static Result runSnapshottingInRecovery(Params p) {
+        return run(p.withSnapshotRestore(true), null, 0, true);
+    }
+
+    private static Result run(Params p, FrameTap tap, long restoreSkewNanos, boolean inRecoveryOnly) {
         long simSeed = p.seed() * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
         Simulator sim = new Simulator(simSeed);
         LinkProfile profile = new LinkProfile(10_000_000_000L, 20_000, 0, p.loss(), p.duplicate(), p.reorder(),
@@ -195,7 +207,7 @@ public final class TransferScenario {
         Snapshotter snapshotter = null;
         if (p.snapshotRestore()) {
             snapshotter = new Snapshotter(sim, new SplittableRandom(p.seed() ^ 0x5AA5_5AA5_5AA5_5AA5L),
-                    new Endpoint[] {clientEnd, serverEnd}, restoreSkewNanos);
+                    new Endpoint[] {clientEnd, serverEnd}, restoreSkewNanos, inRecoveryOnly);
             sim.onStep(snapshotter);
         }
         // the client connects at t=0, from inside the first step (the host has no clock of its own)
@@ -372,9 +384,13 @@ public final class TransferScenario {
         String failure;
 
         final long restoreSkewNanos;
+        /** Snapshot only connections in loss recovery, each with probability 1/4 per step. */
+        final boolean inRecoveryOnly;
 
-        Snapshotter(Simulator sim, SplittableRandom random, Endpoint[] endpoints, long restoreSkewNanos) {
+        Snapshotter(Simulator sim, SplittableRandom random, Endpoint[] endpoints, long restoreSkewNanos,
+                    boolean inRecoveryOnly) {
             this.restoreSkewNanos = restoreSkewNanos;
+            this.inRecoveryOnly = inRecoveryOnly;
             this.sim = sim;
             this.random = random;
             this.endpoints = endpoints;
@@ -382,13 +398,16 @@ public final class TransferScenario {
 
         @Override
         public void run() {
-            if (--countdown > 0 || failure != null) {
+            if (failure != null || (!inRecoveryOnly && --countdown > 0)) {
                 return;
             }
             // frequent early (handshake states), then roughly every 1/16th of the run so far
             countdown = 1 + random.nextInt(1 + (int) Math.min(2_000, sim.steps() / 8));
             for (Endpoint e : endpoints) {
                 TcpConnection c = e.conn;
+                if (inRecoveryOnly && (c == null || !c.inLossRecovery() || random.nextInt(4) != 0)) {
+                    continue;
+                }
                 if (c == null || c.state() == TcpState.CLOSED
                         || e.host.connection(c.remoteIp(), c.remotePort(), c.localPort()) != c) {
                     continue;

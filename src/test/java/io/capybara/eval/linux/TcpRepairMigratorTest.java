@@ -104,8 +104,10 @@ class TcpRepairMigratorTest {
     void jitWarmUpOnASecondConnectionLeavesBothIntact() throws Exception {
         try (TcpRepairBaseline b = TcpRepairBaseline.open()) {
             b.warmUpJit(200); // throws if the idle connection lost or changed a byte
-            b.migrateOnce(QUEUE_BYTES, SendQueueCase.ACK_LOST);
-            b.exchange(1024);
+            Sample s = b.migrateOnce(QUEUE_BYTES, SendQueueCase.ACK_LOST);
+            assertEquals(QUEUE_BYTES, s.state().sendQueue().length, "the migrated connection kept its send queue");
+            assertEquals(QUEUE_BYTES, s.state().recvQueue().length, "and its receive queue");
+            b.exchange(1024); // throws if a byte differs after the hand-off
         }
     }
 

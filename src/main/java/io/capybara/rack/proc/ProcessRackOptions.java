@@ -1,0 +1,92 @@
+package io.capybara.rack.proc;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * How {@link ProcessRack} builds a multi-process rack.
+ *
+ * @param name            the rack's name (its run directory's default name)
+ * @param dir             run directory: state file, control sockets, logs, switch config
+ * @param servers         server processes (2..50)
+ * @param clients         client namespaces, each on its own switch port (1..8)
+ * @param app             http or echo
+ * @param migrateEveryMs  each server's manual trigger period (0 = off)
+ * @param heartbeatMs     servers' HEARTBEAT period
+ * @param staleMs         the switch stops choosing a server silent this long
+ * @param spinMicros      nodes busy-poll this long after work before blocking in epoll
+ * @param keepGoing       a node that dies leaves the others running (else the rack comes down)
+ * @param crashAt         test hooks: server index to crash point (see {@link CrashHook})
+ * @param nodeJvmFlags    extra JVM flags for the node processes
+ * @param jitWarmup       servers warm the JIT on an in-memory rack before they open their link
+ */
+public record ProcessRackOptions(String name, Path dir, int servers, int clients, String app, double migrateEveryMs,
+                          double heartbeatMs, double staleMs, long spinMicros, boolean keepGoing,
+                          Map<Integer, String> crashAt, String nodeJvmFlags, boolean jitWarmup) {
+    public static final Path RUN_ROOT = Path.of("/run/capybara");
+
+    public ProcessRackOptions {
+        if (servers < 2 || servers > 50) {
+            throw new IllegalArgumentException("--servers " + servers + ": expected 2..50");
+        }
+        if (clients < 1 || clients > 8) {
+            throw new IllegalArgumentException("--clients " + clients + ": expected 1..8");
+        }
+        if (!app.equals("http") && !app.equals("echo")) {
+            throw new IllegalArgumentException("--app " + app + ": expected http or echo");
+        }
+        if (!name.matches("[A-Za-z0-9_.-]{1,40}")) {
+            throw new IllegalArgumentException("--name '" + name + "': 1-40 of [A-Za-z0-9_.-]");
+        }
+        if (heartbeatMs <= 0 || staleMs <= heartbeatMs) {
+            throw new IllegalArgumentException("heartbeat " + heartbeatMs + " ms must be > 0 and below stale " + staleMs
+                    + " ms");
+        }
+        crashAt = Map.copyOf(crashAt);
+    }
+
+    public static ProcessRackOptions defaults(String name, Path dir) {
+        return new ProcessRackOptions(name, dir == null ? RUN_ROOT.resolve(name) : dir, 3, 1, "http", 20, 100, 500, 50,
+                false, Map.of(), "", false);
+    }
+
+    public ProcessRackOptions withServers(int n) {
+        return new ProcessRackOptions(name, dir, n, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, keepGoing,
+                crashAt, nodeJvmFlags, jitWarmup);
+    }
+
+    public ProcessRackOptions withApp(String a) {
+        return new ProcessRackOptions(name, dir, servers, clients, a, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+                keepGoing, crashAt, nodeJvmFlags, jitWarmup);
+    }
+
+    public ProcessRackOptions withMigrateEveryMs(double ms) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, ms, heartbeatMs, staleMs, spinMicros, keepGoing,
+                crashAt, nodeJvmFlags, jitWarmup);
+    }
+
+    public ProcessRackOptions withKeepGoing(boolean k) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, k,
+                crashAt, nodeJvmFlags, jitWarmup);
+    }
+
+    public ProcessRackOptions withCrashAt(Map<Integer, String> c) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+                keepGoing, c, nodeJvmFlags, jitWarmup);
+    }
+
+    public ProcessRackOptions withSpinMicros(long us) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, us, keepGoing,
+                crashAt, nodeJvmFlags, jitWarmup);
+    }
+
+    public ProcessRackOptions withJitWarmup(boolean w) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+                keepGoing, crashAt, nodeJvmFlags, w);
+    }
+
+    public ProcessRackOptions withNodeJvmFlags(String flags) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+                keepGoing, crashAt, flags, jitWarmup);
+    }
+}

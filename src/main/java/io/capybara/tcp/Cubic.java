@@ -1,0 +1,115 @@
+package io.capybara.tcp;
+
+/**
+ * CUBIC congestion control (RFC 9438): after a loss the window follows
+ * {@code W(t) = C (t - K)^3 + W_max} (segments, t in seconds since the epoch began), concave
+ * up to the window of the last loss and convex beyond it, and never below the Reno-friendly
+ * estimate {@code W_est}. Multiplicative decrease by beta = 0.7 with fast convergence. Slow
+ * start and recovery are {@link NewReno}'s (no HyStart++). The arithmetic is in doubles with
+ * {@link StrictMath}, so it is the same on every JVM.
+ */
+final class Cubic extends NewReno {
+    static final double C = 0.4;
+    static final double BETA = 0.7;
+    /** RFC 9438 4.3: the Reno-friendly increase per RTT, 3 (1 - beta) / (1 + beta). */
+    static final double ALPHA = 3 * (1 - BETA) / (1 + BETA);
+    private static final long NO_EPOCH = Long.MIN_VALUE;
+
+    /** Window before the last reduction, in segments. */
+    private double wMax;
+    /** Seconds from the epoch's start until W(t) reaches wMax again. */
+    private double k;
+    private long epochStart = NO_EPOCH;
+    /** Reno-friendly estimate, segments. */
+    private double wEst;
+    /** Fractional growth not yet added to cwnd, bytes. */
+    private double carry;
+
+    Cubic(int iss, int mss) {
+        super(iss, mss);
+    }
+
+    @Override
+    void avoid(int acked, int mss, long now, long srtt) {
+        double cwndSeg = (double) cwnd / mss;
+        if (epochStart == NO_EPOCH) {
+            // RFC 9438 4.2: the first ACK in congestion avoidance after a reduction (or ever)
+            epochStart = now;
+            if (cwndSeg < wMax) {
+                k = StrictMath.cbrt((wMax - cwndSeg) / C);
+            } else {
+                k = 0;
+                wMax = cwndSeg;
+            }
+            wEst = cwndSeg;
+        }
+        double t = (now - epochStart) / 1e9;
+        double rtt = srtt > 0 ? srtt / 1e9 : 0.1;
+        double segmentsAcked = (double) acked / mss;
+        // Reno-friendly region (RFC 9438 4.3): alpha becomes 1 once W_est passes W_max
+        wEst += (wEst >= wMax ? 1.0 : ALPHA) * segmentsAcked / cwndSeg;
+        double cubic = window(t);
+        double next;
+        if (cubic < wEst) {
+            next = wEst;
+        } else {
+            // concave and convex regions (RFC 9438 4.4, 4.5): towards W(t + RTT), at most 1.5x
+            double target = Math.min(Math.max(window(t + rtt), cwndSeg), 1.5 * cwndSeg);
+            next = cwndSeg + (target - cwndSeg) * segmentsAcked / cwndSeg;
+        }
+        if (next > cwndSeg) {
+            carry += (next - cwndSeg) * mss; // congestion avoidance never shrinks the window
+        }
+        if (carry >= 1) {
+            int add = (int) Math.min(carry, MAX_CWND);
+            cwnd += add;
+            carry -= add;
+        }
+    }
+
+    private double window(double t) {
+        double d = t - k;
+        return C * d * d * d + wMax;
+    }
+
+    @Override
+    int reducedThreshold(int flight, int mss, long now) {
+        double cwndSeg = (double) cwnd / mss;
+        // fast convergence (RFC 9438 4.7): a flow whose window shrank releases bandwidth faster
+        wMax = cwndSeg < wMax ? cwndSeg * (1 + BETA) / 2 : cwndSeg;
+        epochStart = NO_EPOCH;
+        carry = 0;
+        return Math.max((int) (cwnd * BETA), 2 * mss);
+    }
+
+    @Override
+    void write(SnapshotWriter w, long now) {
+        super.write(w, now);
+        w.putLong(Double.doubleToRawLongBits(wMax));
+        w.putLong(Double.doubleToRawLongBits(k));
+        w.putBoolean(epochStart != NO_EPOCH);
+        w.putLong(epochStart == NO_EPOCH ? 0 : now - epochStart);
+        w.putLong(Double.doubleToRawLongBits(wEst));
+        w.putLong(Double.doubleToRawLongBits(carry));
+    }
+
+    @Override
+    void read(SnapshotReader r, long now) throws SnapshotException {
+        super.read(r, now);
+        wMax = finite(r, "cubic.wMax");
+        k = finite(r, "cubic.k");
+        boolean epoch = r.getBoolean("cubic.epoch");
+        long age = r.getLong("cubic.epochAge", 0, 1L << 62);
+        epochStart = epoch ? now - age : NO_EPOCH;
+        wEst = finite(r, "cubic.wEst");
+        carry = finite(r, "cubic.carry");
+    }
+
+    private static double finite(SnapshotReader r, String field) throws SnapshotException {
+        double v = Double.longBitsToDouble(r.getLong(field));
+        if (!Double.isFinite(v) || v < 0 || v > MAX_CWND) {
+            throw new SnapshotException("snapshot corrupt: field '" + field + "' = " + v);
+        }
+        return v;
+    }
+}

@@ -1,0 +1,38 @@
+package io.capybara.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.capybara.io.linux.NetAdmin;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code bench loss}, small: 2 MB at 0% and 5% loss from the Java stack and from Linux to the
+ * same Linux receiver, in one run (root, python3, nft; skipped with the reason otherwise). The
+ * receiver checks every transfer's byte count; at 5% the rule drops frames of both, and the
+ * Java sender repairs them (retransmissions) and reports its timeouts.
+ */
+class LossBenchTest {
+    @Test
+    void smallRunMeasuresBothSendersAtEachRate() throws Exception {
+        NetAdmin.assumeNetAdmin();
+        NetAdmin.assumeTool("python3", "python3");
+        NetAdmin.assumeTool("nft", "nftables");
+        List<String> progress = new ArrayList<>();
+        LossBench.Result r = LossBench.run(new double[]{0, 5}, 2_000_000, progress::add);
+        assertEquals(2, r.rows().size());
+        assertEquals(4, progress.size(), progress.toString());
+        LossBench.Row clean = r.rows().get(0);
+        LossBench.Row lossy = r.rows().get(1);
+        for (LossBench.Row row : r.rows()) {
+            assertTrue(row.capybaraMbps() > 0 && row.linuxMbps() > 0 && row.ratio() > 0, row.toString());
+            assertTrue(row.capybaraRtos() >= 0 && row.linuxRtos() >= 0, row.toString());
+        }
+        assertEquals(0, clean.dropped(), clean.toString());
+        assertEquals(0, clean.capybaraRetransmits(), clean.toString());
+        assertTrue(lossy.dropped() > 0, lossy.toString());
+        assertTrue(lossy.capybaraRetransmits() > 0 && lossy.linuxRetransmits() > 0, lossy.toString());
+    }
+}
