@@ -2,19 +2,14 @@ package io.capybara.eval;
 
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
-import io.capybara.host.HostConfig;
-import io.capybara.io.FrameChannel;
-import io.capybara.io.MemoryLink;
 import io.capybara.mig.MigratableApp;
 import io.capybara.mig.MigrationConfig;
 import io.capybara.mig.MigrationEngine;
 import io.capybara.mig.MigrationMetrics;
 import io.capybara.mig.MigrationStep;
-import io.capybara.tcp.TcpConfig;
+import io.capybara.rack.MemoryRack;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.tcp.TcpState;
-import io.capybara.tor.SwitchConfig;
-import io.capybara.tor.TorSwitch;
 
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -24,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -46,11 +42,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class CapybaraFleet {
     public static final int CHECK_BYTES = 1024;
-    private static final int SWITCH_IP = 0x0A0000FE;
-    private static final long SWITCH_MAC = 0x0200000000FEL;
-    private static final int CLIENT_IP = 0x0A000003;
-    private static final int PORT = 80;
-    private static final int MAX_ROUNDS = 100_000;
+    private static final int MAX_ROUNDS = MemoryRack.MAX_ROUNDS;
     private static final int LINK_FRAMES = 128;
     private static final int SETUP_GROUP = 8;
     private static final int UP = 0x55;
@@ -75,16 +67,13 @@ public final class CapybaraFleet {
         }
     }
 
-    private final TorSwitch sw;
-    private final Host[] servers = new Host[2];
-    private final MigrationEngine[] engines = new MigrationEngine[2];
+    private final MemoryRack rack;
     private final Host client;
     private final MigrationMetrics metrics = new MigrationMetrics(System::nanoTime);
     private final Map<TcpConnection, Conn> byClient = new IdentityHashMap<>();
     private final Map<Integer, Conn> byClientPort = new HashMap<>();
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[64 * 1024]);
     private Conn[] batch = new Conn[0];
-    private long now;
     private int accepted;
     // per-migration samples, filled by the metrics observer
     private long lastOverhead = -1;
@@ -92,34 +81,10 @@ public final class CapybaraFleet {
 
     public CapybaraFleet(int maxBatch) {
         // The servers' links, which the migrations cross, get NIC-sized rings (the setup and the
-        // checks go in groups): a ring far larger than a migration's burst only cycles the
-        // measurement through cold memory. The client's holds a whole batch's unacknowledged data.
-        int clientFrames = Math.max(1024, maxBatch * 16);
-        MemoryLink[] links = new MemoryLink[3];
-        FrameChannel[] ports = new FrameChannel[3];
-        List<SwitchConfig.Host> hosts = new ArrayList<>();
-        Map<Integer, Long> arp = new HashMap<>();
-        arp.put(SWITCH_IP, SWITCH_MAC);
-        for (int i = 0; i < 3; i++) {
-            links[i] = MemoryLink.pair("fleet" + i, i < 2 ? LINK_FRAMES : clientFrames);
-            ports[i] = links[i].b();
-            hosts.add(new SwitchConfig.Host(ip(i), mac(i), i, i < 2));
-            arp.put(ip(i), mac(i));
-        }
-        sw = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts).withHeartbeatStale(Long.MAX_VALUE / 4), ports);
-        // 16 KiB rings each way, as io.capybara.rack.MigrationBenchmark uses: a restore allocates them anew.
-        TcpConfig tcp = TcpConfig.defaults().withBuffers(16 * 1024, 16 * 1024);
-        MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(1_000_000)
-                .withPools(4, 4, 64, 64 * 1024, 1 << 20);
-        for (int i = 0; i < 2; i++) {
-            servers[i] = new Host(HostConfig.of("server" + i, mac(i), ip(i), 24).withTcp(tcp)
-                    .withStaticArp(without(arp, ip(i))).withMaxConnections(maxBatch * 4 + 64), links[i].a());
-            ServerApp app = new ServerApp(i);
-            servers[i].listen(PORT, Math.max(128, maxBatch * 2), app);
-            engines[i] = new MigrationEngine(servers[i], mc, app, metrics);
-        }
-        client = new Host(HostConfig.of("client", mac(2), CLIENT_IP, 24).withTcp(tcp)
-                .withStaticArp(without(arp, CLIENT_IP)).withMaxConnections(maxBatch * 4 + 64), links[2].a());
+        // checks go in groups); the client's holds a whole batch's unacknowledged data.
+        rack = new MemoryRack("fleet", LINK_FRAMES, Math.max(1024, maxBatch * 16), MigrationConfig.MTU,
+                maxBatch * 4 + 64, metrics, ServerApp::new);
+        client = rack.client();
         metrics.observer(new MigrationMetrics.Observer() {
             @Override
             public void step(MigrationStep step, long nanos) {
@@ -131,20 +96,6 @@ public final class CapybaraFleet {
                 lastOverhead = nanos;
             }
         });
-    }
-
-    private static int ip(int i) {
-        return i == 2 ? CLIENT_IP : 0x0A000001 + i;
-    }
-
-    private static long mac(int i) {
-        return 0x020000000001L + i;
-    }
-
-    private static Map<Integer, Long> without(Map<Integer, Long> m, int ip) {
-        Map<Integer, Long> copy = new HashMap<>(m);
-        copy.remove(ip);
-        return copy;
     }
 
     /** Step names in report order (the engine's own names). */
@@ -204,38 +155,10 @@ public final class CapybaraFleet {
                 uncounted.stream().mapToLong(Long::longValue).toArray());
     }
 
-    private long tick() {
-        now += 1_000; // 1 us of protocol time per round; the measurements use System.nanoTime
-        return now;
-    }
-
-    private int pollServers(long t) {
-        int work = sw.poll(t);
-        for (int i = 0; i < 2; i++) {
-            work += servers[i].poll(t);
-            work += engines[i].poll(t);
+    private void pollUntil(BooleanSupplier c, String what) {
+        if (!rack.pollUntil(c, MAX_ROUNDS)) {
+            throw new IllegalStateException("Capybara-J fleet: " + what + " did not happen in " + MAX_ROUNDS + " rounds");
         }
-        return work;
-    }
-
-    private void pollAll() {
-        long t = tick();
-        pollServers(t);
-        client.poll(t);
-    }
-
-    private interface Condition {
-        boolean holds();
-    }
-
-    private void pollUntil(Condition c, String what) {
-        for (int round = 0; round < MAX_ROUNDS; round++) {
-            if (c.holds()) {
-                return;
-            }
-            pollAll();
-        }
-        throw new IllegalStateException("Capybara-J fleet: " + what + " did not happen in " + MAX_ROUNDS + " rounds");
     }
 
     private void openBatch(int k) {
@@ -248,7 +171,7 @@ public final class CapybaraFleet {
             for (int i = first; i < upTo; i++) {
                 Conn c = new Conn(i);
                 batch[i] = c;
-                c.client = client.connect(ip(0), PORT, side);
+                c.client = client.connect(rack.server(0).config().ip(), MemoryRack.PORT, side);
                 byClient.put(c.client, c);
                 byClientPort.put(c.client.localPort(), c);
             }
@@ -287,7 +210,7 @@ public final class CapybaraFleet {
                 batch[i].downSent += q;
             }
             for (int round = 0; round < 10; round++) {
-                pollServers(tick()); // transmitted; the client is not polled, so nothing is acknowledged
+                rack.pollServers(); // transmitted; the client is not polled, so nothing is acknowledged
             }
         }
     }
@@ -296,12 +219,9 @@ public final class CapybaraFleet {
         lastOverhead = -1;
         java.util.Arrays.fill(lastSteps, 0);
         int from = c.at;
-        MigrationEngine e = engines[from];
-        if (e.migrate(c.server) < 0) {
+        MigrationEngine e = rack.engine(from);
+        if (!rack.migrate(from, c.server)) {
             throw new IllegalStateException("migration of connection " + c.id + " refused by server " + from);
-        }
-        for (int round = 0; round < MAX_ROUNDS && (e.outgoing() > 0 || engines[1 - from].preparedSlots() > 0); round++) {
-            pollServers(tick());
         }
         if (c.at == from || e.outgoing() != 0 || lastOverhead < 0) {
             throw new IllegalStateException("migration of connection " + c.id + " did not complete (at " + c.at
@@ -355,7 +275,7 @@ public final class CapybaraFleet {
 
     private void closeBatch() {
         for (Conn c : batch) {
-            c.client.abort(now);
+            c.client.abort(rack.now());
         }
         pollUntil(() -> {
             for (Conn c : batch) {
@@ -366,7 +286,7 @@ public final class CapybaraFleet {
             return true;
         }, "servers saw the resets");
         for (int round = 0; round < 20; round++) {
-            pollAll();
+            rack.pollAll();
         }
         for (Conn c : batch) {
             byClient.remove(c.client);
@@ -379,7 +299,7 @@ public final class CapybaraFleet {
         for (int i = 0; i < n; i++) {
             scratch.putByte(i, pattern(direction, offset + i));
         }
-        int sent = conn.send(scratch, 0, n, now);
+        int sent = conn.send(scratch, 0, n, rack.now());
         if (sent != n) {
             throw new IllegalStateException("send buffer took " + sent + " of " + n + " bytes");
         }
@@ -393,7 +313,7 @@ public final class CapybaraFleet {
     private long readChecked(TcpConnection conn, int direction, long offset, String who) {
         long got = 0;
         int n;
-        while ((n = conn.receive(scratch, 0, scratch.capacity(), now)) > 0) {
+        while ((n = conn.receive(scratch, 0, scratch.capacity(), rack.now())) > 0) {
             for (int i = 0; i < n; i++) {
                 if (scratch.getByte(i) != pattern(direction, offset + got + i)) {
                     throw new IllegalStateException(who + " received a wrong byte at stream offset " + (offset + got + i));

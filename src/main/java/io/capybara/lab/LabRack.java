@@ -10,6 +10,7 @@ import io.capybara.mig.MigCounter;
 import io.capybara.mig.MigrationConfig;
 import io.capybara.mig.MigrationEngine;
 import io.capybara.mig.MigrationMetrics;
+import io.capybara.rack.MigratableHttpServer;
 import io.capybara.io.Node;
 import io.capybara.tcp.TcpConfig;
 import io.capybara.tcp.TcpConnection;
@@ -55,7 +56,7 @@ public final class LabRack implements Node {
     private final TorSwitch sw;
     private final Host[] servers;
     private final MigrationEngine[] engines;
-    private final MigratableHttp[] apps;
+    private final MigratableHttpServer[] apps;
     private final long triggerIntervalNanos;
     private final int[] cursor;
     private final Long2LongHashMap lastTriggered = new Long2LongHashMap(NEVER);
@@ -110,7 +111,7 @@ public final class LabRack implements Node {
                 .withPolicy(2_000_000L, perServer + 4, perServer, TRIGGER_COOLDOWN_NANOS);
         servers = new Host[serverCount];
         engines = new MigrationEngine[serverCount];
-        apps = new MigratableHttp[serverCount];
+        apps = new MigratableHttpServer[serverCount];
         cursor = new int[serverCount];
         for (int i = 0; i < serverCount; i++) {
             Map<Integer, Long> a = new HashMap<>(arp);
@@ -118,7 +119,7 @@ public final class LabRack implements Node {
             servers[i] = new Host(HostConfig.of("server" + i, serverMac(i), serverIp(i), 24)
                     .withGateway(switchIp).withStaticArp(a).withTcp(tcpConfig()).withIsnSeed(0x1AB + i)
                     .withMaxConnections(Math.max(1024, expectedConnections * 2)), links[i].a());
-            apps[i] = new MigratableHttp(new HttpServerApp(servers[i], HttpServerConfig.defaults(),
+            apps[i] = new MigratableHttpServer(new HttpServerApp(servers[i], HttpServerConfig.defaults(),
                     tls == null ? null : tls.apply(i)));
             servers[i].listen(tls == null ? HTTP_PORT : HTTPS_PORT, Math.max(1024, expectedConnections * 2), apps[i].http());
             engines[i] = new MigrationEngine(servers[i], mc, apps[i], MigrationMetrics.constant());
@@ -233,7 +234,7 @@ public final class LabRack implements Node {
 
     long responses() {
         long n = 0;
-        for (MigratableHttp a : apps) {
+        for (MigratableHttpServer a : apps) {
             n += a.http().responses();
         }
         return n;
@@ -241,7 +242,7 @@ public final class LabRack implements Node {
 
     long serverResets() {
         long n = 0;
-        for (MigratableHttp a : apps) {
+        for (MigratableHttpServer a : apps) {
             n += a.http().resets();
         }
         return n;
@@ -249,7 +250,7 @@ public final class LabRack implements Node {
 
     long accepted() {
         long n = 0;
-        for (MigratableHttp a : apps) {
+        for (MigratableHttpServer a : apps) {
             n += a.http().accepted();
         }
         return n;
@@ -258,7 +259,7 @@ public final class LabRack implements Node {
     /** TLS counters summed over the servers (empty for HTTP). */
     Map<String, Long> tlsCounters() {
         Map<String, Long> m = new LinkedHashMap<>();
-        for (MigratableHttp a : apps) {
+        for (MigratableHttpServer a : apps) {
             TlsServerContext t = a.http().tlsContext();
             if (t == null) {
                 continue;
@@ -279,7 +280,7 @@ public final class LabRack implements Node {
 
     long restoreFailures() {
         long n = 0;
-        for (MigratableHttp a : apps) {
+        for (MigratableHttpServer a : apps) {
             n += a.restoreFailures();
         }
         return n;

@@ -1,25 +1,22 @@
 package io.capybara.rack;
 
 import io.capybara.host.ConnectionHandler;
-import io.capybara.host.Host;
-import io.capybara.host.HostConfig;
-import io.capybara.io.FrameChannel;
-import io.capybara.io.MemoryLink;
 import io.capybara.mig.MigratableApp;
 import io.capybara.mig.MigrationConfig;
-import io.capybara.mig.MigrationEngine;
 import io.capybara.mig.MigrationMetrics;
 import io.capybara.mig.MigrationStep;
-import io.capybara.tcp.TcpConfig;
+import io.capybara.tcp.SnapshotException;
 import io.capybara.tcp.TcpConnection;
-import io.capybara.tor.SwitchConfig;
-import io.capybara.tor.TorSwitch;
-import io.capybara.wire.EthernetHeader;
+import io.capybara.tls.KeyLog;
+import io.capybara.tls.LoopbackClient;
+import io.capybara.tls.TlsIdentity;
+import io.capybara.tls.TlsServerContext;
+import io.capybara.tls.TlsServerSession;
+import io.capybara.tls.TlsSuite;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.HashMap;
+import java.security.SecureRandom;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
@@ -27,20 +24,11 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
-import io.capybara.tcp.SnapshotException;
-import io.capybara.tls.KeyLog;
-import io.capybara.tls.LoopbackClient;
-import io.capybara.tls.TlsIdentity;
-import io.capybara.tls.TlsServerContext;
-import io.capybara.tls.TlsServerSession;
-import io.capybara.tls.TlsSuite;
-import java.security.SecureRandom;
-import java.util.EnumSet;
 import org.bouncycastle.tls.crypto.TlsCrypto;
 
 /**
- * Migration cost in an in-memory rack on one thread: a switch, two servers and a client host
- * joined by {@link MemoryLink}s. {@code count} live connections, each with up to 4 KiB the
+ * Migration cost in an in-memory rack on one thread ({@link MemoryRack}: a switch, two servers
+ * and a client host). {@code count} live connections, each with up to 4 KiB the
  * server application has not read and 4 KiB the client has not acknowledged (the client host
  * is not polled while migrating), are migrated back and forth between the servers; every step
  * is timed with the injected clock (System.nanoTime by default).
@@ -50,9 +38,6 @@ import org.bouncycastle.tls.crypto.TlsCrypto;
  * connection when it forwards it) until the target has restored, replayed and resumed.
  */
 public final class MigrationBenchmark {
-    static final int SWITCH_IP = 0x0A0000FE;
-    static final long SWITCH_MAC = 0x0200000000FEL;
-    static final int PORT = 80;
     static final int DATA = 4096;
     /**
      * Frames per link direction, like a NIC ring: a migration's burst is about ten frames and
@@ -120,18 +105,13 @@ public final class MigrationBenchmark {
         }
     }
 
-    private final TorSwitch sw;
-    private final Host[] servers = new Host[2];
-    private final MigrationEngine[] engines = new MigrationEngine[2];
+    private final MemoryRack rack;
     private final BenchApp[] apps = new BenchApp[2];
-    private final Host client;
     private final MigrationMetrics metrics;
-    private final LongSupplier clock;
     private final TcpConnection[] serverConn;
     private final int[] at;
     /** Connection index by client address and port, for the application's per-connection state. */
     private final Long2LongHashMap index = new Long2LongHashMap(-1);
-    private long now;
     private long stateBytes;
     private long completed;
     private long failed;
@@ -144,7 +124,6 @@ public final class MigrationBenchmark {
     private long tlsStateBytes;
 
     private MigrationBenchmark(int connections, int unread, int unacked, int mtu, LongSupplier clock, TlsSuite suite) {
-        this.clock = clock;
         if (suite != null) {
             SecureRandom random = new SecureRandom();
             TlsIdentity id = TlsIdentity.selfSigned("capybara.bench", java.time.Instant.now(), random);
@@ -160,41 +139,10 @@ public final class MigrationBenchmark {
         this.unread = unread;
         this.unacked = unacked;
         this.metrics = new MigrationMetrics(clock);
-        MemoryLink[] links = new MemoryLink[3];
-        FrameChannel[] ports = new FrameChannel[3];
-        List<SwitchConfig.Host> hosts = new ArrayList<>();
-        Map<Integer, Long> arp = new HashMap<>();
-        arp.put(SWITCH_IP, SWITCH_MAC);
-        for (int i = 0; i < 3; i++) {
-            // the same bytes of ring whatever the frame size
-            int frames = Math.max(8, LINK_FRAMES * FrameChannel.DEFAULT_MTU_FRAME / (mtu + EthernetHeader.LENGTH));
-            links[i] = MemoryLink.pair("bench" + i, frames, mtu + EthernetHeader.LENGTH);
-            ports[i] = links[i].b();
-            hosts.add(new SwitchConfig.Host(RackSimulation.ip(i), RackSimulation.mac(i), i, i < 2));
-            arp.put(RackSimulation.ip(i), RackSimulation.mac(i));
-        }
-        sw = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts).withHeartbeatStale(Long.MAX_VALUE / 4), ports);
-        TcpConfig tcp = TcpConfig.defaults().withBuffers(16 * 1024, 16 * 1024);
-        MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(1_000_000)
-                .withPools(4, 4, 64, 64 * 1024, 1 << 20).withMtu(mtu);
         serverConn = new TcpConnection[connections];
         at = new int[connections];
-        for (int i = 0; i < 2; i++) {
-            servers[i] = new Host(HostConfig.of("server" + i, RackSimulation.mac(i), RackSimulation.ip(i), 16)
-                    .withTcp(tcp).withStaticArp(without(arp, RackSimulation.ip(i))).withMaxConnections(connections * 2),
-                    links[i].a());
-            apps[i] = new BenchApp(this, i);
-            servers[i].listen(PORT, Math.max(128, connections), apps[i]);
-            engines[i] = new MigrationEngine(servers[i], mc, apps[i], metrics);
-        }
-        client = new Host(HostConfig.of("client", RackSimulation.mac(2), RackSimulation.ip(2), 16).withTcp(tcp)
-                .withStaticArp(without(arp, RackSimulation.ip(2))).withMaxConnections(connections * 2), links[2].a());
-    }
-
-    private static Map<Integer, Long> without(Map<Integer, Long> m, int ip) {
-        Map<Integer, Long> copy = new HashMap<>(m);
-        copy.remove(ip);
-        return copy;
+        rack = new MemoryRack("bench", LINK_FRAMES, LINK_FRAMES, mtu, connections * 2, metrics,
+                i -> apps[i] = new BenchApp(this, i));
     }
 
     /** Runs {@code count} measured migrations (after as many warm-up ones) over {@code connections} connections. */
@@ -247,45 +195,25 @@ public final class MigrationBenchmark {
         return run(count, 64, System::nanoTime);
     }
 
-    private long tick() {
-        now += 1_000; // 1 us per loop: protocol time, never read by the measurements
-        return now;
-    }
-
-    private int pollServers(long t) {
-        int work = sw.poll(t);
-        for (int i = 0; i < 2; i++) {
-            work += servers[i].poll(t);
-            work += engines[i].poll(t);
-        }
-        return work;
-    }
-
     private void setUp() {
         ConnectionHandler clientSide = new ConnectionHandler() {
             final UnsafeBuffer data = new UnsafeBuffer(new byte[Math.max(1, unread)]);
 
             @Override
             public void onConnected(TcpConnection c) {
-                c.send(data, 0, unread, client.now()); // the server application never reads it
+                c.send(data, 0, unread, rack.client().now()); // the server application never reads it
             }
         };
         // a few connections at a time, so that no burst overflows the small link rings
         for (int first = 0; first < serverConn.length; first += SETUP_BATCH) {
             int upTo = Math.min(serverConn.length, first + SETUP_BATCH);
             for (int i = first; i < upTo; i++) {
-                client.connect(servers[0].config().ip(), PORT, clientSide);
+                rack.client().connect(rack.server(0).config().ip(), MemoryRack.PORT, clientSide);
             }
             // handshakes, then the client's data in (the server application never reads it)
-            for (int round = 0; round < 10_000 && apps[0].accepted < upTo; round++) {
-                long t = tick();
-                pollServers(t);
-                client.poll(t);
-            }
+            rack.pollUntil(() -> apps[0].accepted >= upTo, 10_000);
             for (int round = 0; round < 100; round++) {
-                long t = tick();
-                pollServers(t);
-                client.poll(t);
+                rack.pollAll();
             }
             if (apps[0].accepted < upTo) {
                 throw new IllegalStateException("benchmark setup: " + apps[0].accepted + " connections accepted");
@@ -295,10 +223,10 @@ public final class MigrationBenchmark {
         UnsafeBuffer data = new UnsafeBuffer(new byte[Math.max(1, unacked)]);
         for (int first = 0; first < serverConn.length; first += SETUP_BATCH) {
             for (int i = first; i < Math.min(serverConn.length, first + SETUP_BATCH); i++) {
-                serverConn[i].send(data, 0, unacked, now);
+                serverConn[i].send(data, 0, unacked, rack.now());
             }
             for (int round = 0; round < 10; round++) {
-                pollServers(tick());
+                rack.pollServers();
             }
         }
     }
@@ -307,17 +235,13 @@ public final class MigrationBenchmark {
         for (int k = 0; k < n; k++) {
             int i = k % serverConn.length;
             int from = at[i];
-            MigrationEngine e = engines[from];
             TcpConnection c = serverConn[i];
             stateBytes += c.snapshotSize();
-            if (e.migrate(c) < 0) {
+            if (!rack.migrate(from, c)) {
                 failed++;
                 continue;
             }
-            for (int round = 0; round < 1_000 && (e.outgoing() > 0 || engines[1 - from].preparedSlots() > 0); round++) {
-                pollServers(tick());
-            }
-            if (at[i] != from && e.outgoing() == 0) {
+            if (at[i] != from && rack.engine(from).outgoing() == 0) {
                 completed++;
             } else {
                 failed++;

@@ -48,6 +48,10 @@ public final class TcpMigHeader {
     public static final int REASON_TARGET_BUSY = 3;
     public static final int REASON_TIMEOUT = 4;
     public static final int REASON_CONNECTION_GONE = 5;
+    /** REJECT (extension, docs/TCPMIG.md): "your ABORT reached me" (target -> sender of the ABORT). */
+    public static final int REASON_ABORT_ACK = 6;
+    /** REJECT (extension): "a stray target was prepared; re-point the switch to you" (origin -> holder). */
+    public static final int REASON_REASSERT = 7;
 
     /** HEARTBEAT flags, in the reason byte: the server is draining (no new connections, no migrations in). */
     public static final int HEARTBEAT_DRAINING = 1;

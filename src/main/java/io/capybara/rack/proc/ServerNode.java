@@ -6,7 +6,7 @@ import io.capybara.app.HttpServerConfig;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.FrameChannel;
-import io.capybara.lab.MigratableHttp;
+import io.capybara.rack.MigratableHttpServer;
 import io.capybara.mig.MigCounter;
 import io.capybara.mig.MigratableApp;
 import io.capybara.mig.MigrationConfig;
@@ -72,7 +72,7 @@ public final class ServerNode implements Node {
         if (httpConfig != null) {
             http = new HttpServerApp(host, httpConfig, tls);
             echo = null;
-            inner = new MigratableHttp(http);
+            inner = new MigratableHttpServer(http);
         } else {
             echo = new EchoServerApp(host);
             http = null;

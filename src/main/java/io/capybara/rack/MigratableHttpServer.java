@@ -1,7 +1,9 @@
-package io.capybara.lab;
+package io.capybara.rack;
 
 import io.capybara.app.HttpServerApp;
+import io.capybara.app.HttpServerConfig;
 import io.capybara.host.ConnectionHandler;
+import io.capybara.host.Host;
 import io.capybara.mig.MigratableApp;
 import io.capybara.tcp.SnapshotException;
 import io.capybara.tcp.TcpConnection;
@@ -9,18 +11,24 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
- * {@link HttpServerApp} as the migration engine's application: the HTTP session (parser
- * position, queued responses, how much of the current body went out) travels in CONN_STATE
- * next to the TCP snapshot, so a keep-alive client sees one continuous byte stream.
+ * The HTTP server ({@link HttpServerApp}, which finds each connection's session through
+ * {@link TcpConnection#attachment()}) as the migration engine's application: the HTTP session
+ * (parser position, queued responses, how much of the current body went out) travels in
+ * CONN_STATE next to the TCP snapshot, so a keep-alive client sees one continuous byte stream.
+ * The one HTTP adapter of the racks: the lab's real-time rack and the simulated ones.
  */
-public final class MigratableHttp implements MigratableApp {
+public final class MigratableHttpServer implements MigratableApp {
     private final HttpServerApp http;
     private long snapshots;
     private long restores;
     private long restoreFailures;
 
-    public MigratableHttp(HttpServerApp http) {
+    public MigratableHttpServer(HttpServerApp http) {
         this.http = http;
+    }
+
+    public MigratableHttpServer(Host host, HttpServerConfig config) {
+        this(new HttpServerApp(host, config));
     }
 
     public HttpServerApp http() {
@@ -73,14 +81,17 @@ public final class MigratableHttp implements MigratableApp {
         http.resume(conn);
     }
 
-    long snapshots() {
+    /** Sessions that left with their connections. */
+    public long snapshots() {
         return snapshots;
     }
 
-    long restores() {
+    /** Sessions restored with their connections (or started afresh for one that had none yet). */
+    public long restores() {
         return restores;
     }
 
+    /** Application states that did not restore (the connection was then refused). */
     public long restoreFailures() {
         return restoreFailures;
     }

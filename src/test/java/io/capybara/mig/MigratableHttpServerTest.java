@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.capybara.app.HttpRequestWriter;
 import io.capybara.app.HttpServerConfig;
 import io.capybara.host.ConnectionHandler;
-import io.capybara.mig.MigCounter;
-import io.capybara.mig.MigratableApp;
-import io.capybara.rack.HttpMigratableServer;
+import io.capybara.rack.MigratableHttpServer;
 import io.capybara.rack.RackSimulation;
 import io.capybara.tcp.TcpConnection;
 import java.io.ByteArrayOutputStream;
@@ -17,7 +15,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 /** HTTP sessions move with their connections, between requests and in the middle of responses. */
-class HttpMigratableServerTest {
+class MigratableHttpServerTest {
     static final int BODY = 200_000;
 
     static final class Client implements ConnectionHandler {
@@ -51,7 +49,7 @@ class HttpMigratableServerTest {
     @Test
     void responsesAreIdenticalWhileTheConnectionMovesAround() {
         HttpServerConfig config = HttpServerConfig.defaults();
-        MiniRack r = new MiniRack(41, 3, 0, MiniRack.link(), s -> s, m -> m, h -> new HttpMigratableServer(h, config))
+        MiniRack r = new MiniRack(41, 3, 0, MiniRack.link(), s -> s, m -> m, h -> new MigratableHttpServer(h, config))
                 .warm();
         Client c = new Client();
         c.conn = r.client.connect(RackSimulation.ip(0), MiniRack.PORT, c);
@@ -83,7 +81,7 @@ class HttpMigratableServerTest {
         assertTrue(r.sum(MigCounter.COMPLETED) >= requests - 1);
         long restored = 0;
         for (MigratableApp a : r.migratable) {
-            restored += ((HttpMigratableServer) a).restoredSessions();
+            restored += ((MigratableHttpServer) a).restores();
         }
         assertEquals(r.sum(MigCounter.RESTORED), restored, "every restored connection got its session back");
         assertTrue(!c.reset);
