@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
                 + " namespace over veth links (needs root).",
         subcommands = {RackCommand.Up.class, RackCommand.Down.class, RackCommand.Status.class, RackCommand.Run.class,
                 RackCommand.Bench.class, RackCommand.Idle.class, RackCommand.Wakeup.class,
-                RackCommand.Supervise.class})
+                RackCommand.Supervise.class, RackCommand.Drill.class})
 public final class RackCommand implements Runnable {
     @Override
     public void run() {
@@ -222,6 +222,9 @@ public final class RackCommand implements Runnable {
         double duration;
         @Option(names = "--connections", defaultValue = "32", description = "wrk connections (default: ${DEFAULT-VALUE}).")
         int connections;
+        @Option(names = "--tls", description = "HTTPS: the servers speak TLS 1.3 (one self-signed certificate) and "
+                + "migrate the TLS sessions with the connections; the client uses https:// (curl --insecure).")
+        boolean tls;
         @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
         boolean json;
 
@@ -235,7 +238,7 @@ public final class RackCommand implements Runnable {
             if (where.dir == null) {
                 where.name = where.name.equals("rack") ? "run" + ProcessHandle.current().pid() : where.name;
             }
-            Map<String, Object> r = RackRun.run(shape.options(where), client, (int) duration, connections, System.err);
+            Map<String, Object> r = RackRun.run(shape.options(where), client, (int) duration, connections, tls, System.err);
             if (json) {
                 System.out.println(Json.write(r));
             } else {
@@ -245,6 +248,27 @@ public final class RackCommand implements Runnable {
         }
     }
 
+<<<<<<< HEAD
+    @Command(name = "drill", mixinStandardHelpOptions = true,
+            description = {"Zero-downtime maintenance under load: wrk keeps keep-alive connections to the VIP while each "
+                    + "server in turn is drained (its connections migrated away), stopped and restarted.",
+                    "JSON keys: requests, errors, client_resets (the client kernel's EstabResets and TCPAbortOn*), "
+                            + "servers_restarted, migrations, connections_lost (wrk's socket errors), cycles."})
+    static final class Drill implements Callable<Integer> {
+        @Mixin
+        Where where = new Where();
+        @Mixin
+        Shape shape = new Shape();
+        @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "40",
+                description = "Seconds of load (default: ${DEFAULT-VALUE}).")
+        int duration;
+        @Option(names = "--connections", defaultValue = "32", description = "wrk connections (default: ${DEFAULT-VALUE}).")
+        int connections;
+        @Option(names = "--drain-rate", paramLabel = "N", defaultValue = "200",
+                description = "Migrations per second while draining (default: ${DEFAULT-VALUE}).")
+        double drainRate;
+        @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
+=======
     @Command(name = "wakeup", mixinStandardHelpOptions = true,
             description = "What a wake-up costs: a thread ping-pong through epoll + eventfd (as a blocked node) against"
                     + " one through a spun-on counter (as a spinning node).")
@@ -252,18 +276,37 @@ public final class RackCommand implements Runnable {
         @Option(names = "--rounds", defaultValue = "20000", description = "Round trips each way (default: ${DEFAULT-VALUE}).")
         int rounds;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
+>>>>>>> main
         boolean json;
 
         @Override
         public Integer call() throws Exception {
+<<<<<<< HEAD
+            requireRoot();
+            Args.atLeast("--duration", duration, 4);
+            Args.atLeast("--connections", connections, 1);
+            Args.positive("--drain-rate", drainRate);
+            if (where.dir == null) {
+                where.name = where.name.equals("rack") ? "drill" + ProcessHandle.current().pid() : where.name;
+            }
+            Map<String, Object> r = io.capybara.rack.proc.RackDrill.run(shape.options(where), duration, connections,
+                    drainRate, System.err);
+=======
             Args.between("--rounds", rounds, 100, 10_000_000);
             Map<String, Object> r = io.capybara.rack.proc.WakeupCost.measure(rounds);
+>>>>>>> main
             if (json) {
                 System.out.println(Json.write(r));
             } else {
                 r.forEach((k, v) -> System.out.println(k + ": " + v));
             }
+<<<<<<< HEAD
+            boolean clean = ((Number) r.get("errors")).longValue() == 0 && ((Number) r.get("client_resets")).longValue() == 0
+                    && ((Number) r.get("connections_lost")).longValue() == 0;
+            return clean ? 0 : 1;
+=======
             return 0;
+>>>>>>> main
         }
     }
 

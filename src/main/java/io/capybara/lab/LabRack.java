@@ -43,7 +43,7 @@ import org.agrona.collections.Long2LongHashMap;
  * the load.
  */
 public final class LabRack implements Node {
-    static final int HTTP_PORT = 80;
+    public static final int HTTP_PORT = 80;
     public static final int HTTPS_PORT = 443;
     public static final int SERVER_SUBNET = 0x0A4DFA00; // 10.77.250.0/24
     /** The virtual address of {@code lab --vip}: 10.77.250.100. */

@@ -114,6 +114,23 @@ public final class TlsIdentity {
         }
     }
 
+    /** Writes the chain and the key (PKCS#8, unencrypted, owner-readable only) as PEM files. */
+    public void writePem(Path certFile, Path keyFile) throws IOException {
+        try (java.io.Writer w = Files.newBufferedWriter(certFile, StandardCharsets.US_ASCII);
+             org.bouncycastle.openssl.jcajce.JcaPEMWriter p = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(w)) {
+            for (X509Certificate c : chain) {
+                p.writeObject(c);
+            }
+        }
+        Files.deleteIfExists(keyFile);
+        Files.createFile(keyFile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        try (java.io.Writer w = Files.newBufferedWriter(keyFile, StandardCharsets.US_ASCII);
+             org.bouncycastle.openssl.jcajce.JcaPEMWriter p = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(w)) {
+            p.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null));
+        }
+    }
+
     /**
      * Reads a certificate chain (one or more CERTIFICATE blocks, leaf first) and a private key
      * (PKCS#8 PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY, unencrypted) from PEM files.

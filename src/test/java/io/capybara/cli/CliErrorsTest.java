@@ -61,7 +61,7 @@ class CliErrorsTest {
                 "10.99.0.1");
         fails(2, "capybara server: --ip 10.99.0.300/24: bad IPv4 address", "server", "--tap", "cjops0", "--ip",
                 "10.99.0.300/24");
-        fails(2, "capybara server: --app: expected http or echo", "server", "--tap", "cjops0", "--ip", "10.99.0.1/24",
+        fails(2, "capybara server: --app: expected http or https or echo", "server", "--tap", "cjops0", "--ip", "10.99.0.1/24",
                 "--app", "gopher");
         // without a link picocli itself complains, in the same one-line form
         fails(2, "capybara server: ", "server", "--ip", "10.99.0.1");

@@ -60,6 +60,9 @@ public final class ProcessRack implements AutoCloseable {
     private final List<ClientInfo> clients = new ArrayList<>();
     private final List<String> links = new ArrayList<>();
     private volatile boolean closing;
+    /** Command lines by node name (to restart one), and nodes being restarted (their exit is expected). */
+    private final Map<String, List<String>> commands = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Set<String> restarting = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile String failure;
     private Thread hook;
 
@@ -134,7 +137,10 @@ public final class ProcessRack implements AutoCloseable {
         StringBuilder conf = new StringBuilder("# written by rack up\n");
         conf.append("switch ").append(Ipv4Address.format(SWITCH_IP)).append(' ')
                 .append(MacAddress.format(LabRack.SWITCH_MAC)).append('\n');
-        conf.append("levels 2\nidle-timeout-ms 0\n");
+        conf.append(o.vip() ? "levels 4\n" : "levels 2\n").append("idle-timeout-ms 0\n");
+        if (o.vip()) {
+            conf.append("vip ").append(Ipv4Address.format(LabRack.VIP)).append(" 80\n");
+        }
         conf.append("heartbeat-stale-ms ").append((long) o.staleMs()).append('\n');
         conf.append("arp answer\n");
         for (int p = 0; p < ports.size(); p++) {
@@ -152,6 +158,12 @@ public final class ProcessRack implements AutoCloseable {
         start("switch", "switch", swNs, SWITCH_IP, List.of("switch", "--config", swConf.toString(),
                 "--control", socket("switch").toString(), "--supervisor", Long.toString(supervisor), "--spin-us",
                 Long.toString(o.spinMicros())));
+        Path[] pem = null;
+        if (o.app().equals("https")) { // one certificate for every server: a moved session's peer never changes
+            pem = new Path[] {o.dir().resolve("server.crt"), o.dir().resolve("server.key")};
+            io.capybara.tls.TlsIdentity.selfSigned("capybara.rack", java.time.Instant.now(),
+                    new java.security.SecureRandom()).writePem(pem[0], pem[1]);
+        }
         for (int i = 0; i < o.servers(); i++) {
             List<String> args = new ArrayList<>(List.of("server", "--packet-if", serverLinks.get(i)[1], "--ip",
                     Ipv4Address.format(LabRack.serverIp(i)) + "/24", "--switch", Ipv4Address.format(SWITCH_IP), "--app",
@@ -160,6 +172,9 @@ public final class ProcessRack implements AutoCloseable {
                     "--migrate-every-ms", Double.toString(o.migrateEveryMs())));
             if (o.jitWarmup()) {
                 args.add("--jit-warmup");
+            }
+            if (pem != null) {
+                args.addAll(List.of("--cert", pem[0].toString(), "--key", pem[1].toString()));
             }
             String crash = o.crashAt().get(i);
             if (crash != null) {
@@ -181,13 +196,45 @@ public final class ProcessRack implements AutoCloseable {
     }
 
     private void start(String name, String role, String ns, int ip, List<String> args) throws IOException {
+        commands.put(name, List.copyOf(args));
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         cmd.addAll(javaCommand(o.nodeJvmFlags()));
         cmd.addAll(args);
         Path logFile = o.dir().resolve(name + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile())
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        nodes.add(new NodeInfo(name, role, ns, ip, p, socket(name), logFile));
+        NodeInfo info = new NodeInfo(name, role, ns, ip, p, socket(name), logFile);
+        synchronized (nodes) {
+            nodes.removeIf(n -> n.name().equals(name));
+            nodes.add(info);
+        }
+    }
+
+    /**
+     * Stops one node (SIGTERM, then SIGKILL after 10 s) and starts it again with the same command
+     * line, in the same namespace; returns once it answers on its control socket. The rack stays
+     * up meanwhile (this exit is expected).
+     */
+    public NodeInfo restart(String name) throws IOException, InterruptedException {
+        NodeInfo old = node(name);
+        restarting.add(name);
+        try {
+            old.process().destroy();
+            if (!old.process().waitFor(10, TimeUnit.SECONDS)) {
+                old.process().destroyForcibly().waitFor();
+            }
+            Files.deleteIfExists(old.socket());
+            log.printf("rack %s: %s (pid %d) stopped; starting it again%n", o.name(), name, old.pid());
+            start(name, old.role(), old.namespace(), old.ip(), commands.get(name));
+        } finally {
+            restarting.remove(name);
+        }
+        NodeInfo fresh = node(name);
+        awaitReady(fresh);
+        watch(fresh);
+        writeState("ready");
+        return fresh;
     }
 
     /**
@@ -215,8 +262,14 @@ public final class ProcessRack implements AutoCloseable {
     }
 
     private void awaitReady() throws InterruptedException {
-        long deadline = System.nanoTime() + READY_TIMEOUT_NANOS;
         for (NodeInfo n : nodes) {
+            awaitReady(n);
+        }
+    }
+
+    private void awaitReady(NodeInfo n) throws InterruptedException {
+        long deadline = System.nanoTime() + READY_TIMEOUT_NANOS;
+        {
             while (true) {
                 if (!n.process().isAlive()) {
                     throw new IllegalStateException("node " + n.name() + " exited with " + n.process().exitValue()
@@ -242,9 +295,15 @@ public final class ProcessRack implements AutoCloseable {
     /** Reacts to a node exiting by itself: logged; the rack comes down unless keepGoing. */
     private void watch() {
         for (NodeInfo n : nodes) {
+            watch(n);
+        }
+    }
+
+    private void watch(NodeInfo n) {
+        {
             n.process().onExit().thenAccept(p -> {
-                if (closing) {
-                    return;
+                if (closing || restarting.contains(n.name()) || !isCurrent(n)) {
+                    return; // the rack is coming down, or this node was restarted on purpose
                 }
                 String what = "node " + n.name() + " (pid " + p.pid() + ") exited with " + p.exitValue();
                 log.println("rack " + o.name() + ": " + what);
@@ -302,6 +361,12 @@ public final class ProcessRack implements AutoCloseable {
 
     public List<NodeInfo> nodes() {
         return List.copyOf(nodes);
+    }
+
+    private boolean isCurrent(NodeInfo n) {
+        synchronized (nodes) {
+            return nodes.contains(n);
+        }
     }
 
     public NodeInfo node(String name) {

@@ -10,7 +10,7 @@ import java.util.Map;
  * @param dir             run directory: state file, control sockets, logs, switch config
  * @param servers         server processes (2..50)
  * @param clients         client namespaces, each on its own switch port (1..8)
- * @param app             http or echo
+ * @param app             http, https (TLS 1.3, one self-signed certificate for all servers) or echo
  * @param migrateEveryMs  each server's manual trigger period (0 = off)
  * @param heartbeatMs     servers' HEARTBEAT period
  * @param staleMs         the switch stops choosing a server silent this long
@@ -22,7 +22,8 @@ import java.util.Map;
  */
 public record ProcessRackOptions(String name, Path dir, int servers, int clients, String app, double migrateEveryMs,
                           double heartbeatMs, double staleMs, long spinMicros, boolean keepGoing,
-                          Map<Integer, String> crashAt, String nodeJvmFlags, boolean jitWarmup) {
+                          Map<Integer, String> crashAt, String nodeJvmFlags, boolean jitWarmup,
+                          boolean vip) {
     public static final Path RUN_ROOT = Path.of("/run/capybara");
 
     public ProcessRackOptions {
@@ -32,8 +33,8 @@ public record ProcessRackOptions(String name, Path dir, int servers, int clients
         if (clients < 1 || clients > 8) {
             throw new IllegalArgumentException("--clients " + clients + ": expected 1..8");
         }
-        if (!app.equals("http") && !app.equals("echo")) {
-            throw new IllegalArgumentException("--app " + app + ": expected http or echo");
+        if (!app.equals("http") && !app.equals("https") && !app.equals("echo")) {
+            throw new IllegalArgumentException("--app " + app + ": expected http, https or echo");
         }
         if (!name.matches("[A-Za-z0-9_.-]{1,40}")) {
             throw new IllegalArgumentException("--name '" + name + "': 1-40 of [A-Za-z0-9_.-]");
@@ -47,46 +48,55 @@ public record ProcessRackOptions(String name, Path dir, int servers, int clients
 
     public static ProcessRackOptions defaults(String name, Path dir) {
         return new ProcessRackOptions(name, dir == null ? RUN_ROOT.resolve(name) : dir, 3, 1, "http", 20, 100, 500, 50,
-                false, Map.of(), "", false);
+                false, Map.of(), "", false, false);
     }
 
     public ProcessRackOptions withServers(int n) {
         return new ProcessRackOptions(name, dir, n, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, keepGoing,
-                crashAt, nodeJvmFlags, jitWarmup);
+                crashAt, nodeJvmFlags, jitWarmup, vip);
     }
 
     public ProcessRackOptions withApp(String a) {
         return new ProcessRackOptions(name, dir, servers, clients, a, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, crashAt, nodeJvmFlags, jitWarmup);
+                keepGoing, crashAt, nodeJvmFlags, jitWarmup, vip);
     }
 
     public ProcessRackOptions withMigrateEveryMs(double ms) {
         return new ProcessRackOptions(name, dir, servers, clients, app, ms, heartbeatMs, staleMs, spinMicros, keepGoing,
-                crashAt, nodeJvmFlags, jitWarmup);
+                crashAt, nodeJvmFlags, jitWarmup, vip);
     }
 
     public ProcessRackOptions withKeepGoing(boolean k) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, k,
-                crashAt, nodeJvmFlags, jitWarmup);
+                crashAt, nodeJvmFlags, jitWarmup, vip);
     }
 
     public ProcessRackOptions withCrashAt(Map<Integer, String> c) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, c, nodeJvmFlags, jitWarmup);
+                keepGoing, c, nodeJvmFlags, jitWarmup, vip);
     }
 
     public ProcessRackOptions withSpinMicros(long us) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, us, keepGoing,
-                crashAt, nodeJvmFlags, jitWarmup);
+                crashAt, nodeJvmFlags, jitWarmup, vip);
     }
 
     public ProcessRackOptions withJitWarmup(boolean w) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, crashAt, nodeJvmFlags, w);
+                keepGoing, crashAt, nodeJvmFlags, w, vip);
     }
 
     public ProcessRackOptions withNodeJvmFlags(String flags) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, crashAt, flags, jitWarmup);
+                keepGoing, crashAt, flags, jitWarmup, vip);
+    }
+
+    /**
+     * Load-balancer mode: the switch serves the VIP {@code LabRack.VIP} on the app's port and
+     * places each connection (the servers' own addresses then serve the VIP only on that port).
+     */
+    public ProcessRackOptions withVip(boolean on) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+                keepGoing, crashAt, nodeJvmFlags, jitWarmup, on);
     }
 }

@@ -27,6 +27,12 @@ public final class RackRun {
      */
     public static Map<String, Object> run(ProcessRackOptions o, String client, int durationSeconds, int connections,
                                           PrintStream log) throws Exception {
+        return run(o, client, durationSeconds, connections, false, log);
+    }
+
+    /** @param tls HTTPS: the servers speak TLS 1.3 on 443 and the client uses https:// (curl --insecure) */
+    public static Map<String, Object> run(ProcessRackOptions o, String client, int durationSeconds, int connections,
+                                          boolean tls, PrintStream log) throws Exception {
         if (!client.equals("wrk") && !client.equals("curl")) {
             throw new IllegalArgumentException("--client " + client + ": expected wrk or curl");
         }
@@ -34,23 +40,25 @@ public final class RackRun {
             throw new IllegalStateException(client + " not found on PATH (apt-get install " + client + ")");
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        try (ProcessRack rack = ProcessRack.up(o.withApp("http"), log)) {
+        try (ProcessRack rack = ProcessRack.up(o.withApp(tls ? "https" : "http"), log)) {
             out.put("processes", rack.pids());
             ProcessRack.ClientInfo c = rack.clients().get(0);
             String target = Ipv4Address.format(LabRack.serverIp(0));
+            String base = tls ? "https://" + target + ":" + LabRack.HTTPS_PORT : "http://" + target + ":" + LabRack.HTTP_PORT;
             Map<String, Object> client0 = new LinkedHashMap<>();
             long t0 = System.nanoTime();
             if (client.equals("wrk")) {
-                Lab.wrk(rack.topology(), c.namespace(), target, connections, 2, durationSeconds, log, client0);
+                Lab.wrkAt(rack.topology(), c.namespace(), base + "/", connections, 2, durationSeconds, log, client0);
             } else {
                 int rate = 20;
-                Lab.curl(rack.topology(), c.namespace(), target, Math.max(2, durationSeconds * rate), rate, log,
+                Lab.curlAt(rack.topology(), c.namespace(), base, Math.max(2, durationSeconds * rate), rate, log,
                         client0);
             }
             if (rack.failure() != null) {
                 throw new IllegalStateException("the rack failed during the run: " + rack.failure());
             }
             out.put("client", client);
+            out.put("tls", tls);
             out.put("duration_s", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
             out.put("requests", client0.get("requests"));
             out.put("errors", client0.get("errors"));

@@ -44,6 +44,9 @@ public final class ServerNode implements Node {
     private int cursor;
     private long nextTrigger = NEVER;
     private long triggered;
+    /** Drain on request ({@code ctl SERVER drain}); null without a switch. */
+    private final io.capybara.policy.Drain drain;
+    private long now;
 
     /**
      * @param migration null: no switch, a plain host
@@ -86,8 +89,10 @@ public final class ServerNode implements Node {
             metrics.observer(log);
             engine = new MigrationEngine(host, migration, app, metrics);
             engine.loadMetric(this::liveConnections);
+            drain = new io.capybara.policy.Drain(engine);
         } else {
             engine = null;
+            drain = null;
         }
     }
 
@@ -117,12 +122,14 @@ public final class ServerNode implements Node {
 
     @Override
     public int poll(long nowNanos) {
+        now = nowNanos;
         int work = host.poll(nowNanos);
         if (http != null) {
             work += http.poll(nowNanos); // request-head clocks
         }
         if (engine != null) {
             work += engine.poll(nowNanos);
+            work += drain.poll(nowNanos);
         }
         if (triggerIntervalNanos > 0) {
             if (nextTrigger == NEVER) {
@@ -142,7 +149,7 @@ public final class ServerNode implements Node {
             d = Math.min(d, http.nextDeadline());
         }
         if (engine != null) {
-            d = Math.min(d, engine.nextDeadline());
+            d = Math.min(d, Math.min(engine.nextDeadline(), drain.nextDeadline()));
         }
         if (triggerIntervalNanos > 0 && nextTrigger != NEVER && host.connectionCount() > 0) {
             d = Math.min(d, nextTrigger);
@@ -189,6 +196,15 @@ public final class ServerNode implements Node {
                 this::migrateCommand);
         control.register("migrations", "migrations [SINCE]: completed migration halves (origin|target, times)",
                 args -> log.dump(args.isEmpty() ? 0 : parseLong(args.get(0), "SINCE")));
+        control.register("drain", "drain [--rate N]: take no new connections and migrate every connection away, at most N"
+                + " per second (default: as fast as the engine runs them); 'status' says when drained", this::drainCommand);
+        control.register("undrain", "undrain: take connections and migrations again", args -> {
+            if (drain == null) {
+                throw new IllegalArgumentException("this server runs without a switch: nothing to drain");
+            }
+            drain.stop();
+            return "undrained\n";
+        });
         control.register("set", "set state-bytes N (extra application state per migrated connection) | set"
                         + " migrate-every-ms N (the manual trigger; 0 = off)",
                 this::setCommand);
@@ -215,6 +231,10 @@ public final class ServerNode implements Node {
         line(sb, "loop_slept_ms", loop.sleptNanos() / 1_000_000);
         line(sb, "migrations_logged", log.written());
         if (engine != null) {
+            line(sb, "draining", drain.isDraining());
+            line(sb, "drained", drain.drained());
+            line(sb, "drain_remaining", drain.remaining());
+            line(sb, "drain_migrations", drain.started());
             line(sb, "triggered", triggered);
             line(sb, "outgoing", engine.outgoing());
             line(sb, "prepared", engine.preparedSlots());
@@ -280,6 +300,28 @@ public final class ServerNode implements Node {
                     + found.state() + ", already migrating, or too many migrations running)");
         }
         return "migration " + id + " from " + Ipv4Address.format(host.config().ip()) + " started\n";
+    }
+
+    private String drainCommand(List<String> args) {
+        if (drain == null) {
+            throw new IllegalArgumentException("this server runs without a switch: it cannot migrate its connections away");
+        }
+        double rate = 0;
+        if (args.size() == 2 && args.get(0).equals("--rate")) {
+            String r = args.get(1).endsWith("/s") ? args.get(1).substring(0, args.get(1).length() - 2) : args.get(1);
+            try {
+                rate = Double.parseDouble(r);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--rate '" + args.get(1) + "' is not a number of migrations per second");
+            }
+            if (!(rate > 0) || Double.isInfinite(rate)) {
+                throw new IllegalArgumentException("--rate must be > 0, got " + args.get(1));
+            }
+        } else if (!args.isEmpty()) {
+            throw new IllegalArgumentException("usage: drain [--rate N]");
+        }
+        drain.start(rate, now);
+        return "draining " + drain.remaining() + " connections" + (rate > 0 ? " at " + rate + "/s" : "") + "\n";
     }
 
     private String setCommand(List<String> args) {
