@@ -26,9 +26,10 @@ final class PythonPeer {
             "        line += d",
             "    cmd, *args = line.decode().split()",
             "    if cmd == 'SEND':",
-            "        n = int(args[0]); block = random.Random(n).randbytes(1 << 20); h = hashlib.sha256(); left = n",
-            "        while left > 0:",
-            "            b = block[:min(left, len(block))]; c.sendall(b); h.update(b); left -= len(b)",
+            "        n = int(args[0]); h = hashlib.sha256(); left = n; i = 0",
+            "        while left > 0:", // a fresh 1 MiB per block: the stream never repeats
+            "            b = random.Random(n * 1000003 + i).randbytes(min(left, 1 << 20)); i += 1",
+            "            c.sendall(b); h.update(b); left -= len(b)",
             "        print('RESULT SEND', n, h.hexdigest(), flush=True)",
             "        c.close()",
             "    elif cmd == 'SINK':",

@@ -319,12 +319,16 @@ public final class TcpRepairBaseline implements AutoCloseable {
     private static final int UP = 0x55;
     private static final int DOWN = 0x3C;
 
-    /** Bytes that depend on the stream offset, so a shifted, lost or repeated chunk shows. */
+    /**
+     * Bytes that depend on the stream offset through a 64-bit mix (no period), so a shifted,
+     * lost, repeated or misplaced chunk shows at any distance.
+     */
     static byte[] pattern(int direction, long offset, int length) {
         byte[] b = new byte[length];
         for (int i = 0; i < length; i++) {
-            long o = offset + i;
-            b[i] = (byte) (o ^ (o >>> 8) * 31 ^ (o >>> 16) * 17 ^ direction);
+            long z = (offset + i) * 0x9E3779B97F4A7C15L + direction;
+            z = (z ^ (z >>> 31)) * 0xBF58476D1CE4E5B9L;
+            b[i] = (byte) (z >>> 40);
         }
         return b;
     }
