@@ -359,8 +359,11 @@ public final class ServerNode implements Node {
     public static MigrationConfig rackMigrationConfig(int switchIp, long heartbeatNanos) {
         return MigrationConfig.defaults(switchIp)
                 .withPools(16, 64, 128, 256 * 1024, 4 << 20)
-                // nodes share two cores with the clients and the kernel: be patient (ms, not us)
-                .withTimeouts(5_000_000L, 8, 5_000_000L, 10, 5_000_000L, 8, 2_000_000_000L)
+                // Nodes share two cores with the clients and the kernel: be patient (ms, not us). A
+                // first migration on cold JVMs at load 25 took over 45 ms for its PREPARE_MIG_ACK
+                // (5 ms x 9 tries): aborted safely, but needlessly. The hold (2 s) still outlasts
+                // the origin's whole CONN_STATE retry budget (20 ms x (1+2+4+8x7) = 1.26 s).
+                .withTimeouts(20_000_000L, 8, 20_000_000L, 10, 20_000_000L, 8, 2_000_000_000L)
                 .withHeartbeat(heartbeatNanos);
     }
 
