@@ -55,6 +55,15 @@ public final class Args {
         return value;
     }
 
+    /** A positive whole number of seconds given as a decimal (wrk takes whole seconds). */
+    public static int wholeSeconds(String option, double value, int min) {
+        atLeast(option, value, min);
+        if (value != Math.rint(value) || value > Integer.MAX_VALUE) {
+            throw CliException.usage(option, "wrk runs whole seconds, got " + text(value));
+        }
+        return (int) value;
+    }
+
     /** One of {@code choices}. */
     public static String oneOf(String option, String value, String... choices) {
         for (String c : choices) {

@@ -73,10 +73,7 @@ public final class LabCommand implements Callable<Integer> {
         if (keylog != null && !tls) {
             throw CliException.usage("--keylog", "only with --tls");
         }
-        Args.positive("--duration", duration);
-        if (duration != Math.rint(duration)) {
-            throw CliException.usage("--duration", "wrk runs whole seconds, got " + Args.text(duration));
-        }
+        Args.wholeSeconds("--duration", duration, 1);
         Args.atLeast("--connections", connections, 1);
         Args.atLeast("--threads", threads, 1);
         Args.between("--servers", servers, 2, 64);

@@ -231,10 +231,7 @@ public final class RackCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             requireRoot();
-            Args.atLeast("--duration", duration, 1);
-            if (duration != Math.rint(duration)) {
-                throw CliException.usage("--duration", "wrk runs whole seconds, got " + Args.text(duration));
-            }
+            Args.wholeSeconds("--duration", duration, 1);
             if (where.dir == null) {
                 where.name = where.name.equals("rack") ? "run" + ProcessHandle.current().pid() : where.name;
             }
@@ -294,10 +291,7 @@ public final class RackCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             requireRoot();
-            Args.atLeast("--duration", duration, 4);
-            if (duration != Math.rint(duration)) {
-                throw CliException.usage("--duration", "wrk runs whole seconds, got " + Args.text(duration));
-            }
+            Args.wholeSeconds("--duration", duration, 4);
             Args.atLeast("--connections", connections, 1);
             Args.positive("--drain-rate", drainRate);
             if (where.dir == null) {
