@@ -248,7 +248,6 @@ public final class RackCommand implements Runnable {
         }
     }
 
-<<<<<<< HEAD
     @Command(name = "drill", mixinStandardHelpOptions = true,
             description = {"Zero-downtime maintenance under load: wrk keeps keep-alive connections to the VIP while each "
                     + "server in turn is drained (its connections migrated away), stopped and restarted.",
@@ -268,20 +267,10 @@ public final class RackCommand implements Runnable {
                 description = "Migrations per second while draining (default: ${DEFAULT-VALUE}).")
         double drainRate;
         @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
-=======
-    @Command(name = "wakeup", mixinStandardHelpOptions = true,
-            description = "What a wake-up costs: a thread ping-pong through epoll + eventfd (as a blocked node) against"
-                    + " one through a spun-on counter (as a spinning node).")
-    static final class Wakeup implements Callable<Integer> {
-        @Option(names = "--rounds", defaultValue = "20000", description = "Round trips each way (default: ${DEFAULT-VALUE}).")
-        int rounds;
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
->>>>>>> main
         boolean json;
 
         @Override
         public Integer call() throws Exception {
-<<<<<<< HEAD
             requireRoot();
             Args.atLeast("--duration", duration, 4);
             Args.atLeast("--connections", connections, 1);
@@ -291,22 +280,36 @@ public final class RackCommand implements Runnable {
             }
             Map<String, Object> r = io.capybara.rack.proc.RackDrill.run(shape.options(where), duration, connections,
                     drainRate, System.err);
-=======
-            Args.between("--rounds", rounds, 100, 10_000_000);
-            Map<String, Object> r = io.capybara.rack.proc.WakeupCost.measure(rounds);
->>>>>>> main
             if (json) {
                 System.out.println(Json.write(r));
             } else {
                 r.forEach((k, v) -> System.out.println(k + ": " + v));
             }
-<<<<<<< HEAD
             boolean clean = ((Number) r.get("errors")).longValue() == 0 && ((Number) r.get("client_resets")).longValue() == 0
                     && ((Number) r.get("connections_lost")).longValue() == 0;
             return clean ? 0 : 1;
-=======
+        }
+    }
+
+    @Command(name = "wakeup", mixinStandardHelpOptions = true,
+            description = "What a wake-up costs: a thread ping-pong through epoll + eventfd (as a blocked node) against"
+                    + " one through a spun-on counter (as a spinning node).")
+    static final class Wakeup implements Callable<Integer> {
+        @Option(names = "--rounds", defaultValue = "20000", description = "Round trips each way (default: ${DEFAULT-VALUE}).")
+        int rounds;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Args.between("--rounds", rounds, 100, 10_000_000);
+            Map<String, Object> r = io.capybara.rack.proc.WakeupCost.measure(rounds);
+            if (json) {
+                System.out.println(Json.write(r));
+            } else {
+                r.forEach((k, v) -> System.out.println(k + ": " + v));
+            }
             return 0;
->>>>>>> main
         }
     }
 
