@@ -248,6 +248,28 @@ public final class RackCommand implements Runnable {
         }
     }
 
+    @Command(name = "wakeup", mixinStandardHelpOptions = true,
+            description = "What a wake-up costs: a thread ping-pong through epoll + eventfd (as a blocked node) against"
+                    + " one through a spun-on counter (as a spinning node).")
+    static final class Wakeup implements Callable<Integer> {
+        @Option(names = "--rounds", defaultValue = "20000", description = "Round trips each way (default: ${DEFAULT-VALUE}).")
+        int rounds;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Args.between("--rounds", rounds, 100, 10_000_000);
+            Map<String, Object> r = io.capybara.rack.proc.WakeupCost.measure(rounds);
+            if (json) {
+                System.out.println(Json.write(r));
+            } else {
+                r.forEach((k, v) -> System.out.println(k + ": " + v));
+            }
+            return 0;
+        }
+    }
+
     @Command(name = "drill", mixinStandardHelpOptions = true,
             description = {"Zero-downtime maintenance under load: wrk keeps keep-alive connections to the VIP while each "
                     + "server in turn is drained (its connections migrated away), stopped and restarted.",
@@ -288,28 +310,6 @@ public final class RackCommand implements Runnable {
             boolean clean = ((Number) r.get("errors")).longValue() == 0 && ((Number) r.get("client_resets")).longValue() == 0
                     && ((Number) r.get("connections_lost")).longValue() == 0;
             return clean ? 0 : 1;
-        }
-    }
-
-    @Command(name = "wakeup", mixinStandardHelpOptions = true,
-            description = "What a wake-up costs: a thread ping-pong through epoll + eventfd (as a blocked node) against"
-                    + " one through a spun-on counter (as a spinning node).")
-    static final class Wakeup implements Callable<Integer> {
-        @Option(names = "--rounds", defaultValue = "20000", description = "Round trips each way (default: ${DEFAULT-VALUE}).")
-        int rounds;
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
-
-        @Override
-        public Integer call() throws Exception {
-            Args.between("--rounds", rounds, 100, 10_000_000);
-            Map<String, Object> r = io.capybara.rack.proc.WakeupCost.measure(rounds);
-            if (json) {
-                System.out.println(Json.write(r));
-            } else {
-                r.forEach((k, v) -> System.out.println(k + ": " + v));
-            }
-            return 0;
         }
     }
 
