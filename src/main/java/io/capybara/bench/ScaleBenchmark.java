@@ -90,6 +90,8 @@ public final class ScaleBenchmark {
     private final MigrationMetrics metrics = new MigrationMetrics(System::nanoTime);
     private long now;
     private int accepted;
+    private final UnsafeBuffer sink = new UnsafeBuffer(new byte[64 * 1024]);
+    private final UnsafeBuffer payload = new UnsafeBuffer(new byte[ECHO_BYTES]);
     private TcpConnection probeServer;
     private TcpConnection probeClient;
     private int probeAt;
@@ -196,14 +198,90 @@ public final class ScaleBenchmark {
         return work;
     }
 
+    /** One count under load: throughput and latency of 64-byte requests spread over every connection. */
+    public record LoadRow(int connections, int inFlight, long requests, double seconds, double throughputRps,
+                          double p50Us, double p99Us) {
+    }
+
+    /**
+     * The scalability experiment of the load-balancer paper (its Figure 12) in this rack:
+     * {@code n} connections, all of them used in turn, {@code inFlight} requests outstanding at
+     * any time (each on a different connection, round-robin over all of them, so every
+     * connection's state is touched), {@code requests} measured after a warm-up of a tenth.
+     * Throughput and latency are wall-clock on this one thread.
+     */
+    public static LoadRow load(int n, int inFlight, int requests) {
+        ScaleBenchmark b = new ScaleBenchmark(n);
+        b.clientConns = new TcpConnection[n];
+        b.openIdle();
+        return b.runLoad(inFlight, requests);
+    }
+
+    private TcpConnection[] clientConns;
+    private long[] sentAt;
+    private Histogram latency;
+    private long completed;
+    private int nextConn;
+
+    /** The client connections' events: idle ones get none; under load, responses. */
+    private final ConnectionHandler clientEvents = new ConnectionHandler() {
+        @Override
+        public void onData(TcpConnection c) {
+            int got = c.receive(sink, 0, sink.capacity(), client.now());
+            if (got > 0 && sentAt != null && c.attachment() instanceof Integer idx) {
+                if (latency != null) {
+                    latency.recordValue(Math.max(1, System.nanoTime() - sentAt[idx]));
+                }
+                completed++;
+                request();
+            }
+        }
+    };
+
+    private LoadRow runLoad(int inFlight, int requests) {
+        int n = clientConns.length;
+        int window = Math.min(inFlight, n);
+        for (int i = 0; i < n; i++) {
+            clientConns[i].attach(i);
+        }
+        sentAt = new long[n];
+        int warm = Math.max(1000, requests / 10);
+        for (int i = 0; i < window; i++) {
+            request();
+        }
+        while (completed < warm) {
+            pollAll();
+        }
+        latency = new Histogram(3);
+        long start = System.nanoTime();
+        long target = completed + requests;
+        while (completed < target) {
+            pollAll();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new LoadRow(n, window, requests, seconds, requests / seconds, latency.getValueAtPercentile(50) / 1000.0,
+                latency.getValueAtPercentile(99) / 1000.0);
+    }
+
+    private void request() {
+        int idx = nextConn;
+        nextConn = nextConn + 1 == clientConns.length ? 0 : nextConn + 1;
+        sentAt[idx] = System.nanoTime();
+        clientConns[idx].send(payload, 0, ECHO_BYTES, client.now());
+    }
+
     private void openIdle() {
-        ConnectionHandler idle = new ConnectionHandler() { };
+        ConnectionHandler idle = clientEvents;
         int opened = 0;
         while (opened < count) {
             int upTo = Math.min(count, opened + BATCH);
             for (int i = opened; i < upTo; i++) {
-                if (client.connect(ip(0), FIRST_PORT + i / PER_PORT, idle) == null) {
+                TcpConnection c = client.connect(ip(0), FIRST_PORT + i / PER_PORT, idle);
+                if (c == null) {
                     throw new IllegalStateException("no ephemeral port for connection " + i);
+                }
+                if (clientConns != null) {
+                    clientConns[i] = c;
                 }
             }
             for (int round = 0; round < 100_000 && accepted < upTo; round++) {
@@ -237,8 +315,6 @@ public final class ScaleBenchmark {
         }
     }
 
-    private final UnsafeBuffer sink = new UnsafeBuffer(new byte[64 * 1024]);
-    private final UnsafeBuffer payload = new UnsafeBuffer(new byte[ECHO_BYTES]);
 
     /**
      * Nanoseconds per server poll with nothing to do (no frames, no timer due): the best of 20

@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Run the evaluation (the paper's Figures 1, 4, 5 and a skew sweep); writes CSV, PNG and REPORT.md.",
         subcommands = {EvalCommand.Overhead.class, EvalCommand.Cdf.class, EvalCommand.Tail.class,
-                EvalCommand.Skew.class, EvalCommand.Policy.class, EvalCommand.All.class, EvalCommand.RackFigure.class})
+                EvalCommand.Skew.class, EvalCommand.Policy.class, EvalCommand.All.class, EvalCommand.RackFigure.class,
+                EvalCommand.Scale.class})
 public final class EvalCommand implements Runnable {
     /** Where systems and the rack come from; tests replace it. */
     static Function<Settings, List<MigrationSystem>> systems = Evaluation::defaultSystems;
@@ -260,6 +261,72 @@ public final class EvalCommand implements Runnable {
             Evaluation e = common.evaluation();
             e.skew();
             finish(e, "./capybara eval skew" + (common.quick ? " --quick" : ""));
+            return 0;
+        }
+    }
+
+    @Command(name = "scale", mixinStandardHelpOptions = true,
+            description = "Throughput and p99 against concurrent connections, 144 to a million, in the in-memory "
+                    + "rack (the load-balancer paper's Figure 12); writes scale.csv, scale.png, scale_p99.png.")
+    static final class Scale implements Callable<Integer> {
+        @Option(names = "--out", defaultValue = "results", description = "Results directory (default ${DEFAULT-VALUE}).")
+        Path out;
+        @Option(names = "--quick", description = "144, 1,000 and 10,000 connections, 20,000 requests each.")
+        boolean quick;
+        @Option(names = "--connections", split = ",", description = "Connection counts "
+                + "(default 144,1000,10000,100000,1000000).")
+        int[] connections;
+        @Option(names = "--in-flight", defaultValue = "144", description = "Requests outstanding at once, each on "
+                + "another connection (default ${DEFAULT-VALUE}).")
+        int inFlight;
+        @Option(names = "--requests", description = "Requests measured per count (default 200000, quick 20000).")
+        Integer requests;
+        @Option(names = "--json", description = "Print one JSON object on stdout.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            int[] counts = connections != null ? connections
+                    : quick ? new int[] {144, 1000, 10000} : new int[] {144, 1000, 10000, 100000, 1000000};
+            int n = requests != null ? requests : quick ? 20_000 : 200_000;
+            Args.between("--in-flight", inFlight, 1, 100_000);
+            Args.between("--requests", n, 1, 100_000_000);
+            for (int c : counts) {
+                Args.between("--connections", c, 1, 4_000_000);
+            }
+            java.nio.file.Files.createDirectories(out);
+            io.capybara.eval.Csv csv = new io.capybara.eval.Csv("connections", "in_flight", "requests",
+                    "throughput_rps", "p50_us", "p99_us");
+            List<double[]> rps = new java.util.ArrayList<>();
+            List<double[]> p99 = new java.util.ArrayList<>();
+            Json rows = new Json();
+            boolean tty = System.console() != null;
+            for (int c : counts) {
+                if (tty) {
+                    System.err.printf("\reval scale: %,d connections...   ", c);
+                }
+                io.capybara.bench.ScaleBenchmark.LoadRow r = io.capybara.bench.ScaleBenchmark.load(c, inFlight, n);
+                csv.add(c, r.inFlight(), r.requests(), Math.round(r.throughputRps()), r.p50Us(), r.p99Us());
+                rps.add(new double[] {c, r.throughputRps() / 1000.0});
+                p99.add(new double[] {c, r.p99Us()});
+                rows.object(Integer.toString(c)).put("throughput_rps", Math.round(r.throughputRps()))
+                        .put("p50_us", r.p50Us()).put("p99_us", r.p99Us()).put("in_flight", r.inFlight());
+                System.gc(); // the previous rack's memory goes before the next one is built
+            }
+            if (tty) {
+                System.err.println();
+            }
+            csv.write(out.resolve("scale.csv"));
+            io.capybara.eval.Charts.linesLogX(out.resolve("scale.png"), "Throughput against concurrent connections",
+                    "concurrent connections", "thousand requests/s (one thread)", Map.of("Capybara-J", rps));
+            io.capybara.eval.Charts.linesLogX(out.resolve("scale_p99.png"), "p99 latency against concurrent connections",
+                    "concurrent connections", "p99 round trip (us)", Map.of("Capybara-J", p99));
+            System.err.println("wrote " + out.resolve("scale.csv").toAbsolutePath() + ", scale.png, scale_p99.png");
+            if (json) {
+                System.out.println(new Json().put("counts", rows));
+            } else {
+                System.out.print(java.nio.file.Files.readString(out.resolve("scale.csv")));
+            }
             return 0;
         }
     }

@@ -78,6 +78,25 @@ public final class Charts {
         ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
     }
 
+    /** {@link #lines} over a logarithmic x axis (e.g. connection counts from 144 to a million). */
+    public static void linesLogX(Path png, String title, String xAxis, String yAxis, Map<String, List<double[]>> series)
+            throws IOException {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (Map.Entry<String, List<double[]>> e : series.entrySet()) {
+            XYSeries s = new XYSeries(e.getKey(), true, true);
+            for (double[] p : e.getValue()) {
+                s.add(p[0], p[1]);
+            }
+            data.addSeries(s);
+        }
+        JFreeChart chart = org.jfree.chart.ChartFactory.createXYLineChart(title, xAxis, yAxis, data,
+                PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        plot.setDomainAxis(logAxis(xAxis));
+        style(plot, true);
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
+    }
+
     /** Lines through points, one per series (the paper's Figure 1, and the skew sweep). */
     public static void lines(Path png, String title, String xAxis, String yAxis, Map<String, List<double[]>> series,
                              boolean logY) throws IOException {

@@ -99,7 +99,13 @@ final class SynCookies {
             int options = (scale ? Math.min(syn.windowScale, 14) : NO_SCALE) | (sack ? 0x10 : 0);
             // the TS clock the connection will have (offset = its ISS, the cookie), low bits replaced
             int clock = (int) (nowNanos / 1000L) + cookie;
-            out.tsVal = (clock & ~0x3F) | options;
+            int tsVal = (clock & ~0x3F) | options;
+            if (tsVal - clock > 0) {
+                // never ahead of the connection's clock: the client's PAWS would drop our next
+                // segments as older than this one (Linux steps back one 64-tick period too)
+                tsVal -= 0x40;
+            }
+            out.tsVal = tsVal;
             out.tsEcr = syn.tsVal;
         }
     }

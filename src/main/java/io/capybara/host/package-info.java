@@ -12,9 +12,13 @@
  *       total; beyond that frames are dropped and TCP retransmits. Requests are retried
  *       {@code arpMaxRequests} times, then parked frames are dropped.</li>
  *   <li>Connections: a {@code Long2ObjectHashMap} keyed by (remote IP, remote port, local port),
- *       plus a dense array in insertion order for timers. Timers are scanned in O(connections)
- *       per poll and per {@code nextDeadline()}: exact, because a connection's deadline can change
- *       through calls the host never sees.</li>
+ *       plus a dense array in insertion order. Timers live in a hierarchical timing wheel
+ *       ({@link io.capybara.host.TimerWheel}): TCP reports a changed deadline once per call, so a
+ *       poll with nothing due and {@code nextDeadline()} do not look at connections.</li>
+ *   <li>Listeners: half-open connections bounded apart from an application's accept queue;
+ *       past the bound SYN cookies ({@link io.capybara.host.SynCookies}); a half-open
+ *       connection is dropped quietly after {@code HostConfig.embryonicNanos()}.</li>
+ *   <li>Memory: connection rings come from the host's buffer pool while bytes are in them.</li>
  *   <li>Applications: a callback API ({@link io.capybara.host.ConnectionHandler}) for the HTTP
  *       server and the migration layer, which also gets {@code detach}/{@code attach} and a
  *       {@link io.capybara.host.MigrationHook}; and a Demikernel-style queue API

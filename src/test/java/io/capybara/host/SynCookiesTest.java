@@ -66,6 +66,18 @@ class SynCookiesTest {
     }
 
     @Test
+    void theSynAckTimestampIsNeverAheadOfTheConnectionsClock() {
+        // else the client's PAWS drops the connection's first segments (found by SynFloodTest)
+        SynCookies c = new SynCookies(7, TcpConfig.defaults());
+        TcpSegment synAck = new TcpSegment();
+        for (long now = 0; now < 200_000; now += 1_000) {
+            c.fillSynAck(syn(true), now, synAck);
+            int clock = (int) (now / 1000) + synAck.seq;
+            assertTrue(synAck.tsVal - clock <= 0 && clock - synAck.tsVal < 128, now + ": " + synAck.tsVal + " vs " + clock);
+        }
+    }
+
+    @Test
     void withoutTimestampsNeitherScaleNorSackIsOffered() {
         SynCookies c = new SynCookies(42, TcpConfig.defaults());
         TcpSegment syn = syn(false);
