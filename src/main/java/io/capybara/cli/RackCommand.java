@@ -281,7 +281,7 @@ public final class RackCommand implements Runnable {
         @Mixin
         Shape shape = new Shape();
         @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "40",
-                description = "Seconds of load; wrk takes whole seconds (default: ${DEFAULT-VALUE}).")
+                description = "Seconds of load (default: ${DEFAULT-VALUE}).")
         double duration;
         @Option(names = "--connections", defaultValue = "32", description = "wrk connections (default: ${DEFAULT-VALUE}).")
         int connections;
