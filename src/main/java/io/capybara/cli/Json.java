@@ -89,7 +89,15 @@ public final class Json {
             }
             case Double d -> d.isNaN() || d.isInfinite() ? null : d;
             case Float f -> f.isNaN() || f.isInfinite() ? null : f.doubleValue();
-            case Number n -> n;
+            case Byte b -> b;
+            case Short sh -> sh;
+            case Integer i -> i;
+            case Long l -> l;
+            case java.math.BigInteger bi -> bi;
+            case java.math.BigDecimal bd -> bd;
+            case java.util.concurrent.atomic.AtomicInteger ai -> ai.get();
+            case java.util.concurrent.atomic.AtomicLong al -> al.get();
+            case Number n -> plain(n.doubleValue()); // other Number kinds (adders...): their value
             case Boolean b -> b;
             default -> {
                 if (v.getClass().isArray()) {

@@ -282,7 +282,7 @@ public final class RackCommand implements Runnable {
         Shape shape = new Shape();
         @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "40",
                 description = "Seconds of load (default: ${DEFAULT-VALUE}).")
-        int duration;
+        double duration;
         @Option(names = "--connections", defaultValue = "32", description = "wrk connections (default: ${DEFAULT-VALUE}).")
         int connections;
         @Option(names = "--drain-rate", paramLabel = "N", defaultValue = "200",
@@ -295,12 +295,15 @@ public final class RackCommand implements Runnable {
         public Integer call() throws Exception {
             requireRoot();
             Args.atLeast("--duration", duration, 4);
+            if (duration != Math.rint(duration)) {
+                throw CliException.usage("--duration", "wrk runs whole seconds, got " + Args.text(duration));
+            }
             Args.atLeast("--connections", connections, 1);
             Args.positive("--drain-rate", drainRate);
             if (where.dir == null) {
                 where.name = where.name.equals("rack") ? "drill" + ProcessHandle.current().pid() : where.name;
             }
-            Map<String, Object> r = io.capybara.rack.proc.RackDrill.run(shape.options(where), duration, connections,
+            Map<String, Object> r = io.capybara.rack.proc.RackDrill.run(shape.options(where), (int) duration, connections,
                     drainRate, System.err);
             if (json) {
                 System.out.println(Json.write(r));

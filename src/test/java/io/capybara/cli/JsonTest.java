@@ -40,6 +40,14 @@ class JsonTest {
     }
 
     @Test
+    void counterObjectsAreNumbers() {
+        java.util.concurrent.atomic.LongAdder adder = new java.util.concurrent.atomic.LongAdder();
+        adder.add(3);
+        assertEquals("{\"a\":5,\"b\":3.0,\"c\":\"X\"}", new Json().put("a", new java.util.concurrent.atomic.AtomicLong(5))
+                .put("b", adder).put("c", Thread.State.NEW.name().replace("NEW", "X")).toString());
+    }
+
+    @Test
     void otherObjectsAreWrittenAsTheirText() {
         assertEquals("{\"p\":\"/tmp/x\"}", new Json().put("p", java.nio.file.Path.of("/tmp/x")).toString());
     }
