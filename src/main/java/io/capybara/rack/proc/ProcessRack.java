@@ -472,7 +472,7 @@ public final class ProcessRack implements AutoCloseable {
         }
         try {
             Files.deleteIfExists(o.dir().resolve(STATE_FILE));
-            for (String f : new String[] {"switch.conf"}) {
+            for (String f : new String[] {"switch.conf", "server.crt", "server.key"}) { // (the PEM files of --app https)
                 Files.deleteIfExists(o.dir().resolve(f));
             }
         } catch (IOException ignored) {
