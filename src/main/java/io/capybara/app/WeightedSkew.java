@@ -45,6 +45,11 @@ public final class WeightedSkew implements ConnectionSkew {
 
     @Override
     public int sample(SplittableRandom random) {
+        return sample(cdf, random);
+    }
+
+    /** Inversion on a CDF: the smallest k with {@code u < cdf[k]}, for u uniform in [0, 1). */
+    static int sample(double[] cdf, SplittableRandom random) {
         double u = random.nextDouble();
         int lo = 0;
         int hi = cdf.length - 1;

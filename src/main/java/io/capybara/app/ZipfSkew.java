@@ -45,18 +45,7 @@ public final class ZipfSkew implements ConnectionSkew {
     /** The smallest k with {@code u < cdf[k]}, for u uniform in [0, 1). */
     @Override
     public int sample(SplittableRandom random) {
-        double u = random.nextDouble();
-        int lo = 0;
-        int hi = cdf.length - 1;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (u < cdf[mid]) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        return lo;
+        return WeightedSkew.sample(cdf, random);
     }
 
     @Override
