@@ -25,6 +25,7 @@ import io.capybara.wire.MacAddress;
 import io.capybara.telemetry.HostTelemetry;
 import io.capybara.telemetry.Metrics;
 import io.capybara.telemetry.MetricsEndpoint;
+import io.capybara.telemetry.MigrationTelemetry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -342,6 +343,10 @@ public final class ServerCommand implements Callable<Integer> {
             HostTelemetry telemetry = new HostTelemetry(host);
             Metrics metrics = new Metrics();
             telemetry.register(metrics);
+            MigrationTelemetry migTelemetry = server.engine() == null ? null : new MigrationTelemetry(server.engine());
+            if (migTelemetry != null) {
+                migTelemetry.register(metrics);
+            }
             Map<String, LongSupplier> appCounters = appCounters(handler);
             appCounters.forEach((k, v) -> metrics.counter("capybara_" + app + "_" + k + "_total",
                     "Server application counter " + k + ".", v));
@@ -358,6 +363,10 @@ public final class ServerCommand implements Callable<Integer> {
                     String changed = telemetry.tick();
                     if (changed != null && !node.quiet) {
                         node.status().println(changed);
+                    }
+                    String migChanged = migTelemetry == null ? null : migTelemetry.tick();
+                    if (migChanged != null && !node.quiet) {
+                        node.status().println(migChanged);
                     }
                 }, () -> {
                     Map<String, Object> out = new LinkedHashMap<>();

@@ -42,9 +42,11 @@ public final class MigrationMetrics {
 
     /** Sees each recorded step and each migration's summed overhead, e.g. to keep per-migration samples. */
     public interface Observer {
-        void step(MigrationStep step, long nanos);
+        default void step(MigrationStep step, long nanos) {
+        }
 
-        void overhead(long nanos);
+        default void overhead(long nanos) {
+        }
 
         /**
          * One side of a completed migration (origin {@code originIp}, id {@code id}): the origin
@@ -54,6 +56,44 @@ public final class MigrationMetrics {
          * one (CLOCK_MONOTONIC), so target time less origin time is the end-to-end latency.
          */
         default void half(int originIp, int id, boolean origin, long atNanos, long cpuNanos) {
+        }
+
+        /**
+         * The origin's outcome of one migration of client {@code clientIp:clientPort} towards
+         * {@code targetIp} (0: none chosen yet): {@code COMPLETED}, an {@code ABORTED_*} or a
+         * {@code REJECTED_*} counter; {@code nanos} from the decision until now. Called from
+         * control-message handling: record it, do not log or allocate here.
+         */
+        default void outcome(int clientIp, int clientPort, int targetIp, MigCounter outcome, long nanos) {
+        }
+
+        /** Both observers, {@code a} first. */
+        static Observer both(Observer a, Observer b) {
+            return new Observer() {
+                @Override
+                public void step(MigrationStep step, long nanos) {
+                    a.step(step, nanos);
+                    b.step(step, nanos);
+                }
+
+                @Override
+                public void overhead(long nanos) {
+                    a.overhead(nanos);
+                    b.overhead(nanos);
+                }
+
+                @Override
+                public void half(int originIp, int id, boolean origin, long atNanos, long cpuNanos) {
+                    a.half(originIp, id, origin, atNanos, cpuNanos);
+                    b.half(originIp, id, origin, atNanos, cpuNanos);
+                }
+
+                @Override
+                public void outcome(int clientIp, int clientPort, int targetIp, MigCounter outcome, long nanos) {
+                    a.outcome(clientIp, clientPort, targetIp, outcome, nanos);
+                    b.outcome(clientIp, clientPort, targetIp, outcome, nanos);
+                }
+            };
         }
     }
 
@@ -134,6 +174,17 @@ public final class MigrationMetrics {
         if (observer != null) {
             observer.half(originIp, id, origin, atNanos, cpuNanos);
         }
+    }
+
+    void outcome(int clientIp, int clientPort, int targetIp, MigCounter outcome, long decidedAt) {
+        if (observer != null) {
+            observer.outcome(clientIp, clientPort, targetIp, outcome, now() - decidedAt);
+        }
+    }
+
+    /** The observer (null: none). */
+    public Observer observer() {
+        return observer;
     }
 
     void forget(long migration) {

@@ -175,7 +175,7 @@ final class Origin {
         long t1 = metrics.lap(MigrationStep.ORIGIN_RECEIVE_ACK, self, id, t0);
         if (!host.holds(c) || !MigrationEngine.eligible(c)) {
             // closed (RST, or both FINs done) while we were preparing: give the switch back
-            engine.count(MigCounter.ABORTED_CONNECTION_GONE);
+            outcome(m, MigCounter.ABORTED_CONNECTION_GONE);
             if (host.connection(m.clientIp, m.clientPort, m.serverPort) == null) {
                 // gone for good: value = ourselves makes the switch drop the entry
                 m.originalIp = self;
@@ -192,7 +192,7 @@ final class Origin {
         int appNeed = app.snapshotSize(c);
         int need = ConnStateEnvelope.PREFIX_LENGTH + c.snapshotSize() + appNeed;
         if (appNeed < 0 || need > config.maxStateBytes()) {
-            engine.count(MigCounter.ABORTED_SNAPSHOT_TOO_LARGE);
+            outcome(m, MigCounter.ABORTED_SNAPSHOT_TOO_LARGE);
             startAbort(m, TcpMigHeader.REASON_TARGET_BUSY);
             return;
         }
@@ -274,7 +274,7 @@ final class Origin {
                 engine.count(MigCounter.ABORT_CONFIRMED);
                 if (m.stateSent) {
                     // the target confirms it did not restore and never will: take the connection back
-                    engine.count(MigCounter.ABORTED_STATE_REFUSED);
+                    outcome(m, MigCounter.ABORTED_STATE_REFUSED);
                     restoreLocally(m);
                 }
                 free(m);
@@ -288,16 +288,16 @@ final class Origin {
             return;
         }
         switch (reason) {
-            case TcpMigHeader.REASON_NO_TARGET -> engine.count(MigCounter.REJECTED_NO_TARGET);
+            case TcpMigHeader.REASON_NO_TARGET -> outcome(m, MigCounter.REJECTED_NO_TARGET);
             case TcpMigHeader.REASON_DIRECTORY_FULL -> {
-                engine.count(MigCounter.REJECTED_DIRECTORY_FULL);
+                outcome(m, MigCounter.REJECTED_DIRECTORY_FULL);
                 // the target holds a slot for nothing: free it now rather than at its hold timeout
                 if (rx.targetIp() != 0) {
                     sender.send(rx.targetIp(), TcpMigHeader.ABORT, TcpMigHeader.REASON_DIRECTORY_FULL, id, m.clientIp,
                             m.clientPort, m.serverPort, self, rx.targetIp(), m.originalIp);
                 }
             }
-            default -> engine.count(MigCounter.REJECTED_TARGET_BUSY);
+            default -> outcome(m, MigCounter.REJECTED_TARGET_BUSY);
         }
         if (reason != TcpMigHeader.REASON_DIRECTORY_FULL) {
             // Nothing of this migration reached the directory, but a stray ACK of an earlier one
@@ -327,7 +327,7 @@ final class Origin {
             return;
         }
         long t0 = metrics.now();
-        engine.count(MigCounter.COMPLETED);
+        outcome(m, MigCounter.COMPLETED);
         completedIds[completedHead] = id;
         completedTargets[completedHead] = m.targetIp;
         completedHead = (completedHead + 1) & (completedIds.length - 1);
@@ -348,7 +348,7 @@ final class Origin {
                     m.deadline = engine.arm(at + config.prepareTimeoutNanos());
                 } else {
                     // An ACK may have passed the switch and been lost: make the directory agree.
-                    engine.count(MigCounter.ABORTED_PREPARE_TIMEOUT);
+                    outcome(m, MigCounter.ABORTED_PREPARE_TIMEOUT);
                     startAbort(m, TcpMigHeader.REASON_TIMEOUT);
                 }
             }
@@ -379,7 +379,7 @@ final class Origin {
                         engine.count(MigCounter.ABORT_UNCONFIRMED);
                     }
                     if (m.stateSent) {
-                        engine.count(MigCounter.ABORTED_TARGET_DEAD);
+                        outcome(m, MigCounter.ABORTED_TARGET_DEAD);
                         restoreLocally(m);
                     }
                     free(m);
@@ -417,6 +417,12 @@ final class Origin {
     }
 
     /** The target never acknowledged the state: the snapshot we kept becomes the connection again. */
+    /** Counts a migration's outcome and reports it (one per migration) to the metrics' observer. */
+    private void outcome(Migration m, MigCounter c) {
+        engine.count(c);
+        metrics.outcome(m.clientIp, m.clientPort, m.targetIp, c, m.decidedAt);
+    }
+
     private void restoreLocally(Migration m) {
         if (engine.restore(envelope.wrap(m.kept, 0), m.keptLength, m.connKey) == null) {
             engine.count(MigCounter.STATE_INVALID);

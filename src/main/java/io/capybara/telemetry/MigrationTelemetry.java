@@ -25,9 +25,13 @@ public final class MigrationTelemetry {
     private final MigrationEngine engine;
     private final long[] last = new long[MigCounter.values().length];
     private final CounterLine line = new CounterLine();
+    private final OutcomeLog outcomes = new OutcomeLog();
 
+    /** Also adds an {@link OutcomeLog} to the engine's metrics observer (after any already set). */
     public MigrationTelemetry(MigrationEngine engine) {
         this.engine = engine;
+        MigrationMetrics.Observer before = engine.metrics().observer();
+        engine.metrics().observer(before == null ? outcomes : MigrationMetrics.Observer.both(before, outcomes));
         for (MigCounter c : MigCounter.values()) {
             line.add("mig_" + Metrics.snake(c.name()), () -> engine.counter(c));
         }
@@ -74,11 +78,13 @@ public final class MigrationTelemetry {
     }
 
     /**
-     * From the node's thread, once a second: one line per kind of migration outcome that
-     * happened since the last tick (completed, each abort reason, each rejection), and the
-     * counter line of what changed (or null).
+     * From the node's thread, once a second: one line per migration outcome on the origin
+     * since the last tick (rate-bounded: {@link OutcomeLog}), one line per kind of outcome
+     * (completed, restored as target, each abort reason, each rejection), and the counter line
+     * of what changed (or null).
      */
     public String tick() {
+        outcomes.drain();
         long completed = delta(MigCounter.COMPLETED);
         long restored = delta(MigCounter.RESTORED);
         if (completed + restored > 0) {

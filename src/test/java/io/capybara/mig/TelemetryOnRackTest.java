@@ -60,6 +60,8 @@ class TelemetryOnRackTest {
             String lines = log.toString(StandardCharsets.UTF_8);
             assertTrue(lines.contains("capybara.switch: server ") && lines.contains(" joined"), lines);
             assertTrue(lines.contains("capybara.migration: migrations: 1 completed as origin"), lines);
+            assertTrue(lines.matches("(?s).*INFO  capybara\\.migration: migration of client \\S+:\\d+ to \\S+: completed"
+                    + " in \\d+\\.\\d us\\R.*"), lines);
             assertTrue(lines.contains("capybara.switch: migrations: 1 steered to a target"), lines);
             assertTrue(lines.lines().allMatch(l -> l.matches("\\S+Z (INFO |WARN |ERROR|DEBUG) capybara\\.\\S+: .*")), lines);
         } finally {

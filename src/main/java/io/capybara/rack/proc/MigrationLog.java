@@ -1,7 +1,6 @@
 package io.capybara.rack.proc;
 
 import io.capybara.mig.MigrationMetrics;
-import io.capybara.mig.MigrationStep;
 
 /**
  * The last completed migration halves of one server, for the rack to join across processes:
@@ -24,14 +23,6 @@ final class MigrationLog implements MigrationMetrics.Observer {
         originSide = new boolean[capacity];
         at = new long[capacity];
         cpu = new long[capacity];
-    }
-
-    @Override
-    public void step(MigrationStep step, long nanos) {
-    }
-
-    @Override
-    public void overhead(long nanos) {
     }
 
     @Override
