@@ -181,8 +181,12 @@ public final class RackCommand implements Runnable {
             for (String[] s : ProcessRack.stateLines(dir, "status")) {
                 sb.append("rack ").append(dir).append(": ").append(s[0]).append('\n');
             }
-            sb.append(String.format("%-8s %-7s %-15s %-8s %-6s %-6s %-11s %s%n", "node", "role", "ip", "pid", "alive",
-                    "conns", "migrations", "namespace"));
+            sb.append(String.format("%-8s %-7s %-15s %-8s %-6s %-6s %-11s %-16s %s%n", "node", "role", "ip", "pid",
+                    "alive", "conns", "migrations", "namespace", "metrics (in its namespace)"));
+            Map<String, String> metrics = new java.util.HashMap<>();
+            for (String[] m : ProcessRack.stateLines(dir, "metrics")) {
+                metrics.put(m[0], m[2]);
+            }
             for (String[] n : ProcessRack.stateLines(dir, "node")) {
                 boolean alive = ProcessHandle.of(Long.parseLong(n[4])).map(ProcessHandle::isAlive).orElse(false);
                 String conns = "-";
@@ -197,12 +201,12 @@ public final class RackCommand implements Runnable {
                         conns = "?";
                     }
                 }
-                sb.append(String.format("%-8s %-7s %-15s %-8s %-6s %-6s %-11s %s%n", n[0], n[1], n[3], n[4],
-                        alive ? "yes" : "NO", conns, migrations, n[2]));
+                sb.append(String.format("%-8s %-7s %-15s %-8s %-6s %-6s %-11s %-16s %s%n", n[0], n[1], n[3], n[4],
+                        alive ? "yes" : "NO", conns, migrations, n[2], metrics.getOrDefault(n[0], "-")));
             }
             for (String[] c : ProcessRack.stateLines(dir, "client")) {
-                sb.append(String.format("%-8s %-7s %-15s %-8s %-6s %-6s %-11s %s%n", c[0], "client", c[2], "-", "-",
-                        "-", "-", c[1]));
+                sb.append(String.format("%-8s %-7s %-15s %-8s %-6s %-6s %-11s %-16s %s%n", c[0], "client", c[2], "-",
+                        "-", "-", "-", c[1], "-"));
             }
             return sb.toString();
         }

@@ -23,8 +23,13 @@ public final class Scrape {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"), r.headers().toString());
+        return parse(r.body());
+    }
+
+    /** The sample lines of a text-format body (e.g. fetched by curl inside a namespace). */
+    public static Map<String, Double> parse(String body) {
         Map<String, Double> samples = new HashMap<>();
-        Matcher m = Pattern.compile("(?m)^([a-z_:][a-zA-Z0-9_:]*(?:\\{[^}]*})?) (\\S+)$").matcher(r.body());
+        Matcher m = Pattern.compile("(?m)^([a-z_:][a-zA-Z0-9_:]*(?:\\{[^}]*})?) (\\S+)$").matcher(body);
         while (m.find()) {
             samples.put(m.group(1), Double.parseDouble(m.group(2)));
         }

@@ -62,6 +62,8 @@ public final class ProcessRack implements AutoCloseable {
     private volatile boolean closing;
     /** Command lines by node name (to restart one), and nodes being restarted (their exit is expected). */
     private final Map<String, List<String>> commands = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Each node's metrics port (on 127.0.0.1 in its namespace): the node serves Prometheus text there. */
+    private final Map<String, Integer> metricsPorts = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Set<String> restarting = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile String failure;
     private Thread hook;
@@ -189,6 +191,28 @@ public final class ProcessRack implements AutoCloseable {
         writeState("ready");
         log.printf("rack %s: %d processes up in %.1f s (pids %s), run directory %s%n", o.name(), nodes.size(),
                 (System.nanoTime() - t0) / 1e9, pids(), o.dir());
+        StringBuilder m = new StringBuilder();
+        for (NodeInfo n : nodes) {
+            m.append(m.isEmpty() ? "" : ", ").append(n.name()).append(' ').append(metricsAddress(n.name()));
+        }
+        log.printf("rack %s: metrics (Prometheus text, in each node's namespace: ip netns exec NS curl"
+                + " http://ADDR/metrics): %s%n", o.name(), m);
+    }
+
+    /**
+     * A port for a node's metrics endpoint. The node listens on 127.0.0.1 of its own namespace,
+     * where nothing else runs; a port free on this host's loopback keeps the rack's ports distinct
+     * so that one list of them (rack status) is unambiguous.
+     */
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A node's metrics address, {@code 127.0.0.1:PORT} inside its namespace. */
+    public String metricsAddress(String node) {
+        return "127.0.0.1:" + metricsPorts.get(node);
     }
 
     private Path socket(String node) {
@@ -196,6 +220,12 @@ public final class ProcessRack implements AutoCloseable {
     }
 
     private void start(String name, String role, String ns, int ip, List<String> args) throws IOException {
+        if (!commands.containsKey(name)) { // a restart keeps its command line, port included
+            int port = freePort();
+            metricsPorts.put(name, port);
+            args = new ArrayList<>(args);
+            args.addAll(List.of("--metrics", "127.0.0.1:" + port));
+        }
         commands.put(name, List.copyOf(args));
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         cmd.addAll(javaCommand(o.nodeJvmFlags()));
@@ -332,6 +362,10 @@ public final class ProcessRack implements AutoCloseable {
         for (NodeInfo n : nodes) {
             sb.append("node ").append(n.name()).append(' ').append(n.role()).append(' ').append(n.namespace())
                     .append(' ').append(Ipv4Address.format(n.ip())).append(' ').append(n.pid()).append('\n');
+        }
+        for (NodeInfo n : nodes) {
+            sb.append("metrics ").append(n.name()).append(' ').append(n.namespace()).append(' ')
+                    .append(metricsAddress(n.name())).append('\n');
         }
         for (ClientInfo c : clients) {
             sb.append("client ").append(c.name()).append(' ').append(c.namespace()).append(' ')
