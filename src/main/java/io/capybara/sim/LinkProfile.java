@@ -12,7 +12,11 @@ package io.capybara.sim;
  * @param reorder           probability a frame gets {@code reorderDelayNanos} (+/- half) extra
  *                          delay, so later frames overtake it
  * @param reorderDelayNanos extra delay of a reordered frame
- * @param corrupt           probability one random bit of one random byte is flipped
+ * @param corrupt           probability one random bit of one random byte is flipped, per frame
+ *                          and per link direction. Every checksum catches one flip; a frame
+ *                          flipped on two hops with no check between (a switch forwards
+ *                          unchecked) can carry two that cancel in the Internet checksum
+ *                          (same bit column, opposite directions): TCP's own limit, not a bug.
  */
 public record LinkProfile(long bitsPerSecond, long delayNanos, long jitterNanos, double loss,
                           double duplicate, double reorder, long reorderDelayNanos, double corrupt) {

@@ -74,7 +74,11 @@ final class MiniRack {
         arp.put(RackSimulation.SWITCH_IP, RackSimulation.SWITCH_MAC);
         for (int i = 0; i < hosts; i++) {
             int h = i < n ? i : 16;
-            links[i] = sim.link("port" + i, profile, profile, linkSlots, linkFrameBytes);
+            // Bit flips only host -> switch: the switch forwards without verifying (as a real one
+            // does), so a flip on each of two hops could cancel in the Internet checksum (same bit
+            // column, opposite directions) and reach the application: a limit of TCP itself, not
+            // a bug. One flip between any two checksum checks is something every check must catch.
+            links[i] = sim.link("port" + i, profile, profile.withCorrupt(0), linkSlots, linkFrameBytes);
             ports[i] = faults.wrap(links[i].b(), FaultInjector.Where.SWITCH);
             hs.add(new SwitchConfig.Host(RackSimulation.ip(h), RackSimulation.mac(h), i, i < n));
             arp.put(RackSimulation.ip(h), RackSimulation.mac(h));
