@@ -110,7 +110,8 @@ class RackUpDownTest {
             assertTrue(alive(n.getValue()), n.getKey() + " pid " + n.getValue() + " alive");
             String line = st.out().lines().filter(l -> l.startsWith(n.getKey() + " ")).findFirst().orElse("");
             String[] w = line.trim().split("\\s+");
-            assertEquals(8, w.length, "status line of " + n.getKey() + ": " + line);
+            assertEquals(9, w.length, "status line of " + n.getKey() + ": " + line);
+            assertTrue(w[8].matches("127\\.0\\.0\\.1:\\d+"), "metrics address of " + n.getKey() + ": " + line);
             assertEquals(Long.toString(n.getValue()), w[3], "pid of " + n.getKey());
             assertEquals("yes", w[4], n.getKey() + " alive: " + line);
             // "?" means the control socket did not answer; "-" that the node was not asked
