@@ -152,12 +152,11 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             for (double l : loss) {
                 if (!(l >= 0 && l < 100)) {
-                    throw new picocli.CommandLine.ParameterException(new CommandLine(this),
-                            "--loss " + l + ": a percentage in [0, 100)");
+                    throw CliException.usage("--loss", "a percentage in [0, 100), got " + l);
                 }
             }
             if (bytes <= 0) {
-                throw new picocli.CommandLine.ParameterException(new CommandLine(this), "--bytes must be positive");
+                throw CliException.usage("--bytes", "must be > 0, got " + bytes);
             }
             io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, System.err::println);
             if (!json) {
@@ -306,8 +305,7 @@ public final class BenchCommand implements Runnable {
         public Integer call() {
             for (int c : connections) {
                 if (c < 1 || c > 4_000_000) {
-                    throw new CommandLine.ParameterException(new CommandLine(this),
-                            "--connections: " + c + " is outside 1..4000000");
+                    throw CliException.usage("--connections", "must be in 1..4000000, got " + c);
                 }
             }
             boolean tty = System.console() != null;
