@@ -58,11 +58,5 @@ public enum SwitchCounter {
     /** A SYN that found the entry of an earlier connection on a server no longer live: placed afresh. */
     VIP_STALE_ENTRY_REPLACED,
     /** Rebuilds of the placement table (servers joining, leaving, draining, undraining). */
-    MEMBERSHIP_CHANGES;
-
-    private static final SwitchCounter[] VALUES = values();
-
-    static SwitchCounter of(int ordinal) {
-        return VALUES[ordinal];
-    }
+    MEMBERSHIP_CHANGES
 }
