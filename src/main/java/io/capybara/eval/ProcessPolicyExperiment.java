@@ -50,7 +50,9 @@ public final class ProcessPolicyExperiment {
             double after = 0;
             for (RackPolicyRun.Window w : r.windows()) {
                 csv.add(name, w.timeMs(), w.p99Micros(), w.responses(), w.server0Rps(), w.server1Rps(), w.migrations());
-                line.add(new double[] {w.timeMs(), Math.max(1, w.p99Micros())});
+                if (w.responses() > 0) { // a window with no response has no p99
+                    line.add(new double[] {w.timeMs(), Math.max(1, w.p99Micros())});
+                }
                 load.computeIfAbsent(name + " server 0", k -> new ArrayList<>()).add(new double[] {w.timeMs(), w.server0Rps()});
                 load.computeIfAbsent(name + " server 1", k -> new ArrayList<>()).add(new double[] {w.timeMs(), w.server1Rps()});
                 if (w.timeMs() <= stepMs) {
