@@ -1,51 +1,10 @@
 package io.capybara.tor;
 
-import io.capybara.io.FrameChannel;
-import io.capybara.io.FrameHandler;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
-import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
+import io.capybara.io.ScriptedChannel;
 
-/** A test port: frames queued for the switch to poll, and a record of what it sent out. */
-final class CapturePort implements FrameChannel {
-    final ArrayDeque<byte[]> inbound = new ArrayDeque<>();
-    final List<byte[]> sent = new ArrayList<>();
-    private final String name;
-
+/** A test port of the switch: frames queued for it to poll, and a record of what it sent out. */
+final class CapturePort extends ScriptedChannel {
     CapturePort(String name) {
-        this.name = name;
-    }
-
-    @Override
-    public int poll(FrameHandler handler, int limit) {
-        int n = 0;
-        while (n < limit && !inbound.isEmpty()) {
-            byte[] f = inbound.poll();
-            handler.onFrame(new UnsafeBuffer(f), 0, f.length);
-            n++;
-        }
-        return n;
-    }
-
-    @Override
-    public boolean send(DirectBuffer buffer, int offset, int length) {
-        byte[] copy = new byte[length];
-        buffer.getBytes(offset, copy);
-        sent.add(copy);
-        return true;
-    }
-
-    byte[] takeOnly() {
-        if (sent.size() != 1) {
-            throw new AssertionError(name + ": expected exactly one frame sent, got " + sent.size());
-        }
-        return sent.remove(0);
-    }
-
-    @Override
-    public String name() {
-        return name;
+        super(name);
     }
 }
