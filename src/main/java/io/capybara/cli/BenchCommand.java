@@ -63,6 +63,7 @@ public final class BenchCommand implements Runnable {
             mem.put("directory_per_level", (long) io.capybara.tor.MigrationDirectory.SLOTS_PER_LEVEL
                     * io.capybara.tor.MigrationDirectory.bytesPerSlot());
             mem.put("per_tracked_connection", io.capybara.tor.MigrationDirectory.bytesPerSlot());
+            mem.put("untracked_buckets", io.capybara.tor.Placement.untrackedBytes(io.capybara.tor.MaglevTable.DEFAULT_SIZE));
             out.put("goal_ns_per_packet", 50);
             out.put("goal_met", worst <= 50 && allocRounded == 0);
             if (opts.json) {

@@ -468,8 +468,8 @@ public final class RackSimulation {
             int original = sw.serverIndex(cc.conn.remoteIp());
             int slotIndex = sw.directory().find(clientIp, clientPort);
             if (original < 0 && slotIndex == MigrationDirectory.NOT_FOUND) {
-                // a VIP connection without an entry (the directory was full at its SYN): the table's
-                original = sw.placement().place(io.capybara.tor.MaglevTable.connectionHash(clientIp, clientPort));
+                // a VIP connection without an entry (the directory was full at its SYN): its bucket's
+                original = sw.placement().untrackedServer(io.capybara.tor.MaglevTable.connectionHash(clientIp, clientPort));
             }
             int current = slotIndex == MigrationDirectory.NOT_FOUND ? original : sw.directory().currentServer(slotIndex);
             if (current != holder) {
