@@ -22,7 +22,7 @@ final class CpuGatedChannel implements FrameChannel {
     private int head;
     private int count;
     private long held;
-    private RackHttpServer watcher;
+    private CpuServing watcher;
     private final TcpMigHeader mig = new TcpMigHeader();
 
     CpuGatedChannel(FrameChannel inner, VirtualCpu cpu) {
@@ -36,7 +36,7 @@ final class CpuGatedChannel implements FrameChannel {
     }
 
     /** Reports each PREPARE_MIG_ACK this server sends, with the time it leaves. */
-    void watchPrepareAcks(RackHttpServer app) {
+    void watchPrepareAcks(CpuServing app) {
         this.watcher = app;
     }
 
