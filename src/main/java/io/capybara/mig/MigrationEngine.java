@@ -64,6 +64,10 @@ public final class MigrationEngine implements MigrationHook, Node {
     private long policyTicks;
     private boolean shedding;
     private long lastLoad;
+    private boolean wantsLoads;
+    private long rackLeastLoad = Long.MAX_VALUE;
+    private int rackLeastServer;
+    private long rackLoadAt = Long.MIN_VALUE;
 
     public MigrationEngine(Host host, MigrationConfig config, MigratableApp app, MigrationMetrics metrics) {
         this.host = host;
@@ -111,6 +115,31 @@ public final class MigrationEngine implements MigrationHook, Node {
 
     public boolean isDraining() {
         return draining;
+    }
+
+    /**
+     * Asks the switch, in every HEARTBEAT, for the least load among the other servers
+     * ({@link #leastOtherLoad}): how a policy in a server process sees the rack.
+     */
+    public void wantRackLoads(boolean on) {
+        wantsLoads = on;
+    }
+
+    /**
+     * The least load among the other live, not draining servers, as the switch last reported it
+     * (in {@link #loadMetric}'s unit), or {@code Long.MAX_VALUE} when there is none, or no report
+     * came within three heartbeat intervals of {@code nowNanos} (a stale view is no view).
+     */
+    public long leastOtherLoad(long nowNanos) {
+        if (rackLoadAt == Long.MIN_VALUE || nowNanos - rackLoadAt > 3 * config.heartbeatIntervalNanos()) {
+            return Long.MAX_VALUE;
+        }
+        return rackLeastLoad;
+    }
+
+    /** The server the switch last named as least loaded among the others (its address), or 0. */
+    public int leastOtherServer() {
+        return rackLeastServer;
     }
 
     /** Replaces the load reported in HEARTBEAT and used by the policy (default {@link #queuedBytes}). */
@@ -237,8 +266,9 @@ public final class MigrationEngine implements MigrationHook, Node {
         }
         if (now >= nextHeartbeat) {
             lastLoad = loadMetric.getAsLong();
-            sender.send(config.switchIp(), TcpMigHeader.HEARTBEAT, draining ? TcpMigHeader.HEARTBEAT_DRAINING : 0, 0, 0,
-                    0, 0, self, 0, lastLoad);
+            int flags = (draining ? TcpMigHeader.HEARTBEAT_DRAINING : 0) | (wantsLoads ? TcpMigHeader.HEARTBEAT_WANTS_LOADS : 0);
+            sender.send(config.switchIp(), TcpMigHeader.HEARTBEAT, flags, 0, 0, 0, 0, self, 0,
+                    Math.min(Math.max(lastLoad, 0), TcpMigHeader.NO_LOAD - 1));
             count(MigCounter.HEARTBEATS_SENT);
             nextHeartbeat = now + config.heartbeatIntervalNanos();
             work++;
@@ -429,8 +459,22 @@ public final class MigrationEngine implements MigrationHook, Node {
             case TcpMigHeader.CONN_STATE -> target.onState(f.buffer);
             case TcpMigHeader.CONN_STATE_ACK -> origin.onStateAck(from);
             case TcpMigHeader.ABORT -> target.onAbort(from);
+            case TcpMigHeader.HEARTBEAT -> onRackLoads(from);
             default -> count(MigCounter.CONTROL_UNEXPECTED);
         }
+    }
+
+    /** The switch's answer to a heartbeat that asked for loads; anything else is unexpected. */
+    private void onRackLoads(int from) {
+        if (!wantsLoads || from != config.switchIp() || (rx.reason() & TcpMigHeader.HEARTBEAT_LOADS) == 0) {
+            count(MigCounter.CONTROL_UNEXPECTED);
+            return;
+        }
+        long v = rx.value();
+        rackLeastLoad = v == TcpMigHeader.NO_LOAD ? Long.MAX_VALUE : v;
+        rackLeastServer = rx.targetIp();
+        rackLoadAt = now;
+        count(MigCounter.LOADS_RECEIVED);
     }
 
     @Override

@@ -31,6 +31,8 @@ public enum SwitchCounter {
     CONTROL_MALFORMED,
     CONTROL_UNKNOWN_SERVER,
     HEARTBEATS,
+    /** Heartbeats that asked for the rack's loads, answered ({@link TcpMigHeader#HEARTBEAT_LOADS}). */
+    LOADS_REPORTED,
     PREPARE_STEERED,
     PREPARE_REJECTED_NO_TARGET,
     ACK_FORWARDED,
@@ -56,11 +58,5 @@ public enum SwitchCounter {
     /** A SYN that found the entry of an earlier connection on a server no longer live: placed afresh. */
     VIP_STALE_ENTRY_REPLACED,
     /** Rebuilds of the placement table (servers joining, leaving, draining, undraining). */
-    MEMBERSHIP_CHANGES;
-
-    private static final SwitchCounter[] VALUES = values();
-
-    static SwitchCounter of(int ordinal) {
-        return VALUES[ordinal];
-    }
+    MEMBERSHIP_CHANGES
 }
