@@ -27,6 +27,8 @@ import org.agrona.collections.Long2LongHashMap;
 public final class MigrationEngine implements MigrationHook, Node {
     private static final int RELEASE_COPIES = 3;
     private static final long WATCH_SCAN_NANOS = 50_000;
+    /** Connections the policy looks at, from its cursor, when none of the busy ones may move. */
+    static final int POLICY_FALLBACK_LOOKS = 64;
 
     private final Host host;
     private final MigrationConfig config;
@@ -62,6 +64,7 @@ public final class MigrationEngine implements MigrationHook, Node {
     private long nextHeartbeat;
     private long nextPolicy;
     private long policyTicks;
+    private int policyCursor;
     private boolean shedding;
     private long lastLoad;
     private boolean wantsLoads;
@@ -84,6 +87,9 @@ public final class MigrationEngine implements MigrationHook, Node {
         this.nextPolicy = config.policyIntervalNanos() > 0 ? 0 : Long.MAX_VALUE;
         this.nextHeartbeat = config.heartbeatIntervalNanos() > 0 ? 0 : Long.MAX_VALUE;
         host.migrationHook(this);
+        if (config.policyIntervalNanos() > 0) {
+            host.trackBusy(true); // the policy looks at connections with traffic only
+        }
     }
 
     // ------------------------------------------------------------------ public API
@@ -171,6 +177,11 @@ public final class MigrationEngine implements MigrationHook, Node {
         return cooldownUntil.size();
     }
 
+    /** Connections whose traffic the policy remembers: only those busy since its last clear. */
+    int trafficEntries() {
+        return lastTraffic.size();
+    }
+
     /** Temporary buffers in use (migrations this server has prepared as target). */
     public int preparedSlots() {
         return target.active();
@@ -188,15 +199,12 @@ public final class MigrationEngine implements MigrationHook, Node {
 
     /**
      * Load metric (default): bytes queued in this host's connections, unsent or unacknowledged
-     * plus received but not yet read by the application: work the server still has to do.
+     * plus received but not yet read by the application: work the server still has to do. The
+     * host keeps the sum as connections change ({@link Host#queuedBytes}): O(1) per heartbeat,
+     * however many connections are idle.
      */
     public long queuedBytes() {
-        long sum = 0;
-        for (int i = 0; i < host.connectionCount(); i++) {
-            TcpConnection c = host.connectionAt(i);
-            sum += c.config().sendBufferBytes() - c.writableBytes() + c.readableBytes();
-        }
-        return sum;
+        return host.queuedBytes();
     }
 
     public long lastLoad() {
@@ -205,8 +213,7 @@ public final class MigrationEngine implements MigrationHook, Node {
 
     /** Whether the policy or {@link #migrate} may move this connection: synchronized, not closing out. */
     public static boolean eligible(TcpConnection c) {
-        TcpState s = c.state();
-        return s.isSynchronized() && s != TcpState.TIME_WAIT;
+        return Host.isLive(c.state());
     }
 
     /**
@@ -398,7 +405,11 @@ public final class MigrationEngine implements MigrationHook, Node {
     /**
      * Above {@code highLoad} the server sheds connections, one per policy interval, until its
      * load falls below {@code lowLoad} (hysteresis); it picks the eligible connection with the
-     * most traffic (bytes in + out) since the previous look that is not cooling down.
+     * most traffic (bytes in + out) since the previous look that is not cooling down. Only
+     * connections that sent or received a segment since then can have new traffic, and the host
+     * notes those ({@link Host#busyCount}): a look costs the busy connections, not the idle ones.
+     * With none eligible among them, any eligible connection goes, found from a rotating cursor
+     * (at most {@link #POLICY_FALLBACK_LOOKS} looked at).
      */
     private void runPolicy() {
         long load = loadMetric.getAsLong();
@@ -416,23 +427,39 @@ public final class MigrationEngine implements MigrationHook, Node {
         long at = now();
         TcpConnection best = null;
         long bestTraffic = -1;
-        for (int i = 0; i < host.connectionCount(); i++) {
-            TcpConnection c = host.connectionAt(i);
+        for (int i = 0; i < host.busyCount(); i++) {
+            TcpConnection c = host.busyAt(i);
+            if (!host.holds(c)) {
+                continue; // closed or moved away since it was busy
+            }
             long ck = connKey(c.remoteIp(), c.remotePort(), c.localPort());
             long total = c.stats().bytesIn() + c.stats().bytesOut();
             long last = lastTraffic.put(ck, total);
             long recent = last < 0 ? total : total - last;
-            if (shedding && recent > bestTraffic && eligible(c) && cooldownUntil.get(ck) <= at
-                    && app.snapshotSize(c) >= 0
-                    && !origin.isMigrating(ck)) {
+            if (shedding && recent > bestTraffic && movable(c, ck, at)) {
                 best = c;
                 bestTraffic = recent;
+            }
+        }
+        host.clearBusy();
+        int n = host.connectionCount();
+        for (int k = 0; shedding && best == null && k < Math.min(n, POLICY_FALLBACK_LOOKS); k++) {
+            int idx = (policyCursor + k) % n;
+            TcpConnection c = host.connectionAt(idx);
+            if (movable(c, connKey(c.remoteIp(), c.remotePort(), c.localPort()), at)) {
+                best = c;
+                policyCursor = idx + 1;
             }
         }
         if (best != null && !origin.full()) {
             count(MigCounter.POLICY_DECISIONS);
             migrate(best);
         }
+    }
+
+    /** The policy may move {@code c} (key {@code ck}) now: eligible, not cooling down, not moving. */
+    private boolean movable(TcpConnection c, long ck, long at) {
+        return eligible(c) && cooldownUntil.get(ck) <= at && app.snapshotSize(c) >= 0 && !origin.isMigrating(ck);
     }
 
     // ------------------------------------------------------------------ what the host hands over

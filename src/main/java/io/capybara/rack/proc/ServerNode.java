@@ -150,14 +150,9 @@ public final class ServerNode implements Node {
         engine.loadMetric(() -> ServiceGate.queuedInputBytes(host));
     }
 
+    /** The load metric: connections served (kept by the host as they change, not counted per heartbeat). */
     long liveConnections() {
-        long n = 0;
-        for (int i = 0; i < host.connectionCount(); i++) {
-            if (MigrationEngine.eligible(host.connectionAt(i))) {
-                n++;
-            }
-        }
-        return n;
+        return host.liveConnections();
     }
 
     @Override
