@@ -52,6 +52,8 @@ public final class TlsServerSession {
 
     private final TlsServerContext ctx;
     private Handshake hs;
+    /** Whether the handshake has been fed the client's first record (its ClientHello). */
+    private boolean helloFed;
     private int phase;
     private TlsSuite suite;
     private byte[] clientRandom;
@@ -102,6 +104,15 @@ public final class TlsServerSession {
     }
 
     // ------------------------------------------------------------------ state
+
+    /**
+     * The client's first flight (ClientHello) has not been fed to the handshake yet: the costly
+     * step of the handshake (key exchange and signature, milliseconds of CPU on a cold JVM) is
+     * still ahead. A server loop may hold such a session back to keep serving the others.
+     */
+    public boolean awaitsClientHello() {
+        return phase == HANDSHAKING && !helloFed;
+    }
 
     public boolean isHandshaking() {
         return phase == HANDSHAKING;
@@ -325,6 +336,7 @@ public final class TlsServerSession {
 
     private void feedHandshake(int start, int length) {
         try {
+            helloFed = true;
             hs.offer(in, start, length);
         } catch (IOException e) {
             drainHandshake();
