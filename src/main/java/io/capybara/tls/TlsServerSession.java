@@ -43,6 +43,8 @@ public final class TlsServerSession {
     private static final int CLOSED = 2;
 
     private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
+    /** What the input view shows while the session holds no input buffer. */
+    private static final byte[] NO_INPUT = new byte[0];
     private static final int MAGIC = 0x544C5333; // "TLS3"
     private static final short VERSION = 1;
     private static final int FIXED = 92;
@@ -65,7 +67,7 @@ public final class TlsServerSession {
     // [inStart, inEnd) records not opened yet (the last one maybe partial). Taken from the
     // context's pool while in use, given back when empty.
     private byte[] in;
-    private final UnsafeBuffer inView = new UnsafeBuffer(new byte[0]);
+    private final UnsafeBuffer inView = new UnsafeBuffer(NO_INPUT);
     private int inStart;
     private int inEnd;
     private int plainOff;
@@ -327,7 +329,7 @@ public final class TlsServerSession {
         if (plainLen == 0 && inStart == inEnd && in != null) {
             ctx.giveBuffer(in);
             in = null;
-            inView.wrap(new byte[0], 0, 0);
+            inView.wrap(NO_INPUT, 0, 0); // (per record: no allocation)
             inStart = 0;
             inEnd = 0;
             plainOff = 0;
@@ -602,7 +604,7 @@ public final class TlsServerSession {
         if (in != null) {
             ctx.giveBuffer(in);
             in = null;
-            inView.wrap(new byte[0], 0, 0);
+            inView.wrap(NO_INPUT, 0, 0);
         }
         inStart = inEnd = plainOff = plainLen = 0;
         phase = CLOSED;
