@@ -3,6 +3,7 @@ package io.capybara.bench;
 import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
+import io.capybara.io.linux.EpollWaiter;
 import io.capybara.io.linux.PacketChannel;
 import io.capybara.io.linux.Topology;
 import io.capybara.tcp.TcpConfig;
@@ -34,15 +35,38 @@ import org.agrona.concurrent.UnsafeBuffer;
 public final class LossBench {
     public static final int PORT = 5201;
 
-    /** One loss rate's figures. */
+    /**
+     * One loss rate's figures: the medians of the runs' throughputs (each run one transfer per
+     * sender, alternating), every run's throughput, and counters summed over the runs. The CPU
+     * figures are each sender's own CPU time per transfer (median; user and system: the Java
+     * loop's thread, the whole Linux sender process), which includes the receiving kernel's
+     * softirq work the sender's transmissions run inline on a veth: less noisy than throughput
+     * on a shared machine.
+     */
     public record Row(double lossPercent, double capybaraMbps, double linuxMbps, long capybaraRtos, long linuxRtos,
-                      long capybaraRetransmits, long linuxRetransmits, long capybaraProbes, long dropped) {
+                      long capybaraRetransmits, long linuxRetransmits, long capybaraProbes, long dropped,
+                      double[] capybaraRuns, double[] linuxRuns, double capybaraCpuMs, double linuxCpuMs,
+                      double capybaraBlockedMs, double capybaraWallMs, long capybaraWaits) {
         public double ratio() {
             return linuxMbps > 0 ? capybaraMbps / linuxMbps : 0;
         }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "Row[loss %.2f%%, capybara %s, linux %s Mbit/s, RTOs %d/%d, "
+                    + "retransmits %d/%d, probes %d, dropped %d]", lossPercent, java.util.Arrays.toString(capybaraRuns),
+                    java.util.Arrays.toString(linuxRuns), capybaraRtos, linuxRtos, capybaraRetransmits,
+                    linuxRetransmits, capybaraProbes, dropped);
+        }
     }
 
-    public record Result(long bytes, List<Row> rows) {
+    /**
+     * @param sendBufferBytes the Java connection's send buffer: the Linux sender's largest
+     *                        (tcp_wmem[2] in its namespace), so neither may keep more in flight
+     * @param linuxCongestion the Linux sender's congestion control as its socket reported it
+     */
+    public record Result(long bytes, int runs, int warmups, int sendBufferBytes, String linuxCongestion,
+                         List<Row> rows) {
     }
 
     private LossBench() {
@@ -63,23 +87,45 @@ public final class LossBench {
             "    t = time.monotonic() - t0; c.close()",
             "    print(n, t, flush=True)", "");
 
-    /** The Linux sender in S: connects, sends N bytes, half-closes, waits for the receiver's close. */
+    /**
+     * The Linux sender in S: CUBIC like our default (this kernel's default may be BBR, which
+     * ignores random loss), connects, sends N bytes, half-closes, waits for the receiver's close,
+     * and prints the congestion control the socket used.
+     */
     static final String SENDER = String.join("\n",
             "import socket, sys",
             "n = int(sys.argv[3]); buf = bytes(1 << 20)",
-            "c = socket.create_connection((sys.argv[1], int(sys.argv[2])))",
+            "c = socket.socket(); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, sys.argv[4].encode())",
+            "c.connect((sys.argv[1], int(sys.argv[2])))",
             "while n > 0:",
             "    k = c.send(buf[:min(n, len(buf))]); n -= k",
             "c.shutdown(socket.SHUT_WR)",
             "while c.recv(65536): pass",
+            "import resource; u = resource.getrusage(resource.RUSAGE_SELF)",
+            "print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b'\\0').decode(),",
+            "      u.ru_utime + u.ru_stime, flush=True)",
             "c.close()", "");
+
+    /** The Linux sender's congestion control: CUBIC, as our connections use by default. */
+    public static final String LINUX_CONGESTION = "cubic";
+
+    /** One run per rate, one warm-up transfer: what the small test uses. */
+    public static Result run(double[] lossPercents, long bytes, Consumer<String> progress) throws Exception {
+        return run(lossPercents, bytes, 1, 1, progress);
+    }
 
     /**
      * Runs every rate; {@code progress} gets one line per finished transfer.
      *
      * @param lossPercents e.g. 0.5, 1, 5
+     * @param runs         transfers per sender and rate, alternating Java and Linux; the row
+     *                     reports the median of each (this machine is noisy)
+     * @param warmups      unmeasured Java transfers first, without loss, so that the JIT has
+     *                     compiled the send path (a JVM server runs warm; cold, the first
+     *                     20 MB ran 3-10 times slower)
      */
-    public static Result run(double[] lossPercents, long bytes, Consumer<String> progress) throws Exception {
+    public static Result run(double[] lossPercents, long bytes, int runs, int warmups, Consumer<String> progress)
+            throws Exception {
         String problem = Topology.netAdminProblem();
         if (problem != null) {
             throw new IllegalStateException("bench loss needs root/CAP_NET_ADMIN: " + problem);
@@ -91,11 +137,14 @@ public final class LossBench {
             }
         }
         List<Row> rows = new ArrayList<>();
+        String congestion = "";
+        int sendBuffer;
         try (Topology topo = Topology.create()) {
             String r = topo.namespace();
             String s = topo.namespace();
             Topology.VethLink javaLink = topo.veth(null, r);
             Topology.VethLink linuxLink = topo.veth(s, r);
+            sendBuffer = linuxMaxSendBuffer(topo, s);
             PacketChannel pc = topo.own(PacketChannel.open(javaLink.rootEnd()));
             Process receiver = topo.start(r, "python3", "-c", RECEIVER, Integer.toString(PORT));
             BufferedReader lines = new BufferedReader(new InputStreamReader(receiver.getInputStream(),
@@ -104,37 +153,83 @@ public final class LossBench {
             topo.run(r, "nft", "add", "table", "inet", "capybara_loss");
             topo.run(r, "nft", "add", "chain", "inet", "capybara_loss", "input",
                     "{ type filter hook input priority 0; }");
+            TcpConfig tcp = TcpConfig.defaults().withBuffers(sendBuffer, TcpConfig.defaults().receiveBufferBytes());
+            for (int i = 0; i < warmups; i++) {
+                long[] w = javaTransfer(pc, javaLink, tcp, bytes, lines);
+                progress.accept(String.format(Locale.ROOT, "warm-up %d: capybara %.1f Mbit/s", i + 1, w[0] / 1e6));
+            }
             for (double loss : lossPercents) {
                 long per10k = Math.round(loss * 100);
                 topo.run(r, "nft", "flush", "chain", "inet", "capybara_loss", "input");
                 topo.run(r, "nft", "add", "rule", "inet", "capybara_loss", "input", "tcp", "dport",
                         Integer.toString(PORT), "tcp", "flags", "&", "syn", "==", "0", "numgen", "random", "mod",
                         "10000", "<", Long.toString(per10k), "counter", "drop");
-                long[] java = javaTransfer(pc, javaLink, bytes, lines);
-                progress.accept(String.format(Locale.ROOT, "loss %.2f%%: capybara %.1f Mbit/s, %d RTOs", loss,
-                        java[0] / 1e6, java[1]));
-                long rtos0 = netstat(topo, s, "TcpExt:", "TCPTimeouts");
-                long rexmit0 = netstat(topo, s, "Tcp:", "RetransSegs");
-                topo.run(s, "python3", "-c", SENDER, Topology.ipv4(linuxLink.addressB()), Integer.toString(PORT),
-                        Long.toString(bytes));
-                double[] linux = result(lines, bytes);
-                long rtos = netstat(topo, s, "TcpExt:", "TCPTimeouts") - rtos0;
-                long rexmit = netstat(topo, s, "Tcp:", "RetransSegs") - rexmit0;
-                progress.accept(String.format(Locale.ROOT, "loss %.2f%%: linux %.1f Mbit/s, %d RTOs", loss,
-                        linux[0] / 1e6, rtos));
-                rows.add(new Row(per10k / 100.0, java[0] / 1e6, linux[0] / 1e6, java[1], rtos, java[2], rexmit,
-                        java[3], dropped(topo, r)));
+                double[] javaMbps = new double[runs];
+                double[] linuxMbps = new double[runs];
+                double[] javaCpu = new double[runs];
+                double[] javaBlocked = new double[runs];
+                double[] javaWall = new double[runs];
+                long javaWaits = 0;
+                double[] linuxCpu = new double[runs];
+                long javaRtos = 0, javaRexmit = 0, javaProbes = 0, linuxRtos = 0, linuxRexmit = 0;
+                for (int run = 0; run < runs; run++) {
+                    long[] java = javaTransfer(pc, javaLink, tcp, bytes, lines);
+                    javaMbps[run] = java[0] / 1e6;
+                    javaCpu[run] = java[4] / 1e6;
+                    javaBlocked[run] = java[5] / 1e6;
+                    javaWall[run] = java[6] / 1e6;
+                    javaWaits += java[7];
+                    javaRtos += java[1];
+                    javaRexmit += java[2];
+                    javaProbes += java[3];
+                    progress.accept(String.format(Locale.ROOT, "loss %.2f%% run %d/%d: capybara %.1f Mbit/s, %d RTOs",
+                            loss, run + 1, runs, javaMbps[run], java[1]));
+                    long rtos0 = netstat(topo, s, "TcpExt:", "TCPTimeouts");
+                    long rexmit0 = netstat(topo, s, "Tcp:", "RetransSegs");
+                    String[] said = topo.run(s, "python3", "-c", SENDER, Topology.ipv4(linuxLink.addressB()),
+                            Integer.toString(PORT), Long.toString(bytes), LINUX_CONGESTION).trim().split("\\s+");
+                    congestion = said[0];
+                    linuxCpu[run] = Double.parseDouble(said[1]) * 1e3;
+                    linuxMbps[run] = result(lines, bytes)[0] / 1e6;
+                    long rtos = netstat(topo, s, "TcpExt:", "TCPTimeouts") - rtos0;
+                    linuxRtos += rtos;
+                    linuxRexmit += netstat(topo, s, "Tcp:", "RetransSegs") - rexmit0;
+                    progress.accept(String.format(Locale.ROOT, "loss %.2f%% run %d/%d: linux (%s) %.1f Mbit/s, %d RTOs",
+                            loss, run + 1, runs, congestion, linuxMbps[run], rtos));
+                }
+                rows.add(new Row(per10k / 100.0, median(javaMbps), median(linuxMbps), javaRtos, linuxRtos, javaRexmit,
+                        linuxRexmit, javaProbes, dropped(topo, r), javaMbps, linuxMbps,
+                        median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits));
             }
         }
-        return new Result(bytes, rows);
+        return new Result(bytes, runs, warmups, sendBuffer, congestion, rows);
     }
 
-    /** Returns {bits/s, RTOs, retransmitted segments, loss probes}. */
-    private static long[] javaTransfer(PacketChannel pc, Topology.VethLink link, long bytes, BufferedReader lines)
-            throws Exception {
+    static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        int n = s.length;
+        return n == 0 ? 0 : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /** tcp_wmem[2] in {@code ns}: the most a Linux sender there may buffer (autotuning's limit). */
+    private static int linuxMaxSendBuffer(Topology topo, String ns) {
+        String[] f = topo.run(ns, "cat", "/proc/sys/net/ipv4/tcp_wmem").trim().split("\\s+");
+        long max = Long.parseLong(f[f.length - 1]);
+        // our send ring is a power of two: the largest not above Linux's limit
+        return Integer.highestOneBit((int) Math.min(max, 1 << 30));
+    }
+
+    /**
+     * Returns {bits/s, RTOs, retransmitted segments, loss probes, the loop thread's CPU
+     * nanoseconds, nanoseconds blocked in epoll (nothing to do: no frame, no timer due), the
+     * loop's wall nanoseconds, epoll waits}. Wall minus CPU minus blocked is the time the loop
+     * was runnable but not running (the scheduler's share on a shared machine).
+     */
+    private static long[] javaTransfer(PacketChannel pc, Topology.VethLink link, TcpConfig tcp, long bytes,
+                                       BufferedReader lines) throws Exception {
         long mac = pc.ourMac();
-        Host host = new Host(HostConfig.of("lossbench", mac, link.addressA(), link.prefixLength())
-                .withTcp(TcpConfig.defaults()), pc);
+        Host host = new Host(HostConfig.of("lossbench", mac, link.addressA(), link.prefixLength()).withTcp(tcp), pc);
         UnsafeBuffer chunk = new UnsafeBuffer(new byte[64 * 1024]);
         long[] sent = {0};
         boolean[] closed = {false};
@@ -164,28 +259,54 @@ public final class LossBench {
                 c.receive(chunk, 0, chunk.capacity(), host.now());
             }
         };
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        long blocked = 0;
+        long waits = 0;
+        long wall0;
+        long cpu0 = cpu.getCurrentThreadCpuTime();
         host.poll(System.nanoTime());
         TcpConnection conn = host.connect(link.addressB(), PORT, sender);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-        int idle = 0;
-        while (conn.state() != io.capybara.tcp.TcpState.CLOSED && conn.state() != io.capybara.tcp.TcpState.TIME_WAIT) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("capybara transfer did not finish in 5 minutes: " + conn);
-            }
-            if (host.poll(System.nanoTime()) > 0) {
-                idle = 0;
-            } else if (++idle > 1000) {
-                Thread.yield(); // 2 cores: let the receiver and softirqs run
-            } else {
-                Thread.onSpinWait();
+        // Like a Linux sender that sleeps while its window is full: busy-poll briefly after work
+        // (ACKs come microseconds apart), then block in epoll until a frame or the next timer, so
+        // that on 2 cores the receiver gets the CPU a spinning sender would take.
+        try (EpollWaiter waiter = new EpollWaiter()) {
+            waiter.add(pc.fd());
+            long lastWork = System.nanoTime();
+            wall0 = lastWork;
+            while (conn.state() != io.capybara.tcp.TcpState.CLOSED
+                    && conn.state() != io.capybara.tcp.TcpState.TIME_WAIT) {
+                long now = System.nanoTime();
+                if (now > deadline) {
+                    throw new IllegalStateException("capybara transfer did not finish in 5 minutes: " + conn);
+                }
+                if (host.poll(now) > 0) {
+                    lastWork = now;
+                } else if (now - lastWork < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    long wait = Math.min(host.nextDeadline() - now, MAX_WAIT_NANOS);
+                    if (wait > 0) {
+                        waits++;
+                        waiter.await(wait);
+                    }
+                    lastWork = System.nanoTime();
+                    blocked += lastWork - now;
+                }
             }
         }
+        long cpuNanos = cpu.getCurrentThreadCpuTime() - cpu0;
+        long wall = System.nanoTime() - wall0;
         long rtos = conn.stats().timeouts();
         long rexmit = conn.stats().retransmits();
         long probes = conn.stats().lossProbes();
         double[] r = result(lines, bytes);
-        return new long[]{(long) r[0], rtos, rexmit, probes};
+        return new long[]{(long) r[0], rtos, rexmit, probes, cpuNanos, blocked, wall, waits};
     }
+
+    /** Busy-poll this long after the last work before blocking. */
+    static final long SPIN_NANOS = 20_000;
+    private static final long MAX_WAIT_NANOS = 10_000_000;
 
     private static void expect(BufferedReader lines, String what) throws Exception {
         String line = lines.readLine();
@@ -235,12 +356,15 @@ public final class LossBench {
     /** A table, one row per rate. */
     public static String format(Result r) {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                "%d bytes to a Linux receiver over a veth, random loss on the receiving side%n", r.bytes()));
-        sb.append(String.format(Locale.ROOT, "%7s %14s %12s %7s %13s %11s%n", "loss %", "capybara Mb/s",
-                "linux Mb/s", "ratio", "capybara RTOs", "linux RTOs"));
+                "%d bytes to a Linux receiver over a veth, random loss on the receiving side; median of %d run(s) "
+                        + "per sender after %d warm-up transfer(s); Linux sender %s, our send buffer %d bytes%n",
+                r.bytes(), r.runs(), r.warmups(), r.linuxCongestion(), r.sendBufferBytes()));
+        sb.append(String.format(Locale.ROOT, "%7s %14s %12s %7s %13s %11s %12s %10s%n", "loss %", "capybara Mb/s",
+                "linux Mb/s", "ratio", "capybara RTOs", "linux RTOs", "capybara CPU", "linux CPU"));
         for (Row row : r.rows()) {
-            sb.append(String.format(Locale.ROOT, "%7.2f %14.1f %12.1f %7.2f %13d %11d%n", row.lossPercent(),
-                    row.capybaraMbps(), row.linuxMbps(), row.ratio(), row.capybaraRtos(), row.linuxRtos()));
+            sb.append(String.format(Locale.ROOT, "%7.2f %14.1f %12.1f %7.2f %13d %11d %10.0fms %8.0fms%n",
+                    row.lossPercent(), row.capybaraMbps(), row.linuxMbps(), row.ratio(), row.capybaraRtos(),
+                    row.linuxRtos(), row.capybaraCpuMs(), row.linuxCpuMs()));
         }
         return sb.toString();
     }

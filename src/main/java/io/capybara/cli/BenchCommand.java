@@ -63,6 +63,7 @@ public final class BenchCommand implements Runnable {
             mem.put("directory_per_level", (long) io.capybara.tor.MigrationDirectory.SLOTS_PER_LEVEL
                     * io.capybara.tor.MigrationDirectory.bytesPerSlot());
             mem.put("per_tracked_connection", io.capybara.tor.MigrationDirectory.bytesPerSlot());
+            mem.put("untracked_buckets", io.capybara.tor.Placement.untrackedBytes(io.capybara.tor.MaglevTable.DEFAULT_SIZE));
             out.put("goal_ns_per_packet", 50);
             out.put("goal_met", worst <= 50 && allocRounded == 0);
             if (opts.json) {
@@ -145,11 +146,19 @@ public final class BenchCommand implements Runnable {
         double[] loss;
         @Option(names = "--bytes", defaultValue = "20000000", description = "Bytes per transfer (default ${DEFAULT-VALUE}).")
         long bytes;
+        @Option(names = "--runs", defaultValue = "3", description = "Transfers per sender and rate, alternating; "
+                + "the medians are compared (default ${DEFAULT-VALUE}).")
+        int runs;
+        @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured transfers of the Java sender first, "
+                + "so that it runs JIT-compiled (default ${DEFAULT-VALUE}).")
+        int warmup;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
+            Args.between("--runs", runs, 1, 100);
+            Args.between("--warmup", warmup, 0, 100);
             for (double l : loss) {
                 if (!(l >= 0 && l < 100)) {
                     throw CliException.usage("--loss", "a percentage in [0, 100), got " + l);
@@ -158,7 +167,8 @@ public final class BenchCommand implements Runnable {
             if (bytes <= 0) {
                 throw CliException.usage("--bytes", "must be > 0, got " + bytes);
             }
-            io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, System.err::println);
+            io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, runs, warmup,
+                    System.err::println);
             if (!json) {
                 System.out.print(io.capybara.bench.LossBench.format(r));
                 return 0;
@@ -171,11 +181,17 @@ public final class BenchCommand implements Runnable {
                         .put("capybara_rtos", row.capybaraRtos()).put("linux_rtos", row.linuxRtos())
                         .put("capybara_retransmits", row.capybaraRetransmits())
                         .put("linux_retransmits", row.linuxRetransmits())
-                        .put("capybara_loss_probes", row.capybaraProbes()).put("frames_dropped", row.dropped());
+                        .put("capybara_loss_probes", row.capybaraProbes()).put("frames_dropped", row.dropped())
+                        .put("capybara_mbps_runs", row.capybaraRuns())
+                        .put("linux_mbps_runs", row.linuxRuns()).put("capybara_cpu_ms", row.capybaraCpuMs())
+                        .put("linux_cpu_ms", row.linuxCpuMs()).put("capybara_wall_ms", row.capybaraWallMs())
+                        .put("capybara_blocked_ms", row.capybaraBlockedMs()).put("capybara_waits", row.capybaraWaits());
                 rates.add(j);
                 goal &= row.ratio() >= 0.9;
             }
-            System.out.println(new Json().put("bytes", r.bytes()).put("rates", rates).put("goal_ratio", 0.9)
+            System.out.println(new Json().put("bytes", r.bytes()).put("runs", r.runs()).put("warmups", r.warmups())
+                    .put("linux_congestion_control", r.linuxCongestion())
+                    .put("capybara_send_buffer_bytes", r.sendBufferBytes()).put("rates", rates).put("goal_ratio", 0.9)
                     .put("goal_met", goal));
             return 0;
         }

@@ -115,6 +115,16 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--policy-interval-ms", defaultValue = "0",
             description = "Load policy period (0 = policy off, default). Load = live connections.")
     double policyIntervalMillis;
+    @Option(names = "--policy", paramLabel = "KIND",
+            description = "static, reactive or proactive (default: reactive with --policy-interval-ms, else static)."
+                    + " reactive sheds the busiest connection while the load is above --policy-high (load: live"
+                    + " connections, or with --service-us the request bytes waiting); proactive rebalances towards the"
+                    + " least loaded other server, whose load the switch reports in answer to each heartbeat.")
+    String policyKind;
+    @Option(names = "--service-us", defaultValue = "0",
+            description = "HTTP only: each response costs this many microseconds of a virtual CPU, so the server's"
+                    + " capacity is fixed (requests wait in their connections meanwhile); 0 = off (default).")
+    long serviceMicros;
     @Option(names = "--policy-high", defaultValue = "64", description = "Shed connections above this load (default: ${DEFAULT-VALUE}).")
     long policyHigh;
     @Option(names = "--policy-low", defaultValue = "48", description = "Stop shedding below this load (default: ${DEFAULT-VALUE}).")
@@ -294,6 +304,16 @@ public final class ServerCommand implements Callable<Integer> {
             io.capybara.rack.MigrationBenchmark.run(200, 16, System::nanoTime);
             node.status().printf("jit warm-up: %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
+        io.capybara.policy.PolicyKind policy = policyKind == null
+                ? (policyIntervalMillis > 0 ? io.capybara.policy.PolicyKind.REACTIVE : io.capybara.policy.PolicyKind.STATIC)
+                : option("--policy", policyKind, () -> io.capybara.policy.PolicyKind.parse(policyKind));
+        Args.between("--service-us", serviceMicros, 0, 1_000_000);
+        if (policy != io.capybara.policy.PolicyKind.STATIC && sw == 0) {
+            throw CliException.usage("--policy " + policy.label(), "needs --switch (a policy moves connections)");
+        }
+        if (policy == io.capybara.policy.PolicyKind.REACTIVE && policyIntervalMillis <= 0) {
+            policyIntervalMillis = 1;
+        }
         FdFrameChannel raw;
         FrameChannel channel;
         long hostMac;
@@ -328,7 +348,7 @@ public final class ServerCommand implements Callable<Integer> {
             if (sw != 0) {
                 cfg = cfg.withTcp(LabRack.tcpConfig()).withIsnSeed(address).withMaxConnections(4096);
                 mc = ServerNode.rackMigrationConfig(sw, (long) (heartbeatMillis * 1e6));
-                if (policyIntervalMillis > 0) {
+                if (policy == io.capybara.policy.PolicyKind.REACTIVE) {
                     mc = mc.withPolicy((long) (policyIntervalMillis * 1e6), policyHigh, policyLow,
                             ServerNode.TRIGGER_COOLDOWN_NANOS);
                 }
@@ -336,7 +356,12 @@ public final class ServerCommand implements Callable<Integer> {
             HttpServerConfig httpConfig = http ? HttpServerConfig.defaults()
                     .withHeaderTimeoutNanos(headerTimeoutMs * 1_000_000L).withMaxConnections(maxConnections) : null;
             ServerNode server = new ServerNode(cfg, channel, httpConfig, listenPort, backlog, mc,
-                    (long) (migrateEveryMillis * 1e6), tls);
+                    (long) (migrateEveryMillis * 1e6), tls, http ? serviceMicros * 1000 : 0);
+            if (policy == io.capybara.policy.PolicyKind.PROACTIVE) {
+                server.proactive(io.capybara.policy.ProactiveConfig.defaults());
+            } else if (policy == io.capybara.policy.PolicyKind.REACTIVE && serviceMicros > 0 && http) {
+                server.reactiveOnQueuedRequests();
+            }
             server.stateBytes(stateBytes);
             Host host = server.host();
             ConnectionHandler handler = server.handler();

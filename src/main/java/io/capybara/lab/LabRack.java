@@ -148,13 +148,7 @@ public final class LabRack implements Node {
     }
 
     private static long liveConnections(Host h) {
-        long n = 0;
-        for (int i = 0; i < h.connectionCount(); i++) {
-            if (MigrationEngine.eligible(h.connectionAt(i))) {
-                n++;
-            }
-        }
-        return n;
+        return h.liveConnections();
     }
 
     @Override

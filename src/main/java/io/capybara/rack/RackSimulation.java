@@ -77,6 +77,8 @@ public final class RackSimulation {
     private final HeartbeatGate gate;
     /** Load-balancer mode: server 0 drains in the second quarter of the run and undrains in the fourth. */
     private final io.capybara.policy.Drain drain;
+    /** One link per switch port: end A is the host, end B the switch. */
+    private final SimLink[] links;
     private long drainStartedAt = -1;
     private long drainedAt = -1;
 
@@ -89,17 +91,22 @@ public final class RackSimulation {
         // is gone (the switch accepts ACKs statelessly): above the largest reorder delay
         // (queueing on loaded 10 Gb/s links delays control messages by up to a millisecond)
         this.cooldown = faulty ? 2_000_000L : 1_000_000L;
-        LinkProfile profile = new LinkProfile(10_000_000_000L, o.linkDelayNanos(), 0, o.loss(), o.duplicate(),
+        // Bit flips on the hop into the switch only: every frame crosses exactly one such hop, so
+        // a damaged frame carries exactly one flipped bit, which every checksum on its way
+        // catches (IPv4, TCP, TCPMig's CRC32C). Flips on both hops could cancel in the Internet
+        // checksum (see LinkProfile) and let a damaged segment through.
+        LinkProfile toSwitch = new LinkProfile(10_000_000_000L, o.linkDelayNanos(), 0, o.loss(), o.duplicate(),
                 o.reorder(), o.reorderDelayNanos(), o.corrupt());
+        LinkProfile fromSwitch = toSwitch.withCorrupt(0);
         int n = o.servers();
         int hostCount = n + o.clientHosts();
         FrameChannel[] ports = new FrameChannel[hostCount];
-        SimLink[] links = new SimLink[hostCount];
+        links = new SimLink[hostCount];
         List<SwitchConfig.Host> hosts = new ArrayList<>();
         Map<Integer, Long> arp = new HashMap<>();
         arp.put(SWITCH_IP, SWITCH_MAC);
         for (int i = 0; i < hostCount; i++) {
-            links[i] = sim.link("port" + i, profile, profile, 8192);
+            links[i] = sim.link("port" + i, toSwitch, fromSwitch, 8192);
             ports[i] = links[i].b();
             if (o.vip() && i == n - 1) {
                 ports[i] = new HeartbeatGate(ports[i]);
@@ -314,6 +321,14 @@ public final class RackSimulation {
         for (SwitchCounter c : SwitchCounter.values()) {
             causes.put("switch_" + c.name().toLowerCase(java.util.Locale.ROOT), sw.counter(c));
         }
+        long corruptedToSwitch = 0;
+        long corruptedFromSwitch = 0;
+        for (SimLink l : links) {
+            corruptedToSwitch += l.stats(SimLink.A_TO_B).corrupted();
+            corruptedFromSwitch += l.stats(SimLink.B_TO_A).corrupted();
+        }
+        causes.put("frames_corrupted_to_switch", corruptedToSwitch);
+        causes.put("frames_corrupted_from_switch", corruptedFromSwitch);
         if (drain != null) {
             causes.put("drain_migrations_started", drain.started());
             causes.put("drain_completed", drainedAt >= 0 ? 1L : 0L);
@@ -468,8 +483,8 @@ public final class RackSimulation {
             int original = sw.serverIndex(cc.conn.remoteIp());
             int slotIndex = sw.directory().find(clientIp, clientPort);
             if (original < 0 && slotIndex == MigrationDirectory.NOT_FOUND) {
-                // a VIP connection without an entry (the directory was full at its SYN): the table's
-                original = sw.placement().place(io.capybara.tor.MaglevTable.connectionHash(clientIp, clientPort));
+                // a VIP connection without an entry (the directory was full at its SYN): its bucket's
+                original = sw.placement().untrackedServer(io.capybara.tor.MaglevTable.connectionHash(clientIp, clientPort));
             }
             int current = slotIndex == MigrationDirectory.NOT_FOUND ? original : sw.directory().currentServer(slotIndex);
             if (current != holder) {

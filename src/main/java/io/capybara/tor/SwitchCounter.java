@@ -31,6 +31,8 @@ public enum SwitchCounter {
     CONTROL_MALFORMED,
     CONTROL_UNKNOWN_SERVER,
     HEARTBEATS,
+    /** Heartbeats that asked for the rack's loads, answered ({@link TcpMigHeader#HEARTBEAT_LOADS}). */
+    LOADS_REPORTED,
     PREPARE_STEERED,
     PREPARE_REJECTED_NO_TARGET,
     ACK_FORWARDED,
@@ -40,18 +42,21 @@ public enum SwitchCounter {
     VIP_PLACED,
     /** A SYN to a VIP placed without an entry: the directory had no free slot for it. */
     VIP_PLACED_UNTRACKED,
-    /** A segment to a VIP with no entry and no SYN, sent where the table says (an untracked connection, or a stray). */
+    /**
+     * A SYN to a VIP dropped: no free directory slot, and its Maglev bucket's untracked
+     * connections are on another live server than the table names now (placing it would make the
+     * two indistinguishable). The client's SYN retransmission tries again.
+     */
+    VIP_REFUSED_UNTRACKED,
+    /**
+     * A segment to a VIP with no entry and no SYN: sent to its bucket's untracked server (an
+     * untracked connection), or where the table says (a stray).
+     */
     VIP_DEFAULT_ROUTED,
     /** A segment to a VIP dropped because no server is a member. */
     VIP_NO_SERVER,
     /** A SYN that found the entry of an earlier connection on a server no longer live: placed afresh. */
     VIP_STALE_ENTRY_REPLACED,
     /** Rebuilds of the placement table (servers joining, leaving, draining, undraining). */
-    MEMBERSHIP_CHANGES;
-
-    private static final SwitchCounter[] VALUES = values();
-
-    static SwitchCounter of(int ordinal) {
-        return VALUES[ordinal];
-    }
+    MEMBERSHIP_CHANGES
 }

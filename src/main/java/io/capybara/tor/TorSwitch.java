@@ -37,8 +37,11 @@ import org.agrona.collections.Int2IntHashMap;
  * connection; only a migration changes its server (the entry's current server). Responses get
  * the VIP back as source, from the entry or, for a connection without one, from the source port
  * (each VIP has its own port). A full directory does not stop placement: the SYN is placed by the
- * table without an entry (counted {@link SwitchCounter#VIP_PLACED_UNTRACKED}), and such a
- * connection follows the table; its migration is refused like any other for a full directory.
+ * table without an entry (counted {@link SwitchCounter#VIP_PLACED_UNTRACKED}) and pinned by its
+ * Maglev bucket instead ({@link Placement#placeUntracked}), so a rebuild does not move it either;
+ * only a SYN whose bucket's untracked connections are on another live server is refused
+ * ({@link SwitchCounter#VIP_REFUSED_UNTRACKED}: the client retries). Its migration is refused like
+ * any other for a full directory.
  */
 public final class TorSwitch implements Node {
     private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
@@ -119,7 +122,8 @@ public final class TorSwitch implements Node {
             serverIps[s] = hostIp[serverHost[s]];
         }
         placement = vips == 0 ? null
-                : new Placement(config.placementTableSize(), serverIps, loads, config.joinAfterNanos());
+                : new Placement(config.placementTableSize(), serverIps, loads, config.joinAfterNanos(),
+                        config.idleTimeoutNanos());
         handlers = new FrameHandler[ports.length];
         for (int p = 0; p < ports.length; p++) {
             final int ingress = p;
@@ -333,19 +337,26 @@ public final class TorSwitch implements Node {
         if (v < 0) {
             return -1;
         }
-        int server = placement.place(MaglevTable.connectionHash(clientIp, clientPort));
+        int hash = MaglevTable.connectionHash(clientIp, clientPort);
+        int server = placement.place(hash);
         if (server == MaglevTable.NONE) {
             count(SwitchCounter.VIP_NO_SERVER);
             return DROP;
         }
         int flags = b.getByte(l4 + 13) & 0xFF;
         if ((flags & (TcpSegment.SYN | TcpSegment.ACK)) == TcpSegment.SYN) {
-            if (directory.install(clientIp, clientPort, server, server, v + 1, now) == MigrationDirectory.NOT_FOUND) {
-                count(SwitchCounter.VIP_PLACED_UNTRACKED);
-            } else {
+            if (directory.install(clientIp, clientPort, server, server, v + 1, now) != MigrationDirectory.NOT_FOUND) {
                 count(SwitchCounter.VIP_PLACED);
+            } else {
+                server = placement.placeUntracked(hash, now);
+                if (server == Placement.REFUSED) {
+                    count(SwitchCounter.VIP_REFUSED_UNTRACKED);
+                    return DROP;
+                }
+                count(SwitchCounter.VIP_PLACED_UNTRACKED);
             }
         } else {
+            server = placement.routeUntracked(hash, now);
             count(SwitchCounter.VIP_DEFAULT_ROUTED);
         }
         int host = serverHost[server];
@@ -487,12 +498,34 @@ public final class TorSwitch implements Node {
                 if (placement != null) {
                     refreshPlacement();
                 }
+                if ((mig.reason() & TcpMigHeader.HEARTBEAT_WANTS_LOADS) != 0) {
+                    reportLoads(b, off, ip, l4, sender);
+                }
             }
             case TcpMigHeader.PREPARE_MIG -> prepare(ingress, b, off, ip, l4, sender);
             case TcpMigHeader.PREPARE_MIG_ACK -> prepareAck(b, off, ip, l4, sender);
             case TcpMigHeader.ABORT -> abort(b, off, ip, l4, sender);
             default -> count(SwitchCounter.CONTROL_MALFORMED);
         }
+    }
+
+    /**
+     * Answers a heartbeat that asks for the rack's loads, in place: the same message back to its
+     * sender, flagged {@link TcpMigHeader#HEARTBEAT_LOADS}, carrying the least load among the
+     * other live, not draining servers (so a server's own policy can compare itself with the
+     * rack without seeing it). Once per heartbeat, never per data packet.
+     */
+    private void reportLoads(MutableDirectBuffer b, int off, int ip, int l4, int sender) {
+        int least = loads.leastLoadedOther(sender, now);
+        mig.type(TcpMigHeader.HEARTBEAT).reason(TcpMigHeader.HEARTBEAT_LOADS)
+                .targetIp(least == MinLoadRegister.NONE ? 0 : hostIp[serverHost[least]])
+                .value(least == MinLoadRegister.NONE ? TcpMigHeader.NO_LOAD : Math.min(loads.load(least), TcpMigHeader.NO_LOAD - 1))
+                .seal();
+        int to = hostIp[serverHost[sender]];
+        readdress(b, ip, l4, config.switchIp(), to);
+        EthernetHeader.src(b, off, config.switchMac());
+        count(SwitchCounter.LOADS_REPORTED);
+        forward(b, off, ip - off + Ipv4Header.totalLength(b, ip), to);
     }
 
     /**

@@ -55,6 +55,16 @@ public final class TcpMigHeader {
 
     /** HEARTBEAT flags, in the reason byte: the server is draining (no new connections, no migrations in). */
     public static final int HEARTBEAT_DRAINING = 1;
+    /** HEARTBEAT flag (server -> switch): answer with the rack's loads ({@link #HEARTBEAT_LOADS}). */
+    public static final int HEARTBEAT_WANTS_LOADS = 2;
+    /**
+     * HEARTBEAT flag (switch -> server, the answer to {@link #HEARTBEAT_WANTS_LOADS}): value is the
+     * least load among the other live, not draining servers, target ip that server; value
+     * {@link #NO_LOAD} and target 0 when there is none.
+     */
+    public static final int HEARTBEAT_LOADS = 4;
+    /** HEARTBEAT_LOADS value: no other server to compare with. */
+    public static final long NO_LOAD = 0xFFFF_FFFFL;
 
     /** Results of {@link #validate}. */
     public static final int OK = 0;

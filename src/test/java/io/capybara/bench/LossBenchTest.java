@@ -23,12 +23,16 @@ class LossBenchTest {
         List<String> progress = new ArrayList<>();
         LossBench.Result r = LossBench.run(new double[]{0, 5}, 2_000_000, progress::add);
         assertEquals(2, r.rows().size());
-        assertEquals(4, progress.size(), progress.toString());
+        assertEquals(5, progress.size(), progress.toString()); // a warm-up, then each sender at each rate
+        assertEquals(LossBench.LINUX_CONGESTION, r.linuxCongestion(), "the Linux sender runs CUBIC, like ours");
+        assertTrue(r.sendBufferBytes() >= 256 * 1024, r.toString());
         LossBench.Row clean = r.rows().get(0);
         LossBench.Row lossy = r.rows().get(1);
         for (LossBench.Row row : r.rows()) {
             assertTrue(row.capybaraMbps() > 0 && row.linuxMbps() > 0 && row.ratio() > 0, row.toString());
             assertTrue(row.capybaraRtos() >= 0 && row.linuxRtos() >= 0, row.toString());
+            assertTrue(row.capybaraCpuMs() > 0 && row.linuxCpuMs() > 0, row.toString());
+            assertTrue(row.capybaraWallMs() >= row.capybaraBlockedMs(), row.toString());
         }
         assertEquals(0, clean.dropped(), clean.toString());
         assertEquals(0, clean.capybaraRetransmits(), clean.toString());

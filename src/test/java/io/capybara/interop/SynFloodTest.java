@@ -69,6 +69,12 @@ class SynFloodTest {
 
     /** The server as its own JVM, with the project's flags and class path. */
     static Process startServer(String ifname, String ip, String gateway, Path out) throws IOException {
+        return startServer(ifname, ip, gateway, out, "256m", 40);
+    }
+
+    /** The same with a heap size, a run time in seconds and extra server options. */
+    static Process startServer(String ifname, String ip, String gateway, Path out, String heap, int seconds,
+                               String... extra) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         String flags = Files.readString(Path.of("target/classes/capybara/build.properties")).lines()
@@ -78,12 +84,13 @@ class SynFloodTest {
                 cmd.add(f);
             }
         }
-        cmd.add("-Xmx256m");
+        cmd.add("-Xmx" + heap);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("io.capybara.cli.Main");
         cmd.addAll(List.of("server", "--packet-if", ifname, "--ip", ip + "/24", "--gateway", gateway,
-                "--duration", "40", "--json", "--quiet"));
+                "--duration", Integer.toString(seconds), "--json", "--quiet"));
+        cmd.addAll(List.of(extra));
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     }
 

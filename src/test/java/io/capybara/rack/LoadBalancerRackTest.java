@@ -44,9 +44,30 @@ class LoadBalancerRackTest {
     }
 
     /**
+     * A crowded one-level directory: most connections get no entry at their SYN and are pinned by
+     * their Maglev bucket instead, so the late join, the leave and the rejoin still move none of
+     * them (the invariant checks each one against its bucket's server); their migrations are
+     * refused, counted, and they stay whole where they are.
+     */
+    @Test
+    void untrackedConnectionsSurviveMembershipChanges() {
+        long seed = seed(7);
+        RackResult r = RackSimulation.run(RackOptions.defaults().withDirectory(1, 0.97).withVip(true).withSeed(seed)
+                .withMigrations(400).withConnections(24, 16 * 1024));
+        System.out.println(r);
+        System.out.println(r.causes());
+        String replay = " replay: ./capybara test -Dtest=LoadBalancerRackTest -Dcapybara.seed=" + seed;
+        assertEquals(0, r.invariantViolations(), r.failures() + replay);
+        assertEquals(0, r.unexpectedResets(), replay);
+        assertEquals(0, r.contentMismatches(), replay);
+        assertTrue(cause(r, "switch_vip_placed_untracked") >= 12, "most placed untracked: " + r.causes());
+        assertTrue(cause(r, "switch_membership_changes") >= 4, r.causes().toString());
+        assertTrue(cause(r, "switch_directory_refused_full") > 0, r.causes().toString());
+    }
+
+    /**
      * Loss, duplication, reordering, bit flips, client aborts and target deaths, with a directory
-     * that has room: a connection placed without an entry (a full directory) follows the table
-     * and is moved by a membership change, the limit of per-connection tracking (README).
+     * that has room (the crowded case is {@link #untrackedConnectionsSurviveMembershipChanges}).
      */
     @Test
     void loadBalancerModeUnderFaults() {

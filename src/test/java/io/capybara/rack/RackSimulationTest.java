@@ -38,6 +38,11 @@ class RackSimulationTest {
         System.out.println(r.causes());
         assertTrue(r.ok(), r + replay("faultyRackKeepsEveryConnectionWholeOnExactlyOneServer", seed));
         assertEquals(r.migrations(), r.migrationsCompleted() + r.migrationsAborted() + r.migrationsRejected(), r.toString());
+        // bits were flipped, on the hop into the switch only: a damaged frame carries exactly one
+        // flipped bit, which every checksum catches (two on one frame could cancel out)
+        assertTrue(r.causes().get("frames_corrupted_to_switch") > 0, r.causes().toString());
+        assertEquals(0L, r.causes().get("frames_corrupted_from_switch"), r.causes().toString());
+        assertEquals(0, r.contentMismatches(), r.toString());
     }
 
     @Test

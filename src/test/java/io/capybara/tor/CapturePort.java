@@ -12,6 +12,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 final class CapturePort implements FrameChannel {
     final ArrayDeque<byte[]> inbound = new ArrayDeque<>();
     final List<byte[]> sent = new ArrayList<>();
+    /** Where frames are handed to the switch inside a larger buffer (bytes before and after are filler). */
+    int deliverAt;
+    /** When set, {@link #send} refuses every frame, as a full transmit ring does. */
+    boolean refuse;
     private final String name;
 
     CapturePort(String name) {
@@ -23,7 +27,14 @@ final class CapturePort implements FrameChannel {
         int n = 0;
         while (n < limit && !inbound.isEmpty()) {
             byte[] f = inbound.poll();
-            handler.onFrame(new UnsafeBuffer(f), 0, f.length);
+            if (deliverAt == 0) {
+                handler.onFrame(new UnsafeBuffer(f), 0, f.length);
+            } else {
+                byte[] framed = new byte[deliverAt + f.length + 64];
+                java.util.Arrays.fill(framed, (byte) 0x5A);
+                System.arraycopy(f, 0, framed, deliverAt, f.length);
+                handler.onFrame(new UnsafeBuffer(framed), deliverAt, f.length);
+            }
             n++;
         }
         return n;
@@ -31,6 +42,9 @@ final class CapturePort implements FrameChannel {
 
     @Override
     public boolean send(DirectBuffer buffer, int offset, int length) {
+        if (refuse) {
+            return false;
+        }
         byte[] copy = new byte[length];
         buffer.getBytes(offset, copy);
         sent.add(copy);

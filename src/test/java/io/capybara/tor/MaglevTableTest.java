@@ -112,4 +112,87 @@ class MaglevTableTest {
         assertThrows(IllegalArgumentException.class, () -> new MaglevTable(65536, ips(2)));
         assertThrows(IllegalArgumentException.class, () -> new MaglevTable(3, ips(3)));
     }
+    /** Clients that differ only in address (same port) spread too: the address is part of the hash. */
+    @Test
+    void clientsOnTheSamePortSpreadOverTheServers() {
+        MaglevTable t = new MaglevTable(MaglevTable.DEFAULT_SIZE, ips(4));
+        t.rebuild(members(4));
+        int[] count = new int[4];
+        int n = 40_000;
+        for (int i = 0; i < n; i++) {
+            count[t.lookup(MaglevTable.connectionHash(0x0A4D_0000 + i, 443))]++;
+        }
+        for (int c : count) {
+            assertTrue(Math.abs(c - n / 4) < n / 4 * 0.05, Arrays.toString(count));
+        }
+    }
+
+    /**
+     * Over small prime tables and random server addresses, every member's permutation must visit
+     * every bucket (skip in 1..size-1): the table fills completely, in equal shares, and the
+     * members' shares add up. A skip of 0 or of the size would never finish the fill.
+     */
+    @Test
+    void smallTablesFillCompletelyInEqualSharesForAnyAddresses() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(0x3A61E7L);
+        int[] primes = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47};
+        for (int size : primes) {
+            for (int trial = 0; trial < 40; trial++) {
+                int n = 1 + random.nextInt(Math.min(size - 1, 6));
+                int[] identities = new int[n];
+                for (int i = 0; i < n; i++) {
+                    identities[i] = random.nextInt();
+                }
+                MaglevTable t = new MaglevTable(size, identities);
+                t.rebuild(members(n));
+                int[] count = new int[n];
+                for (int b = 0; b < size; b++) {
+                    count[t.owner(b)]++;
+                }
+                int min = Arrays.stream(count).min().getAsInt();
+                int max = Arrays.stream(count).max().getAsInt();
+                assertTrue(max - min <= 1, "size " + size + ", servers " + Arrays.toString(identities) + ": " + Arrays.toString(count));
+                assertEquals(n, t.members());
+            }
+        }
+    }
+
+    @Test
+    void theSmallestTablesAndTheirLimits() {
+        MaglevTable two = new MaglevTable(2, ips(1));
+        two.rebuild(members(1));
+        assertEquals(0, two.owner(0));
+        assertEquals(0, two.owner(1));
+        assertEquals(4L, two.dataplaneBytes(), "one 16-bit server index per bucket");
+        assertEquals(2L * MaglevTable.DEFAULT_SIZE, new MaglevTable(MaglevTable.DEFAULT_SIZE, ips(1)).dataplaneBytes());
+        MaglevTable three = new MaglevTable(3, ips(2)); // fewer servers than buckets: fine
+        three.rebuild(members(2));
+        assertEquals(2, three.members());
+        assertThrows(IllegalArgumentException.class, () -> new MaglevTable(1, ips(0)));
+        assertThrows(IllegalArgumentException.class, () -> new MaglevTable(2, ips(2)));
+    }
+
+    @Test
+    void primalityAtTheEdges() {
+        assertTrue(MaglevTable.isPrime(2));
+        assertTrue(MaglevTable.isPrime(3));
+        assertTrue(MaglevTable.isPrime(65_537));
+        for (int n : new int[] {-7, 0, 1, 4, 9, 25, 49, 65_536, 65_535}) {
+            assertEquals(false, MaglevTable.isPrime(n), Integer.toString(n));
+        }
+    }
+
+    /** The multiply-shift reduction covers every bucket, keeps order, and maps the hash extremes to the end buckets. */
+    @Test
+    void bucketsCoverTheTableInOrder() {
+        MaglevTable t = new MaglevTable(7, ips(1));
+        assertEquals(0, t.bucket(0));
+        assertEquals(6, t.bucket(-1));
+        int last = 0;
+        for (long h = 0; h <= 0xFFFF_FFFFL; h += 0x100_0000L) {
+            int b = t.bucket((int) h);
+            assertTrue(b >= last && b < 7, "h=" + h + " bucket " + b);
+            last = b;
+        }
+    }
 }

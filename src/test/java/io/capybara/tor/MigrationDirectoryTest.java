@@ -159,4 +159,55 @@ class MigrationDirectoryTest {
         assertEquals(d.size(), 100 - total);
         assertEquals(0, d.size());
     }
+    @Test
+    void levelsAreBoundedAndCapacityFollows() {
+        assertEquals(1, new MigrationDirectory(1).levels());
+        assertEquals(8 * MigrationDirectory.SLOTS_PER_LEVEL, new MigrationDirectory(8).capacity());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new MigrationDirectory(0));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new MigrationDirectory(9));
+    }
+
+    @Test
+    void aFinIsSeenOnlyOnceOneArrives() {
+        MigrationDirectory d = new MigrationDirectory(2);
+        int slot = d.install(CLIENT, 7, 3, 4, 0);
+        assertFalse(d.finSeen(slot));
+        assertFalse(d.onFinOrAck(slot, true, false, 0, true, 12345), "a plain ACK");
+        assertFalse(d.finSeen(slot));
+        d.onFinOrAck(slot, false, true, 900, true, 100);
+        assertTrue(d.finSeen(slot));
+        assertEquals(3, d.originalServer(slot));
+        assertEquals(4, d.currentServer(slot));
+    }
+
+    /** An ACK the server sent before the client's FIN existed cannot acknowledge that FIN. */
+    @Test
+    void anAckBeforeTheFinAcknowledgesNothing() {
+        MigrationDirectory d = new MigrationDirectory(2);
+        int slot = d.install(CLIENT, 7, 0, 1, 0);
+        d.onFinOrAck(slot, false, false, 0, true, 5_000); // server ACK, no client FIN yet
+        d.onFinOrAck(slot, true, true, 2_000, true, 0); // client FIN ends at 2000
+        d.onFinOrAck(slot, false, true, 3_000, true, 1_999); // server FIN; its ACK is one short
+        assertFalse(d.onFinOrAck(slot, true, false, 0, true, 3_000), "server FIN acked, client FIN not");
+        assertTrue(d.onFinOrAck(slot, false, false, 0, true, 2_000));
+    }
+
+    /** Idle means untouched for at least the timeout: an entry exactly that old goes, a younger one stays. */
+    @Test
+    void idleIsInclusiveOfTheTimeoutAndSweepsResumeWhereTheyStopped() {
+        MigrationDirectory d = new MigrationDirectory(1);
+        int port = 0;
+        while (MigrationDirectory.hash16(CLIENT, port) < 100) {
+            port++;
+        }
+        int index = MigrationDirectory.hash16(CLIENT, port);
+        d.install(CLIENT, port, 0, 1, 1_000);
+        assertEquals(0, d.sweepIdle(2_000, 1_000, index), "the slots before it only");
+        assertEquals(1, d.size());
+        assertEquals(0, d.sweepIdle(1_999, 1_000, 1), "its slot, one nanosecond too young");
+        assertEquals(1, d.size());
+        assertEquals(0, d.sweepIdle(2_000, 1_000, d.capacity() - index - 1), "the rest of the pass");
+        assertEquals(1, d.sweepIdle(2_000, 1_000, index + 1), "the next pass reaches it, exactly idle");
+        assertEquals(0, d.size());
+    }
 }

@@ -56,4 +56,39 @@ class MinLoadRegisterTest {
         r.heartbeat(0, 5, 0);
         assertEquals(MinLoadRegister.NONE, r.choose(0, 1));
     }
+    /** An equal load from another server does not take the register: the holder keeps it (no churn on ties). */
+    @Test
+    void anEqualLoadElsewhereLeavesTheHolder() {
+        MinLoadRegister r = new MinLoadRegister(3, STALE);
+        r.heartbeat(0, 20, 0);
+        r.heartbeat(1, 20, 1);
+        assertEquals(0, r.minServer());
+        assertEquals(3, r.servers());
+    }
+
+    /** When the register names the origin, the scan picks the least loaded other server, the lowest index on ties. */
+    @Test
+    void theScanBreaksTiesByLowestIndex() {
+        MinLoadRegister r = new MinLoadRegister(4, STALE);
+        r.heartbeat(0, 10, 0);
+        r.heartbeat(3, 30, 0);
+        r.heartbeat(1, 30, 0);
+        r.heartbeat(2, 40, 0);
+        assertEquals(0, r.minServer());
+        assertEquals(1, r.choose(0, 1));
+        assertEquals(30, r.load(1));
+        assertEquals(Long.MAX_VALUE, new MinLoadRegister(2, STALE).load(1), "no heartbeat yet: no load known");
+    }
+
+    /** A server is live for strictly less than the stale time after its last heartbeat. */
+    @Test
+    void livenessEndsExactlyAtTheStaleTime() {
+        MinLoadRegister r = new MinLoadRegister(2, STALE);
+        r.heartbeat(1, 5, 100);
+        assertEquals(true, r.isLive(1, 100 + STALE - 1));
+        assertEquals(false, r.isLive(1, 100 + STALE));
+        assertEquals(100 + STALE, r.staleAt(1));
+        assertEquals(Long.MAX_VALUE, r.staleAt(0));
+        assertEquals(false, r.isLive(0, 0), "never heard from");
+    }
 }

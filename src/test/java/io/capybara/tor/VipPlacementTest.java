@@ -340,4 +340,169 @@ class VipPlacementTest {
         assertEquals(1, sw.counter(SwitchCounter.DIRECTORY_REFUSED_FULL));
         assertEquals(s, data(port), "still where it was");
     }
+
+    /** Fills every slot of a one-level directory with other clients' entries. */
+    void fillDirectory() {
+        int filler = Ipv4Address.parse("10.0.9.9");
+        MigrationDirectory dir = sw.directory();
+        for (int ip = filler; dir.size() < dir.capacity(); ip++) {
+            for (int port = 0; port < 65536; port++) {
+                dir.install(ip, port, 0, 0, 0);
+            }
+        }
+        assertEquals(dir.capacity(), dir.size());
+    }
+
+    /**
+     * With the directory full every connection is untracked, pinned by its Maglev bucket: a join,
+     * a drain and a leave rebuild the table but never move an established connection. A SYN whose
+     * bucket's untracked connections sit on another live server is refused (counted) rather than
+     * placed where it would make them ambiguous; new connections still spread.
+     */
+    @Test
+    void aFullDirectoryStillNeverMovesAnEstablishedConnection() {
+        build(config().withLevels(1));
+        fillDirectory();
+        heartbeats(0, 1, 2);
+        int n = 3000;
+        int[] placed = new int[n];
+        int[] share = new int[4];
+        for (int i = 0; i < n; i++) {
+            placed[i] = syn(10000 + i);
+            share[placed[i]]++;
+        }
+        assertEquals(n, sw.counter(SwitchCounter.VIP_PLACED_UNTRACKED));
+        assertEquals(0, sw.counter(SwitchCounter.VIP_PLACED));
+        assertSpread(share, 3, n);
+
+        heartbeats(3); // joins: about a quarter of the buckets now name server 3
+        for (int i = 0; i < n; i++) {
+            assertEquals(placed[i], data(10000 + i), "untracked connection " + i + " stays after a join");
+        }
+        int m = 3000;
+        int[] later = new int[m];
+        int[] share4 = new int[4];
+        int refused = 0;
+        for (int i = 0; i < m; i++) {
+            later[i] = syn(20000 + i);
+            if (later[i] < 0) {
+                refused++;
+            } else {
+                share4[later[i]]++;
+            }
+        }
+        assertEquals(refused, sw.counter(SwitchCounter.VIP_REFUSED_UNTRACKED));
+        // Refused: a new SYN in a bucket that moved to server 3 while the bucket's earlier untracked
+        // connections are still on their server. 3000 connections over 65,537 buckets mark about
+        // 4.5% of them, a quarter of which moved: about 1% of new SYNs.
+        assertTrue(refused > 0 && refused < m / 20, refused + " refused");
+        assertTrue(share4[3] > m / 6, "the new server takes new connections: " + share4[3]);
+
+        heartbeat(1, true); // drains: its buckets go to the others
+        now += STALE / 2;
+        heartbeats(2, 3);
+        heartbeat(1, true);
+        now += STALE / 2 + 1; // server 0 falls silent and leaves
+        heartbeats(2, 3);
+        heartbeat(1, true);
+        sw.poll(now);
+        assertTrue(!sw.placement().isMember(0) && !sw.placement().isMember(1));
+        for (int i = 0; i < n; i++) {
+            assertEquals(placed[i], data(10000 + i), "connection " + i + " stays after a drain and a leave");
+        }
+        for (int i = 0; i < m; i++) {
+            if (later[i] >= 0) {
+                assertEquals(later[i], data(20000 + i), "connection " + (20000 + i) + " stays");
+            }
+        }
+        // a SYN whose bucket's connections were on the server that left is placed afresh
+        int onZero = -1;
+        for (int i = 0; i < n && onZero < 0; i++) {
+            if (placed[i] == 0) {
+                onZero = 10000 + i;
+            }
+        }
+        int again = syn(onZero);
+        assertTrue(again == 2 || again == 3, "placed on a member: " + again);
+        assertEquals(0, sw.directory().capacity() - sw.directory().size(), "still full: nothing was tracked");
+    }
+
+    /** A bucket that carried no untracked segment for the idle time may take untracked connections elsewhere. */
+    @Test
+    void anIdleBucketMayChangeServer() {
+        int[] ids = {SERVERS[0], SERVERS[1]};
+        MaglevTable both = new MaglevTable(101, ids);
+        both.rebuild(new boolean[] {true, true});
+        int hash = 0;
+        while (both.lookup(hash) != 1) {
+            hash += 0x01000193;
+        }
+        MinLoadRegister loads = new MinLoadRegister(2, STALE);
+        Placement p = new Placement(101, ids, loads, 0, 1_000);
+        loads.heartbeat(0, 0, 0);
+        p.refresh(0);
+        assertEquals(0, p.placeUntracked(hash, 10), "only server 0 is a member");
+        loads.heartbeat(1, 0, 20);
+        assertTrue(p.refresh(20));
+        assertEquals(1, p.place(hash), "the table now names server 1 for this bucket");
+        assertEquals(Placement.REFUSED, p.placeUntracked(hash, 30), "its untracked connections are on server 0");
+        assertEquals(0, p.routeUntracked(hash, 500), "and stay there");
+        assertEquals(Placement.REFUSED, p.placeUntracked(hash, 1_400), "seen at 500: not idle yet");
+        assertEquals(1, p.placeUntracked(hash, 1_600), "idle since 500: the bucket may move");
+        assertEquals(1, p.routeUntracked(hash, 1_700));
+    }
+
+    /** The untracked path (a full directory) allocates nothing per frame. */
+    @Test
+    void untrackedForwardingAllocatesNothing() {
+        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        io.capybara.testing.Require.that(bean.isThreadAllocatedMemoryEnabled(), () -> "per-thread allocation accounting unavailable");
+        build(config().withLevels(1));
+        fillDirectory();
+        heartbeats(0, 1, 2, 3);
+        syn(40000);
+        byte[] original = TorSwitchTest.tcp(CLIENT, 40000, VIP, 80, TcpSegment.ACK, 1, 1, 100);
+        byte[] synOriginal = TorSwitchTest.tcp(CLIENT, 40001, VIP, 80, TcpSegment.SYN, 1, 0, 0);
+        io.capybara.io.FrameChannel sink = new io.capybara.io.FrameChannel() {
+            @Override
+            public int poll(io.capybara.io.FrameHandler handler, int limit) {
+                return 0;
+            }
+
+            @Override
+            public boolean send(org.agrona.DirectBuffer buffer, int offset, int length) {
+                return true;
+            }
+
+            @Override
+            public String name() {
+                return "sink";
+            }
+        };
+        TorSwitch quiet = new TorSwitch(config().withLevels(1), new io.capybara.io.FrameChannel[] {sink, sink, sink, sink, sink});
+        for (int port = 0; port < 65536; port++) {
+            quiet.directory().install(CLIENT + 7, port, 0, 0, 0);
+        }
+        for (int s = 0; s < 4; s++) {
+            byte[] hb = TorSwitchTest.control(TcpMigHeader.HEARTBEAT, SERVERS[s], SWITCH_IP, SERVERS[s], 0, 0, 0, 0);
+            quiet.process(s, new UnsafeBuffer(hb), 0, hb.length);
+        }
+        UnsafeBuffer frame = new UnsafeBuffer(new byte[original.length]);
+        UnsafeBuffer synFrame = new UnsafeBuffer(new byte[synOriginal.length]);
+        for (int round = 0; round < 2; round++) {
+            long before = bean.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 50_000; i++) {
+                frame.putBytes(0, original);
+                quiet.process(CLIENT_PORT, frame, 0, original.length);
+                synFrame.putBytes(0, synOriginal);
+                quiet.process(CLIENT_PORT, synFrame, 0, synOriginal.length);
+            }
+            long allocated = bean.getCurrentThreadAllocatedBytes() - before;
+            if (round == 1) {
+                assertTrue(allocated < 4096, allocated + " bytes allocated for 100,000 untracked frames");
+            }
+        }
+        assertEquals(100_000, quiet.counter(SwitchCounter.VIP_DEFAULT_ROUTED));
+        assertEquals(100_000, quiet.counter(SwitchCounter.VIP_PLACED_UNTRACKED));
+    }
 }

@@ -74,13 +74,18 @@ class ProcessRackTest {
 
     /** Runs rack_client.py (byte-exact echo transfers) in the client namespace. */
     private static Process startClient(ProcessRack rack, int connections, int seconds, int seed) throws Exception {
+        return startClient(rack, LabRack.serverIp(0), connections, seconds, seed);
+    }
+
+    /** Runs rack_client.py against {@code host}:7 (a server, or the VIP). */
+    static Process startClient(ProcessRack rack, int host, int connections, int seconds, int seed) throws Exception {
         Path script = Files.createTempFile("rack_client", ".py");
         script.toFile().deleteOnExit();
         try (var in = ProcessRackTest.class.getResourceAsStream("rack_client.py")) {
             Files.write(script, in.readAllBytes());
         }
         return rack.topology().start(rack.clients().get(0).namespace(), "python3", script.toString(),
-                Ipv4Address.format(LabRack.serverIp(0)), "7", Integer.toString(connections),
+                Ipv4Address.format(host), "7", Integer.toString(connections),
                 Integer.toString(seconds), Integer.toString(seed));
     }
 
