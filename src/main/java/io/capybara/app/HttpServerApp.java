@@ -8,6 +8,7 @@ import io.capybara.tcp.TcpState;
 import io.capybara.tls.TlsServerContext;
 import io.capybara.tls.TlsServerSession;
 import java.nio.ByteOrder;
+import java.util.function.LongSupplier;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -42,9 +43,12 @@ public final class HttpServerApp implements ConnectionHandler {
     /** Largest chunk moved between a connection and a session per call. */
     static final int SCRATCH_BYTES = 64 * 1024;
 
-    private final Host host;
+    /** The loop's time, for the connection calls made here (the host's last poll, by default). */
+    private final LongSupplier clock;
     private final HttpServerConfig config;
     private final TlsServerContext tls;
+    /** When parsed requests are served: null = at once. */
+    private ServingHook serving;
     /** Connections with a session here; each finds its session through its attachment. */
     private int sessions;
     /** Sessions whose connection this app is closing (they no longer count against the limit). */
@@ -79,6 +83,8 @@ public final class HttpServerApp implements ConnectionHandler {
         boolean pumpAgain;
         /** When the head now awaited must have arrived; 0 = no head awaited. */
         long headDeadline;
+        /** Requests told to the serving hook and not yet served. */
+        int announced;
 
         Conn(HttpServerSession session) {
             this.session = session;
@@ -91,9 +97,68 @@ public final class HttpServerApp implements ConnectionHandler {
 
     /** @param tls the TLS server's context (HTTPS), or null for plain HTTP */
     public HttpServerApp(Host host, HttpServerConfig config, TlsServerContext tls) {
-        this.host = host;
+        this(config, tls, host::now);
+    }
+
+    /**
+     * @param tls   the TLS server's context (HTTPS), or null for plain HTTP
+     * @param clock the time to pass to connection calls made from callbacks and
+     *              {@link #serveNext}/{@link #resume}: a loop that does not poll its host on
+     *              every turn (the demo's busy core) gives its own
+     */
+    public HttpServerApp(HttpServerConfig config, TlsServerContext tls, LongSupplier clock) {
+        this.clock = clock;
         this.config = config;
         this.tls = tls;
+    }
+
+    /**
+     * Decides when parsed requests are served (their responses made). Without one, requests are
+     * served as soon as they are parsed. A server loop that models service time holds them
+     * instead: the hook hears of each request that waits, and the loop serves it later with
+     * {@link #serveNext} and sends the response with {@link #resume}.
+     */
+    public interface ServingHook {
+        /** {@code n} more requests of {@code conn} were parsed (or restored) and wait to be served. */
+        void waiting(TcpConnection conn, int n);
+    }
+
+    /** Holds parsed requests for {@code hook} to serve (set before the first connection). */
+    public HttpServerApp serving(ServingHook hook) {
+        this.serving = hook;
+        return this;
+    }
+
+    /**
+     * With a {@link ServingHook}: serves {@code conn}'s oldest waiting request; its response
+     * becomes producible and goes out at the next pump ({@link #resume}).
+     *
+     * @return its service demand in nanoseconds, or -1 if {@code conn} has no session here or
+     *         no request waits
+     */
+    public long serveNext(TcpConnection conn) {
+        Conn c = get(conn);
+        if (c == null) {
+            return -1;
+        }
+        long demand = c.session.serveNext();
+        if (demand >= 0) {
+            c.announced--;
+        }
+        return demand;
+    }
+
+    /** Serves what waits now, or, with a serving hook, tells it of the requests parsed since. */
+    private void serve(TcpConnection conn, Conn c) {
+        if (serving == null) {
+            c.session.serveAll();
+            return;
+        }
+        int fresh = c.session.unservedRequests() - c.announced;
+        if (fresh > 0) {
+            c.announced += fresh;
+            serving.waiting(conn, fresh);
+        }
     }
 
     /** The TLS context when this is the HTTPS server, else null. */
@@ -105,7 +170,7 @@ public final class HttpServerApp implements ConnectionHandler {
     public void onAccepted(TcpConnection conn) {
         if (config.maxConnections() > 0 && sessions - closing >= config.maxConnections()) {
             refusedAtLimit++; // a reset costs nothing more here, nor a TIME_WAIT
-            conn.abort(host.now());
+            conn.abort(clock.getAsLong());
             return;
         }
         accepted++;
@@ -114,7 +179,7 @@ public final class HttpServerApp implements ConnectionHandler {
             c.tls = TlsServerSession.accept(tls);
         }
         put(conn, c);
-        armHeadClock(conn, c, host.now()); // the first request's head: from the connection's start
+        armHeadClock(conn, c, clock.getAsLong()); // the first request's head: from the connection's start
         pump(conn, c);
     }
 
@@ -242,7 +307,7 @@ public final class HttpServerApp implements ConnectionHandler {
 
     private void pumpOnce(TcpConnection conn, Conn c) {
         HttpServerSession s = c.session;
-        long now = host.now();
+        long now = clock.getAsLong();
         boolean progress = true;
         while (progress) {
             progress = false;
@@ -261,7 +326,7 @@ public final class HttpServerApp implements ConnectionHandler {
                 s.onPeerClosed();
                 progress = true;
             }
-            s.serveAll();
+            serve(conn, c);
             while (s.hasOutput() && !c.closeRequested) {
                 int room = Math.min(conn.writableBytes(), SCRATCH_BYTES);
                 if (room <= 0) {
@@ -302,7 +367,7 @@ public final class HttpServerApp implements ConnectionHandler {
     private void pumpTls(TcpConnection conn, Conn c) {
         HttpServerSession s = c.session;
         TlsServerSession t = c.tls;
-        long now = host.now();
+        long now = clock.getAsLong();
         boolean progress = true;
         while (progress) {
             progress = false;
@@ -334,7 +399,7 @@ public final class HttpServerApp implements ConnectionHandler {
                 s.onPeerClosed();
                 progress = true;
             }
-            s.serveAll();
+            serve(conn, c);
             int pending = t.pendingOutput();
             if (pending > 0) {
                 int m = Math.min(pending, conn.writableBytes());
@@ -447,6 +512,10 @@ public final class HttpServerApp implements ConnectionHandler {
         c.tls = t;
         if (t != null) {
             t.resume();
+        }
+        if (serving != null && s.unservedRequests() > 0) {
+            c.announced = s.unservedRequests(); // they wait here now, in the order they arrived
+            serving.waiting(conn, c.announced);
         }
         // the TCP state says whether FIN was already requested; the session carries peer-closed
         TcpState st = conn.state();
