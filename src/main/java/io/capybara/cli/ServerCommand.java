@@ -101,11 +101,8 @@ public final class ServerCommand implements Callable<Integer> {
     NodeOptions node;
     @Option(names = "--switch", description = "The rack switch's address: run as a rack server with TCPMig.")
     String switchIp;
-    @Option(names = "--control", description = "Control socket path (a Unix domain socket for ctl; default: none).")
-    Path control;
-    @Option(names = "--spin-us", defaultValue = "50",
-            description = "Busy-poll this long after work before blocking in epoll (default: ${DEFAULT-VALUE}).")
-    long spinMicros;
+    @Mixin
+    RackNodeOptions rackNode;
     @Option(names = "--heartbeat-ms", defaultValue = "100",
             description = "HEARTBEAT period to the switch (default: ${DEFAULT-VALUE}).")
     double heartbeatMillis;
@@ -135,8 +132,6 @@ public final class ServerCommand implements Callable<Integer> {
     int stateBytes;
     @Option(names = "--crash-at", description = "Test hook: SIGKILL this process at origin-ack or target-state.")
     String crashAt;
-    @Option(names = "--supervisor", defaultValue = "0", description = "Exit when this PID is gone (set by rack).")
-    long supervisor;
     @Option(names = "--jit-warmup", description = "Before opening the link, run migrations on an in-memory rack until"
             + " the JIT settles (for benchmarks: the first live migrations then run compiled code).")
     boolean jitWarmup;
@@ -377,8 +372,7 @@ public final class ServerCommand implements Callable<Integer> {
             Map<String, LongSupplier> appCounters = appCounters(handler);
             appCounters.forEach((k, v) -> metrics.counter("capybara_" + app + "_" + k + "_total",
                     "Server application counter " + k + ".", v));
-            NodeProcess proc = new NodeProcess(server, new FdFrameChannel[] {raw}, spinMicros * 1000, control,
-                    supervisor);
+            NodeProcess proc = rackNode.process(server, raw);
             proc.control(c -> server.register(c, proc.loop()));
             try (MetricsEndpoint endpoint = node.startMetrics(metrics)) {
                 node.status().printf("server up: %s on %s:%d mac %s via %s%s pid %d%n", app,

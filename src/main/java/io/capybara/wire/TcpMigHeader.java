@@ -104,6 +104,28 @@ public final class TcpMigHeader {
     }
 
     /**
+     * Wraps this flyweight on the TCPMig message an Ethernet frame carries, if it carries one:
+     * IPv4, UDP to {@link #UDP_PORT}, room for a header. No magic, version or checksum check
+     * ({@link #validate} does those): this answers a frame filter's "is this TCPMig, which type?".
+     *
+     * @return true if wrapped; false, and this flyweight untouched, for any other frame
+     */
+    public boolean wrapFrame(DirectBuffer b, int off, int len) {
+        int ip = off + EthernetHeader.LENGTH;
+        if (len < EthernetHeader.LENGTH + Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH + MIN_LENGTH
+                || EthernetHeader.etherType(b, off) != EthernetHeader.TYPE_IPV4
+                || Ipv4Header.protocol(b, ip) != Ipv4Header.PROTO_UDP) {
+            return false;
+        }
+        int udp = ip + Ipv4Header.headerLength(b, ip);
+        if (udp + UdpHeader.LENGTH + MIN_LENGTH > off + len || UdpHeader.dstPort(b, udp) != UDP_PORT) {
+            return false;
+        }
+        wrap(b, udp + UdpHeader.LENGTH);
+        return true;
+    }
+
+    /**
      * Checks a received message of {@code available} bytes: size, magic, version, type, length
      * field, fragment numbering and checksum. Nothing else should be read before this says OK.
      */
