@@ -102,7 +102,9 @@ class VipEdgeTest {
         }
         rack.now += STALE / 2 + 1; // s is stale now, the others not
         rack.sw.poll(rack.now); // the membership deadline passed: s has left the table
-        int again = rack.syn(port);
+        assertEquals(s, rack.syn(port), "a repeat of the placing SYN (same ISN) still follows the entry");
+        assertEquals(0, rack.sw.counter(SwitchCounter.VIP_STALE_ENTRY_REPLACED));
+        int again = rack.send(port, io.capybara.wire.TcpSegment.SYN, VipPlacementTest.VIP, 80, 12345); // a new ISN
         assertNotEquals(s, again);
         assertEquals(1, rack.sw.counter(SwitchCounter.VIP_STALE_ENTRY_REPLACED));
         int slot = rack.sw.directory().find(CLIENT, port);
