@@ -8,6 +8,8 @@ import io.capybara.tcp.TcpState;
 import io.capybara.tls.TlsServerContext;
 import io.capybara.tls.TlsServerSession;
 import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.function.LongSupplier;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -42,9 +44,12 @@ public final class HttpServerApp implements ConnectionHandler {
     /** Largest chunk moved between a connection and a session per call. */
     static final int SCRATCH_BYTES = 64 * 1024;
 
-    private final Host host;
+    /** The loop's time, for the connection calls made here (the host's last poll, by default). */
+    private final LongSupplier clock;
     private final HttpServerConfig config;
     private final TlsServerContext tls;
+    /** When parsed requests are served: null = at once. */
+    private ServingHook serving;
     /** Connections with a session here; each finds its session through its attachment. */
     private int sessions;
     /** Sessions whose connection this app is closing (they no longer count against the limit). */
@@ -69,6 +74,13 @@ public final class HttpServerApp implements ConnectionHandler {
             "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     private final UnsafeBuffer timeoutResponse = new UnsafeBuffer(TIMEOUT_RESPONSE);
 
+    // TLS handshake pacing (see handshakesPerPoll): ClientHellos left for this poll pass, and
+    // the connections whose ClientHello waits, in arrival order
+    private int handshakesPerPoll;
+    private int handshakeBudget = Integer.MAX_VALUE;
+    private final ArrayDeque<TcpConnection> helloQueue = new ArrayDeque<>();
+    private long handshakesDeferred;
+
     /** Per-connection state beyond the session: guards against re-entrant pumping. */
     private static final class Conn {
         HttpServerSession session;
@@ -79,6 +91,10 @@ public final class HttpServerApp implements ConnectionHandler {
         boolean pumpAgain;
         /** When the head now awaited must have arrived; 0 = no head awaited. */
         long headDeadline;
+        /** In the queue of ClientHellos held back for a later poll pass. */
+        boolean helloQueued;
+        /** Requests told to the serving hook and not yet served. */
+        int announced;
 
         Conn(HttpServerSession session) {
             this.session = session;
@@ -91,9 +107,92 @@ public final class HttpServerApp implements ConnectionHandler {
 
     /** @param tls the TLS server's context (HTTPS), or null for plain HTTP */
     public HttpServerApp(Host host, HttpServerConfig config, TlsServerContext tls) {
-        this.host = host;
+        this(config, tls, host::now);
+    }
+
+    /**
+     * @param tls   the TLS server's context (HTTPS), or null for plain HTTP
+     * @param clock the time to pass to connection calls made from callbacks and
+     *              {@link #serveNext}/{@link #resume}: a loop that does not poll its host on
+     *              every turn (the demo's busy core) gives its own
+     */
+    public HttpServerApp(HttpServerConfig config, TlsServerContext tls, LongSupplier clock) {
+        this.clock = clock;
         this.config = config;
         this.tls = tls;
+    }
+
+    /**
+     * HTTPS: runs at most {@code n} TLS ClientHellos per {@link #poll} pass (0, the default: no
+     * limit); the others wait in arrival order for the next passes, their bytes in TCP's receive
+     * buffer. A ClientHello costs the server a key exchange and a signature, milliseconds of CPU
+     * each on a loaded or cold JVM, and the loop has one thread: a burst of new connections (wrk
+     * opening 128 at once) otherwise holds it for seconds, while the requests of established
+     * connections, heartbeats and migrations wait behind it (wrk then counts responses later
+     * than 2 s as timeouts, the switch marks the server stale). Only for a loop that calls
+     * {@link #poll} on every pass and sleeps no longer than {@link #nextDeadline}.
+     */
+    public HttpServerApp handshakesPerPoll(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("handshakesPerPoll must be >= 0, got " + n);
+        }
+        handshakesPerPoll = n;
+        handshakeBudget = n == 0 ? Integer.MAX_VALUE : n;
+        return this;
+    }
+
+    /** ClientHellos held back for a later poll pass (see {@link #handshakesPerPoll}). */
+    public long handshakesDeferred() {
+        return handshakesDeferred;
+    }
+
+    /**
+     * Decides when parsed requests are served (their responses made). Without one, requests are
+     * served as soon as they are parsed. A server loop that models service time holds them
+     * instead: the hook hears of each request that waits, and the loop serves it later with
+     * {@link #serveNext} and sends the response with {@link #resume}.
+     */
+    public interface ServingHook {
+        /** {@code n} more requests of {@code conn} were parsed (or restored) and wait to be served. */
+        void waiting(TcpConnection conn, int n);
+    }
+
+    /** Holds parsed requests for {@code hook} to serve (set before the first connection). */
+    public HttpServerApp serving(ServingHook hook) {
+        this.serving = hook;
+        return this;
+    }
+
+    /**
+     * With a {@link ServingHook}: serves {@code conn}'s oldest waiting request; its response
+     * becomes producible and goes out at the next pump ({@link #resume}).
+     *
+     * @return its service demand in nanoseconds, or -1 if {@code conn} has no session here or
+     *         no request waits
+     */
+    public long serveNext(TcpConnection conn) {
+        Conn c = get(conn);
+        if (c == null) {
+            return -1;
+        }
+        long demand = c.session.serveNext();
+        if (demand >= 0) {
+            c.announced--;
+        }
+        return demand;
+    }
+
+    /** Serves what waits now, or, with a serving hook, tells it of the requests parsed since. */
+    private void serve(TcpConnection conn, Conn c) {
+        if (serving == null) {
+            c.session.serveAll();
+            return;
+        }
+        int fresh = c.session.unservedRequests() - c.announced;
+        if (fresh > 0) {
+            c.announced += fresh;
+            serving.waiting(conn, fresh);
+        }
     }
 
     /** The TLS context when this is the HTTPS server, else null. */
@@ -105,7 +204,7 @@ public final class HttpServerApp implements ConnectionHandler {
     public void onAccepted(TcpConnection conn) {
         if (config.maxConnections() > 0 && sessions - closing >= config.maxConnections()) {
             refusedAtLimit++; // a reset costs nothing more here, nor a TIME_WAIT
-            conn.abort(host.now());
+            conn.abort(clock.getAsLong());
             return;
         }
         accepted++;
@@ -114,7 +213,7 @@ public final class HttpServerApp implements ConnectionHandler {
             c.tls = TlsServerSession.accept(tls);
         }
         put(conn, c);
-        armHeadClock(conn, c, host.now()); // the first request's head: from the connection's start
+        armHeadClock(conn, c, clock.getAsLong()); // the first request's head: from the connection's start
         pump(conn, c);
     }
 
@@ -147,6 +246,18 @@ public final class HttpServerApp implements ConnectionHandler {
      */
     public int poll(long nowNanos) {
         int work = 0;
+        if (handshakesPerPoll > 0) {
+            handshakeBudget = handshakesPerPoll;
+            while (handshakeBudget > 0 && !helloQueue.isEmpty()) {
+                TcpConnection conn = helloQueue.pollFirst();
+                Conn c = get(conn);
+                if (c != null && c.helloQueued) { // (else it closed meanwhile)
+                    c.helloQueued = false;
+                    pump(conn, c);
+                    work++;
+                }
+            }
+        }
         while (clockCount > 0 && clockAt[clockHead] <= nowNanos) {
             TcpConnection conn = clockConn[clockHead];
             long at = clockAt[clockHead];
@@ -182,6 +293,9 @@ public final class HttpServerApp implements ConnectionHandler {
 
     /** When {@link #poll} has something to do next (a head clock), or Long.MAX_VALUE. */
     public long nextDeadline() {
+        if (!helloQueue.isEmpty()) {
+            return Long.MIN_VALUE; // ClientHellos wait for the next pass: now
+        }
         return clockCount == 0 ? Long.MAX_VALUE : clockAt[clockHead];
     }
 
@@ -242,7 +356,7 @@ public final class HttpServerApp implements ConnectionHandler {
 
     private void pumpOnce(TcpConnection conn, Conn c) {
         HttpServerSession s = c.session;
-        long now = host.now();
+        long now = clock.getAsLong();
         boolean progress = true;
         while (progress) {
             progress = false;
@@ -261,7 +375,7 @@ public final class HttpServerApp implements ConnectionHandler {
                 s.onPeerClosed();
                 progress = true;
             }
-            s.serveAll();
+            serve(conn, c);
             while (s.hasOutput() && !c.closeRequested) {
                 int room = Math.min(conn.writableBytes(), SCRATCH_BYTES);
                 if (room <= 0) {
@@ -302,7 +416,18 @@ public final class HttpServerApp implements ConnectionHandler {
     private void pumpTls(TcpConnection conn, Conn c) {
         HttpServerSession s = c.session;
         TlsServerSession t = c.tls;
-        long now = host.now();
+        if (handshakesPerPoll > 0 && t.awaitsClientHello() && conn.readableBytes() > 0) {
+            if (handshakeBudget <= 0) {
+                if (!c.helloQueued) {
+                    c.helloQueued = true;
+                    helloQueue.addLast(conn);
+                    handshakesDeferred++;
+                }
+                return; // a later poll pass runs it (handshakesPerPoll)
+            }
+            handshakeBudget--;
+        }
+        long now = clock.getAsLong();
         boolean progress = true;
         while (progress) {
             progress = false;
@@ -334,7 +459,7 @@ public final class HttpServerApp implements ConnectionHandler {
                 s.onPeerClosed();
                 progress = true;
             }
-            s.serveAll();
+            serve(conn, c);
             int pending = t.pendingOutput();
             if (pending > 0) {
                 int m = Math.min(pending, conn.writableBytes());
@@ -447,6 +572,10 @@ public final class HttpServerApp implements ConnectionHandler {
         c.tls = t;
         if (t != null) {
             t.resume();
+        }
+        if (serving != null && s.unservedRequests() > 0) {
+            c.announced = s.unservedRequests(); // they wait here now, in the order they arrived
+            serving.waiting(conn, c.announced);
         }
         // the TCP state says whether FIN was already requested; the session carries peer-closed
         TcpState st = conn.state();

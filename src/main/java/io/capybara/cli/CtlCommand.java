@@ -2,7 +2,6 @@ package io.capybara.cli;
 
 import io.capybara.rack.proc.ControlServer;
 import io.capybara.rack.proc.ProcessRack;
-import io.capybara.rack.proc.ProcessRackOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -22,10 +22,8 @@ import picocli.CommandLine.Parameters;
         description = {"Ask a running node: status, connections, migrate CLIENT_IP:PORT [--to SERVER], migrations,"
                 + " set state-bytes N, help.", "A bad request gets one line 'error: ...' and exit status 2."})
 public final class CtlCommand implements Callable<Integer> {
-    @Option(names = "--name", defaultValue = "rack", description = "Rack name (default: ${DEFAULT-VALUE}).")
-    String name;
-    @Option(names = "--dir", description = "Run directory (default: /run/capybara/NAME).")
-    Path dir;
+    @Mixin
+    RackCommand.Where where = new RackCommand.Where();
     @Option(names = "--to", description = "For migrate: the target server (node name or address).")
     String to;
     @Parameters(index = "0", description = "Node name (switch, s0, s1, ...) or a control socket path.")
@@ -35,7 +33,7 @@ public final class CtlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path d = dir != null ? dir : ProcessRackOptions.RUN_ROOT.resolve(name);
+        Path d = where.dir();
         Path socket = node.contains("/") ? Path.of(node) : d.resolve(node + ".sock");
         if (!Files.exists(socket)) {
             throw new IllegalArgumentException("no control socket " + socket + " (is the rack up? node names: "

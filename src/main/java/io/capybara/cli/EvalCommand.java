@@ -21,7 +21,9 @@ import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./capybara eval ...}: the paper's figures, as CSV and PNG files under a results
@@ -128,10 +130,8 @@ public final class EvalCommand implements Runnable {
     static final class RackFigure implements Callable<Integer> {
         @Option(names = "--out", defaultValue = "results", description = "Results directory (default ${DEFAULT-VALUE}).")
         Path out;
-        @Option(names = "--count", defaultValue = "200", description = "Migrations per size (default: ${DEFAULT-VALUE}).")
-        int count;
-        @Option(names = "--warmup", defaultValue = "200", description = "Untimed migrations first (default: ${DEFAULT-VALUE}).")
-        int warmup;
+        @Mixin
+        RackCommand.BenchCounts counts = new RackCommand.BenchCounts();
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
 
@@ -139,10 +139,10 @@ public final class EvalCommand implements Runnable {
         @SuppressWarnings("unchecked")
         public Integer call() throws Exception {
             RackCommand.requireRoot();
-            Args.between("--count", count, 1, 1_000_000);
+            counts.check();
             java.util.List<Integer> sizes = java.util.List.of(0, 16384, 65536, 131072);
             Map<String, Object> r = io.capybara.rack.proc.RackBench.run(io.capybara.rack.proc.ProcessRackOptions
-                    .defaults("evalrack" + ProcessHandle.current().pid(), null), sizes, count, warmup, System.err);
+                    .defaults("evalrack" + ProcessHandle.current().pid(), null), sizes, counts.count, counts.warmup, System.err);
             java.nio.file.Files.createDirectories(out);
             Map<String, java.util.List<double[]>> series = new java.util.LinkedHashMap<>();
             StringBuilder csv = new StringBuilder("state_bytes,cpu_p50_us,cpu_p99_us,e2e_p50_us,e2e_p99_us,paper_cpu_us,"
@@ -229,39 +229,45 @@ public final class EvalCommand implements Runnable {
         }
     }
 
-    @Command(name = "tail", mixinStandardHelpOptions = true,
-            description = "p99 request latency vs. injected per-migration delay at two loads (Figure 1).")
-    static final class Tail implements Callable<Integer> {
+    /**
+     * A rack experiment (tail, skew, policy): the common options and the seed, one run of the
+     * evaluation, the report written under the command's own name.
+     */
+    abstract static class RackExperiment implements Callable<Integer> {
         @Mixin
         Common common;
         @Mixin
         SeedOption seed;
+        @Spec
+        CommandSpec spec;
+
+        abstract void run(Evaluation e) throws Exception;
 
         @Override
         public Integer call() throws Exception {
             common.with(seed);
             Evaluation e = common.evaluation();
-            e.tail();
-            finish(e, "./capybara eval tail" + (common.quick ? " --quick" : ""));
+            run(e);
+            finish(e, "./capybara eval " + spec.name() + (common.quick ? " --quick" : ""));
             return 0;
+        }
+    }
+
+    @Command(name = "tail", mixinStandardHelpOptions = true,
+            description = "p99 request latency vs. injected per-migration delay at two loads (Figure 1).")
+    static final class Tail extends RackExperiment {
+        @Override
+        void run(Evaluation e) throws Exception {
+            e.tail();
         }
     }
 
     @Command(name = "skew", mixinStandardHelpOptions = true,
             description = "Static placement vs. migration over Zipf skews: p50, p99, p99.9, throughput.")
-    static final class Skew implements Callable<Integer> {
-        @Mixin
-        Common common;
-        @Mixin
-        SeedOption seed;
-
+    static final class Skew extends RackExperiment {
         @Override
-        public Integer call() throws Exception {
-            common.with(seed);
-            Evaluation e = common.evaluation();
+        void run(Evaluation e) throws Exception {
             e.skew();
-            finish(e, "./capybara eval skew" + (common.quick ? " --quick" : ""));
-            return 0;
         }
     }
 
@@ -300,21 +306,21 @@ public final class EvalCommand implements Runnable {
             List<double[]> rps = new java.util.ArrayList<>();
             List<double[]> p99 = new java.util.ArrayList<>();
             Json rows = new Json();
-            boolean tty = System.console() != null;
+            // one small round first, thrown away, so that the first count is not measured cold
+            io.capybara.bench.ScaleBenchmark.load(Math.min(1000, counts[0]), inFlight, Math.min(n, 20_000));
             for (int c : counts) {
-                if (tty) {
-                    System.err.printf("\reval scale: %,d connections...   ", c);
-                }
-                io.capybara.bench.ScaleBenchmark.LoadRow r = io.capybara.bench.ScaleBenchmark.load(c, inFlight, n);
+                // connections opened, then requests: a million take a minute to open
+                io.capybara.eval.Progress bar = io.capybara.eval.Progress.bar(String.format("eval scale %,d connections", c),
+                        io.capybara.bench.ScaleBenchmark.loadSteps(c, n));
+                io.capybara.bench.ScaleBenchmark.LoadRow r = io.capybara.bench.ScaleBenchmark.load(c, inFlight, n,
+                        bar::set);
+                bar.finish();
                 csv.add(c, r.inFlight(), r.requests(), Math.round(r.throughputRps()), r.p50Us(), r.p99Us());
                 rps.add(new double[] {c, r.throughputRps() / 1000.0});
                 p99.add(new double[] {c, r.p99Us()});
                 rows.object(Integer.toString(c)).put("throughput_rps", Math.round(r.throughputRps()))
                         .put("p50_us", r.p50Us()).put("p99_us", r.p99Us()).put("in_flight", r.inFlight());
                 System.gc(); // the previous rack's memory goes before the next one is built
-            }
-            if (tty) {
-                System.err.println();
             }
             csv.write(out.resolve("scale.csv"));
             io.capybara.eval.Charts.linesLogX(out.resolve("scale.png"), "Throughput against concurrent connections",
@@ -334,20 +340,19 @@ public final class EvalCommand implements Runnable {
     @Command(name = "policy", mixinStandardHelpOptions = true,
             description = "A load step on 2 servers (SIGCOMM'26 Fig. 8): p99 and load per server over time, migrations, "
                     + "for static, reactive and proactive policies.")
-    static final class Policy implements Callable<Integer> {
-        @Mixin
-        Common common;
-        @Mixin
-        SeedOption seed;
+    static final class Policy extends RackExperiment {
         @Option(names = "--json", description = "Print one JSON object on stdout: per policy p99 and migrations.")
         boolean json;
+        private List<io.capybara.eval.PolicyExperiment.Run> runs;
+
+        @Override
+        void run(Evaluation e) throws Exception {
+            runs = e.policy();
+        }
 
         @Override
         public Integer call() throws Exception {
-            common.with(seed);
-            Evaluation e = common.evaluation();
-            List<io.capybara.eval.PolicyExperiment.Run> runs = e.policy();
-            finish(e, "./capybara eval policy" + (common.quick ? " --quick" : ""));
+            super.call();
             Json out = new Json();
             for (io.capybara.eval.PolicyExperiment.Run r : runs) {
                 out.object(r.policy().label()).put("p99_us", r.result().p99Nanos() / 1000.0)

@@ -45,6 +45,26 @@ public final class RackCommand implements Runnable {
         Path dir() {
             return dir != null ? dir : ProcessRackOptions.RUN_ROOT.resolve(name);
         }
+
+        /**
+         * A one-shot command (run, drill, idle, bench) left at the default name builds a rack of
+         * its own, named {@code prefix} + this process's pid, so it never meets one that is up.
+         */
+        Where ownRack(String prefix) {
+            if (dir == null && name.equals("rack")) {
+                name = prefix + ProcessHandle.current().pid();
+            }
+            return this;
+        }
+    }
+
+    /** A result map as one JSON object (--json) or as 'key: value' lines. */
+    static void print(Map<String, Object> r, boolean json) {
+        if (json) {
+            System.out.println(Json.write(r));
+        } else {
+            r.forEach((k, v) -> System.out.println(k + ": " + v));
+        }
     }
 
     /** How a rack is built. */
@@ -65,6 +85,20 @@ public final class RackCommand implements Runnable {
         ProcessRackOptions options(Where w) {
             return ProcessRackOptions.defaults(w.name, w.dir()).withServers(servers).withApp(app)
                     .withMigrateEveryMs(migrateEveryMs).withSpinMicros(spinUs).withKeepGoing(keepGoing);
+        }
+    }
+
+    /** How many migrations a rack benchmark times per state size, after how many untimed ones. */
+    static final class BenchCounts {
+        @Option(names = "--count", defaultValue = "200", description = "Migrations per size (default: ${DEFAULT-VALUE}).")
+        int count;
+        @Option(names = "--warmup", defaultValue = "200", description = "Untimed migrations first (default: ${DEFAULT-VALUE}).")
+        int warmup;
+
+        BenchCounts check() {
+            Args.between("--count", count, 1, 1_000_000);
+            Args.between("--warmup", warmup, 0, 1_000_000);
+            return this;
         }
     }
 
@@ -236,15 +270,9 @@ public final class RackCommand implements Runnable {
         public Integer call() throws Exception {
             requireRoot();
             Args.wholeSeconds("--duration", duration, 1);
-            if (where.dir == null) {
-                where.name = where.name.equals("rack") ? "run" + ProcessHandle.current().pid() : where.name;
-            }
+            where.ownRack("run");
             Map<String, Object> r = RackRun.run(shape.options(where), client, (int) duration, connections, tls, System.err);
-            if (json) {
-                System.out.println(Json.write(r));
-            } else {
-                r.forEach((k, v) -> System.out.println(k + ": " + v));
-            }
+            print(r, json);
             return ((Number) r.get("errors")).longValue() == 0 ? 0 : 1;
         }
     }
@@ -262,11 +290,7 @@ public final class RackCommand implements Runnable {
         public Integer call() throws Exception {
             Args.between("--rounds", rounds, 100, 10_000_000);
             Map<String, Object> r = io.capybara.rack.proc.WakeupCost.measure(rounds);
-            if (json) {
-                System.out.println(Json.write(r));
-            } else {
-                r.forEach((k, v) -> System.out.println(k + ": " + v));
-            }
+            print(r, json);
             return 0;
         }
     }
@@ -298,16 +322,10 @@ public final class RackCommand implements Runnable {
             Args.wholeSeconds("--duration", duration, 4);
             Args.atLeast("--connections", connections, 1);
             Args.positive("--drain-rate", drainRate);
-            if (where.dir == null) {
-                where.name = where.name.equals("rack") ? "drill" + ProcessHandle.current().pid() : where.name;
-            }
+            where.ownRack("drill");
             Map<String, Object> r = io.capybara.rack.proc.RackDrill.run(shape.options(where), (int) duration, connections,
                     drainRate, System.err);
-            if (json) {
-                System.out.println(Json.write(r));
-            } else {
-                r.forEach((k, v) -> System.out.println(k + ": " + v));
-            }
+            print(r, json);
             boolean clean = ((Number) r.get("errors")).longValue() == 0 && ((Number) r.get("client_resets")).longValue() == 0
                     && ((Number) r.get("connections_lost")).longValue() == 0;
             return clean ? 0 : 1;
@@ -331,9 +349,7 @@ public final class RackCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             requireRoot();
-            if (where.dir == null) {
-                where.name = where.name.equals("rack") ? "idle" + ProcessHandle.current().pid() : where.name;
-            }
+            where.ownRack("idle");
             Map<String, Object> r = new java.util.LinkedHashMap<>();
             try (ProcessRack rack = ProcessRack.up(shape.options(where), System.err)) {
                 Thread.sleep((long) (settle * 1000));
@@ -344,11 +360,7 @@ public final class RackCommand implements Runnable {
                 r.put("core_share_pct", Math.round(share * 10000) / 100.0);
                 r.put("limit_pct", 5.0);
             }
-            if (json) {
-                System.out.println(Json.write(r));
-            } else {
-                r.forEach((k, v) -> System.out.println(k + ": " + v));
-            }
+            print(r, json);
             return (double) r.get("core_share_pct") < 5.0 ? 0 : 1;
         }
     }
@@ -362,10 +374,8 @@ public final class RackCommand implements Runnable {
         @Option(names = "--state-bytes", split = ",", defaultValue = "0,16384,65536,131072",
                 description = "Application state sizes (default: ${DEFAULT-VALUE}).")
         List<Integer> stateBytes;
-        @Option(names = "--count", defaultValue = "200", description = "Migrations per size (default: ${DEFAULT-VALUE}).")
-        int count;
-        @Option(names = "--warmup", defaultValue = "200", description = "Untimed migrations first (default: ${DEFAULT-VALUE}).")
-        int warmup;
+        @Mixin
+        BenchCounts counts = new BenchCounts();
         @Option(names = "--spin-us", defaultValue = "50",
                 description = "Nodes busy-poll this long after work, then block in epoll (default: ${DEFAULT-VALUE}).")
         long spinUs;
@@ -375,14 +385,10 @@ public final class RackCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             requireRoot();
-            if (count < 1) {
-                throw new IllegalArgumentException("--count " + count + ": expected >= 1");
-            }
-            if (where.dir == null) {
-                where.name = where.name.equals("rack") ? "bench" + ProcessHandle.current().pid() : where.name;
-            }
+            counts.check();
+            where.ownRack("bench");
             Map<String, Object> r = RackBench.run(ProcessRackOptions.defaults(where.name, where.dir()).withSpinMicros(spinUs),
-                    stateBytes, count, warmup, System.err);
+                    stateBytes, counts.count, counts.warmup, System.err);
             if (json) {
                 System.out.println(Json.write(r));
             } else {

@@ -101,11 +101,8 @@ public final class ServerCommand implements Callable<Integer> {
     NodeOptions node;
     @Option(names = "--switch", description = "The rack switch's address: run as a rack server with TCPMig.")
     String switchIp;
-    @Option(names = "--control", description = "Control socket path (a Unix domain socket for ctl; default: none).")
-    Path control;
-    @Option(names = "--spin-us", defaultValue = "50",
-            description = "Busy-poll this long after work before blocking in epoll (default: ${DEFAULT-VALUE}).")
-    long spinMicros;
+    @Mixin
+    RackNodeOptions rackNode;
     @Option(names = "--heartbeat-ms", defaultValue = "100",
             description = "HEARTBEAT period to the switch (default: ${DEFAULT-VALUE}).")
     double heartbeatMillis;
@@ -115,6 +112,16 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--policy-interval-ms", defaultValue = "0",
             description = "Load policy period (0 = policy off, default). Load = live connections.")
     double policyIntervalMillis;
+    @Option(names = "--policy", paramLabel = "KIND",
+            description = "static, reactive or proactive (default: reactive with --policy-interval-ms, else static)."
+                    + " reactive sheds the busiest connection while the load is above --policy-high (load: live"
+                    + " connections, or with --service-us the request bytes waiting); proactive rebalances towards the"
+                    + " least loaded other server, whose load the switch reports in answer to each heartbeat.")
+    String policyKind;
+    @Option(names = "--service-us", defaultValue = "0",
+            description = "HTTP only: each response costs this many microseconds of a virtual CPU, so the server's"
+                    + " capacity is fixed (requests wait in their connections meanwhile); 0 = off (default).")
+    long serviceMicros;
     @Option(names = "--policy-high", defaultValue = "64", description = "Shed connections above this load (default: ${DEFAULT-VALUE}).")
     long policyHigh;
     @Option(names = "--policy-low", defaultValue = "48", description = "Stop shedding below this load (default: ${DEFAULT-VALUE}).")
@@ -124,8 +131,6 @@ public final class ServerCommand implements Callable<Integer> {
     int stateBytes;
     @Option(names = "--crash-at", description = "Test hook: SIGKILL this process at origin-ack or target-state.")
     String crashAt;
-    @Option(names = "--supervisor", defaultValue = "0", description = "Exit when this PID is gone (set by rack).")
-    long supervisor;
     @Option(names = "--jit-warmup", description = "Before opening the link, run migrations on an in-memory rack until"
             + " the JIT settles (for benchmarks: the first live migrations then run compiled code).")
     boolean jitWarmup;
@@ -294,6 +299,16 @@ public final class ServerCommand implements Callable<Integer> {
             io.capybara.rack.MigrationBenchmark.run(200, 16, System::nanoTime);
             node.status().printf("jit warm-up: %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
+        io.capybara.policy.PolicyKind policy = policyKind == null
+                ? (policyIntervalMillis > 0 ? io.capybara.policy.PolicyKind.REACTIVE : io.capybara.policy.PolicyKind.STATIC)
+                : option("--policy", policyKind, () -> io.capybara.policy.PolicyKind.parse(policyKind));
+        Args.between("--service-us", serviceMicros, 0, 1_000_000);
+        if (policy != io.capybara.policy.PolicyKind.STATIC && sw == 0) {
+            throw CliException.usage("--policy " + policy.label(), "needs --switch (a policy moves connections)");
+        }
+        if (policy == io.capybara.policy.PolicyKind.REACTIVE && policyIntervalMillis <= 0) {
+            policyIntervalMillis = 1;
+        }
         FdFrameChannel raw;
         FrameChannel channel;
         long hostMac;
@@ -328,7 +343,7 @@ public final class ServerCommand implements Callable<Integer> {
             if (sw != 0) {
                 cfg = cfg.withTcp(LabRack.tcpConfig()).withIsnSeed(address).withMaxConnections(4096);
                 mc = ServerNode.rackMigrationConfig(sw, (long) (heartbeatMillis * 1e6));
-                if (policyIntervalMillis > 0) {
+                if (policy == io.capybara.policy.PolicyKind.REACTIVE) {
                     mc = mc.withPolicy((long) (policyIntervalMillis * 1e6), policyHigh, policyLow,
                             ServerNode.TRIGGER_COOLDOWN_NANOS);
                 }
@@ -336,7 +351,12 @@ public final class ServerCommand implements Callable<Integer> {
             HttpServerConfig httpConfig = http ? HttpServerConfig.defaults()
                     .withHeaderTimeoutNanos(headerTimeoutMs * 1_000_000L).withMaxConnections(maxConnections) : null;
             ServerNode server = new ServerNode(cfg, channel, httpConfig, listenPort, backlog, mc,
-                    (long) (migrateEveryMillis * 1e6), tls);
+                    (long) (migrateEveryMillis * 1e6), tls, http ? serviceMicros * 1000 : 0);
+            if (policy == io.capybara.policy.PolicyKind.PROACTIVE) {
+                server.proactive(io.capybara.policy.ProactiveConfig.defaults());
+            } else if (policy == io.capybara.policy.PolicyKind.REACTIVE && serviceMicros > 0 && http) {
+                server.reactiveOnQueuedRequests();
+            }
             server.stateBytes(stateBytes);
             Host host = server.host();
             ConnectionHandler handler = server.handler();
@@ -350,8 +370,7 @@ public final class ServerCommand implements Callable<Integer> {
             Map<String, LongSupplier> appCounters = appCounters(handler);
             appCounters.forEach((k, v) -> metrics.counter("capybara_" + app + "_" + k + "_total",
                     "Server application counter " + k + ".", v));
-            NodeProcess proc = new NodeProcess(server, new FdFrameChannel[] {raw}, spinMicros * 1000, control,
-                    supervisor);
+            NodeProcess proc = rackNode.process(server, raw);
             proc.control(c -> server.register(c, proc.loop()));
             try (MetricsEndpoint endpoint = node.startMetrics(metrics)) {
                 node.status().printf("server up: %s on %s:%d mac %s via %s%s pid %d%n", app,

@@ -30,13 +30,8 @@ public final class SwitchCommand implements Callable<Integer> {
     Path config;
     @Mixin
     NodeOptions node;
-    @Option(names = "--control", description = "Control socket path (a Unix domain socket for ctl; default: none).")
-    Path control;
-    @Option(names = "--spin-us", defaultValue = "50",
-            description = "Busy-poll this long after work before blocking in epoll (default: ${DEFAULT-VALUE}).")
-    long spinMicros;
-    @Option(names = "--supervisor", defaultValue = "0", description = "Exit when this PID is gone (set by rack).")
-    long supervisor;
+    @Mixin
+    RackNodeOptions rackNode;
     @Option(names = "--check", description = "Validate the configuration (syntax, addresses, ports) and exit.")
     boolean check;
 
@@ -99,7 +94,7 @@ public final class SwitchCommand implements Callable<Integer> {
             Metrics metrics = new Metrics();
             telemetry.register(metrics);
             SwitchTelemetry.configLoaded(config.toString(), sw);
-            NodeProcess proc = new NodeProcess(sw, raw, spinMicros * 1000, control, supervisor);
+            NodeProcess proc = rackNode.process(sw, raw);
             proc.control(c -> c.register("status", "counters, directory size, servers and their loads",
                     args -> status(sw)));
             try (MetricsEndpoint endpoint = node.startMetrics(metrics)) { // the pcap closes with the ports

@@ -2,10 +2,7 @@ package io.capybara.demo;
 
 import io.capybara.io.FrameChannel;
 import io.capybara.io.FrameHandler;
-import io.capybara.wire.EthernetHeader;
-import io.capybara.wire.Ipv4Header;
 import io.capybara.wire.TcpMigHeader;
-import io.capybara.wire.UdpHeader;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -25,7 +22,7 @@ final class CpuGatedChannel implements FrameChannel {
     private int head;
     private int count;
     private long held;
-    private RackHttpServer watcher;
+    private CpuServing watcher;
     private final TcpMigHeader mig = new TcpMigHeader();
 
     CpuGatedChannel(FrameChannel inner, VirtualCpu cpu) {
@@ -39,7 +36,7 @@ final class CpuGatedChannel implements FrameChannel {
     }
 
     /** Reports each PREPARE_MIG_ACK this server sends, with the time it leaves. */
-    void watchPrepareAcks(RackHttpServer app) {
+    void watchPrepareAcks(CpuServing app) {
         this.watcher = app;
     }
 
@@ -72,18 +69,7 @@ final class CpuGatedChannel implements FrameChannel {
      * redirects the connection as it passes): seen here, on the wire, in virtual time.
      */
     private void watch(DirectBuffer b, int off, int len, long at) {
-        int ip = off + EthernetHeader.LENGTH;
-        if (len < EthernetHeader.LENGTH + Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH + TcpMigHeader.MIN_LENGTH
-                || EthernetHeader.etherType(b, off) != EthernetHeader.TYPE_IPV4
-                || Ipv4Header.protocol(b, ip) != Ipv4Header.PROTO_UDP) {
-            return;
-        }
-        int udp = ip + Ipv4Header.headerLength(b, ip);
-        if (UdpHeader.dstPort(b, udp) != TcpMigHeader.UDP_PORT || udp + UdpHeader.LENGTH + TcpMigHeader.MIN_LENGTH > off + len) {
-            return;
-        }
-        mig.wrap(b, udp + UdpHeader.LENGTH);
-        if (mig.type() == TcpMigHeader.PREPARE_MIG_ACK) {
+        if (mig.wrapFrame(b, off, len) && mig.type() == TcpMigHeader.PREPARE_MIG_ACK) {
             watcher.prepareAckSent(mig.clientIp(), mig.clientPort(), mig.serverPort(), mig.originIp(),
                     mig.migrationId(), at);
         }

@@ -159,8 +159,9 @@ public final class DemoRack {
         this.tor = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts), ports);
 
         // servers
+        // no head clock: an open-loop connection may rightly stay silent for the whole run
         HttpServerConfig http = HttpServerConfig.defaults().withServiceTimeMicros(o.serviceMicros())
-                .withMaxPipelined(MAX_PIPELINED);
+                .withMaxPipelined(MAX_PIPELINED).withHeaderTimeoutNanos(0);
         this.servers = new ServerNode[n];
         // Steps are timed on this JVM's clock (their real cost); the blackout in virtual time
         // from the wire (see CpuGatedChannel), as the engine's own would be wall time here.
@@ -170,9 +171,9 @@ public final class DemoRack {
             PeekingChannel rx = new PeekingChannel(serverLinks[i].a());
             CpuGatedChannel nic = new CpuGatedChannel(rx, cpu);
             Host h = new Host(hostConfig("server" + i, serverMac[i], serverIp[i], arp, o.seed() * 131 + i), nic);
-            RackHttpServer app = new RackHttpServer(http, cpu,
+            CpuServing app = new CpuServing(http, cpu,
                     o.originCpuNanos() + o.extraMigrationDelayMicros() * 1000, o.targetCpuNanos(), blackout);
-            h.listen(HTTP_PORT, Math.max(128, o.connections()), app); // every client connects at once
+            h.listen(HTTP_PORT, Math.max(128, o.connections()), app.handler()); // every client connects at once
             ServerNode node = new ServerNode(i, h, app, cpu, nic, rx, o.serviceMicros() * 1000,
                     o.seed() * 1_000_003 + i);
             if (migration) {

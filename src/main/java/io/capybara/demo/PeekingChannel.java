@@ -1,6 +1,7 @@
 package io.capybara.demo;
 
 import io.capybara.io.FrameChannel;
+import io.capybara.io.ForwardingChannel;
 import io.capybara.io.FrameHandler;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -13,11 +14,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * no timer is due; that walk, repeated at every simulator step, would otherwise dominate the
  * run time. Frames keep their order; the copy is one memcpy of a small frame.
  */
-final class PeekingChannel implements FrameChannel {
+final class PeekingChannel extends ForwardingChannel {
     private static final int SLOTS = 256;
     private static final int FRAME = DEFAULT_MTU_FRAME;
 
-    private final FrameChannel inner;
     private final UnsafeBuffer slab = new UnsafeBuffer(new byte[SLOTS * FRAME]);
     private final int[] lengths = new int[SLOTS];
     private int head;
@@ -25,7 +25,7 @@ final class PeekingChannel implements FrameChannel {
     private final FrameHandler stash = this::stash;
 
     PeekingChannel(FrameChannel inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     private void stash(MutableDirectBuffer buffer, int offset, int length) {
@@ -58,15 +58,5 @@ final class PeekingChannel implements FrameChannel {
             n += inner.poll(handler, limit - n);
         }
         return n;
-    }
-
-    @Override
-    public boolean send(DirectBuffer buffer, int offset, int length) {
-        return inner.send(buffer, offset, length);
-    }
-
-    @Override
-    public String name() {
-        return inner.name();
     }
 }

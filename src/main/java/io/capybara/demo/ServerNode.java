@@ -8,7 +8,7 @@ import io.capybara.tcp.TcpConnection;
 import java.util.SplittableRandom;
 
 /**
- * One rack server on the simulator: a {@link Host}, its {@link RackHttpServer} and, with
+ * One rack server on the simulator: a {@link Host}, its {@link CpuServing} and, with
  * migration on, its {@link MigrationEngine}, all on one {@link VirtualCpu}. A single-core
  * run-to-completion loop: when the CPU is free it completes the request in service (the
  * response goes out), polls the NIC and the engine (no virtual cost), then starts the next
@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
 final class ServerNode implements Node {
     private final int index;
     private final Host host;
-    private final RackHttpServer app;
+    private final CpuServing app;
     private final VirtualCpu cpu;
     private final CpuGatedChannel nic;
     private final PeekingChannel rx;
@@ -36,7 +36,7 @@ final class ServerNode implements Node {
     private long nextManual = Long.MAX_VALUE;
     private long manualTriggered;
 
-    ServerNode(int index, Host host, RackHttpServer app, VirtualCpu cpu, CpuGatedChannel nic, PeekingChannel rx,
+    ServerNode(int index, Host host, CpuServing app, VirtualCpu cpu, CpuGatedChannel nic, PeekingChannel rx,
                long serviceNanos, long seed) {
         this.rx = rx;
         this.index = index;
@@ -153,7 +153,7 @@ final class ServerNode implements Node {
         return host;
     }
 
-    RackHttpServer app() {
+    CpuServing app() {
         return app;
     }
 

@@ -75,6 +75,13 @@ public final class Host implements Node, SegmentSink {
     private final Long2ObjectHashMap<Binding> connections;
     private Binding[] active;
     private int activeCount;
+    /** Kept as connections change (no scan): the sum of their queued bytes, and how many are live. */
+    private long queuedBytes;
+    private int liveCount;
+    /** Connections that sent or received a segment since {@link #clearBusy()}, each once (when tracked). */
+    private Binding[] busy = new Binding[16];
+    private int busyCount;
+    private boolean trackBusy;
     /** Every connection's next deadline, so that a poll with nothing due costs O(1). */
     private final TimerWheel timers = new TimerWheel(0);
     private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
@@ -235,6 +242,20 @@ public final class Host implements Node, SegmentSink {
                 work++;
                 continue;
             }
+            if (embryonic(b)) { // the listener's schedule, not the connection's RTO
+                if (nextSynAck(b) <= now) {
+                    do { // one SYN-ACK however late this poll: the retries it missed are skipped
+                        b.synAcks++;
+                    } while (b.synAcks < config.synAckRetries() && nextSynAck(b) <= now);
+                    stats.tcpSynAckRetransmits++;
+                    b.conn.retransmitSynAck(now);
+                    work++;
+                }
+                if (!b.removed) {
+                    reschedule(b);
+                }
+                continue;
+            }
             long due = b.conn.nextDeadline();
             if (due > now) { // moved later since it was scheduled: not due after all
                 reschedule(b);
@@ -359,6 +380,7 @@ public final class Host implements Node, SegmentSink {
         }
         if (b != null) {
             stats.tcpSegments++;
+            markBusy(b);
             b.conn.onSegment(seg, now);
             reapIfClosed(b);
             return;
@@ -402,6 +424,7 @@ public final class Host implements Node, SegmentSink {
     private void open(Listener l, TcpConnection conn, TcpSegment ack) {
         Binding nb = insert(conn, null);
         nb.listener = l;
+        nb.openedAt = now;
         nb.embryonicUntil = now + config.embryonicNanos();
         l.halfOpen++;
         stats.connectionsAccepted++;
@@ -430,13 +453,24 @@ public final class Host implements Node, SegmentSink {
         open(l, conn, ack);
     }
 
-    /** The wheel's deadline for {@code b}: its connection's, or a half-open one's end if earlier. */
+    /**
+     * The wheel's deadline for {@code b}: a half-open connection's next SYN-ACK or its end (the
+     * listener's schedule: its own retransmission deadline, TCP's data RTO, is not used), else
+     * its connection's.
+     */
     private void reschedule(Binding b) {
-        long d = b.conn.nextDeadline();
-        if (b.listener != null && b.embryonicUntil < d) {
-            d = b.embryonicUntil;
-        }
-        timers.schedule(b, d);
+        timers.schedule(b, embryonic(b) ? nextSynAck(b) : b.conn.nextDeadline());
+    }
+
+    /** Half-open, waiting for the handshake's last ACK: on the listener's SYN-ACK schedule. */
+    private static boolean embryonic(Binding b) {
+        return b.listener != null && b.conn.state() == TcpState.SYN_RECEIVED;
+    }
+
+    /** When the next SYN-ACK retry is due, or the end of the slot after the last one. */
+    private long nextSynAck(Binding b) {
+        return b.synAcks < config.synAckRetries() ? b.openedAt + config.synAckRetryNanos(b.synAcks + 1)
+                : b.embryonicUntil;
     }
 
     /** A half-open connection whose handshake never completed: dropped quietly (no RST). */
@@ -464,7 +498,20 @@ public final class Host implements Node, SegmentSink {
     /** Frames a connection's segment (Ethernet + IPv4 + TCP) and sends it. */
     @Override
     public void transmit(TcpConnection connection, TcpSegment segment) {
+        if (trackBusy && connection.observer() instanceof Binding b && b.host == this) {
+            markBusy(b);
+        }
         frameSegment(segment, tx);
+    }
+
+    private void markBusy(Binding b) {
+        if (trackBusy && !b.busy) {
+            b.busy = true;
+            if (busyCount == busy.length) {
+                busy = Arrays.copyOf(busy, busyCount * 2);
+            }
+            busy[busyCount++] = b;
+        }
     }
 
     private void frameSegment(TcpSegment seg, UnsafeBuffer buf) {
@@ -551,6 +598,9 @@ public final class Host implements Node, SegmentSink {
         }
         b.index = activeCount;
         active[activeCount++] = b;
+        b.queued = conn.queuedBytes();
+        queuedBytes += b.queued;
+        updateLive(b);
         timers.schedule(b, conn.nextDeadline());
         return b;
     }
@@ -562,6 +612,11 @@ public final class Host implements Node, SegmentSink {
         b.removed = true;
         timers.cancel(b);
         connections.remove(b.key);
+        queuedBytes -= b.queued;
+        if (b.live) {
+            b.live = false;
+            liveCount--;
+        }
         int i = b.index;
         Binding last = active[--activeCount];
         active[i] = last;
@@ -569,10 +624,37 @@ public final class Host implements Node, SegmentSink {
         active[activeCount] = null;
     }
 
-    /** A connection that reached CLOSED without telling us (defensive) is cleaned up here. */
+    /**
+     * After every call the host makes into a connection (a segment, a timer): one that reached
+     * CLOSED without telling us (defensive) is cleaned up; the live count follows its state.
+     * Calls the application makes cannot change whether a connection is live (close keeps it
+     * synchronized, abort closes it, which removes it).
+     */
     private void reapIfClosed(Binding b) {
         if (!b.removed && b.conn.state() == TcpState.CLOSED) {
             onClosed(b, false);
+        }
+        updateLive(b);
+    }
+
+    private void updateLive(Binding b) {
+        boolean live = !b.removed && isLive(b.conn.state());
+        if (live != b.live) {
+            b.live = live;
+            liveCount += live ? 1 : -1;
+        }
+    }
+
+    /** Synchronized and not yet in TIME_WAIT: a connection its server still serves (and may migrate). */
+    public static boolean isLive(TcpState s) {
+        return s.isSynchronized() && s != TcpState.TIME_WAIT;
+    }
+
+    void onQueuedChanged(Binding b) {
+        if (!b.removed) {
+            int q = b.conn.queuedBytes();
+            queuedBytes += q - b.queued;
+            b.queued = q;
         }
     }
 
@@ -673,7 +755,8 @@ public final class Host implements Node, SegmentSink {
     /**
      * Listens on {@code port}; accepted connections are reported to {@code handler}. Up to
      * {@code backlog} connections may be half-open; beyond that SYNs are answered with SYN cookies
-     * (RFC 4987), which cost no memory, and a half-open connection is dropped after
+     * (RFC 4987), which cost no memory; a half-open connection's SYN-ACK is retried on the
+     * listener's schedule ({@link HostConfig#synAckRetryNanos}) and the connection is dropped after
      * {@link HostConfig#embryonicNanos()}.
      */
     public void listen(int port, int backlog, ConnectionHandler handler) {
@@ -808,6 +891,46 @@ public final class Host implements Node, SegmentSink {
         this.migrationHook = hook;
     }
 
+    /**
+     * The sum of {@link TcpConnection#queuedBytes()} over the table's connections, kept as they
+     * change: O(1), however many connections are idle.
+     */
+    public long queuedBytes() {
+        return queuedBytes;
+    }
+
+    /** Connections in the table that are {@link #isLive live}, kept as they change: O(1). */
+    public int liveConnections() {
+        return liveCount;
+    }
+
+    /**
+     * Starts (or stops and forgets) noting which connections send or receive segments, for a
+     * policy that looks only at busy connections ({@link #busyCount}, {@link #busyAt}, {@link #clearBusy}).
+     */
+    public void trackBusy(boolean on) {
+        trackBusy = on;
+        clearBusy();
+    }
+
+    /** Connections that sent or received a segment since the last {@link #clearBusy()}. */
+    public int busyCount() {
+        return busyCount;
+    }
+
+    /** The i-th busy connection; it may have left the table since (see {@link #holds}). */
+    public TcpConnection busyAt(int i) {
+        return busy[i].conn;
+    }
+
+    public void clearBusy() {
+        for (int i = 0; i < busyCount; i++) {
+            busy[i].busy = false;
+            busy[i] = null;
+        }
+        busyCount = 0;
+    }
+
     /** The i-th connection of the table, 0 <= i < {@link #connectionCount()}; order changes on removal. */
     public TcpConnection connectionAt(int i) {
         return active[i].conn;
@@ -885,6 +1008,13 @@ public final class Host implements Node, SegmentSink {
         Listener listener;
         /** While half-open: when it is dropped if the handshake has not completed. */
         long embryonicUntil;
+        /** While half-open: when the SYN arrived, and SYN-ACK retries sent since. */
+        long openedAt;
+        int synAcks;
+        /** Its queued bytes as counted in the host's sum; live as counted; in the busy list. */
+        int queued;
+        boolean live;
+        boolean busy;
         boolean established;
         boolean removed;
         int index;
@@ -920,6 +1050,11 @@ public final class Host implements Node, SegmentSink {
             if (!removed) {
                 host.reschedule(this);
             }
+        }
+
+        @Override
+        public void onQueuedChanged(TcpConnection c) {
+            host.onQueuedChanged(this);
         }
     }
 

@@ -20,69 +20,109 @@ import java.util.Map;
  * @param popBufferBytes    size of the per-descriptor buffer {@code pop(qd)} fills
  * @param synBacklog        half-open connections a queue API listener keeps; beyond, SYN cookies
  *                          (a callback listener's bound is its {@code backlog})
- * @param embryonicNanos    how long a half-open connection may wait for the handshake's last ACK
- *                          (its SYN-ACK is retried meanwhile at 1, 3 and 7 s); then it is dropped
+ * @param synAckRetries     times a half-open connection's SYN-ACK is sent again (Linux's
+ *                          {@code tcp_synack_retries}); see {@link #synAckRetryNanos}
+ * @param synAckTimeoutNanos the wait before the first retry; each next wait is twice the one before
  */
 public record HostConfig(String name, long mac, int ip, int prefixLength, int gateway,
                          Map<Integer, Long> staticArp, TcpConfig tcp, long isnSeed,
                          long arpTimeoutNanos, long arpRetryNanos, int arpMaxRequests,
-                         int maxConnections, int popBufferBytes, int synBacklog, long embryonicNanos) {
+                         int maxConnections, int popBufferBytes, int synBacklog, int synAckRetries,
+                         long synAckTimeoutNanos) {
 
     public HostConfig {
         if (prefixLength < 0 || prefixLength > 32) {
             throw new IllegalArgumentException("prefix length " + prefixLength);
         }
-        if (synBacklog < 1 || embryonicNanos < 1) {
-            throw new IllegalArgumentException("synBacklog and embryonicNanos must be positive");
+        if (synBacklog < 1 || synAckTimeoutNanos < 1) {
+            throw new IllegalArgumentException("synBacklog and synAckTimeoutNanos must be positive");
+        }
+        if (synAckRetries < 0 || synAckRetries > MAX_SYN_ACK_RETRIES) {
+            throw new IllegalArgumentException("synAckRetries " + synAckRetries + " not in 0.." + MAX_SYN_ACK_RETRIES);
         }
         staticArp = Map.copyOf(staticArp);
     }
 
-    /** SYN-ACK at 0, retried at 1, 3 and 7 s (TCP's 1 s initial RTO, doubled), given up at 8 s. */
-    public static final long DEFAULT_EMBRYONIC_NANOS = 8_000_000_000L;
+    /**
+     * The listener's own schedule for a half-open connection, not TCP's data RTO: its SYN-ACK at
+     * 0, again at 1 s and 3 s, and the slot freed at 5 s. Linux starts the same way (1 s, doubled)
+     * but retries 5 times and holds the slot 63 s; a spoofed SYN holds a slot here 5 s, and past
+     * the bound SYN cookies answer without memory, so a flood costs cookies, never the listener.
+     * A client whose SYN-ACKs were all lost sends its SYN again (Linux at 1, 3, 7 s...), and
+     * finds a fresh slot or a cookie.
+     */
+    public static final int DEFAULT_SYN_ACK_RETRIES = 2;
+    public static final long DEFAULT_SYN_ACK_TIMEOUT_NANOS = 1_000_000_000L;
+    static final int MAX_SYN_ACK_RETRIES = 16;
+
+    /**
+     * When the {@code k}-th SYN-ACK retry is due (k = 1..synAckRetries), after the first
+     * SYN-ACK: the timeout, then doubling (1 s, 3 s, 7 s...).
+     */
+    public long synAckRetryNanos(int k) {
+        return synAckTimeoutNanos * ((1L << k) - 1);
+    }
+
+    /**
+     * How long a half-open connection keeps its slot: the last SYN-ACK is waited for as long
+     * as the one before it (5 s by default), then it is dropped quietly.
+     */
+    public long embryonicNanos() {
+        return synAckRetries == 0 ? synAckTimeoutNanos
+                : synAckRetryNanos(synAckRetries) + (synAckTimeoutNanos << (synAckRetries - 1));
+    }
 
     public static HostConfig of(String name, long mac, int ip, int prefixLength) {
         return new HostConfig(name, mac, ip, prefixLength, 0, Map.of(), TcpConfig.defaults(), 1,
-                60_000_000_000L, 100_000_000L, 5, 1024, 64 * 1024, 256, DEFAULT_EMBRYONIC_NANOS);
+                60_000_000_000L, 100_000_000L, 5, 1024, 64 * 1024, 256, DEFAULT_SYN_ACK_RETRIES,
+                DEFAULT_SYN_ACK_TIMEOUT_NANOS);
     }
 
     public HostConfig withGateway(int gw) {
         return new HostConfig(name, mac, ip, prefixLength, gw, staticArp, tcp, isnSeed, arpTimeoutNanos,
-                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes, synBacklog, embryonicNanos);
+                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes,
+                synBacklog, synAckRetries, synAckTimeoutNanos);
     }
 
     public HostConfig withStaticArp(Map<Integer, Long> entries) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, entries, tcp, isnSeed, arpTimeoutNanos,
-                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes, synBacklog, embryonicNanos);
+                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes,
+                synBacklog, synAckRetries, synAckTimeoutNanos);
     }
 
     public HostConfig withTcp(TcpConfig t) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, t, isnSeed, arpTimeoutNanos,
-                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes, synBacklog, embryonicNanos);
+                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes,
+                synBacklog, synAckRetries, synAckTimeoutNanos);
     }
 
     public HostConfig withIsnSeed(long seed) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, seed, arpTimeoutNanos,
-                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes, synBacklog, embryonicNanos);
+                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes,
+                synBacklog, synAckRetries, synAckTimeoutNanos);
     }
 
     public HostConfig withArpTiming(long timeoutNanos, long retryNanos, int maxRequests) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, isnSeed, timeoutNanos,
-                retryNanos, maxRequests, maxConnections, popBufferBytes, synBacklog, embryonicNanos);
+                retryNanos, maxRequests, maxConnections, popBufferBytes,
+                synBacklog, synAckRetries, synAckTimeoutNanos);
     }
 
     public HostConfig withMaxConnections(int n) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, isnSeed, arpTimeoutNanos,
-                arpRetryNanos, arpMaxRequests, n, popBufferBytes, synBacklog, embryonicNanos);
+                arpRetryNanos, arpMaxRequests, n, popBufferBytes,
+                synBacklog, synAckRetries, synAckTimeoutNanos);
     }
 
     public HostConfig withPopBufferBytes(int n) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, isnSeed, arpTimeoutNanos,
-                arpRetryNanos, arpMaxRequests, maxConnections, n, synBacklog, embryonicNanos);
+                arpRetryNanos, arpMaxRequests, maxConnections, n,
+                synBacklog, synAckRetries, synAckTimeoutNanos);
     }
 
-    public HostConfig withListenLimits(int halfOpen, long embryonic) {
+    /** Half-open connections a queue API listener keeps, and their SYN-ACK schedule. */
+    public HostConfig withListenLimits(int halfOpen, int retries, long timeoutNanos) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, isnSeed, arpTimeoutNanos,
-                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes, halfOpen, embryonic);
+                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes, halfOpen, retries, timeoutNanos);
     }
 }

@@ -52,6 +52,8 @@ public final class HostStats {
     long tcpSynCookiesAccepted;
     /** ACKs to a listener that recently sent cookies whose cookie did not verify (answered with RST). */
     long tcpSynCookiesFailed;
+    /** SYN-ACKs of half-open connections sent again on the listener's schedule ({@link HostConfig#synAckRetries}). */
+    long tcpSynAckRetransmits;
     /** Half-open connections dropped after their SYN-ACK retries (no RST: the peer never answered). */
     long tcpEmbryonicExpired;
     /** Handshakes completed while the application's accept queue was full (reset, or a cookie ACK dropped). */
@@ -167,6 +169,10 @@ public final class HostStats {
         return tcpSynCookiesFailed;
     }
 
+    public long tcpSynAckRetransmits() {
+        return tcpSynAckRetransmits;
+    }
+
     public long tcpEmbryonicExpired() {
         return tcpEmbryonicExpired;
     }
@@ -264,6 +270,7 @@ public final class HostStats {
         append(sb, "tcpSynCookiesSent", tcpSynCookiesSent);
         append(sb, "tcpSynCookiesAccepted", tcpSynCookiesAccepted);
         append(sb, "tcpSynCookiesFailed", tcpSynCookiesFailed);
+        append(sb, "tcpSynAckRetransmits", tcpSynAckRetransmits);
         append(sb, "tcpEmbryonicExpired", tcpEmbryonicExpired);
         append(sb, "tcpAcceptOverflows", tcpAcceptOverflows);
         append(sb, "connectionsAccepted", connectionsAccepted);

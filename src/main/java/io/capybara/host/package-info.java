@@ -16,8 +16,11 @@
  *       ({@link io.capybara.host.TimerWheel}): TCP reports a changed deadline once per call, so a
  *       poll with nothing due and {@code nextDeadline()} do not look at connections.</li>
  *   <li>Listeners: half-open connections bounded apart from an application's accept queue;
- *       past the bound SYN cookies ({@link io.capybara.host.SynCookies}); a half-open
- *       connection is dropped quietly after {@code HostConfig.embryonicNanos()}.</li>
+ *       past the bound SYN cookies ({@link io.capybara.host.SynCookies}). A half-open
+ *       connection follows the listener's own SYN-ACK schedule, not TCP's data RTO: SYN-ACK at
+ *       0, 1 and 3 s, dropped quietly at 5 s ({@code HostConfig.synAckRetries},
+ *       {@code embryonicNanos()}; Linux holds a slot 63 s), so a spoofed SYN holds a slot 5 s
+ *       and cookies answer the rest of a flood.</li>
  *   <li>Memory: connection rings come from the host's buffer pool while bytes are in them.</li>
  *   <li>Applications: a callback API ({@link io.capybara.host.ConnectionHandler}) for the HTTP
  *       server and the migration layer, which also gets {@code detach}/{@code attach} and a

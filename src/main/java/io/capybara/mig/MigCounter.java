@@ -29,6 +29,8 @@ public enum MigCounter {
     STRAY_ACK,
     POLICY_DECISIONS,
     HEARTBEATS_SENT,
+    /** The switch's answers to heartbeats that asked for the rack's loads. */
+    LOADS_RECEIVED,
     DIRECTORY_RELEASED,
     // target
     PREPARED,

@@ -27,6 +27,8 @@ import org.agrona.collections.Long2LongHashMap;
 public final class MigrationEngine implements MigrationHook, Node {
     private static final int RELEASE_COPIES = 3;
     private static final long WATCH_SCAN_NANOS = 50_000;
+    /** Connections the policy looks at, from its cursor, when none of the busy ones may move. */
+    static final int POLICY_FALLBACK_LOOKS = 64;
 
     private final Host host;
     private final MigrationConfig config;
@@ -62,8 +64,13 @@ public final class MigrationEngine implements MigrationHook, Node {
     private long nextHeartbeat;
     private long nextPolicy;
     private long policyTicks;
+    private int policyCursor;
     private boolean shedding;
     private long lastLoad;
+    private boolean wantsLoads;
+    private long rackLeastLoad = Long.MAX_VALUE;
+    private int rackLeastServer;
+    private long rackLoadAt = Long.MIN_VALUE;
 
     public MigrationEngine(Host host, MigrationConfig config, MigratableApp app, MigrationMetrics metrics) {
         this.host = host;
@@ -80,6 +87,9 @@ public final class MigrationEngine implements MigrationHook, Node {
         this.nextPolicy = config.policyIntervalNanos() > 0 ? 0 : Long.MAX_VALUE;
         this.nextHeartbeat = config.heartbeatIntervalNanos() > 0 ? 0 : Long.MAX_VALUE;
         host.migrationHook(this);
+        if (config.policyIntervalNanos() > 0) {
+            host.trackBusy(true); // the policy looks at connections with traffic only
+        }
     }
 
     // ------------------------------------------------------------------ public API
@@ -113,6 +123,31 @@ public final class MigrationEngine implements MigrationHook, Node {
         return draining;
     }
 
+    /**
+     * Asks the switch, in every HEARTBEAT, for the least load among the other servers
+     * ({@link #leastOtherLoad}): how a policy in a server process sees the rack.
+     */
+    public void wantRackLoads(boolean on) {
+        wantsLoads = on;
+    }
+
+    /**
+     * The least load among the other live, not draining servers, as the switch last reported it
+     * (in {@link #loadMetric}'s unit), or {@code Long.MAX_VALUE} when there is none, or no report
+     * came within three heartbeat intervals of {@code nowNanos} (a stale view is no view).
+     */
+    public long leastOtherLoad(long nowNanos) {
+        if (rackLoadAt == Long.MIN_VALUE || nowNanos - rackLoadAt > 3 * config.heartbeatIntervalNanos()) {
+            return Long.MAX_VALUE;
+        }
+        return rackLeastLoad;
+    }
+
+    /** The server the switch last named as least loaded among the others (its address), or 0. */
+    public int leastOtherServer() {
+        return rackLeastServer;
+    }
+
     /** Replaces the load reported in HEARTBEAT and used by the policy (default {@link #queuedBytes}). */
     public void loadMetric(LongSupplier metric) {
         this.loadMetric = metric;
@@ -142,6 +177,11 @@ public final class MigrationEngine implements MigrationHook, Node {
         return cooldownUntil.size();
     }
 
+    /** Connections whose traffic the policy remembers: only those busy since its last clear. */
+    int trafficEntries() {
+        return lastTraffic.size();
+    }
+
     /** Temporary buffers in use (migrations this server has prepared as target). */
     public int preparedSlots() {
         return target.active();
@@ -159,15 +199,12 @@ public final class MigrationEngine implements MigrationHook, Node {
 
     /**
      * Load metric (default): bytes queued in this host's connections, unsent or unacknowledged
-     * plus received but not yet read by the application: work the server still has to do.
+     * plus received but not yet read by the application: work the server still has to do. The
+     * host keeps the sum as connections change ({@link Host#queuedBytes}): O(1) per heartbeat,
+     * however many connections are idle.
      */
     public long queuedBytes() {
-        long sum = 0;
-        for (int i = 0; i < host.connectionCount(); i++) {
-            TcpConnection c = host.connectionAt(i);
-            sum += c.config().sendBufferBytes() - c.writableBytes() + c.readableBytes();
-        }
-        return sum;
+        return host.queuedBytes();
     }
 
     public long lastLoad() {
@@ -176,8 +213,7 @@ public final class MigrationEngine implements MigrationHook, Node {
 
     /** Whether the policy or {@link #migrate} may move this connection: synchronized, not closing out. */
     public static boolean eligible(TcpConnection c) {
-        TcpState s = c.state();
-        return s.isSynchronized() && s != TcpState.TIME_WAIT;
+        return Host.isLive(c.state());
     }
 
     /**
@@ -237,8 +273,9 @@ public final class MigrationEngine implements MigrationHook, Node {
         }
         if (now >= nextHeartbeat) {
             lastLoad = loadMetric.getAsLong();
-            sender.send(config.switchIp(), TcpMigHeader.HEARTBEAT, draining ? TcpMigHeader.HEARTBEAT_DRAINING : 0, 0, 0,
-                    0, 0, self, 0, lastLoad);
+            int flags = (draining ? TcpMigHeader.HEARTBEAT_DRAINING : 0) | (wantsLoads ? TcpMigHeader.HEARTBEAT_WANTS_LOADS : 0);
+            sender.send(config.switchIp(), TcpMigHeader.HEARTBEAT, flags, 0, 0, 0, 0, self, 0,
+                    Math.min(Math.max(lastLoad, 0), TcpMigHeader.NO_LOAD - 1));
             count(MigCounter.HEARTBEATS_SENT);
             nextHeartbeat = now + config.heartbeatIntervalNanos();
             work++;
@@ -368,7 +405,11 @@ public final class MigrationEngine implements MigrationHook, Node {
     /**
      * Above {@code highLoad} the server sheds connections, one per policy interval, until its
      * load falls below {@code lowLoad} (hysteresis); it picks the eligible connection with the
-     * most traffic (bytes in + out) since the previous look that is not cooling down.
+     * most traffic (bytes in + out) since the previous look that is not cooling down. Only
+     * connections that sent or received a segment since then can have new traffic, and the host
+     * notes those ({@link Host#busyCount}): a look costs the busy connections, not the idle ones.
+     * With none eligible among them, any eligible connection goes, found from a rotating cursor
+     * (at most {@link #POLICY_FALLBACK_LOOKS} looked at).
      */
     private void runPolicy() {
         long load = loadMetric.getAsLong();
@@ -386,23 +427,39 @@ public final class MigrationEngine implements MigrationHook, Node {
         long at = now();
         TcpConnection best = null;
         long bestTraffic = -1;
-        for (int i = 0; i < host.connectionCount(); i++) {
-            TcpConnection c = host.connectionAt(i);
+        for (int i = 0; i < host.busyCount(); i++) {
+            TcpConnection c = host.busyAt(i);
+            if (!host.holds(c)) {
+                continue; // closed or moved away since it was busy
+            }
             long ck = connKey(c.remoteIp(), c.remotePort(), c.localPort());
             long total = c.stats().bytesIn() + c.stats().bytesOut();
             long last = lastTraffic.put(ck, total);
             long recent = last < 0 ? total : total - last;
-            if (shedding && recent > bestTraffic && eligible(c) && cooldownUntil.get(ck) <= at
-                    && app.snapshotSize(c) >= 0
-                    && !origin.isMigrating(ck)) {
+            if (shedding && recent > bestTraffic && movable(c, ck, at)) {
                 best = c;
                 bestTraffic = recent;
+            }
+        }
+        host.clearBusy();
+        int n = host.connectionCount();
+        for (int k = 0; shedding && best == null && k < Math.min(n, POLICY_FALLBACK_LOOKS); k++) {
+            int idx = (policyCursor + k) % n;
+            TcpConnection c = host.connectionAt(idx);
+            if (movable(c, connKey(c.remoteIp(), c.remotePort(), c.localPort()), at)) {
+                best = c;
+                policyCursor = idx + 1;
             }
         }
         if (best != null && !origin.full()) {
             count(MigCounter.POLICY_DECISIONS);
             migrate(best);
         }
+    }
+
+    /** The policy may move {@code c} (key {@code ck}) now: eligible, not cooling down, not moving. */
+    private boolean movable(TcpConnection c, long ck, long at) {
+        return eligible(c) && cooldownUntil.get(ck) <= at && app.snapshotSize(c) >= 0 && !origin.isMigrating(ck);
     }
 
     // ------------------------------------------------------------------ what the host hands over
@@ -429,8 +486,22 @@ public final class MigrationEngine implements MigrationHook, Node {
             case TcpMigHeader.CONN_STATE -> target.onState(f.buffer);
             case TcpMigHeader.CONN_STATE_ACK -> origin.onStateAck(from);
             case TcpMigHeader.ABORT -> target.onAbort(from);
+            case TcpMigHeader.HEARTBEAT -> onRackLoads(from);
             default -> count(MigCounter.CONTROL_UNEXPECTED);
         }
+    }
+
+    /** The switch's answer to a heartbeat that asked for loads; anything else is unexpected. */
+    private void onRackLoads(int from) {
+        if (!wantsLoads || from != config.switchIp() || (rx.reason() & TcpMigHeader.HEARTBEAT_LOADS) == 0) {
+            count(MigCounter.CONTROL_UNEXPECTED);
+            return;
+        }
+        long v = rx.value();
+        rackLeastLoad = v == TcpMigHeader.NO_LOAD ? Long.MAX_VALUE : v;
+        rackLeastServer = rx.targetIp();
+        rackLoadAt = now;
+        count(MigCounter.LOADS_RECEIVED);
     }
 
     @Override

@@ -736,15 +736,14 @@ public final class RackSimulation {
      * A server's switch port that can hold back its HEARTBEATs (the switch then sees it as
      * silent), everything else passing: membership changes without the server going away.
      */
-    private static final class HeartbeatGate implements FrameChannel {
-        private final FrameChannel inner;
+    private static final class HeartbeatGate extends io.capybara.io.ForwardingChannel {
         private final io.capybara.io.FrameHandler[] target = new io.capybara.io.FrameHandler[1];
         private final io.capybara.io.FrameHandler filter;
         boolean closed;
         long held;
 
         HeartbeatGate(FrameChannel inner) {
-            this.inner = inner;
+            super(inner);
             this.filter = (b, off, len) -> {
                 if (closed && isHeartbeat(b, off, len)) {
                     held++;
@@ -754,27 +753,16 @@ public final class RackSimulation {
             };
         }
 
-        private static boolean isHeartbeat(org.agrona.MutableDirectBuffer b, int off, int len) {
-            int ip = off + io.capybara.wire.EthernetHeader.LENGTH;
-            if (len < ip - off + 20 + 8 + io.capybara.wire.TcpMigHeader.MIN_LENGTH
-                    || io.capybara.wire.EthernetHeader.etherType(b, off) != io.capybara.wire.EthernetHeader.TYPE_IPV4
-                    || (b.getByte(ip + 9) & 0xFF) != io.capybara.wire.Ipv4Header.PROTO_UDP) {
-                return false;
-            }
-            int udp = ip + (b.getByte(ip) & 0x0F) * 4;
-            return io.capybara.wire.UdpHeader.dstPort(b, udp) == io.capybara.wire.TcpMigHeader.UDP_PORT
-                    && (b.getByte(udp + 8 + 3) & 0xFF) == io.capybara.wire.TcpMigHeader.HEARTBEAT;
+        private final io.capybara.wire.TcpMigHeader mig = new io.capybara.wire.TcpMigHeader();
+
+        private boolean isHeartbeat(org.agrona.MutableDirectBuffer b, int off, int len) {
+            return mig.wrapFrame(b, off, len) && mig.type() == io.capybara.wire.TcpMigHeader.HEARTBEAT;
         }
 
         @Override
         public int poll(io.capybara.io.FrameHandler handler, int limit) {
             target[0] = handler;
             return inner.poll(filter, limit);
-        }
-
-        @Override
-        public boolean send(org.agrona.DirectBuffer buffer, int offset, int length) {
-            return inner.send(buffer, offset, length);
         }
 
         @Override

@@ -31,4 +31,11 @@ public interface ConnectionObserver {
      */
     default void onDeadlineChanged(TcpConnection connection) {
     }
+
+    /**
+     * {@link TcpConnection#queuedBytes()} changed during the call that is ending (reported once
+     * per call, after the deadline), so that a host keeps its load without scanning connections.
+     */
+    default void onQueuedChanged(TcpConnection connection) {
+    }
 }

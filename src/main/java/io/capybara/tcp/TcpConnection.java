@@ -85,6 +85,8 @@ public final class TcpConnection {
     int events;
     /** {@link #nextDeadline()} as last reported to the observer (the host's timer wheel). */
     private long reportedDeadline = NONE;
+    /** {@link #queuedBytes()} as last reported to the observer (not part of a snapshot; none yet). */
+    private int reportedQueued = Integer.MIN_VALUE;
     private Object attachment;
     private boolean firing;
     /** Receiver-side SACK and D-SACK blocks; state only within one call. */
@@ -582,6 +584,23 @@ public final class TcpConnection {
         }
     }
 
+    /**
+     * For a listener that keeps its own SYN-ACK schedule (the host's, shorter than the data RTO
+     * and without its backoff): in SYN_RECEIVED, sends the SYN-ACK again now (Karn: no RTT sample
+     * from it). The caller then ignores this connection's own retransmission deadline until the
+     * handshake completes. Returns false, doing nothing, in any other state.
+     */
+    public boolean retransmitSynAck(long nowNanos) {
+        if (state != TcpState.SYN_RECEIVED) {
+            return false;
+        }
+        timers.rtx = NONE;
+        opt.rtoTsVal = opt.tsNow(nowNanos);
+        sendSyn(nowNanos);
+        finish(nowNanos);
+        return true;
+    }
+
     private void onPersistTimeout(long now) {
         timers.persist = NONE;
         int unsent = snd.bufSeq + sendRing.length() - snd.nxt;
@@ -854,6 +873,11 @@ public final class TcpConnection {
                 reportedDeadline = deadline;
                 observer.onDeadlineChanged(this);
             }
+            int queued = queuedBytes();
+            if (queued != reportedQueued) {
+                reportedQueued = queued;
+                observer.onQueuedChanged(this);
+            }
         } finally {
             firing = false;
         }
@@ -891,17 +915,28 @@ public final class TcpConnection {
             return 0;
         }
         int n = recvRing.read(dst, offset, length);
-        if (n > 0 && (state == TcpState.ESTABLISHED || state == TcpState.FIN_WAIT_1
-                || state == TcpState.FIN_WAIT_2)) {
-            // tell the peer when reading opened the window a lot (RFC 9293 3.8.6.2.2)
-            int cur = Math.max(0, rcv.advEdge - rcv.nxt);
-            int free = recvRing.free();
-            if (free - cur >= Math.min(recvRing.maxCapacity() >>> 1, config.mss()) && free >= 2 * cur) {
-                timers.ackNow = true;
+        if (n > 0) {
+            if (state == TcpState.ESTABLISHED || state == TcpState.FIN_WAIT_1 || state == TcpState.FIN_WAIT_2) {
+                // tell the peer when reading opened the window a lot (RFC 9293 3.8.6.2.2)
+                int cur = Math.max(0, rcv.advEdge - rcv.nxt);
+                int free = recvRing.free();
+                if (free - cur >= Math.min(recvRing.maxCapacity() >>> 1, config.mss()) && free >= 2 * cur) {
+                    timers.ackNow = true;
+                }
             }
-            finish(nowNanos);
+            finish(nowNanos); // also in CLOSE_WAIT and later: the queued bytes went down
         }
         return n;
+    }
+
+    /**
+     * Work this connection still holds for its server, in bytes: its send buffer's size minus
+     * what it can still take (queued unsent or unacknowledged; all of it once no more may be
+     * queued), plus what was received and not yet read. The observer hears of each change
+     * ({@link ConnectionObserver#onQueuedChanged}), so a host keeps the sum without scanning.
+     */
+    public int queuedBytes() {
+        return config.sendBufferBytes() - writableBytes() + readableBytes();
     }
 
     /** Bytes ready for {@link #receive}. */

@@ -94,6 +94,21 @@ public final class MinLoadRegister {
     }
 
     /**
+     * The least-loaded live, not draining server other than {@code origin} by its last heartbeat
+     * (a full scan, not the register: the load report a server asked for must be exact), or
+     * {@link #NONE}; lowest index first on ties.
+     */
+    public int leastLoadedOther(int origin, long nowNanos) {
+        int best = NONE;
+        for (int s = 0; s < load.length; s++) {
+            if (eligible(s, origin, nowNanos) && (best == NONE || load[s] < load[best])) {
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    /**
      * The least-loaded live, not draining server other than {@code origin}, or {@link #NONE}. Uses
      * the register when it names such a server; otherwise scans the per-server loads
      * (a handful of servers per rack), lowest index first on ties so the answer is deterministic.

@@ -31,6 +31,8 @@ public enum SwitchCounter {
     CONTROL_MALFORMED,
     CONTROL_UNKNOWN_SERVER,
     HEARTBEATS,
+    /** Heartbeats that asked for the rack's loads, answered ({@link TcpMigHeader#HEARTBEAT_LOADS}). */
+    LOADS_REPORTED,
     PREPARE_STEERED,
     PREPARE_REJECTED_NO_TARGET,
     ACK_FORWARDED,

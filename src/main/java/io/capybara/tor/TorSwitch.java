@@ -498,12 +498,34 @@ public final class TorSwitch implements Node {
                 if (placement != null) {
                     refreshPlacement();
                 }
+                if ((mig.reason() & TcpMigHeader.HEARTBEAT_WANTS_LOADS) != 0) {
+                    reportLoads(b, off, ip, l4, sender);
+                }
             }
             case TcpMigHeader.PREPARE_MIG -> prepare(ingress, b, off, ip, l4, sender);
             case TcpMigHeader.PREPARE_MIG_ACK -> prepareAck(b, off, ip, l4, sender);
             case TcpMigHeader.ABORT -> abort(b, off, ip, l4, sender);
             default -> count(SwitchCounter.CONTROL_MALFORMED);
         }
+    }
+
+    /**
+     * Answers a heartbeat that asks for the rack's loads, in place: the same message back to its
+     * sender, flagged {@link TcpMigHeader#HEARTBEAT_LOADS}, carrying the least load among the
+     * other live, not draining servers (so a server's own policy can compare itself with the
+     * rack without seeing it). Once per heartbeat, never per data packet.
+     */
+    private void reportLoads(MutableDirectBuffer b, int off, int ip, int l4, int sender) {
+        int least = loads.leastLoadedOther(sender, now);
+        mig.type(TcpMigHeader.HEARTBEAT).reason(TcpMigHeader.HEARTBEAT_LOADS)
+                .targetIp(least == MinLoadRegister.NONE ? 0 : hostIp[serverHost[least]])
+                .value(least == MinLoadRegister.NONE ? TcpMigHeader.NO_LOAD : Math.min(loads.load(least), TcpMigHeader.NO_LOAD - 1))
+                .seal();
+        int to = hostIp[serverHost[sender]];
+        readdress(b, ip, l4, config.switchIp(), to);
+        EthernetHeader.src(b, off, config.switchMac());
+        count(SwitchCounter.LOADS_REPORTED);
+        forward(b, off, ip - off + Ipv4Header.totalLength(b, ip), to);
     }
 
     /**

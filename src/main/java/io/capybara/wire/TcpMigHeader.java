@@ -55,6 +55,16 @@ public final class TcpMigHeader {
 
     /** HEARTBEAT flags, in the reason byte: the server is draining (no new connections, no migrations in). */
     public static final int HEARTBEAT_DRAINING = 1;
+    /** HEARTBEAT flag (server -> switch): answer with the rack's loads ({@link #HEARTBEAT_LOADS}). */
+    public static final int HEARTBEAT_WANTS_LOADS = 2;
+    /**
+     * HEARTBEAT flag (switch -> server, the answer to {@link #HEARTBEAT_WANTS_LOADS}): value is the
+     * least load among the other live, not draining servers, target ip that server; value
+     * {@link #NO_LOAD} and target 0 when there is none.
+     */
+    public static final int HEARTBEAT_LOADS = 4;
+    /** HEARTBEAT_LOADS value: no other server to compare with. */
+    public static final long NO_LOAD = 0xFFFF_FFFFL;
 
     /** Results of {@link #validate}. */
     public static final int OK = 0;
@@ -91,6 +101,28 @@ public final class TcpMigHeader {
         this.mutable = buffer instanceof MutableDirectBuffer m ? m : null;
         this.offset = offset;
         return this;
+    }
+
+    /**
+     * Wraps this flyweight on the TCPMig message an Ethernet frame carries, if it carries one:
+     * IPv4, UDP to {@link #UDP_PORT}, room for a header. No magic, version or checksum check
+     * ({@link #validate} does those): this answers a frame filter's "is this TCPMig, which type?".
+     *
+     * @return true if wrapped; false, and this flyweight untouched, for any other frame
+     */
+    public boolean wrapFrame(DirectBuffer b, int off, int len) {
+        int ip = off + EthernetHeader.LENGTH;
+        if (len < EthernetHeader.LENGTH + Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH + MIN_LENGTH
+                || EthernetHeader.etherType(b, off) != EthernetHeader.TYPE_IPV4
+                || Ipv4Header.protocol(b, ip) != Ipv4Header.PROTO_UDP) {
+            return false;
+        }
+        int udp = ip + Ipv4Header.headerLength(b, ip);
+        if (udp + UdpHeader.LENGTH + MIN_LENGTH > off + len || UdpHeader.dstPort(b, udp) != UDP_PORT) {
+            return false;
+        }
+        wrap(b, udp + UdpHeader.LENGTH);
+        return true;
     }
 
     /**

@@ -153,4 +153,42 @@ class HttpServerLimitsTest {
         assertEquals(1, app.refusedAtLimit());
         assertFalse(b.closed);
     }
+
+    @Test
+    void withAServingHookRequestsWaitUntilServedOneByOneAcrossConnectionsInArrivalOrder() {
+        java.util.ArrayDeque<TcpConnection> waiting = new java.util.ArrayDeque<>();
+        app = new HttpServerApp(server, HttpServerConfig.defaults().withServiceTimeMicros(7))
+                .serving((conn, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        waiting.add(conn);
+                    }
+                });
+        server.listen(80, app);
+        Client a = connect();
+        Client b = connect();
+        assertTrue(run(S, () -> app.sessions() == 2));
+        a.send("GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+        run(10 * MS, () -> waiting.size() == 2);
+        b.send("GET /bytes/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+        run(100 * MS, () -> false);
+        assertEquals(3, waiting.size(), "each parsed request announced once");
+        assertEquals(0, app.responses(), "nothing answered before it is served");
+        assertEquals("", a.got.toString() + b.got);
+        TcpConnection first = waiting.poll();
+        assertEquals(7_000, app.serveNext(first), "the request's service demand");
+        app.resume(first);
+        assertTrue(run(100 * MS, () -> a.got.indexOf("200 OK") >= 0));
+        assertEquals(1, app.responses(), "only the served request is answered");
+        TcpConnection second = waiting.poll();
+        TcpConnection third = waiting.poll();
+        assertEquals(first, second, "a's second request comes before b's, which arrived later");
+        assertTrue(third != first);
+        assertEquals(7_000, app.serveNext(second));
+        assertEquals(7_000, app.serveNext(third));
+        assertEquals(-1, app.serveNext(third), "nothing left to serve");
+        app.resume(second);
+        app.resume(third);
+        assertTrue(run(100 * MS, () -> app.responses() == 3 && b.got.indexOf("200 OK") >= 0));
+        assertEquals(2, a.got.toString().split("200 OK", -1).length - 1);
+    }
 }

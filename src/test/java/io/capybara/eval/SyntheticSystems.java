@@ -12,65 +12,42 @@ final class SyntheticSystems {
     private SyntheticSystems() {
     }
 
+    /** How a stand-in system runs. */
+    private interface Runner {
+        OverheadRun run(int count, int queueBytes, Progress progress);
+    }
+
+    /** A stand-in system: its names, why it is unavailable (null: it is available) and how it runs. */
+    private record Stub(String key, String label, String unavailableReason, Runner runner) implements MigrationSystem {
+        @Override
+        public OverheadRun run(int count, int queueBytes, Progress progress) {
+            return runner.run(count, queueBytes, progress);
+        }
+    }
+
     /** A system whose steps take seeded exponential times around the given means (ns). */
     static MigrationSystem system(String key, long seed, long... stepMeans) {
-        return new MigrationSystem() {
-            @Override
-            public String key() {
-                return key;
-            }
-
-            @Override
-            public String label() {
-                return "synthetic " + key;
-            }
-
-            @Override
-            public String unavailableReason() {
-                return null;
-            }
-
-            @Override
-            public OverheadRun run(int count, int queueBytes, Progress progress) {
-                SplittableRandom r = new SplittableRandom(seed + queueBytes);
-                Map<String, long[]> steps = new LinkedHashMap<>();
-                long[] totals = new long[count];
-                for (int s = 0; s < stepMeans.length; s++) {
-                    long[] v = new long[count];
-                    for (int i = 0; i < count; i++) {
-                        v[i] = 1 + (long) (-Math.log(1 - r.nextDouble()) * stepMeans[s]);
-                        totals[i] += v[i];
-                    }
-                    steps.put("step " + s, v);
+        return new Stub(key, "synthetic " + key, null, (count, queueBytes, progress) -> {
+            SplittableRandom r = new SplittableRandom(seed + queueBytes);
+            Map<String, long[]> steps = new LinkedHashMap<>();
+            long[] totals = new long[count];
+            for (int s = 0; s < stepMeans.length; s++) {
+                long[] v = new long[count];
+                for (int i = 0; i < count; i++) {
+                    v[i] = 1 + (long) (-Math.log(1 - r.nextDouble()) * stepMeans[s]);
+                    totals[i] += v[i];
                 }
-                progress.set(count);
-                return new OverheadRun(key, queueBytes, totals, steps, count);
+                steps.put("step " + s, v);
             }
-        };
+            progress.set(count);
+            return new OverheadRun(key, queueBytes, totals, steps, count);
+        });
     }
 
     static MigrationSystem unavailable(String key, String reason) {
-        return new MigrationSystem() {
-            @Override
-            public String key() {
-                return key;
-            }
-
-            @Override
-            public String label() {
-                return key;
-            }
-
-            @Override
-            public String unavailableReason() {
-                return reason;
-            }
-
-            @Override
-            public OverheadRun run(int count, int queueBytes, Progress progress) {
-                throw new AssertionError("must not run an unavailable system");
-            }
-        };
+        return new Stub(key, key, reason, (count, queueBytes, progress) -> {
+            throw new AssertionError("must not run an unavailable system");
+        });
     }
 
     /**

@@ -297,6 +297,101 @@ class HostConnectionTest {
         }
     }
 
+    /**
+     * A half-open connection follows the listener's SYN-ACK schedule, whatever the data RTO: here
+     * TCP's initial RTO is 200 ms (its backoff would retry at 0.2, 0.6, 1.4, 3.0 s), yet the SYN-ACK
+     * goes at 0, 1 and 3 s exactly, and the slot is free at 5 s; an ACK after that is reset.
+     */
+    @Test
+    void halfOpenConnectionsKeepTheListenersShortSynAckScheduleNotTheDataRto() {
+        io.capybara.tcp.TcpConfig d = io.capybara.tcp.TcpConfig.defaults();
+        io.capybara.tcp.TcpConfig fastRto = new io.capybara.tcp.TcpConfig(d.mss(), d.sendBufferBytes(),
+                d.receiveBufferBytes(), d.windowScale(), d.sackPermitted(), d.timestamps(), d.nagle(),
+                d.delayedAckNanos(), 200 * MS, 200 * MS, 60 * S, d.maxRetransmissions(), d.timeWaitNanos(),
+                d.maxOutOfOrderSegments());
+        Host b = sim.add(new Host(HostConfig.of("b", B_MAC, B_IP, 24).withIsnSeed(2).withTcp(fastRto)
+                .withStaticArp(Map.of(A_IP, A_MAC)), link.b()));
+        b.listen(7004, 4, new ConnectionHandler() { });
+        RawPeer peer = new RawPeer(link.a(), A_MAC, A_IP);
+        sim.runUntil(sim.now() + MS, () -> false);
+        peer.receive();
+        peer.sendTcp(B_MAC, B_IP, 5000, 7004, 100, 0, io.capybara.wire.TcpSegment.SYN);
+        long t0 = sim.now();
+        List<Long> synAcks = new java.util.ArrayList<>();
+        int iss = 0;
+        while (sim.now() < t0 + 5 * S + 10 * MS) {
+            sim.runFor(MS);
+            for (RawPeer.Frame f : peer.receive()) {
+                assertEquals(io.capybara.wire.TcpSegment.SYN | io.capybara.wire.TcpSegment.ACK, f.flags(), f.toString());
+                synAcks.add((sim.now() - t0) / MS); // to the millisecond (the link's latency is 10 us)
+                iss = f.seq();
+            }
+            if (sim.now() - t0 < 5 * S - 2 * MS) {
+                assertEquals(1, b.connectionCount(), "slot held until 5 s, at " + (sim.now() - t0) / MS + " ms");
+            }
+        }
+        assertEquals(List.of(1L, 1001L, 3001L), synAcks, "SYN-ACK times in ms after the SYN");
+        assertEquals(0, b.connectionCount(), "dropped at 5 s");
+        assertEquals(2, b.stats().tcpSynAckRetransmits());
+        assertEquals(1, b.stats().tcpEmbryonicExpired());
+        assertTrue(b.nextDeadline() > sim.now() + 50 * S, "nothing left to time: " + b.nextDeadline());
+        // the handshake's ACK arriving now finds no connection and no recent cookie: reset
+        peer.sendTcp(B_MAC, B_IP, 5000, 7004, 101, iss + 1, io.capybara.wire.TcpSegment.ACK);
+        sim.runFor(MS);
+        assertEquals(io.capybara.wire.TcpSegment.RST, peer.receive().get(0).flags());
+        assertEquals(0, b.connectionCount());
+    }
+
+    /**
+     * The handshake completing after a retried SYN-ACK: the connection leaves the listener's
+     * schedule and runs on TCP's own timers (its data is retransmitted on the RTO, not at 3 s).
+     */
+    @Test
+    void aHandshakeCompletedAfterARetriedSynAckRunsOnTcpTimers() {
+        Host b = sim.add(new Host(HostConfig.of("b", B_MAC, B_IP, 24).withIsnSeed(2)
+                .withStaticArp(Map.of(A_IP, A_MAC)), link.b()));
+        TcpConnection[] accepted = new TcpConnection[1];
+        b.listen(7005, 4, new ConnectionHandler() {
+            @Override
+            public void onAccepted(TcpConnection c) {
+                accepted[0] = c;
+            }
+        });
+        RawPeer peer = new RawPeer(link.a(), A_MAC, A_IP);
+        sim.runUntil(sim.now() + MS, () -> false);
+        peer.receive();
+        peer.sendTcp(B_MAC, B_IP, 5000, 7005, 100, 0, io.capybara.wire.TcpSegment.SYN);
+        sim.runFor(1500 * MS);
+        List<RawPeer.Frame> synAcks = peer.receive();
+        assertEquals(2, synAcks.size(), synAcks.toString());
+        assertEquals(synAcks.get(0).seq(), synAcks.get(1).seq(), "the same SYN-ACK again");
+        peer.sendTcp(B_MAC, B_IP, 5000, 7005, 101, synAcks.get(1).seq() + 1, io.capybara.wire.TcpSegment.ACK);
+        sim.runFor(MS);
+        assertNotNull(accepted[0]);
+        assertEquals(TcpState.ESTABLISHED, accepted[0].state());
+        // past 3 s and 5 s: no SYN-ACK, no expiry; the connection's own timers only
+        sim.runFor(6 * S);
+        assertTrue(peer.receive().isEmpty());
+        assertEquals(1, b.connectionCount());
+        assertEquals(1, b.stats().tcpSynAckRetransmits());
+        assertEquals(0, b.stats().tcpEmbryonicExpired());
+    }
+
+    @Test
+    void synAckScheduleDoublesFromItsTimeoutAndWaitsForTheLastRetryAsLongAsForTheOneBefore() {
+        HostConfig c = HostConfig.of("h", 1, 1, 24);
+        assertEquals(2, c.synAckRetries());
+        assertEquals(1 * S, c.synAckRetryNanos(1));
+        assertEquals(3 * S, c.synAckRetryNanos(2));
+        assertEquals(5 * S, c.embryonicNanos());
+        assertEquals(100 * MS, c.withListenLimits(8, 0, 100 * MS).embryonicNanos());
+        assertEquals(2 * S, c.withListenLimits(8, 1, S).embryonicNanos());
+        assertEquals(11 * S, c.withListenLimits(8, 3, S).embryonicNanos());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> c.withListenLimits(8, -1, S));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> c.withListenLimits(8, 17, S));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> c.withListenLimits(8, 2, 0));
+    }
+
     @Test
     void forgedCookieAcksAreResetAndHalfOpenConnectionsExpireQuietly() {
         Host b = sim.add(new Host(HostConfig.of("b", B_MAC, B_IP, 24).withIsnSeed(2)
@@ -318,10 +413,10 @@ class HostConnectionTest {
         assertEquals(1, b.stats().tcpSynCookiesFailed());
         assertEquals(io.capybara.wire.TcpSegment.RST, peer.receive().get(0).flags());
         assertEquals(1, b.connectionCount(), "only the stateful half-open one");
-        // the half-open one: its SYN-ACK is retried at 1, 3 and 7 s, then it is dropped without a RST
-        sim.runUntil(sim.now() + 9 * S, () -> false);
+        // the half-open one: its SYN-ACK is retried at 1 and 3 s, then it is dropped without a RST
+        sim.runUntil(sim.now() + 6 * S, () -> false);
         List<RawPeer.Frame> later = peer.receive();
-        assertEquals(3, later.stream().filter(f -> f.srcPort() == 7003 && f.dstPort() == 5000).count(),
+        assertEquals(2, later.stream().filter(f -> f.srcPort() == 7003 && f.dstPort() == 5000).count(),
                 later.toString());
         assertTrue(later.stream().noneMatch(f -> (f.flags() & io.capybara.wire.TcpSegment.RST) != 0));
         assertEquals(0, b.connectionCount());

@@ -95,6 +95,29 @@ final class JavaOnLink implements AutoCloseable {
         return create(topo, kind, pcap, TcpConfig.defaults());
     }
 
+    /** A test's work against the Java host on a fresh link, with the link's topology at hand. */
+    interface Run {
+        void run(Topology topo, JavaOnLink j) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} against the Java host on a fresh link of {@code kind} while every frame
+     * is recorded to {@code pcap}, then has tshark check the capture is clean (no malformed
+     * frame, no bad checksum, no RST). Skips without root, {@code tool} or tshark.
+     */
+    static void runCaptured(Kind kind, TcpConfig tcp, Path pcap, String tool, Run body) throws Exception {
+        io.capybara.io.linux.NetAdmin.assumeNetAdmin();
+        io.capybara.io.linux.NetAdmin.assumeTool(tool, tool);
+        io.capybara.io.linux.NetAdmin.assumeTool("tshark", "tshark");
+        try (Topology topo = Topology.create()) {
+            JavaOnLink j = create(topo, kind, pcap, tcp);
+            try (j) {
+                body.run(topo, j);
+            }
+            KernelClientsTest.assertCleanCapture(pcap, j.hostAddress());
+        }
+    }
+
     /** SO_RCVBUFFORCE (root may exceed net.core.rmem_max). */
     static void growReceiveBuffer(PacketChannel pc, int bytes) {
         try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {

@@ -7,8 +7,7 @@ import io.capybara.app.EchoServerApp;
 import io.capybara.app.HttpServerApp;
 import io.capybara.app.HttpServerConfig;
 import io.capybara.host.Host;
-import io.capybara.io.linux.NetAdmin;
-import io.capybara.io.linux.Topology;
+import io.capybara.tcp.TcpConfig;
 import io.capybara.tcp.TcpConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,117 +32,100 @@ class KernelClientsTest {
     @ParameterizedTest
     @EnumSource(JavaOnLink.Kind.class)
     void curlReusesOneConnectionForSeveralRequests(JavaOnLink.Kind kind) throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("curl", "curl");
-        NetAdmin.assumeTool("tshark", "tshark");
-        Path pcap = tmp.resolve("curl-" + kind + ".pcap");
-        try (Topology topo = Topology.create()) {
-            JavaOnLink j = JavaOnLink.create(topo, kind, pcap);
-            HttpServerApp app;
-            try (j) {
-                Host host = j.host;
-                app = j.loop.call(() -> {
-                    HttpServerApp a = new HttpServerApp(host, HttpServerConfig.defaults());
-                    host.listen(80, a);
-                    return a;
-                });
-                String base = "http://" + j.hostAddress();
-                // one curl, four URLs: curl keeps the connection alive between them
-                String out = topo.run(j.namespace, "curl", "-sS", "-m", "10",
-                        "-w", "|%{http_code} %{size_download} %{num_connects}\\n",
-                        base + "/bytes/100", "-o", "/dev/null",
-                        base + "/", "-o", tmp.resolve("root-" + kind).toString(),
-                        base + "/bytes/100000", "-o", "/dev/null",
-                        base + "/nothing-here", "-o", "/dev/null");
-                List<String[]> results = parse(out);
-                assertEquals(4, results.size(), out);
-                assertEquals(List.of("200", "100", "1"), List.of(results.get(0)), out);
-                assertEquals(List.of("200", "22", "0"), List.of(results.get(1)), out);
-                assertEquals(List.of("200", "100000", "0"), List.of(results.get(2)), out);
-                assertEquals("404", results.get(3)[0], out);
-                assertEquals("0", results.get(3)[2], out);
-                assertEquals("Hello from Capybara-J\n", Files.readString(tmp.resolve("root-" + kind)));
-                // curl has exited: the connection closes cleanly, client first
-                assertTrue(j.loop.await(() -> app.closed() == 1 && host.connectionCount() == 0, 3000),
-                        () -> j.loop.call(() -> app + " " + host.stats()));
-                String stats = j.loop.call(() -> app + " " + host.stats());
-                assertEquals(1, j.loop.call(app::accepted), stats);
-                assertEquals(4, j.loop.call(app::responses), stats);
-                assertEquals(0, j.loop.call(app::resets), stats);
-                assertEquals(0, j.loop.call(() -> host.stats().tcpRstSent()), stats);
-            }
-            assertCleanCapture(pcap, j.hostAddress());
-        }
+        JavaOnLink.runCaptured(kind, TcpConfig.defaults(), tmp.resolve("curl-" + kind + ".pcap"), "curl", (topo, j) -> {
+            Host host = j.host;
+            HttpServerApp app = j.loop.call(() -> {
+                HttpServerApp a = new HttpServerApp(host, HttpServerConfig.defaults());
+                host.listen(80, a);
+                return a;
+            });
+            String base = "http://" + j.hostAddress();
+            // one curl, four URLs: curl keeps the connection alive between them
+            String out = topo.run(j.namespace, "curl", "-sS", "-m", "10",
+                    "-w", "|%{http_code} %{size_download} %{num_connects}\\n",
+                    base + "/bytes/100", "-o", "/dev/null",
+                    base + "/", "-o", tmp.resolve("root-" + kind).toString(),
+                    base + "/bytes/100000", "-o", "/dev/null",
+                    base + "/nothing-here", "-o", "/dev/null");
+            List<String[]> results = parse(out);
+            assertEquals(4, results.size(), out);
+            assertEquals(List.of("200", "100", "1"), List.of(results.get(0)), out);
+            assertEquals(List.of("200", "22", "0"), List.of(results.get(1)), out);
+            assertEquals(List.of("200", "100000", "0"), List.of(results.get(2)), out);
+            assertEquals("404", results.get(3)[0], out);
+            assertEquals("0", results.get(3)[2], out);
+            assertEquals("Hello from Capybara-J\n", Files.readString(tmp.resolve("root-" + kind)));
+            // curl has exited: the connection closes cleanly, client first
+            assertTrue(j.loop.await(() -> app.closed() == 1 && host.connectionCount() == 0, 3000),
+                    () -> j.loop.call(() -> app + " " + host.stats()));
+            String stats = j.loop.call(() -> app + " " + host.stats());
+            assertEquals(1, j.loop.call(app::accepted), stats);
+            assertEquals(4, j.loop.call(app::responses), stats);
+            assertEquals(0, j.loop.call(app::resets), stats);
+            assertEquals(0, j.loop.call(() -> host.stats().tcpRstSent()), stats);
+        });
     }
 
     @ParameterizedTest
     @EnumSource(JavaOnLink.Kind.class)
     void pythonEchoClientAndTheKernelsViewOfTheConnection(JavaOnLink.Kind kind) throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("python3", "python3");
-        NetAdmin.assumeTool("tshark", "tshark");
-        Path pcap = tmp.resolve("echo-" + kind + ".pcap");
-        try (Topology topo = Topology.create()) {
-            JavaOnLink j = JavaOnLink.create(topo, kind, pcap);
-            try (j) {
-                Host host = j.host;
-                EchoServerApp app = j.loop.call(() -> {
-                    EchoServerApp a = new EchoServerApp(host);
-                    host.listen(7, a);
-                    return a;
-                });
-                // echo 2 MB, then hold the connection open until told (a file appears) so that
-                // ss can look at it, then close
-                Path go = tmp.resolve("go-" + kind);
-                String client = String.join("\n",
-                        "import socket, os, time, hashlib",
-                        "s = socket.create_connection(('" + j.hostAddress() + "', 7), timeout=10)",
-                        "ti = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)",
-                        "print('tcpi_options=%d' % ti[5], flush=True)",
-                        "data = bytes((i * 131 + (i >> 8)) & 255 for i in range(2_000_000))",
-                        "got = bytearray()",
-                        "off = 0",
-                        "s.setblocking(True)",
-                        "import threading",
-                        "t = threading.Thread(target=lambda: s.sendall(data)); t.start()",
-                        "while len(got) < len(data):",
-                        "    d = s.recv(1 << 20)",
-                        "    if not d: break",
-                        "    got += d",
-                        "t.join()",
-                        "print('echo-ok' if bytes(got) == data else 'echo-mismatch %d' % len(got), flush=True)",
-                        "deadline = time.time() + 10",
-                        "while not os.path.exists('" + go + "') and time.time() < deadline: time.sleep(0.01)",
-                        "s.shutdown(socket.SHUT_WR)",
-                        "print('eof' if s.recv(10) == b'' else 'unexpected-data', flush=True)",
-                        "s.close()");
-                Process p = topo.start(j.namespace, "python3", "-c", client);
-                // while it is open, the kernel's view: negotiated options
-                String ss = "";
-                long deadline = System.nanoTime() + 10_000_000_000L;
-                while (System.nanoTime() < deadline) {
-                    ss = topo.run(j.namespace, "ss", "-tin", "dst", j.hostAddress());
-                    if (ss.contains("wscale")) {
-                        break;
-                    }
-                    Thread.sleep(20);
+        JavaOnLink.runCaptured(kind, TcpConfig.defaults(), tmp.resolve("echo-" + kind + ".pcap"), "python3", (topo, j) -> {
+            Host host = j.host;
+            EchoServerApp app = j.loop.call(() -> {
+                EchoServerApp a = new EchoServerApp(host);
+                host.listen(7, a);
+                return a;
+            });
+            // echo 2 MB, then hold the connection open until told (a file appears) so that
+            // ss can look at it, then close
+            Path go = tmp.resolve("go-" + kind);
+            String client = String.join("\n",
+                    "import socket, os, time, hashlib",
+                    "s = socket.create_connection(('" + j.hostAddress() + "', 7), timeout=10)",
+                    "ti = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)",
+                    "print('tcpi_options=%d' % ti[5], flush=True)",
+                    "data = bytes((i * 131 + (i >> 8)) & 255 for i in range(2_000_000))",
+                    "got = bytearray()",
+                    "off = 0",
+                    "s.setblocking(True)",
+                    "import threading",
+                    "t = threading.Thread(target=lambda: s.sendall(data)); t.start()",
+                    "while len(got) < len(data):",
+                    "    d = s.recv(1 << 20)",
+                    "    if not d: break",
+                    "    got += d",
+                    "t.join()",
+                    "print('echo-ok' if bytes(got) == data else 'echo-mismatch %d' % len(got), flush=True)",
+                    "deadline = time.time() + 10",
+                    "while not os.path.exists('" + go + "') and time.time() < deadline: time.sleep(0.01)",
+                    "s.shutdown(socket.SHUT_WR)",
+                    "print('eof' if s.recv(10) == b'' else 'unexpected-data', flush=True)",
+                    "s.close()");
+            Process p = topo.start(j.namespace, "python3", "-c", client);
+            // while it is open, the kernel's view: negotiated options
+            String ss = "";
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                ss = topo.run(j.namespace, "ss", "-tin", "dst", j.hostAddress());
+                if (ss.contains("wscale")) {
+                    break;
                 }
-                TcpConnection conn = j.loop.call(() -> host.connectionCount() == 1
-                        ? firstConnection(host, j) : null);
-                assertTrue(conn != null, "no connection in the Java host");
-                Files.createFile(go);
-                assertTrue(p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "python client hangs");
-                String out = new String(p.getInputStream().readAllBytes()) + new String(p.getErrorStream().readAllBytes());
-                assertKernelView(ss, out, conn, j);
-                assertTrue(out.contains("echo-ok") && out.contains("eof"), out);
-                assertTrue(j.loop.await(() -> app.closed() == 1, 3000), () -> j.loop.call(app::toString));
-                String stats = j.loop.call(() -> app + " " + host.stats());
-                assertEquals(2_000_000, j.loop.call(app::bytesEchoed), stats);
-                assertEquals(0, j.loop.call(app::resets), stats);
-                assertEquals(0, j.loop.call(() -> host.stats().tcpRstSent()), stats);
+                Thread.sleep(20);
             }
-            assertCleanCapture(pcap, j.hostAddress());
-        }
+            TcpConnection conn = j.loop.call(() -> host.connectionCount() == 1
+                    ? firstConnection(host, j) : null);
+            assertTrue(conn != null, "no connection in the Java host");
+            Files.createFile(go);
+            assertTrue(p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "python client hangs");
+            String out = new String(p.getInputStream().readAllBytes()) + new String(p.getErrorStream().readAllBytes());
+            assertKernelView(ss, out, conn, j);
+            assertTrue(out.contains("echo-ok") && out.contains("eof"), out);
+            assertTrue(j.loop.await(() -> app.closed() == 1, 3000), () -> j.loop.call(app::toString));
+            String stats = j.loop.call(() -> app + " " + host.stats());
+            assertEquals(2_000_000, j.loop.call(app::bytesEchoed), stats);
+            assertEquals(0, j.loop.call(app::resets), stats);
+            assertEquals(0, j.loop.call(() -> host.stats().tcpRstSent()), stats);
+        });
     }
 
     private static TcpConnection firstConnection(Host host, JavaOnLink j) {

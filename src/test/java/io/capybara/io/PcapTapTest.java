@@ -8,11 +8,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,51 +19,11 @@ class PcapTapTest {
     @TempDir
     Path dir;
 
-    /** A test double: frames sent are kept; frames queued by the test are handed out on poll. */
-    static final class ScriptedChannel implements FrameChannel {
-        final List<byte[]> sent = new ArrayList<>();
-        final ArrayDeque<byte[]> inbound = new ArrayDeque<>();
-        boolean full;
-        boolean closed;
-
-        @Override
-        public int poll(FrameHandler handler, int limit) {
-            int n = 0;
-            while (n < limit && !inbound.isEmpty()) {
-                byte[] f = inbound.poll();
-                handler.onFrame(new UnsafeBuffer(f), 0, f.length);
-                n++;
-            }
-            return n;
-        }
-
-        @Override
-        public boolean send(DirectBuffer buffer, int offset, int length) {
-            if (full) {
-                return false;
-            }
-            byte[] copy = new byte[length];
-            buffer.getBytes(offset, copy);
-            sent.add(copy);
-            return true;
-        }
-
-        @Override
-        public String name() {
-            return "scripted";
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-    }
-
     @Test
     void recordsSentAndPolledFramesInOrderWithSuppliedTime() throws Exception {
         List<byte[]> frames = PcapWriterTest.handshakeExchange();
         Path file = dir.resolve("tap.pcap");
-        ScriptedChannel inner = new ScriptedChannel();
+        ScriptedChannel inner = new ScriptedChannel("scripted");
         long[] clock = {5_000_000_000L};
         List<byte[]> delivered = new ArrayList<>();
         try (PcapTap tap = new PcapTap(inner, new PcapWriter(file), () -> clock[0])) {

@@ -2,6 +2,8 @@ package io.capybara.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.capybara.lab.LabResults.num;
+import static io.capybara.lab.LabResults.brief;
 
 import io.capybara.io.linux.NetAdmin;
 import java.util.Map;
@@ -13,16 +15,6 @@ import org.junit.jupiter.api.Test;
  * CAP_NET_ADMIN or without the client tool). About 30 s in all.
  */
 class LabTest {
-    private static long num(Map<String, Object> r, String key) {
-        return ((Number) r.get(key)).longValue();
-    }
-
-    private static String brief(Map<String, Object> r) {
-        Map<String, Object> copy = new java.util.LinkedHashMap<>(r);
-        copy.remove("counters");
-        return copy + "\ncounters " + r.get("counters");
-    }
-
     /** Every request wrk completed had its response, and no request is missing beyond those in flight at the end. */
     private static void assertAllAnswered(Map<String, Object> r, int connections) {
         long requests = num(r, "requests");

@@ -2,6 +2,8 @@ package io.capybara.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.capybara.lab.LabResults.num;
+import static io.capybara.lab.LabResults.brief;
 
 import io.capybara.io.linux.NetAdmin;
 import java.nio.charset.StandardCharsets;
@@ -19,16 +21,6 @@ import org.junit.jupiter.api.Test;
  * or the client tool). About 40 s in all.
  */
 class LabTlsTest {
-    private static long num(Map<String, Object> r, String key) {
-        return ((Number) r.get(key)).longValue();
-    }
-
-    private static String brief(Map<String, Object> r) {
-        Map<String, Object> copy = new java.util.LinkedHashMap<>(r);
-        copy.remove("counters");
-        return copy + "\ncounters " + r.get("counters");
-    }
-
     private static void assertTlsClean(Map<String, Object> r, int connections) {
         assertEquals(0, num(r, "restore_failures"), () -> brief(r));
         assertEquals(0, num(r, "tls_handshake_failures"), () -> brief(r));
@@ -94,9 +86,7 @@ class LabTlsTest {
 
     @Test
     void tsharkDecryptsTheCaptureWithTheKeyLog() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("curl", "curl");
-        NetAdmin.assumeTool("tshark", "tshark");
+        LabResults.assumeNetAdminAnd("curl", "tshark");
         Path dir = Files.createTempDirectory("capybara-tls-pcap");
         Path pcap = dir.resolve("lab.pcap");
         Path keys = dir.resolve("keys.log");

@@ -2,6 +2,7 @@ package io.capybara.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.capybara.lab.LabResults.num;
 
 import io.capybara.io.linux.NetAdmin;
 import io.capybara.io.linux.Topology;
@@ -17,10 +18,6 @@ import org.junit.jupiter.api.Test;
  * own addresses).
  */
 class LabVipTest {
-    private static long num(Map<String, Object> r, String key) {
-        return ((Number) r.get(key)).longValue();
-    }
-
     /** tshark lines matching a display filter (checksums verified), without its root warning. */
     static long count(Path pcap, String filter) {
         return Topology.exec("tshark", "-n", "-r", pcap.toString(), "-o", "tcp.check_checksum:TRUE", "-o",
@@ -33,9 +30,7 @@ class LabVipTest {
 
     @Test
     void curlThroughTheVipRewrittenBothWaysWithValidChecksums() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("curl", "curl");
-        NetAdmin.assumeTool("tshark", "tshark");
+        LabResults.assumeNetAdminAnd("curl", "tshark");
         Path dir = Files.createTempDirectory("cj-lab-vip");
         Path pcap = dir.resolve("client.pcap");
         try {

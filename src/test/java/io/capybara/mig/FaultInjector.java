@@ -1,6 +1,7 @@
 package io.capybara.mig;
 
 import io.capybara.io.FrameChannel;
+import io.capybara.io.ForwardingChannel;
 import io.capybara.io.FrameHandler;
 import io.capybara.io.Node;
 import io.capybara.sim.Simulator;
@@ -73,32 +74,18 @@ final class FaultInjector implements Node {
 
     /** The TCPMig type of an Ethernet frame, or 0 if it is not a (well-formed) TCPMig message. */
     int migType(DirectBuffer b, int off, int len) {
-        if (len < 14 + 20 + 8 + TcpMigHeader.MIN_LENGTH || (b.getShort(off + 12, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF) != 0x0800) {
-            return 0;
-        }
-        int ip = off + 14;
-        int ihl = (b.getByte(ip) & 0x0F) * 4;
-        if ((b.getByte(ip + 9) & 0xFF) != 17) {
-            return 0;
-        }
-        int udp = ip + ihl;
-        if ((b.getShort(udp + 2, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF) != TcpMigHeader.UDP_PORT) {
-            return 0;
-        }
-        header.wrap(b, udp + 8);
-        if (header.magic() != TcpMigHeader.MAGIC) {
+        if (!header.wrapFrame(b, off, len) || header.magic() != TcpMigHeader.MAGIC) {
             return 0;
         }
         int t = header.type();
         return t >= 1 && t <= TcpMigHeader.MAX_TYPE ? t : 0;
     }
 
-    private final class Port implements FrameChannel {
-        final FrameChannel inner;
+    private final class Port extends ForwardingChannel {
         final Where where;
 
         Port(FrameChannel inner, Where where) {
-            this.inner = inner;
+            super(inner);
             this.where = where;
         }
 
@@ -143,22 +130,6 @@ final class FaultInjector implements Node {
                 }
             }
             handler.onFrame(buf, off, len);
-        }
-
-        @Override
-        public boolean send(DirectBuffer buffer, int offset, int length) {
-            return inner.send(buffer, offset, length);
-        }
-
-        @Override
-        public boolean send(DirectBuffer a, int aOffset, int aLength, DirectBuffer b, int bOffset, int bLength,
-                            DirectBuffer c, int cOffset, int cLength, MutableDirectBuffer scratch) {
-            return inner.send(a, aOffset, aLength, b, bOffset, bLength, c, cOffset, cLength, scratch);
-        }
-
-        @Override
-        public String name() {
-            return inner.name();
         }
     }
 }

@@ -288,4 +288,40 @@ class MigrationEngineTest {
         assertEquals(0, r.engines[1].counter(MigCounter.POLICY_DECISIONS));
         assertEquals(1, r.holder(busy));
     }
+
+    /**
+     * A policy look costs the connections with traffic, not the idle ones: with 200 idle
+     * connections it remembers the traffic of none of them once their handshakes are behind;
+     * and shedding still finds idle connections to move (from its rotating cursor). Which busy
+     * connection goes first is {@link #policyShedsTheBusiestConnectionWithHysteresisAndCoolDown}'s.
+     */
+    @Test
+    void policyLooksAtBusyConnectionsOnlyAndStillShedsIdleOnes() {
+        final int idle = 200;
+        long[] load = {0};
+        // an HTTP server whose clients send nothing: idle once connected, no timer, no probe
+        io.capybara.app.HttpServerConfig http = io.capybara.app.HttpServerConfig.defaults();
+        MiniRack r = new MiniRack(23, 2, BIG, MiniRack.link(), s -> s,
+                m -> m.withPolicy(200_000, 1_000, 500, 100_000_000L),
+                h -> new io.capybara.rack.MigratableHttpServer(h, http));
+        r.engines[0].loadMetric(() -> load[0]);
+        r.engines[1].loadMetric(() -> 0);
+        r.warm();
+        for (int i = 0; i < idle; i++) {
+            r.connect(0).sendLimit = 0;
+        }
+        r.runFor(60_000_000); // 300 policy looks: the map was cleared (every 256) after the handshakes
+        MigrationEngine e = r.engines[0];
+        assertEquals(idle, r.servers[0].liveConnections());
+        r.runFor(5_000_000);
+        assertEquals(0, r.servers[0].busyCount(), "no segment since the last look");
+        assertTrue(e.trafficEntries() < idle / 2, "idle connections remembered: " + e.trafficEntries());
+        load[0] = 2_000;
+        assertTrue(r.run(5_000_000, () -> e.counter(MigCounter.POLICY_DECISIONS) == 3), "idle ones are shed");
+        load[0] = 0;
+        awaitQuiet(r);
+        assertEquals(3, e.counter(MigCounter.COMPLETED), e.counters().toString());
+        assertEquals(idle - 3, r.servers[0].liveConnections());
+        assertEquals(3, r.servers[1].liveConnections());
+    }
 }

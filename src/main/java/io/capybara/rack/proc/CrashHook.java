@@ -1,6 +1,7 @@
 package io.capybara.rack.proc;
 
 import io.capybara.io.FrameChannel;
+import io.capybara.io.ForwardingChannel;
 import io.capybara.io.FrameHandler;
 import io.capybara.io.linux.LinuxCalls;
 import io.capybara.wire.TcpMigHeader;
@@ -20,17 +21,16 @@ import org.agrona.MutableDirectBuffer;
  * </ul>
  * Off the test path it is not in the chain at all.
  */
-final class CrashHook implements FrameChannel {
+final class CrashHook extends ForwardingChannel {
     enum Point { ORIGIN_ACK, TARGET_STATE }
 
-    private final FrameChannel inner;
     private final Point point;
     private final TcpMigHeader mig = new TcpMigHeader();
     private FrameHandler downstream;
     private final FrameHandler watcher = this::onFrame;
 
     CrashHook(FrameChannel inner, Point point) {
-        this.inner = inner;
+        super(inner);
         this.point = point;
     }
 
@@ -62,20 +62,7 @@ final class CrashHook implements FrameChannel {
 
     /** The TCPMig type of a frame, or -1 if it is not TCPMig (leaves {@link #mig} on it). */
     private int migType(DirectBuffer b, int off, int len) {
-        if (len < 14 + 20 + 8 + TcpMigHeader.MIN_LENGTH || (b.getShort(off + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF) != 0x0800) {
-            return -1;
-        }
-        int ip = off + 14;
-        int ihl = (b.getByte(ip) & 0x0F) * 4;
-        if (b.getByte(ip + 9) != 17) {
-            return -1;
-        }
-        int udp = ip + ihl;
-        if ((b.getShort(udp + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) != TcpMigHeader.UDP_PORT) {
-            return -1;
-        }
-        mig.wrap(b, udp + 8);
-        return mig.type();
+        return mig.wrapFrame(b, off, len) ? mig.type() : -1;
     }
 
     private static void die() {
@@ -83,26 +70,5 @@ final class CrashHook implements FrameChannel {
         System.out.flush();
         LinuxCalls.kill(LinuxCalls.threadCallState(), (int) ProcessHandle.current().pid(), 9);
         Runtime.getRuntime().halt(137); // not reached
-    }
-
-    @Override
-    public boolean send(DirectBuffer buffer, int offset, int length) {
-        return inner.send(buffer, offset, length);
-    }
-
-    @Override
-    public boolean send(DirectBuffer a, int aOffset, int aLength, DirectBuffer b, int bOffset, int bLength,
-                        DirectBuffer c, int cOffset, int cLength, MutableDirectBuffer scratch) {
-        return inner.send(a, aOffset, aLength, b, bOffset, bLength, c, cOffset, cLength, scratch);
-    }
-
-    @Override
-    public String name() {
-        return inner.name();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 }

@@ -141,7 +141,7 @@ public final class ProcessRack implements AutoCloseable {
                 .append(MacAddress.format(LabRack.SWITCH_MAC)).append('\n');
         conf.append(o.vip() ? "levels 4\n" : "levels 2\n").append("idle-timeout-ms 0\n");
         if (o.vip()) {
-            conf.append("vip ").append(Ipv4Address.format(LabRack.VIP)).append(" 80\n");
+            conf.append("vip ").append(Ipv4Address.format(LabRack.VIP)).append(' ').append(o.appPort()).append('\n');
         }
         conf.append("heartbeat-stale-ms ").append((long) o.staleMs()).append('\n');
         conf.append("arp answer\n");
@@ -175,6 +175,7 @@ public final class ProcessRack implements AutoCloseable {
             if (o.jitWarmup()) {
                 args.add("--jit-warmup");
             }
+            args.addAll(o.serverArgs());
             if (pem != null) {
                 args.addAll(List.of("--cert", pem[0].toString(), "--key", pem[1].toString()));
             }

@@ -19,11 +19,13 @@ import java.util.Map;
  * @param crashAt         test hooks: server index to crash point (see {@link CrashHook})
  * @param nodeJvmFlags    extra JVM flags for the node processes
  * @param jitWarmup       servers warm the JIT on an in-memory rack before they open their link
+ * @param vip             load-balancer mode (see {@link #withVip})
+ * @param serverArgs      extra arguments of every server process (e.g. {@code --policy proactive})
  */
 public record ProcessRackOptions(String name, Path dir, int servers, int clients, String app, double migrateEveryMs,
                           double heartbeatMs, double staleMs, long spinMicros, boolean keepGoing,
                           Map<Integer, String> crashAt, String nodeJvmFlags, boolean jitWarmup,
-                          boolean vip) {
+                          boolean vip, java.util.List<String> serverArgs) {
     public static final Path RUN_ROOT = Path.of("/run/capybara");
 
     public ProcessRackOptions {
@@ -44,51 +46,52 @@ public record ProcessRackOptions(String name, Path dir, int servers, int clients
                     + " ms");
         }
         crashAt = Map.copyOf(crashAt);
+        serverArgs = java.util.List.copyOf(serverArgs);
     }
 
     public static ProcessRackOptions defaults(String name, Path dir) {
         return new ProcessRackOptions(name, dir == null ? RUN_ROOT.resolve(name) : dir, 3, 1, "http", 20, 100, 500, 50,
-                false, Map.of(), "", false, false);
+                false, Map.of(), "", false, false, java.util.List.of());
     }
 
     public ProcessRackOptions withServers(int n) {
         return new ProcessRackOptions(name, dir, n, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, keepGoing,
-                crashAt, nodeJvmFlags, jitWarmup, vip);
+                crashAt, nodeJvmFlags, jitWarmup, vip, serverArgs);
     }
 
     public ProcessRackOptions withApp(String a) {
         return new ProcessRackOptions(name, dir, servers, clients, a, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, crashAt, nodeJvmFlags, jitWarmup, vip);
+                keepGoing, crashAt, nodeJvmFlags, jitWarmup, vip, serverArgs);
     }
 
     public ProcessRackOptions withMigrateEveryMs(double ms) {
         return new ProcessRackOptions(name, dir, servers, clients, app, ms, heartbeatMs, staleMs, spinMicros, keepGoing,
-                crashAt, nodeJvmFlags, jitWarmup, vip);
+                crashAt, nodeJvmFlags, jitWarmup, vip, serverArgs);
     }
 
     public ProcessRackOptions withKeepGoing(boolean k) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros, k,
-                crashAt, nodeJvmFlags, jitWarmup, vip);
+                crashAt, nodeJvmFlags, jitWarmup, vip, serverArgs);
     }
 
     public ProcessRackOptions withCrashAt(Map<Integer, String> c) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, c, nodeJvmFlags, jitWarmup, vip);
+                keepGoing, c, nodeJvmFlags, jitWarmup, vip, serverArgs);
     }
 
     public ProcessRackOptions withSpinMicros(long us) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, us, keepGoing,
-                crashAt, nodeJvmFlags, jitWarmup, vip);
+                crashAt, nodeJvmFlags, jitWarmup, vip, serverArgs);
     }
 
     public ProcessRackOptions withJitWarmup(boolean w) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, crashAt, nodeJvmFlags, w, vip);
+                keepGoing, crashAt, nodeJvmFlags, w, vip, serverArgs);
     }
 
     public ProcessRackOptions withNodeJvmFlags(String flags) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, crashAt, flags, jitWarmup, vip);
+                keepGoing, crashAt, flags, jitWarmup, vip, serverArgs);
     }
 
     /**
@@ -97,6 +100,21 @@ public record ProcessRackOptions(String name, Path dir, int servers, int clients
      */
     public ProcessRackOptions withVip(boolean on) {
         return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
-                keepGoing, crashAt, nodeJvmFlags, jitWarmup, on);
+                keepGoing, crashAt, nodeJvmFlags, jitWarmup, on, serverArgs);
+    }
+
+    public ProcessRackOptions withHeartbeatMs(double ms) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, ms, staleMs, spinMicros, keepGoing,
+                crashAt, nodeJvmFlags, jitWarmup, vip, serverArgs);
+    }
+
+    public ProcessRackOptions withServerArgs(java.util.List<String> args) {
+        return new ProcessRackOptions(name, dir, servers, clients, app, migrateEveryMs, heartbeatMs, staleMs, spinMicros,
+                keepGoing, crashAt, nodeJvmFlags, jitWarmup, vip, args);
+    }
+
+    /** The port the app serves, and in load-balancer mode the VIP's: 80 (http), 443 (https), 7 (echo). */
+    public int appPort() {
+        return app.equals("https") ? 443 : app.equals("echo") ? 7 : 80;
     }
 }

@@ -26,7 +26,10 @@ import org.agrona.collections.Long2LongHashMap;
  * of its connections every interval (round-robin over its table). Without a switch it is a
  * plain host. Sans-IO like its parts: {@link NodeLoop} drives it with the real clock.
  *
- * <p>Load (heartbeats and policy): the number of live connections.
+ * <p>Load (heartbeats and policy): the number of live connections; with the reactive policy
+ * over a {@link ServiceGate}, the request bytes waiting for the CPU; with the proactive policy,
+ * its smoothed connection rates ({@link #proactive}), compared with the rack's as the switch
+ * reports them in answer to each heartbeat.
  */
 public final class ServerNode implements Node {
     /** A connection the trigger moved is left alone this long (stale packets of its last move). */
@@ -46,6 +49,10 @@ public final class ServerNode implements Node {
     private long triggered;
     /** Drain on request ({@code ctl SERVER drain}); null without a switch. */
     private final io.capybara.policy.Drain drain;
+    /** Fixed capacity (a virtual CPU per response); null: as fast as this machine serves. */
+    private final ServiceGate gate;
+    private long charged;
+    private io.capybara.policy.ProactivePolicy proactive;
     private long now;
 
     /**
@@ -70,10 +77,19 @@ public final class ServerNode implements Node {
     /** @param tls with an HTTP config: HTTPS with this TLS context; null: plain HTTP */
     public ServerNode(HostConfig hostConfig, FrameChannel channel, HttpServerConfig httpConfig, int port, int backlog,
                       MigrationConfig migration, long triggerIntervalNanos, io.capybara.tls.TlsServerContext tls) {
+        this(hostConfig, channel, httpConfig, port, backlog, migration, triggerIntervalNanos, tls, 0);
+    }
+
+    /** @param serviceNanos with HTTP: each response costs this much of a virtual CPU ({@link ServiceGate}); 0: off */
+    public ServerNode(HostConfig hostConfig, FrameChannel channel, HttpServerConfig httpConfig, int port, int backlog,
+                      MigrationConfig migration, long triggerIntervalNanos, io.capybara.tls.TlsServerContext tls,
+                      long serviceNanos) {
         this.host = new Host(hostConfig, channel);
         MigratableApp inner;
         if (httpConfig != null) {
-            http = new HttpServerApp(host, httpConfig, tls);
+            // one ClientHello per loop pass: a burst of new HTTPS connections does not hold the
+            // loop (and the requests, heartbeats, migrations behind them) for seconds
+            http = new HttpServerApp(host, httpConfig, tls).handshakesPerPoll(tls == null ? 0 : 1);
             echo = null;
             inner = new MigratableHttpServer(http);
         } else {
@@ -82,6 +98,10 @@ public final class ServerNode implements Node {
             inner = new MigratableEcho(echo);
         }
         this.app = new StatePadding(inner);
+        gate = serviceNanos > 0 && http != null ? new ServiceGate(inner.handler(), serviceNanos) : null;
+        if (gate != null) {
+            app.handler(gate); // restored connections get it too
+        }
         host.listen(port, backlog, app.handler());
         this.triggerIntervalNanos = migration == null ? 0 : triggerIntervalNanos;
         if (migration != null) {
@@ -110,26 +130,56 @@ public final class ServerNode implements Node {
         return engine;
     }
 
-    long liveConnections() {
-        long n = 0;
-        for (int i = 0; i < host.connectionCount(); i++) {
-            if (MigrationEngine.eligible(host.connectionAt(i))) {
-                n++;
-            }
+    /**
+     * Runs the proactive policy ({@link io.capybara.policy.ProactivePolicy}) here: the heartbeat
+     * carries its load, and asks the switch for the least load among the other servers, which is
+     * what the policy compares itself with. The engine's own (reactive) policy should be off.
+     */
+    public void proactive(io.capybara.policy.ProactiveConfig config) {
+        if (engine == null) {
+            throw new IllegalStateException("the proactive policy needs a switch");
         }
-        return n;
+        proactive = new io.capybara.policy.ProactivePolicy(engine, config, () -> engine.leastOtherLoad(now));
+        engine.loadMetric(proactive::load);
+        engine.wantRackLoads(true);
+    }
+
+    /** The reactive policy's load: request bytes waiting for the virtual CPU ({@link ServiceGate}). */
+    public void reactiveOnQueuedRequests() {
+        if (engine == null || gate == null) {
+            throw new IllegalStateException("the reactive policy on queued requests needs a switch and --service-us");
+        }
+        engine.loadMetric(() -> ServiceGate.queuedInputBytes(host));
+    }
+
+    /** The load metric: connections served (kept by the host as they change, not counted per heartbeat). */
+    long liveConnections() {
+        return host.liveConnections();
     }
 
     @Override
     public int poll(long nowNanos) {
         now = nowNanos;
+        if (gate != null) {
+            gate.charge(0, nowNanos); // the gate's clock, for the data this poll brings
+        }
         int work = host.poll(nowNanos);
         if (http != null) {
             work += http.poll(nowNanos); // request-head clocks
         }
+        if (gate != null) {
+            chargeResponses(nowNanos);
+            while (gate.serveNext(nowNanos)) {
+                chargeResponses(nowNanos);
+                work++;
+            }
+        }
         if (engine != null) {
             work += engine.poll(nowNanos);
             work += drain.poll(nowNanos);
+            if (proactive != null) {
+                work += proactive.poll(nowNanos);
+            }
         }
         if (triggerIntervalNanos > 0) {
             if (nextTrigger == NEVER) {
@@ -142,9 +192,26 @@ public final class ServerNode implements Node {
         return work;
     }
 
+    private void chargeResponses(long nowNanos) {
+        long r = http.responses();
+        gate.charge(r - charged, nowNanos);
+        charged = r;
+    }
+
+    /** With a virtual CPU: until when it is busy (the loop sleeps rather than read), else 0. */
+    long busyUntil() {
+        return gate == null ? 0 : gate.busyUntil();
+    }
+
     @Override
     public long nextDeadline() {
         long d = host.nextDeadline();
+        if (gate != null && gate.hasWaiting()) {
+            d = Math.min(d, gate.busyUntil());
+        }
+        if (proactive != null) {
+            d = Math.min(d, proactive.nextDeadline());
+        }
         if (http != null) {
             d = Math.min(d, http.nextDeadline());
         }
@@ -222,6 +289,11 @@ public final class ServerNode implements Node {
             line(sb, "http_accepted", http.accepted());
             line(sb, "http_responses", http.responses());
             line(sb, "http_resets", http.resets());
+            line(sb, "http_header_timeouts", http.headerTimeouts());
+            if (http.tlsContext() != null) {
+                http.tlsContext().counterMap().forEach((k, v) -> line(sb, k, v));
+                line(sb, "tls_handshakes_deferred", http.handshakesDeferred());
+            }
         } else {
             line(sb, "echo_accepted", echo.accepted());
             line(sb, "echo_bytes", echo.bytesEchoed());
@@ -238,6 +310,15 @@ public final class ServerNode implements Node {
             line(sb, "triggered", triggered);
             line(sb, "outgoing", engine.outgoing());
             line(sb, "prepared", engine.preparedSlots());
+            line(sb, "load_reported", engine.lastLoad());
+            long rack = engine.leastOtherLoad(now);
+            line(sb, "rack_least_other_load", rack == Long.MAX_VALUE ? -1 : rack);
+            if (proactive != null) {
+                line(sb, "proactive_migrations", proactive.migrations());
+            }
+            if (gate != null) {
+                line(sb, "queued_request_bytes", ServiceGate.queuedInputBytes(host));
+            }
             for (Map.Entry<MigCounter, Long> e : engine.counters().entrySet()) {
                 line(sb, e.getKey().name().toLowerCase(java.util.Locale.ROOT), e.getValue());
             }

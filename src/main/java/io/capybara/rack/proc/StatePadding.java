@@ -45,9 +45,16 @@ final class StatePadding implements MigratableApp {
         return inner;
     }
 
+    private ConnectionHandler handler;
+
+    /** Replaces the application's handler (a {@link ServiceGate} in front of it) for new and restored connections. */
+    void handler(ConnectionHandler h) {
+        handler = h;
+    }
+
     @Override
     public ConnectionHandler handler() {
-        return inner.handler();
+        return handler != null ? handler : inner.handler();
     }
 
     @Override

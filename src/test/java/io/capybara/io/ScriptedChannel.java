@@ -1,0 +1,63 @@
+package io.capybara.io;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * A test double of a link: frames the test queues in {@link #inbound} are handed out on poll;
+ * frames sent are kept in {@link #sent} (refused while {@link #full}).
+ */
+public class ScriptedChannel implements FrameChannel {
+    public final ArrayDeque<byte[]> inbound = new ArrayDeque<>();
+    public final List<byte[]> sent = new ArrayList<>();
+    public boolean full;
+    public boolean closed;
+    private final String name;
+
+    public ScriptedChannel(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public int poll(FrameHandler handler, int limit) {
+        int n = 0;
+        while (n < limit && !inbound.isEmpty()) {
+            byte[] f = inbound.poll();
+            handler.onFrame(new UnsafeBuffer(f), 0, f.length);
+            n++;
+        }
+        return n;
+    }
+
+    @Override
+    public boolean send(DirectBuffer buffer, int offset, int length) {
+        if (full) {
+            return false;
+        }
+        byte[] copy = new byte[length];
+        buffer.getBytes(offset, copy);
+        sent.add(copy);
+        return true;
+    }
+
+    /** The one frame sent since the last take; an error if there was not exactly one. */
+    public byte[] takeOnly() {
+        if (sent.size() != 1) {
+            throw new AssertionError(name + ": expected exactly one frame sent, got " + sent.size());
+        }
+        return sent.remove(0);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}
