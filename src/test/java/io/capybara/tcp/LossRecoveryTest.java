@@ -498,4 +498,34 @@ class LossRecoveryTest {
         // pipe 6,000 + 1,000 resent > ssthresh 5,000: 4,000 * 5,000 / 10,000 = 2,000 exactly, minus 1,000
         assertEquals(7 * M + 1_000, r.prrWindow(4 * M, 5_000, M));
     }
+
+    @Test
+    void aPartialAckIntoALostRecordTakesItsBytesOffTheLostCount() {
+        LossRecovery r = sent(4);
+        r.enterRto(seg(4)); // all four lost
+        assertEquals(4 * M, r.lostBytes());
+        r.onRetransmit(0, T + 10 * US);
+        r.ack(seg(1) + 400, T + 20 * US); // 0 whole, 400 bytes of 1
+        assertEquals(3 * M - 400, r.lostBytes());
+        assertEquals(0, r.pipe(), "what is left is lost and not resent");
+        r.onRetransmit(0, T + 30 * US); // record 0 is now the rest of 1
+        r.ack(seg(1) + 700, T + 40 * US);
+        assertEquals(2 * M + 300, r.lostBytes(), "the resent rest of 1 stays marked lost until acknowledged");
+        assertEquals(300, r.pipe(), "the resent rest of 1, still out");
+    }
+
+    @Test
+    void isLostCountsDupThreshSegmentsEvenWhenTheirBytesAreFew() {
+        LossRecovery r = sent(4);
+        sack(r, 0, 4, T + 10 * US, 1, 4);
+        // three SACKed segments, 3,000 bytes: not more than 2 x 2,000, so the count decides
+        assertTrue(r.isLost(seg(0), 2 * M));
+        assertTrue(r.isLost(seg(1) - 1, 2 * M));
+        assertFalse(r.isLost(seg(1), 2 * M), "two above 1");
+        // the lowest record counts too when it lies above the asked sequence number
+        LossRecovery q = sent(3);
+        sack(q, 0, 3, T + 10 * US, 0, 3);
+        assertTrue(q.isLost(seg(0) - 1, 2 * M));
+        assertFalse(q.isLost(seg(0), 2 * M));
+    }
 }
