@@ -363,40 +363,58 @@ class LossRecoveryTest {
     }
 
     @Test
-    void probeTimeoutIsTwoSrttPlusTheDelayedAckForOneSegmentBetweenTheFloorAndTheRto() {
+    void probeTimeoutIsTwoSrttPlusLinuxSlackOrTheDelayedAckForOneSegmentAtMostTheRto() {
         LossRecovery one = sent(1);
         LossRecovery two = sent(2);
         long rto = 1_000 * MS;
-        assertEquals(40 * MS, two.probeTimeout(20 * MS, rto));
+        assertEquals(42 * MS, two.probeTimeout(20 * MS, rto), "2 SRTT + 2 ms");
         assertEquals(40 * MS + LossRecovery.WORST_CASE_DELACK_NANOS, one.probeTimeout(20 * MS, rto));
-        assertEquals(LossRecovery.MIN_PTO_NANOS, two.probeTimeout(1 * MS, rto), "floor");
-        assertEquals(12 * MS, two.probeTimeout(6 * MS, rto));
+        assertEquals(2 * MS + LossRecovery.PTO_SLACK_NANOS, two.probeTimeout(1 * MS, rto), "no 10 ms floor");
+        assertEquals(2_100 * US, two.probeTimeout(50 * US, rto), "a LAN path: about 2.1 ms, as Linux");
+        assertEquals(14 * MS, two.probeTimeout(6 * MS, rto));
         assertEquals(100 * MS, two.probeTimeout(80 * MS, 100 * MS), "at most the RTO");
         assertEquals(1_000 * MS, two.probeTimeout(0, 2_000 * MS), "no SRTT yet: one second");
     }
 
     @Test
-    void aProbeIsOutstandingUntilAnAckCoversItAndOnlyAResentOneWithoutDsackRepairedALoss() {
+    void aProbeEpisodeEndsAsRfc8985Section74Says() {
         LossRecovery r = sent(3);
         assertTrue(r.mayProbe());
         assertFalse(new LossRecovery().mayProbe(), "nothing in flight");
+        // a resent probe: an ACK beyond it without a D-SACK means it repaired a loss, once
         r.onProbe(seg(3), true);
         assertFalse(r.mayProbe());
-        assertFalse(r.probeRepairedLoss(seg(2), false), "not covered yet");
-        assertTrue(r.probeRepairedLoss(seg(3), false));
+        assertFalse(r.probeAcked(seg(2), true), "not covered yet");
+        assertTrue(r.probeOutstanding());
+        assertFalse(r.probeAcked(seg(3), true), "up to its end: the original may have arrived too");
+        assertTrue(r.probeOutstanding(), "undecided");
+        assertTrue(r.probeAcked(seg(4), true));
+        assertFalse(r.probeOutstanding());
         assertTrue(r.mayProbe());
-        assertFalse(r.probeRepairedLoss(seg(3), false), "answered once");
+        assertFalse(r.probeAcked(seg(4), true), "answered once");
+        // a D-SACK for the probe: both arrived
         r.onProbe(seg(3), true);
-        assertFalse(r.probeRepairedLoss(seg(3), true), "a D-SACK says the original arrived");
+        sack(r, 3, 4, T + 50 * US, 2, 3);
+        assertFalse(r.probeAcked(seg(3), false));
+        assertFalse(r.probeOutstanding());
+        // a D-SACK for another segment says nothing about the probe
+        r.onProbe(seg(3), true);
+        sack(r, 3, 4, T + 51 * US, 1, 2);
+        assertFalse(r.probeAcked(seg(3), true));
+        assertTrue(r.probeOutstanding());
+        // a pure duplicate ACK at its end: both arrived
+        assertFalse(r.probeAcked(seg(3), false));
+        assertFalse(r.probeOutstanding());
+        // a probe of new data: its ACK ends the episode, no loss shown
         r.onProbe(seg(3), false);
-        assertFalse(r.probeRepairedLoss(seg(3), false), "new data probed: no loss shown");
-        r.onProbe(seg(3), false);
-        r.ack(seg(2), T + 10 * US);
-        assertFalse(r.mayProbe(), "still outstanding below its end");
-        r.ack(seg(3), T + 11 * US);
-        assertFalse(r.mayProbe(), "covered, but nothing in flight");
-        r.onSend(seg(3), seg(4), T + 12 * US);
-        assertTrue(r.mayProbe());
+        assertFalse(r.probeAcked(seg(3), true));
+        assertFalse(r.probeOutstanding());
+        // the cumulative ACK itself does not end an episode (7.4 decides)
+        r.onProbe(seg(3), true);
+        r.ack(seg(3), T + 60 * US);
+        assertTrue(r.probeOutstanding());
+        r.onSend(seg(3), seg(4), T + 62 * US);
+        assertFalse(r.mayProbe(), "still outstanding");
         r.enterFast(seg(4), seg(3));
         assertFalse(r.mayProbe(), "not in recovery");
         r.timerKind(LossRecovery.TIMER_PROBE);
@@ -408,11 +426,13 @@ class LossRecoveryTest {
         LossRecovery r = sent(3);
         r.onProbe(seg(3), true);
         r.enterFast(seg(3), seg(0));
-        assertFalse(r.probeRepairedLoss(seg(3), false));
+        assertFalse(r.probeOutstanding());
+        assertFalse(r.probeAcked(seg(4), true));
         LossRecovery q = sent(3);
         q.onProbe(seg(3), true);
         q.enterRto(seg(3));
-        assertFalse(q.probeRepairedLoss(seg(3), false));
+        assertFalse(q.probeOutstanding());
+        assertFalse(q.probeAcked(seg(4), true));
     }
 
     @Test
@@ -428,5 +448,84 @@ class LossRecoveryTest {
         assertEquals((100 * US - 2) / 4, wnd);
         long wait = r.detectLoss(T + 100 * US, 1_000 * US, M);
         assertEquals(wnd - 1, wait, "segment 1 (stamp T + 1 ns) is the last due, 1 ns before the window ends");
+    }
+
+    @Test
+    void recordsAlreadyLostWaitForTheirRepairNotForRack() {
+        // reordering seen (3 SACKed after 5): the window is minRTT / 4 = 23.75 us
+        LossRecovery r = sent(6);
+        sack(r, 0, 6, T + 100 * US, 5, 6);
+        sack(r, 0, 6, T + 100 * US, 3, 4, 5, 6);
+        assertEquals(95 * US / 4, r.reorderWindow(1_000 * US));
+        r.enterRto(seg(6)); // 0, 1, 2, 4 lost by the timeout, not yet resent
+        assertEquals(4 * M, r.lostBytes());
+        // RACK has nothing left to judge or to wait for: lost records wait for their repair
+        assertEquals(0, r.detectLoss(T + 100 * US, 1_000 * US, M));
+        assertEquals(4 * M, r.lostBytes());
+    }
+
+    @Test
+    void dupThreshSackedSegmentsMakeAHoleLostWithoutAnRttSample() {
+        // 1, 2 and 3 were resent (a probe, say) before any RTT sample: their SACKs are ambiguous
+        // and give RACK nothing; RFC 6675 still counts three SACKed segments above 0
+        LossRecovery r = sent(5);
+        for (int k = 1; k <= 3; k++) {
+            r.onRetransmit(k, T + 50 * US);
+        }
+        sack(r, 0, 5, T + 60 * US, 1, 4);
+        // 3,000 SACKed bytes are not more than 2 x 2,000: the count decides
+        assertEquals(0, r.detectLoss(T + 60 * US, 1_000 * US, 2 * M));
+        assertEquals(LossRecovery.LOST, r.flags(0));
+        assertEquals(M, r.lostBytes());
+        assertEquals(0, r.flags(4), "nothing SACKed above 4");
+    }
+
+    @Test
+    void aTimeoutWithAnEmptyScoreboardIsHarmless() {
+        LossRecovery r = new LossRecovery();
+        r.enterRto(seg(0));
+        assertEquals(0, r.pipe());
+        assertEquals(-1, r.nextLost());
+        assertFalse(r.exitIfDone(seg(0)));
+    }
+
+    @Test
+    void prrRoundsItsShareUpOnlyWhenItIsNotWhole() {
+        LossRecovery r = sent(10);
+        r.enterFast(seg(10), seg(0)); // RecoverFS 10,000
+        r.onRetransmit(0, T + 10 * US); // prr_out 1,000
+        sack(r, 0, 10, T + 20 * US, 1, 5);
+        // pipe 6,000 + 1,000 resent > ssthresh 5,000: 4,000 * 5,000 / 10,000 = 2,000 exactly, minus 1,000
+        assertEquals(7 * M + 1_000, r.prrWindow(4 * M, 5_000, M));
+    }
+
+    @Test
+    void aPartialAckIntoALostRecordTakesItsBytesOffTheLostCount() {
+        LossRecovery r = sent(4);
+        r.enterRto(seg(4)); // all four lost
+        assertEquals(4 * M, r.lostBytes());
+        r.onRetransmit(0, T + 10 * US);
+        r.ack(seg(1) + 400, T + 20 * US); // 0 whole, 400 bytes of 1
+        assertEquals(3 * M - 400, r.lostBytes());
+        assertEquals(0, r.pipe(), "what is left is lost and not resent");
+        r.onRetransmit(0, T + 30 * US); // record 0 is now the rest of 1
+        r.ack(seg(1) + 700, T + 40 * US);
+        assertEquals(2 * M + 300, r.lostBytes(), "the resent rest of 1 stays marked lost until acknowledged");
+        assertEquals(300, r.pipe(), "the resent rest of 1, still out");
+    }
+
+    @Test
+    void isLostCountsDupThreshSegmentsEvenWhenTheirBytesAreFew() {
+        LossRecovery r = sent(4);
+        sack(r, 0, 4, T + 10 * US, 1, 4);
+        // three SACKed segments, 3,000 bytes: not more than 2 x 2,000, so the count decides
+        assertTrue(r.isLost(seg(0), 2 * M));
+        assertTrue(r.isLost(seg(1) - 1, 2 * M));
+        assertFalse(r.isLost(seg(1), 2 * M), "two above 1");
+        // the lowest record counts too when it lies above the asked sequence number
+        LossRecovery q = sent(3);
+        sack(q, 0, 3, T + 10 * US, 0, 3);
+        assertTrue(q.isLost(seg(0) - 1, 2 * M));
+        assertFalse(q.isLost(seg(0), 2 * M));
     }
 }
