@@ -8,6 +8,7 @@ import io.capybara.tcp.TcpState;
 import io.capybara.tls.TlsServerContext;
 import io.capybara.tls.TlsServerSession;
 import java.nio.ByteOrder;
+import java.util.ArrayDeque;
 import java.util.function.LongSupplier;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -73,6 +74,13 @@ public final class HttpServerApp implements ConnectionHandler {
             "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     private final UnsafeBuffer timeoutResponse = new UnsafeBuffer(TIMEOUT_RESPONSE);
 
+    // TLS handshake pacing (see handshakesPerPoll): ClientHellos left for this poll pass, and
+    // the connections whose ClientHello waits, in arrival order
+    private int handshakesPerPoll;
+    private int handshakeBudget = Integer.MAX_VALUE;
+    private final ArrayDeque<TcpConnection> helloQueue = new ArrayDeque<>();
+    private long handshakesDeferred;
+
     /** Per-connection state beyond the session: guards against re-entrant pumping. */
     private static final class Conn {
         HttpServerSession session;
@@ -83,6 +91,8 @@ public final class HttpServerApp implements ConnectionHandler {
         boolean pumpAgain;
         /** When the head now awaited must have arrived; 0 = no head awaited. */
         long headDeadline;
+        /** In the queue of ClientHellos held back for a later poll pass. */
+        boolean helloQueued;
         /** Requests told to the serving hook and not yet served. */
         int announced;
 
@@ -110,6 +120,30 @@ public final class HttpServerApp implements ConnectionHandler {
         this.clock = clock;
         this.config = config;
         this.tls = tls;
+    }
+
+    /**
+     * HTTPS: runs at most {@code n} TLS ClientHellos per {@link #poll} pass (0, the default: no
+     * limit); the others wait in arrival order for the next passes, their bytes in TCP's receive
+     * buffer. A ClientHello costs the server a key exchange and a signature, milliseconds of CPU
+     * each on a loaded or cold JVM, and the loop has one thread: a burst of new connections (wrk
+     * opening 128 at once) otherwise holds it for seconds, while the requests of established
+     * connections, heartbeats and migrations wait behind it (wrk then counts responses later
+     * than 2 s as timeouts, the switch marks the server stale). Only for a loop that calls
+     * {@link #poll} on every pass and sleeps no longer than {@link #nextDeadline}.
+     */
+    public HttpServerApp handshakesPerPoll(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("handshakesPerPoll must be >= 0, got " + n);
+        }
+        handshakesPerPoll = n;
+        handshakeBudget = n == 0 ? Integer.MAX_VALUE : n;
+        return this;
+    }
+
+    /** ClientHellos held back for a later poll pass (see {@link #handshakesPerPoll}). */
+    public long handshakesDeferred() {
+        return handshakesDeferred;
     }
 
     /**
@@ -212,6 +246,18 @@ public final class HttpServerApp implements ConnectionHandler {
      */
     public int poll(long nowNanos) {
         int work = 0;
+        if (handshakesPerPoll > 0) {
+            handshakeBudget = handshakesPerPoll;
+            while (handshakeBudget > 0 && !helloQueue.isEmpty()) {
+                TcpConnection conn = helloQueue.pollFirst();
+                Conn c = get(conn);
+                if (c != null && c.helloQueued) { // (else it closed meanwhile)
+                    c.helloQueued = false;
+                    pump(conn, c);
+                    work++;
+                }
+            }
+        }
         while (clockCount > 0 && clockAt[clockHead] <= nowNanos) {
             TcpConnection conn = clockConn[clockHead];
             long at = clockAt[clockHead];
@@ -247,6 +293,9 @@ public final class HttpServerApp implements ConnectionHandler {
 
     /** When {@link #poll} has something to do next (a head clock), or Long.MAX_VALUE. */
     public long nextDeadline() {
+        if (!helloQueue.isEmpty()) {
+            return Long.MIN_VALUE; // ClientHellos wait for the next pass: now
+        }
         return clockCount == 0 ? Long.MAX_VALUE : clockAt[clockHead];
     }
 
@@ -367,6 +416,17 @@ public final class HttpServerApp implements ConnectionHandler {
     private void pumpTls(TcpConnection conn, Conn c) {
         HttpServerSession s = c.session;
         TlsServerSession t = c.tls;
+        if (handshakesPerPoll > 0 && t.awaitsClientHello() && conn.readableBytes() > 0) {
+            if (handshakeBudget <= 0) {
+                if (!c.helloQueued) {
+                    c.helloQueued = true;
+                    helloQueue.addLast(conn);
+                    handshakesDeferred++;
+                }
+                return; // a later poll pass runs it (handshakesPerPoll)
+            }
+            handshakeBudget--;
+        }
         long now = clock.getAsLong();
         boolean progress = true;
         while (progress) {

@@ -38,9 +38,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   <li>the probe migrated back and forth between two servers: server CPU time in migration
  *       code (TCPMig step clock), microseconds.</li>
  * </ul>
- * The migration engines' heartbeat load metric and policy are left out (a constant load, no
- * policy): both look at every connection of their host once per interval, which is the
- * engine's business and not a per-migration cost.
+ * Here the migration engines send no heartbeat and run no policy (what is measured is the
+ * host); the load experiment ({@link #load}) runs both as a rack server does: a heartbeat each
+ * millisecond with the default load metric and a policy look each millisecond (that never
+ * sheds), which the host's kept counters and busy list make O(1) in idle connections.
  */
 public final class ScaleBenchmark {
     static final int SWITCH_IP = 0x0A0000FE;
@@ -98,6 +99,11 @@ public final class ScaleBenchmark {
     private int echoed;
 
     private ScaleBenchmark(int count) {
+        this(count, false);
+    }
+
+    /** @param engineDuties heartbeats with the default load metric and policy looks, as a rack server */
+    private ScaleBenchmark(int count, boolean engineDuties) {
         this.count = count;
         List<SwitchConfig.Host> hosts = new ArrayList<>();
         Map<Integer, Long> arp = new HashMap<>();
@@ -113,14 +119,18 @@ public final class ScaleBenchmark {
         }
         sw = new TorSwitch(SwitchConfig.of(SWITCH_IP, SWITCH_MAC, hosts).withHeartbeatStale(Long.MAX_VALUE / 4), ports);
         TcpConfig tcp = TcpConfig.defaults();
-        MigrationConfig mc = MigrationConfig.defaults(SWITCH_IP).withHeartbeat(Long.MAX_VALUE / 4);
+        MigrationConfig mc = engineDuties
+                ? MigrationConfig.defaults(SWITCH_IP).withPolicy(1_000_000L, Long.MAX_VALUE, Long.MAX_VALUE, 2_000_000L)
+                : MigrationConfig.defaults(SWITCH_IP).withHeartbeat(Long.MAX_VALUE / 4);
         for (int i = 0; i < 2; i++) {
             // default table sizes: their growth is part of what the connections cost
             servers[i] = new Host(HostConfig.of("server" + i, mac(i), ip(i), 16).withTcp(tcp)
                     .withStaticArp(without(arp, ip(i))).withIsnSeed(11 + i), ends[i]);
             apps[i] = new App(this, i);
             engines[i] = new MigrationEngine(servers[i], mc, apps[i], metrics);
-            engines[i].loadMetric(() -> 0);
+            if (!engineDuties) {
+                engines[i].loadMetric(() -> 0);
+            }
         }
         for (int p = 0; p <= count / PER_PORT; p++) {
             servers[0].listen(FIRST_PORT + p, BATCH * 2, apps[0]);
@@ -211,14 +221,38 @@ public final class ScaleBenchmark {
      * Throughput and latency are wall-clock on this one thread.
      */
     public static LoadRow load(int n, int inFlight, int requests) {
-        ScaleBenchmark b = new ScaleBenchmark(n);
+        return load(n, inFlight, requests, done -> { });
+    }
+
+    /**
+     * {@link #load(int, int, int)} telling {@code progress} how far it is, out of {@link #loadSteps}:
+     * connections opened, then requests completed (warm-up included).
+     */
+    public static LoadRow load(int n, int inFlight, int requests, java.util.function.LongConsumer progress) {
+        ScaleBenchmark b = new ScaleBenchmark(n, true);
         b.clientConns = new TcpConnection[n];
+        b.progress = progress;
         b.openIdle();
         return b.runLoad(inFlight, requests);
     }
 
+    /** The steps a {@link #load} run reports: the connections, then warm-up and measured requests. */
+    public static long loadSteps(int n, int requests) {
+        return (long) n + warmRequests(requests) + requests;
+    }
+
+    private static int warmRequests(int requests) {
+        return Math.max(1000, requests / 10);
+    }
+
+    private java.util.function.LongConsumer progress = done -> { };
+    private long reported;
+
     private TcpConnection[] clientConns;
+    /** Per connection: when its request was sent, whether one is outstanding, response bytes so far. */
     private long[] sentAt;
+    private boolean[] waiting;
+    private int[] echoBytes;
     private Histogram latency;
     private long completed;
     private int nextConn;
@@ -229,6 +263,12 @@ public final class ScaleBenchmark {
         public void onData(TcpConnection c) {
             int got = c.receive(sink, 0, sink.capacity(), client.now());
             if (got > 0 && sentAt != null && c.attachment() instanceof Integer idx) {
+                echoBytes[idx] += got;
+                if (echoBytes[idx] < ECHO_BYTES) {
+                    return; // a response in pieces: complete when it is whole
+                }
+                echoBytes[idx] -= ECHO_BYTES;
+                waiting[idx] = false;
                 if (latency != null) {
                     latency.recordValue(Math.max(1, System.nanoTime() - sentAt[idx]));
                 }
@@ -245,27 +285,46 @@ public final class ScaleBenchmark {
             clientConns[i].attach(i);
         }
         sentAt = new long[n];
-        int warm = Math.max(1000, requests / 10);
+        waiting = new boolean[n];
+        echoBytes = new int[n];
+        int warm = warmRequests(requests);
         for (int i = 0; i < window; i++) {
             request();
         }
         while (completed < warm) {
             pollAll();
+            if (completed - reported >= 1024) { // a poll completes several: report each block passed
+                reported = completed;
+                progress.accept(n + completed);
+            }
         }
         latency = new Histogram(3);
         long start = System.nanoTime();
         long target = completed + requests;
         while (completed < target) {
             pollAll();
+            if (completed - reported >= 1024) { // a poll completes several: report each block passed
+                reported = completed;
+                progress.accept(n + completed);
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         return new LoadRow(n, window, requests, seconds, requests / seconds, latency.getValueAtPercentile(50) / 1000.0,
                 latency.getValueAtPercentile(99) / 1000.0);
     }
 
+    /**
+     * The next request, on the next connection in turn with none outstanding (one always is:
+     * the one whose response just came), so the window stays {@code inFlight} even when it is
+     * as large as the connection count, and no request is pipelined behind another.
+     */
     private void request() {
         int idx = nextConn;
-        nextConn = nextConn + 1 == clientConns.length ? 0 : nextConn + 1;
+        while (waiting[idx]) {
+            idx = idx + 1 == clientConns.length ? 0 : idx + 1;
+        }
+        nextConn = idx + 1 == clientConns.length ? 0 : idx + 1;
+        waiting[idx] = true;
         sentAt[idx] = System.nanoTime();
         clientConns[idx].send(payload, 0, ECHO_BYTES, client.now());
     }
@@ -294,6 +353,7 @@ public final class ScaleBenchmark {
                 throw new IllegalStateException("setup: " + accepted + " of " + upTo + " connections accepted");
             }
             opened = upTo;
+            progress.accept(opened);
         }
     }
 

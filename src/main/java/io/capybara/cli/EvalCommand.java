@@ -306,21 +306,21 @@ public final class EvalCommand implements Runnable {
             List<double[]> rps = new java.util.ArrayList<>();
             List<double[]> p99 = new java.util.ArrayList<>();
             Json rows = new Json();
-            boolean tty = System.console() != null;
+            // one small round first, thrown away, so that the first count is not measured cold
+            io.capybara.bench.ScaleBenchmark.load(Math.min(1000, counts[0]), inFlight, Math.min(n, 20_000));
             for (int c : counts) {
-                if (tty) {
-                    System.err.printf("\reval scale: %,d connections...   ", c);
-                }
-                io.capybara.bench.ScaleBenchmark.LoadRow r = io.capybara.bench.ScaleBenchmark.load(c, inFlight, n);
+                // connections opened, then requests: a million take a minute to open
+                io.capybara.eval.Progress bar = io.capybara.eval.Progress.bar(String.format("eval scale %,d connections", c),
+                        io.capybara.bench.ScaleBenchmark.loadSteps(c, n));
+                io.capybara.bench.ScaleBenchmark.LoadRow r = io.capybara.bench.ScaleBenchmark.load(c, inFlight, n,
+                        bar::set);
+                bar.finish();
                 csv.add(c, r.inFlight(), r.requests(), Math.round(r.throughputRps()), r.p50Us(), r.p99Us());
                 rps.add(new double[] {c, r.throughputRps() / 1000.0});
                 p99.add(new double[] {c, r.p99Us()});
                 rows.object(Integer.toString(c)).put("throughput_rps", Math.round(r.throughputRps()))
                         .put("p50_us", r.p50Us()).put("p99_us", r.p99Us()).put("in_flight", r.inFlight());
                 System.gc(); // the previous rack's memory goes before the next one is built
-            }
-            if (tty) {
-                System.err.println();
             }
             csv.write(out.resolve("scale.csv"));
             io.capybara.eval.Charts.linesLogX(out.resolve("scale.png"), "Throughput against concurrent connections",

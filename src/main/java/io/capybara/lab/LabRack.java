@@ -258,16 +258,7 @@ public final class LabRack implements Node {
             if (t == null) {
                 continue;
             }
-            m.merge("tls_handshakes", t.handshakes(), Long::sum);
-            m.merge("tls_handshake_failures", t.handshakeFailures(), Long::sum);
-            m.merge("tls_sessions_restored", t.sessionsRestored(), Long::sum);
-            m.merge("tls_records_in", t.recordsIn(), Long::sum);
-            m.merge("tls_records_out", t.recordsOut(), Long::sum);
-            m.merge("tls_key_updates_received", t.keyUpdatesReceived(), Long::sum);
-            m.merge("tls_key_updates_sent", t.keyUpdatesSent(), Long::sum);
-            m.merge("tls_bad_record_mac", t.badRecordMac(), Long::sum);
-            m.merge("tls_fatal_alerts_sent", t.fatalAlertsSent(), Long::sum);
-            m.merge("tls_fatal_alerts_received", t.fatalAlertsReceived(), Long::sum);
+            t.counterMap().forEach((k, v) -> m.merge(k, v, Long::sum));
         }
         return m;
     }

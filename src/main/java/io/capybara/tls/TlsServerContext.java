@@ -159,6 +159,25 @@ public final class TlsServerContext {
         fatalAlertsReceived = c[9];
     }
 
+    /**
+     * The counters by their report names ({@code tls_handshakes}, ..., {@code
+     * tls_fatal_alerts_received}), in a fixed order: the lab's JSON and a rack server's status.
+     */
+    public java.util.Map<String, Long> counterMap() {
+        java.util.Map<String, Long> m = new java.util.LinkedHashMap<>();
+        m.put("tls_handshakes", handshakes);
+        m.put("tls_handshake_failures", handshakeFailures);
+        m.put("tls_sessions_restored", sessionsRestored);
+        m.put("tls_records_in", recordsIn);
+        m.put("tls_records_out", recordsOut);
+        m.put("tls_key_updates_received", keyUpdatesReceived);
+        m.put("tls_key_updates_sent", keyUpdatesSent);
+        m.put("tls_bad_record_mac", badRecordMac);
+        m.put("tls_fatal_alerts_sent", fatalAlertsSent);
+        m.put("tls_fatal_alerts_received", fatalAlertsReceived);
+        return m;
+    }
+
     public long handshakes() {
         return handshakes;
     }

@@ -43,6 +43,8 @@ public final class TlsServerSession {
     private static final int CLOSED = 2;
 
     private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
+    /** What the input view shows while the session holds no input buffer. */
+    private static final byte[] NO_INPUT = new byte[0];
     private static final int MAGIC = 0x544C5333; // "TLS3"
     private static final short VERSION = 1;
     private static final int FIXED = 92;
@@ -52,6 +54,8 @@ public final class TlsServerSession {
 
     private final TlsServerContext ctx;
     private Handshake hs;
+    /** Whether the handshake has been fed the client's first record (its ClientHello). */
+    private boolean helloFed;
     private int phase;
     private TlsSuite suite;
     private byte[] clientRandom;
@@ -63,7 +67,7 @@ public final class TlsServerSession {
     // [inStart, inEnd) records not opened yet (the last one maybe partial). Taken from the
     // context's pool while in use, given back when empty.
     private byte[] in;
-    private final UnsafeBuffer inView = new UnsafeBuffer(new byte[0]);
+    private final UnsafeBuffer inView = new UnsafeBuffer(NO_INPUT);
     private int inStart;
     private int inEnd;
     private int plainOff;
@@ -102,6 +106,15 @@ public final class TlsServerSession {
     }
 
     // ------------------------------------------------------------------ state
+
+    /**
+     * The client's first flight (ClientHello) has not been fed to the handshake yet: the costly
+     * step of the handshake (key exchange and signature, milliseconds of CPU on a cold JVM) is
+     * still ahead. A server loop may hold such a session back to keep serving the others.
+     */
+    public boolean awaitsClientHello() {
+        return phase == HANDSHAKING && !helloFed;
+    }
 
     public boolean isHandshaking() {
         return phase == HANDSHAKING;
@@ -316,7 +329,7 @@ public final class TlsServerSession {
         if (plainLen == 0 && inStart == inEnd && in != null) {
             ctx.giveBuffer(in);
             in = null;
-            inView.wrap(new byte[0], 0, 0);
+            inView.wrap(NO_INPUT, 0, 0); // (per record: no allocation)
             inStart = 0;
             inEnd = 0;
             plainOff = 0;
@@ -325,6 +338,7 @@ public final class TlsServerSession {
 
     private void feedHandshake(int start, int length) {
         try {
+            helloFed = true;
             hs.offer(in, start, length);
         } catch (IOException e) {
             drainHandshake();
@@ -590,7 +604,7 @@ public final class TlsServerSession {
         if (in != null) {
             ctx.giveBuffer(in);
             in = null;
-            inView.wrap(new byte[0], 0, 0);
+            inView.wrap(NO_INPUT, 0, 0);
         }
         inStart = inEnd = plainOff = plainLen = 0;
         phase = CLOSED;

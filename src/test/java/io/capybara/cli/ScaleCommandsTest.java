@@ -37,6 +37,10 @@ class ScaleCommandsTest {
         assertTrue(csv.startsWith("connections,in_flight,requests,throughput_rps,p50_us,p99_us"), csv);
         assertEquals(3, csv.strip().split("\n").length, csv);
         assertTrue(r.out().contains("\"1000\":{\"throughput_rps\":"), r.out());
+        // progress per count, connections then requests; plain lines off a terminal
+        assertTrue(r.err().contains("eval scale 1,000 connections"), r.err());
+        assertTrue(r.err().lines().filter(l -> l.startsWith("eval scale 1,000 connections")).count() >= 3, r.err());
+        assertTrue(!r.err().contains("\r"), "redrawn only on a terminal");
     }
 
     @Test

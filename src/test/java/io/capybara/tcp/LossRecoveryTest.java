@@ -429,4 +429,53 @@ class LossRecoveryTest {
         long wait = r.detectLoss(T + 100 * US, 1_000 * US, M);
         assertEquals(wnd - 1, wait, "segment 1 (stamp T + 1 ns) is the last due, 1 ns before the window ends");
     }
+
+    @Test
+    void recordsAlreadyLostWaitForTheirRepairNotForRack() {
+        // reordering seen (3 SACKed after 5): the window is minRTT / 4 = 23.75 us
+        LossRecovery r = sent(6);
+        sack(r, 0, 6, T + 100 * US, 5, 6);
+        sack(r, 0, 6, T + 100 * US, 3, 4, 5, 6);
+        assertEquals(95 * US / 4, r.reorderWindow(1_000 * US));
+        r.enterRto(seg(6)); // 0, 1, 2, 4 lost by the timeout, not yet resent
+        assertEquals(4 * M, r.lostBytes());
+        // RACK has nothing left to judge or to wait for: lost records wait for their repair
+        assertEquals(0, r.detectLoss(T + 100 * US, 1_000 * US, M));
+        assertEquals(4 * M, r.lostBytes());
+    }
+
+    @Test
+    void dupThreshSackedSegmentsMakeAHoleLostWithoutAnRttSample() {
+        // 1, 2 and 3 were resent (a probe, say) before any RTT sample: their SACKs are ambiguous
+        // and give RACK nothing; RFC 6675 still counts three SACKed segments above 0
+        LossRecovery r = sent(5);
+        for (int k = 1; k <= 3; k++) {
+            r.onRetransmit(k, T + 50 * US);
+        }
+        sack(r, 0, 5, T + 60 * US, 1, 4);
+        // 3,000 SACKed bytes are not more than 2 x 2,000: the count decides
+        assertEquals(0, r.detectLoss(T + 60 * US, 1_000 * US, 2 * M));
+        assertEquals(LossRecovery.LOST, r.flags(0));
+        assertEquals(M, r.lostBytes());
+        assertEquals(0, r.flags(4), "nothing SACKed above 4");
+    }
+
+    @Test
+    void aTimeoutWithAnEmptyScoreboardIsHarmless() {
+        LossRecovery r = new LossRecovery();
+        r.enterRto(seg(0));
+        assertEquals(0, r.pipe());
+        assertEquals(-1, r.nextLost());
+        assertFalse(r.exitIfDone(seg(0)));
+    }
+
+    @Test
+    void prrRoundsItsShareUpOnlyWhenItIsNotWhole() {
+        LossRecovery r = sent(10);
+        r.enterFast(seg(10), seg(0)); // RecoverFS 10,000
+        r.onRetransmit(0, T + 10 * US); // prr_out 1,000
+        sack(r, 0, 10, T + 20 * US, 1, 5);
+        // pipe 6,000 + 1,000 resent > ssthresh 5,000: 4,000 * 5,000 / 10,000 = 2,000 exactly, minus 1,000
+        assertEquals(7 * M + 1_000, r.prrWindow(4 * M, 5_000, M));
+    }
 }

@@ -117,4 +117,47 @@ class TcpSenderDetailsTest {
         assertEquals(1, b.stats().pawsRejected());
         assertEquals(10, b.readableBytes());
     }
+
+    @Test
+    void withoutSackTwoLossesInOneWindowAreRepairedByNewRenoPartialAck() {
+        TcpPair p = new TcpPair(35, TcpConfig.defaults().withSack(false)).open(5, 6);
+        p.dropFilter = TcpLossTest.dropNth(40, 43);
+        byte[] ab = TcpBasicsTest.data(35, 400_000);
+        p.a.toSend = ab;
+        assertTrue(p.runUntil(() -> p.b.received.size() == ab.length, p.now + 60 * S));
+        assertEquals(false, p.a.conn.sackPermitted());
+        TcpStats s = p.a.conn.stats();
+        assertEquals(1, s.fastRetransmits(), "one recovery episode");
+        assertEquals(2, s.retransmits(), "the second hole resent on the partial ACK (RFC 6582)");
+        assertEquals(0, s.timeouts());
+    }
+
+    @Test
+    void withoutSackNewAcksGrowTheCongestionWindow() {
+        TcpPair p = new TcpPair(65, TcpConfig.defaults().withSack(false)).open(5, 6);
+        assertTrue(p.runUntil(p::established, p.now + S));
+        int initial = p.a.conn.congestionWindow();
+        byte[] d = TcpBasicsTest.data(65, 200_000);
+        p.a.toSend = d;
+        assertTrue(p.runUntil(() -> p.b.received.size() == d.length, p.now + 10 * S));
+        // 200 KB without a loss: slow start takes the window far past its initial 3 segments
+        assertTrue(p.a.conn.congestionWindow() >= 10 * initial,
+                "cwnd " + initial + " -> " + p.a.conn.congestionWindow());
+    }
+
+    @Test
+    void thePassiveSideTakesTheScaledWindowFromTheAckThatCompletesTheHandshake() {
+        TcpPair p = TcpStateTest.established(TcpConfig.defaults(), 1000, 2000);
+        // A advertised its 256 KiB receive buffer, scaled by 2^7; B has heard nothing since
+        assertTrue(p.b.conn.windowScaling());
+        assertEquals(256 * 1024, p.b.conn.sendWindow());
+    }
+
+    @Test
+    void theSynCountsAsASegmentOut() {
+        TcpPair p = new TcpPair(66, TcpConfig.defaults()).open(1, 2);
+        assertEquals(1, p.a.conn.stats().segmentsOut());
+        assertTrue(p.runUntil(p::established, p.now + S));
+        assertEquals(1, p.b.conn.stats().segmentsOut(), "the SYN-ACK");
+    }
 }

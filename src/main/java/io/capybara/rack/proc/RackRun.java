@@ -79,6 +79,7 @@ public final class RackRun {
         long rejected = 0;
         long started = 0;
         List<String> dumps = new ArrayList<>();
+        Map<String, Long> app = new LinkedHashMap<>(); // HTTP(S) counters summed: tls_* with --tls
         for (ProcessRack.NodeInfo n : rack.nodes()) {
             if (!n.role().equals("server") || !n.process().isAlive()) {
                 continue;
@@ -92,6 +93,11 @@ public final class RackRun {
             rejected += num(s, "rejected_no_target") + num(s, "rejected_directory_full")
                     + num(s, "rejected_target_busy");
             dumps.add(rack.ctl(n.name(), "migrations"));
+            for (Map.Entry<String, String> e : s.entrySet()) {
+                if (e.getKey().startsWith("tls_") || e.getKey().equals("http_header_timeouts")) {
+                    app.merge(e.getKey(), num(s, e.getKey()), Long::sum);
+                }
+            }
         }
         MigrationSamples joined = MigrationSamples.join(dumps);
         out.put("migrations", completed);
@@ -101,6 +107,7 @@ public final class RackRun {
         out.put("migrations_timed", joined.count());
         out.put("migration_e2e_us", joined.e2eMicros());
         out.put("migration_cpu_us", joined.cpuMicros());
+        out.putAll(app);
         return out;
     }
 

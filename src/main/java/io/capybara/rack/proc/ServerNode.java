@@ -87,7 +87,9 @@ public final class ServerNode implements Node {
         this.host = new Host(hostConfig, channel);
         MigratableApp inner;
         if (httpConfig != null) {
-            http = new HttpServerApp(host, httpConfig, tls);
+            // one ClientHello per loop pass: a burst of new HTTPS connections does not hold the
+            // loop (and the requests, heartbeats, migrations behind them) for seconds
+            http = new HttpServerApp(host, httpConfig, tls).handshakesPerPoll(tls == null ? 0 : 1);
             echo = null;
             inner = new MigratableHttpServer(http);
         } else {
@@ -287,6 +289,11 @@ public final class ServerNode implements Node {
             line(sb, "http_accepted", http.accepted());
             line(sb, "http_responses", http.responses());
             line(sb, "http_resets", http.resets());
+            line(sb, "http_header_timeouts", http.headerTimeouts());
+            if (http.tlsContext() != null) {
+                http.tlsContext().counterMap().forEach((k, v) -> line(sb, k, v));
+                line(sb, "tls_handshakes_deferred", http.handshakesDeferred());
+            }
         } else {
             line(sb, "echo_accepted", echo.accepted());
             line(sb, "echo_bytes", echo.bytesEchoed());
