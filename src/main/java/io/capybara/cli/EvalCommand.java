@@ -343,16 +343,31 @@ public final class EvalCommand implements Runnable {
     static final class Policy extends RackExperiment {
         @Option(names = "--json", description = "Print one JSON object on stdout: per policy p99 and migrations.")
         boolean json;
+        @Option(names = "--processes", description = "Run it on the multi-process rack instead (root; shorter, real "
+                + "time, servers of fixed capacity, the policies inside the server processes).")
+        boolean processes;
         private List<io.capybara.eval.PolicyExperiment.Run> runs;
+        private List<io.capybara.rack.proc.RackPolicyRun.Result> processRuns;
+        private io.capybara.rack.proc.RackPolicyRun.Settings processSettings;
 
         @Override
         void run(Evaluation e) throws Exception {
-            runs = e.policy();
+            if (processes) {
+                processSettings = io.capybara.rack.proc.RackPolicyRun.Settings.of(common.quick,
+                        seed.seed == null ? 42 : seed.seed);
+                processRuns = io.capybara.eval.ProcessPolicyExperiment.run(e.report(), processSettings,
+                        "pol" + ProcessHandle.current().pid() % 10000, System.err, progress);
+            } else {
+                runs = e.policy();
+            }
         }
 
         @Override
         public Integer call() throws Exception {
             super.call();
+            if (processes) {
+                return printProcesses();
+            }
             Json out = new Json();
             for (io.capybara.eval.PolicyExperiment.Run r : runs) {
                 out.object(r.policy().label()).put("p99_us", r.result().p99Nanos() / 1000.0)
@@ -365,6 +380,27 @@ public final class EvalCommand implements Runnable {
                 for (io.capybara.eval.PolicyExperiment.Run r : runs) {
                     System.out.printf(java.util.Locale.ROOT, "%-10s p99 %10.1f us, worst 10 ms window %10.1f us, %3d migrations%n",
                             r.policy().label(), r.result().p99Nanos() / 1000.0, r.maxWindowP99Micros(), r.migrations());
+                }
+            }
+            return 0;
+        }
+
+        /** {@code --processes}: the same keys per policy as the simulated run, and {@code rack: processes}. */
+        private Integer printProcesses() {
+            io.capybara.rack.proc.RackPolicyRun.Settings s = processSettings;
+            List<io.capybara.rack.proc.RackPolicyRun.Result> runs = processRuns;
+            Json out = new Json().put("rack", "processes");
+            for (io.capybara.rack.proc.RackPolicyRun.Result r : runs) {
+                out.object(r.policy().label()).put("p99_us", r.p99Micros()).put("max_window_p99_us", r.maxWindowP99Micros())
+                        .put("migrations", r.migrations()).put("requests", r.requests()).put("errors", r.errors());
+            }
+            if (json) {
+                System.out.println(out);
+            } else {
+                for (io.capybara.rack.proc.RackPolicyRun.Result r : runs) {
+                    System.out.printf(java.util.Locale.ROOT, "%-10s p99 %10.1f us, worst %d ms window %10.1f us, %3d migrations"
+                            + ", %d requests, %d errors%n", r.policy().label(), r.p99Micros(), s.windowMs(),
+                            r.maxWindowP99Micros(), r.migrations(), r.requests(), r.errors());
                 }
             }
             return 0;

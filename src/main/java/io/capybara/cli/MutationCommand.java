@@ -46,6 +46,10 @@ public final class MutationCommand implements Callable<Integer> {
     List<String> packages;
     @Option(names = "--tests", description = "Test classes to run (PIT glob), instead of the package's own tests.")
     String tests;
+    @Option(names = "--classes", split = ",", description = {"Mutate only these classes of the package (simple names, "
+            + "e.g. LossRecovery,RttEstimator): the same mutants and the same tests as the whole-package run, "
+            + "so per-class figures add up to it; for iterating on one class."})
+    List<String> classes;
     @Option(names = "--threads", defaultValue = "2", description = "PIT worker threads (default ${DEFAULT-VALUE}).")
     int threads;
     @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
@@ -70,6 +74,21 @@ public final class MutationCommand implements Callable<Integer> {
         if (threads < 1 || threads > 64) {
             System.err.println("capybara mutation: --threads must be 1..64, got " + threads);
             return 2;
+        }
+        if (classes != null) {
+            if (packages.size() != 1) {
+                System.err.println("capybara mutation: --classes needs exactly one package, got --packages "
+                        + String.join(",", packages));
+                return 2;
+            }
+            for (String c : classes) {
+                if (!c.matches("[A-Z][A-Za-z0-9]*") || !Files.isRegularFile(Path.of("src/main/java/io/capybara",
+                        packages.get(0).replace('.', '/'), c + ".java"))) {
+                    System.err.println("capybara mutation: no class " + c + " in io.capybara." + packages.get(0)
+                            + " (simple names, e.g. --classes LossRecovery)");
+                    return 2;
+                }
+            }
         }
         for (String p : packages) {
             if (!p.matches("[a-z][a-z0-9]*(\\.[a-z][a-z0-9]*)*")
@@ -134,15 +153,20 @@ public final class MutationCommand implements Callable<Integer> {
         Files.createDirectories(dir);
         Path log = dir.resolve("mvn.log");
         String targetTests = tests != null ? tests : "io.capybara." + pkg + ".*";
+        String targetClasses = classes == null ? "io.capybara." + pkg + ".*"
+                : String.join(",", classes.stream().map(c -> "io.capybara." + pkg + "." + c).toList());
         List<String> cmd = new ArrayList<>(List.of("mvn", "-B", "test-compile",
                 "org.pitest:pitest-maven:mutationCoverage",
-                "-DtargetClasses=io.capybara." + pkg + ".*",
+                "-DtargetClasses=" + targetClasses,
                 "-DtargetTests=" + targetTests,
                 "-Dthreads=" + threads,
                 "-DreportsDirectory=" + dir.toAbsolutePath()));
         String excluded = tests == null ? EXCLUDED_TESTS.get(pkg) : null;
         if (excluded != null) {
             cmd.add("-DexcludedTestClasses=" + excluded);
+        }
+        if (classes != null) {
+            cmd.add("-DmutationUnitSize=25"); // PIT runs a unit per thread: one class makes several
         }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         int code = p.waitFor();

@@ -110,7 +110,8 @@ public final class ServerCommand implements Callable<Integer> {
             description = "Manual trigger: migrate one connection every this many ms (0 = off, default).")
     double migrateEveryMillis;
     @Option(names = "--policy-interval-ms", defaultValue = "0",
-            description = "Load policy period (0 = policy off, default). Load = live connections.")
+            description = "Load policy period (0 = policy off, default; with --policy: reactive 1 ms, proactive 1 ms"
+                    + " looks). Load = live connections (see --policy).")
     double policyIntervalMillis;
     @Option(names = "--policy", paramLabel = "KIND",
             description = "static, reactive or proactive (default: reactive with --policy-interval-ms, else static)."
@@ -353,7 +354,8 @@ public final class ServerCommand implements Callable<Integer> {
             ServerNode server = new ServerNode(cfg, channel, httpConfig, listenPort, backlog, mc,
                     (long) (migrateEveryMillis * 1e6), tls, http ? serviceMicros * 1000 : 0);
             if (policy == io.capybara.policy.PolicyKind.PROACTIVE) {
-                server.proactive(io.capybara.policy.ProactiveConfig.defaults());
+                io.capybara.policy.ProactiveConfig pc = io.capybara.policy.ProactiveConfig.defaults();
+                server.proactive(policyIntervalMillis > 0 ? pc.withInterval((long) (policyIntervalMillis * 1e6)) : pc);
             } else if (policy == io.capybara.policy.PolicyKind.REACTIVE && serviceMicros > 0 && http) {
                 server.reactiveOnQueuedRequests();
             }

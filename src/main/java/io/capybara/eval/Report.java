@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 public final class Report {
     public static final String FILE = "REPORT.md";
     /** Section names in report order. */
-    public static final List<String> ORDER = List.of("overhead", "cdf", "tail", "skew", "policy", "baseline");
+    public static final List<String> ORDER = List.of("overhead", "cdf", "tail", "skew", "policy", "policy_processes",
+            "baseline");
     private static final Pattern IMAGE = Pattern.compile("!\\[[^]]*]\\(([^)]+)\\)");
     private final Path dir;
 

@@ -34,6 +34,11 @@ public record ProactiveConfig(long intervalNanos, double smoothing, double thres
         return new ProactiveConfig(1_000_000L, 0.5, 0.35, 2, 1_000_000_000L, 5_000_000L, 20, 1_000_000_000L);
     }
 
+    public ProactiveConfig withInterval(long nanos) {
+        return new ProactiveConfig(nanos, smoothing, threshold, persistence, connectionIntervalNanos, cooldownNanos, budget,
+                budgetWindowNanos);
+    }
+
     public ProactiveConfig withThreshold(double t) {
         return new ProactiveConfig(intervalNanos, smoothing, t, persistence, connectionIntervalNanos, cooldownNanos, budget,
                 budgetWindowNanos);

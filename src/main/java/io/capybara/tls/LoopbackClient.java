@@ -132,8 +132,9 @@ public final class LoopbackClient {
 
     /**
      * Runs {@code n} handshakes of each suite the context offers, each with a request, an
-     * answer, a snapshot and a restore, against sessions of {@code ctx}; the sessions are
-     * released after. Leaves the context's counters as they were.
+     * answer, a snapshot and a restore, against sessions of {@code ctx}, then {@link
+     * #RECORDS_PER_HANDSHAKE} x {@code n} records of each suite ({@link #warmRecords}); the
+     * sessions are released after. Leaves the context's counters as they were.
      */
     public static void warmUp(TlsServerContext ctx, int n) {
         long[] before = ctx.counters();
@@ -154,6 +155,43 @@ public final class LoopbackClient {
                 }
             }
         }
+        warmRecords(ctx, RECORDS_PER_HANDSHAKE * n);
         ctx.counters(before);
+    }
+
+    /** Records sealed and opened per warm-up handshake (see {@link #warmRecords}). */
+    static final int RECORDS_PER_HANDSHAKE = 100;
+
+    /**
+     * Seals and opens {@code records} records of each suite through the context's ciphers. On a
+     * cold JVM the first records cost milliseconds each (3.2 ms for the first 100 AES-128-GCM
+     * records of 600 B here, 0.66 ms for the next 1,000, 63 us after 5,000, at load 33): the JDK's
+     * AES and GHASH run as plain Java until the JIT compiles them with their intrinsics. A rack
+     * server that has only handshaken would pay that on the first sessions migrated to it, while
+     * they and its heartbeats wait.
+     */
+    static void warmRecords(TlsServerContext ctx, int records) {
+        byte[] buf = new byte[TlsRecords.HEADER + 600 + 1 + TlsSuite.TAG_LENGTH];
+        for (TlsSuite suite : ctx.suites()) {
+            RecordProtection w = new RecordProtection(suite);
+            RecordProtection r = new RecordProtection(suite);
+            byte[] secret = new byte[suite.hashLength()];
+            ctx.random().nextBytes(secret);
+            w.install(secret, 0);
+            r.install(secret, 0);
+            w.cipher(ctx.takeCipher(suite));
+            r.cipher(ctx.takeCipher(suite));
+            try {
+                for (int i = 0; i < records; i++) {
+                    int len = w.seal(buf, 0, 601);
+                    if (r.open(buf, 0, len - TlsRecords.HEADER) != 601) {
+                        throw new IllegalStateException("TLS warm-up: a record did not open");
+                    }
+                }
+            } finally {
+                ctx.giveCipher(suite, w.cipher());
+                ctx.giveCipher(suite, r.cipher());
+            }
+        }
     }
 }

@@ -15,7 +15,8 @@ import java.util.Arrays;
  *
  * <p>An entry of a connection to a virtual address ({@link #vip} non-zero) also tracks where
  * the switch placed it: the original server is the one its SYN went to, and responses get the
- * VIP as their source address.
+ * VIP as their source address; it keeps the client's initial sequence number, so that a
+ * retransmitted or duplicated SYN is told from a new connection on the same port.
  *
  * <p>A slot handle is {@code level << 16 | index}. No method allocates.
  */
@@ -40,6 +41,8 @@ public final class MigrationDirectory {
     private final byte[] vip;
     private final int[] clientFinEnd;
     private final int[] serverFinEnd;
+    /** A VIP connection's client initial sequence number (its SYN's): tells a new connection from a repeated SYN. */
+    private final int[] clientIsn;
     private int size;
     private int sweepCursor;
 
@@ -57,6 +60,7 @@ public final class MigrationDirectory {
         finState = new byte[n];
         vip = new byte[n];
         clientFinEnd = new int[n];
+        clientIsn = new int[n];
         serverFinEnd = new int[n];
     }
 
@@ -188,6 +192,15 @@ public final class MigrationDirectory {
         }
     }
 
+    /** Records the client's initial sequence number of a VIP connection (from the SYN that placed it). */
+    public void clientIsn(int slot, int isn) {
+        clientIsn[slot] = isn;
+    }
+
+    public int clientIsn(int slot) {
+        return clientIsn[slot];
+    }
+
     /** 0 if the entry is not a VIP connection's, else 1 + the VIP's index. */
     public int vipTag(int slot) {
         return vip[slot];
@@ -195,7 +208,7 @@ public final class MigrationDirectory {
 
     /** Bytes of switch memory per slot: key, two server indices, last-seen time, FIN state and ends, VIP tag. */
     public static int bytesPerSlot() {
-        return Long.BYTES + 2 * Short.BYTES + Long.BYTES + 1 + 2 * Integer.BYTES + 1;
+        return Long.BYTES + 2 * Short.BYTES + Long.BYTES + 1 + 2 * Integer.BYTES + 1 + Integer.BYTES;
     }
 
     public int originalServer(int slot) {

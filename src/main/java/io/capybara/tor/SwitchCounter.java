@@ -55,7 +55,11 @@ public enum SwitchCounter {
     VIP_DEFAULT_ROUTED,
     /** A segment to a VIP dropped because no server is a member. */
     VIP_NO_SERVER,
-    /** A SYN that found the entry of an earlier connection on a server no longer live: placed afresh. */
+    /**
+     * A SYN that found the entry of an earlier connection on a server no longer live, with another
+     * initial sequence number (a new connection, not a repeat of the SYN that placed the entry):
+     * placed afresh.
+     */
     VIP_STALE_ENTRY_REPLACED,
     /** Rebuilds of the placement table (servers joining, leaving, draining, undraining). */
     MEMBERSHIP_CHANGES

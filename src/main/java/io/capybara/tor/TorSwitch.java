@@ -312,8 +312,11 @@ public final class TorSwitch implements Node {
         }
         int flags = b.getByte(l4 + 13) & 0xFF;
         if (placement != null && (flags & (TcpSegment.SYN | TcpSegment.ACK)) == TcpSegment.SYN
-                && directory.vipTag(slot) != 0 && !loads.isLive(directory.currentServer(slot), now)) {
-            // A new connection on the port of one whose server has gone: place it afresh.
+                && directory.vipTag(slot) != 0 && !loads.isLive(directory.currentServer(slot), now)
+                && b.getInt(l4 + 4, BE) != directory.clientIsn(slot)) {
+            // A new connection (another initial sequence number: not a repeat of the SYN that
+            // placed the entry, which must follow it) on the port of one whose server has gone:
+            // place it afresh.
             directory.remove(slot);
             count(SwitchCounter.VIP_STALE_ENTRY_REPLACED);
             return toVip(b, ip, l4, clientIp, clientPort);
@@ -345,7 +348,9 @@ public final class TorSwitch implements Node {
         }
         int flags = b.getByte(l4 + 13) & 0xFF;
         if ((flags & (TcpSegment.SYN | TcpSegment.ACK)) == TcpSegment.SYN) {
-            if (directory.install(clientIp, clientPort, server, server, v + 1, now) != MigrationDirectory.NOT_FOUND) {
+            int slot = directory.install(clientIp, clientPort, server, server, v + 1, now);
+            if (slot != MigrationDirectory.NOT_FOUND) {
+                directory.clientIsn(slot, b.getInt(l4 + 4, BE));
                 count(SwitchCounter.VIP_PLACED);
             } else {
                 server = placement.placeUntracked(hash, now);

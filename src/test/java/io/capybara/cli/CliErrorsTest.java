@@ -68,6 +68,16 @@ class CliErrorsTest {
     }
 
     @Test
+    void serverPolicyErrors() {
+        fails(2, "capybara server: --policy bogus: policy must be static, reactive or proactive, got 'bogus'", "server",
+                "--tap", "cjops0", "--ip", "10.99.0.1/24", "--policy", "bogus");
+        fails(2, "capybara server: --policy proactive: needs --switch (a policy moves connections)", "server", "--tap",
+                "cjops0", "--ip", "10.99.0.1/24", "--policy", "proactive");
+        fails(2, "capybara server: --service-us: must be in [0, 1000000], got -3", "server", "--tap", "cjops0", "--ip",
+                "10.99.0.1/24", "--service-us", "-3");
+    }
+
+    @Test
     void missingInterface() {
         // as root: no such interface; otherwise: the missing privilege. Both are one line, exit 2.
         CliTest.Run r = fails(2, "capybara server: ", "server", "--packet-if", "nosuchif0", "--ip", "10.99.0.1/24",

@@ -516,4 +516,50 @@ class TorSwitchEdgeTest {
         inject(1, tcp(B, 80, CLIENT, CLIENT_PORT, TcpSegment.ACK, 501, 101, 0));
         assertEquals(0, sw.directory().size());
     }
+    /**
+     * An operator may name the target ({@code migrate --to}): a live, not draining server other
+     * than the origin is used even if it is not the least loaded; anything else is rejected by the
+     * switch, never steered elsewhere.
+     */
+    @Test
+    void aNamedTargetIsUsedOnlyIfItIsALiveOtherServer() {
+        build(TorSwitchTest.config().withHeartbeatStale(10_000));
+        heartbeats(50, 10, 30); // B is the least loaded, C is named
+        inject(0, control(TcpMigHeader.PREPARE_MIG, A, SWITCH_IP, A, C, A & 0xFFFF_FFFFL, CLIENT, CLIENT_PORT));
+        assertEquals(C, mig(ports[2].takeOnly()).targetIp());
+        assertEquals(1, sw.counter(SwitchCounter.PREPARE_STEERED));
+        int[] refused = {A, Ipv4Address.parse("10.0.0.77"), CLIENT};
+        for (int named : refused) { // the origin itself, an unknown address, a client
+            inject(0, control(TcpMigHeader.PREPARE_MIG, A, SWITCH_IP, A, named, A & 0xFFFF_FFFFL, CLIENT, CLIENT_PORT));
+            TcpMigHeader h = mig(ports[0].takeOnly());
+            assertEquals(TcpMigHeader.REJECT, h.type(), Ipv4Address.format(named));
+            assertEquals(TcpMigHeader.REASON_NO_TARGET, h.reason());
+        }
+        // C goes silent: naming it is refused once it is stale, exactly at the stale time
+        now = 1_000 + 10_000;
+        inject(0, control(TcpMigHeader.HEARTBEAT, A, SWITCH_IP, A, 0, 50, 0, 0));
+        inject(1, control(TcpMigHeader.HEARTBEAT, B, SWITCH_IP, B, 0, 10, 0, 0));
+        inject(0, control(TcpMigHeader.PREPARE_MIG, A, SWITCH_IP, A, C, A & 0xFFFF_FFFFL, CLIENT, CLIENT_PORT));
+        assertEquals(TcpMigHeader.REJECT, mig(ports[0].takeOnly()).type());
+        // a draining server is refused too
+        byte[] draining = control(TcpMigHeader.HEARTBEAT, B, SWITCH_IP, B, 0, 10, 0, 0);
+        DecodedFrame d = decode(draining);
+        new TcpMigHeader().wrap(new UnsafeBuffer(draining), d.udpPayloadOffset).reason(TcpMigHeader.HEARTBEAT_DRAINING).seal();
+        inject(1, draining);
+        inject(0, control(TcpMigHeader.PREPARE_MIG, A, SWITCH_IP, A, B, A & 0xFFFF_FFFFL, CLIENT, CLIENT_PORT));
+        assertEquals(TcpMigHeader.REJECT, mig(ports[0].takeOnly()).type());
+        assertEquals(5, sw.counter(SwitchCounter.PREPARE_REJECTED_NO_TARGET));
+        assertEquals(1, sw.counter(SwitchCounter.PREPARE_STEERED));
+    }
+
+    @Test
+    void aMoveHomeUpdatesTheEntryRatherThanInstallingOne() {
+        heartbeats(50, 10, 30);
+        migrate(0, A, ORIGINAL_A); // A -> B
+        heartbeats(5, 90, 95);
+        assertEquals(0, migrate(1, B, ORIGINAL_A)); // B -> A: home
+        assertEquals(1, sw.counter(SwitchCounter.DIRECTORY_INSTALLED));
+        assertEquals(1, sw.counter(SwitchCounter.DIRECTORY_UPDATED));
+        assertEquals(2, sw.counter(SwitchCounter.ACK_FORWARDED));
+    }
 }

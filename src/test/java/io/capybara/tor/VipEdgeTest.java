@@ -102,12 +102,37 @@ class VipEdgeTest {
         }
         rack.now += STALE / 2 + 1; // s is stale now, the others not
         rack.sw.poll(rack.now); // the membership deadline passed: s has left the table
-        int again = rack.syn(port);
+        assertEquals(s, rack.syn(port), "a repeat of the placing SYN (same ISN) still follows the entry");
+        assertEquals(0, rack.sw.counter(SwitchCounter.VIP_STALE_ENTRY_REPLACED));
+        int again = rack.send(port, io.capybara.wire.TcpSegment.SYN, VipPlacementTest.VIP, 80, 12345); // a new ISN
         assertNotEquals(s, again);
         assertEquals(1, rack.sw.counter(SwitchCounter.VIP_STALE_ENTRY_REPLACED));
         int slot = rack.sw.directory().find(CLIENT, port);
         assertEquals(again, rack.sw.directory().originalServer(slot), "a fresh entry: its SYN's server is the original");
         assertEquals(again, rack.sw.directory().currentServer(slot));
         assertEquals(1, rack.sw.directory().size());
+    }
+    /** An ABORT of a VIP connection's move keeps its entry (its placement), pointing at the origin, and says so. */
+    @Test
+    void anAbortedVipMoveKeepsTheEntryAndCountsTheUpdate() {
+        int port = 43000;
+        int s = rack.syn(port);
+        int t = (s + 1) % 4;
+        long original = SERVERS[s] & 0xFFFF_FFFFL;
+        rack.inject(t, TorSwitchTest.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[t], SERVERS[s], SERVERS[s], SERVERS[t],
+                original, CLIENT, port));
+        long updated = rack.sw.counter(SwitchCounter.DIRECTORY_UPDATED);
+        rack.inject(s, TorSwitchTest.control(TcpMigHeader.ABORT, SERVERS[s], SERVERS[t], SERVERS[s], SERVERS[t], original,
+                CLIENT, port));
+        assertEquals(updated + 1, rack.sw.counter(SwitchCounter.DIRECTORY_UPDATED));
+        assertEquals(0, rack.sw.counter(SwitchCounter.REMOVED_ABORT));
+        assertEquals(s, rack.data(port));
+    }
+
+    @Test
+    void aSegmentToAVipWithoutEntryOrSynIsRoutedByTheTableAndCounted() {
+        assertTrue(rack.data(44000) >= 0, "routed to a member");
+        assertEquals(1, rack.sw.counter(SwitchCounter.VIP_DEFAULT_ROUTED));
+        assertEquals(0, rack.sw.directory().size(), "no entry without a SYN");
     }
 }

@@ -82,10 +82,14 @@ class VipPlacementTest {
 
     /** Sends a client segment to the VIP; returns the server it reached (checked rewritten and valid), or -1. */
     int send(int clientPort, int flags, int vip, int vipPort) {
+        return send(clientPort, flags, vip, vipPort, 1);
+    }
+
+    int send(int clientPort, int flags, int vip, int vipPort, int seq) {
         for (CapturePort p : ports) {
             p.sent.clear();
         }
-        inject(CLIENT_PORT, TorSwitchTest.tcp(CLIENT, clientPort, vip, vipPort, flags, 1, 1, 10));
+        inject(CLIENT_PORT, TorSwitchTest.tcp(CLIENT, clientPort, vip, vipPort, flags, seq, 1, 10));
         int reached = -1;
         for (int s = 0; s < SERVERS.length; s++) {
             if (!ports[s].sent.isEmpty()) {
@@ -228,7 +232,12 @@ class VipPlacementTest {
                 onZero = 10000 + i;
             }
         }
-        assertNotEquals(0, syn(onZero));
+        // a repeat of the SYN that placed it (same initial sequence number: retransmitted or
+        // duplicated) still follows the entry: the connection may be alive on a silent server
+        assertEquals(0, send(onZero, TcpSegment.SYN, VIP, 80, 1));
+        assertEquals(0, sw.counter(SwitchCounter.VIP_STALE_ENTRY_REPLACED));
+        // a new connection on that port (another initial sequence number) is placed afresh
+        assertNotEquals(0, send(onZero, TcpSegment.SYN, VIP, 80, 7777));
         assertEquals(1, sw.counter(SwitchCounter.VIP_STALE_ENTRY_REPLACED));
     }
 
