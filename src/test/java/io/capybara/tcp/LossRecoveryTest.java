@@ -363,40 +363,58 @@ class LossRecoveryTest {
     }
 
     @Test
-    void probeTimeoutIsTwoSrttPlusTheDelayedAckForOneSegmentBetweenTheFloorAndTheRto() {
+    void probeTimeoutIsTwoSrttPlusLinuxSlackOrTheDelayedAckForOneSegmentAtMostTheRto() {
         LossRecovery one = sent(1);
         LossRecovery two = sent(2);
         long rto = 1_000 * MS;
-        assertEquals(40 * MS, two.probeTimeout(20 * MS, rto));
+        assertEquals(42 * MS, two.probeTimeout(20 * MS, rto), "2 SRTT + 2 ms");
         assertEquals(40 * MS + LossRecovery.WORST_CASE_DELACK_NANOS, one.probeTimeout(20 * MS, rto));
-        assertEquals(LossRecovery.MIN_PTO_NANOS, two.probeTimeout(1 * MS, rto), "floor");
-        assertEquals(12 * MS, two.probeTimeout(6 * MS, rto));
+        assertEquals(2 * MS + LossRecovery.PTO_SLACK_NANOS, two.probeTimeout(1 * MS, rto), "no 10 ms floor");
+        assertEquals(2_100 * US, two.probeTimeout(50 * US, rto), "a LAN path: about 2.1 ms, as Linux");
+        assertEquals(14 * MS, two.probeTimeout(6 * MS, rto));
         assertEquals(100 * MS, two.probeTimeout(80 * MS, 100 * MS), "at most the RTO");
         assertEquals(1_000 * MS, two.probeTimeout(0, 2_000 * MS), "no SRTT yet: one second");
     }
 
     @Test
-    void aProbeIsOutstandingUntilAnAckCoversItAndOnlyAResentOneWithoutDsackRepairedALoss() {
+    void aProbeEpisodeEndsAsRfc8985Section74Says() {
         LossRecovery r = sent(3);
         assertTrue(r.mayProbe());
         assertFalse(new LossRecovery().mayProbe(), "nothing in flight");
+        // a resent probe: an ACK beyond it without a D-SACK means it repaired a loss, once
         r.onProbe(seg(3), true);
         assertFalse(r.mayProbe());
-        assertFalse(r.probeRepairedLoss(seg(2), false), "not covered yet");
-        assertTrue(r.probeRepairedLoss(seg(3), false));
+        assertFalse(r.probeAcked(seg(2), true), "not covered yet");
+        assertTrue(r.probeOutstanding());
+        assertFalse(r.probeAcked(seg(3), true), "up to its end: the original may have arrived too");
+        assertTrue(r.probeOutstanding(), "undecided");
+        assertTrue(r.probeAcked(seg(4), true));
+        assertFalse(r.probeOutstanding());
         assertTrue(r.mayProbe());
-        assertFalse(r.probeRepairedLoss(seg(3), false), "answered once");
+        assertFalse(r.probeAcked(seg(4), true), "answered once");
+        // a D-SACK for the probe: both arrived
         r.onProbe(seg(3), true);
-        assertFalse(r.probeRepairedLoss(seg(3), true), "a D-SACK says the original arrived");
+        sack(r, 3, 4, T + 50 * US, 2, 3);
+        assertFalse(r.probeAcked(seg(3), false));
+        assertFalse(r.probeOutstanding());
+        // a D-SACK for another segment says nothing about the probe
+        r.onProbe(seg(3), true);
+        sack(r, 3, 4, T + 51 * US, 1, 2);
+        assertFalse(r.probeAcked(seg(3), true));
+        assertTrue(r.probeOutstanding());
+        // a pure duplicate ACK at its end: both arrived
+        assertFalse(r.probeAcked(seg(3), false));
+        assertFalse(r.probeOutstanding());
+        // a probe of new data: its ACK ends the episode, no loss shown
         r.onProbe(seg(3), false);
-        assertFalse(r.probeRepairedLoss(seg(3), false), "new data probed: no loss shown");
-        r.onProbe(seg(3), false);
-        r.ack(seg(2), T + 10 * US);
-        assertFalse(r.mayProbe(), "still outstanding below its end");
-        r.ack(seg(3), T + 11 * US);
-        assertFalse(r.mayProbe(), "covered, but nothing in flight");
-        r.onSend(seg(3), seg(4), T + 12 * US);
-        assertTrue(r.mayProbe());
+        assertFalse(r.probeAcked(seg(3), true));
+        assertFalse(r.probeOutstanding());
+        // the cumulative ACK itself does not end an episode (7.4 decides)
+        r.onProbe(seg(3), true);
+        r.ack(seg(3), T + 60 * US);
+        assertTrue(r.probeOutstanding());
+        r.onSend(seg(3), seg(4), T + 62 * US);
+        assertFalse(r.mayProbe(), "still outstanding");
         r.enterFast(seg(4), seg(3));
         assertFalse(r.mayProbe(), "not in recovery");
         r.timerKind(LossRecovery.TIMER_PROBE);
@@ -408,11 +426,13 @@ class LossRecoveryTest {
         LossRecovery r = sent(3);
         r.onProbe(seg(3), true);
         r.enterFast(seg(3), seg(0));
-        assertFalse(r.probeRepairedLoss(seg(3), false));
+        assertFalse(r.probeOutstanding());
+        assertFalse(r.probeAcked(seg(4), true));
         LossRecovery q = sent(3);
         q.onProbe(seg(3), true);
         q.enterRto(seg(3));
-        assertFalse(q.probeRepairedLoss(seg(3), false));
+        assertFalse(q.probeOutstanding());
+        assertFalse(q.probeAcked(seg(4), true));
     }
 
     @Test
@@ -477,5 +497,35 @@ class LossRecoveryTest {
         sack(r, 0, 10, T + 20 * US, 1, 5);
         // pipe 6,000 + 1,000 resent > ssthresh 5,000: 4,000 * 5,000 / 10,000 = 2,000 exactly, minus 1,000
         assertEquals(7 * M + 1_000, r.prrWindow(4 * M, 5_000, M));
+    }
+
+    @Test
+    void aPartialAckIntoALostRecordTakesItsBytesOffTheLostCount() {
+        LossRecovery r = sent(4);
+        r.enterRto(seg(4)); // all four lost
+        assertEquals(4 * M, r.lostBytes());
+        r.onRetransmit(0, T + 10 * US);
+        r.ack(seg(1) + 400, T + 20 * US); // 0 whole, 400 bytes of 1
+        assertEquals(3 * M - 400, r.lostBytes());
+        assertEquals(0, r.pipe(), "what is left is lost and not resent");
+        r.onRetransmit(0, T + 30 * US); // record 0 is now the rest of 1
+        r.ack(seg(1) + 700, T + 40 * US);
+        assertEquals(2 * M + 300, r.lostBytes(), "the resent rest of 1 stays marked lost until acknowledged");
+        assertEquals(300, r.pipe(), "the resent rest of 1, still out");
+    }
+
+    @Test
+    void isLostCountsDupThreshSegmentsEvenWhenTheirBytesAreFew() {
+        LossRecovery r = sent(4);
+        sack(r, 0, 4, T + 10 * US, 1, 4);
+        // three SACKed segments, 3,000 bytes: not more than 2 x 2,000, so the count decides
+        assertTrue(r.isLost(seg(0), 2 * M));
+        assertTrue(r.isLost(seg(1) - 1, 2 * M));
+        assertFalse(r.isLost(seg(1), 2 * M), "two above 1");
+        // the lowest record counts too when it lies above the asked sequence number
+        LossRecovery q = sent(3);
+        sack(q, 0, 3, T + 10 * US, 0, 3);
+        assertTrue(q.isLost(seg(0) - 1, 2 * M));
+        assertFalse(q.isLost(seg(0), 2 * M));
     }
 }
