@@ -26,8 +26,7 @@ class LabTest {
 
     @Test
     void wrkKeepAliveConnectionsSurviveMigrationsThroughATap() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("wrk", "wrk");
+        NetAdmin.assumeNetAdminAnd("wrk");
         LabOptions o = LabOptions.defaults().withDuration(8).withConnections(128);
         Map<String, Object> r = Lab.run(o, System.err);
         assertEquals(0, num(r, "errors"), () -> "wrk saw errors: " + brief(r));
@@ -52,8 +51,7 @@ class LabTest {
 
     @Test
     void wrkSurvivesMigrationsOverAfPacketWithOnePercentLoss() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("wrk", "wrk");
+        NetAdmin.assumeNetAdminAnd("wrk");
         LabOptions o = LabOptions.defaults().withDuration(8).withConnections(100).withPacket(true)
                 .withNetem("loss 1%");
         Map<String, Object> r = Lab.run(o, System.err);
@@ -69,8 +67,7 @@ class LabTest {
 
     @Test
     void curlKeepsItsConnectionAcrossMigrations() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("curl", "curl");
+        NetAdmin.assumeNetAdminAnd("curl");
         int n = 10;
         LabOptions o = LabOptions.defaults().withClient("curl").withCurl(n, 5);
         Map<String, Object> r = Lab.run(o, System.err);
