@@ -243,12 +243,17 @@ public final class EvalCommand implements Runnable {
 
         abstract void run(Evaluation e) throws Exception;
 
+        /** Options beyond --quick that the report's command line names. */
+        String extraOptions() {
+            return "";
+        }
+
         @Override
         public Integer call() throws Exception {
             common.with(seed);
             Evaluation e = common.evaluation();
             run(e);
-            finish(e, "./capybara eval " + spec.name() + (common.quick ? " --quick" : ""));
+            finish(e, "./capybara eval " + spec.name() + extraOptions() + (common.quick ? " --quick" : ""));
             return 0;
         }
     }
@@ -349,6 +354,11 @@ public final class EvalCommand implements Runnable {
         private List<io.capybara.eval.PolicyExperiment.Run> runs;
         private List<io.capybara.rack.proc.RackPolicyRun.Result> processRuns;
         private io.capybara.rack.proc.RackPolicyRun.Settings processSettings;
+
+        @Override
+        String extraOptions() {
+            return processes ? " --processes" : "";
+        }
 
         @Override
         void run(Evaluation e) throws Exception {

@@ -18,7 +18,9 @@ import io.capybara.wire.TcpSegment;
  * <li>RFC 8985 RACK: a segment is lost once a segment sent after it was delivered and it has
  * been outstanding for the RTT of that one plus the reorder window ({@link #detectLoss}); the
  * window is 0 until reordering has been seen and grows with D-SACKs. TLP: {@link #probeTimeout}
- * and the probe's bookkeeping; {@link TcpConnection} sends it.</li>
+ * (Linux's: 2 SRTT plus 2 ms, or plus WCDelAckT with one segment out), one probe at a time,
+ * and the RFC 8985 7.4 check of what the ACK of a retransmitted probe means
+ * ({@link #probeAcked}); {@link TcpConnection} sends it.</li>
  * <li>RFC 6937 PRR: {@link #prrWindow} spreads the reduction to ssthresh over the recovery.</li>
  * </ul>
  * The whole state is a snapshot group, so a connection restored in the middle of a recovery
@@ -44,8 +46,13 @@ final class LossRecovery {
     static final int TIMER_PROBE = 2;
     /** RFC 8985 7.2: WCDelAckT, the peer's worst-case delayed ACK when one segment is in flight. */
     static final long WORST_CASE_DELACK_NANOS = 200_000_000L;
-    /** Linux's floor for the probe timeout (TCP_TIMEOUT_MIN-like): a PTO of microseconds on a LAN is noise. */
-    static final long MIN_PTO_NANOS = 10_000_000L;
+    /**
+     * Added to 2 SRTT when more than one segment is out, as Linux does (TCP_TIMEOUT_MIN, 2 ms):
+     * on a LAN 2 SRTT is microseconds, within the peer's and the scheduler's noise. RFC 8985
+     * 7.2 has no floor; the 10 ms floor used before delayed the repair of a tail loss on a
+     * 50 us path by 10 ms where Linux waits about 2.1 ms.
+     */
+    static final long PTO_SLACK_NANOS = 2_000_000L;
     private static final long NONE = Long.MAX_VALUE;
 
     private int[] start = new int[0];
@@ -95,6 +102,9 @@ final class LossRecovery {
     private boolean probeOutstanding;
     private int probeEndSeq;
     private boolean probeRetransmitted;
+    /** The right edge of the D-SACK block of the ACK being processed, if it had one (not state). */
+    private boolean dsackSeen;
+    private int dsackRight;
 
     // ------------------------------------------------------------------ records
 
@@ -233,9 +243,6 @@ final class LossRecovery {
             }
         }
         lostScan = Math.max(0, lostScan - removed);
-        if (probeOutstanding && Seq.ge(una, probeEndSeq)) {
-            probeOutstanding = false;
-        }
     }
 
     private void uncount(int f, int len) {
@@ -254,6 +261,7 @@ final class LossRecovery {
      */
     boolean sack(TcpSegment seg, int una, int sndMax, long now) {
         boolean dsack = false;
+        dsackSeen = false;
         int n = seg.sackCount;
         for (int b = 0; b < n; b++) {
             int l = seg.sackLeft[b];
@@ -263,6 +271,8 @@ final class LossRecovery {
             }
             if (b == 0 && (Seq.le(r, una) || (n > 1 && Seq.ge(l, seg.sackLeft[1]) && Seq.le(r, seg.sackRight[1])))) {
                 dsack = true;
+                dsackSeen = true;
+                dsackRight = r;
                 continue;
             }
             if (Seq.le(r, una) || Seq.gt(r, sndMax)) {
@@ -564,13 +574,14 @@ final class LossRecovery {
         return phase == OPEN && !probeOutstanding && count > 0;
     }
 
-    /** RFC 8985 7.2: PTO = 2 SRTT (+ WCDelAckT with one segment in flight), at most the RTO. */
+    /**
+     * RFC 8985 7.2 with Linux's slack (tcp_schedule_loss_probe): 2 SRTT plus WCDelAckT with one
+     * segment in flight, else plus {@link #PTO_SLACK_NANOS}; 1 s without an RTT sample; at most
+     * the RTO.
+     */
     long probeTimeout(long srtt, long rto) {
-        long pto = srtt > 0 ? 2 * srtt : 1_000_000_000L;
-        if (count == 1) {
-            pto += WORST_CASE_DELACK_NANOS;
-        }
-        return Math.min(Math.max(pto, MIN_PTO_NANOS), rto);
+        long pto = srtt > 0 ? 2 * srtt + (count == 1 ? WORST_CASE_DELACK_NANOS : PTO_SLACK_NANOS) : 1_000_000_000L;
+        return Math.min(pto, rto);
     }
 
     /** A probe went out, ending at {@code endSeq}; {@code retransmission} if it resent the last segment. */
@@ -581,15 +592,34 @@ final class LossRecovery {
     }
 
     /**
-     * RFC 8985 7.4: the ACK covering a retransmitted probe without a D-SACK for it means the
-     * probe repaired a real loss: the caller reduces the window once. Returns whether to.
+     * RFC 8985 7.4 (TLP_process_ack), after {@link #sack} took this ACK's blocks. Once the ACK
+     * reaches the probe's end: a probe of new data is simply over; a D-SACK for the probe means
+     * the original arrived too (no loss); an ACK beyond the probe without one means the probe
+     * repaired a loss, and the caller reduces the window once (returns true); a pure duplicate
+     * ACK means both arrived. Otherwise the episode stays open for a later ACK to decide.
+     *
+     * @param progress the ACK advanced SND.UNA, SACKed new data or carried data or a window change
      */
-    boolean probeRepairedLoss(int una, boolean dsack) {
+    boolean probeAcked(int una, boolean progress) {
         if (!probeOutstanding || Seq.lt(una, probeEndSeq)) {
             return false;
         }
-        probeOutstanding = false;
-        return probeRetransmitted && !dsack;
+        if (!probeRetransmitted || (dsackSeen && dsackRight == probeEndSeq)) {
+            probeOutstanding = false;
+            return false;
+        }
+        if (Seq.gt(una, probeEndSeq)) {
+            probeOutstanding = false;
+            return true;
+        }
+        if (!progress) {
+            probeOutstanding = false;
+        }
+        return false;
+    }
+
+    boolean probeOutstanding() {
+        return probeOutstanding;
     }
 
     // ------------------------------------------------------------------ snapshot group

@@ -23,7 +23,7 @@ final class SackSender {
      * IsLost mark losses, fast recovery starts at the first or ends at the recovery point, PRR
      * sets the window in recovery (else the window grows), and the loss timer is re-armed.
      */
-    void onAck(TcpSegment seg, int acked, long now) {
+    void onAck(TcpSegment seg, int acked, boolean windowUnchanged, long now) {
         int sackedBefore = c.recovery.sackedBytes();
         c.recovery.ack(c.snd.una, now);
         boolean dsack = c.recovery.sack(seg, c.snd.una, c.snd.max, now);
@@ -31,7 +31,8 @@ final class SackSender {
             c.stats.dsacksIn++;
         }
         int delivered = acked + c.recovery.sackedBytes() - sackedBefore;
-        if (c.recovery.probeRepairedLoss(c.snd.una, dsack)) {
+        boolean progress = delivered > 0 || seg.payloadLength > 0 || !windowUnchanged;
+        if (c.recovery.probeAcked(c.snd.una, progress)) {
             c.cc.enterRecovery(c.snd.max - c.snd.una, c.opt.sendMss, now); // RFC 8985 7.4: one reduction
             c.cc.exitRecovery();
         }

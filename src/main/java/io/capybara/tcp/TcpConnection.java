@@ -450,7 +450,7 @@ public final class TcpConnection {
             }
         }
         if (opt.sackOk) {
-            sack.onAck(seg, acked, now);
+            sack.onAck(seg, acked, windowUnchanged, now);
         }
         if (acked > 0) {
             if (snd.finQueued && Seq.gt(snd.una, snd.finSeq)) {

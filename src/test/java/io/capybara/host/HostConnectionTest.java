@@ -504,29 +504,7 @@ class HostConnectionTest {
                 sink.onData(conn);
             }
         });
-        long[] sent = {0};
-        UnsafeBuffer chunk = new UnsafeBuffer(new byte[65536]);
-        ConnectionHandler source = new ConnectionHandler() {
-            @Override
-            public void onConnected(TcpConnection conn) {
-                onWritable(conn);
-            }
-
-            @Override
-            public void onWritable(TcpConnection conn) {
-                while (sent[0] < total) {
-                    int n = (int) Math.min(Math.min(conn.writableBytes(), chunk.capacity()), total - sent[0]);
-                    if (n == 0) {
-                        return;
-                    }
-                    content.fill(chunk, 0, sent[0], n);
-                    sent[0] += conn.send(chunk, 0, n, a.now());
-                }
-                if (conn.state() == TcpState.ESTABLISHED || conn.state() == TcpState.CLOSE_WAIT) {
-                    conn.close(a.now());
-                }
-            }
-        };
+        ConnectionHandler source = new ContentSender(a, content, total);
         sim.runUntil(Long.MAX_VALUE, () -> a.stats().txFrames() > 0);
         a.connect(B_IP, 9000, source);
         sim.runUntil(sim.now() + 10 * S, () -> received[0] > total / 3);

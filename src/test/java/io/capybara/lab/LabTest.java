@@ -42,8 +42,7 @@ class LabTest {
 
     @Test
     void wrkKeepAliveConnectionsSurviveMigrationsThroughATap() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("wrk", "wrk");
+        NetAdmin.assumeNetAdminAnd("wrk");
         LabOptions o = LabOptions.defaults().withDuration(8).withConnections(128);
         Map<String, Object> r = rerunOnceIf(o, m -> num(m, "client_tcp_rto_timeouts") > 1);
         assertEquals(0, num(r, "errors"), () -> "wrk saw errors: " + brief(r));
@@ -68,8 +67,7 @@ class LabTest {
 
     @Test
     void wrkSurvivesMigrationsOverAfPacketWithOnePercentLoss() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("wrk", "wrk");
+        NetAdmin.assumeNetAdminAnd("wrk");
         LabOptions o = LabOptions.defaults().withDuration(8).withConnections(100).withPacket(true)
                 .withNetem("loss 1%");
         // wrk counts a request over its 2 s timeout as an error: with 1% loss, RTO backoff on a
@@ -87,8 +85,7 @@ class LabTest {
 
     @Test
     void curlKeepsItsConnectionAcrossMigrations() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("curl", "curl");
+        NetAdmin.assumeNetAdminAnd("curl");
         int n = 10;
         LabOptions o = LabOptions.defaults().withClient("curl").withCurl(n, 5);
         Map<String, Object> r = rerunOnceIf(o, m -> num(m, "client_tcp_retransmitted_segments") > 0);

@@ -363,40 +363,58 @@ class LossRecoveryTest {
     }
 
     @Test
-    void probeTimeoutIsTwoSrttPlusTheDelayedAckForOneSegmentBetweenTheFloorAndTheRto() {
+    void probeTimeoutIsTwoSrttPlusLinuxSlackOrTheDelayedAckForOneSegmentAtMostTheRto() {
         LossRecovery one = sent(1);
         LossRecovery two = sent(2);
         long rto = 1_000 * MS;
-        assertEquals(40 * MS, two.probeTimeout(20 * MS, rto));
+        assertEquals(42 * MS, two.probeTimeout(20 * MS, rto), "2 SRTT + 2 ms");
         assertEquals(40 * MS + LossRecovery.WORST_CASE_DELACK_NANOS, one.probeTimeout(20 * MS, rto));
-        assertEquals(LossRecovery.MIN_PTO_NANOS, two.probeTimeout(1 * MS, rto), "floor");
-        assertEquals(12 * MS, two.probeTimeout(6 * MS, rto));
+        assertEquals(2 * MS + LossRecovery.PTO_SLACK_NANOS, two.probeTimeout(1 * MS, rto), "no 10 ms floor");
+        assertEquals(2_100 * US, two.probeTimeout(50 * US, rto), "a LAN path: about 2.1 ms, as Linux");
+        assertEquals(14 * MS, two.probeTimeout(6 * MS, rto));
         assertEquals(100 * MS, two.probeTimeout(80 * MS, 100 * MS), "at most the RTO");
         assertEquals(1_000 * MS, two.probeTimeout(0, 2_000 * MS), "no SRTT yet: one second");
     }
 
     @Test
-    void aProbeIsOutstandingUntilAnAckCoversItAndOnlyAResentOneWithoutDsackRepairedALoss() {
+    void aProbeEpisodeEndsAsRfc8985Section74Says() {
         LossRecovery r = sent(3);
         assertTrue(r.mayProbe());
         assertFalse(new LossRecovery().mayProbe(), "nothing in flight");
+        // a resent probe: an ACK beyond it without a D-SACK means it repaired a loss, once
         r.onProbe(seg(3), true);
         assertFalse(r.mayProbe());
-        assertFalse(r.probeRepairedLoss(seg(2), false), "not covered yet");
-        assertTrue(r.probeRepairedLoss(seg(3), false));
+        assertFalse(r.probeAcked(seg(2), true), "not covered yet");
+        assertTrue(r.probeOutstanding());
+        assertFalse(r.probeAcked(seg(3), true), "up to its end: the original may have arrived too");
+        assertTrue(r.probeOutstanding(), "undecided");
+        assertTrue(r.probeAcked(seg(4), true));
+        assertFalse(r.probeOutstanding());
         assertTrue(r.mayProbe());
-        assertFalse(r.probeRepairedLoss(seg(3), false), "answered once");
+        assertFalse(r.probeAcked(seg(4), true), "answered once");
+        // a D-SACK for the probe: both arrived
         r.onProbe(seg(3), true);
-        assertFalse(r.probeRepairedLoss(seg(3), true), "a D-SACK says the original arrived");
+        sack(r, 3, 4, T + 50 * US, 2, 3);
+        assertFalse(r.probeAcked(seg(3), false));
+        assertFalse(r.probeOutstanding());
+        // a D-SACK for another segment says nothing about the probe
+        r.onProbe(seg(3), true);
+        sack(r, 3, 4, T + 51 * US, 1, 2);
+        assertFalse(r.probeAcked(seg(3), true));
+        assertTrue(r.probeOutstanding());
+        // a pure duplicate ACK at its end: both arrived
+        assertFalse(r.probeAcked(seg(3), false));
+        assertFalse(r.probeOutstanding());
+        // a probe of new data: its ACK ends the episode, no loss shown
         r.onProbe(seg(3), false);
-        assertFalse(r.probeRepairedLoss(seg(3), false), "new data probed: no loss shown");
-        r.onProbe(seg(3), false);
-        r.ack(seg(2), T + 10 * US);
-        assertFalse(r.mayProbe(), "still outstanding below its end");
-        r.ack(seg(3), T + 11 * US);
-        assertFalse(r.mayProbe(), "covered, but nothing in flight");
-        r.onSend(seg(3), seg(4), T + 12 * US);
-        assertTrue(r.mayProbe());
+        assertFalse(r.probeAcked(seg(3), true));
+        assertFalse(r.probeOutstanding());
+        // the cumulative ACK itself does not end an episode (7.4 decides)
+        r.onProbe(seg(3), true);
+        r.ack(seg(3), T + 60 * US);
+        assertTrue(r.probeOutstanding());
+        r.onSend(seg(3), seg(4), T + 62 * US);
+        assertFalse(r.mayProbe(), "still outstanding");
         r.enterFast(seg(4), seg(3));
         assertFalse(r.mayProbe(), "not in recovery");
         r.timerKind(LossRecovery.TIMER_PROBE);
@@ -408,11 +426,13 @@ class LossRecoveryTest {
         LossRecovery r = sent(3);
         r.onProbe(seg(3), true);
         r.enterFast(seg(3), seg(0));
-        assertFalse(r.probeRepairedLoss(seg(3), false));
+        assertFalse(r.probeOutstanding());
+        assertFalse(r.probeAcked(seg(4), true));
         LossRecovery q = sent(3);
         q.onProbe(seg(3), true);
         q.enterRto(seg(3));
-        assertFalse(q.probeRepairedLoss(seg(3), false));
+        assertFalse(q.probeOutstanding());
+        assertFalse(q.probeAcked(seg(4), true));
     }
 
     @Test

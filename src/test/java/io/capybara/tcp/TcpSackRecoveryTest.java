@@ -279,7 +279,7 @@ class TcpSackRecoveryTest {
         r.p.now = t0 + 200 * US;
         r.ack(5); // 0..4 delivered, then silence: 5..9 lost at the tail
         long srtt = r.a.smoothedRttNanos();
-        long pto = Math.max(2 * srtt, LossRecovery.MIN_PTO_NANOS);
+        long pto = 2 * srtt + LossRecovery.PTO_SLACK_NANOS;
         assertEquals(r.p.now + pto, r.a.nextDeadline());
         List<Captured> probe = r.advanceTo(r.p.now + pto);
         assertArrayEquals(new int[]{9}, r.segs(probe), "the probe resends the highest segment");
@@ -292,6 +292,88 @@ class TcpSackRecoveryTest {
         assertTrue(repairs.length >= 1 && repairs[0] == 5, java.util.Arrays.toString(repairs));
         assertTrue(r.a.inFastRecovery());
         assertEquals(4 * r.mss, r.board().lostBytes());
+    }
+
+    @Test
+    void probeTimeoutIsTwoSrttPlusLinuxSlackWithSeveralSegmentsOutAndPlusTheDelayedAckWithOne() {
+        Rig r = new Rig(cfg());
+        long t0 = r.p.now;
+        r.write(3);
+        long srtt = r.a.smoothedRttNanos();
+        assertTrue(srtt < 1 * MS, "a LAN path: srtt " + srtt);
+        long pto = 2 * srtt + LossRecovery.PTO_SLACK_NANOS;
+        assertTrue(pto < 5 * MS, "2 SRTT + 2 ms, not a 10 ms floor: " + pto);
+        assertEquals(t0 + pto, r.a.nextDeadline());
+        r.p.now = t0 + 200 * US;
+        r.ack(2); // one segment left in flight: the peer may hold its ACK back (WCDelAckT)
+        srtt = r.a.smoothedRttNanos();
+        long one = Math.min(2 * srtt + LossRecovery.WORST_CASE_DELACK_NANOS, r.a.retransmissionTimeoutNanos());
+        assertEquals(r.p.now + one, r.a.nextDeadline());
+        // nothing happens before it; at it the probe resends segment 2 (or the RTO does, if sooner)
+        assertEquals(0, r.segs(r.advanceTo(r.p.now + one - 1)).length);
+        assertArrayEquals(new int[]{2}, r.segs(r.advanceTo(r.p.now + 1)));
+    }
+
+    @Test
+    void anAckBeyondARetransmittedProbeWithoutDsackMeansItRepairedALossAndReducesTheWindowOnce() {
+        Rig r = new Rig(cfg());
+        long t0 = r.p.now;
+        r.write(10);
+        r.p.now = t0 + 200 * US;
+        r.ack(8); // then silence: 9 lost at the tail (and 8's ACK), nothing new to send
+        int cwnd = r.a.congestionWindow();
+        assertArrayEquals(new int[]{9}, r.segs(r.advanceTo(r.a.nextDeadline())), "the probe resends 9");
+        assertEquals(1, r.probes());
+        r.p.now += 200 * US;
+        r.ack(10); // up to the probe's end only: 9's original may have arrived as well, undecided
+        assertTrue(r.a.congestionWindow() >= cwnd, "no reduction yet");
+        assertTrue(r.board().probeOutstanding());
+        assertArrayEquals(new int[]{10, 11}, r.segs(r.write(2)));
+        r.p.now += 200 * US;
+        int before = r.a.congestionWindow();
+        r.ack(12); // beyond the probe, no D-SACK for it: the probe repaired a loss (RFC 8985 7.4)
+        assertFalse(r.board().probeOutstanding());
+        assertEquals(Math.max((int) (before * Cubic.BETA), 2 * r.mss), r.a.slowStartThreshold(), "one reduction");
+        assertTrue(r.a.congestionWindow() < before * 0.75, "cwnd " + r.a.congestionWindow() + " from " + before);
+        assertFalse(r.a.inFastRecovery());
+        assertEquals(0, r.timeouts());
+    }
+
+    @Test
+    void aDsackForTheProbeMeansTheOriginalArrivedAndTheWindowStays() {
+        Rig r = new Rig(cfg());
+        long t0 = r.p.now;
+        r.write(10);
+        r.p.now = t0 + 200 * US;
+        r.ack(8); // then silence: the ACKs of 8 and 9 were lost
+        int cwnd = r.a.congestionWindow();
+        assertArrayEquals(new int[]{9}, r.segs(r.advanceTo(r.a.nextDeadline())));
+        r.p.now += 200 * US;
+        r.ack(10, 9, 10); // the probe's duplicate of 9 reported by a D-SACK
+        assertFalse(r.board().probeOutstanding(), "episode over: the probe was a duplicate");
+        assertEquals(1, r.dsacks());
+        r.write(2);
+        r.p.now += 200 * US;
+        r.ack(12);
+        assertTrue(r.a.congestionWindow() >= cwnd, "no reduction: nothing was lost");
+    }
+
+    @Test
+    void aProbeOfNewDataEndsItsEpisodeWhenAcknowledgedWithoutAReduction() {
+        Rig r = new Rig(cfg());
+        int n = r.a.congestionWindow() / r.mss;
+        long t0 = r.p.now;
+        assertEquals(n, r.segs(r.write(n + 3)).length, "a window's worth goes, 3 segments wait for room");
+        int cwnd = r.a.congestionWindow();
+        // silence: the probe sends new data, beyond the congestion window (RFC 8985 7.3)
+        assertArrayEquals(new int[]{n}, r.segs(r.advanceTo(r.a.nextDeadline())));
+        assertEquals(1, r.probes());
+        assertTrue(r.board().probeOutstanding());
+        r.p.now += 200 * US;
+        r.ack(n + 1);
+        assertFalse(r.board().probeOutstanding(), "new data acknowledged: the episode is over");
+        assertTrue(r.a.congestionWindow() >= cwnd, "no reduction");
+        assertTrue(r.p.now > t0);
     }
 
     // ------------------------------------------------------------------ PRR, CUBIC, NewReno, RTO
