@@ -81,16 +81,7 @@ public final class Charts {
     /** {@link #lines} over a logarithmic x axis (e.g. connection counts from 144 to a million). */
     public static void linesLogX(Path png, String title, String xAxis, String yAxis, Map<String, List<double[]>> series)
             throws IOException {
-        XYSeriesCollection data = new XYSeriesCollection();
-        for (Map.Entry<String, List<double[]>> e : series.entrySet()) {
-            XYSeries s = new XYSeries(e.getKey(), true, true);
-            for (double[] p : e.getValue()) {
-                s.add(p[0], p[1]);
-            }
-            data.addSeries(s);
-        }
-        JFreeChart chart = org.jfree.chart.ChartFactory.createXYLineChart(title, xAxis, yAxis, data,
-                PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = lineChart(title, xAxis, yAxis, series);
         XYPlot plot = chart.getXYPlot();
         plot.setDomainAxis(logAxis(xAxis));
         style(plot, true);
@@ -100,6 +91,17 @@ public final class Charts {
     /** Lines through points, one per series (the paper's Figure 1, and the skew sweep). */
     public static void lines(Path png, String title, String xAxis, String yAxis, Map<String, List<double[]>> series,
                              boolean logY) throws IOException {
+        JFreeChart chart = lineChart(title, xAxis, yAxis, series);
+        XYPlot plot = chart.getXYPlot();
+        if (logY) {
+            plot.setRangeAxis(logAxis(yAxis));
+        }
+        style(plot, true);
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
+    }
+
+    /** A line chart of {@code series}: per name, (x, y) points. */
+    private static JFreeChart lineChart(String title, String xAxis, String yAxis, Map<String, List<double[]>> series) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (Map.Entry<String, List<double[]>> e : series.entrySet()) {
             XYSeries s = new XYSeries(e.getKey(), true, true);
@@ -108,14 +110,8 @@ public final class Charts {
             }
             data.addSeries(s);
         }
-        JFreeChart chart = org.jfree.chart.ChartFactory.createXYLineChart(title, xAxis, yAxis, data,
+        return org.jfree.chart.ChartFactory.createXYLineChart(title, xAxis, yAxis, data,
                 PlotOrientation.VERTICAL, true, false, false);
-        XYPlot plot = chart.getXYPlot();
-        if (logY) {
-            plot.setRangeAxis(logAxis(yAxis));
-        }
-        style(plot, true);
-        ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
     }
 
     /** A log axis labelled with plain numbers (1, 10, 100, ...) rather than powers of ten. */

@@ -17,8 +17,7 @@ import org.junit.jupiter.api.Test;
 class LossBenchTest {
     @Test
     void smallRunMeasuresBothSendersAtEachRate() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("python3", "python3");
+        NetAdmin.assumeNetAdminAnd("python3");
         NetAdmin.assumeTool("nft", "nftables");
         List<String> progress = new ArrayList<>();
         LossBench.Result r = LossBench.run(new double[]{0, 5}, 2_000_000, progress::add);

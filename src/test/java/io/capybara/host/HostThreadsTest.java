@@ -65,30 +65,8 @@ class HostThreadsTest {
             }
         }, "server");
         server.start();
-        long[] sent = {0};
-        UnsafeBuffer chunk = new UnsafeBuffer(new byte[65536]);
         a.poll(0);
-        a.connect(B_IP, 80, new ConnectionHandler() {
-            @Override
-            public void onConnected(TcpConnection conn) {
-                onWritable(conn);
-            }
-
-            @Override
-            public void onWritable(TcpConnection conn) {
-                while (sent[0] < total) {
-                    int n = (int) Math.min(Math.min(conn.writableBytes(), chunk.capacity()), total - sent[0]);
-                    if (n == 0) {
-                        return;
-                    }
-                    content.fill(chunk, 0, sent[0], n);
-                    sent[0] += conn.send(chunk, 0, n, a.now());
-                }
-                if (conn.state() == TcpState.ESTABLISHED) {
-                    conn.close(a.now());
-                }
-            }
-        });
+        a.connect(B_IP, 80, new ContentSender(a, content, total));
         while (!serverDone.get() && System.nanoTime() - start < 30_000_000_000L) {
             if (a.poll(System.nanoTime() - start) == 0) {
                 Thread.yield();

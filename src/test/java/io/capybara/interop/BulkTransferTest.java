@@ -47,8 +47,7 @@ class BulkTransferTest {
     @CsvSource({"kernel-to-java,clean", "java-to-kernel,clean", "kernel-to-java,netem", "java-to-kernel,netem",
             "kernel-to-java,java", "java-to-kernel,java"})
     void hundredMebibytes(String direction, String impairment) throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("python3", "python3");
+        NetAdmin.assumeNetAdminAnd("python3");
         boolean netem = impairment.equals("netem");
         if (netem) {
             NetAdmin.assumeTool("tc", "iproute2");

@@ -126,9 +126,7 @@ class IdleConnectionsTest {
 
     @Test
     void twentyThousandIdleKernelConnectionsCostNeitherCpuNorLatency() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("curl", "curl");
-        NetAdmin.assumeTool("python3", "python3");
+        NetAdmin.assumeNetAdminAnd("curl", "python3");
         Path loadedOut = Files.createTempFile("idle-loaded", ".out");
         Path emptyOut = Files.createTempFile("idle-empty", ".out");
         try (Topology topo = Topology.create()) {

@@ -106,9 +106,7 @@ final class JavaOnLink implements AutoCloseable {
      * frame, no bad checksum, no RST). Skips without root, {@code tool} or tshark.
      */
     static void runCaptured(Kind kind, TcpConfig tcp, Path pcap, String tool, Run body) throws Exception {
-        io.capybara.io.linux.NetAdmin.assumeNetAdmin();
-        io.capybara.io.linux.NetAdmin.assumeTool(tool, tool);
-        io.capybara.io.linux.NetAdmin.assumeTool("tshark", "tshark");
+        io.capybara.io.linux.NetAdmin.assumeNetAdminAnd(tool, "tshark");
         try (Topology topo = Topology.create()) {
             JavaOnLink j = create(topo, kind, pcap, tcp);
             try (j) {
@@ -126,6 +124,15 @@ final class JavaOnLink implements AutoCloseable {
                     io.capybara.io.linux.LinuxCalls.threadCallState(), pc.fd(), io.capybara.io.linux.LinuxCalls.SOL_SOCKET,
                     33 /* SO_RCVBUFFORCE */, v, 4), "setsockopt(SO_RCVBUFFORCE)", pc.name());
         }
+    }
+
+    /** Makes {@code app} on the loop and has it listen on {@code port} of the Java host. */
+    <T extends io.capybara.host.ConnectionHandler> T listen(int port, java.util.function.Function<Host, T> app) {
+        return loop.call(() -> {
+            T a = app.apply(host);
+            host.listen(port, a);
+            return a;
+        });
     }
 
     String hostAddress() {

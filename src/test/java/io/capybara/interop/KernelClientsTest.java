@@ -34,11 +34,7 @@ class KernelClientsTest {
     void curlReusesOneConnectionForSeveralRequests(JavaOnLink.Kind kind) throws Exception {
         JavaOnLink.runCaptured(kind, TcpConfig.defaults(), tmp.resolve("curl-" + kind + ".pcap"), "curl", (topo, j) -> {
             Host host = j.host;
-            HttpServerApp app = j.loop.call(() -> {
-                HttpServerApp a = new HttpServerApp(host, HttpServerConfig.defaults());
-                host.listen(80, a);
-                return a;
-            });
+            HttpServerApp app = j.listen(80, h -> new HttpServerApp(h, HttpServerConfig.defaults()));
             String base = "http://" + j.hostAddress();
             // one curl, four URLs: curl keeps the connection alive between them
             String out = topo.run(j.namespace, "curl", "-sS", "-m", "10",
@@ -71,11 +67,7 @@ class KernelClientsTest {
     void pythonEchoClientAndTheKernelsViewOfTheConnection(JavaOnLink.Kind kind) throws Exception {
         JavaOnLink.runCaptured(kind, TcpConfig.defaults(), tmp.resolve("echo-" + kind + ".pcap"), "python3", (topo, j) -> {
             Host host = j.host;
-            EchoServerApp app = j.loop.call(() -> {
-                EchoServerApp a = new EchoServerApp(host);
-                host.listen(7, a);
-                return a;
-            });
+            EchoServerApp app = j.listen(7, EchoServerApp::new);
             // echo 2 MB, then hold the connection open until told (a file appears) so that
             // ss can look at it, then close
             Path go = tmp.resolve("go-" + kind);

@@ -25,8 +25,7 @@ class ServerCommandTest {
 
     @Test
     void httpServerOnATapAnswersCurlFromANamespace() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("curl", "curl");
+        NetAdmin.assumeNetAdminAnd("curl");
         String pid = Long.toString(ProcessHandle.current().pid(), 36);
         String tap = "cj" + "0".repeat(5 - pid.length()) + pid + "tsrv"; // Topology's scheme: stale ones get removed
         try (Topology topo = Topology.create()) {
@@ -53,8 +52,7 @@ class ServerCommandTest {
 
     @Test
     void echoServerOnAVethThroughAfPacket() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("python3", "python3");
+        NetAdmin.assumeNetAdminAnd("python3");
         try (Topology topo = Topology.create()) {
             String ns = topo.namespace();
             Topology.VethLink v = topo.veth(ns, null);

@@ -108,9 +108,7 @@ class SynFloodTest {
 
     @Test
     void fiftyThousandSpoofedSynsNeitherLockTheListenerNorGrowMemory() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("curl", "curl");
-        NetAdmin.assumeTool("python3", "python3");
+        NetAdmin.assumeNetAdminAnd("curl", "python3");
         Path out = Files.createTempFile("synflood", ".out");
         try (Topology topo = Topology.create()) {
             String ns = topo.namespace();

@@ -83,18 +83,22 @@ class PcapWriterTest {
         return out;
     }
 
+    /** Writes {@code frames} to {@code file}, the first at {@code t}, each {@code step} ns after the last. */
+    static long record(Path file, List<byte[]> frames, long t, long step) throws IOException {
+        try (PcapWriter w = new PcapWriter(file)) {
+            for (byte[] f : frames) {
+                w.record(t, new UnsafeBuffer(f), 0, f.length);
+                t += step;
+            }
+            return w.records();
+        }
+    }
+
     @Test
     void writesClassicNanosecondPcapByteForByte() throws IOException {
         List<byte[]> frames = handshakeExchange();
         Path file = dir.resolve("x.pcap");
-        try (PcapWriter w = new PcapWriter(file)) {
-            long t = 1_700_000_000_123_456_789L;
-            for (byte[] f : frames) {
-                w.record(t, new UnsafeBuffer(f), 0, f.length);
-                t += 1_500_000_001L;
-            }
-            assertEquals(frames.size(), w.records());
-        }
+        assertEquals(frames.size(), record(file, frames, 1_700_000_000_123_456_789L, 1_500_000_001L));
         ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(0xa1b23c4d, in.getInt());
         assertEquals(2, in.getShort());
@@ -140,13 +144,7 @@ class PcapWriterTest {
         io.capybara.testing.Require.executable(TSHARK, "tshark");
         List<byte[]> frames = handshakeExchange();
         Path file = dir.resolve("handshake.pcap");
-        try (PcapWriter w = new PcapWriter(file)) {
-            long t = 1_000_000_000L;
-            for (byte[] f : frames) {
-                w.record(t, new UnsafeBuffer(f), 0, f.length);
-                t += 10_000;
-            }
-        }
+        record(file, frames, 1_000_000_000L, 10_000);
         assertTshark(file, frames.size());
     }
 

@@ -14,6 +14,8 @@ public class ScriptedChannel implements FrameChannel {
     public final ArrayDeque<byte[]> inbound = new ArrayDeque<>();
     public final List<byte[]> sent = new ArrayList<>();
     public boolean full;
+    /** Where polled frames sit inside a larger buffer (0: a buffer of their own; else filler around them). */
+    public int deliverAt;
     public boolean closed;
     private final String name;
 
@@ -26,7 +28,14 @@ public class ScriptedChannel implements FrameChannel {
         int n = 0;
         while (n < limit && !inbound.isEmpty()) {
             byte[] f = inbound.poll();
-            handler.onFrame(new UnsafeBuffer(f), 0, f.length);
+            if (deliverAt == 0) {
+                handler.onFrame(new UnsafeBuffer(f), 0, f.length);
+            } else {
+                byte[] framed = new byte[deliverAt + f.length + 64];
+                java.util.Arrays.fill(framed, (byte) 0x5A);
+                System.arraycopy(f, 0, framed, deliverAt, f.length);
+                handler.onFrame(new UnsafeBuffer(framed), deliverAt, f.length);
+            }
             n++;
         }
         return n;

@@ -1,6 +1,5 @@
 package io.capybara.lab;
 
-import io.capybara.io.linux.NetAdmin;
 import java.util.Map;
 
 /** What the lab tests read from a {@link Lab#run} result, and what they need to run at all. */
@@ -18,13 +17,5 @@ final class LabResults {
         Map<String, Object> copy = new java.util.LinkedHashMap<>(r);
         copy.remove("counters");
         return copy + "\ncounters " + r.get("counters");
-    }
-
-    /** Skips (with the reason) without CAP_NET_ADMIN or without one of the tools. */
-    static void assumeNetAdminAnd(String... tools) {
-        NetAdmin.assumeNetAdmin();
-        for (String t : tools) {
-            NetAdmin.assumeTool(t, t);
-        }
     }
 }

@@ -34,8 +34,7 @@ class LabTlsTest {
 
     @Test
     void curlKeepsItsHttpsConnectionOverTwentyMigrations() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("curl", "curl");
+        NetAdmin.assumeNetAdminAnd("curl");
         int n = 24;
         Map<String, Object> r = Lab.run(LabOptions.defaults().withClient("curl").withCurl(n, 4).withTls(true, null),
                 System.err);
@@ -51,8 +50,7 @@ class LabTlsTest {
 
     @Test
     void opensslSClientRequestsAndKeyUpdatesAcrossMigrations() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("openssl", "openssl");
+        NetAdmin.assumeNetAdminAnd("openssl");
         int n = 12;
         Map<String, Object> r = Lab.run(LabOptions.defaults().withTls(true, null).withClient("openssl").withCurl(n, 4),
                 System.err);
@@ -69,8 +67,7 @@ class LabTlsTest {
 
     @Test
     void wrkOverHttpsWithoutErrorsAcrossHundredsOfMigrations() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("wrk", "wrk");
+        NetAdmin.assumeNetAdminAnd("wrk");
         Map<String, Object> r = Lab.run(LabOptions.defaults().withDuration(8).withConnections(64).withTls(true, null),
                 System.err);
         assertEquals(0, num(r, "errors"), () -> "wrk saw errors: " + brief(r));
@@ -86,7 +83,7 @@ class LabTlsTest {
 
     @Test
     void tsharkDecryptsTheCaptureWithTheKeyLog() throws Exception {
-        LabResults.assumeNetAdminAnd("curl", "tshark");
+        NetAdmin.assumeNetAdminAnd("curl", "tshark");
         Path dir = Files.createTempDirectory("capybara-tls-pcap");
         Path pcap = dir.resolve("lab.pcap");
         Path keys = dir.resolve("keys.log");

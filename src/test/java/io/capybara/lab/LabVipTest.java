@@ -30,7 +30,7 @@ class LabVipTest {
 
     @Test
     void curlThroughTheVipRewrittenBothWaysWithValidChecksums() throws Exception {
-        LabResults.assumeNetAdminAnd("curl", "tshark");
+        NetAdmin.assumeNetAdminAnd("curl", "tshark");
         Path dir = Files.createTempDirectory("cj-lab-vip");
         Path pcap = dir.resolve("client.pcap");
         try {
@@ -63,8 +63,7 @@ class LabVipTest {
 
     @Test
     void wrkThroughTheVipWhileConnectionsMigrate() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("wrk", "wrk");
+        NetAdmin.assumeNetAdminAnd("wrk");
         Map<String, Object> r = Lab.run(LabOptions.defaults().withDuration(6).withConnections(64).withVip(true), System.err);
         assertEquals(0, num(r, "errors"), r::toString);
         assertTrue(num(r, "requests") > 1000, r::toString);

@@ -18,8 +18,7 @@ import org.junit.jupiter.api.Test;
 class SwitchOnTapTest {
     @Test
     void twoKernelsTalkTcpThroughTheSwitch() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("python3", "python3");
+        NetAdmin.assumeNetAdminAnd("python3");
         try (Topology topo = Topology.create()) {
             String ns1 = topo.namespace();
             String ns2 = topo.namespace();

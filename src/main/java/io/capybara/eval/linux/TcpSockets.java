@@ -119,14 +119,19 @@ public final class TcpSockets {
         }
     }
 
+    /** The socket's struct tcp_info (its first {@link #TCP_INFO_BYTES} bytes), in {@code arena}. */
+    private static MemorySegment tcpInfo(int fd, Arena arena) {
+        MemorySegment info = arena.allocate(TCP_INFO_BYTES, 8);
+        MemorySegment len = arena.allocateFrom(JAVA_INT, TCP_INFO_BYTES);
+        LinuxCalls.check(LinuxCalls.getsockopt(LinuxCalls.threadCallState(), fd, SOL_TCP, TCP_INFO, info, len),
+                "getsockopt(TCP_INFO)", "fd " + fd);
+        return info;
+    }
+
     /** tcpi_state of TCP_INFO (1 = ESTABLISHED). */
     public static int tcpState(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment info = arena.allocate(TCP_INFO_BYTES, 8);
-            MemorySegment len = arena.allocateFrom(JAVA_INT, TCP_INFO_BYTES);
-            LinuxCalls.check(LinuxCalls.getsockopt(LinuxCalls.threadCallState(), fd, SOL_TCP, TCP_INFO, info, len),
-                    "getsockopt(TCP_INFO)", "fd " + fd);
-            return info.get(JAVA_BYTE, 0);
+            return tcpInfo(fd, arena).get(JAVA_BYTE, 0);
         }
     }
 
@@ -138,11 +143,7 @@ public final class TcpSockets {
     /** tcpi_rto of TCP_INFO: the current retransmission timeout in microseconds. */
     public static int rtoMicros(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment info = arena.allocate(TCP_INFO_BYTES, 8);
-            MemorySegment len = arena.allocateFrom(JAVA_INT, TCP_INFO_BYTES);
-            LinuxCalls.check(LinuxCalls.getsockopt(LinuxCalls.threadCallState(), fd, SOL_TCP, TCP_INFO, info, len),
-                    "getsockopt(TCP_INFO)", "fd " + fd);
-            return info.get(JAVA_INT, 8);
+            return tcpInfo(fd, arena).get(JAVA_INT, 8);
         }
     }
 

@@ -136,17 +136,10 @@ public final class Topology implements AutoCloseable {
      * stack.
      */
     public synchronized VethLink veth(String namespaceA, String namespaceB) {
-        ensureOpen();
-        requireOwned(namespaceA);
-        requireOwned(namespaceB);
-        String base = newName('v', "");
-        String a = base + "a";
-        String b = base + "b";
+        String[] ends = newVethPair(namespaceA, namespaceB);
+        String a = ends[0];
+        String b = ends[1];
         int subnet = allocateSubnet();
-        exec("ip", "link", "add", a, "type", "veth", "peer", "name", b);
-        // Deleting either end deletes the pair; close() deletes whichever is still in the root ns.
-        rootLinks.add(a);
-        rootLinks.add(b);
         if (namespaceA != null) {
             exec("ip", "link", "set", a, "netns", namespaceA);
         }
@@ -168,6 +161,14 @@ public final class Topology implements AutoCloseable {
      * the record are 0.
      */
     public synchronized VethLink vethUnaddressed(String namespaceA, long macA, String namespaceB, long macB) {
+        String[] ends = newVethPair(namespaceA, namespaceB);
+        rawEnd(ends[0], namespaceA, macA);
+        rawEnd(ends[1], namespaceB, macB);
+        return new VethLink(ends[0], namespaceA, 0, ends[1], namespaceB, 0, 0);
+    }
+
+    /** A new veth pair, both ends still in the root namespace: their names, A then B. */
+    private String[] newVethPair(String namespaceA, String namespaceB) {
         ensureOpen();
         requireOwned(namespaceA);
         requireOwned(namespaceB);
@@ -175,11 +176,10 @@ public final class Topology implements AutoCloseable {
         String a = base + "a";
         String b = base + "b";
         exec("ip", "link", "add", a, "type", "veth", "peer", "name", b);
+        // Deleting either end deletes the pair; close() deletes whichever is still in the root ns.
         rootLinks.add(a);
         rootLinks.add(b);
-        rawEnd(a, namespaceA, macA);
-        rawEnd(b, namespaceB, macB);
-        return new VethLink(a, namespaceA, 0, b, namespaceB, 0, 0);
+        return new String[] {a, b};
     }
 
     private void rawEnd(String dev, String namespace, long mac) {

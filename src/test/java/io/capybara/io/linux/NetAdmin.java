@@ -12,6 +12,17 @@ public final class NetAdmin {
         Require.netAdmin();
     }
 
+    /**
+     * {@link #assumeNetAdmin}, then {@link #assumeTool} for each of {@code tools} (each the name
+     * of its Debian package too).
+     */
+    public static void assumeNetAdminAnd(String... tools) {
+        assumeNetAdmin();
+        for (String t : tools) {
+            assumeTool(t, t);
+        }
+    }
+
     /** Skips the calling test unless {@code tool} is on the PATH; see {@link Require}. */
     public static void assumeTool(String tool, String aptPackage) {
         Require.tool(tool, aptPackage);

@@ -66,8 +66,7 @@ class PacketChannelTest {
      */
     @Test
     void kernelTcpSegmentsArriveWithCompleteChecksums() {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("bash", "bash");
+        NetAdmin.assumeNetAdminAnd("bash");
         try (Topology topo = Topology.create()) {
             String ns = topo.namespace();
             Topology.VethLink link = topo.veth(null, ns);

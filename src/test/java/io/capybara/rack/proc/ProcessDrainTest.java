@@ -38,8 +38,7 @@ class ProcessDrainTest {
     /** A short {@code rack drill}: wrk on the VIP while both servers are drained, stopped and restarted. */
     @Test
     void drillRestartsEveryServerUnderWrkWithoutAClientNoticing() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("wrk", "wrk");
+        NetAdmin.assumeNetAdminAnd("wrk");
         Map<String, Object> out = RackDrill.run(options("d").withServers(2), 20, 16, 0, LOG);
         LOG.println("drill: " + out);
         assertEquals(0L, num(out, "errors"), "wrk errors: " + out);
@@ -59,8 +58,7 @@ class ProcessDrainTest {
      */
     @Test
     void drainAndRestartWhileByteExactTransfersRunBothWays() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("python3", "python3");
+        NetAdmin.assumeNetAdminAnd("python3");
         ProcessRackOptions o = options("e").withServers(2).withApp("echo").withVip(true).withMigrateEveryMs(0);
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             Thread.sleep(600); // both servers heartbeat: members of the placement

@@ -42,8 +42,7 @@ class ProcessRackTest {
 
     @Test
     void idleRackSleepsThenWrkSeesNoErrorWhileConnectionsMigrateBetweenProcesses() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("wrk", "wrk");
+        NetAdmin.assumeNetAdminAnd("wrk");
         List<String> namespaces;
         try (ProcessRack rack = ProcessRack.up(options("w").withServers(3).withMigrateEveryMs(20), LOG)) {
             namespaces = rack.topology().namespaces();
@@ -122,8 +121,7 @@ class ProcessRackTest {
 
     @Test
     void everyByteChecksAcrossMigrationsAndKillingAServerLosesOnlyItsConnections() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("python3", "python3");
+        NetAdmin.assumeNetAdminAnd("python3");
         ProcessRackOptions o = options("k").withServers(3).withApp("echo").withMigrateEveryMs(20).withKeepGoing(true);
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             Process client = startClient(rack, 8, 24, 7);
@@ -207,8 +205,7 @@ class ProcessRackTest {
 
     @Test
     void originKilledAfterAckLosesItsConnectionTargetKilledMidStateRollsBack() throws Exception {
-        NetAdmin.assumeNetAdmin();
-        NetAdmin.assumeTool("python3", "python3");
+        NetAdmin.assumeNetAdminAnd("python3");
         ProcessRackOptions o = options("c").withServers(3).withApp("echo").withMigrateEveryMs(0).withKeepGoing(true)
                 .withCrashAt(Map.of(0, "origin-ack", 2, "target-state"));
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
