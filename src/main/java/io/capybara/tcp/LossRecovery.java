@@ -12,9 +12,9 @@ import io.capybara.wire.TcpSegment;
  * <li>RFC 6675: the scoreboard from SACK blocks (a D-SACK block, RFC 2883, marks nothing),
  * IsLost (DupThresh SACKed segments or more than (DupThresh - 1) SMSS SACKed bytes above),
  * {@link #pipe} (in Linux's form: out - SACKed - lost + retransmitted), NextSeg rules (1)
- * {@link #nextLost} and (4) {@link #rescue}, recovery from the first loss until the ACK covers
- * the recovery point. Rule (3), which retransmits data not yet deemed lost, is not used: RACK
- * marks a lost retransmission lost again instead.</li>
+ * {@link #nextLost}, (3) {@link #nextHole} (a hole below the highest SACK not yet deemed lost,
+ * when no new data can go) and (4) {@link #rescue}, recovery from the first loss until the ACK
+ * covers the recovery point. RACK also marks a lost retransmission lost again.</li>
  * <li>RFC 8985 RACK: a segment is lost once a segment sent after it was delivered and it has
  * been outstanding for the RTT of that one plus the reorder window ({@link #detectLoss}); the
  * window is 0 until reordering has been seen and grows with D-SACKs. TLP: {@link #probeTimeout}
@@ -356,6 +356,36 @@ final class LossRecovery {
         if (i < lostScan) {
             lostScan = i;
         }
+    }
+
+    /**
+     * NextSeg rule (3), in fast recovery when rules (1) and (2) found nothing to send: the
+     * lowest record neither SACKed nor lost nor retransmitted that lies above every record
+     * retransmitted and not lost again (HighRxt) and below the highest SACKed one, or -1. Its
+     * retransmission counts in the pipe twice, as RFC 6675 SetPipe does, until it is SACKed.
+     */
+    int nextHole() {
+        if (phase != FAST) {
+            return -1;
+        }
+        int highestSacked = -1;
+        for (int i = count - 1; i >= 0; i--) {
+            if ((flags[phys(i)] & SACKED) != 0) {
+                highestSacked = i;
+                break;
+            }
+        }
+        int candidate = -1;
+        for (int i = highestSacked - 1; i >= 0; i--) {
+            int f = flags[phys(i)];
+            if ((f & RETRANS) != 0) {
+                break; // HighRxt: only above it
+            }
+            if ((f & (SACKED | LOST)) == 0) {
+                candidate = i;
+            }
+        }
+        return candidate;
     }
 
     /** NextSeg rule (1): the first record lost and not yet retransmitted, or -1. */

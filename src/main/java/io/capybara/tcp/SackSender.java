@@ -134,6 +134,12 @@ final class SackSender {
         c.transmit(seq, len, ACK | (fin ? FIN : 0), now);
     }
 
+    /** No new segment may go: nothing queued, or the peer's window has no room for the next one. */
+    private boolean newDataBlocked() {
+        int unsent = c.snd.unsent(c.sendRing.length());
+        return unsent <= 0 || c.snd.wnd - (c.snd.nxt - c.snd.una) < Math.min(unsent, c.opt.sendMss);
+    }
+
     /** RFC 6675 NextSeg rule (1): lost segments first, while the window has room for each. */
     void repairLost(long now) {
         for (int i = c.recovery.nextLost(); i >= 0; i = c.recovery.nextLost()) {
@@ -144,13 +150,25 @@ final class SackSender {
         }
     }
 
-    /** After an output pass: the rescue retransmission (NextSeg rule 4) and the tail loss probe timer. */
+    /**
+     * After an output pass, in fast recovery with nothing lost left to repair and no new data
+     * that may go (none queued, or the peer's window full: NextSeg rules (1) and (2) failed):
+     * holes below the highest SACK not yet deemed lost (rule 3) while the window has room, then
+     * once the rescue retransmission of the tail (rule 4). Then the tail loss probe timer.
+     */
     void afterOutput(boolean sentNew, long now) {
-        if (c.recovery.inFastRecovery() && c.snd.unsent(c.sendRing.length()) <= 0 && c.recovery.nextLost() < 0
-                && c.cc.cwnd() - c.recovery.pipe() >= c.opt.sendMss) {
-            int i = c.recovery.rescue();
-            if (i >= 0) {
+        if (c.recovery.inFastRecovery() && c.recovery.nextLost() < 0 && newDataBlocked()) {
+            for (int i = c.recovery.nextHole(); i >= 0; i = c.recovery.nextHole()) {
+                if (c.cc.cwnd() - c.recovery.pipe() < c.recovery.end(i) - c.recovery.start(i)) {
+                    break;
+                }
                 retransmitRecord(i, now);
+            }
+            if (c.cc.cwnd() - c.recovery.pipe() >= c.opt.sendMss) {
+                int i = c.recovery.rescue();
+                if (i >= 0) {
+                    retransmitRecord(i, now);
+                }
             }
         }
         if (sentNew && c.recovery.timerKind() != LossRecovery.TIMER_REORDER) {

@@ -225,6 +225,37 @@ class TcpSackRecoveryTest {
         assertEquals(0, r.board().count());
     }
 
+    @Test
+    void nextSegRule3RetransmitsAHoleNotYetLostWhenNoNewDataMayGo() {
+        Rig r = new Rig(cfg());
+        long t0 = r.p.now;
+        r.write(4); // 0..3 at t0
+        r.p.now = t0 + 1 * MS;
+        r.write(6); // 4..9 a millisecond later
+        r.p.now = t0 + 1200 * US;
+        r.ack(0, 2, 3);
+        r.ack(0, 1, 3); // 1 delivered after 2: reordering seen, RACK's window opens
+        long srtt = r.a.smoothedRttNanos();
+        long window = r.board().reorderWindow(srtt);
+        assertTrue(window > 0 && window < 1 * MS, "window " + window);
+        // 9 delivered: 0 and 3, sent a millisecond before it, are lost; 4..8, sent just before
+        // it, are within the reorder window. Rule (1) repairs 0 and 3 as PRR allows.
+        assertArrayEquals(new int[]{0, 3}, r.segs(r.ack(0, 1, 3, 9, 10)));
+        assertTrue(r.a.inFastRecovery());
+        assertEquals(2 * r.mss, r.board().lostBytes());
+        // nothing lost is left and the application has nothing new: rule (3) sends the lowest
+        // hole above the highest retransmission (3) and below the highest SACK (9), one per
+        // segment of room PRR gives, each once
+        assertArrayEquals(new int[]{4}, r.segs(r.ack(0, 1, 3, 9, 10)), "rule (3): 4, not yet lost");
+        assertArrayEquals(new int[]{5}, r.segs(r.ack(0, 1, 3, 9, 10)));
+        assertEquals(2 * r.mss, r.board().lostBytes(), "holes resent by rule (3) are not marked lost");
+        assertEquals(4, r.retransmits());
+        // new data queued (PRR has no room for it now): on the next ACK rule (2) comes before (3)
+        assertEquals(0, r.segs(r.write(1)).length);
+        assertArrayEquals(new int[]{10}, r.segs(r.ack(0, 1, 3, 9, 10)));
+        assertEquals(0, r.timeouts());
+    }
+
     // ------------------------------------------------------------------ RFC 8985 RACK
 
     @Test
