@@ -81,10 +81,20 @@ public final class RackCommand implements Runnable {
         long spinUs;
         @Option(names = "--keep-going", description = "A node that dies leaves the others running (default: the rack comes down).")
         boolean keepGoing;
+        @Option(names = "--policy", paramLabel = "KIND", description = "The servers' load policy: static, reactive or"
+                + " proactive (proactive servers learn each other's load from the switch; default: none, only the"
+                + " --migrate-every-ms trigger).")
+        String policy;
 
         ProcessRackOptions options(Where w) {
-            return ProcessRackOptions.defaults(w.name, w.dir()).withServers(servers).withApp(app)
+            ProcessRackOptions o = ProcessRackOptions.defaults(w.name, w.dir()).withServers(servers).withApp(app)
                     .withMigrateEveryMs(migrateEveryMs).withSpinMicros(spinUs).withKeepGoing(keepGoing);
+            if (policy != null) {
+                String kind = ServerCommand.option("--policy", policy, () -> io.capybara.policy.PolicyKind.parse(policy))
+                        .label();
+                o = o.withServerArgs(List.of("--policy", kind));
+            }
+            return o;
         }
     }
 
@@ -136,6 +146,9 @@ public final class RackCommand implements Runnable {
                     Double.toString(o.migrateEveryMs()), "--spin-us", Long.toString(o.spinMicros())));
             if (o.keepGoing()) {
                 cmd.add("--keep-going");
+            }
+            if (shape.policy != null) {
+                cmd.addAll(List.of("--policy", shape.policy));
             }
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();

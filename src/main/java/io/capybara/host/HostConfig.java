@@ -22,7 +22,8 @@ import java.util.Map;
  *                          (a callback listener's bound is its {@code backlog})
  * @param synAckRetries     times a half-open connection's SYN-ACK is sent again (Linux's
  *                          {@code tcp_synack_retries}); see {@link #synAckRetryNanos}
- * @param synAckTimeoutNanos the wait before the first retry; each next wait is twice the one before
+ * @param synAckTimeoutNanos the wait before the first retry (0: the TCP config's initial RTO, as Linux
+ *                          waits its initial timeout); each next wait is twice the one before
  */
 public record HostConfig(String name, long mac, int ip, int prefixLength, int gateway,
                          Map<Integer, Long> staticArp, TcpConfig tcp, long isnSeed,
@@ -34,8 +35,8 @@ public record HostConfig(String name, long mac, int ip, int prefixLength, int ga
         if (prefixLength < 0 || prefixLength > 32) {
             throw new IllegalArgumentException("prefix length " + prefixLength);
         }
-        if (synBacklog < 1 || synAckTimeoutNanos < 1) {
-            throw new IllegalArgumentException("synBacklog and synAckTimeoutNanos must be positive");
+        if (synBacklog < 1 || synAckTimeoutNanos < 0) {
+            throw new IllegalArgumentException("synBacklog must be positive, synAckTimeoutNanos not negative");
         }
         if (synAckRetries < 0 || synAckRetries > MAX_SYN_ACK_RETRIES) {
             throw new IllegalArgumentException("synAckRetries " + synAckRetries + " not in 0.." + MAX_SYN_ACK_RETRIES);
@@ -52,7 +53,8 @@ public record HostConfig(String name, long mac, int ip, int prefixLength, int ga
      * finds a fresh slot or a cookie.
      */
     public static final int DEFAULT_SYN_ACK_RETRIES = 2;
-    public static final long DEFAULT_SYN_ACK_TIMEOUT_NANOS = 1_000_000_000L;
+    /** The TCP config's initial RTO (1 s by default; 5 ms in the simulated rack's fast config). */
+    public static final long DEFAULT_SYN_ACK_TIMEOUT_NANOS = 0;
     static final int MAX_SYN_ACK_RETRIES = 16;
 
     /**
@@ -60,7 +62,12 @@ public record HostConfig(String name, long mac, int ip, int prefixLength, int ga
      * SYN-ACK: the timeout, then doubling (1 s, 3 s, 7 s...).
      */
     public long synAckRetryNanos(int k) {
-        return synAckTimeoutNanos * ((1L << k) - 1);
+        return synAckTimeout() * ((1L << k) - 1);
+    }
+
+    /** The wait before the first SYN-ACK retry: as configured, or the TCP config's initial RTO. */
+    public long synAckTimeout() {
+        return synAckTimeoutNanos > 0 ? synAckTimeoutNanos : tcp.initialRtoNanos();
     }
 
     /**
@@ -68,8 +75,8 @@ public record HostConfig(String name, long mac, int ip, int prefixLength, int ga
      * as the one before it (5 s by default), then it is dropped quietly.
      */
     public long embryonicNanos() {
-        return synAckRetries == 0 ? synAckTimeoutNanos
-                : synAckRetryNanos(synAckRetries) + (synAckTimeoutNanos << (synAckRetries - 1));
+        return synAckRetries == 0 ? synAckTimeout()
+                : synAckRetryNanos(synAckRetries) + (synAckTimeout() << (synAckRetries - 1));
     }
 
     public static HostConfig of(String name, long mac, int ip, int prefixLength) {

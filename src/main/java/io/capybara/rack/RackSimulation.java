@@ -134,8 +134,9 @@ public final class RackSimulation {
         engines = new MigrationEngine[n];
         apps = new StreamServerApp[n];
         for (int i = 0; i < n; i++) {
+            // SYN-ACKs on the fast config's 5 ms initial RTO, as patient as it is on lossy links
             servers[i] = new Host(HostConfig.of("server" + i, mac(i), ip(i), 16).withTcp(tcp)
-                    .withIsnSeed(o.seed() * 131 + i).withStaticArp(without(arp, ip(i))), links[i].a());
+                    .withListenLimits(256, 6, 0).withIsnSeed(o.seed() * 131 + i).withStaticArp(without(arp, ip(i))), links[i].a());
             apps[i] = new StreamServerApp(servers[i], o.seed(), o.bytesEachWay(), o.bytesEachWay());
             servers[i].listen(SERVER_PORT, 1024, apps[i]);
             engines[i] = new MigrationEngine(servers[i], mc, apps[i], metrics);

@@ -75,6 +75,8 @@ class CliErrorsTest {
                 "cjops0", "--ip", "10.99.0.1/24", "--policy", "proactive");
         fails(2, "capybara server: --service-us: must be in [0, 1000000], got -3", "server", "--tap", "cjops0", "--ip",
                 "10.99.0.1/24", "--service-us", "-3");
+        fails(2, "capybara rack run: --policy lazy: policy must be static, reactive or proactive, got 'lazy'", "rack", "run",
+                "--policy", "lazy");
     }
 
     @Test

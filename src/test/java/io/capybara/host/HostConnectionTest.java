@@ -299,8 +299,9 @@ class HostConnectionTest {
 
     /**
      * A half-open connection follows the listener's SYN-ACK schedule, whatever the data RTO: here
-     * TCP's initial RTO is 200 ms (its backoff would retry at 0.2, 0.6, 1.4, 3.0 s), yet the SYN-ACK
-     * goes at 0, 1 and 3 s exactly, and the slot is free at 5 s; an ACK after that is reset.
+     * TCP's initial RTO is 200 ms (its backoff would retry at 0.2, 0.6, 1.4, 3.0 s), the listener's
+     * timeout 1 s: the SYN-ACK goes at 0, 1 and 3 s exactly, and the slot is free at 5 s; an ACK
+     * after that is reset.
      */
     @Test
     void halfOpenConnectionsKeepTheListenersShortSynAckScheduleNotTheDataRto() {
@@ -310,7 +311,7 @@ class HostConnectionTest {
                 d.delayedAckNanos(), 200 * MS, 200 * MS, 60 * S, d.maxRetransmissions(), d.timeWaitNanos(),
                 d.maxOutOfOrderSegments());
         Host b = sim.add(new Host(HostConfig.of("b", B_MAC, B_IP, 24).withIsnSeed(2).withTcp(fastRto)
-                .withStaticArp(Map.of(A_IP, A_MAC)), link.b()));
+                .withListenLimits(256, 2, S).withStaticArp(Map.of(A_IP, A_MAC)), link.b()));
         b.listen(7004, 4, new ConnectionHandler() { });
         RawPeer peer = new RawPeer(link.a(), A_MAC, A_IP);
         sim.runUntil(sim.now() + MS, () -> false);
@@ -384,12 +385,14 @@ class HostConnectionTest {
         assertEquals(1 * S, c.synAckRetryNanos(1));
         assertEquals(3 * S, c.synAckRetryNanos(2));
         assertEquals(5 * S, c.embryonicNanos());
+        assertEquals(0, c.synAckTimeoutNanos(), "by default the TCP config's initial RTO");
+        assertEquals(c.tcp().initialRtoNanos(), c.synAckTimeout());
         assertEquals(100 * MS, c.withListenLimits(8, 0, 100 * MS).embryonicNanos());
         assertEquals(2 * S, c.withListenLimits(8, 1, S).embryonicNanos());
         assertEquals(11 * S, c.withListenLimits(8, 3, S).embryonicNanos());
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> c.withListenLimits(8, -1, S));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> c.withListenLimits(8, 17, S));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> c.withListenLimits(8, 2, 0));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> c.withListenLimits(8, 2, -1));
     }
 
     @Test

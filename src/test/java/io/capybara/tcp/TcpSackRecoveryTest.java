@@ -314,16 +314,25 @@ class TcpSackRecoveryTest {
         assertArrayEquals(new int[]{2}, r.segs(r.advanceTo(r.p.now + 1)));
     }
 
-    @Test
-    void anAckBeyondARetransmittedProbeWithoutDsackMeansItRepairedALossAndReducesTheWindowOnce() {
-        Rig r = new Rig(cfg());
+    /**
+     * Ten segments, 0..7 acknowledged, then silence with 8 and 9 outstanding and nothing new to
+     * send: the probe resends 9. Returns the congestion window before the probe.
+     */
+    private static int probeTheTail(Rig r) {
         long t0 = r.p.now;
         r.write(10);
         r.p.now = t0 + 200 * US;
-        r.ack(8); // then silence: 9 lost at the tail (and 8's ACK), nothing new to send
+        r.ack(8);
         int cwnd = r.a.congestionWindow();
         assertArrayEquals(new int[]{9}, r.segs(r.advanceTo(r.a.nextDeadline())), "the probe resends 9");
         assertEquals(1, r.probes());
+        return cwnd;
+    }
+
+    @Test
+    void anAckBeyondARetransmittedProbeWithoutDsackMeansItRepairedALossAndReducesTheWindowOnce() {
+        Rig r = new Rig(cfg());
+        int cwnd = probeTheTail(r); // 9 lost at the tail (and 8's ACK)
         r.p.now += 200 * US;
         r.ack(10); // up to the probe's end only: 9's original may have arrived as well, undecided
         assertTrue(r.a.congestionWindow() >= cwnd, "no reduction yet");
@@ -342,12 +351,7 @@ class TcpSackRecoveryTest {
     @Test
     void aDsackForTheProbeMeansTheOriginalArrivedAndTheWindowStays() {
         Rig r = new Rig(cfg());
-        long t0 = r.p.now;
-        r.write(10);
-        r.p.now = t0 + 200 * US;
-        r.ack(8); // then silence: the ACKs of 8 and 9 were lost
-        int cwnd = r.a.congestionWindow();
-        assertArrayEquals(new int[]{9}, r.segs(r.advanceTo(r.a.nextDeadline())));
+        int cwnd = probeTheTail(r); // the ACKs of 8 and 9 were lost
         r.p.now += 200 * US;
         r.ack(10, 9, 10); // the probe's duplicate of 9 reported by a D-SACK
         assertFalse(r.board().probeOutstanding(), "episode over: the probe was a duplicate");
