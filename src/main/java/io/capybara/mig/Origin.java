@@ -211,6 +211,7 @@ final class Origin {
         long t3 = metrics.lap(MigrationStep.ORIGIN_SERIALIZE, self, id, t2);
         sendState(m);
         m.state = State.STATE_SENT;
+        m.holdEndsAt = nowNs + config.targetHoldNanos();
         m.retries = 0;
         m.backoff = 1;
         m.deadline = engine.arm(nowNs + stateTimeout(m));
@@ -375,6 +376,13 @@ final class Origin {
                     m.deadline = engine.arm(at + config.abortTimeoutNanos());
                 } else {
                     // with no known target nobody answers; the switch acted on the first ABORT
+                    if (m.stateSent && at < m.holdEndsAt) {
+                        // Silence from a slow (starved) target is not death: it may still restore
+                        // the state it holds until its hold runs out. Take the connection back
+                        // only then, or both would hold it.
+                        m.deadline = engine.arm(m.holdEndsAt);
+                        return;
+                    }
                     if (m.targetIp != 0) {
                         engine.count(MigCounter.ABORT_UNCONFIRMED);
                     }
@@ -536,6 +544,8 @@ final class Origin {
         int abortReason;
         /** The state went out and was never acknowledged: the target may hold the connection. */
         boolean stateSent;
+        /** When the target's hold of its prepared slot surely ran out (it refuses the state after). */
+        long holdEndsAt;
         long overhead;
         /** The serialized connection (a {@link ConnStateEnvelope}), kept until CONN_STATE_ACK (to resend, or to take it back). */
         UnsafeBuffer kept = new UnsafeBuffer(new byte[64 * 1024]);

@@ -179,6 +179,14 @@ final class Target {
                     origin, self, 0);
             return;
         }
+        if (s != null && s.state == State.PREPARED && s.deadline <= engine.now()) {
+            // The hold ran out before this (late) state was read: the origin takes the
+            // connection back then, so restoring it too would give it two holders.
+            engine.count(MigCounter.HOLD_EXPIRED);
+            outcomes.remember(s.migKey, OutcomeMemory.ABORTED, 0);
+            release(s);
+            return;
+        }
         if (s == null) {
             engine.count(MigCounter.STATE_FOR_UNKNOWN_MIGRATION);
             return;
