@@ -266,6 +266,15 @@ final class Origin {
         int id = rx.migrationId();
         int reason = rx.reason();
         Migration m = rx.originIp() == self ? find(id) : null;
+        if (reason == TcpMigHeader.REASON_HOLD_EXPIRED) {
+            // a target's hold of ours ran out: if it was a stray, repair the switch as for its ACK
+            if (rx.originIp() == self) {
+                strayAck(m, rx.targetIp());
+            } else {
+                engine.count(MigCounter.CONTROL_UNEXPECTED);
+            }
+            return;
+        }
         if (m == null) {
             engine.count(MigCounter.CONTROL_DUPLICATE);
             return;

@@ -26,6 +26,9 @@ final class Target {
     /** The states of one slot. */
     enum State { FREE, PREPARED }
 
+    /** Hold periods a slot whose hold ran out keeps asking its origin for the ABORT that frees it. */
+    static final int HOLD_NOTICES = 3;
+
     private final MigrationEngine engine;
     private final Host host;
     private final MigrationConfig config;
@@ -92,9 +95,22 @@ final class Target {
         int work = 0;
         for (Slot s : slots) {
             if (s.state == State.PREPARED && s.deadline <= now) {
-                engine.count(MigCounter.HOLD_EXPIRED);
-                outcomes.remember(s.migKey, OutcomeMemory.ABORTED, 0);
-                release(s);
+                if (s.notices == 0) {
+                    engine.count(MigCounter.HOLD_EXPIRED);
+                }
+                if (s.notices < HOLD_NOTICES) {
+                    // Our ACK may have pointed the switch here for a connection another target
+                    // holds (a stray copy of a PREPARE_MIG): tell the origin, which has that
+                    // target re-assert itself; its ABORT frees this slot. Either message may be
+                    // lost, so ask again each hold period; state that comes now is refused.
+                    s.notices++;
+                    sender.send(s.originIp, TcpMigHeader.REJECT, TcpMigHeader.REASON_HOLD_EXPIRED, s.id, s.clientIp,
+                            s.clientPort, s.serverPort, s.originIp, self, s.originalIp);
+                    s.deadline = now + config.targetHoldNanos();
+                } else {
+                    outcomes.remember(s.migKey, OutcomeMemory.ABORTED, 0);
+                    release(s);
+                }
                 work++;
             }
             if (s.state == State.PREPARED) {
@@ -147,12 +163,16 @@ final class Target {
             s.serverPort = serverPort;
             s.originalIp = (int) rx.value();
             s.deadline = engine.arm(engine.now() + config.targetHoldNanos());
+            s.notices = 0;
             s.reset();
             byConn.put(ck, s);
             active++;
             engine.count(MigCounter.PREPARED);
         } else {
             engine.count(MigCounter.PREPARE_DUPLICATE);
+            if (s.notices > 0) {
+                return; // our hold ran out: no ACK may point the switch here again
+            }
         }
         long t1 = metrics.lap(MigrationStep.TARGET_RECEIVE_PREPARE, self, id, t0);
         sender.send(origin, TcpMigHeader.PREPARE_MIG_ACK, 0, id, clientIp, clientPort, serverPort, origin, self,
@@ -179,7 +199,7 @@ final class Target {
                     origin, self, 0);
             return;
         }
-        if (s != null && s.state == State.PREPARED && s.deadline <= engine.now()) {
+        if (s != null && s.state == State.PREPARED && (s.notices > 0 || s.deadline <= engine.now())) {
             // The hold ran out before this (late) state was read: the origin takes the
             // connection back then, so restoring it too would give it two holders.
             engine.count(MigCounter.HOLD_EXPIRED);
@@ -502,6 +522,8 @@ final class Target {
         int serverPort;
         int originalIp;
         long deadline;
+        /** Hold-expired notices sent to the origin (the slot waits for an ABORT, refusing state). */
+        int notices;
         long overhead;
         long receiveNanos;
         /** Clock reading when the open receive interval began; -1 when none is open. */

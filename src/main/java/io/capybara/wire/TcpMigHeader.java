@@ -52,6 +52,12 @@ public final class TcpMigHeader {
     public static final int REASON_ABORT_ACK = 6;
     /** REJECT (extension): "a stray target was prepared; re-point the switch to you" (origin -> holder). */
     public static final int REASON_REASSERT = 7;
+    /**
+     * REJECT (extension): "my hold of your migration ran out without its state" (target -> origin),
+     * repeated each hold period, a few times, until an ABORT frees the slot: the switch may point
+     * at this target because of a stray copy of a PREPARE_MIG.
+     */
+    public static final int REASON_HOLD_EXPIRED = 8;
 
     /** HEARTBEAT flags, in the reason byte: the server is draining (no new connections, no migrations in). */
     public static final int HEARTBEAT_DRAINING = 1;

@@ -19,7 +19,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * and what it did, so a test can assert that its fault really happened.
  */
 final class FaultInjector implements Node {
-    enum Action { DROP, DUPLICATE, DELAY }
+    enum Action { DROP, DUPLICATE, DELAY, LATE_COPY }
 
     enum Where { SWITCH, SERVER }
 
@@ -119,11 +119,13 @@ final class FaultInjector implements Node {
                                 return;
                             }
                             case DUPLICATE -> handler.onFrame(buf, off, len); // and the original below
-                            case DELAY -> {
+                            case DELAY, LATE_COPY -> {
                                 UnsafeBuffer copy = new UnsafeBuffer(new byte[len]);
                                 copy.putBytes(0, buf, off, len);
                                 held.add(new Held(sim.now() + r.delayNanos(), this, copy));
-                                return;
+                                if (r.action() == Action.DELAY) {
+                                    return;
+                                }
                             }
                         }
                     }
