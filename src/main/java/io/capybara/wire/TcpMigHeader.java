@@ -54,7 +54,7 @@ public final class TcpMigHeader {
     public static final int REASON_REASSERT = 7;
     /**
      * REJECT (extension): "my hold of your migration ran out without its state" (target -> origin),
-     * repeated each hold period, a few times, until an ABORT frees the slot: the switch may point
+     * repeated a few times, a round trip apart, until an ABORT frees the slot: the switch may point
      * at this target because of a stray copy of a PREPARE_MIG.
      */
     public static final int REASON_HOLD_EXPIRED = 8;
