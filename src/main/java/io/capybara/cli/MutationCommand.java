@@ -38,7 +38,6 @@ public final class MutationCommand implements Callable<Integer> {
     static final Map<String, String> EXCLUDED_TESTS = Map.of(
             "tcp", "io.capybara.tcp.TcpAllocationTest",
             "tor", "io.capybara.tor.SwitchOnTapTest",
-            "mig", "io.capybara.mig.RackSimulationTest,io.capybara.mig.MigrationBenchmarkTest",
             "rack", "io.capybara.rack.RackSimulationTest,io.capybara.rack.MigrationBenchmarkTest");
 
     @Option(names = "--packages", defaultValue = "tcp,tor,mig,wire", split = ",",
