@@ -31,15 +31,11 @@ class ProcessDrainTest {
     @TempDir
     Path dir;
 
-    private ProcessRackOptions options(String name) {
-        return ProcessRackOptions.defaults(name + ProcessHandle.current().pid() % 100000, dir.resolve("run"));
-    }
-
     /** A short {@code rack drill}: wrk on the VIP while both servers are drained, stopped and restarted. */
     @Test
     void drillRestartsEveryServerUnderWrkWithoutAClientNoticing() throws Exception {
         NetAdmin.assumeNetAdminAnd("wrk");
-        Map<String, Object> out = RackDrill.run(options("d").withServers(2), 20, 16, 0, LOG);
+        Map<String, Object> out = RackDrill.run(TestRacks.options("d", dir).withServers(2), 20, 16, 0, LOG);
         LOG.println("drill: " + out);
         assertEquals(0L, num(out, "errors"), "wrk errors: " + out);
         assertEquals(0L, num(out, "client_resets"), "the client kernel counted resets: " + out);
@@ -59,7 +55,7 @@ class ProcessDrainTest {
     @Test
     void drainAndRestartWhileByteExactTransfersRunBothWays() throws Exception {
         NetAdmin.assumeNetAdminAnd("python3");
-        ProcessRackOptions o = options("e").withServers(2).withApp("echo").withVip(true).withMigrateEveryMs(0);
+        ProcessRackOptions o = TestRacks.options("e", dir).withServers(2).withApp("echo").withVip(true).withMigrateEveryMs(0);
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             Thread.sleep(600); // both servers heartbeat: members of the placement
             int seconds = 24;

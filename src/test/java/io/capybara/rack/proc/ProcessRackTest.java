@@ -36,15 +36,11 @@ class ProcessRackTest {
     @TempDir
     Path dir;
 
-    private ProcessRackOptions options(String name) {
-        return ProcessRackOptions.defaults(name + ProcessHandle.current().pid() % 100000, dir.resolve("run"));
-    }
-
     @Test
     void idleRackSleepsThenWrkSeesNoErrorWhileConnectionsMigrateBetweenProcesses() throws Exception {
         NetAdmin.assumeNetAdminAnd("wrk");
         List<String> namespaces;
-        try (ProcessRack rack = ProcessRack.up(options("w").withServers(3).withMigrateEveryMs(20), LOG)) {
+        try (ProcessRack rack = ProcessRack.up(TestRacks.options("w", dir).withServers(3).withMigrateEveryMs(20), LOG)) {
             namespaces = rack.topology().namespaces();
             assertEquals(4, new HashSet<>(rack.pids()).size(), "switch and 3 servers are 4 processes");
             Thread.sleep(5_000); // start-up compilation settles
@@ -122,7 +118,7 @@ class ProcessRackTest {
     @Test
     void everyByteChecksAcrossMigrationsAndKillingAServerLosesOnlyItsConnections() throws Exception {
         NetAdmin.assumeNetAdminAnd("python3");
-        ProcessRackOptions o = options("k").withServers(3).withApp("echo").withMigrateEveryMs(20).withKeepGoing(true);
+        ProcessRackOptions o = TestRacks.options("k", dir).withServers(3).withApp("echo").withMigrateEveryMs(20).withKeepGoing(true);
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             Process client = startClient(rack, 8, 24, 7);
             BufferedReader out = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
@@ -206,7 +202,7 @@ class ProcessRackTest {
     @Test
     void originKilledAfterAckLosesItsConnectionTargetKilledMidStateRollsBack() throws Exception {
         NetAdmin.assumeNetAdminAnd("python3");
-        ProcessRackOptions o = options("c").withServers(3).withApp("echo").withMigrateEveryMs(0).withKeepGoing(true)
+        ProcessRackOptions o = TestRacks.options("c", dir).withServers(3).withApp("echo").withMigrateEveryMs(0).withKeepGoing(true)
                 .withCrashAt(Map.of(0, "origin-ack", 2, "target-state"));
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             ProcessRack.ClientInfo c = rack.clients().get(0);
