@@ -60,6 +60,15 @@ public final class TcpSegment {
     public int payloadOffset;
     public int payloadLength;
 
+    /** Sets the addressing: from {@code srcIp:srcPort} to {@code dstIp:dstPort}. */
+    public TcpSegment between(int srcIp, int srcPort, int dstIp, int dstPort) {
+        this.srcIp = srcIp;
+        this.srcPort = srcPort;
+        this.dstIp = dstIp;
+        this.dstPort = dstPort;
+        return this;
+    }
+
     public boolean has(int flag) {
         return (flags & flag) != 0;
     }

@@ -58,11 +58,7 @@ abstract class SwitchRig {
     }
 
     static byte[] tcp(int srcIp, int srcPort, int dstIp, int dstPort, int flags, int seq, int ack, int payload) {
-        TcpSegment s = new TcpSegment();
-        s.srcIp = srcIp;
-        s.dstIp = dstIp;
-        s.srcPort = srcPort;
-        s.dstPort = dstPort;
+        TcpSegment s = new TcpSegment().between(srcIp, srcPort, dstIp, dstPort);
         s.flags = flags;
         s.seq = seq;
         s.ack = ack;

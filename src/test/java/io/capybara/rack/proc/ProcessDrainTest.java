@@ -11,7 +11,6 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -86,16 +85,9 @@ class ProcessDrainTest {
             assertTrue(drillEnd < seconds - 3, "the drill ended while the transfers ran: at " + drillEnd + " s");
 
             assertTrue(client.waitFor(60, TimeUnit.SECONDS), "client finished");
-            List<String[]> conns = new ArrayList<>();
-            double elapsed = 0;
-            for (String line; (line = lines.readLine()) != null; ) {
-                LOG.println("client: " + line);
-                if (line.startsWith("conn ")) {
-                    conns.add(line.split(" "));
-                } else if (line.startsWith("elapsed ")) {
-                    elapsed = Double.parseDouble(line.split(" ")[1]);
-                }
-            }
+            TestRacks.ClientReport report = TestRacks.ClientReport.read(lines, LOG);
+            List<String[]> conns = report.conns();
+            double elapsed = report.elapsed();
             assertEquals(8, conns.size());
             long bytes = 0;
             for (String[] c : conns) {

@@ -10,7 +10,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -150,16 +149,9 @@ class ProcessRackTest {
             LOG.println("killed s2 holding client ports " + onVictim + " after " + before + " migrations");
 
             assertTrue(client.waitFor(60, TimeUnit.SECONDS), "client finished");
-            List<String[]> conns = new ArrayList<>();
-            double elapsed = 0;
-            for (String line; (line = out.readLine()) != null; ) {
-                LOG.println("client: " + line);
-                if (line.startsWith("conn ")) {
-                    conns.add(line.split(" "));
-                } else if (line.startsWith("elapsed ")) {
-                    elapsed = Double.parseDouble(line.split(" ")[1]);
-                }
-            }
+            TestRacks.ClientReport report = TestRacks.ClientReport.read(out, LOG);
+            List<String[]> conns = report.conns();
+            double elapsed = report.elapsed();
             assertEquals(8, conns.size());
             long bytes = 0;
             int lost = 0;
