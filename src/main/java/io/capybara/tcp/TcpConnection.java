@@ -670,7 +670,7 @@ public final class TcpConnection {
                 if (len <= 0) {
                     break; // window or cwnd closed; the FIN waits behind the data
                 }
-                if (most > opt.sendMss && deferForLargerSegment(len, unsent, inflight)) {
+                if (len < most && most > opt.sendMss && deferForLargerSegment(len, unsent, inflight)) {
                     break;
                 }
                 boolean full = len >= opt.sendMss;
@@ -718,8 +718,9 @@ public final class TcpConnection {
     /**
      * With segmentation offload, waits for more room rather than send a short segment now, as
      * Linux's TSO deferral does (tcp_tso_should_defer, tcp_tso_win_divisor 3): only outside
-     * recovery, while at least two segments in flight guarantee an ACK that will open the window
-     * (one alone may wait out the peer's delayed-ACK timer), more data waits
+     * recovery, when the windows (not the offload bound) limit the segment, while at least two
+     * segments in flight guarantee an ACK that will open them (one alone may wait out the peer's
+     * delayed-ACK timer), more data waits
      * than fits, and what fits is less than a third of the smaller window. Each ACK of a
      * delayed-ACK receiver frees two MSS; without this every one of them would cost a frame and a
      * system call of two segments, with it a frame carries a third of the window.
