@@ -8,7 +8,9 @@ import io.capybara.io.MemoryLink;
 import io.capybara.rack.RackSimulation;
 import io.capybara.wire.DecodedFrame;
 import io.capybara.wire.FrameDecoder;
+import io.capybara.wire.EthernetHeader;
 import io.capybara.wire.FrameEncoder;
+import io.capybara.wire.Ipv4Header;
 import io.capybara.wire.TcpMigHeader;
 import io.capybara.wire.TcpSegment;
 import io.capybara.wire.WireCounters;
@@ -107,29 +109,34 @@ final class LoneEngine {
         receive(from, TcpMigHeader.ABORT, id, h -> about(h).reason(reason));
     }
 
-    /** A client's data segment (100 bytes, {@code ttl}) for this test's connection, addressed to us. */
-    static byte[] segment(int seq, int ttl, int flags) {
+    /** A TCP frame from {@code clientIp}:{@link #CLIENT_PORT} to {@code dstIp}:{@link #SERVER_PORT} with {@code ttl}. */
+    static byte[] clientSegment(int clientIp, int dstIp, int ttl, int flags, int seq, int ack, byte[] payload) {
         TcpSegment s = new TcpSegment();
-        s.srcIp = CLIENT;
-        s.dstIp = SELF;
+        s.srcIp = clientIp;
+        s.dstIp = dstIp;
         s.srcPort = CLIENT_PORT;
         s.dstPort = SERVER_PORT;
         s.flags = flags;
         s.seq = seq;
-        s.ack = 1;
+        s.ack = ack;
         s.window = 1000;
-        s.payload = new UnsafeBuffer(new byte[100]);
-        s.payloadLength = 100;
+        s.payload = new UnsafeBuffer(payload);
+        s.payloadLength = payload.length;
         byte[] f = new byte[FrameEncoder.tcpFrameLength(s)];
         UnsafeBuffer b = new UnsafeBuffer(f);
         FrameEncoder.encodeTcp(b, 0, RackSimulation.mac(1), RackSimulation.mac(16), 1, s);
-        b.putByte(14 + 8, (byte) ttl);
-        io.capybara.wire.Ipv4Header.updateChecksum(b, 14, io.capybara.wire.Ipv4Header.MIN_LENGTH);
+        b.putByte(EthernetHeader.LENGTH + 8, (byte) ttl);
+        Ipv4Header.updateChecksum(b, EthernetHeader.LENGTH, Ipv4Header.MIN_LENGTH);
         return f;
     }
 
+    /** The client's data segment (100 bytes) for this test's connection, addressed to us. */
+    static byte[] segment(int seq, int ttl, int flags) {
+        return clientSegment(CLIENT, SELF, ttl, flags, seq, 1, new byte[100]);
+    }
+
     static byte[] segment(int seq) {
-        return segment(seq, io.capybara.wire.Ipv4Header.DEFAULT_TTL, TcpSegment.ACK);
+        return segment(seq, Ipv4Header.DEFAULT_TTL, TcpSegment.ACK);
     }
 
     /** Offers a client segment no connection of the host matched; true if the engine took it. */
