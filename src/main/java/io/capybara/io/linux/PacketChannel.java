@@ -81,6 +81,7 @@ public final class PacketChannel extends FdFrameChannel {
     private long framesNotForUs;
     private long framesTruncated;
     private long offloadedSent;
+    private long segmentedSent;
     private long checksumsFinished;
 
     private PacketChannel(Arena arena, int fd, String interfaceName, int interfaceIndex, long ourMac,
@@ -268,6 +269,9 @@ public final class PacketChannel extends FdFrameChannel {
         txBuffer.putBytes(headroom, buffer, offset, length);
         if (transmitted(length + headroom)) {
             offloadedSent++;
+            if (segment) {
+                segmentedSent++;
+            }
             return true;
         }
         return false;
@@ -305,6 +309,11 @@ public final class PacketChannel extends FdFrameChannel {
     /** Frames sent through {@link #sendTcpOffloaded} (each one system call, any number of segments). */
     public long offloadedSent() {
         return offloadedSent;
+    }
+
+    /** Of {@link #offloadedSent}, the frames the kernel was asked to cut into segments (GSO). */
+    public long segmentedSent() {
+        return segmentedSent;
     }
 
     /** Received frames with a partial checksum (NEEDS_CSUM) that this channel finished. */
