@@ -101,6 +101,18 @@ class MigrationMetricsTest {
         assertEquals(1, m.overhead().getTotalCount());
     }
 
+    /** The constant clock of the simulations reads 0: a half of 0 ns and a blackout that starts at 0 count. */
+    @Test
+    void zeroIsATimeLikeAnyOther() {
+        long k = MigrationMetrics.key(ORIGIN, 1);
+        m.overheadPart(k, 0);
+        m.overheadPart(k, 40);
+        m.blackoutStarts(k, 0);
+        m.blackoutEnds(k, 30);
+        assertEquals(40, m.overhead().getMaxValue());
+        assertEquals(30, m.blackout().getMaxValue());
+    }
+
     @Test
     void aForgottenMigrationPairsWithNothing() {
         long k = MigrationMetrics.key(ORIGIN, 9);
@@ -182,13 +194,15 @@ class MigrationMetricsTest {
         long k = MigrationMetrics.key(ORIGIN, 4);
         m.record(MigrationStep.TARGET_SEND_ACK, ORIGIN, 1, 10);
         Histogram h = m.step(MigrationStep.TARGET_SEND_ACK);
-        m.record(MigrationStep.TARGET_SEND_ACK, ORIGIN, 1, 10); // pending
         m.overheadPart(k, 1);
         m.blackoutStarts(k, 1);
         m.blackoutStarts(MigrationMetrics.key(ORIGIN, 5), 1);
         m.blackoutEnds(MigrationMetrics.key(ORIGIN, 5), 2);
         m.overheadPart(MigrationMetrics.key(ORIGIN, 6), 1);
         m.overheadPart(MigrationMetrics.key(ORIGIN, 6), 1);
+        assertEquals(1, m.overhead().getTotalCount(), "folded in");
+        assertEquals(1, m.blackout().getTotalCount(), "folded in");
+        m.record(MigrationStep.TARGET_SEND_ACK, ORIGIN, 1, 10); // pending
         m.reset();
         assertEquals(0, h.getTotalCount());
         assertEquals(0, m.step(MigrationStep.TARGET_SEND_ACK).getTotalCount(), "the pending sample is gone too");
