@@ -481,6 +481,33 @@ class TcpSackRecoveryTest {
     }
 
     @Test
+    void cubicAtTheWindowCapKeepsItsStateUntilAReduction() {
+        int mss = 1000;
+        Cubic c = new Cubic(0, mss);
+        c.cwnd = NewReno.MAX_CWND - 10; // a long-lived connection that never lost a segment
+        long t = 1_000 * MS;
+        c.grow(mss, mss, t, MS); // slow start reaches the cap
+        c.grow(mss, mss, t += MS, MS); // congestion avoidance: the epoch starts at the cap
+        assertEquals(NewReno.MAX_CWND, c.cwnd());
+        long end = t + 1_000 * MS;
+        byte[] atCap = cubicState(c, end);
+        while (t < end) {
+            c.grow(mss, mss, t += MS, MS);
+        }
+        assertEquals(NewReno.MAX_CWND, c.cwnd());
+        assertArrayEquals(atCap, cubicState(c, end), "nothing at the cap can move the window: W_est and carry wait");
+        c.onTimeout(0, 10 * mss, mss, t);
+        assertEquals((int) (NewReno.MAX_CWND * Cubic.BETA), c.ssthresh(), "the reduction starts from the cap");
+    }
+
+    private static byte[] cubicState(Cubic c, long now) {
+        UnsafeBuffer buf = new UnsafeBuffer(new byte[128]);
+        SnapshotWriter w = new SnapshotWriter().wrap(buf, 0);
+        c.write(w, now);
+        return java.util.Arrays.copyOf(buf.byteArray(), w.position());
+    }
+
+    @Test
     void rtoWithSackResendsOnlyWhatIsNotSacked() {
         Rig r = new Rig(cfg());
         r.write(6);
