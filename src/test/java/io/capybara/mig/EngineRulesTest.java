@@ -153,4 +153,32 @@ class EngineRulesTest {
         assertFalse(e.engine.isMigrating(CLIENT, CLIENT_PORT, port));
         assertEquals(1, e.counter(MigCounter.NOT_ELIGIBLE));
     }
+
+    /** TCPMig datagrams: UDP port 0xCAFE to 0xCAFE, a length that covers the message, DF, one IPv4 id sequence. */
+    @Test
+    void controlMessagesAreUdpDatagramsBetweenTheTcpMigPorts() {
+        LoneEngine e = new LoneEngine(LoneEngine.quiet(), null);
+        for (int k = 0; k < 3; k++) {
+            e.prepare(7); // answered with an ACK each time
+        }
+        List<io.capybara.wire.DecodedFrame> out = new java.util.ArrayList<>();
+        e.link.b().poll((buf, off, len) -> {
+            byte[] copy = new byte[len];
+            buf.getBytes(off, copy);
+            out.add(e.decode(copy));
+        }, 16);
+        assertEquals(3, out.size());
+        for (int k = 0; k < 3; k++) {
+            io.capybara.wire.DecodedFrame d = out.get(k);
+            assertEquals(io.capybara.wire.DecodedFrame.Kind.UDP, d.kind, "" + d.dropReason);
+            assertEquals(TcpMigHeader.UDP_PORT, d.udpSrcPort);
+            assertEquals(TcpMigHeader.UDP_PORT, d.udpDstPort);
+            assertEquals(TcpMigHeader.MIN_LENGTH, d.udpPayloadLength);
+            assertEquals(k, d.ipId, "one id per datagram, in sequence");
+            assertEquals(true, d.ipDontFragment);
+            assertEquals(io.capybara.wire.Ipv4Header.DEFAULT_TTL, d.ipTtl);
+            assertEquals(SELF, d.srcIp);
+            assertEquals(ORIGIN, d.dstIp);
+        }
+    }
 }

@@ -101,14 +101,28 @@ class MigrationMetricsTest {
         assertEquals(1, m.overhead().getTotalCount());
     }
 
+    /** One migration's two overhead halves (the second 40 ns) and its blackout (30 ns), forgotten in between if asked. */
+    private void halvesAndBlackout(long k, long firstHalf, long blackoutStart, boolean forgetBetween) {
+        m.overheadPart(k, firstHalf);
+        m.blackoutStarts(k, blackoutStart);
+        if (forgetBetween) {
+            m.forget(k);
+        }
+        m.overheadPart(k, 40);
+        m.blackoutEnds(k, blackoutStart + 30);
+    }
+
+    /** The constant clock of the simulations reads 0: a half of 0 ns and a blackout that starts at 0 count. */
+    @Test
+    void zeroIsATimeLikeAnyOther() {
+        halvesAndBlackout(MigrationMetrics.key(ORIGIN, 1), 0, 0, false);
+        assertEquals(40, m.overhead().getMaxValue());
+        assertEquals(30, m.blackout().getMaxValue());
+    }
+
     @Test
     void aForgottenMigrationPairsWithNothing() {
-        long k = MigrationMetrics.key(ORIGIN, 9);
-        m.overheadPart(k, 300);
-        m.blackoutStarts(k, 100);
-        m.forget(k);
-        m.overheadPart(k, 200);
-        m.blackoutEnds(k, 900);
+        halvesAndBlackout(MigrationMetrics.key(ORIGIN, 9), 300, 100, true);
         assertEquals(0, m.overhead().getTotalCount());
         assertEquals(0, m.blackout().getTotalCount());
     }
@@ -132,25 +146,31 @@ class MigrationMetricsTest {
                 "blackouts go to their own histogram");
     }
 
+    /** Migration {@code id}'s first overhead half and the start of its blackout. */
+    private void start(int id) {
+        m.overheadPart(MigrationMetrics.key(ORIGIN, id), 1);
+        m.blackoutStarts(MigrationMetrics.key(ORIGIN, id), 1);
+    }
+
+    /** Migration {@code id}'s second half and the end of its blackout: recorded if {@link #start} is remembered. */
+    private void finish(int id) {
+        m.overheadPart(MigrationMetrics.key(ORIGIN, id), 10);
+        m.blackoutEnds(MigrationMetrics.key(ORIGIN, id), 11);
+    }
+
     /** Halves that never pair (aborted migrations) are bounded: past 65,536 pending, the map starts over. */
     @Test
     void unpairedHalvesAndBlackoutsAreBounded() {
         for (int id = 1; id <= 65_536; id++) {
-            m.overheadPart(MigrationMetrics.key(ORIGIN, id), 1);
-            m.blackoutStarts(MigrationMetrics.key(ORIGIN, id), 1);
+            start(id);
         }
-        m.overheadPart(MigrationMetrics.key(ORIGIN, 1), 10); // still pending: pairs
-        m.blackoutEnds(MigrationMetrics.key(ORIGIN, 1), 11);
+        finish(1); // still pending: pairs
         assertEquals(1, m.overhead().getTotalCount());
         assertEquals(1, m.blackout().getTotalCount());
-        m.overheadPart(MigrationMetrics.key(ORIGIN, 70_000), 1); // 65,535 pending: fits
-        m.overheadPart(MigrationMetrics.key(ORIGIN, 70_001), 1); // 65,536 pending: cleared first
-        m.blackoutStarts(MigrationMetrics.key(ORIGIN, 70_000), 1);
-        m.blackoutStarts(MigrationMetrics.key(ORIGIN, 70_001), 1);
-        m.overheadPart(MigrationMetrics.key(ORIGIN, 2), 10);
-        m.blackoutEnds(MigrationMetrics.key(ORIGIN, 2), 11);
-        m.overheadPart(MigrationMetrics.key(ORIGIN, 70_001), 10);
-        m.blackoutEnds(MigrationMetrics.key(ORIGIN, 70_001), 11);
+        start(70_000); // 65,535 pending: fits
+        start(70_001); // 65,536 pending: cleared first
+        finish(2);
+        finish(70_001);
         assertEquals(2, m.overhead().getTotalCount(), "id 2 was forgotten, 70,001 kept");
         assertEquals(2, m.blackout().getTotalCount(), "id 2 was forgotten, 70,001 kept");
     }
@@ -179,23 +199,20 @@ class MigrationMetricsTest {
 
     @Test
     void resetEmptiesHistogramsPendingSamplesAndHalves() {
-        long k = MigrationMetrics.key(ORIGIN, 4);
         m.record(MigrationStep.TARGET_SEND_ACK, ORIGIN, 1, 10);
         Histogram h = m.step(MigrationStep.TARGET_SEND_ACK);
+        start(4);
+        start(5);
+        finish(5);
+        assertEquals(1, m.overhead().getTotalCount(), "folded in");
+        assertEquals(1, m.blackout().getTotalCount(), "folded in");
         m.record(MigrationStep.TARGET_SEND_ACK, ORIGIN, 1, 10); // pending
-        m.overheadPart(k, 1);
-        m.blackoutStarts(k, 1);
-        m.blackoutStarts(MigrationMetrics.key(ORIGIN, 5), 1);
-        m.blackoutEnds(MigrationMetrics.key(ORIGIN, 5), 2);
-        m.overheadPart(MigrationMetrics.key(ORIGIN, 6), 1);
-        m.overheadPart(MigrationMetrics.key(ORIGIN, 6), 1);
         m.reset();
         assertEquals(0, h.getTotalCount());
         assertEquals(0, m.step(MigrationStep.TARGET_SEND_ACK).getTotalCount(), "the pending sample is gone too");
         assertEquals(0, m.overhead().getTotalCount());
         assertEquals(0, m.blackout().getTotalCount());
-        m.overheadPart(k, 1);
-        m.blackoutEnds(k, 5);
+        finish(4);
         assertEquals(0, m.overhead().getTotalCount(), "the pending half is gone");
         assertEquals(0, m.blackout().getTotalCount(), "the pending blackout start is gone");
     }
