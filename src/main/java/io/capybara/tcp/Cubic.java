@@ -31,6 +31,13 @@ final class Cubic extends NewReno {
 
     @Override
     void avoid(int acked, int mss, long now, long srtt) {
+        if (cwnd >= MAX_CWND && epochStart != NO_EPOCH) {
+            // At the cap nothing below can change cwnd (grow() clamps it), and every way down
+            // goes through reducedThreshold(), which restarts the epoch: W_est and the carry
+            // are dead until then, so they stay as they were. Saves ~5 double divisions per ACK
+            // of a long-lived connection whose window reached the cap (application-limited).
+            return;
+        }
         double cwndSeg = (double) cwnd / mss;
         if (epochStart == NO_EPOCH) {
             // RFC 9438 4.2: the first ACK in congestion avoidance after a reduction (or ever)

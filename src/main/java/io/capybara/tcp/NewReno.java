@@ -65,6 +65,9 @@ class NewReno {
 
     /** Congestion avoidance: one SMSS per RTT (RFC 5681 3.1, per ACK). */
     void avoid(int acked, int mss, long now, long srtt) {
+        if (cwnd >= MAX_CWND) {
+            return; // grow() would clamp it back: spares a 64-bit division per ACK at the cap
+        }
         cwnd += Math.max(1, (int) ((long) mss * mss / cwnd));
     }
 

@@ -20,10 +20,10 @@ class ForwardTableTest {
     void putGetReplaceRemove() {
         ForwardTable t = new ForwardTable(64);
         assertEquals(0, t.get(key(1)));
-        t.put(key(1), 0x0A000002);
-        t.put(key(2), 0x0A000003);
+        assertTrue(t.put(key(1), 0x0A000002));
+        assertTrue(t.put(key(2), 0x0A000003));
         assertEquals(0x0A000002, t.get(key(1)));
-        t.put(key(1), 0x0A000004); // moved on again: replaced, not added
+        assertTrue(t.put(key(1), 0x0A000004)); // moved on again: replaced, not added
         assertEquals(0x0A000004, t.get(key(1)));
         assertEquals(2, t.size());
         assertTrue(t.remove(key(1)));
@@ -77,5 +77,19 @@ class ForwardTableTest {
             int got = t.get(k);
             assertTrue(got == 0 || got == truth.getOrDefault(k, 0), "key " + k);
         }
+    }
+
+    /** A capacity of 4 ways times a power of two sets is exactly what the table fills up to. */
+    @Test
+    void fillsUpToItsCapacityExactly() {
+        for (int capacity : new int[] {4, 16, 64}) {
+            ForwardTable t = new ForwardTable(capacity);
+            for (int i = 1; i <= 100 * capacity; i++) {
+                t.put(key(i), i);
+            }
+            assertEquals(capacity, t.size(), "capacity " + capacity);
+            assertFalse(t.isEmpty());
+        }
+        assertTrue(new ForwardTable(16).isEmpty());
     }
 }

@@ -57,25 +57,11 @@ class ForwarderTest {
 
     /** A client's data segment to this server, with {@code ttl}, placed at {@code at} inside a larger buffer. */
     static UnsafeBuffer segment(int at, int ttl, byte[] payload) {
-        TcpSegment s = new TcpSegment();
-        s.srcIp = CLIENT;
-        s.dstIp = SELF;
-        s.srcPort = 40000;
-        s.dstPort = 80;
-        s.flags = TcpSegment.ACK | TcpSegment.PSH;
-        s.seq = 1234;
-        s.ack = 5678;
-        s.window = 1000;
-        s.payload = new UnsafeBuffer(payload);
-        s.payloadLength = payload.length;
-        byte[] buf = new byte[at + FrameEncoder.tcpFrameLength(s) + 32];
+        byte[] f = LoneEngine.clientSegment(CLIENT, SELF, ttl, TcpSegment.ACK | TcpSegment.PSH, 1234, 5678, payload);
+        byte[] buf = new byte[at + f.length + 32];
         Arrays.fill(buf, (byte) 0x77);
-        UnsafeBuffer b = new UnsafeBuffer(buf);
-        FrameEncoder.encodeTcp(b, at, 0x020000000001L, 0x0200000000FEL, 9, s);
-        int ip = at + 14;
-        b.putByte(ip + 8, (byte) ttl);
-        Ipv4Header.updateChecksum(b, ip, Ipv4Header.MIN_LENGTH);
-        return b;
+        System.arraycopy(f, 0, buf, at, f.length);
+        return new UnsafeBuffer(buf);
     }
 
     static int frameLength(byte[] payload) {

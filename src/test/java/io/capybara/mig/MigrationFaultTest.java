@@ -282,6 +282,7 @@ class MigrationFaultTest {
         awaitQuiet(r);
         assertEquals(1, r.engines[0].counter(MigCounter.STATE_UNANSWERED));
         assertEquals(0, r.engines[0].counter(MigCounter.RESTORED_LOCALLY));
+        assertEquals(1, r.engines[0].counter(MigCounter.LATE_STATE_ACK), "the ACK came while the origin was aborting");
         assertEquals(1, r.engines[0].counter(MigCounter.COMPLETED));
         assertEquals(1, r.engines[1].counter(MigCounter.RESTORED));
         assertTrue(r.engines[1].counter(MigCounter.ABORT_AFTER_RESTORE) >= 1);

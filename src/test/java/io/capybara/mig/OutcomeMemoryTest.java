@@ -60,4 +60,36 @@ class OutcomeMemoryTest {
         assertEquals(0, m.connection(key(ORIGIN, 1)), "only a restored outcome keeps its connection");
         assertFalse(m.knows(0));
     }
+
+    /** Every way of every set gives back what it holds (origin 0: migration ids fill the sets in order). */
+    @Test
+    void everyWayOfEverySetAnswers() {
+        OutcomeMemory m = new OutcomeMemory(16);
+        for (int id = 1; id <= 16; id++) {
+            m.remember(key(0, id), OutcomeMemory.RESTORED, 1000 + id);
+        }
+        for (int id = 1; id <= 16; id++) {
+            assertEquals(OutcomeMemory.RESTORED, m.result(key(0, id)), "id " + id);
+            assertEquals(1000 + id, m.connection(key(0, id)), "id " + id);
+        }
+    }
+
+    /**
+     * The same migration ids from eight servers land in different sets: the origin is part of
+     * the hash, so a rack's origins do not crowd each other's outcomes out.
+     */
+    @Test
+    void theSameIdsFromManyOriginsAreAllKept() {
+        OutcomeMemory m = new OutcomeMemory(4096);
+        for (int o = 1; o <= 8; o++) {
+            for (int id = 1; id <= 100; id++) {
+                m.remember(key(0x0A000000 + o, id), OutcomeMemory.ABORTED, 0);
+            }
+        }
+        for (int o = 1; o <= 8; o++) {
+            for (int id = 1; id <= 100; id++) {
+                assertTrue(m.knows(key(0x0A000000 + o, id)), "origin " + o + " id " + id);
+            }
+        }
+    }
 }

@@ -29,6 +29,8 @@ class TcpSackRecoveryTest {
         final int mss;
         /** SND.NXT when the scenario starts: segment k is [base + k * mss, base + (k + 1) * mss). */
         int base;
+        /** The window B's hand-played ACKs advertise (before scaling). */
+        int window = 65535;
         /** Counters after the warm-up (whose tail may hold a tail loss probe: 40 ms delayed ACKs). */
         private final long probes0;
         private final long dsacks0;
@@ -95,7 +97,7 @@ class TcpSackRecoveryTest {
             s.seq = p.b.conn.sndNxt();
             s.ack = ack;
             s.flags = TcpSegment.ACK;
-            s.window = 65535;
+            s.window = window;
             s.sackCount = blocks.length / 2;
             for (int i = 0; i < s.sackCount; i++) {
                 s.sackLeft[i] = base + blocks[2 * i] * mss;
@@ -478,6 +480,33 @@ class TcpSackRecoveryTest {
         }
         assertTrue(halfway > 85 * mss && halfway < 100 * mss, "concave: most of the way at K/2: " + halfway / mss);
         assertTrue(Math.abs(c.cwnd() - 100 * mss) <= 3 * mss, "W(K) = W_max: " + c.cwnd() / mss);
+    }
+
+    @Test
+    void cubicAtTheWindowCapKeepsItsStateUntilAReduction() {
+        int mss = 1000;
+        Cubic c = new Cubic(0, mss);
+        c.cwnd = NewReno.MAX_CWND - 10; // a long-lived connection that never lost a segment
+        long t = 1_000 * MS;
+        c.grow(mss, mss, t, MS); // slow start reaches the cap
+        c.grow(mss, mss, t += MS, MS); // congestion avoidance: the epoch starts at the cap
+        assertEquals(NewReno.MAX_CWND, c.cwnd());
+        long end = t + 1_000 * MS;
+        byte[] atCap = cubicState(c, end);
+        while (t < end) {
+            c.grow(mss, mss, t += MS, MS);
+        }
+        assertEquals(NewReno.MAX_CWND, c.cwnd());
+        assertArrayEquals(atCap, cubicState(c, end), "nothing at the cap can move the window: W_est and carry wait");
+        c.onTimeout(0, 10 * mss, mss, t);
+        assertEquals((int) (NewReno.MAX_CWND * Cubic.BETA), c.ssthresh(), "the reduction starts from the cap");
+    }
+
+    private static byte[] cubicState(Cubic c, long now) {
+        UnsafeBuffer buf = new UnsafeBuffer(new byte[128]);
+        SnapshotWriter w = new SnapshotWriter().wrap(buf, 0);
+        c.write(w, now);
+        return java.util.Arrays.copyOf(buf.byteArray(), w.position());
     }
 
     @Test
