@@ -69,6 +69,29 @@ public final class TcpSegment {
         return this;
     }
 
+    /**
+     * Copies {@code from}'s addressing, header fields and the MSS, window-scale, SACK-permitted
+     * and timestamp options; not its SACK blocks, nor its payload view.
+     */
+    public TcpSegment copyHeader(TcpSegment from) {
+        srcIp = from.srcIp;
+        dstIp = from.dstIp;
+        srcPort = from.srcPort;
+        dstPort = from.dstPort;
+        seq = from.seq;
+        ack = from.ack;
+        flags = from.flags;
+        window = from.window;
+        urgentPointer = from.urgentPointer;
+        mss = from.mss;
+        windowScale = from.windowScale;
+        sackPermitted = from.sackPermitted;
+        hasTimestamps = from.hasTimestamps;
+        tsVal = from.tsVal;
+        tsEcr = from.tsEcr;
+        return this;
+    }
+
     public boolean has(int flag) {
         return (flags & flag) != 0;
     }
