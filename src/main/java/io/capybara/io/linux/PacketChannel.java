@@ -47,7 +47,10 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * stack above it free of a Linux-only special case, costs nothing at our rates, and makes
  * captures (tshark) show correct checksums. A consequence: a PacketChannel on an interface
  * with offloads still on may deliver frames whose L4 checksum is not valid; the stack counts
- * and drops them.
+ * and drops them (unless opened with offload: its virtio header tells, and the checksum is
+ * finished here). The sending side is another matter: a frame sent with GSO is cut by the
+ * kernel in software when the interface has TSO off, so offload on our socket needs no offload
+ * on the device.
  *
  * <p>Buffers are off-heap, allocated once, wrapped by Agrona {@link UnsafeBuffer}s: nothing
  * is allocated per frame. Not thread-safe.
