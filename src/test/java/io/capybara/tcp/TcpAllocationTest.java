@@ -26,7 +26,7 @@ class TcpAllocationTest {
         SegmentSink sinkA = (c, s) -> {
             if (conns[1] == null) {
                 // during the handshake B does not exist yet (SYN) or accept() has not returned (ACK)
-                copy(s, (s.flags & TcpSegment.SYN) != 0 ? synCopy : ackCopy);
+                ((s.flags & TcpSegment.SYN) != 0 ? synCopy : ackCopy).clear().copyHeader(s);
                 return;
             }
             conns[1].onSegment(s, now[0]);
@@ -50,31 +50,9 @@ class TcpAllocationTest {
             }
         };
         b.observer(counting);
-        for (int i = 0; i < 20_000; i++) { // warm-up: rings reach their working size, JIT settles
-            now[0] += 1000;
-            a.send(msg, 0, msg.capacity(), now[0]);
-            b.send(msg, 0, 100, now[0]);
-            a.receive(sink, 0, sink.capacity(), now[0]);
-            if (a.nextDeadline() <= now[0]) {
-                a.onTimer(now[0]);
-            }
-            if (b.nextDeadline() <= now[0]) {
-                b.onTimer(now[0]);
-            }
-        }
+        exchange(a, b, msg, sink, now, 20_000); // warm-up: rings reach their working size, JIT settles
         long before = mx.getThreadAllocatedBytes(Thread.currentThread().threadId());
-        for (int i = 0; i < 20_000; i++) {
-            now[0] += 1000;
-            a.send(msg, 0, msg.capacity(), now[0]);
-            b.send(msg, 0, 100, now[0]);
-            a.receive(sink, 0, sink.capacity(), now[0]);
-            if (a.nextDeadline() <= now[0]) {
-                a.onTimer(now[0]);
-            }
-            if (b.nextDeadline() <= now[0]) {
-                b.onTimer(now[0]);
-            }
-        }
+        exchange(a, b, msg, sink, now, 20_000);
         long after = mx.getThreadAllocatedBytes(Thread.currentThread().threadId());
         // a per-segment allocation would show as >= 16 B x 80k segments; allow one-off noise such
         // as a JIT deoptimization re-materializing a scalar-replaced object
@@ -195,7 +173,7 @@ class TcpAllocationTest {
         void add(TcpSegment s, int off, int len) {
             TcpSegment d = slots[(head + size++) & (slots.length - 1)];
             org.agrona.MutableDirectBuffer keep = (org.agrona.MutableDirectBuffer) d.payload;
-            copy(s, d);
+            d.clear().copyHeader(s);
             d.seq = s.seq + off;
             if (off + len < s.payloadLength) {
                 d.flags &= ~(TcpSegment.FIN | TcpSegment.PSH);
@@ -221,21 +199,20 @@ class TcpAllocationTest {
         }
     }
 
-    private static void copy(TcpSegment s, TcpSegment d) {
-        d.clear();
-        d.srcIp = s.srcIp;
-        d.dstIp = s.dstIp;
-        d.srcPort = s.srcPort;
-        d.dstPort = s.dstPort;
-        d.seq = s.seq;
-        d.ack = s.ack;
-        d.flags = s.flags;
-        d.window = s.window;
-        d.mss = s.mss;
-        d.windowScale = s.windowScale;
-        d.sackPermitted = s.sackPermitted;
-        d.hasTimestamps = s.hasTimestamps;
-        d.tsVal = s.tsVal;
-        d.tsEcr = s.tsEcr;
+    /** {@code rounds} steps of 1 us: a sends a full segment, b 100 bytes back, a reads, due timers run. */
+    private static void exchange(TcpConnection a, TcpConnection b, UnsafeBuffer msg, UnsafeBuffer sink, long[] now,
+                                 int rounds) {
+        for (int i = 0; i < rounds; i++) {
+            now[0] += 1000;
+            a.send(msg, 0, msg.capacity(), now[0]);
+            b.send(msg, 0, 100, now[0]);
+            a.receive(sink, 0, sink.capacity(), now[0]);
+            if (a.nextDeadline() <= now[0]) {
+                a.onTimer(now[0]);
+            }
+            if (b.nextDeadline() <= now[0]) {
+                b.onTimer(now[0]);
+            }
+        }
     }
 }
