@@ -177,13 +177,8 @@ public final class BenchCommand implements Runnable {
                 throw CliException.usage("--bytes", "must be > 0, got " + bytes);
             }
             io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, runs, warmup,
-<<<<<<< HEAD
-                    segmentOffload, System.err::println);
-            if (!json.on) {
-=======
                     segmentOffload, spinMicros * 1000, System.err::println);
-            if (!json) {
->>>>>>> main
+            if (!json.on) {
                 System.out.print(io.capybara.bench.LossBench.format(r));
                 return 0;
             }
