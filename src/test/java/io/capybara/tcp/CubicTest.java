@@ -100,7 +100,8 @@ class CubicTest {
     }
 
     /**
-     * Acknowledges a full window each RTT from {@code from} for {@code seconds}, one ACK per MSS.
+     * Acknowledges a full window each RTT from {@code from} for {@code seconds}, one ACK per two
+     * MSS (as with delayed ACKs), one for an odd last segment.
      *
      * @return the window in segments after each RTT
      */
@@ -109,8 +110,11 @@ class CubicTest {
         double[] out = new double[rounds];
         for (int i = 0; i < rounds; i++) {
             long t = from + i * rtt;
-            int acks = c.cwnd / MSS;
-            for (int a = 0; a < acks; a++) {
+            int segments = c.cwnd / MSS;
+            for (int a = 0; a + 1 < segments; a += 2) {
+                c.grow(2 * MSS, MSS, t, rtt);
+            }
+            if (segments % 2 == 1) {
                 c.grow(MSS, MSS, t, rtt);
             }
             out[i] = (double) c.cwnd / MSS;
@@ -132,16 +136,16 @@ class CubicTest {
     void theWindowFollowsTheCubicAroundTheLastLoss() {
         Cubic c = at(100);
         loss(c, 100);
-        long rtt = S / 10;
+        long rtt = S / 20;
         double[] cwnd = run(c, 0, rtt, 8);
         double k = StrictMath.cbrt(30 / Cubic.C);
         for (double t : new double[] {1, 2, k, 5, 6, 7}) {
-            int round = (int) Math.round(t * 10);
-            double expected = Math.max(w(100, (round + 1) * 0.1), renoFriendly(70, 100, round + 1));
+            int round = (int) Math.round(t * 20);
+            double expected = Math.max(w(100, (round + 1) * 0.05), renoFriendly(70, 100, round + 1));
             assertEquals(expected, cwnd[round], 1.5, "t = " + t + " s");
         }
-        assertTrue(cwnd[10] > 85 && cwnd[10] < 92, "a second in, most of the way back: " + cwnd[10]);
-        assertTrue(cwnd[79] > 115, "convex beyond W_max: " + cwnd[79]);
+        assertTrue(cwnd[20] > 85 && cwnd[20] < 92, "a second in, most of the way back: " + cwnd[20]);
+        assertTrue(cwnd[159] > 115, "beyond W_max: " + cwnd[159]);
     }
 
     /** With a small W_max and a short RTT, Reno's line (3 (1 - beta) / (1 + beta) per RTT, then 1) is ahead of the cubic. */
@@ -157,10 +161,11 @@ class CubicTest {
 
     /** At the window cap an ACK changes nothing, not even the state behind the window. */
     @Test
-    void atTheCapAnAckChangesNothing() {
+    void atTheCapAnAckChangesNothing() throws SnapshotException {
         Cubic c = at(1);
         c.cwnd = NewReno.MAX_CWND;
-        c.grow(MSS, MSS, S, S / 10); // starts the epoch
+        c.grow(MSS, MSS, S, S / 10);
+        assertTrue(state(c, S).epoch(), "the first ACK at the cap starts the epoch");
         byte[] before = snapshot(c, 2 * S);
         c.grow(MSS, MSS, 2 * S, S / 10);
         assertArrayEquals(before, snapshot(c, 2 * S));
@@ -181,5 +186,25 @@ class CubicTest {
         bad.putLong(17, Double.doubleToRawLongBits(NewReno.MAX_CWND + 1.0), java.nio.ByteOrder.BIG_ENDIAN); // W_max, after NewReno's 17 bytes
         org.junit.jupiter.api.Assertions.assertThrows(SnapshotException.class,
                 () -> new Cubic(0, 1).read(new SnapshotReader().wrap(bad, 0, s.length), 0));
+    }
+
+    /** Before the first RTT sample the cubic looks 100 ms ahead. */
+    @Test
+    void withoutAnRttSampleTheRttIsTakenAs100Ms() {
+        Cubic unknown = at(100);
+        Cubic known = at(100);
+        loss(unknown, 100);
+        loss(known, 100);
+        for (long t = 0; t < 2 * S; t += S / 20) {
+            unknown.grow(2 * MSS, MSS, t, 0);
+            known.grow(2 * MSS, MSS, t, S / 10);
+        }
+        assertEquals(known.cwnd(), unknown.cwnd());
+        Cubic shortRtt = at(100);
+        loss(shortRtt, 100);
+        for (long t = 0; t < 2 * S; t += S / 20) {
+            shortRtt.grow(2 * MSS, MSS, t, S / 100);
+        }
+        assertTrue(shortRtt.cwnd() < known.cwnd(), "a shorter look ahead grows less");
     }
 }

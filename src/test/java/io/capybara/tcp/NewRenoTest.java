@@ -84,6 +84,11 @@ class NewRenoTest {
         assertFalse(r.onDupAck(0, 20_000, MSS, 0));
         assertFalse(r.onDupAck(0, 20_000, MSS, 0));
         assertTrue(r.onDupAck(0, 20_000, MSS, 0), "the third: retransmit");
+        NewReno later = reno();
+        for (int i = 0; i < 3; i++) {
+            later.onDupAck(30_000, 50_000, MSS, 0);
+        }
+        assertEquals(10_000, later.ssthresh(), "half of the 20,000 bytes in flight");
         assertTrue(r.inRecovery());
         assertEquals(10_000, r.ssthresh());
         assertEquals(13_000, r.cwnd());
