@@ -66,8 +66,16 @@ public final class LossBench {
      * @param linuxCongestion the Linux sender's congestion control as its socket reported it
      */
     public record Result(long bytes, int runs, int warmups, int sendBufferBytes, String linuxCongestion,
-                         List<Row> rows) {
+                         int segmentOffloadBytes, List<Row> rows) {
     }
+
+    /**
+     * The Java sender's default segmentation offload: segments of up to 64 KiB (whole MSS) go to
+     * the kernel as one frame through PACKET_VNET_HDR, which cuts them into MSS-sized packets at
+     * the veth, as Linux's own TCP is cut (its veth has TSO off too) before either reaches the
+     * receiving side and its loss rule.
+     */
+    public static final int DEFAULT_SEGMENT_OFFLOAD = io.capybara.host.HostConfig.MAX_SEGMENT_OFFLOAD_BYTES;
 
     private LossBench() {
     }
@@ -111,7 +119,7 @@ public final class LossBench {
 
     /** One run per rate, one warm-up transfer: what the small test uses. */
     public static Result run(double[] lossPercents, long bytes, Consumer<String> progress) throws Exception {
-        return run(lossPercents, bytes, 1, 1, progress);
+        return run(lossPercents, bytes, 1, 1, DEFAULT_SEGMENT_OFFLOAD, progress);
     }
 
     /**
@@ -123,9 +131,12 @@ public final class LossBench {
      * @param warmups      unmeasured Java transfers first, without loss, so that the JIT has
      *                     compiled the send path (a JVM server runs warm; cold, the first
      *                     20 MB ran 3-10 times slower)
+     * @param segmentOffload the Java host's bound on payload per segment with segmentation
+     *                     offload (PACKET_VNET_HDR); 0 = one MSS per frame and per send(2), no
+     *                     virtio header
      */
-    public static Result run(double[] lossPercents, long bytes, int runs, int warmups, Consumer<String> progress)
-            throws Exception {
+    public static Result run(double[] lossPercents, long bytes, int runs, int warmups, int segmentOffload,
+                             Consumer<String> progress) throws Exception {
         String problem = Topology.netAdminProblem();
         if (problem != null) {
             throw new IllegalStateException("bench loss needs root/CAP_NET_ADMIN: " + problem);
@@ -145,7 +156,8 @@ public final class LossBench {
             Topology.VethLink javaLink = topo.veth(null, r);
             Topology.VethLink linuxLink = topo.veth(s, r);
             sendBuffer = linuxMaxSendBuffer(topo, s);
-            PacketChannel pc = topo.own(PacketChannel.open(javaLink.rootEnd()));
+            PacketChannel pc = topo.own(PacketChannel.open(javaLink.rootEnd(), -1L, false,
+                    PacketChannel.DEFAULT_BUFFER_BYTES, segmentOffload > 0));
             Process receiver = topo.start(r, "python3", "-c", RECEIVER, Integer.toString(PORT));
             BufferedReader lines = new BufferedReader(new InputStreamReader(receiver.getInputStream(),
                     StandardCharsets.US_ASCII));
@@ -155,7 +167,7 @@ public final class LossBench {
                     "{ type filter hook input priority 0; }");
             TcpConfig tcp = TcpConfig.defaults().withBuffers(sendBuffer, TcpConfig.defaults().receiveBufferBytes());
             for (int i = 0; i < warmups; i++) {
-                long[] w = javaTransfer(pc, javaLink, tcp, bytes, lines);
+                long[] w = javaTransfer(pc, javaLink, tcp, segmentOffload, bytes, lines);
                 progress.accept(String.format(Locale.ROOT, "warm-up %d: capybara %.1f Mbit/s", i + 1, w[0] / 1e6));
             }
             for (double loss : lossPercents) {
@@ -173,7 +185,7 @@ public final class LossBench {
                 double[] linuxCpu = new double[runs];
                 long javaRtos = 0, javaRexmit = 0, javaProbes = 0, linuxRtos = 0, linuxRexmit = 0;
                 for (int run = 0; run < runs; run++) {
-                    long[] java = javaTransfer(pc, javaLink, tcp, bytes, lines);
+                    long[] java = javaTransfer(pc, javaLink, tcp, segmentOffload, bytes, lines);
                     javaMbps[run] = java[0] / 1e6;
                     javaCpu[run] = java[4] / 1e6;
                     javaBlocked[run] = java[5] / 1e6;
@@ -202,7 +214,7 @@ public final class LossBench {
                         median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits));
             }
         }
-        return new Result(bytes, runs, warmups, sendBuffer, congestion, rows);
+        return new Result(bytes, runs, warmups, sendBuffer, congestion, segmentOffload, rows);
     }
 
     static double median(double[] v) {
@@ -226,10 +238,11 @@ public final class LossBench {
      * loop's wall nanoseconds, epoll waits}. Wall minus CPU minus blocked is the time the loop
      * was runnable but not running (the scheduler's share on a shared machine).
      */
-    private static long[] javaTransfer(PacketChannel pc, Topology.VethLink link, TcpConfig tcp, long bytes,
-                                       BufferedReader lines) throws Exception {
+    private static long[] javaTransfer(PacketChannel pc, Topology.VethLink link, TcpConfig tcp, int segmentOffload,
+                                       long bytes, BufferedReader lines) throws Exception {
         long mac = pc.ourMac();
-        Host host = new Host(HostConfig.of("lossbench", mac, link.addressA(), link.prefixLength()).withTcp(tcp), pc);
+        Host host = new Host(HostConfig.of("lossbench", mac, link.addressA(), link.prefixLength()).withTcp(tcp)
+                .withSegmentOffload(segmentOffload), pc);
         UnsafeBuffer chunk = new UnsafeBuffer(new byte[64 * 1024]);
         long[] sent = {0};
         boolean[] closed = {false};
@@ -357,8 +370,9 @@ public final class LossBench {
     public static String format(Result r) {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                 "%d bytes to a Linux receiver over a veth, random loss on the receiving side; median of %d run(s) "
-                        + "per sender after %d warm-up transfer(s); Linux sender %s, our send buffer %d bytes%n",
-                r.bytes(), r.runs(), r.warmups(), r.linuxCongestion(), r.sendBufferBytes()));
+                        + "per sender after %d warm-up transfer(s); Linux sender %s, our send buffer %d bytes, "
+                        + "segmentation offload %d bytes%n",
+                r.bytes(), r.runs(), r.warmups(), r.linuxCongestion(), r.sendBufferBytes(), r.segmentOffloadBytes()));
         sb.append(String.format(Locale.ROOT, "%7s %14s %12s %7s %13s %11s %12s %10s%n", "loss %", "capybara Mb/s",
                 "linux Mb/s", "ratio", "capybara RTOs", "linux RTOs", "capybara CPU", "linux CPU"));
         for (Row row : r.rows()) {

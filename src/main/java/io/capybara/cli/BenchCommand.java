@@ -152,12 +152,17 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured transfers of the Java sender first, "
                 + "so that it runs JIT-compiled (default ${DEFAULT-VALUE}).")
         int warmup;
+        @Option(names = "--segment-offload", defaultValue = "65455", description = "Payload bytes per segment the "
+                + "Java sender may hand the kernel as one frame (PACKET_VNET_HDR GSO; cut into MSS-sized packets at "
+                + "the veth); 0 = one MSS per frame (default ${DEFAULT-VALUE}).")
+        int segmentOffload;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
             Args.between("--runs", runs, 1, 100);
+            Args.between("--segment-offload", segmentOffload, 0, io.capybara.host.HostConfig.MAX_SEGMENT_OFFLOAD_BYTES);
             Args.between("--warmup", warmup, 0, 100);
             for (double l : loss) {
                 if (!(l >= 0 && l < 100)) {
@@ -168,7 +173,7 @@ public final class BenchCommand implements Runnable {
                 throw CliException.usage("--bytes", "must be > 0, got " + bytes);
             }
             io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, runs, warmup,
-                    System.err::println);
+                    segmentOffload, System.err::println);
             if (!json) {
                 System.out.print(io.capybara.bench.LossBench.format(r));
                 return 0;
@@ -191,7 +196,8 @@ public final class BenchCommand implements Runnable {
             }
             System.out.println(new Json().put("bytes", r.bytes()).put("runs", r.runs()).put("warmups", r.warmups())
                     .put("linux_congestion_control", r.linuxCongestion())
-                    .put("capybara_send_buffer_bytes", r.sendBufferBytes()).put("rates", rates).put("goal_ratio", 0.9)
+                    .put("capybara_send_buffer_bytes", r.sendBufferBytes())
+                    .put("capybara_segment_offload_bytes", r.segmentOffloadBytes()).put("rates", rates).put("goal_ratio", 0.9)
                     .put("goal_met", goal));
             return 0;
         }

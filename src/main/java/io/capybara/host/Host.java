@@ -50,6 +50,8 @@ public final class Host implements Node, SegmentSink {
     static final int RX_BATCH = 64;
     private static final int MAX_FRAME = FrameChannel.DEFAULT_MTU_FRAME;
     private static final int MIN_FRAME = 60;
+    /** Ethernet, option-less IPv4 and the largest TCP header. */
+    private static final int TCP_HEADERS_MAX = FrameEncoder.IPV4_HEADERS_LENGTH + 60;
     private static final int EPHEMERAL_FIRST = 49152;
     private static final int EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
     private static final int DEFAULT_BACKLOG = 128;
@@ -68,7 +70,14 @@ public final class Host implements Node, SegmentSink {
     /** The SYN a valid cookie ACK stands for. */
     private final TcpSegment cookieSyn = new TcpSegment();
     private final SynCookies cookies;
-    private final UnsafeBuffer tx = new UnsafeBuffer(new byte[MAX_FRAME]);
+    /** Connection frames are built here: an MTU, or a whole offloaded segment when the channel takes them. */
+    private final UnsafeBuffer tx;
+    /**
+     * The most TCP payload one segment may carry: the configured bound when the channel offers
+     * segmentation offload (every TCP frame of a connection then goes through
+     * {@link FrameChannel#sendTcpOffloaded} with its checksum left to the channel), else 0.
+     */
+    private final int segmentOffload;
     private final UnsafeBuffer control = new UnsafeBuffer(new byte[MAX_FRAME]);
     /** Where a frame sent in pieces is assembled when the channel cannot take pieces. */
     private UnsafeBuffer gatherScratch = new UnsafeBuffer(new byte[MAX_FRAME]);
@@ -105,6 +114,10 @@ public final class Host implements Node, SegmentSink {
     public Host(HostConfig config, FrameChannel channel) {
         this.config = config;
         this.channel = channel;
+        int offloadFrame = channel.segmentationOffloadBytes();
+        this.segmentOffload = offloadFrame > TCP_HEADERS_MAX
+                ? Math.min(config.segmentOffloadBytes(), offloadFrame - TCP_HEADERS_MAX) : 0;
+        this.tx = new UnsafeBuffer(new byte[segmentOffload > 0 ? TCP_HEADERS_MAX + segmentOffload : MAX_FRAME]);
         this.arp = new ArpTable(config.arpTimeoutNanos());
         for (Map.Entry<Integer, Long> e : config.staticArp().entrySet()) {
             arp.putStatic(e.getKey(), e.getValue());
@@ -501,7 +514,42 @@ public final class Host implements Node, SegmentSink {
         if (trackBusy && connection.observer() instanceof Binding b && b.host == this) {
             markBusy(b);
         }
-        frameSegment(segment, tx);
+        if (segmentOffload > 0) {
+            frameOffloaded(segment, connection.sendMss());
+        } else {
+            frameSegment(segment, tx);
+        }
+    }
+
+    /** Lets the connection send segments of up to this much payload (see {@link HostConfig#segmentOffloadBytes}). */
+    @Override
+    public int segmentOffloadBytes() {
+        return segmentOffload;
+    }
+
+    /**
+     * A connection's segment on a channel with segmentation offload: its TCP checksum left to
+     * the channel, unpadded (the checksum covers the frame to its end), cut into segments of
+     * {@code mss} payload bytes below if longer. Until the next hop's MAC is known it is framed
+     * in full instead, since a parked frame goes out later as a plain one.
+     */
+    private void frameOffloaded(TcpSegment seg, int mss) {
+        int nextHop = nextHop(seg.dstIp);
+        long mac = nextHop == 0 ? -1 : arp.lookup(nextHop, now, stats);
+        int frameLength = FrameEncoder.tcpFrameLength(seg);
+        if (mac < 0 || frameLength > tx.capacity()) {
+            frameSegment(seg, tx);
+            return;
+        }
+        int headers = frameLength - seg.payloadLength;
+        FrameEncoder.encodeTcp(tx, 0, mac, config.mac(), ipId & 0xFFFF, seg, true);
+        // the channel's segments take consecutive IPv4 ids from this one
+        ipId += seg.payloadLength > mss ? (seg.payloadLength + mss - 1) / mss : 1;
+        if (channel.sendTcpOffloaded(tx, 0, frameLength, FrameEncoder.IPV4_HEADERS_LENGTH, headers, mss)) {
+            stats.txFrames++;
+        } else {
+            stats.txChannelFull++;
+        }
     }
 
     private void markBusy(Binding b) {
@@ -517,6 +565,7 @@ public final class Host implements Node, SegmentSink {
     private void frameSegment(TcpSegment seg, UnsafeBuffer buf) {
         int frameLength = FrameEncoder.tcpFrameLength(seg);
         if (frameLength > MAX_FRAME) {
+            // on an offload channel a segment longer than an MTU waiting for ARP is dropped like a lost one
             stats.txOversize++;
             return;
         }

@@ -24,12 +24,15 @@ import java.util.Map;
  *                          {@code tcp_synack_retries}); see {@link #synAckRetryNanos}
  * @param synAckTimeoutNanos the wait before the first retry (0: the TCP config's initial RTO, as Linux
  *                          waits its initial timeout); each next wait is twice the one before
+ * @param segmentOffloadBytes the most TCP payload one segment may carry when the channel offers
+ *                          segmentation offload (TSO/GSO: the channel cuts it into MSS-sized
+ *                          segments); 0 (the default) = one MSS per segment whatever the channel
  */
 public record HostConfig(String name, long mac, int ip, int prefixLength, int gateway,
                          Map<Integer, Long> staticArp, TcpConfig tcp, long isnSeed,
                          long arpTimeoutNanos, long arpRetryNanos, int arpMaxRequests,
                          int maxConnections, int popBufferBytes, int synBacklog, int synAckRetries,
-                         long synAckTimeoutNanos) {
+                         long synAckTimeoutNanos, int segmentOffloadBytes) {
 
     public HostConfig {
         if (prefixLength < 0 || prefixLength > 32) {
@@ -37,6 +40,10 @@ public record HostConfig(String name, long mac, int ip, int prefixLength, int ga
         }
         if (synBacklog < 1 || synAckTimeoutNanos < 0) {
             throw new IllegalArgumentException("synBacklog must be positive, synAckTimeoutNanos not negative");
+        }
+        if (segmentOffloadBytes < 0 || segmentOffloadBytes > MAX_SEGMENT_OFFLOAD_BYTES) {
+            throw new IllegalArgumentException("segmentOffloadBytes " + segmentOffloadBytes + " not in 0.."
+                    + MAX_SEGMENT_OFFLOAD_BYTES);
         }
         if (synAckRetries < 0 || synAckRetries > MAX_SYN_ACK_RETRIES) {
             throw new IllegalArgumentException("synAckRetries " + synAckRetries + " not in 0.." + MAX_SYN_ACK_RETRIES);
@@ -56,6 +63,8 @@ public record HostConfig(String name, long mac, int ip, int prefixLength, int ga
     /** The TCP config's initial RTO (1 s by default; 5 ms in the simulated rack's fast config). */
     public static final long DEFAULT_SYN_ACK_TIMEOUT_NANOS = 0;
     static final int MAX_SYN_ACK_RETRIES = 16;
+    /** An IPv4 datagram's 65,535 bytes less an option-less IPv4 header and the largest TCP header. */
+    public static final int MAX_SEGMENT_OFFLOAD_BYTES = 65535 - 20 - 60;
 
     /**
      * When the {@code k}-th SYN-ACK retry is due (k = 1..synAckRetries), after the first
@@ -82,54 +91,65 @@ public record HostConfig(String name, long mac, int ip, int prefixLength, int ga
     public static HostConfig of(String name, long mac, int ip, int prefixLength) {
         return new HostConfig(name, mac, ip, prefixLength, 0, Map.of(), TcpConfig.defaults(), 1,
                 60_000_000_000L, 100_000_000L, 5, 1024, 64 * 1024, 256, DEFAULT_SYN_ACK_RETRIES,
-                DEFAULT_SYN_ACK_TIMEOUT_NANOS);
+                DEFAULT_SYN_ACK_TIMEOUT_NANOS, 0);
     }
 
     public HostConfig withGateway(int gw) {
         return new HostConfig(name, mac, ip, prefixLength, gw, staticArp, tcp, isnSeed, arpTimeoutNanos,
                 arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes,
-                synBacklog, synAckRetries, synAckTimeoutNanos);
+                synBacklog, synAckRetries, synAckTimeoutNanos, segmentOffloadBytes);
     }
 
     public HostConfig withStaticArp(Map<Integer, Long> entries) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, entries, tcp, isnSeed, arpTimeoutNanos,
                 arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes,
-                synBacklog, synAckRetries, synAckTimeoutNanos);
+                synBacklog, synAckRetries, synAckTimeoutNanos, segmentOffloadBytes);
     }
 
     public HostConfig withTcp(TcpConfig t) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, t, isnSeed, arpTimeoutNanos,
                 arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes,
-                synBacklog, synAckRetries, synAckTimeoutNanos);
+                synBacklog, synAckRetries, synAckTimeoutNanos, segmentOffloadBytes);
     }
 
     public HostConfig withIsnSeed(long seed) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, seed, arpTimeoutNanos,
                 arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes,
-                synBacklog, synAckRetries, synAckTimeoutNanos);
+                synBacklog, synAckRetries, synAckTimeoutNanos, segmentOffloadBytes);
     }
 
     public HostConfig withArpTiming(long timeoutNanos, long retryNanos, int maxRequests) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, isnSeed, timeoutNanos,
                 retryNanos, maxRequests, maxConnections, popBufferBytes,
-                synBacklog, synAckRetries, synAckTimeoutNanos);
+                synBacklog, synAckRetries, synAckTimeoutNanos, segmentOffloadBytes);
     }
 
     public HostConfig withMaxConnections(int n) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, isnSeed, arpTimeoutNanos,
                 arpRetryNanos, arpMaxRequests, n, popBufferBytes,
-                synBacklog, synAckRetries, synAckTimeoutNanos);
+                synBacklog, synAckRetries, synAckTimeoutNanos, segmentOffloadBytes);
     }
 
     public HostConfig withPopBufferBytes(int n) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, isnSeed, arpTimeoutNanos,
                 arpRetryNanos, arpMaxRequests, maxConnections, n,
-                synBacklog, synAckRetries, synAckTimeoutNanos);
+                synBacklog, synAckRetries, synAckTimeoutNanos, segmentOffloadBytes);
     }
 
     /** Half-open connections a queue API listener keeps, and their SYN-ACK schedule. */
     public HostConfig withListenLimits(int halfOpen, int retries, long timeoutNanos) {
         return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, isnSeed, arpTimeoutNanos,
-                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes, halfOpen, retries, timeoutNanos);
+                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes, halfOpen, retries, timeoutNanos,
+                segmentOffloadBytes);
+    }
+
+    /**
+     * Lets one segment carry up to {@code bytes} of payload (whole MSS multiples) when the
+     * host's channel offers segmentation offload; 0 turns it off.
+     */
+    public HostConfig withSegmentOffload(int bytes) {
+        return new HostConfig(name, mac, ip, prefixLength, gateway, staticArp, tcp, isnSeed, arpTimeoutNanos,
+                arpRetryNanos, arpMaxRequests, maxConnections, popBufferBytes, synBacklog, synAckRetries,
+                synAckTimeoutNanos, bytes);
     }
 }

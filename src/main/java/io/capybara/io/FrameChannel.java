@@ -51,6 +51,33 @@ public interface FrameChannel extends AutoCloseable {
         return aLength + bLength + cLength;
     }
 
+    /**
+     * The largest TCP/IPv4 frame (Ethernet header included) this channel takes through
+     * {@link #sendTcpOffloaded}, which finishes its TCP checksum and cuts it into segments on
+     * the way out (TSO/GSO): 0 if the channel offers no such offload (the default).
+     */
+    default int segmentationOffloadBytes() {
+        return 0;
+    }
+
+    /**
+     * Sends a TCP/IPv4 frame whose TCP checksum field holds only the pseudo-header sum (folded,
+     * not complemented, over the whole TCP length), for the channel (the kernel below it) to
+     * finish. With {@code segmentSize > 0} and more payload than that, the frame goes out as
+     * segments of {@code segmentSize} payload bytes each (the last may be shorter), each with a
+     * copy of the headers: sequence numbers, IPv4 ids and lengths advanced, and FIN and PSH only
+     * on the last, as a NIC's TSO does. Only for channels whose {@link #segmentationOffloadBytes}
+     * is positive.
+     *
+     * @param l4Offset where the TCP header starts, from {@code offset}
+     * @param headersLength Ethernet, IPv4 and TCP header bytes (the payload follows)
+     * @return false if the frame was dropped because the channel is full or down
+     */
+    default boolean sendTcpOffloaded(DirectBuffer buffer, int offset, int length, int l4Offset, int headersLength,
+                                     int segmentSize) {
+        throw new UnsupportedOperationException(name() + " offers no segmentation offload");
+    }
+
     /** A name for logs and errors. */
     String name();
 

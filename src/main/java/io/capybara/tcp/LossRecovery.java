@@ -132,6 +132,11 @@ final class LossRecovery {
         return count == MAX_RECORDS;
     }
 
+    /** Records that may still be added. */
+    int recordsFree() {
+        return MAX_RECORDS - count;
+    }
+
     /** New data [s, e) went out now. */
     void onSend(int s, int e, long now) {
         if (count == start.length) {
@@ -464,6 +469,12 @@ final class LossRecovery {
             for (int i = 0; i < count; i++) {
                 int p = phys(i);
                 int f = flags[p];
+                if ((f & EVER_RETRANS) == 0 && sent[p] > rackXmit) {
+                    // Records are in the order their data was first sent and a resend only moves
+                    // a stamp later: every record above this one went after the delivered one too.
+                    // Without this stop each ACK would walk the whole window.
+                    break;
+                }
                 if ((f & SACKED) != 0 || (f & (LOST | RETRANS)) == LOST) {
                     continue;
                 }

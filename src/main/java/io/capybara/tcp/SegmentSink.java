@@ -11,4 +11,14 @@ import io.capybara.wire.TcpSegment;
 @FunctionalInterface
 public interface SegmentSink {
     void transmit(TcpConnection connection, TcpSegment segment);
+
+    /**
+     * The most payload one segment may carry because whatever lies below cuts larger ones into
+     * segments of the connection's MSS (TSO/GSO); 0, the default, means one MSS. The connection
+     * then sends whole multiples of its MSS in one segment and keeps its books per MSS, as if it
+     * had sent each piece on its own at the same instant.
+     */
+    default int segmentOffloadBytes() {
+        return 0;
+    }
 }

@@ -34,6 +34,8 @@ import org.agrona.MutableDirectBuffer;
 public final class TcpConnection {
     static final int DEFAULT_MSS = 536;
     static final int MIN_MSS = 88;
+    /** With segmentation offload, a segment shorter than this share of the window waits (Linux's default). */
+    static final int TSO_WINDOW_DIVISOR = 3;
     static final int TS_OPTION_BYTES = 12;
     static final int MAX_WINDOW_SHIFT = 14;
     static final int MAX_BUFFER = 1 << 26;
@@ -648,6 +650,7 @@ public final class TcpConnection {
             sack.repairLost(now);
         }
         boolean sentNew = false;
+        int offload = sink.segmentOffloadBytes();
         for (;;) {
             int unsent = snd.bufSeq + sendRing.length() - snd.nxt;
             boolean finPending = snd.finQueued && snd.nxt == snd.finSeq;
@@ -662,17 +665,24 @@ public final class TcpConnection {
                 int inflight = snd.nxt - snd.una;
                 int pipe = opt.sackOk ? recovery.pipe() : inflight;
                 int usable = recovery.full() ? 0 : Math.min(snd.wnd - inflight, cc.cwnd() - pipe);
-                len = Math.min(unsent, Math.min(usable, opt.sendMss));
+                int most = maxSegment(offload);
+                len = Math.min(unsent, Math.min(usable, most));
                 if (len <= 0) {
                     break; // window or cwnd closed; the FIN waits behind the data
                 }
-                boolean full = len == opt.sendMss;
+                if (len < most && most > opt.sendMss && deferForLargerSegment(len, unsent, inflight)) {
+                    break;
+                }
+                boolean full = len >= opt.sendMss;
                 boolean all = len == unsent && (!config.nagle() || inflight == 0);
                 boolean half = len >= (snd.maxWnd >>> 1);
                 if (!full && !all && !half) {
                     break;
                 }
                 len = Math.min(len, sendRing.contiguous(snd.nxt - snd.bufSeq));
+                if (len > opt.sendMss) {
+                    len -= len % opt.sendMss; // whole MSS pieces; a shorter rest goes alone, under the rules above
+                }
             }
             sendNew(len, unsent, now);
             sentNew = true;
@@ -687,6 +697,39 @@ public final class TcpConnection {
         }
     }
 
+    /**
+     * The payload of the next new segment at most: one MSS, or with segmentation offload below
+     * (TSO/GSO) as many whole MSS as {@code offload} bytes hold (and the scoreboard has records
+     * left for). Only new data above SND.MAX goes in large segments: what is sent again after a
+     * timeout without SACK goes an MSS at a time, as every other retransmission does.
+     */
+    private int maxSegment(int offload) {
+        int mss = opt.sendMss;
+        if (offload < 2 * mss || Seq.lt(snd.nxt, snd.max)) {
+            return mss;
+        }
+        int pieces = offload / mss;
+        if (opt.sackOk) {
+            pieces = Math.min(pieces, recovery.recordsFree());
+        }
+        return Math.max(1, pieces) * mss;
+    }
+
+    /**
+     * With segmentation offload, waits for more room rather than send a short segment now, as
+     * Linux's TSO deferral does (tcp_tso_should_defer, tcp_tso_win_divisor 3): only outside
+     * recovery, when the windows (not the offload bound) limit the segment, while at least two
+     * segments in flight guarantee an ACK that will open them (one alone may wait out the peer's
+     * delayed-ACK timer), more data waits
+     * than fits, and what fits is less than a third of the smaller window. Each ACK of a
+     * delayed-ACK receiver frees two MSS; without this every one of them would cost a frame and a
+     * system call of two segments, with it a frame carries a third of the window.
+     */
+    private boolean deferForLargerSegment(int len, int unsent, int inflight) {
+        return inflight >= 2 * opt.sendMss && len < unsent && opt.sackOk && !recovery.inRecovery()
+                && len < Math.min(snd.wnd, cc.cwnd()) / TSO_WINDOW_DIVISOR;
+    }
+
     /** Emits {@code len} new bytes at SND.NXT (plus the FIN when they are the last) and advances. */
     void sendNew(int len, int unsent, long now) {
         boolean fin = snd.finQueued && snd.nxt + len == snd.finSeq;
@@ -696,7 +739,13 @@ public final class TcpConnection {
         }
         transmit(snd.nxt, len, flags, now);
         if (opt.sackOk && len > 0) {
-            recovery.onSend(snd.nxt, snd.nxt + len, now);
+            // one record per MSS piece: the books are those of len/MSS segments sent now
+            int end = snd.nxt + len;
+            for (int s = snd.nxt; s != end; ) {
+                int e = end - s > opt.sendMss ? s + opt.sendMss : end;
+                recovery.onSend(s, e, now);
+                s = e;
+            }
             recovery.onNewDataSent(len);
         }
         snd.nxt += len + (fin ? 1 : 0);
@@ -799,7 +848,8 @@ public final class TcpConnection {
         boolean sackOmitted = false;
         if (opt.sackOk && (recvRing.oooCount() > 0 || sackBlocks.dsackOwed())) {
             // payload and SACK option together stay within what the peer's MSS allows
-            int roomBlocks = (opt.sendMss - len - TcpCodec.sackOptionBytes(0)) / TcpCodec.SACK_BLOCK_BYTES;
+            int roomBlocks = len >= opt.sendMss ? 0
+                    : (opt.sendMss - len - TcpCodec.sackOptionBytes(0)) / TcpCodec.SACK_BLOCK_BYTES;
             int max = Math.min(roomBlocks, TcpCodec.sackBlocksThatFit(opt.tsOk ? TS_OPTION_BYTES : 0));
             sackBlocks.fill(s, max, rcv.nxt, recvRing);
             sackOmitted = s.sackCount == 0;
@@ -810,7 +860,7 @@ public final class TcpConnection {
             timers.ackNow = false;
             timers.delack = NONE;
         }
-        stats.segmentsOut++;
+        stats.segmentsOut += len > opt.sendMss ? (len + opt.sendMss - 1) / opt.sendMss : 1; // as on the wire
         stats.bytesOut += len;
         if ((len > 0 || (flags & FIN) != 0) && Seq.lt(seq, snd.max)) {
             stats.retransmits++;

@@ -29,10 +29,21 @@ public final class FrameEncoder {
      * @return the frame length
      */
     public static int encodeTcp(MutableDirectBuffer buf, int offset, long dstMac, long srcMac, int ipId, TcpSegment seg) {
+        return encodeTcp(buf, offset, dstMac, srcMac, ipId, seg, false);
+    }
+
+    /**
+     * {@link #encodeTcp(MutableDirectBuffer, int, long, long, int, TcpSegment)}; with
+     * {@code partialTcpChecksum} the TCP checksum is left for the device (see
+     * {@link TcpCodec#write(MutableDirectBuffer, int, TcpSegment, boolean)}); the IPv4 header's
+     * is always complete.
+     */
+    public static int encodeTcp(MutableDirectBuffer buf, int offset, long dstMac, long srcMac, int ipId, TcpSegment seg,
+                                boolean partialTcpChecksum) {
         EthernetHeader.write(buf, offset, dstMac, srcMac, EthernetHeader.TYPE_IPV4);
         int ip = offset + EthernetHeader.LENGTH;
         // TCP first: its length sets the IPv4 total length.
-        int tcpLength = TcpCodec.write(buf, ip + Ipv4Header.MIN_LENGTH, seg);
+        int tcpLength = TcpCodec.write(buf, ip + Ipv4Header.MIN_LENGTH, seg, partialTcpChecksum);
         Ipv4Header.write(buf, ip, Ipv4Header.MIN_LENGTH + tcpLength, ipId, Ipv4Header.FLAG_DF, TTL,
                 Ipv4Header.PROTO_TCP, seg.srcIp, seg.dstIp);
         return IPV4_HEADERS_LENGTH + tcpLength;

@@ -224,6 +224,15 @@ public final class TcpCodec {
      * @return bytes written ({@link #segmentLength})
      */
     public static int write(MutableDirectBuffer buf, int offset, TcpSegment seg) {
+        return write(buf, offset, seg, false);
+    }
+
+    /**
+     * {@link #write(MutableDirectBuffer, int, TcpSegment)}, or with {@code partialChecksum} the
+     * checksum field left holding the pseudo-header sum alone (folded, not complemented), for a
+     * device that sums the segment itself (checksum offload, CHECKSUM_PARTIAL in Linux terms).
+     */
+    public static int write(MutableDirectBuffer buf, int offset, TcpSegment seg, boolean partialChecksum) {
         int withoutSack = headerLengthWithoutSack(seg);
         int sackBlocks = sackBlocksWritten(seg, withoutSack);
         int headerLength = sackBlocks == 0 ? withoutSack : withoutSack + sackOptionBytes(sackBlocks);
@@ -286,9 +295,12 @@ public final class TcpCodec {
             buf.putBytes(i, seg.payload, seg.payloadOffset, seg.payloadLength);
         }
         int length = headerLength + seg.payloadLength;
-        long sum = Checksums.sum(buf, offset, length)
-                + Checksums.pseudoHeaderSum(seg.srcIp, seg.dstIp, Ipv4Header.PROTO_TCP, length);
-        buf.putShort(offset + CHECKSUM_OFFSET, (short) Checksums.finish(sum), BE);
+        long pseudo = Checksums.pseudoHeaderSum(seg.srcIp, seg.dstIp, Ipv4Header.PROTO_TCP, length);
+        if (partialChecksum) {
+            buf.putShort(offset + CHECKSUM_OFFSET, (short) Checksums.fold(pseudo), BE);
+        } else {
+            buf.putShort(offset + CHECKSUM_OFFSET, (short) Checksums.finish(Checksums.sum(buf, offset, length) + pseudo), BE);
+        }
         return length;
     }
 

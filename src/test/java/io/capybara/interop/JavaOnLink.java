@@ -30,6 +30,8 @@ final class JavaOnLink implements AutoCloseable {
     final Host host;
     final HostLoop loop;
     final Path pcap;
+    /** The AF_PACKET channel under the host (PACKET links), else null. */
+    PacketChannel packet;
     private final PcapTap tap;
 
     private JavaOnLink(Kind kind, String namespace, String kernelDev, int hostIp, int kernelIp, long hostMac,
@@ -54,12 +56,22 @@ final class JavaOnLink implements AutoCloseable {
     /** As above; {@code wrap} decorates the link's channel (under the pcap, if any). */
     static JavaOnLink create(Topology topo, Kind kind, Path pcap, TcpConfig tcp, UnaryOperator<FrameChannel> wrap)
             throws IOException {
+        return create(topo, kind, pcap, tcp, wrap, 0);
+    }
+
+    /**
+     * As above; with {@code segmentOffload > 0} (PACKET only) the packet socket is opened with
+     * PACKET_VNET_HDR and the host may send segments of up to that much payload.
+     */
+    static JavaOnLink create(Topology topo, Kind kind, Path pcap, TcpConfig tcp, UnaryOperator<FrameChannel> wrap,
+                             int segmentOffload) throws IOException {
         String ns = topo.namespace();
         FrameChannel channel;
         String kernelDev;
         int hostIp;
         int kernelIp;
         long mac;
+        PacketChannel packet = null;
         if (kind == Kind.TAP) {
             Topology.TapLink t = topo.tap(ns);
             channel = t.channel();
@@ -70,11 +82,13 @@ final class JavaOnLink implements AutoCloseable {
             mac = 0x02CA_0000_0000L | (hostIp & 0xFFFF_FFFFL);
         } else {
             Topology.VethLink v = topo.veth(ns, null);
-            PacketChannel pc = topo.own(PacketChannel.open(v.rootEnd()));
+            PacketChannel pc = topo.own(PacketChannel.open(v.rootEnd(), -1L, false, PacketChannel.DEFAULT_BUFFER_BYTES,
+                    segmentOffload > 0));
             if (Long.getLong("capybara.packet.rcvbuf", 0) > 0) {
                 growReceiveBuffer(pc, Long.getLong("capybara.packet.rcvbuf").intValue());
             }
             channel = pc;
+            packet = pc;
             kernelDev = v.nameA();
             kernelIp = v.addressA();
             hostIp = v.addressB();
@@ -87,8 +101,11 @@ final class JavaOnLink implements AutoCloseable {
             tap = new PcapTap(channel, new PcapWriter(pcap), () -> epochOffset + System.nanoTime());
             channel = tap;
         }
-        HostConfig cfg = HostConfig.of("java-" + kind.name().toLowerCase(), mac, hostIp, 24).withTcp(tcp);
-        return new JavaOnLink(kind, ns, kernelDev, hostIp, kernelIp, mac, new Host(cfg, channel), pcap, tap);
+        HostConfig cfg = HostConfig.of("java-" + kind.name().toLowerCase(), mac, hostIp, 24).withTcp(tcp)
+                .withSegmentOffload(segmentOffload);
+        JavaOnLink j = new JavaOnLink(kind, ns, kernelDev, hostIp, kernelIp, mac, new Host(cfg, channel), pcap, tap);
+        j.packet = packet;
+        return j;
     }
 
     static JavaOnLink create(Topology topo, Kind kind, Path pcap) throws IOException {

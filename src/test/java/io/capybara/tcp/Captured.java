@@ -50,6 +50,34 @@ final class Captured {
         }
     }
 
+    private Captured(Captured whole, int offset, int length) {
+        boolean last = offset + length == whole.payload.length;
+        srcIp = whole.srcIp;
+        dstIp = whole.dstIp;
+        srcPort = whole.srcPort;
+        dstPort = whole.dstPort;
+        seq = whole.seq + offset;
+        ack = whole.ack;
+        flags = last ? whole.flags : whole.flags & ~(TcpSegment.FIN | TcpSegment.PSH);
+        window = whole.window;
+        mss = whole.mss;
+        windowScale = whole.windowScale;
+        sackPermitted = whole.sackPermitted;
+        hasTimestamps = whole.hasTimestamps;
+        tsVal = whole.tsVal;
+        tsEcr = whole.tsEcr;
+        sack = whole.sack.clone();
+        payload = Arrays.copyOfRange(whole.payload, offset, offset + length);
+    }
+
+    /**
+     * The piece {@code [offset, offset + length)} of this segment's payload as TSO cuts it: the
+     * same header with the sequence number advanced, FIN and PSH only on the last piece.
+     */
+    Captured piece(int offset, int length) {
+        return new Captured(this, offset, length);
+    }
+
     /** A fresh TcpSegment as a parser would hand it to a connection. */
     TcpSegment toSegment(TcpSegment s) {
         s.clear();

@@ -87,8 +87,31 @@ final class TcpPair {
         boolean reading = true;
         /** Max bytes read per pump (slow reader); Integer.MAX_VALUE = read everything. */
         int readChunk = Integer.MAX_VALUE;
-        final SegmentSink sink = (c, s) -> outbox.add(new Captured(s));
-        final SegmentSink shadowSink = (c, s) -> shadowOutbox.add(new Captured(s));
+        /**
+         * Segmentation offload offered to the connection ({@link SegmentSink#segmentOffloadBytes});
+         * the wire then cuts each longer segment into MSS pieces, as a NIC's TSO does.
+         */
+        int offload;
+        final SegmentSink sink = new Sink(outbox);
+        final SegmentSink shadowSink = new Sink(shadowOutbox);
+
+        private final class Sink implements SegmentSink {
+            private final List<Captured> to;
+
+            Sink(List<Captured> to) {
+                this.to = to;
+            }
+
+            @Override
+            public void transmit(TcpConnection c, TcpSegment s) {
+                to.add(new Captured(s));
+            }
+
+            @Override
+            public int segmentOffloadBytes() {
+                return offload;
+            }
+        }
         private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[1 << 16]);
 
         Endpoint(String name, TcpConfig config, int ip, int port) {
@@ -115,7 +138,14 @@ final class TcpPair {
                 if (logging) {
                     log.add(c);
                 }
-                transmit(peer, c);
+                int mss = conn.sendMss();
+                if (offload > 0 && c.len() > mss) {
+                    for (int off = 0; off < c.len(); off += mss) {
+                        transmit(peer, c.piece(off, Math.min(mss, c.len() - off)));
+                    }
+                } else {
+                    transmit(peer, c);
+                }
             }
             outbox.clear();
         }

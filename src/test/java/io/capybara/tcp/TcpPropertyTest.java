@@ -80,10 +80,17 @@ class TcpPropertyTest {
     }
 
     private static void run(long seed) {
+        run(seed, 0);
+    }
+
+    /** One seed's run; both ends offer {@code offloadBytes} of segmentation offload (0: none). */
+    static void run(long seed, int offloadBytes) {
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17);
         TcpConfig ca = randomConfig(r);
         TcpConfig cb = randomConfig(r);
         TcpPair p = new TcpPair(r.nextLong(), ca, cb);
+        p.a.offload = offloadBytes;
+        p.b.offload = offloadBytes;
         p.delayNanos = r.nextLong(10_000, 2 * MS);
         p.loss = fault(r);
         p.duplicate = fault(r);

@@ -29,6 +29,8 @@ class TcpSackRecoveryTest {
         final int mss;
         /** SND.NXT when the scenario starts: segment k is [base + k * mss, base + (k + 1) * mss). */
         int base;
+        /** The window B's hand-played ACKs advertise (before scaling). */
+        int window = 65535;
         /** Counters after the warm-up (whose tail may hold a tail loss probe: 40 ms delayed ACKs). */
         private final long probes0;
         private final long dsacks0;
@@ -95,7 +97,7 @@ class TcpSackRecoveryTest {
             s.seq = p.b.conn.sndNxt();
             s.ack = ack;
             s.flags = TcpSegment.ACK;
-            s.window = 65535;
+            s.window = window;
             s.sackCount = blocks.length / 2;
             for (int i = 0; i < s.sackCount; i++) {
                 s.sackLeft[i] = base + blocks[2 * i] * mss;

@@ -19,6 +19,11 @@ public abstract class FdFrameChannel implements FrameChannel {
     protected final UnsafeBuffer rxBuffer;
     protected final UnsafeBuffer txBuffer;
     protected final String name;
+    /**
+     * Bytes in front of every frame in {@link #tx} and {@link #rx} (a {@code virtio_net_hdr}
+     * on an AF_PACKET socket with PACKET_VNET_HDR; 0 otherwise). {@link #send} zeroes them.
+     */
+    protected final int headroom;
     protected int fd;
 
     protected long framesReceived;
@@ -28,17 +33,25 @@ public abstract class FdFrameChannel implements FrameChannel {
     protected int lastErrno;
 
     FdFrameChannel(Arena arena, int fd, String name, int bufferBytes) {
+        this(arena, fd, name, bufferBytes, 0);
+    }
+
+    FdFrameChannel(Arena arena, int fd, String name, int bufferBytes, int headroom) {
         this.arena = arena;
         this.fd = fd;
         this.name = name;
+        this.headroom = headroom;
         this.callState = LinuxCalls.newCallState(arena);
-        this.rx = arena.allocate(bufferBytes, 64);
-        this.tx = arena.allocate(bufferBytes, 64);
-        this.rxBuffer = new UnsafeBuffer(rx.address(), bufferBytes);
-        this.txBuffer = new UnsafeBuffer(tx.address(), bufferBytes);
+        this.rx = arena.allocate(bufferBytes + headroom, 64);
+        this.tx = arena.allocate(bufferBytes + headroom, 64);
+        this.rxBuffer = new UnsafeBuffer(rx.address(), bufferBytes + headroom);
+        this.txBuffer = new UnsafeBuffer(tx.address(), bufferBytes + headroom);
     }
 
-    /** One write(2)/send(2) of {@code length} bytes from {@link #tx}: the count or -errno. */
+    /**
+     * One write(2)/send(2) of {@code length} bytes from {@link #tx} (the headroom included):
+     * the count or -errno.
+     */
     protected abstract long transmit(int length);
 
     /** Frames shorter than this are not sent. */
@@ -63,12 +76,20 @@ public abstract class FdFrameChannel implements FrameChannel {
     @Override
     public final boolean send(DirectBuffer buffer, int offset, int length) {
         ensureOpen();
-        if (length < minFrameLength() || length > tx.byteSize()) {
+        if (length < minFrameLength() || length > tx.byteSize() - headroom) {
             sendsDropped++;
             return false;
         }
+        if (headroom > 0) {
+            txBuffer.setMemory(0, headroom, (byte) 0);
+        }
         // The system call needs native memory and the caller's buffer may be on the heap: one copy.
-        txBuffer.putBytes(0, buffer, offset, length);
+        txBuffer.putBytes(headroom, buffer, offset, length);
+        return transmitted(length + headroom);
+    }
+
+    /** Transmits {@code length} bytes of {@link #tx} (retrying on EINTR) and counts the outcome. */
+    protected final boolean transmitted(int length) {
         long n;
         do {
             n = transmit(length);

@@ -93,6 +93,8 @@ public final class LinuxCalls {
     public static final int ETH_P_ALL = 0x0003;
     public static final int PACKET_QDISC_BYPASS = 20;
     public static final int PACKET_IGNORE_OUTGOING = 23;
+    /** Every frame sent or received is prefixed by a struct virtio_net_hdr (packet(7)). */
+    public static final int PACKET_VNET_HDR = 15;
     public static final int SOCKADDR_LL_SIZE = 20;
 
     // TUN/TAP (linux/if_tun.h); TUNSETIFF = _IOW('T', 202, int)
