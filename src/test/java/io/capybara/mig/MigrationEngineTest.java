@@ -56,6 +56,7 @@ class MigrationEngineTest {
         }
         assertEquals(steer.length, r.sum(MigCounter.COMPLETED));
         assertEquals(steer.length, r.sum(MigCounter.RESTORED));
+        assertEquals(0, r.sum(MigCounter.DIRECTORY_RELEASED), "a server it left releases nothing: the holder's entry stays");
         assertTrue(r.run(20_000_000_000L, c::complete), c.toString());
         r.runFor(200_000_000L);
         assertEquals(0, r.sw.directory().size(), "directory empty once the connection is closed");
