@@ -9,8 +9,29 @@ import org.agrona.DirectBuffer;
  * a call has consumed them, so any number of them is harmless.
  *
  * <p>The whole state is four ints and the array prefix, which makes it trivially snapshotable.
+ *
+ * <p>A complete head is read line by line, the same way for requests and responses:
+ * {@link #startLineEnd()}, then {@link #nextField()} until it returns {@link #END}. That reading
+ * state lives only within one parse call, so it is not part of what a snapshot keeps.
  */
 final class HeaderSection {
+    /** Field names the parsers look for (lower case: compared ignoring case). */
+    static final byte[] HOST = Ascii.bytes("host");
+    static final byte[] CONTENT_LENGTH = Ascii.bytes("content-length");
+    static final byte[] TRANSFER_ENCODING = Ascii.bytes("transfer-encoding");
+    private static final byte[] CONNECTION = Ascii.bytes("connection");
+    private static final byte[] CLOSE = Ascii.bytes("close");
+    private static final byte[] KEEP_ALIVE = Ascii.bytes("keep-alive");
+
+    /** {@link #nextField()}: a field line, its name and value are set. */
+    static final int FIELD = 0;
+    /** {@link #nextField()}: the empty line that ends the head. */
+    static final int END = 1;
+    /** {@link #nextField()}: a CR not followed by LF. */
+    static final int BARE_CR = 2;
+    /** {@link #nextField()}: no colon, or a name that is not a token (this also catches obs-fold). */
+    static final int BAD_FIELD = 3;
+
     private final byte[] bytes;
     /** Bytes stored. */
     private int length;
@@ -19,6 +40,16 @@ final class HeaderSection {
     /** First byte of the line being received. */
     private int lineStart;
     private boolean complete;
+    /** Reading a complete head: the first byte of the next line. */
+    private int cursor;
+    // The field line the last nextField() found: name, and value without surrounding whitespace.
+    private int nameStart;
+    private int nameEnd;
+    private int valueStart;
+    private int valueEnd;
+    // The Connection tokens of the fields read so far.
+    private boolean connectionClose;
+    private boolean connectionKeepAlive;
 
     HeaderSection(int capacity) {
         bytes = new byte[capacity];
@@ -91,6 +122,101 @@ final class HeaderSection {
 
     int capacity() {
         return bytes.length;
+    }
+
+    /** End of the start line's content (the field lines are read next), or -1 on a bare CR. */
+    int startLineEnd() {
+        int lf = Ascii.indexOf(bytes, start, length, Ascii.LF);
+        cursor = lf + 1;
+        connectionClose = false;
+        connectionKeepAlive = false;
+        return Ascii.lineContentEnd(bytes, start, lf);
+    }
+
+    /** Reads the next field line of a complete head: {@link #FIELD}, {@link #END}, {@link #BARE_CR} or {@link #BAD_FIELD}. */
+    int nextField() {
+        int p = cursor;
+        if (p >= length) {
+            return END;
+        }
+        int lf = Ascii.indexOf(bytes, p, length, Ascii.LF);
+        int lineEnd = Ascii.lineContentEnd(bytes, p, lf);
+        cursor = lf + 1;
+        if (lineEnd < 0) {
+            return BARE_CR;
+        }
+        if (lineEnd == p) {
+            return END;
+        }
+        int colon = Ascii.indexOf(bytes, p, lineEnd, (byte) ':');
+        if (colon <= p || !Ascii.allTchar(bytes, p, colon)) {
+            return BAD_FIELD;
+        }
+        int vs = colon + 1;
+        int ve = lineEnd;
+        while (vs < ve && Ascii.isOws(bytes[vs])) {
+            vs++;
+        }
+        while (ve > vs && Ascii.isOws(bytes[ve - 1])) {
+            ve--;
+        }
+        nameStart = p;
+        nameEnd = colon;
+        valueStart = vs;
+        valueEnd = ve;
+        if (nameIs(CONNECTION)) {
+            connectionClose |= valueHasToken(CLOSE);
+            connectionKeepAlive |= valueHasToken(KEEP_ALIVE);
+        }
+        return FIELD;
+    }
+
+    /**
+     * Whether the connection persists after this message (RFC 9112 section 9.3): in HTTP/1.1
+     * unless a Connection field says "close", in HTTP/1.0 only if one says "keep-alive" (and
+     * none "close"). Read once {@link #nextField()} returned {@link #END}.
+     */
+    boolean persistent(boolean http10) {
+        return http10 ? connectionKeepAlive && !connectionClose : !connectionClose;
+    }
+
+    /** Whether the current field's name is {@code name} (lower case), ignoring case. */
+    boolean nameIs(byte[] name) {
+        return Ascii.equalsIgnoreCase(bytes, nameStart, nameEnd, name);
+    }
+
+    int valueStart() {
+        return valueStart;
+    }
+
+    int valueEnd() {
+        return valueEnd;
+    }
+
+    /** The current field's value as a decimal at most {@code max}, or -1 if it is not one. */
+    long valueAsDecimal(long max) {
+        return Ascii.parseDecimal(bytes, valueStart, valueEnd, max);
+    }
+
+    /** Whether the current field's value, a comma-separated list, holds {@code token} (ignoring case). */
+    boolean valueHasToken(byte[] token) {
+        for (int t = valueStart; t < valueEnd; ) {
+            int comma = Ascii.indexOf(bytes, t, valueEnd, (byte) ',');
+            int te = comma < 0 ? valueEnd : comma;
+            int ts = t;
+            while (ts < te && Ascii.isOws(bytes[ts])) {
+                ts++;
+            }
+            int tEnd = te;
+            while (tEnd > ts && Ascii.isOws(bytes[tEnd - 1])) {
+                tEnd--;
+            }
+            if (Ascii.equalsIgnoreCase(bytes, ts, tEnd, token)) {
+                return true;
+            }
+            t = te + 1;
+        }
+        return false;
     }
 
     void reset() {

@@ -1,7 +1,5 @@
 package io.capybara.app;
 
-import static io.capybara.app.Ascii.LF;
-
 import org.agrona.DirectBuffer;
 
 /**
@@ -36,12 +34,6 @@ public final class HttpRequestParser {
     private static final byte[] HTTP_SLASH = Ascii.bytes("HTTP/");
     private static final byte[] ROOT_PATH = Ascii.bytes("/");
     private static final byte[] BYTES_PREFIX = Ascii.bytes("/bytes/");
-    private static final byte[] HOST = Ascii.bytes("host");
-    private static final byte[] CONTENT_LENGTH = Ascii.bytes("content-length");
-    private static final byte[] TRANSFER_ENCODING = Ascii.bytes("transfer-encoding");
-    private static final byte[] CONNECTION = Ascii.bytes("connection");
-    private static final byte[] CLOSE = Ascii.bytes("close");
-    private static final byte[] KEEP_ALIVE = Ascii.bytes("keep-alive");
     private static final RequestError[] ERRORS = RequestError.values();
 
     private final HttpServerConfig config;
@@ -138,80 +130,42 @@ public final class HttpRequestParser {
 
     private void decode() {
         reset(null);
-        byte[] b = head.bytes();
-        int end = head.length();
-        int p = head.start();
-        int lf = Ascii.indexOf(b, p, end, LF);
-        int lineEnd = Ascii.lineContentEnd(b, p, lf);
+        int lineEnd = head.startLineEnd();
         if (lineEnd < 0) {
             error = RequestError.BARE_CR;
             return;
         }
-        if (!decodeRequestLine(b, p, lineEnd)) {
+        if (!decodeRequestLine(head.bytes(), head.start(), lineEnd)) {
             return;
         }
         long contentLength = -1;
         int hosts = 0;
-        boolean closeToken = false;
-        boolean keepAliveToken = false;
         boolean transferEncoding = false;
-        for (p = lf + 1; p < end; p = lf + 1) {
-            lf = Ascii.indexOf(b, p, end, LF);
-            lineEnd = Ascii.lineContentEnd(b, p, lf);
-            if (lineEnd < 0) {
-                error = RequestError.BARE_CR;
-                return;
-            }
-            if (lineEnd == p) {
-                break; // the empty line ending the head
-            }
-            int colon = Ascii.indexOf(b, p, lineEnd, (byte) ':');
-            if (colon <= p || !Ascii.allTchar(b, p, colon)) {
-                error = RequestError.BAD_HEADER; // also catches obs-fold: SP/HT is not a tchar
-                return;
-            }
-            int vs = colon + 1;
-            int ve = lineEnd;
-            while (vs < ve && Ascii.isOws(b[vs])) {
-                vs++;
-            }
-            while (ve > vs && Ascii.isOws(b[ve - 1])) {
-                ve--;
-            }
-            for (int i = vs; i < ve; i++) {
+        byte[] b = head.bytes();
+        int line;
+        while ((line = head.nextField()) == HeaderSection.FIELD) {
+            for (int i = head.valueStart(); i < head.valueEnd(); i++) {
                 if (!Ascii.isFieldValueByte(b[i])) {
                     error = RequestError.BAD_HEADER;
                     return;
                 }
             }
-            if (Ascii.equalsIgnoreCase(b, p, colon, HOST)) {
+            if (head.nameIs(HeaderSection.HOST)) {
                 hosts++;
-            } else if (Ascii.equalsIgnoreCase(b, p, colon, CONTENT_LENGTH)) {
-                long value = Ascii.parseDecimal(b, vs, ve, HttpServerConfig.LIMIT_CEILING);
+            } else if (head.nameIs(HeaderSection.CONTENT_LENGTH)) {
+                long value = head.valueAsDecimal(HttpServerConfig.LIMIT_CEILING);
                 if (value < 0 || (contentLength >= 0 && value != contentLength)) {
                     error = RequestError.BAD_CONTENT_LENGTH;
                     return;
                 }
                 contentLength = value;
-            } else if (Ascii.equalsIgnoreCase(b, p, colon, TRANSFER_ENCODING)) {
+            } else if (head.nameIs(HeaderSection.TRANSFER_ENCODING)) {
                 transferEncoding = true;
-            } else if (Ascii.equalsIgnoreCase(b, p, colon, CONNECTION)) {
-                for (int t = vs; t < ve; ) {
-                    int comma = Ascii.indexOf(b, t, ve, (byte) ',');
-                    int te = comma < 0 ? ve : comma;
-                    int ts = t;
-                    while (ts < te && Ascii.isOws(b[ts])) {
-                        ts++;
-                    }
-                    int tEnd = te;
-                    while (tEnd > ts && Ascii.isOws(b[tEnd - 1])) {
-                        tEnd--;
-                    }
-                    closeToken |= Ascii.equalsIgnoreCase(b, ts, tEnd, CLOSE);
-                    keepAliveToken |= Ascii.equalsIgnoreCase(b, ts, tEnd, KEEP_ALIVE);
-                    t = te + 1;
-                }
             }
+        }
+        if (line != HeaderSection.END) {
+            error = line == HeaderSection.BARE_CR ? RequestError.BARE_CR : RequestError.BAD_HEADER;
+            return;
         }
         if (hosts > 1) {
             error = RequestError.DUPLICATE_HOST;
@@ -225,7 +179,7 @@ public final class HttpRequestParser {
         if (error != null) {
             return;
         }
-        close = http10 ? closeToken || !keepAliveToken : closeToken;
+        close = !head.persistent(http10);
         bodyRemaining = Math.max(contentLength, 0);
         error = routeError;
     }

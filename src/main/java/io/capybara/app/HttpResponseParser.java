@@ -1,7 +1,5 @@
 package io.capybara.app;
 
-import static io.capybara.app.Ascii.LF;
-
 import org.agrona.DirectBuffer;
 
 /**
@@ -24,11 +22,6 @@ public final class HttpResponseParser {
     }
 
     private static final byte[] HTTP1 = Ascii.bytes("HTTP/1.");
-    private static final byte[] CONTENT_LENGTH = Ascii.bytes("content-length");
-    private static final byte[] TRANSFER_ENCODING = Ascii.bytes("transfer-encoding");
-    private static final byte[] CONNECTION = Ascii.bytes("connection");
-    private static final byte[] CLOSE = Ascii.bytes("close");
-    private static final byte[] KEEP_ALIVE = Ascii.bytes("keep-alive");
     /** Largest Content-Length accepted (far below long overflow). */
     private static final long MAX_CONTENT_LENGTH = 1L << 48;
 
@@ -127,10 +120,8 @@ public final class HttpResponseParser {
         bodyReceived = 0;
         firstMismatch = -1;
         byte[] b = head.bytes();
-        int end = head.length();
         int p = head.start();
-        int lf = Ascii.indexOf(b, p, end, LF);
-        int lineEnd = Ascii.lineContentEnd(b, p, lf);
+        int lineEnd = head.startLineEnd();
         if (lineEnd < 0) {
             error = Error.BARE_CR;
             return;
@@ -152,73 +143,31 @@ public final class HttpResponseParser {
         }
         status = (int) code;
         boolean http10 = b[p + 7] == '0';
-        boolean closeToken = false;
-        boolean keepAliveToken = false;
-        for (p = lf + 1; p < end; p = lf + 1) {
-            lf = Ascii.indexOf(b, p, end, LF);
-            lineEnd = Ascii.lineContentEnd(b, p, lf);
-            if (lineEnd < 0) {
-                error = Error.BARE_CR;
-                return;
-            }
-            if (lineEnd == p) {
-                break;
-            }
-            int colon = Ascii.indexOf(b, p, lineEnd, (byte) ':');
-            if (colon <= p || !Ascii.allTchar(b, p, colon)) {
-                error = Error.BAD_HEADER;
-                return;
-            }
-            int vs = colon + 1;
-            int ve = lineEnd;
-            while (vs < ve && Ascii.isOws(b[vs])) {
-                vs++;
-            }
-            while (ve > vs && Ascii.isOws(b[ve - 1])) {
-                ve--;
-            }
-            if (Ascii.equalsIgnoreCase(b, p, colon, CONTENT_LENGTH)) {
-                long value = Ascii.parseDecimal(b, vs, ve, MAX_CONTENT_LENGTH);
+        int line;
+        while ((line = head.nextField()) == HeaderSection.FIELD) {
+            if (head.nameIs(HeaderSection.CONTENT_LENGTH)) {
+                long value = head.valueAsDecimal(MAX_CONTENT_LENGTH);
                 if (value < 0 || (contentLength >= 0 && value != contentLength)) {
                     error = Error.BAD_CONTENT_LENGTH;
                     return;
                 }
                 contentLength = value;
-            } else if (Ascii.equalsIgnoreCase(b, p, colon, TRANSFER_ENCODING)) {
+            } else if (head.nameIs(HeaderSection.TRANSFER_ENCODING)) {
                 error = Error.TRANSFER_ENCODING;
                 return;
-            } else if (Ascii.equalsIgnoreCase(b, p, colon, CONNECTION)) {
-                closeToken |= containsToken(b, vs, ve, CLOSE);
-                keepAliveToken |= containsToken(b, vs, ve, KEEP_ALIVE);
             }
         }
-        keepAlive = http10 ? keepAliveToken && !closeToken : !closeToken;
+        if (line != HeaderSection.END) {
+            error = line == HeaderSection.BARE_CR ? Error.BARE_CR : Error.BAD_HEADER;
+            return;
+        }
+        keepAlive = head.persistent(http10);
         boolean bodiless = expectHead || status == 204 || status == 304;
         if (bodiless) {
             contentLength = 0;
         } else if (contentLength < 0) {
             error = Error.MISSING_CONTENT_LENGTH;
         }
-    }
-
-    private static boolean containsToken(byte[] b, int from, int to, byte[] token) {
-        for (int t = from; t < to; ) {
-            int comma = Ascii.indexOf(b, t, to, (byte) ',');
-            int te = comma < 0 ? to : comma;
-            int ts = t;
-            while (ts < te && Ascii.isOws(b[ts])) {
-                ts++;
-            }
-            int tEnd = te;
-            while (tEnd > ts && Ascii.isOws(b[tEnd - 1])) {
-                tEnd--;
-            }
-            if (Ascii.equalsIgnoreCase(b, ts, tEnd, token)) {
-                return true;
-            }
-            t = te + 1;
-        }
-        return false;
     }
 
     /** True if the last {@link #parse} call completed a response. */

@@ -35,7 +35,7 @@ final class Loopback implements SegmentSink {
         lastTsVal = s.tsVal;
         int i = (int) (tail++ & (SLOTS - 1));
         TcpSegment d = slots[i];
-        copyHeader(s, d);
+        d.copyHeader(s);
         UnsafeBuffer p = payloads[i];
         if (s.payloadLength > 0) {
             p.putBytes(0, s.payload, s.payloadOffset, s.payloadLength);
@@ -43,24 +43,6 @@ final class Loopback implements SegmentSink {
         d.payload = p;
         d.payloadOffset = 0;
         d.payloadLength = s.payloadLength;
-    }
-
-    static void copyHeader(TcpSegment s, TcpSegment d) {
-        d.srcIp = s.srcIp;
-        d.dstIp = s.dstIp;
-        d.srcPort = s.srcPort;
-        d.dstPort = s.dstPort;
-        d.seq = s.seq;
-        d.ack = s.ack;
-        d.flags = s.flags;
-        d.window = s.window;
-        d.urgentPointer = s.urgentPointer;
-        d.mss = s.mss;
-        d.windowScale = s.windowScale;
-        d.sackPermitted = s.sackPermitted;
-        d.hasTimestamps = s.hasTimestamps;
-        d.tsVal = s.tsVal;
-        d.tsEcr = s.tsEcr;
     }
 
     boolean isEmpty() {

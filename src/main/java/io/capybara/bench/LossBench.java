@@ -66,7 +66,7 @@ public final class LossBench {
      * @param linuxCongestion the Linux sender's congestion control as its socket reported it
      */
     public record Result(long bytes, int runs, int warmups, int sendBufferBytes, String linuxCongestion,
-                         int segmentOffloadBytes, List<Row> rows) {
+                         int segmentOffloadBytes, long spinNanos, List<Row> rows) {
     }
 
     /**
@@ -119,7 +119,7 @@ public final class LossBench {
 
     /** One run per rate, one warm-up transfer: what the small test uses. */
     public static Result run(double[] lossPercents, long bytes, Consumer<String> progress) throws Exception {
-        return run(lossPercents, bytes, 1, 1, DEFAULT_SEGMENT_OFFLOAD, progress);
+        return run(lossPercents, bytes, 1, 1, DEFAULT_SEGMENT_OFFLOAD, SPIN_NANOS, progress);
     }
 
     /**
@@ -134,9 +134,10 @@ public final class LossBench {
      * @param segmentOffload the Java host's bound on payload per segment with segmentation
      *                     offload (PACKET_VNET_HDR); 0 = one MSS per frame and per send(2), no
      *                     virtio header
+     * @param spinNanos    how long the Java loop busy-polls after work before it blocks in epoll
      */
     public static Result run(double[] lossPercents, long bytes, int runs, int warmups, int segmentOffload,
-                             Consumer<String> progress) throws Exception {
+                             long spinNanos, Consumer<String> progress) throws Exception {
         String problem = Topology.netAdminProblem();
         if (problem != null) {
             throw new IllegalStateException("bench loss needs root/CAP_NET_ADMIN: " + problem);
@@ -156,6 +157,8 @@ public final class LossBench {
             Topology.VethLink javaLink = topo.veth(null, r);
             Topology.VethLink linuxLink = topo.veth(s, r);
             sendBuffer = linuxMaxSendBuffer(topo, s);
+            senderChecksumOffload(topo, javaLink.nameA(), null);
+            senderChecksumOffload(topo, linuxLink.nameA(), s);
             PacketChannel pc = topo.own(PacketChannel.open(javaLink.rootEnd(), -1L, false,
                     PacketChannel.DEFAULT_BUFFER_BYTES, segmentOffload > 0));
             Process receiver = topo.start(r, "python3", "-c", RECEIVER, Integer.toString(PORT));
@@ -167,7 +170,7 @@ public final class LossBench {
                     "{ type filter hook input priority 0; }");
             TcpConfig tcp = TcpConfig.defaults().withBuffers(sendBuffer, TcpConfig.defaults().receiveBufferBytes());
             for (int i = 0; i < warmups; i++) {
-                long[] w = javaTransfer(pc, javaLink, tcp, segmentOffload, bytes, lines);
+                long[] w = javaTransfer(pc, javaLink, tcp, segmentOffload, spinNanos, bytes, lines);
                 progress.accept(String.format(Locale.ROOT, "warm-up %d: capybara %.1f Mbit/s", i + 1, w[0] / 1e6));
             }
             for (double loss : lossPercents) {
@@ -185,7 +188,7 @@ public final class LossBench {
                 double[] linuxCpu = new double[runs];
                 long javaRtos = 0, javaRexmit = 0, javaProbes = 0, linuxRtos = 0, linuxRexmit = 0;
                 for (int run = 0; run < runs; run++) {
-                    long[] java = javaTransfer(pc, javaLink, tcp, segmentOffload, bytes, lines);
+                    long[] java = javaTransfer(pc, javaLink, tcp, segmentOffload, spinNanos, bytes, lines);
                     javaMbps[run] = java[0] / 1e6;
                     javaCpu[run] = java[4] / 1e6;
                     javaBlocked[run] = java[5] / 1e6;
@@ -214,7 +217,22 @@ public final class LossBench {
                         median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits));
             }
         }
-        return new Result(bytes, runs, warmups, sendBuffer, congestion, segmentOffload, rows);
+        return new Result(bytes, runs, warmups, sendBuffer, congestion, segmentOffload, spinNanos, rows);
+    }
+
+    /**
+     * Turns checksum offload and scatter-gather on at a sender's end of its veth, TSO and GSO
+     * staying off: the kernel then cuts a large segment into MSS-sized packets without copying
+     * or summing the payload, and the receiving side trusts the partial checksums. Done alike for
+     * both senders, so both reach the receiver (and its loss rule) as MSS-sized packets.
+     */
+    private static void senderChecksumOffload(Topology topo, String dev, String ns) {
+        topo.run(ns, "ethtool", "-K", dev, "tx", "on", "sg", "on", "tso", "off", "gso", "off");
+        String features = topo.run(ns, "ethtool", "-k", dev);
+        if (!features.contains("tx-checksumming: on") || !features.contains("tcp-segmentation-offload: off")
+                || !features.contains("generic-segmentation-offload: off")) {
+            throw new IllegalStateException("ethtool did not set tx on, tso/gso off on " + dev + ": " + features);
+        }
     }
 
     static double median(double[] v) {
@@ -239,7 +257,7 @@ public final class LossBench {
      * was runnable but not running (the scheduler's share on a shared machine).
      */
     private static long[] javaTransfer(PacketChannel pc, Topology.VethLink link, TcpConfig tcp, int segmentOffload,
-                                       long bytes, BufferedReader lines) throws Exception {
+                                       long spinNanos, long bytes, BufferedReader lines) throws Exception {
         long mac = pc.ourMac();
         Host host = new Host(HostConfig.of("lossbench", mac, link.addressA(), link.prefixLength()).withTcp(tcp)
                 .withSegmentOffload(segmentOffload), pc);
@@ -295,7 +313,7 @@ public final class LossBench {
                 }
                 if (host.poll(now) > 0) {
                     lastWork = now;
-                } else if (now - lastWork < SPIN_NANOS) {
+                } else if (now - lastWork < spinNanos) {
                     Thread.onSpinWait();
                 } else {
                     long wait = Math.min(host.nextDeadline() - now, MAX_WAIT_NANOS);
@@ -317,8 +335,12 @@ public final class LossBench {
         return new long[]{(long) r[0], rtos, rexmit, probes, cpuNanos, blocked, wall, waits};
     }
 
-    /** Busy-poll this long after the last work before blocking. */
-    static final long SPIN_NANOS = 20_000;
+    /**
+     * Busy-poll this long after the last work before blocking (default). A wake-up from epoll
+     * costs the ACK clock tens of microseconds (more on a loaded machine), about a round trip
+     * on this veth: 20 us spin let the loop sleep between a burst and its ACKs.
+     */
+    public static final long SPIN_NANOS = 200_000;
     private static final long MAX_WAIT_NANOS = 10_000_000;
 
     private static void expect(BufferedReader lines, String what) throws Exception {
@@ -371,8 +393,9 @@ public final class LossBench {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                 "%d bytes to a Linux receiver over a veth, random loss on the receiving side; median of %d run(s) "
                         + "per sender after %d warm-up transfer(s); Linux sender %s, our send buffer %d bytes, "
-                        + "segmentation offload %d bytes%n",
-                r.bytes(), r.runs(), r.warmups(), r.linuxCongestion(), r.sendBufferBytes(), r.segmentOffloadBytes()));
+                        + "segmentation offload %d bytes, spin %d us%n",
+                r.bytes(), r.runs(), r.warmups(), r.linuxCongestion(), r.sendBufferBytes(), r.segmentOffloadBytes(),
+                r.spinNanos() / 1000));
         sb.append(String.format(Locale.ROOT, "%7s %14s %12s %7s %13s %11s %12s %10s%n", "loss %", "capybara Mb/s",
                 "linux Mb/s", "ratio", "capybara RTOs", "linux RTOs", "capybara CPU", "linux CPU"));
         for (Row row : r.rows()) {

@@ -117,11 +117,7 @@ public class SwitchBench {
     }
 
     private UnsafeBuffer frame(int src, int srcPort, int dst, int dstPort, int flags) {
-        TcpSegment s = new TcpSegment();
-        s.srcIp = src;
-        s.dstIp = dst;
-        s.srcPort = srcPort;
-        s.dstPort = dstPort;
+        TcpSegment s = new TcpSegment().between(src, srcPort, dst, dstPort);
         s.flags = flags;
         s.window = 1000;
         if ((flags & TcpSegment.SYN) == 0) {
@@ -135,11 +131,7 @@ public class SwitchBench {
     }
 
     private UnsafeBuffer tcpFrame(int clientIp, int clientPort) {
-        TcpSegment s = new TcpSegment();
-        s.srcIp = clientIp;
-        s.dstIp = A;
-        s.srcPort = clientPort;
-        s.dstPort = 80;
+        TcpSegment s = new TcpSegment().between(clientIp, clientPort, A, 80);
         s.flags = TcpSegment.ACK | TcpSegment.PSH;
         s.window = 1000;
         s.payload = new UnsafeBuffer(new byte[64]);

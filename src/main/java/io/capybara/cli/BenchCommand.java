@@ -156,6 +156,9 @@ public final class BenchCommand implements Runnable {
                 + "Java sender may hand the kernel as one frame (PACKET_VNET_HDR GSO; cut into MSS-sized packets at "
                 + "the veth); 0 = one MSS per frame (default ${DEFAULT-VALUE}).")
         int segmentOffload;
+        @Option(names = "--spin-us", defaultValue = "200", description = "Microseconds the Java sender's loop "
+                + "busy-polls after work before it blocks in epoll (default ${DEFAULT-VALUE}).")
+        long spinMicros;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
 
@@ -163,6 +166,7 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             Args.between("--runs", runs, 1, 100);
             Args.between("--segment-offload", segmentOffload, 0, io.capybara.host.HostConfig.MAX_SEGMENT_OFFLOAD_BYTES);
+            Args.between("--spin-us", spinMicros, 0, 1_000_000);
             Args.between("--warmup", warmup, 0, 100);
             for (double l : loss) {
                 if (!(l >= 0 && l < 100)) {
@@ -173,7 +177,7 @@ public final class BenchCommand implements Runnable {
                 throw CliException.usage("--bytes", "must be > 0, got " + bytes);
             }
             io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, runs, warmup,
-                    segmentOffload, System.err::println);
+                    segmentOffload, spinMicros * 1000, System.err::println);
             if (!json) {
                 System.out.print(io.capybara.bench.LossBench.format(r));
                 return 0;
@@ -197,7 +201,9 @@ public final class BenchCommand implements Runnable {
             System.out.println(new Json().put("bytes", r.bytes()).put("runs", r.runs()).put("warmups", r.warmups())
                     .put("linux_congestion_control", r.linuxCongestion())
                     .put("capybara_send_buffer_bytes", r.sendBufferBytes())
-                    .put("capybara_segment_offload_bytes", r.segmentOffloadBytes()).put("rates", rates).put("goal_ratio", 0.9)
+                    .put("capybara_segment_offload_bytes", r.segmentOffloadBytes())
+                    .put("capybara_spin_us", r.spinNanos() / 1000).put("sender_checksum_offload", true)
+                    .put("rates", rates).put("goal_ratio", 0.9)
                     .put("goal_met", goal));
             return 0;
         }

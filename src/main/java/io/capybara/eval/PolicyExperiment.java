@@ -11,10 +11,8 @@ import io.capybara.policy.PolicyKind;
 import io.capybara.policy.ProactiveConfig;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
@@ -159,38 +157,25 @@ public final class PolicyExperiment {
     static void write(Report report, Settings s, List<Run> runs) throws IOException {
         Csv csv = new Csv("policy", "time_ms", "p99_us", "server0_rps", "server1_rps", "server0_utilization",
                 "server1_utilization", "migrations");
-        Map<String, List<double[]>> p99 = new LinkedHashMap<>();
-        Map<String, List<double[]>> load = new LinkedHashMap<>();
         MarkdownTable t = MarkdownTable.of("policy", "p99 before the step", "worst 10 ms p99 after it", "p99 overall",
                 "migrations", "requests", "errors");
         double stepMs = s.stepNanos() / 1e6;
+        LoadStepSeries series = new LoadStepSeries(stepMs);
         for (Run r : runs) {
             String name = r.policy().label();
-            List<double[]> line = new ArrayList<>();
-            double before = 0;
-            double after = 0;
+            series.startRun(name);
             for (Window w : r.windows()) {
                 csv.add(name, w.timeMs(), w.p99Micros(), w.servedRps()[0], w.servedRps()[1], w.utilization()[0],
                         w.utilization()[1], w.migrations());
-                line.add(new double[] {w.timeMs(), Math.max(1, w.p99Micros())});
-                load.computeIfAbsent(name + " server 0", k -> new ArrayList<>()).add(new double[] {w.timeMs(), w.servedRps()[0]});
-                load.computeIfAbsent(name + " server 1", k -> new ArrayList<>()).add(new double[] {w.timeMs(), w.servedRps()[1]});
-                if (w.timeMs() <= stepMs) {
-                    before = Math.max(before, w.p99Micros());
-                } else {
-                    after = Math.max(after, w.p99Micros());
-                }
+                series.window(w.timeMs(), w.p99Micros(), true, w.servedRps()[0], w.servedRps()[1]);
             }
-            p99.put(name, line);
-            t.row(name, MarkdownTable.num(before) + " us", MarkdownTable.num(after) + " us",
+            t.row(name, MarkdownTable.num(series.worstBefore()) + " us", MarkdownTable.num(series.worstAfter()) + " us",
                     MarkdownTable.num(r.result().p99Nanos() / 1000.0) + " us", Long.toString(r.migrations()),
                     Long.toString(r.result().completed()), Long.toString(r.result().errors()));
         }
         csv.write(report.file("policy.csv"));
-        Charts.lines(report.file("policy_p99.png"), "p99 latency per 10 ms window across a load step",
-                "time (ms; server 0's load steps at " + (long) stepMs + " ms)", "p99 latency (us, log scale)", p99, true);
-        Charts.lines(report.file("policy_load.png"), "Requests served per server across a load step",
-                "time (ms)", "requests/s per server", load, false);
+        series.draw(report.file("policy_p99.png"), "p99 latency per 10 ms window across a load step",
+                report.file("policy_load.png"), "Requests served per server across a load step");
         StringBuilder md = new StringBuilder("## Migration policies across a load step (SIGCOMM'26 Fig. 8)\n\n");
         md.append("Ran ").append(MachineInfo.probe().summary()).append(".\n\n");
         md.append(String.format(Locale.ROOT, "Simulated rack, virtual time: 2 servers of %d us per request (%.0f "

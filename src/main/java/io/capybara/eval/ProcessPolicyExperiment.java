@@ -6,10 +6,8 @@ import io.capybara.rack.proc.RackPolicyRun;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The load step of {@link PolicyExperiment} on the multi-process rack ({@code eval policy
@@ -38,39 +36,25 @@ public final class ProcessPolicyExperiment {
 
     static void write(Report report, RackPolicyRun.Settings s, List<RackPolicyRun.Result> runs) throws IOException {
         Csv csv = new Csv("policy", "time_ms", "p99_us", "responses", "server0_rps", "server1_rps", "migrations");
-        Map<String, List<double[]>> p99 = new LinkedHashMap<>();
-        Map<String, List<double[]>> load = new LinkedHashMap<>();
         MarkdownTable t = MarkdownTable.of("policy", "worst window p99 before the step", "worst window p99 after it",
                 "p99 overall", "migrations", "requests", "errors");
-        double stepMs = s.stepSeconds() * 1000;
+        LoadStepSeries series = new LoadStepSeries(s.stepSeconds() * 1000);
         for (RackPolicyRun.Result r : runs) {
             String name = r.policy().label();
-            List<double[]> line = new ArrayList<>();
-            double before = 0;
-            double after = 0;
+            series.startRun(name);
             for (RackPolicyRun.Window w : r.windows()) {
                 csv.add(name, w.timeMs(), w.p99Micros(), w.responses(), w.server0Rps(), w.server1Rps(), w.migrations());
-                if (w.responses() > 0) { // a window with no response has no p99
-                    line.add(new double[] {w.timeMs(), Math.max(1, w.p99Micros())});
-                }
-                load.computeIfAbsent(name + " server 0", k -> new ArrayList<>()).add(new double[] {w.timeMs(), w.server0Rps()});
-                load.computeIfAbsent(name + " server 1", k -> new ArrayList<>()).add(new double[] {w.timeMs(), w.server1Rps()});
-                if (w.timeMs() <= stepMs) {
-                    before = Math.max(before, w.p99Micros());
-                } else {
-                    after = Math.max(after, w.p99Micros());
-                }
+                // a window with no response has no p99
+                series.window(w.timeMs(), w.p99Micros(), w.responses() > 0, w.server0Rps(), w.server1Rps());
             }
-            p99.put(name, line);
-            t.row(name, MarkdownTable.num(before / 1000) + " ms", MarkdownTable.num(after / 1000) + " ms",
+            t.row(name, MarkdownTable.num(series.worstBefore() / 1000) + " ms",
+                    MarkdownTable.num(series.worstAfter() / 1000) + " ms",
                     MarkdownTable.num(r.p99Micros() / 1000) + " ms", Long.toString(r.migrations()),
                     Long.toString(r.requests()), Long.toString(r.errors()));
         }
         csv.write(report.file("policy_processes.csv"));
-        Charts.lines(report.file("policy_processes_p99.png"), "p99 latency per window across a load step (processes)",
-                "time (ms; server 0's load steps at " + (long) stepMs + " ms)", "p99 latency (us, log scale)", p99, true);
-        Charts.lines(report.file("policy_processes_load.png"), "Requests served per server across a load step (processes)",
-                "time (ms)", "requests/s per server", load, false);
+        series.draw(report.file("policy_processes_p99.png"), "p99 latency per window across a load step (processes)",
+                report.file("policy_processes_load.png"), "Requests served per server across a load step (processes)");
         StringBuilder md = new StringBuilder("## Migration policies across a load step, multi-process rack\n\n");
         md.append("Ran ").append(MachineInfo.probe().summary()).append(".\n\n");
         md.append(String.format(Locale.ROOT, "The load step of the simulated run above on the multi-process rack: a switch "

@@ -39,4 +39,38 @@ public interface MigratableApp {
 
     /** The restored connection is attached and its buffered segments replayed: serve it now. */
     void resume(TcpConnection conn);
+
+    /**
+     * An application whose connections carry no state of their own (TCP holds it all, as for
+     * echo): it moves with an empty snapshot, and once resumed, what arrived meanwhile goes to
+     * {@code handler} as data.
+     */
+    static MigratableApp stateless(ConnectionHandler handler) {
+        return new MigratableApp() {
+            @Override
+            public ConnectionHandler handler() {
+                return handler;
+            }
+
+            @Override
+            public int snapshotSize(TcpConnection conn) {
+                return 0;
+            }
+
+            @Override
+            public int snapshot(TcpConnection conn, MutableDirectBuffer dst, int offset) {
+                return 0;
+            }
+
+            @Override
+            public boolean restore(TcpConnection conn, DirectBuffer src, int offset, int length) {
+                return length == 0;
+            }
+
+            @Override
+            public void resume(TcpConnection conn) {
+                handler.onData(conn);
+            }
+        };
+    }
 }

@@ -1,9 +1,9 @@
 package io.capybara.mig;
 
-import io.capybara.host.Host;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.wire.ConnStateEnvelope;
 import io.capybara.wire.TcpMigHeader;
+import java.util.function.ObjLongConsumer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -18,25 +18,15 @@ import org.agrona.concurrent.UnsafeBuffer;
  * confirms; a target that never acknowledges the state is presumed dead after the whole retry
  * budget: the origin restores its own snapshot.
  */
-final class Origin {
-    /** The states of one outgoing migration. */
-    enum State { FREE, PREPARING, STATE_SENT, ABORTING }
+final class Origin extends EngineSide {
+    /** The phases of one outgoing migration (a slot of the pool holds it meanwhile). */
+    enum State { PREPARING, STATE_SENT, ABORTING }
 
     /** Allowance per CONN_STATE fragment in the state timeout (1.2 us per hop at 10 Gb/s, two hops). */
     private static final long FRAGMENT_TIME_NANOS = 4_000;
 
-    private final MigrationEngine engine;
-    private final Host host;
-    private final MigrationConfig config;
-    private final MigratableApp app;
-    private final MigrationMetrics metrics;
-    private final ControlSender sender;
-    private final ForwardTable forward;
-    private final TcpMigHeader rx;
-    private final int self;
-    private final ConnStateEnvelope envelope = new ConnStateEnvelope();
-    private final Migration[] migrations;
-    private int active;
+    private final SlotPool<Migration> migrations;
+    private final ObjLongConsumer<Migration> onTimeout = (m, now) -> onTimeout(m);
     private int nextId;
     /** The last completed outgoing migrations (id, target), to answer stray ACKs that follow them. */
     private final int[] completedIds = new int[64];
@@ -50,27 +40,16 @@ final class Origin {
     private final Long2LongHashMap abortQuietUntil = new Long2LongHashMap(Long.MIN_VALUE);
 
     Origin(MigrationEngine engine, ControlSender sender, ForwardTable forward, TcpMigHeader rx) {
-        this.engine = engine;
-        this.host = engine.host();
-        this.config = engine.config();
-        this.app = engine.app();
-        this.metrics = engine.metrics();
-        this.sender = sender;
-        this.forward = forward;
-        this.rx = rx;
-        this.self = host.config().ip();
-        this.migrations = new Migration[config.maxOutgoing()];
-        for (int i = 0; i < migrations.length; i++) {
-            migrations[i] = new Migration();
-        }
+        super(engine, sender, forward, rx);
+        this.migrations = new SlotPool<>(config.maxOutgoing(), Migration[]::new, Migration::new);
     }
 
     int active() {
-        return active;
+        return migrations.claimed();
     }
 
     boolean full() {
-        return active >= migrations.length;
+        return migrations.full();
     }
 
     boolean isMigrating(long ck) {
@@ -104,7 +83,7 @@ final class Origin {
                 abortQuietUntil.remove(ck);
             }
         }
-        Migration m = free();
+        Migration m = migrations.claim();
         if (m == null) {
             engine.count(MigCounter.TOO_MANY_OUTGOING);
             return -1;
@@ -125,7 +104,6 @@ final class Origin {
         m.stateSent = false;
         m.deadline = engine.arm(at + config.prepareTimeoutNanos());
         long t1 = metrics.lap(MigrationStep.ORIGIN_DECIDE, self, m.id, t0);
-        active++;
         engine.count(MigCounter.STARTED);
         engine.coolDown(ck, at);
         sendPrepare(m);
@@ -135,17 +113,7 @@ final class Origin {
 
     /** Runs the timers due at {@code now}; re-arms the engine's timer for those still running. */
     int expire(long now) {
-        int work = 0;
-        for (Migration m : migrations) {
-            if (m.state != State.FREE && m.deadline <= now) {
-                onTimeout(m);
-                work++;
-            }
-            if (m.state != State.FREE) {
-                engine.arm(m.deadline);
-            }
-        }
-        return work;
+        return migrations.expire(now, onTimeout, armTimer);
     }
 
     void onPrepareAck() {
@@ -402,8 +370,6 @@ final class Origin {
                     free(m);
                 }
             }
-            case FREE -> {
-            }
         }
     }
 
@@ -474,39 +440,17 @@ final class Origin {
     }
 
     private Migration find(int id) {
-        if (active == 0) {
-            return null;
-        }
-        for (Migration m : migrations) {
-            if (m.state != State.FREE && m.id == id) {
-                return m;
-            }
-        }
-        return null;
+        return migrations.find(m -> m.id, id);
     }
 
     private Migration findByConn(long ck) {
-        if (active == 0) {
-            return null;
-        }
-        for (Migration m : migrations) {
-            if (m.state != State.FREE && m.connKey == ck) {
-                return m;
-            }
-        }
-        return null;
-    }
-
-    private Migration free() {
-        for (Migration m : migrations) {
-            if (m.state == State.FREE) {
-                return m;
-            }
-        }
-        return null;
+        return migrations.find(m -> m.connKey, ck);
     }
 
     private void free(Migration m) {
+        if (!m.claimed()) {
+            return;
+        }
         if (m.state == State.ABORTING) {
             if (abortQuietUntil.size() >= 4096) {
                 // bounded without the policy's periodic clear (thousands of aborts within one
@@ -515,11 +459,8 @@ final class Origin {
             }
             abortQuietUntil.put(m.connKey, engine.now() + config.cooldownNanos());
         }
-        if (m.state != State.FREE) {
-            m.state = State.FREE;
-            m.conn = null;
-            active--;
-        }
+        migrations.release(m);
+        m.conn = null;
     }
 
     /** The server a recently completed migration of ours went to, or 0 if not remembered. */
@@ -533,8 +474,8 @@ final class Origin {
     }
 
     /** One migration this server runs as origin; pooled. */
-    private static final class Migration {
-        State state = State.FREE;
+    private static final class Migration extends SlotPool.Slot {
+        State state;
         int id;
         TcpConnection conn;
         long connKey;
@@ -547,7 +488,6 @@ final class Origin {
         int requestedTarget;
         /** Metrics clock at the decision: where a migration's end-to-end time starts. */
         long decidedAt;
-        long deadline;
         int retries;
         int backoff;
         int abortReason;

@@ -1,6 +1,5 @@
 package io.capybara.mig;
 
-import io.capybara.host.Host;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.wire.ConnStateEnvelope;
 import io.capybara.wire.DecodedFrame;
@@ -8,6 +7,7 @@ import io.capybara.wire.FrameDecoder;
 import io.capybara.wire.TcpMigHeader;
 import io.capybara.wire.TcpSegment;
 import io.capybara.wire.WireCounters;
+import java.util.function.ObjLongConsumer;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -22,29 +22,17 @@ import org.agrona.concurrent.UnsafeBuffer;
  * CONN_STATE_ACK sent, the slot FREE again. Outcomes are remembered so duplicates are answered,
  * never applied twice.
  */
-final class Target {
-    /** The states of one slot. */
-    enum State { FREE, PREPARED }
-
+final class Target extends EngineSide {
     /** Times a slot whose hold ran out asks its origin for the ABORT that frees it. */
     static final int HOLD_NOTICES = 3;
 
-    private final MigrationEngine engine;
-    private final Host host;
-    private final MigrationConfig config;
-    private final MigratableApp app;
-    private final MigrationMetrics metrics;
-    private final ControlSender sender;
-    private final ForwardTable forward;
     private final Forwarder forwarder;
-    private final TcpMigHeader rx;
-    private final int self;
     private final int fragmentBody;
-    private final ConnStateEnvelope envelope = new ConnStateEnvelope();
     private final FrameDecoder replayDecoder = new FrameDecoder(new WireCounters(), false);
     private final DecodedFrame replayFrame = new DecodedFrame();
-    private final Slot[] slots;
-    private int active;
+    /** A claimed slot is PREPARED: it buffers its connection's segments until the state comes. */
+    private final SlotPool<Slot> slots;
+    private final ObjLongConsumer<Slot> onHoldExpired = this::onHoldExpired;
     private final Long2ObjectHashMap<Slot> byConn = new Long2ObjectHashMap<>();
     private final OutcomeMemory outcomes;
     /** Slots whose receive interval is open (see {@link #onState}). */
@@ -53,26 +41,16 @@ final class Target {
     private long quietUntil = Long.MIN_VALUE;
 
     Target(MigrationEngine engine, ControlSender sender, ForwardTable forward, Forwarder forwarder, TcpMigHeader rx) {
-        this.engine = engine;
-        this.host = engine.host();
-        this.config = engine.config();
-        this.app = engine.app();
-        this.metrics = engine.metrics();
-        this.sender = sender;
-        this.forward = forward;
+        super(engine, sender, forward, rx);
         this.forwarder = forwarder;
-        this.rx = rx;
-        this.self = host.config().ip();
         this.fragmentBody = sender.fragmentBody();
-        this.slots = new Slot[config.tempBufferSlots()];
-        for (int i = 0; i < slots.length; i++) {
-            slots[i] = new Slot(config.tempBufferFrames(), config.tempBufferBytes());
-        }
+        this.slots = new SlotPool<>(config.tempBufferSlots(), Slot[]::new,
+                () -> new Slot(config.tempBufferFrames(), config.tempBufferBytes()));
         this.outcomes = new OutcomeMemory(config.outcomeMemory());
     }
 
     int active() {
-        return active;
+        return slots.claimed();
     }
 
     boolean isPreparedFor(long ck) {
@@ -85,41 +63,35 @@ final class Target {
             return;
         }
         long t = metrics.now();
-        for (Slot s : slots) {
+        for (Slot s : slots.all()) {
             closeReceive(s, t);
         }
     }
 
     /** Frees the slots whose hold ran out; re-arms the engine's timer for the others. */
     int expire(long now) {
-        int work = 0;
-        for (Slot s : slots) {
-            if (s.state == State.PREPARED && s.deadline <= now) {
-                if (s.notices == 0) {
-                    engine.count(MigCounter.HOLD_EXPIRED);
-                }
-                if (s.notices < HOLD_NOTICES) {
-                    // Our ACK may have pointed the switch here for a connection another target
-                    // holds (a stray copy of a PREPARE_MIG): tell the origin, which has that
-                    // target re-assert itself; its ABORT frees this slot. Either message may be
-                    // lost, so ask again, after the origin's ABORT timeout and its doublings
-                    // (a round trip, not another hold: a dead origin keeps the slot ~1.4 ms
-                    // longer by default); state that comes now is refused.
-                    s.notices++;
-                    sender.send(s.originIp, TcpMigHeader.REJECT, TcpMigHeader.REASON_HOLD_EXPIRED, s.id, s.clientIp,
-                            s.clientPort, s.serverPort, s.originIp, self, s.originalIp);
-                    s.deadline = now + (config.abortTimeoutNanos() << (s.notices - 1));
-                } else {
-                    outcomes.remember(s.migKey, OutcomeMemory.ABORTED, 0);
-                    release(s);
-                }
-                work++;
-            }
-            if (s.state == State.PREPARED) {
-                engine.arm(s.deadline);
-            }
+        return slots.expire(now, onHoldExpired, armTimer);
+    }
+
+    private void onHoldExpired(Slot s, long now) {
+        if (s.notices == 0) {
+            engine.count(MigCounter.HOLD_EXPIRED);
         }
-        return work;
+        if (s.notices < HOLD_NOTICES) {
+            // Our ACK may have pointed the switch here for a connection another target
+            // holds (a stray copy of a PREPARE_MIG): tell the origin, which has that
+            // target re-assert itself; its ABORT frees this slot. Either message may be
+            // lost, so ask again, after the origin's ABORT timeout and its doublings
+            // (a round trip, not another hold: a dead origin keeps the slot ~1.4 ms
+            // longer by default); state that comes now is refused.
+            s.notices++;
+            sender.send(s.originIp, TcpMigHeader.REJECT, TcpMigHeader.REASON_HOLD_EXPIRED, s.id, s.clientIp,
+                    s.clientPort, s.serverPort, s.originIp, self, s.originalIp);
+            s.deadline = now + (config.abortTimeoutNanos() << (s.notices - 1));
+        } else {
+            outcomes.remember(s.migKey, OutcomeMemory.ABORTED, 0);
+            release(s);
+        }
     }
 
     void onPrepare() {
@@ -148,14 +120,13 @@ final class Target {
                 outcomes.remember(stale.migKey, OutcomeMemory.ABORTED, 0);
                 release(stale);
             }
-            s = engine.isDraining() ? null : free(); // a draining server takes nothing in
+            s = engine.isDraining() ? null : slots.claim(); // a draining server takes nothing in
             if (s == null) {
                 engine.count(MigCounter.REJECTED_BUSY_SENT);
                 sender.send(origin, TcpMigHeader.REJECT, TcpMigHeader.REASON_TARGET_BUSY, id, clientIp, clientPort,
                         serverPort, origin, self, rx.value());
                 return;
             }
-            s.state = State.PREPARED;
             s.migKey = mk;
             s.connKey = ck;
             s.originIp = origin;
@@ -168,7 +139,6 @@ final class Target {
             s.notices = 0;
             s.reset();
             byConn.put(ck, s);
-            active++;
             engine.count(MigCounter.PREPARED);
         } else {
             engine.count(MigCounter.PREPARE_DUPLICATE);
@@ -201,7 +171,7 @@ final class Target {
                     origin, self, 0);
             return;
         }
-        if (s != null && s.state == State.PREPARED && (s.notices > 0 || s.deadline <= engine.now())) {
+        if (s != null && s.claimed() && (s.notices > 0 || s.deadline <= engine.now())) {
             // The hold ran out before this (late) state was read: the origin takes the
             // connection back then, so restoring it too would give it two holders.
             engine.count(MigCounter.HOLD_EXPIRED);
@@ -437,7 +407,7 @@ final class Target {
      * @return true if consumed (buffered or dropped), false if no slot and no quiet time claims it
      */
     boolean onSegment(DecodedFrame f, long ck) {
-        if (active > 0) {
+        if (slots.claimed() > 0) {
             Slot s = byConn.get(ck);
             if (s != null) {
                 if (s.frameCount < s.frameOffset.length && s.frameBytes + f.frameLength <= s.frames.capacity()) {
@@ -466,8 +436,8 @@ final class Target {
 
     /** See {@link MigrationEngine#restartTargetSide}. */
     void restart() {
-        for (Slot s : slots) {
-            if (s.state == State.PREPARED) {
+        for (Slot s : slots.all()) {
+            if (s.claimed()) {
                 outcomes.remember(s.migKey, OutcomeMemory.ABORTED, 0);
                 release(s);
             }
@@ -479,24 +449,7 @@ final class Target {
     }
 
     private Slot find(long mk) {
-        if (active == 0) {
-            return null;
-        }
-        for (Slot s : slots) {
-            if (s.state == State.PREPARED && s.migKey == mk) {
-                return s;
-            }
-        }
-        return null;
-    }
-
-    private Slot free() {
-        for (Slot s : slots) {
-            if (s.state == State.FREE) {
-                return s;
-            }
-        }
-        return null;
+        return slots.find(s -> s.migKey, mk);
     }
 
     /** Returns a slot to the pool; its buffered frames are dropped (the client retransmits). */
@@ -505,16 +458,13 @@ final class Target {
             s.receiveStart = -1;
             openReceives--;
         }
-        if (s.state != State.FREE) {
+        if (slots.release(s)) {
             byConn.remove(s.connKey);
-            s.state = State.FREE;
-            active--;
         }
     }
 
     /** One migration this server has prepared to take in: the temporary buffer of the paper. */
-    private static final class Slot {
-        State state = State.FREE;
+    private static final class Slot extends SlotPool.Slot {
         long migKey;
         long connKey;
         int originIp;
@@ -523,7 +473,6 @@ final class Target {
         int clientPort;
         int serverPort;
         int originalIp;
-        long deadline;
         /** Hold-expired notices sent to the origin (the slot waits for an ABORT, refusing state). */
         int notices;
         long overhead;

@@ -670,7 +670,7 @@ public final class TcpConnection {
                 if (len <= 0) {
                     break; // window or cwnd closed; the FIN waits behind the data
                 }
-                if (len < most && most > opt.sendMss && deferForLargerSegment(len, unsent, inflight)) {
+                if (len < most && most > opt.sendMss && deferForLargerSegment(len, inflight)) {
                     break;
                 }
                 boolean full = len >= opt.sendMss;
@@ -716,17 +716,18 @@ public final class TcpConnection {
     }
 
     /**
-     * With segmentation offload, waits for more room rather than send a short segment now, as
-     * Linux's TSO deferral does (tcp_tso_should_defer, tcp_tso_win_divisor 3): only outside
-     * recovery, when the windows (not the offload bound) limit the segment, while at least two
-     * segments in flight guarantee an ACK that will open them (one alone may wait out the peer's
-     * delayed-ACK timer), more data waits
-     * than fits, and what fits is less than a third of the smaller window. Each ACK of a
-     * delayed-ACK receiver frees two MSS; without this every one of them would cost a frame and a
-     * system call of two segments, with it a frame carries a third of the window.
+     * With segmentation offload, waits rather than send a short segment now, as Linux's TSO
+     * deferral does (tcp_tso_should_defer, tcp_tso_win_divisor 3): when the windows or the
+     * queued data (not the offload bound) limit the segment to less than a third of the smaller
+     * window, outside recovery, before the application has closed (nothing more would come),
+     * and while at least two segments in flight guarantee an ACK (a peer ACKs every second
+     * segment at once; one alone may wait out its delayed-ACK timer) that brings more room and
+     * more data. Without this, each ACK of a delayed-ACK receiver would cost a frame and a system
+     * call of one or two segments; with it a frame carries a third of the window. The price: a
+     * short write behind two segments in flight waits for the next ACK, under one RTT.
      */
-    private boolean deferForLargerSegment(int len, int unsent, int inflight) {
-        return inflight >= 2 * opt.sendMss && len < unsent && opt.sackOk && !recovery.inRecovery()
+    private boolean deferForLargerSegment(int len, int inflight) {
+        return inflight >= 2 * opt.sendMss && !snd.finQueued && opt.sackOk && !recovery.inRecovery()
                 && len < Math.min(snd.wnd, cc.cwnd()) / TSO_WINDOW_DIVISOR;
     }
 

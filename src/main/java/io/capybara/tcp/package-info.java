@@ -18,7 +18,8 @@
  * default, or NewReno per connection ({@code TcpConfig.withCongestion}).</li>
  * <li>Loss recovery with SACK agreed ({@link io.capybara.tcp.SackSender} decides,
  * {@link io.capybara.tcp.LossRecovery} holds the state): a scoreboard record per segment sent
- * (range, send stamp, SACKED / LOST / RETRANS); RFC 6675 IsLost, pipe, NextSeg rules (1) and (4)
+ * (range, send stamp, SACKED / LOST / RETRANS; RACK's loss scan stops at the first record first
+ * sent after the last delivered one, so an ACK costs O(1) outside recovery); RFC 6675 IsLost, pipe, NextSeg rules (1) and (4)
  * (the rescue retransmission, once per recovery, when the application has nothing new to send;
  * rule (3) is not used, RACK re-marks a lost retransmission instead); RFC 8985 RACK (reorder
  * window 0 until reordering is seen, then min_RTT/4 scaled by D-SACKs, with a reorder timer)
@@ -59,6 +60,19 @@
  * <li>A FIN is sent regardless of the peer's window and a bare FIN at RCV.NXT is accepted with
  * a closed window. {@code close()} during the handshake queues the FIN after establishment
  * ({@code abort()} gives up instead). TIME_WAIT ignores RSTs (RFC 1337).</li>
+ * <li>Segmentation offload (TSO/GSO): when the sink offers it
+ * ({@link io.capybara.tcp.SegmentSink#segmentOffloadBytes}, 0 unless a host's channel can cut
+ * segments and its config allows), new data above SND.MAX goes out in segments of whole MSS
+ * multiples up to that bound, within cwnd and the peer's window; what lies below cuts them into
+ * MSS pieces with copies of the header (FIN and PSH on the last). The connection keeps its books
+ * per piece, exactly as if each had been sent alone at that instant: one scoreboard record per
+ * MSS (SACK, RACK stamps a nanosecond apart, PRR, pipe), segments counted as on the wire, and
+ * every retransmission (repairs, probes, go-back-N after a timeout without SACK) one MSS. So a
+ * partial SACK or a lost piece of a large segment is handled like that of single segments, and
+ * the snapshot format is unchanged. As Linux does (tcp_tso_should_defer), a segment shorter
+ * than a third of the smaller window waits for the next ACK while two segments or more are in
+ * flight, outside recovery and before close. Off (the default) nothing of this runs, so every
+ * simulation is bit-identical.</li>
  * <li>Pure ACKs carry SND.MAX as their sequence number (SND.NXT rolls back on RTO).</li>
  * <li>Rings grow by doubling, from 4 KiB up to the configured size rounded to a power of two,
  * so idle connections are small to keep and cheap to snapshot/restore; the steady-state

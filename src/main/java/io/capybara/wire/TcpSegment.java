@@ -60,6 +60,38 @@ public final class TcpSegment {
     public int payloadOffset;
     public int payloadLength;
 
+    /** Sets the addressing: from {@code srcIp:srcPort} to {@code dstIp:dstPort}. */
+    public TcpSegment between(int srcIp, int srcPort, int dstIp, int dstPort) {
+        this.srcIp = srcIp;
+        this.srcPort = srcPort;
+        this.dstIp = dstIp;
+        this.dstPort = dstPort;
+        return this;
+    }
+
+    /**
+     * Copies {@code from}'s addressing, header fields and the MSS, window-scale, SACK-permitted
+     * and timestamp options; not its SACK blocks, nor its payload view.
+     */
+    public TcpSegment copyHeader(TcpSegment from) {
+        srcIp = from.srcIp;
+        dstIp = from.dstIp;
+        srcPort = from.srcPort;
+        dstPort = from.dstPort;
+        seq = from.seq;
+        ack = from.ack;
+        flags = from.flags;
+        window = from.window;
+        urgentPointer = from.urgentPointer;
+        mss = from.mss;
+        windowScale = from.windowScale;
+        sackPermitted = from.sackPermitted;
+        hasTimestamps = from.hasTimestamps;
+        tsVal = from.tsVal;
+        tsEcr = from.tsEcr;
+        return this;
+    }
+
     public boolean has(int flag) {
         return (flags & flag) != 0;
     }

@@ -49,11 +49,7 @@ final class RawPeer {
     }
 
     int encodeTcp(long dstMac, int dstIp, int srcPort, int dstPort, int seq, int ack, int flags) {
-        TcpSegment s = new TcpSegment();
-        s.srcIp = ip;
-        s.dstIp = dstIp;
-        s.srcPort = srcPort;
-        s.dstPort = dstPort;
+        TcpSegment s = new TcpSegment().between(ip, srcPort, dstIp, dstPort);
         s.seq = seq;
         s.ack = ack;
         s.flags = flags;

@@ -7,9 +7,6 @@ import io.capybara.host.ConnectionHandler;
 import io.capybara.mig.MigCounter;
 import io.capybara.mig.MigratableApp;
 import io.capybara.mig.MigrationMetrics;
-import io.capybara.tcp.TcpConnection;
-import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,35 +14,14 @@ import org.junit.jupiter.api.Test;
  * in its own process sees the other servers. Deterministic: protocol time only.
  */
 class RackLoadFeedTest {
-    static final class NoApp implements MigratableApp {
-        @Override
-        public ConnectionHandler handler() {
-            return new ConnectionHandler() { };
-        }
-
-        @Override
-        public int snapshotSize(TcpConnection conn) {
-            return 0;
-        }
-
-        @Override
-        public int snapshot(TcpConnection conn, MutableDirectBuffer dst, int offset) {
-            return 0;
-        }
-
-        @Override
-        public boolean restore(TcpConnection conn, DirectBuffer src, int offset, int length) {
-            return true;
-        }
-
-        @Override
-        public void resume(TcpConnection conn) {
-        }
+    /** Servers that serve nothing: only the engines' heartbeats and the switch's answers matter here. */
+    private static MigratableApp noApp() {
+        return MigratableApp.stateless(new ConnectionHandler() { });
     }
 
     @Test
     void aServerThatAsksLearnsTheLeastLoadOfTheOthers() {
-        MemoryRack rack = new MemoryRack("feed", 64, 64, 1500, 16, new MigrationMetrics(() -> 0L), i -> new NoApp());
+        MemoryRack rack = new MemoryRack("feed", 64, 64, 1500, 16, new MigrationMetrics(() -> 0L), i -> noApp());
         long[] load1 = {4242};
         rack.engine(0).wantRackLoads(true);
         rack.engine(0).loadMetric(() -> 17);
@@ -77,7 +53,7 @@ class RackLoadFeedTest {
 
     @Test
     void aDrainingPeerIsNotOfferedAsTheLeastLoaded() {
-        MemoryRack rack = new MemoryRack("feed2", 64, 64, 1500, 16, new MigrationMetrics(() -> 0L), i -> new NoApp());
+        MemoryRack rack = new MemoryRack("feed2", 64, 64, 1500, 16, new MigrationMetrics(() -> 0L), i -> noApp());
         rack.engine(0).wantRackLoads(true);
         rack.engine(1).draining(true);
         for (int i = 0; i < 3_000; i++) {

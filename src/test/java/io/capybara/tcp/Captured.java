@@ -80,11 +80,7 @@ final class Captured {
 
     /** A fresh TcpSegment as a parser would hand it to a connection. */
     TcpSegment toSegment(TcpSegment s) {
-        s.clear();
-        s.srcIp = srcIp;
-        s.dstIp = dstIp;
-        s.srcPort = srcPort;
-        s.dstPort = dstPort;
+        s.clear().between(srcIp, srcPort, dstIp, dstPort);
         s.seq = seq;
         s.ack = ack;
         s.flags = flags;

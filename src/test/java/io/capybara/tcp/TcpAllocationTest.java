@@ -26,7 +26,7 @@ class TcpAllocationTest {
         SegmentSink sinkA = (c, s) -> {
             if (conns[1] == null) {
                 // during the handshake B does not exist yet (SYN) or accept() has not returned (ACK)
-                copy(s, (s.flags & TcpSegment.SYN) != 0 ? synCopy : ackCopy);
+                ((s.flags & TcpSegment.SYN) != 0 ? synCopy : ackCopy).clear().copyHeader(s);
                 return;
             }
             conns[1].onSegment(s, now[0]);
@@ -50,31 +50,9 @@ class TcpAllocationTest {
             }
         };
         b.observer(counting);
-        for (int i = 0; i < 20_000; i++) { // warm-up: rings reach their working size, JIT settles
-            now[0] += 1000;
-            a.send(msg, 0, msg.capacity(), now[0]);
-            b.send(msg, 0, 100, now[0]);
-            a.receive(sink, 0, sink.capacity(), now[0]);
-            if (a.nextDeadline() <= now[0]) {
-                a.onTimer(now[0]);
-            }
-            if (b.nextDeadline() <= now[0]) {
-                b.onTimer(now[0]);
-            }
-        }
+        exchange(a, b, msg, sink, now, 20_000); // warm-up: rings reach their working size, JIT settles
         long before = mx.getThreadAllocatedBytes(Thread.currentThread().threadId());
-        for (int i = 0; i < 20_000; i++) {
-            now[0] += 1000;
-            a.send(msg, 0, msg.capacity(), now[0]);
-            b.send(msg, 0, 100, now[0]);
-            a.receive(sink, 0, sink.capacity(), now[0]);
-            if (a.nextDeadline() <= now[0]) {
-                a.onTimer(now[0]);
-            }
-            if (b.nextDeadline() <= now[0]) {
-                b.onTimer(now[0]);
-            }
-        }
+        exchange(a, b, msg, sink, now, 20_000);
         long after = mx.getThreadAllocatedBytes(Thread.currentThread().threadId());
         // a per-segment allocation would show as >= 16 B x 80k segments; allow one-off noise such
         // as a JIT deoptimization re-materializing a scalar-replaced object
@@ -91,8 +69,9 @@ class TcpAllocationTest {
      * (the scoreboard's records reach their working size in the warm-up). Segments travel
      * through a preallocated queue, delivered after each call returns.
      */
-    @Test
-    void sackLossRecoveryAllocatesNothing() {
+    @org.junit.jupiter.params.ParameterizedTest(name = "segment offload {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 65_000})
+    void sackLossRecoveryAllocatesNothing(int offload) {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         io.capybara.testing.Require.that(mx.isThreadAllocatedMemorySupported(), () -> "needs per-thread allocation counters");
         mx.setThreadAllocatedMemoryEnabled(true);
@@ -100,11 +79,27 @@ class TcpAllocationTest {
         Wire toA = new Wire();
         Wire toB = new Wire();
         int[] dataSegments = {0};
-        SegmentSink sinkA = (c, s) -> {
-            if (s.payloadLength > 0 && ++dataSegments[0] % 40 == 0) {
-                return; // lost
+        int[] large = {0};
+        SegmentSink sinkA = new SegmentSink() {
+            @Override
+            public void transmit(TcpConnection c, TcpSegment s) {
+                // with offload, a large segment travels as the MSS pieces TSO cuts it into
+                int mss = c.sendMss();
+                large[0] += s.payloadLength > mss ? 1 : 0;
+                int off = 0;
+                do {
+                    int len = Math.min(mss, s.payloadLength - off);
+                    if (len == 0 || ++dataSegments[0] % 40 != 0) { // else lost
+                        toB.add(s, off, len);
+                    }
+                    off += len;
+                } while (off < s.payloadLength);
             }
-            toB.add(s);
+
+            @Override
+            public int segmentOffloadBytes() {
+                return offload;
+            }
         };
         TcpConfig cfg = TcpConfig.defaults();
         TcpConnection a = TcpConnection.connect(cfg, 1, 1000, 2, 80, 77, now[0], sinkA);
@@ -128,6 +123,7 @@ class TcpAllocationTest {
         org.junit.jupiter.api.Assertions.assertTrue(seen - seenBefore > 10_000L * 1448, "progress: " + (seen - seenBefore));
         org.junit.jupiter.api.Assertions.assertTrue(allocated < 1024,
                 allocated + " bytes allocated under loss recovery; " + a.stats());
+        org.junit.jupiter.api.Assertions.assertEquals(offload > 0, large[0] > 0, "large segments: " + large[0]);
     }
 
     private static void runLossy(TcpConnection a, TcpConnection b, Wire toA, Wire toB, UnsafeBuffer msg, long[] now,
@@ -170,9 +166,18 @@ class TcpAllocationTest {
         }
 
         void add(TcpSegment s) {
+            add(s, 0, s.payloadLength);
+        }
+
+        /** The piece [off, off + len) of {@code s}'s payload with its header (FIN and PSH on the last only). */
+        void add(TcpSegment s, int off, int len) {
             TcpSegment d = slots[(head + size++) & (slots.length - 1)];
             org.agrona.MutableDirectBuffer keep = (org.agrona.MutableDirectBuffer) d.payload;
-            copy(s, d);
+            d.clear().copyHeader(s);
+            d.seq = s.seq + off;
+            if (off + len < s.payloadLength) {
+                d.flags &= ~(TcpSegment.FIN | TcpSegment.PSH);
+            }
             d.sackCount = s.sackCount;
             for (int i = 0; i < s.sackCount; i++) {
                 d.sackLeft[i] = s.sackLeft[i];
@@ -180,9 +185,9 @@ class TcpAllocationTest {
             }
             d.payload = keep;
             d.payloadOffset = 0;
-            d.payloadLength = s.payloadLength;
-            if (s.payloadLength > 0) {
-                keep.putBytes(0, s.payload, s.payloadOffset, s.payloadLength);
+            d.payloadLength = len;
+            if (len > 0) {
+                keep.putBytes(0, s.payload, s.payloadOffset + off, len);
             }
         }
 
@@ -194,21 +199,20 @@ class TcpAllocationTest {
         }
     }
 
-    private static void copy(TcpSegment s, TcpSegment d) {
-        d.clear();
-        d.srcIp = s.srcIp;
-        d.dstIp = s.dstIp;
-        d.srcPort = s.srcPort;
-        d.dstPort = s.dstPort;
-        d.seq = s.seq;
-        d.ack = s.ack;
-        d.flags = s.flags;
-        d.window = s.window;
-        d.mss = s.mss;
-        d.windowScale = s.windowScale;
-        d.sackPermitted = s.sackPermitted;
-        d.hasTimestamps = s.hasTimestamps;
-        d.tsVal = s.tsVal;
-        d.tsEcr = s.tsEcr;
+    /** {@code rounds} steps of 1 us: a sends a full segment, b 100 bytes back, a reads, due timers run. */
+    private static void exchange(TcpConnection a, TcpConnection b, UnsafeBuffer msg, UnsafeBuffer sink, long[] now,
+                                 int rounds) {
+        for (int i = 0; i < rounds; i++) {
+            now[0] += 1000;
+            a.send(msg, 0, msg.capacity(), now[0]);
+            b.send(msg, 0, 100, now[0]);
+            a.receive(sink, 0, sink.capacity(), now[0]);
+            if (a.nextDeadline() <= now[0]) {
+                a.onTimer(now[0]);
+            }
+            if (b.nextDeadline() <= now[0]) {
+                b.onTimer(now[0]);
+            }
+        }
     }
 }

@@ -7,12 +7,18 @@ import org.junit.jupiter.api.Test;
 class MinLoadRegisterTest {
     private static final long STALE = 1_000;
 
+    /** A register of {@code loads.length} servers, each of which sent one heartbeat at time 0, in index order. */
+    private static MinLoadRegister afterHeartbeats(long... loads) {
+        MinLoadRegister r = new MinLoadRegister(loads.length, STALE);
+        for (int i = 0; i < loads.length; i++) {
+            r.heartbeat(i, loads[i], 0);
+        }
+        return r;
+    }
+
     @Test
     void lowerLoadTakesTheRegister() {
-        MinLoadRegister r = new MinLoadRegister(3, STALE);
-        r.heartbeat(0, 50, 0);
-        r.heartbeat(1, 20, 0);
-        r.heartbeat(2, 30, 0);
+        MinLoadRegister r = afterHeartbeats(50, 20, 30);
         assertEquals(1, r.minServer());
         assertEquals(1, r.choose(0, 10));
     }
@@ -31,10 +37,7 @@ class MinLoadRegisterTest {
 
     @Test
     void originIsNeverChosen() {
-        MinLoadRegister r = new MinLoadRegister(3, STALE);
-        r.heartbeat(0, 10, 0);
-        r.heartbeat(1, 40, 0);
-        r.heartbeat(2, 30, 0);
+        MinLoadRegister r = afterHeartbeats(10, 40, 30);
         assertEquals(0, r.minServer());
         assertEquals(2, r.choose(0, 1));
     }

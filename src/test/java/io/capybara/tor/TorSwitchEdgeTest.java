@@ -1,16 +1,5 @@
 package io.capybara.tor;
 
-import static io.capybara.tor.TorSwitchTest.A;
-import static io.capybara.tor.TorSwitchTest.B;
-import static io.capybara.tor.TorSwitchTest.C;
-import static io.capybara.tor.TorSwitchTest.CLIENT;
-import static io.capybara.tor.TorSwitchTest.CLIENT_PORT;
-import static io.capybara.tor.TorSwitchTest.MAC_A;
-import static io.capybara.tor.TorSwitchTest.MAC_CLIENT;
-import static io.capybara.tor.TorSwitchTest.SWITCH_IP;
-import static io.capybara.tor.TorSwitchTest.SWITCH_MAC;
-import static io.capybara.tor.TorSwitchTest.control;
-import static io.capybara.tor.TorSwitchTest.tcp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -20,18 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.capybara.wire.ArpPacket;
 import io.capybara.wire.DecodedFrame;
 import io.capybara.wire.EthernetHeader;
-import io.capybara.wire.FrameDecoder;
 import io.capybara.wire.FrameEncoder;
 import io.capybara.wire.Ipv4Address;
 import io.capybara.wire.Ipv4Header;
 import io.capybara.wire.MacAddress;
 import io.capybara.wire.TcpMigHeader;
 import io.capybara.wire.TcpSegment;
-import io.capybara.wire.WireCounters;
 import java.util.Arrays;
 import java.util.Map;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,48 +25,8 @@ import org.junit.jupiter.api.Test;
  * inside larger buffers, frames cut short at each layer, a transmit ring that refuses, FINs
  * that carry data, the idle clock that traffic keeps fresh, and the switch's own accessors.
  */
-class TorSwitchEdgeTest {
+class TorSwitchEdgeTest extends SwitchRig {
     private static final int ORIGINAL_A = A;
-
-    CapturePort[] ports;
-    TorSwitch sw;
-    long now = 1_000;
-    final DecodedFrame decoded = new DecodedFrame();
-    final FrameDecoder decoder = new FrameDecoder(new WireCounters());
-
-    @BeforeEach
-    void setUp() {
-        build(TorSwitchTest.config());
-    }
-
-    void build(SwitchConfig cfg) {
-        ports = new CapturePort[] {new CapturePort("A"), new CapturePort("B"), new CapturePort("C"), new CapturePort("client")};
-        sw = new TorSwitch(cfg, ports);
-    }
-
-    int inject(int port, byte[] frame) {
-        ports[port].inbound.add(frame);
-        return sw.poll(now);
-    }
-
-    DecodedFrame decode(byte[] f) {
-        DecodedFrame.Kind k = decoder.decode(new UnsafeBuffer(f), 0, f.length, decoded);
-        assertNotEquals(DecodedFrame.Kind.DROPPED, k, "switch emitted an invalid frame: " + decoded.dropReason);
-        return decoded;
-    }
-
-    TcpMigHeader mig(byte[] f) {
-        DecodedFrame d = decode(f);
-        TcpMigHeader h = new TcpMigHeader().wrap(new UnsafeBuffer(f), d.udpPayloadOffset);
-        assertEquals(TcpMigHeader.OK, h.validate(d.udpPayloadLength));
-        return h;
-    }
-
-    void heartbeats(long a, long b, long c) {
-        inject(0, control(TcpMigHeader.HEARTBEAT, A, SWITCH_IP, A, 0, a, 0, 0));
-        inject(1, control(TcpMigHeader.HEARTBEAT, B, SWITCH_IP, B, 0, b, 0, 0));
-        inject(2, control(TcpMigHeader.HEARTBEAT, C, SWITCH_IP, C, 0, c, 0, 0));
-    }
 
     int sentTotal() {
         int n = 0;
@@ -88,12 +34,6 @@ class TorSwitchEdgeTest {
             n += p.sent.size();
         }
         return n;
-    }
-
-    void clearSent() {
-        for (CapturePort p : ports) {
-            p.sent.clear();
-        }
     }
 
     /** Moves the client's connection from {@code origin} (on its port) to whichever server the switch picks; returns its port. */
@@ -160,7 +100,7 @@ class TorSwitchEdgeTest {
             assertEquals(ip, sw.serverIp(sw.serverIndex(ip)));
         }
         assertEquals(-1, sw.serverIndex(CLIENT), "a client is no server");
-        SwitchConfig cfg = TorSwitchTest.config();
+        SwitchConfig cfg = SwitchRig.config();
         build(cfg);
         assertSame(cfg, sw.config());
         assertEquals(Long.MAX_VALUE, sw.nextDeadline(), "no idle timeout, no VIPs: nothing to wake up for");
@@ -233,7 +173,7 @@ class TorSwitchEdgeTest {
         assertEquals(TcpMigHeader.PREPARE_MIG_ACK, mig(acked).type());
         byte[] state = control(TcpMigHeader.CONN_STATE, A, B, A, B, 0, CLIENT, CLIENT_PORT);
         inject(0, state);
-        assertForwardedAsItCame(state, ports[1].takeOnly(), TorSwitchTest.MAC_B);
+        assertForwardedAsItCame(state, ports[1].takeOnly(), SwitchRig.MAC_B);
         byte[] data = tcp(CLIENT, CLIENT_PORT, A, 80, TcpSegment.ACK | TcpSegment.PSH, 100, 200, 33);
         inject(3, data);
         byte[] rewritten = ports[1].takeOnly();
@@ -244,7 +184,7 @@ class TorSwitchEdgeTest {
         assertEquals(abort.length, ports[1].takeOnly().length);
         assertEquals(0, sw.directory().size());
         // no live target left but the origin: the REJECT goes back with its own length
-        build(TorSwitchTest.config());
+        build(SwitchRig.config());
         ports[0].deliverAt = 21;
         inject(0, control(TcpMigHeader.HEARTBEAT, A, SWITCH_IP, A, 0, 5, 0, 0));
         inject(0, prepare);
@@ -252,7 +192,7 @@ class TorSwitchEdgeTest {
         assertEquals(prepare.length, reject.length);
         assertEquals(TcpMigHeader.REJECT, mig(reject).type());
         // a full directory turns the ACK into a REJECT of the same length
-        build(TorSwitchTest.config().withLevels(1));
+        build(SwitchRig.config().withLevels(1));
         for (CapturePort p : ports) {
             p.deliverAt = 9;
         }
@@ -321,7 +261,7 @@ class TorSwitchEdgeTest {
         assertEquals(0, sentTotal());
         assertEquals(1, sw.directory().size());
         // no live server but the origin: rejected by the switch, from the switch
-        build(TorSwitchTest.config());
+        build(SwitchRig.config());
         inject(0, control(TcpMigHeader.HEARTBEAT, A, SWITCH_IP, A, 0, 5, 0, 0));
         inject(0, control(TcpMigHeader.PREPARE_MIG, A, SWITCH_IP, A, 0, A & 0xFFFF_FFFFL, CLIENT, CLIENT_PORT));
         byte[] reject = ports[0].takeOnly();
@@ -353,7 +293,7 @@ class TorSwitchEdgeTest {
         inject(2, tcp(C, 80, CLIENT, CLIENT_PORT, TcpSegment.ACK, 7, 7, 5));
         DecodedFrame d = decode(ports[3].takeOnly());
         assertEquals(B, d.srcIp);
-        assertEquals(TorSwitchTest.MAC_B, d.srcMac);
+        assertEquals(SwitchRig.MAC_B, d.srcMac);
     }
 
     @Test
@@ -413,7 +353,7 @@ class TorSwitchEdgeTest {
         inject(3, replyIn);
         assertEquals(1, sw.counter(SwitchCounter.ARP_IGNORED));
         assertEquals(0, sentTotal());
-        build(TorSwitchTest.config().withArpAnswering(false));
+        build(SwitchRig.config().withArpAnswering(false));
         inject(3, req.clone());
         assertEquals(1, sw.counter(SwitchCounter.ARP_FLOODED));
         assertEquals(3, sw.counter(SwitchCounter.FORWARDED), "one copy per other port");
@@ -424,7 +364,7 @@ class TorSwitchEdgeTest {
     @Test
     void trafficKeepsAnEntryAliveAndOnlySilenceReclaimsIt() {
         long idle = 1_000_000L;
-        build(TorSwitchTest.config().withIdleTimeout(idle));
+        build(SwitchRig.config().withIdleTimeout(idle));
         heartbeats(50, 10, 30);
         migrate(0, A, ORIGINAL_A);
         long t = now;
@@ -459,7 +399,7 @@ class TorSwitchEdgeTest {
     @Test
     void theIdleSweepRunsAtItsDeadline() {
         long idle = 1_000_000L;
-        build(TorSwitchTest.config().withIdleTimeout(idle));
+        build(SwitchRig.config().withIdleTimeout(idle));
         int port = 0;
         while (MigrationDirectory.hash16(CLIENT, port) >= 1024) { // a slot the first slice visits
             port++;
@@ -523,7 +463,7 @@ class TorSwitchEdgeTest {
      */
     @Test
     void aNamedTargetIsUsedOnlyIfItIsALiveOtherServer() {
-        build(TorSwitchTest.config().withHeartbeatStale(10_000));
+        build(SwitchRig.config().withHeartbeatStale(10_000));
         heartbeats(50, 10, 30); // B is the least loaded, C is named
         inject(0, control(TcpMigHeader.PREPARE_MIG, A, SWITCH_IP, A, C, A & 0xFFFF_FFFFL, CLIENT, CLIENT_PORT));
         assertEquals(C, mig(ports[2].takeOnly()).targetIp());

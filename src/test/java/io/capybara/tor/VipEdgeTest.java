@@ -68,7 +68,7 @@ class VipEdgeTest {
         int port = 41000;
         int s = 0;
         int t = 3;
-        rack.inject(t, TorSwitchTest.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[t], SERVERS[s], SERVERS[s], SERVERS[t],
+        rack.inject(t, SwitchRig.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[t], SERVERS[s], SERVERS[s], SERVERS[t],
                 SERVERS[s] & 0xFFFF_FFFFL, CLIENT, port));
         int slot = rack.sw.directory().find(CLIENT, port);
         assertNotEquals(MigrationDirectory.NOT_FOUND, slot);
@@ -119,10 +119,10 @@ class VipEdgeTest {
         int s = rack.syn(port);
         int t = (s + 1) % 4;
         long original = SERVERS[s] & 0xFFFF_FFFFL;
-        rack.inject(t, TorSwitchTest.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[t], SERVERS[s], SERVERS[s], SERVERS[t],
+        rack.inject(t, SwitchRig.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[t], SERVERS[s], SERVERS[s], SERVERS[t],
                 original, CLIENT, port));
         long updated = rack.sw.counter(SwitchCounter.DIRECTORY_UPDATED);
-        rack.inject(s, TorSwitchTest.control(TcpMigHeader.ABORT, SERVERS[s], SERVERS[t], SERVERS[s], SERVERS[t], original,
+        rack.inject(s, SwitchRig.control(TcpMigHeader.ABORT, SERVERS[s], SERVERS[t], SERVERS[s], SERVERS[t], original,
                 CLIENT, port));
         assertEquals(updated + 1, rack.sw.counter(SwitchCounter.DIRECTORY_UPDATED));
         assertEquals(0, rack.sw.counter(SwitchCounter.REMOVED_ABORT));

@@ -60,7 +60,7 @@ class VipPlacementTest {
     }
 
     void heartbeat(int server, boolean draining) {
-        byte[] f = TorSwitchTest.control(TcpMigHeader.HEARTBEAT, SERVERS[server], SWITCH_IP, SERVERS[server], 0, 0, 0, 0);
+        byte[] f = SwitchRig.control(TcpMigHeader.HEARTBEAT, SERVERS[server], SWITCH_IP, SERVERS[server], 0, 0, 0, 0);
         if (draining) {
             DecodedFrame d = decode(f);
             new TcpMigHeader().wrap(new UnsafeBuffer(f), d.udpPayloadOffset).reason(TcpMigHeader.HEARTBEAT_DRAINING).seal();
@@ -89,7 +89,7 @@ class VipPlacementTest {
         for (CapturePort p : ports) {
             p.sent.clear();
         }
-        inject(CLIENT_PORT, TorSwitchTest.tcp(CLIENT, clientPort, vip, vipPort, flags, seq, 1, 10));
+        inject(CLIENT_PORT, SwitchRig.tcp(CLIENT, clientPort, vip, vipPort, flags, seq, 1, 10));
         int reached = -1;
         for (int s = 0; s < SERVERS.length; s++) {
             if (!ports[s].sent.isEmpty()) {
@@ -115,7 +115,7 @@ class VipPlacementTest {
     /** A server's segment back to the client: returns the decoded frame the client got. */
     DecodedFrame respond(int server, int srcPort, int clientPort, int flags) {
         ports[CLIENT_PORT].sent.clear();
-        inject(server, TorSwitchTest.tcp(SERVERS[server], srcPort, CLIENT, clientPort, flags, 1, 1, 10));
+        inject(server, SwitchRig.tcp(SERVERS[server], srcPort, CLIENT, clientPort, flags, 1, 1, 10));
         return decode(ports[CLIENT_PORT].takeOnly());
     }
 
@@ -152,7 +152,7 @@ class VipPlacementTest {
         assertEquals(VIP2, respond(s2, 443, 40001, TcpSegment.SYN | TcpSegment.ACK).srcIp);
         // traffic to a server's own address is left alone
         ports[1].sent.clear();
-        inject(CLIENT_PORT, TorSwitchTest.tcp(CLIENT, 40002, SERVERS[1], 8080, TcpSegment.SYN, 1, 0, 0));
+        inject(CLIENT_PORT, SwitchRig.tcp(CLIENT, 40002, SERVERS[1], 8080, TcpSegment.SYN, 1, 0, 0));
         assertEquals(SERVERS[1], decode(ports[1].takeOnly()).dstIp);
 
         byte[] req = new byte[42];
@@ -278,7 +278,7 @@ class VipPlacementTest {
         for (int k = 0; k < 20; k++) {
             ports[0].sent.clear();
             ports[1].sent.clear();
-            inject(0, TorSwitchTest.control(TcpMigHeader.PREPARE_MIG, SERVERS[0], SWITCH_IP, SERVERS[0], 0, SERVERS[0], CLIENT,
+            inject(0, SwitchRig.control(TcpMigHeader.PREPARE_MIG, SERVERS[0], SWITCH_IP, SERVERS[0], 0, SERVERS[0], CLIENT,
                     10000 + k));
             assertTrue(ports[1].sent.isEmpty());
         }
@@ -299,19 +299,19 @@ class VipPlacementTest {
         int s = syn(port);
         int t = (s + 1) % 4;
         long original = SERVERS[s] & 0xFFFF_FFFFL;
-        inject(t, TorSwitchTest.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[t], SERVERS[s], SERVERS[s], SERVERS[t], original,
+        inject(t, SwitchRig.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[t], SERVERS[s], SERVERS[s], SERVERS[t], original,
                 CLIENT, port));
         assertEquals(t, data(port));
         DecodedFrame d = respond(t, 80, port, TcpSegment.ACK);
         assertEquals(VIP, d.srcIp);
         // home again: CONN_STATE_ACK from the original does not remove the entry
-        inject(s, TorSwitchTest.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[s], SERVERS[t], SERVERS[t], SERVERS[s], original,
+        inject(s, SwitchRig.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[s], SERVERS[t], SERVERS[t], SERVERS[s], original,
                 CLIENT, port));
-        inject(s, TorSwitchTest.control(TcpMigHeader.CONN_STATE_ACK, SERVERS[s], SERVERS[t], SERVERS[t], SERVERS[s], 0, CLIENT, port));
+        inject(s, SwitchRig.control(TcpMigHeader.CONN_STATE_ACK, SERVERS[s], SERVERS[t], SERVERS[t], SERVERS[s], 0, CLIENT, port));
         assertEquals(0, sw.counter(SwitchCounter.REMOVED_MIGRATE_BACK));
         assertEquals(s, data(port));
         // an abort by the original keeps it too, pointing at the origin
-        inject(s, TorSwitchTest.control(TcpMigHeader.ABORT, SERVERS[s], SWITCH_IP, SERVERS[s], SERVERS[t], original, CLIENT, port));
+        inject(s, SwitchRig.control(TcpMigHeader.ABORT, SERVERS[s], SWITCH_IP, SERVERS[s], SERVERS[t], original, CLIENT, port));
         assertEquals(s, data(port));
         assertEquals(1, sw.directory().size());
         // RST ends it
@@ -339,7 +339,7 @@ class VipPlacementTest {
         assertEquals(VIP, respond(s, 80, port, TcpSegment.ACK).srcIp);
         int t = (s + 1) % 4;
         ports[s].sent.clear();
-        inject(t, TorSwitchTest.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[t], SERVERS[s], SERVERS[s], SERVERS[t],
+        inject(t, SwitchRig.control(TcpMigHeader.PREPARE_MIG_ACK, SERVERS[t], SERVERS[s], SERVERS[s], SERVERS[t],
                 SERVERS[s] & 0xFFFF_FFFFL, CLIENT, port));
         byte[] reject = ports[s].takeOnly();
         DecodedFrame d = decode(reject);
@@ -470,8 +470,8 @@ class VipPlacementTest {
         fillDirectory();
         heartbeats(0, 1, 2, 3);
         syn(40000);
-        byte[] original = TorSwitchTest.tcp(CLIENT, 40000, VIP, 80, TcpSegment.ACK, 1, 1, 100);
-        byte[] synOriginal = TorSwitchTest.tcp(CLIENT, 40001, VIP, 80, TcpSegment.SYN, 1, 0, 0);
+        byte[] original = SwitchRig.tcp(CLIENT, 40000, VIP, 80, TcpSegment.ACK, 1, 1, 100);
+        byte[] synOriginal = SwitchRig.tcp(CLIENT, 40001, VIP, 80, TcpSegment.SYN, 1, 0, 0);
         io.capybara.io.FrameChannel sink = new io.capybara.io.FrameChannel() {
             @Override
             public int poll(io.capybara.io.FrameHandler handler, int limit) {
@@ -493,7 +493,7 @@ class VipPlacementTest {
             quiet.directory().install(CLIENT + 7, port, 0, 0, 0);
         }
         for (int s = 0; s < 4; s++) {
-            byte[] hb = TorSwitchTest.control(TcpMigHeader.HEARTBEAT, SERVERS[s], SWITCH_IP, SERVERS[s], 0, 0, 0, 0);
+            byte[] hb = SwitchRig.control(TcpMigHeader.HEARTBEAT, SERVERS[s], SWITCH_IP, SERVERS[s], 0, 0, 0, 0);
             quiet.process(s, new UnsafeBuffer(hb), 0, hb.length);
         }
         UnsafeBuffer frame = new UnsafeBuffer(new byte[original.length]);

@@ -87,6 +87,14 @@ public final class LinuxCalls {
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int SHUT_WR = 1;
     public static final int SOCKADDR_IN_SIZE = 16;
+    // struct mmsghdr (x86_64): struct msghdr (56 bytes: name, namelen, iov at 16, iovlen at 24,
+    // control, controllen, flags at 48), then msg_len at 56, padded to 64; struct iovec is 16.
+    public static final int MMSGHDR_SIZE = 64;
+    public static final int MSGHDR_IOV = 16;
+    public static final int MSGHDR_IOVLEN = 24;
+    public static final int MSGHDR_FLAGS = 48;
+    public static final int MMSGHDR_LEN = 56;
+    public static final int IOVEC_SIZE = 16;
 
     // AF_PACKET (linux/if_packet.h, linux/if_ether.h)
     public static final int SOL_PACKET = 263;
@@ -141,6 +149,8 @@ public final class LinuxCalls {
             errnoCall("recv", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
     private static final MethodHandle SEND =
             errnoCall("send", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+    private static final MethodHandle RECVMMSG =
+            errnoCall("recvmmsg", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
     private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
     private static final MethodHandle POLL = errnoCall("poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
     private static final MethodHandle EPOLL_CREATE1 = errnoCall("epoll_create1", JAVA_INT, JAVA_INT);
@@ -316,6 +326,18 @@ public final class LinuxCalls {
     public static long recv(MemorySegment cs, int fd, MemorySegment buf, long len, int flags) {
         try {
             return longResult((long) RECV.invokeExact(cs, fd, buf, len, flags), cs);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * recvmmsg(2) without a timeout into {@code vlen} prepared mmsghdrs: the number of messages
+     * (each one's length in its msg_len) or -errno.
+     */
+    public static int recvmmsg(MemorySegment cs, int fd, MemorySegment msgvec, int vlen, int flags) {
+        try {
+            return intResult((int) RECVMMSG.invokeExact(cs, fd, msgvec, vlen, flags, MemorySegment.NULL), cs);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -8,6 +8,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -46,7 +47,10 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * stack above it free of a Linux-only special case, costs nothing at our rates, and makes
  * captures (tshark) show correct checksums. A consequence: a PacketChannel on an interface
  * with offloads still on may deliver frames whose L4 checksum is not valid; the stack counts
- * and drops them.
+ * and drops them (unless opened with offload: its virtio header tells, and the checksum is
+ * finished here). The sending side is another matter: a frame sent with GSO is cut by the
+ * kernel in software when the interface has TSO off, so offload on our socket needs no offload
+ * on the device.
  *
  * <p>Buffers are off-heap, allocated once, wrapped by Agrona {@link UnsafeBuffer}s: nothing
  * is allocated per frame. Not thread-safe.
@@ -77,6 +81,9 @@ public final class PacketChannel extends FdFrameChannel {
 
     private final boolean anyMac;
     private final boolean offload;
+    /** Frames one recvmmsg(2) may return (offload only). */
+    static final int BATCH = 16;
+    private final Batch batch;
 
     private long framesNotForUs;
     private long framesTruncated;
@@ -93,6 +100,7 @@ public final class PacketChannel extends FdFrameChannel {
         this.ourMacHigh = anyMac ? 0 : (int) (ourMac >>> 16);
         this.ourMacLow = anyMac ? 0 : (short) ourMac;
         this.offload = offload;
+        this.batch = offload ? new Batch(arena, (OFFLOAD_FRAME_BYTES + VNET_HDR_BYTES + 63) & ~63) : null;
     }
 
     /** Opens a channel on {@code interfaceName}, accepting frames for the interface's own MAC. */
@@ -183,6 +191,9 @@ public final class PacketChannel extends FdFrameChannel {
     @Override
     public int poll(FrameHandler handler, int limit) {
         ensureOpen();
+        if (batch != null) {
+            return pollBatched(handler, limit);
+        }
         int delivered = 0;
         int capacity = (int) rx.byteSize();
         while (delivered < limit) {
@@ -198,32 +209,73 @@ public final class PacketChannel extends FdFrameChannel {
                 framesTruncated++;
                 continue;
             }
-            int length = (int) n - headroom;
-            if (length < 14) {
-                framesTruncated++;
-                continue;
+            if (accept(rxBuffer, 0, (int) n - headroom)) {
+                delivered++;
+                handler.onFrame(rxBuffer, headroom, (int) n - headroom);
             }
-            if (!addressedToUs()) {
-                framesNotForUs++;
-                continue;
-            }
-            if (offload && (rxBuffer.getByte(0) & VNET_F_NEEDS_CSUM) != 0 && !finishChecksum(length)) {
-                framesTruncated++;
-                continue;
-            }
-            framesReceived++;
-            delivered++;
-            handler.onFrame(rxBuffer, headroom, length);
         }
         return delivered;
     }
 
-    private boolean addressedToUs() {
-        int high = rxBuffer.getInt(headroom, ByteOrder.BIG_ENDIAN);
+    /**
+     * With offload: up to {@link #BATCH} frames per recvmmsg(2), each in a slot that holds the
+     * largest GSO frame, so a burst of ACKs costs one system call, not one each.
+     */
+    private int pollBatched(FrameHandler handler, int limit) {
+        int delivered = 0;
+        while (delivered < limit) {
+            int want = Math.min(BATCH, limit - delivered);
+            int got = LinuxCalls.recvmmsg(callState, fd, batch.headers, want, LinuxCalls.MSG_TRUNC);
+            if (got < 0) {
+                if (readFailed(got)) {
+                    continue;
+                }
+                break;
+            }
+            for (int i = 0; i < got; i++) {
+                int n = batch.length(i);
+                int base = i * batch.slot;
+                if ((batch.flags(i) & LinuxCalls.MSG_TRUNC) != 0 || n > batch.slot) {
+                    framesTruncated++;
+                } else if (accept(batch.buffer, base, n - headroom)) {
+                    delivered++;
+                    handler.onFrame(batch.buffer, base + headroom, n - headroom);
+                }
+            }
+            if (got < want) {
+                break;
+            }
+        }
+        return delivered;
+    }
+
+    /**
+     * Checks the frame of {@code length} bytes behind the headroom at {@code base}: long enough,
+     * for us, its checksum finished if the virtio header says it is partial. Counts what it drops.
+     */
+    private boolean accept(UnsafeBuffer buf, int base, int length) {
+        if (length < 14) {
+            framesTruncated++;
+            return false;
+        }
+        if (!addressedToUs(buf, base + headroom)) {
+            framesNotForUs++;
+            return false;
+        }
+        if (offload && (buf.getByte(base) & VNET_F_NEEDS_CSUM) != 0 && !finishChecksum(buf, base, length)) {
+            framesTruncated++;
+            return false;
+        }
+        framesReceived++;
+        return true;
+    }
+
+    private boolean addressedToUs(UnsafeBuffer buf, int frame) {
+        int high = buf.getInt(frame, ByteOrder.BIG_ENDIAN);
         if (anyMac || (high & 0x0100_0000) != 0) {
             return true; // group bit: broadcast or multicast
         }
-        return high == ourMacHigh && rxBuffer.getShort(headroom + 4, ByteOrder.BIG_ENDIAN) == ourMacLow;
+        return high == ourMacHigh && buf.getShort(frame + 4, ByteOrder.BIG_ENDIAN) == ourMacLow;
     }
 
     /**
@@ -231,16 +283,48 @@ public final class PacketChannel extends FdFrameChannel {
      * sum; adding every byte from csum_start on and complementing finishes it. False if the
      * header points outside the frame.
      */
-    private boolean finishChecksum(int length) {
-        int start = rxBuffer.getShort(6, HOST) & 0xFFFF;
-        int field = start + (rxBuffer.getShort(8, HOST) & 0xFFFF);
+    private boolean finishChecksum(UnsafeBuffer buf, int base, int length) {
+        int start = buf.getShort(base + 6, HOST) & 0xFFFF;
+        int field = start + (buf.getShort(base + 8, HOST) & 0xFFFF);
         if (start >= length || field + 2 > length) {
             return false;
         }
-        long sum = Checksums.sum(rxBuffer, headroom + start, length - start);
-        rxBuffer.putShort(headroom + field, (short) Checksums.finish(sum), ByteOrder.BIG_ENDIAN);
+        int frame = base + headroom;
+        long sum = Checksums.sum(buf, frame + start, length - start);
+        buf.putShort(frame + field, (short) Checksums.finish(sum), ByteOrder.BIG_ENDIAN);
         checksumsFinished++;
         return true;
+    }
+
+    /** recvmmsg(2)'s vector: BATCH mmsghdrs, each with one iovec onto its own slot. */
+    private static final class Batch {
+        final int slot;
+        final MemorySegment headers;
+        final UnsafeBuffer buffer;
+
+        Batch(Arena arena, int slot) {
+            this.slot = slot;
+            MemorySegment slots = arena.allocate((long) slot * BATCH, 64);
+            this.buffer = new UnsafeBuffer(slots.address(), slot * BATCH);
+            this.headers = arena.allocate((long) LinuxCalls.MMSGHDR_SIZE * BATCH, 8);
+            MemorySegment iovecs = arena.allocate((long) LinuxCalls.IOVEC_SIZE * BATCH, 8);
+            for (int i = 0; i < BATCH; i++) {
+                MemorySegment iov = iovecs.asSlice((long) i * LinuxCalls.IOVEC_SIZE, LinuxCalls.IOVEC_SIZE);
+                iov.set(ValueLayout.ADDRESS, 0, slots.asSlice((long) i * slot, slot));
+                iov.set(ValueLayout.JAVA_LONG, 8, slot);
+                MemorySegment h = headers.asSlice((long) i * LinuxCalls.MMSGHDR_SIZE, LinuxCalls.MMSGHDR_SIZE);
+                h.set(ValueLayout.ADDRESS, LinuxCalls.MSGHDR_IOV, iov);
+                h.set(ValueLayout.JAVA_LONG, LinuxCalls.MSGHDR_IOVLEN, 1);
+            }
+        }
+
+        int length(int i) {
+            return headers.get(ValueLayout.JAVA_INT, (long) i * LinuxCalls.MMSGHDR_SIZE + LinuxCalls.MMSGHDR_LEN);
+        }
+
+        int flags(int i) {
+            return headers.get(ValueLayout.JAVA_INT, (long) i * LinuxCalls.MMSGHDR_SIZE + LinuxCalls.MSGHDR_FLAGS);
+        }
     }
 
     @Override

@@ -95,7 +95,7 @@ public final class ServerNode implements Node {
         } else {
             echo = new EchoServerApp(host);
             http = null;
-            inner = new MigratableEcho(echo);
+            inner = MigratableApp.stateless(echo); // echo keeps no state per connection
         }
         this.app = new StatePadding(inner);
         gate = serviceNanos > 0 && http != null ? new ServiceGate(inner.handler(), serviceNanos) : null;

@@ -11,7 +11,6 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -31,15 +30,11 @@ class ProcessDrainTest {
     @TempDir
     Path dir;
 
-    private ProcessRackOptions options(String name) {
-        return ProcessRackOptions.defaults(name + ProcessHandle.current().pid() % 100000, dir.resolve("run"));
-    }
-
     /** A short {@code rack drill}: wrk on the VIP while both servers are drained, stopped and restarted. */
     @Test
     void drillRestartsEveryServerUnderWrkWithoutAClientNoticing() throws Exception {
         NetAdmin.assumeNetAdminAnd("wrk");
-        Map<String, Object> out = RackDrill.run(options("d").withServers(2), 20, 16, 0, LOG);
+        Map<String, Object> out = RackDrill.run(TestRacks.options("d", dir).withServers(2), 20, 16, 0, LOG);
         LOG.println("drill: " + out);
         assertEquals(0L, num(out, "errors"), "wrk errors: " + out);
         assertEquals(0L, num(out, "client_resets"), "the client kernel counted resets: " + out);
@@ -59,7 +54,7 @@ class ProcessDrainTest {
     @Test
     void drainAndRestartWhileByteExactTransfersRunBothWays() throws Exception {
         NetAdmin.assumeNetAdminAnd("python3");
-        ProcessRackOptions o = options("e").withServers(2).withApp("echo").withVip(true).withMigrateEveryMs(0);
+        ProcessRackOptions o = TestRacks.options("e", dir).withServers(2).withApp("echo").withVip(true).withMigrateEveryMs(0);
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             Thread.sleep(600); // both servers heartbeat: members of the placement
             int seconds = 24;
@@ -90,16 +85,9 @@ class ProcessDrainTest {
             assertTrue(drillEnd < seconds - 3, "the drill ended while the transfers ran: at " + drillEnd + " s");
 
             assertTrue(client.waitFor(60, TimeUnit.SECONDS), "client finished");
-            List<String[]> conns = new ArrayList<>();
-            double elapsed = 0;
-            for (String line; (line = lines.readLine()) != null; ) {
-                LOG.println("client: " + line);
-                if (line.startsWith("conn ")) {
-                    conns.add(line.split(" "));
-                } else if (line.startsWith("elapsed ")) {
-                    elapsed = Double.parseDouble(line.split(" ")[1]);
-                }
-            }
+            TestRacks.ClientReport report = TestRacks.ClientReport.read(lines, LOG);
+            List<String[]> conns = report.conns();
+            double elapsed = report.elapsed();
             assertEquals(8, conns.size());
             long bytes = 0;
             for (String[] c : conns) {

@@ -26,7 +26,7 @@ class ProcessPolicyTest {
         NetAdmin.assumeNetAdmin();
         NetAdmin.assumeTool("python3", "python3");
         RackPolicyRun.Settings s = RackPolicyRun.Settings.of(true, 42);
-        ProcessRackOptions o = ProcessRackOptions.defaults("pp" + ProcessHandle.current().pid() % 100000, dir.resolve("run"));
+        ProcessRackOptions o = TestRacks.options("pp", dir);
         RackPolicyRun.Result r = RackPolicyRun.run(o, s, PolicyKind.PROACTIVE, System.err);
         System.err.println(r);
         assertEquals(0, r.errors(), "every request answered");

@@ -10,7 +10,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,15 +35,11 @@ class ProcessRackTest {
     @TempDir
     Path dir;
 
-    private ProcessRackOptions options(String name) {
-        return ProcessRackOptions.defaults(name + ProcessHandle.current().pid() % 100000, dir.resolve("run"));
-    }
-
     @Test
     void idleRackSleepsThenWrkSeesNoErrorWhileConnectionsMigrateBetweenProcesses() throws Exception {
         NetAdmin.assumeNetAdminAnd("wrk");
         List<String> namespaces;
-        try (ProcessRack rack = ProcessRack.up(options("w").withServers(3).withMigrateEveryMs(20), LOG)) {
+        try (ProcessRack rack = ProcessRack.up(TestRacks.options("w", dir).withServers(3).withMigrateEveryMs(20), LOG)) {
             namespaces = rack.topology().namespaces();
             assertEquals(4, new HashSet<>(rack.pids()).size(), "switch and 3 servers are 4 processes");
             Thread.sleep(5_000); // start-up compilation settles
@@ -122,7 +117,7 @@ class ProcessRackTest {
     @Test
     void everyByteChecksAcrossMigrationsAndKillingAServerLosesOnlyItsConnections() throws Exception {
         NetAdmin.assumeNetAdminAnd("python3");
-        ProcessRackOptions o = options("k").withServers(3).withApp("echo").withMigrateEveryMs(20).withKeepGoing(true);
+        ProcessRackOptions o = TestRacks.options("k", dir).withServers(3).withApp("echo").withMigrateEveryMs(20).withKeepGoing(true);
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             Process client = startClient(rack, 8, 24, 7);
             BufferedReader out = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
@@ -154,16 +149,9 @@ class ProcessRackTest {
             LOG.println("killed s2 holding client ports " + onVictim + " after " + before + " migrations");
 
             assertTrue(client.waitFor(60, TimeUnit.SECONDS), "client finished");
-            List<String[]> conns = new ArrayList<>();
-            double elapsed = 0;
-            for (String line; (line = out.readLine()) != null; ) {
-                LOG.println("client: " + line);
-                if (line.startsWith("conn ")) {
-                    conns.add(line.split(" "));
-                } else if (line.startsWith("elapsed ")) {
-                    elapsed = Double.parseDouble(line.split(" ")[1]);
-                }
-            }
+            TestRacks.ClientReport report = TestRacks.ClientReport.read(out, LOG);
+            List<String[]> conns = report.conns();
+            double elapsed = report.elapsed();
             assertEquals(8, conns.size());
             long bytes = 0;
             int lost = 0;
@@ -206,7 +194,7 @@ class ProcessRackTest {
     @Test
     void originKilledAfterAckLosesItsConnectionTargetKilledMidStateRollsBack() throws Exception {
         NetAdmin.assumeNetAdminAnd("python3");
-        ProcessRackOptions o = options("c").withServers(3).withApp("echo").withMigrateEveryMs(0).withKeepGoing(true)
+        ProcessRackOptions o = TestRacks.options("c", dir).withServers(3).withApp("echo").withMigrateEveryMs(0).withKeepGoing(true)
                 .withCrashAt(Map.of(0, "origin-ack", 2, "target-state"));
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             ProcessRack.ClientInfo c = rack.clients().get(0);

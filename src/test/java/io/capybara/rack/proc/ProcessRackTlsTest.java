@@ -49,8 +49,7 @@ class ProcessRackTlsTest {
         NetAdmin.assumeNetAdmin();
         NetAdmin.assumeTool("wrk", "wrk");
         NetAdmin.assumeTool("python3", "python3");
-        ProcessRackOptions o = ProcessRackOptions.defaults("t" + ProcessHandle.current().pid() % 100000,
-                dir.resolve("run")).withServers(3).withMigrateEveryMs(20).withApp("https");
+        ProcessRackOptions o = TestRacks.options("t", dir).withServers(3).withMigrateEveryMs(20).withApp("https");
         int connections = 32;
         try (ProcessRack rack = ProcessRack.up(o, LOG)) {
             String ns = rack.clients().get(0).namespace();

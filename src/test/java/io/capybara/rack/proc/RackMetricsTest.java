@@ -42,8 +42,7 @@ class RackMetricsTest {
         Require.netAdmin();
         Require.tool("curl", "curl");
         Require.tool("python3", "python3");
-        ProcessRackOptions o = ProcessRackOptions.defaults("m" + ProcessHandle.current().pid() % 100000,
-                dir.resolve("run")).withServers(2).withApp("echo").withMigrateEveryMs(20);
+        ProcessRackOptions o = TestRacks.options("m", dir).withServers(2).withApp("echo").withMigrateEveryMs(20);
         try (ProcessRack rack = ProcessRack.up(o, System.err)) {
             List<String[]> recorded = ProcessRack.stateLines(o.dir(), "metrics");
             assertEquals(3, recorded.size(), "switch and 2 servers have a metrics address in rack.state");
