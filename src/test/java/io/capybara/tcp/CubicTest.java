@@ -22,17 +22,11 @@ class CubicTest {
     }
 
     static byte[] snapshot(Cubic c, long now) {
-        UnsafeBuffer b = new UnsafeBuffer(new byte[128]);
-        SnapshotWriter w = new SnapshotWriter().wrap(b, 0);
-        c.write(w, now);
-        byte[] out = new byte[w.position()];
-        b.getBytes(0, out);
-        return out;
+        return SnapshotBytes.written(w -> c.write(w, now));
     }
 
     static State state(Cubic c, long now) throws SnapshotException {
-        byte[] s = snapshot(c, now);
-        SnapshotReader r = new SnapshotReader().wrap(new UnsafeBuffer(s), 0, s.length);
+        SnapshotReader r = SnapshotBytes.reader(snapshot(c, now));
         for (int i = 0; i < 4; i++) {
             r.getInt("reno");
         }
@@ -122,6 +116,13 @@ class CubicTest {
         return out;
     }
 
+    /** The windows (segments) of a CUBIC cut at {@code segments}, acknowledged for {@code seconds} at {@code rtt}. */
+    static double[] afterLoss(int segments, long rtt, double seconds) {
+        Cubic c = at(segments);
+        loss(c, segments);
+        return run(c, 0, rtt, seconds);
+    }
+
     /** W_est after {@code rounds} windows acknowledged: ALPHA per round from the cut up to W_max, one beyond. */
     static double renoFriendly(double cut, double wMax, int rounds) {
         double toWMax = (wMax - cut) / Cubic.ALPHA;
@@ -134,10 +135,7 @@ class CubicTest {
      */
     @Test
     void theWindowFollowsTheCubicAroundTheLastLoss() {
-        Cubic c = at(100);
-        loss(c, 100);
-        long rtt = S / 20;
-        double[] cwnd = run(c, 0, rtt, 8);
+        double[] cwnd = afterLoss(100, S / 20, 8);
         double k = StrictMath.cbrt(30 / Cubic.C);
         for (double t : new double[] {1, 2, k, 5, 6, 7}) {
             int round = (int) Math.round(t * 20);
@@ -151,10 +149,7 @@ class CubicTest {
     /** With a small W_max and a short RTT, Reno's line (3 (1 - beta) / (1 + beta) per RTT, then 1) is ahead of the cubic. */
     @Test
     void whereRenoWouldGrowFasterTheWindowGrowsLikeReno() {
-        Cubic c = at(10);
-        loss(c, 10);
-        long rtt = S / 100;
-        double[] cwnd = run(c, 0, rtt, 1);
+        double[] cwnd = afterLoss(10, S / 100, 1);
         assertEquals(renoFriendly(7, 10, cwnd.length), cwnd[cwnd.length - 1], 3, "Reno-friendly");
         assertTrue(w(10, 1.01) < 10, "the cubic alone would still be below W_max");
     }
@@ -180,7 +175,7 @@ class CubicTest {
         c.reducedThreshold(c.cwnd, 1, 0);
         byte[] s = snapshot(c, 0);
         Cubic back = new Cubic(0, 1);
-        back.read(new SnapshotReader().wrap(new UnsafeBuffer(s), 0, s.length), 0);
+        back.read(SnapshotBytes.reader(s), 0);
         assertArrayEquals(s, snapshot(back, 0));
         UnsafeBuffer bad = new UnsafeBuffer(s.clone());
         bad.putLong(17, Double.doubleToRawLongBits(NewReno.MAX_CWND + 1.0), java.nio.ByteOrder.BIG_ENDIAN); // W_max, after NewReno's 17 bytes

@@ -16,6 +16,16 @@ class NewRenoTest {
         return new NewReno(0, MSS);
     }
 
+    /** A NewReno at {@code cwnd} after three duplicate ACKs of {@code una} with data up to {@code max} in flight. */
+    static NewReno afterThreeDupAcks(int cwnd, int una, int max) {
+        NewReno r = reno();
+        r.cwnd = cwnd;
+        for (int i = 0; i < 3; i++) {
+            r.onDupAck(una, max, MSS, 0);
+        }
+        return r;
+    }
+
     @Test
     void theInitialWindowIsFourSegmentsWithinTwoSegmentsAnd4380Bytes() {
         assertEquals(4_000, NewReno.initialWindow(1_000), "4 MSS below 4,380");
@@ -84,10 +94,7 @@ class NewRenoTest {
         assertFalse(r.onDupAck(0, 20_000, MSS, 0));
         assertFalse(r.onDupAck(0, 20_000, MSS, 0));
         assertTrue(r.onDupAck(0, 20_000, MSS, 0), "the third: retransmit");
-        NewReno later = reno();
-        for (int i = 0; i < 3; i++) {
-            later.onDupAck(30_000, 50_000, MSS, 0);
-        }
+        NewReno later = afterThreeDupAcks(4_000, 30_000, 50_000);
         assertEquals(10_000, later.ssthresh(), "half of the 20,000 bytes in flight");
         assertTrue(r.inRecovery());
         assertEquals(10_000, r.ssthresh());
@@ -108,11 +115,7 @@ class NewRenoTest {
 
     @Test
     void aPartialAckNeverDeflatesBelowOneSegment() {
-        NewReno r = reno();
-        r.cwnd = 4_000;
-        for (int i = 0; i < 3; i++) {
-            r.onDupAck(0, 4_000, MSS, 0);
-        }
+        NewReno r = afterThreeDupAcks(4_000, 0, 4_000);
         assertEquals(5_000, r.cwnd(), "2 MSS + 3 MSS");
         r.onNewAck(900, 900, 4_000, MSS, 0, SRTT);
         r.onNewAck(900, 1_800, 4_000, MSS, 0, SRTT);
@@ -130,11 +133,7 @@ class NewRenoTest {
 
     @Test
     void aTimeoutLeavesOneSegmentAndHalfTheFlightAsThreshold() {
-        NewReno r = reno();
-        r.cwnd = 30_000;
-        for (int i = 0; i < 3; i++) {
-            r.onDupAck(0, 30_000, MSS, 0);
-        }
+        NewReno r = afterThreeDupAcks(30_000, 0, 30_000);
         r.onTimeout(10_000, 30_000, MSS, 0);
         assertEquals(MSS, r.cwnd());
         assertEquals(10_000, r.ssthresh());

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static io.capybara.tcp.SnapshotBytes.reader;
+import static io.capybara.tcp.SnapshotBytes.written;
+
 import io.capybara.wire.TcpSegment;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -110,19 +112,6 @@ class OptionsTest {
         assertTrue(ack.hasTimestamps);
         assertEquals(5_000_003 + 100, ack.tsVal);
         assertEquals(777, ack.tsEcr, "the peer's TSval echoed");
-    }
-
-    static byte[] written(java.util.function.Consumer<SnapshotWriter> group) {
-        UnsafeBuffer b = new UnsafeBuffer(new byte[256]);
-        SnapshotWriter w = new SnapshotWriter().wrap(b, 0);
-        group.accept(w);
-        byte[] out = new byte[w.position()];
-        b.getBytes(0, out);
-        return out;
-    }
-
-    static SnapshotReader reader(byte[] s) {
-        return new SnapshotReader().wrap(new UnsafeBuffer(s), 0, s.length);
     }
 
     /** Restored on a host whose clock reads otherwise, the peer still sees one continuous TS clock. */

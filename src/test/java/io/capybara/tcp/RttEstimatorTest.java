@@ -3,7 +3,6 @@ package io.capybara.tcp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 /** RFC 6298 by the numbers: SRTT, RTTVAR and RTO after each sample, the clamps, the backoff, the snapshot. */
@@ -73,15 +72,6 @@ class RttEstimatorTest {
         assertEquals(1L << RttEstimator.MAX_BACKOFF, r.current());
     }
 
-    static byte[] written(RttEstimator r, long now) {
-        UnsafeBuffer b = new UnsafeBuffer(new byte[256]);
-        SnapshotWriter w = new SnapshotWriter().wrap(b, 0);
-        r.write(w, now);
-        byte[] out = new byte[w.position()];
-        b.getBytes(0, out);
-        return out;
-    }
-
     /** A restored estimator carries on where the original stood, its timed segment as old as it was. */
     @Test
     void aSnapshotRestoresEveryFieldAndTheTimedSegmentsAge() throws SnapshotException {
@@ -91,10 +81,10 @@ class RttEstimatorTest {
         r.backOff();
         r.retries = 3;
         r.time(12345, 7 * MS);
-        byte[] at10 = written(r, 10 * MS);
+        byte[] at10 = SnapshotBytes.written(w -> r.write(w, 10 * MS));
         RttEstimator back = new RttEstimator(1, 1, 60_000 * MS);
-        back.read(new SnapshotReader().wrap(new UnsafeBuffer(at10), 0, at10.length), 500 * MS);
-        assertArrayEquals(at10, written(back, 500 * MS));
+        back.read(SnapshotBytes.reader(at10), 500 * MS);
+        assertArrayEquals(at10, SnapshotBytes.written(w -> back.write(w, 500 * MS)));
         assertEquals(497 * MS, back.timedStart, "3 ms old then, 3 ms old now");
         assertEquals(12345, back.timedSeq);
         assertEquals(r.current(), back.current());

@@ -33,10 +33,11 @@ class SackBlocksTest {
         return out;
     }
 
+    final ReceiveRing ring = ring();
+    final SackBlocks b = new SackBlocks();
+
     @Test
     void theHighestBlocksGoFirstAndTheTriggeringOneAheadOfThem() {
-        ReceiveRing ring = ring();
-        SackBlocks b = new SackBlocks();
         assertArrayEquals(new int[] {300, 310, 200, 210, 100, 110}, fill(b, 4, RCV_NXT, ring));
         assertArrayEquals(new int[] {300, 310, 200, 210}, fill(b, 2, RCV_NXT, ring), "as many as fit");
         b.trigger(205);
@@ -51,13 +52,11 @@ class SackBlocksTest {
 
     @Test
     void blocksRcvNxtHasReachedAreLeftOut() {
-        assertArrayEquals(new int[] {300, 310, 200, 210}, fill(new SackBlocks(), 4, 100, ring()));
+        assertArrayEquals(new int[] {300, 310, 200, 210}, fill(b, 4, 100, ring));
     }
 
     @Test
     void aDuplicateBelowRcvNxtIsReportedOnceInFront() {
-        ReceiveRing ring = ring();
-        SackBlocks b = new SackBlocks();
         assertFalse(b.noteDuplicate(20, 0, RCV_NXT, ring), "no payload, no duplicate");
         assertTrue(b.noteDuplicate(20, 30, RCV_NXT, ring), "[20, 50) is all below RCV.NXT");
         assertTrue(b.dsackOwed());
@@ -70,8 +69,6 @@ class SackBlocksTest {
 
     @Test
     void aDuplicateInsideABlockIsReportedBesideIt() {
-        ReceiveRing ring = ring();
-        SackBlocks b = new SackBlocks();
         assertTrue(b.noteDuplicate(202, 6, RCV_NXT, ring));
         assertArrayEquals(new int[] {}, fill(b, 1, RCV_NXT, ring), "unrecognizable alone: left to the next ACK");
         assertTrue(b.dsackOwed());
@@ -82,8 +79,6 @@ class SackBlocksTest {
     /** A segment that brought anything new was a needed retransmission: no D-SACK (it would read as needless). */
     @Test
     void aSegmentWithNewDataIsNoDuplicate() {
-        ReceiveRing ring = ring();
-        SackBlocks b = new SackBlocks();
         assertFalse(b.noteDuplicate(40, 20, RCV_NXT, ring), "[40, 60): 50..60 is new");
         assertFalse(b.noteDuplicate(205, 10, RCV_NXT, ring), "[205, 215): beyond the block");
         assertFalse(b.dsackOwed());
