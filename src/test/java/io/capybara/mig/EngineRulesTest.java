@@ -14,6 +14,7 @@ import static io.capybara.wire.TcpMigHeader.PREPARE_MIG_ACK;
 import static io.capybara.wire.TcpMigHeader.REJECT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capybara.tcp.TcpConnection;
 import io.capybara.wire.TcpMigHeader;
@@ -56,6 +57,20 @@ class EngineRulesTest {
         assertEquals(List.of(heartbeat(TcpMigHeader.HEARTBEAT_WANTS_LOADS, TcpMigHeader.NO_LOAD - 1)), e.sent(),
                 "a load beyond the field is sent as its largest value, never as 'no load'");
         assertEquals(3, e.counter(MigCounter.HEARTBEATS_SENT));
+    }
+
+    /** By default the load is the bytes the host's connections have queued: work the server still owes. */
+    @Test
+    void theDefaultLoadIsTheHostsQueuedBytes() {
+        LoneEngine e = new LoneEngine(LoneEngine.quiet().withHeartbeat(HEARTBEAT_NANOS), null);
+        TcpConnection c = e.host.connect(CLIENT, CLIENT_PORT, null);
+        int queued = c.send(new org.agrona.concurrent.UnsafeBuffer(new byte[700]), 0, 700, 0);
+        assertEquals(700, queued);
+        assertEquals(e.host.queuedBytes(), e.engine.queuedBytes());
+        assertTrue(e.engine.queuedBytes() >= 700, "" + e.engine.queuedBytes());
+        e.sent();
+        e.engine.poll(0);
+        assertEquals(List.of(heartbeat(0, e.host.queuedBytes())), e.sent());
     }
 
     @Test

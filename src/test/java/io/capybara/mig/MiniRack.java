@@ -63,6 +63,14 @@ final class MiniRack {
     MiniRack(long seed, int n, long bytes, LinkProfile profile, UnaryOperator<SwitchConfig> switchConfig,
              java.util.function.BiFunction<Integer, MigrationConfig, MigrationConfig> perServer,
              java.util.function.Function<Host, MigratableApp> appFactory, int linkSlots, int linkFrameBytes) {
+        this(seed, n, bytes, profile, switchConfig, perServer, appFactory, linkSlots, linkFrameBytes, null);
+    }
+
+    /** @param metrics one instance all engines share, as in one process (null: each its own, timing nothing) */
+    MiniRack(long seed, int n, long bytes, LinkProfile profile, UnaryOperator<SwitchConfig> switchConfig,
+             java.util.function.BiFunction<Integer, MigrationConfig, MigrationConfig> perServer,
+             java.util.function.Function<Host, MigratableApp> appFactory, int linkSlots, int linkFrameBytes,
+             MigrationMetrics metrics) {
         this.bytes = bytes;
         sim = new Simulator(seed);
         faults = new FaultInjector(sim);
@@ -102,7 +110,7 @@ final class MiniRack {
             migratable[i] = app;
             servers[i].listen(PORT, 128, app.handler());
             engines[i] = sim.add(new MigrationEngine(servers[i], perServer.apply(i, mc), app,
-                    MigrationMetrics.constant()));
+                    metrics != null ? metrics : MigrationMetrics.constant()));
         }
         Map<Integer, Long> a = new HashMap<>(arp);
         a.remove(RackSimulation.ip(16));

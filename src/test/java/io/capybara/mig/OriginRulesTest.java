@@ -137,6 +137,7 @@ class OriginRulesTest {
         assertTrue(r.run(1_000_000_000L, () -> r.servers[1].connectionCount() == 0));
         r.runFor(1_000_000);
         assertEquals(1, r.engines[1].counter(MigCounter.DIRECTORY_RELEASED));
+        assertEquals(3, r.faults.seen(FaultInjector.Where.SWITCH, TcpMigHeader.ABORT), "three copies, none answered");
         assertEquals(0, r.engines[0].counter(MigCounter.DIRECTORY_RELEASED));
         assertEquals(0, r.sw.directory().size());
         assertEquals(null, r.hashDisagreement(), "byte oracle");

@@ -122,16 +122,16 @@ class TargetRulesTest {
         assertEquals(List.of(), t.sent());
         long[] at = {hold, hold + abort, hold + 3 * abort};
         for (long when : at) {
-            t.engine.poll(when - 1);
+            assertEquals(0, t.engine.poll(when - 1));
             assertEquals(List.of(), t.sent(), "nothing before " + when);
-            t.engine.poll(when);
+            assertEquals(1, t.engine.poll(when), "one slot's work");
             assertEquals(List.of(notice), t.sent(), "a notice at " + when);
             assertEquals(1, t.engine.preparedSlots());
         }
         t.prepare(1);
         assertEquals(List.of(), t.sent(), "a slot whose hold ran out sends no ACK");
         assertEquals(hold + 7 * abort, t.engine.nextDeadline());
-        t.engine.poll(hold + 7 * abort);
+        assertEquals(1, t.engine.poll(hold + 7 * abort));
         assertEquals(List.of(), t.sent());
         assertEquals(0, t.engine.preparedSlots());
         assertEquals(1, t.counter(MigCounter.HOLD_EXPIRED), "counted once per slot");
