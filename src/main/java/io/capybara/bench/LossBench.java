@@ -66,7 +66,7 @@ public final class LossBench {
      * @param linuxCongestion the Linux sender's congestion control as its socket reported it
      */
     public record Result(long bytes, int runs, int warmups, int sendBufferBytes, String linuxCongestion,
-                         int segmentOffloadBytes, long spinNanos, List<Row> rows) {
+                         int segmentOffloadBytes, long spinNanos, boolean senderChecksumOffload, List<Row> rows) {
     }
 
     /**
@@ -119,7 +119,7 @@ public final class LossBench {
 
     /** One run per rate, one warm-up transfer: what the small test uses. */
     public static Result run(double[] lossPercents, long bytes, Consumer<String> progress) throws Exception {
-        return run(lossPercents, bytes, 1, 1, DEFAULT_SEGMENT_OFFLOAD, SPIN_NANOS, progress);
+        return run(lossPercents, bytes, 1, 1, DEFAULT_SEGMENT_OFFLOAD, SPIN_NANOS, true, progress);
     }
 
     /**
@@ -135,9 +135,11 @@ public final class LossBench {
      *                     offload (PACKET_VNET_HDR); 0 = one MSS per frame and per send(2), no
      *                     virtio header
      * @param spinNanos    how long the Java loop busy-polls after work before it blocks in epoll
+     * @param checksumOffload turn checksum offload and scatter-gather on at both senders' veth
+     *                     ends (TSO and GSO stay off); false leaves every offload off there
      */
     public static Result run(double[] lossPercents, long bytes, int runs, int warmups, int segmentOffload,
-                             long spinNanos, Consumer<String> progress) throws Exception {
+                             long spinNanos, boolean checksumOffload, Consumer<String> progress) throws Exception {
         String problem = Topology.netAdminProblem();
         if (problem != null) {
             throw new IllegalStateException("bench loss needs root/CAP_NET_ADMIN: " + problem);
@@ -157,8 +159,10 @@ public final class LossBench {
             Topology.VethLink javaLink = topo.veth(null, r);
             Topology.VethLink linuxLink = topo.veth(s, r);
             sendBuffer = linuxMaxSendBuffer(topo, s);
-            senderChecksumOffload(topo, javaLink.nameA(), null);
-            senderChecksumOffload(topo, linuxLink.nameA(), s);
+            if (checksumOffload) {
+                senderChecksumOffload(topo, javaLink.nameA(), null);
+                senderChecksumOffload(topo, linuxLink.nameA(), s);
+            }
             PacketChannel pc = topo.own(PacketChannel.open(javaLink.rootEnd(), -1L, false,
                     PacketChannel.DEFAULT_BUFFER_BYTES, segmentOffload > 0));
             Process receiver = topo.start(r, "python3", "-c", RECEIVER, Integer.toString(PORT));
@@ -217,7 +221,7 @@ public final class LossBench {
                         median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits));
             }
         }
-        return new Result(bytes, runs, warmups, sendBuffer, congestion, segmentOffload, spinNanos, rows);
+        return new Result(bytes, runs, warmups, sendBuffer, congestion, segmentOffload, spinNanos, checksumOffload, rows);
     }
 
     /**

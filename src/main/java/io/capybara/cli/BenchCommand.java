@@ -159,6 +159,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--spin-us", defaultValue = "200", description = "Microseconds the Java sender's loop "
                 + "busy-polls after work before it blocks in epoll (default ${DEFAULT-VALUE}).")
         long spinMicros;
+        @Option(names = "--sender-checksum-offload", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Checksum offload and scatter-gather on at both senders' veth ends, TSO/GSO off "
+                        + "(default ${DEFAULT-VALUE}; --no-sender-checksum-offload: every offload off).")
+        boolean senderChecksumOffload;
         @Option(names = "--json", description = "Print one JSON object on stdout.")
         boolean json;
 
@@ -177,7 +181,7 @@ public final class BenchCommand implements Runnable {
                 throw CliException.usage("--bytes", "must be > 0, got " + bytes);
             }
             io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, runs, warmup,
-                    segmentOffload, spinMicros * 1000, System.err::println);
+                    segmentOffload, spinMicros * 1000, senderChecksumOffload, System.err::println);
             if (!json) {
                 System.out.print(io.capybara.bench.LossBench.format(r));
                 return 0;
@@ -202,7 +206,7 @@ public final class BenchCommand implements Runnable {
                     .put("linux_congestion_control", r.linuxCongestion())
                     .put("capybara_send_buffer_bytes", r.sendBufferBytes())
                     .put("capybara_segment_offload_bytes", r.segmentOffloadBytes())
-                    .put("capybara_spin_us", r.spinNanos() / 1000).put("sender_checksum_offload", true)
+                    .put("capybara_spin_us", r.spinNanos() / 1000).put("sender_checksum_offload", r.senderChecksumOffload())
                     .put("rates", rates).put("goal_ratio", 0.9)
                     .put("goal_met", goal));
             return 0;
