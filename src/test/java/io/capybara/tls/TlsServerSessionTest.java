@@ -144,6 +144,13 @@ class TlsServerSessionTest {
         return new TlsServerContext(IDENTITY, EnumSet.allOf(TlsSuite.class), seeded(7), log);
     }
 
+    /** A server (default context) with the TLS 1.3 handshake of {@code c} done. */
+    static Server establishedWith(BcClient c) throws IOException {
+        Server s = new Server(context(null));
+        handshake(c, s);
+        return s;
+    }
+
     static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
@@ -151,9 +158,8 @@ class TlsServerSessionTest {
     @ParameterizedTest
     @EnumSource(TlsSuite.class)
     void everySuiteHandshakesAndCarriesDataBothWays(TlsSuite suite) throws IOException {
-        Server s = new Server(context(null));
         BcClient c = BcClient.tls13(suite, seeded(3));
-        handshake(c, s);
+        Server s = establishedWith(c);
         assertEquals(suite, s.session.suite());
         byte[] big = new byte[100_000];
         new Random(5).nextBytes(big);
@@ -168,9 +174,8 @@ class TlsServerSessionTest {
     @ParameterizedTest
     @EnumSource(TlsSuite.class)
     void aRecordSplitAcrossAMigrationDecryptsOnTheTarget(TlsSuite suite) throws Exception {
-        Server s = new Server(context(null));
         BcClient c = BcClient.tls13(suite, seeded(4));
-        handshake(c, s);
+        Server s = establishedWith(c);
         c.write(bytes("GET /first HTTP/1.1\r\n\r\n"));
         c.write(bytes("GET /second HTTP/1.1\r\n\r\n"));
         byte[] wire = c.output();
@@ -190,9 +195,8 @@ class TlsServerSessionTest {
 
     @Test
     void migrationsAtEveryByteOfARecordStream() throws Exception {
-        Server s = new Server(context(null));
         BcClient c = BcClient.tls13(TlsSuite.TLS_AES_128_GCM_SHA256, seeded(8));
-        handshake(c, s);
+        Server s = establishedWith(c);
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
         for (int i = 0; i < 5; i++) {
             byte[] m = bytes("message " + i + " ");
@@ -209,9 +213,8 @@ class TlsServerSessionTest {
 
     @Test
     void plaintextTheApplicationHasNotTakenTravels() throws Exception {
-        Server s = new Server(context(null));
         BcClient c = BcClient.tls13(TlsSuite.TLS_CHACHA20_POLY1305_SHA256, seeded(9));
-        handshake(c, s);
+        Server s = establishedWith(c);
         s.consume = false;
         c.write(bytes("one"));
         c.write(bytes("two"));
@@ -269,9 +272,8 @@ class TlsServerSessionTest {
     @ParameterizedTest
     @EnumSource(TlsSuite.class)
     void aFlippedBitAfterAMigrationIsRefusedWithBadRecordMac(TlsSuite suite) throws Exception {
-        Server s = new Server(context(null));
         BcClient c = BcClient.tls13(suite, seeded(12));
-        handshake(c, s);
+        Server s = establishedWith(c);
         c.write(bytes("hello"));
         s.input(c.output());
         s.migrate();
@@ -316,9 +318,8 @@ class TlsServerSessionTest {
 
     @Test
     void closeNotifyBothWays() throws Exception {
-        Server s = new Server(context(null));
         BcClient c = BcClient.tls13(TlsSuite.TLS_AES_128_GCM_SHA256, seeded(14));
-        handshake(c, s);
+        Server s = establishedWith(c);
         s.session.close();
         assertFalse(s.session.isFinished(), "close_notify still to send");
         c.input(s.output());
@@ -369,9 +370,8 @@ class TlsServerSessionTest {
 
     @Test
     void corruptOrTruncatedSnapshotsAreRefused() throws Exception {
-        Server s = new Server(context(null));
         BcClient c = BcClient.tls13(TlsSuite.TLS_AES_128_GCM_SHA256, seeded(17));
-        handshake(c, s);
+        Server s = establishedWith(c);
         int size = s.session.snapshotSize();
         UnsafeBuffer buf = new UnsafeBuffer(new byte[size]);
         s.session.snapshot(buf, 0);
