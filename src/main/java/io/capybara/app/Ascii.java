@@ -4,6 +4,8 @@ package io.capybara.app;
 final class Ascii {
     static final byte CR = '\r';
     static final byte LF = '\n';
+    /** A line end as written (we accept a bare LF too). */
+    static final byte[] CRLF = {CR, LF};
     static final byte SP = ' ';
     static final byte HT = '\t';
 

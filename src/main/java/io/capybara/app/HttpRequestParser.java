@@ -32,8 +32,9 @@ public final class HttpRequestParser {
     private static final byte[] GET = Ascii.bytes("GET");
     private static final byte[] HEAD = Ascii.bytes("HEAD");
     private static final byte[] HTTP_SLASH = Ascii.bytes("HTTP/");
-    private static final byte[] ROOT_PATH = Ascii.bytes("/");
-    private static final byte[] BYTES_PREFIX = Ascii.bytes("/bytes/");
+    /** The paths served (the load generator's {@link HttpRequestWriter} asks for them). */
+    static final byte[] ROOT_PATH = Ascii.bytes("/");
+    static final byte[] BYTES_PREFIX = Ascii.bytes("/bytes/");
     private static final RequestError[] ERRORS = RequestError.values();
 
     private final HttpServerConfig config;

@@ -13,11 +13,7 @@ public final class HttpRequestWriter {
 
     private static final byte[] GET = Ascii.bytes("GET ");
     private static final byte[] HEAD = Ascii.bytes("HEAD ");
-    private static final byte[] ROOT_PATH = Ascii.bytes("/");
-    private static final byte[] BYTES_PATH = Ascii.bytes("/bytes/");
     private static final byte[] VERSION_HOST = Ascii.bytes(" HTTP/1.1\r\nHost: ");
-    private static final byte[] CRLF = Ascii.bytes("\r\n");
-    private static final byte[] CLOSE = Ascii.bytes("Connection: close\r\n");
     private static final int MAX_DECIMAL_DIGITS = 19;
 
     private final byte[] host;
@@ -37,8 +33,8 @@ public final class HttpRequestWriter {
 
     /** Upper bound of any request this writer produces. */
     public int maxLength() {
-        return HEAD.length + BYTES_PATH.length + MAX_DECIMAL_DIGITS + VERSION_HOST.length + host.length
-                + CRLF.length + CLOSE.length + CRLF.length;
+        return HEAD.length + HttpRequestParser.BYTES_PREFIX.length + MAX_DECIMAL_DIGITS + VERSION_HOST.length
+                + host.length + Ascii.CRLF.length + HttpResponses.CONNECTION_CLOSE.length + Ascii.CRLF.length;
     }
 
     /** Writes {@code GET /bytes/N} (keep-alive); returns its length. */
@@ -59,18 +55,18 @@ public final class HttpRequestWriter {
     public int write(MutableDirectBuffer dst, int offset, boolean head, long bytesCount, boolean close) {
         int p = Ascii.put(scratch, 0, head ? HEAD : GET);
         if (bytesCount < 0) {
-            p = Ascii.put(scratch, p, ROOT_PATH);
+            p = Ascii.put(scratch, p, HttpRequestParser.ROOT_PATH);
         } else {
-            p = Ascii.put(scratch, p, BYTES_PATH);
+            p = Ascii.put(scratch, p, HttpRequestParser.BYTES_PREFIX);
             p = Ascii.putDecimal(scratch, p, bytesCount);
         }
         p = Ascii.put(scratch, p, VERSION_HOST);
         p = Ascii.put(scratch, p, host);
-        p = Ascii.put(scratch, p, CRLF);
+        p = Ascii.put(scratch, p, Ascii.CRLF);
         if (close) {
-            p = Ascii.put(scratch, p, CLOSE);
+            p = Ascii.put(scratch, p, HttpResponses.CONNECTION_CLOSE);
         }
-        p = Ascii.put(scratch, p, CRLF);
+        p = Ascii.put(scratch, p, Ascii.CRLF);
         dst.putBytes(offset, scratch, 0, p);
         return p;
     }

@@ -12,11 +12,10 @@ final class HttpResponses {
     static final int MAX_HEAD_LENGTH = 160;
 
     private static final byte[] HTTP11 = Ascii.bytes("HTTP/1.1 ");
-    private static final byte[] CRLF = Ascii.bytes("\r\n");
     private static final byte[] CONTENT_TYPE = Ascii.bytes("Content-Type: text/plain\r\n");
     private static final byte[] CONTENT_LENGTH = Ascii.bytes("Content-Length: ");
     private static final byte[] ALLOW = Ascii.bytes("Allow: GET, HEAD\r\n");
-    private static final byte[] CONNECTION_CLOSE = Ascii.bytes("Connection: close\r\n");
+    static final byte[] CONNECTION_CLOSE = Ascii.bytes("Connection: close\r\n");
     private static final byte[] CONNECTION_KEEP_ALIVE = Ascii.bytes("Connection: keep-alive\r\n");
 
     private static final int[] STATUSES = {200, 400, 404, 405, 413, 414, 501, 505};
@@ -73,7 +72,7 @@ final class HttpResponses {
         p = Ascii.put(dst, p, CONTENT_TYPE);
         p = Ascii.put(dst, p, CONTENT_LENGTH);
         p = Ascii.putDecimal(dst, p, contentLength);
-        p = Ascii.put(dst, p, CRLF);
+        p = Ascii.put(dst, p, Ascii.CRLF);
         if (status == 405) {
             p = Ascii.put(dst, p, ALLOW);
         }
@@ -82,6 +81,6 @@ final class HttpResponses {
         } else if (http10) {
             p = Ascii.put(dst, p, CONNECTION_KEEP_ALIVE);
         }
-        return Ascii.put(dst, p, CRLF);
+        return Ascii.put(dst, p, Ascii.CRLF);
     }
 }

@@ -7,16 +7,11 @@ import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The established per-segment paths of {@link TcpConnection}, in ns/op; both must be 0 B/op
@@ -30,11 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1) // forks inherit the host JVM flags (FFM, Agrona): run through ./capybara bench
-@State(Scope.Thread)
-public class TcpSegmentBench {
+public class TcpSegmentBench extends JmhDefaults {
     static final int PAYLOAD = 1460;
     static final TcpConfig CONFIG = TcpConfig.defaults().withMss(PAYLOAD + 12); // 1460 B of data + timestamps
 

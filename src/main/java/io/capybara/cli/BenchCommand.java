@@ -23,8 +23,8 @@ public final class BenchCommand implements Runnable {
 
     /** The options every JMH-backed subcommand takes. */
     static final class JmhOptions {
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
         @Option(names = "--quick", description = "Short iterations (a smoke run).")
         boolean quick;
     }
@@ -66,7 +66,7 @@ public final class BenchCommand implements Runnable {
             mem.put("untracked_buckets", io.capybara.tor.Placement.untrackedBytes(io.capybara.tor.MaglevTable.DEFAULT_SIZE));
             out.put("goal_ns_per_packet", 50);
             out.put("goal_met", worst <= 50 && allocRounded == 0);
-            if (opts.json) {
+            if (opts.json.on) {
                 System.out.println(out);
             } else {
                 System.out.printf("switch dataplane, ns per packet (goal <= 50, 0 B allocated)%n");
@@ -90,7 +90,7 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             Map<String, Score> r = JmhRunner.run("io\\.capybara\\.bench\\.(TcpSegmentBench|EchoBench|SnapshotBench)\\.",
                     opts.quick, true);
-            if (opts.json) {
+            if (opts.json.on) {
                 Json out = new Json();
                 for (Map.Entry<String, Score> e : r.entrySet()) {
                     out.object(e.getKey()).put("score", e.getValue().value()).put("unit", e.getValue().unit())
@@ -107,8 +107,8 @@ public final class BenchCommand implements Runnable {
     @Command(name = "link", description = "HTTP over TAP and AF_PACKET against the Java stack, and over a veth "
             + "against nginx on the kernel, same wrk client, same run (needs root).")
     static final class Link implements Callable<Integer> {
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
         @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "5",
                 description = "Seconds per case, decimal (default ${DEFAULT-VALUE}).")
         double duration;
@@ -121,7 +121,7 @@ public final class BenchCommand implements Runnable {
             double seconds = Args.positive(this.seconds != null ? "--seconds" : "--duration",
                     this.seconds != null ? this.seconds : duration);
             io.capybara.bench.LinkBench.Result r = io.capybara.bench.LinkBench.run(seconds);
-            if (!json) {
+            if (!json.on) {
                 System.out.println(io.capybara.bench.LinkBench.format(r));
                 return 0;
             }
@@ -163,8 +163,8 @@ public final class BenchCommand implements Runnable {
                 description = "Checksum offload and scatter-gather on at both senders' veth ends, TSO/GSO off "
                         + "(default ${DEFAULT-VALUE}; --no-sender-checksum-offload: every offload off).")
         boolean senderChecksumOffload;
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         public Integer call() throws Exception {
@@ -182,7 +182,7 @@ public final class BenchCommand implements Runnable {
             }
             io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, runs, warmup,
                     segmentOffload, spinMicros * 1000, senderChecksumOffload, System.err::println);
-            if (!json) {
+            if (!json.on) {
                 System.out.print(io.capybara.bench.LossBench.format(r));
                 return 0;
             }
@@ -235,8 +235,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--tls-suite", defaultValue = "aes128", description = "With --tls: aes128, aes256 or chacha20 "
                 + "(default ${DEFAULT-VALUE}).")
         String tlsSuite;
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         public Integer call() {
@@ -250,7 +250,7 @@ public final class BenchCommand implements Runnable {
             }
             io.capybara.rack.MigrationBenchmark.Result r = io.capybara.rack.MigrationBenchmark.run(count, connections,
                     unread, unacked, mtu, System::nanoTime);
-            if (json) {
+            if (json.on) {
                 Json out = new Json().put("migrations", r.count());
                 r.toMap().forEach(out::put);
                 out.put("goal", java.util.Map.of("overhead_p50_us", 2, "overhead_p99_us", 5, "blackout_p50_us", 10));
@@ -287,7 +287,7 @@ public final class BenchCommand implements Runnable {
             io.capybara.rack.MigrationBenchmark.Result t = tlsRuns.get(1);
             io.capybara.rack.MigrationBenchmark.Result p = tcp.get(1);
             double ratio = tcpP50 == 0 ? 0 : tlsP50 / tcpP50;
-            if (json) {
+            if (json.on) {
                 Json out = new Json().put("migrations", t.count());
                 t.toMap().forEach(out::put);
                 out.put("goal", java.util.Map.of("overhead_p50_us", 2, "overhead_p99_us", 5, "blackout_p50_us", 10,
@@ -330,8 +330,8 @@ public final class BenchCommand implements Runnable {
         int echoes;
         @Option(names = "--migrations", defaultValue = "2000", description = "Migrations measured (default ${DEFAULT-VALUE}).")
         int migrations;
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         public Integer call() {
@@ -351,7 +351,7 @@ public final class BenchCommand implements Runnable {
                 System.err.println();
             }
             io.capybara.bench.ScaleBenchmark.Row base = rows.get(0);
-            if (json) {
+            if (json.on) {
                 Json out = new Json();
                 Json per = out.object("counts");
                 for (io.capybara.bench.ScaleBenchmark.Row r : rows) {

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -54,8 +55,8 @@ public final class DemoCommand implements Callable<Integer> {
     double manualPerSecond;
     @Option(names = "--seed", description = "Seed (default: ${DEFAULT-VALUE}).", defaultValue = "42")
     long seed;
-    @Option(names = "--json", description = "Print one JSON object on stdout.")
-    boolean json;
+    @Mixin
+    JsonFlag json;
     @Option(names = "--quiet", description = "No progress line on stderr.")
     boolean quiet;
 
@@ -79,7 +80,7 @@ public final class DemoCommand implements Callable<Integer> {
             line.finish();
         }
         double wall = (System.nanoTime() - wall0) / 1e9;
-        if (json) {
+        if (json.on) {
             System.out.println(json(r, wall));
         } else {
             table(r, wall, System.out);

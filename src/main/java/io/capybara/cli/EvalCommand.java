@@ -132,8 +132,8 @@ public final class EvalCommand implements Runnable {
         Path out;
         @Mixin
         RackCommand.BenchCounts counts = new RackCommand.BenchCounts();
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         @SuppressWarnings("unchecked")
@@ -171,7 +171,7 @@ public final class EvalCommand implements Runnable {
                     "microseconds (log)", series, true);
             java.nio.file.Files.writeString(out.resolve("rack_migration.csv"), csv.toString());
             System.err.println("wrote " + out.resolve("rack_migration.png").toAbsolutePath());
-            if (json) {
+            if (json.on) {
                 System.out.println(Json.write(r));
             } else {
                 System.out.print(io.capybara.rack.proc.RackBench.table(r));
@@ -187,8 +187,8 @@ public final class EvalCommand implements Runnable {
         Common common;
         @Mixin
         MigrationOptions migration;
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         public Integer call() throws Exception {
@@ -197,7 +197,7 @@ public final class EvalCommand implements Runnable {
             Measurements m = e.overhead(true, false);
             skipped(m);
             finish(e, "./capybara eval overhead" + (common.quick ? " --quick" : ""));
-            if (json) {
+            if (json.on) {
                 System.out.println(json(m));
             } else {
                 printSummary(m);
@@ -292,8 +292,8 @@ public final class EvalCommand implements Runnable {
         int inFlight;
         @Option(names = "--requests", description = "Requests measured per count (default 200000, quick 20000).")
         Integer requests;
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         public Integer call() throws Exception {
@@ -333,7 +333,7 @@ public final class EvalCommand implements Runnable {
             io.capybara.eval.Charts.linesLogX(out.resolve("scale_p99.png"), "p99 latency against concurrent connections",
                     "concurrent connections", "p99 round trip (us)", Map.of("Capybara-J", p99));
             System.err.println("wrote " + out.resolve("scale.csv").toAbsolutePath() + ", scale.png, scale_p99.png");
-            if (json) {
+            if (json.on) {
                 System.out.println(new Json().put("counts", rows));
             } else {
                 System.out.print(java.nio.file.Files.readString(out.resolve("scale.csv")));

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -56,8 +57,8 @@ public final class LabCommand implements Callable<Integer> {
     @Option(names = "--keylog", description = "With --tls: write the NSS key log (SSLKEYLOGFILE format) here, so that "
             + "tshark -o tls.keylog_file:FILE decrypts the --pcap capture.")
     Path keylog;
-    @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
-    boolean json;
+    @Mixin
+    JsonFlag json;
     @Option(names = "--quiet", description = "No progress lines on stderr.")
     boolean quiet;
     @Option(names = "--vip", description = "Load-balancer mode: the client connects to the VIP 10.77.250.100, the switch "
@@ -87,7 +88,7 @@ public final class LabCommand implements Callable<Integer> {
             throw CliException.usage("cannot run", problem);
         }
         Map<String, Object> r = Lab.run(o, quiet ? new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) : System.err);
-        if (json) {
+        if (json.on) {
             System.out.println(Json.write(r));
         } else {
             System.out.print(r.get("output"));

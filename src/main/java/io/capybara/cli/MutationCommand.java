@@ -16,6 +16,7 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,8 +52,8 @@ public final class MutationCommand implements Callable<Integer> {
     List<String> classes;
     @Option(names = "--threads", defaultValue = "2", description = "PIT worker threads (default ${DEFAULT-VALUE}).")
     int threads;
-    @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
-    boolean json;
+    @Mixin
+    JsonFlag json;
 
     record Score(long killed, long timedOut, long survived, long noCoverage, long runError, Path survivors) {
         long total() {
@@ -120,7 +121,7 @@ public final class MutationCommand implements Callable<Integer> {
             total += s.total();
         }
         double score = total == 0 ? 0 : (double) killed / total;
-        if (json) {
+        if (json.on) {
             Json out = new Json().put("commit", commit).put("killed", killed).put("survived", survived)
                     .put("no_coverage", noCoverage).put("total", total).put("score", round(score));
             Json per = out.object("packages");

@@ -276,8 +276,8 @@ public final class RackCommand implements Runnable {
         @Option(names = "--tls", description = "HTTPS: the servers speak TLS 1.3 (one self-signed certificate) and "
                 + "migrate the TLS sessions with the connections; the client uses https:// (curl --insecure).")
         boolean tls;
-        @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         public Integer call() throws Exception {
@@ -285,7 +285,7 @@ public final class RackCommand implements Runnable {
             Args.wholeSeconds("--duration", duration, 1);
             where.ownRack("run");
             Map<String, Object> r = RackRun.run(shape.options(where), client, (int) duration, connections, tls, System.err);
-            print(r, json);
+            print(r, json.on);
             return ((Number) r.get("errors")).longValue() == 0 ? 0 : 1;
         }
     }
@@ -296,14 +296,14 @@ public final class RackCommand implements Runnable {
     static final class Wakeup implements Callable<Integer> {
         @Option(names = "--rounds", defaultValue = "20000", description = "Round trips each way (default: ${DEFAULT-VALUE}).")
         int rounds;
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         public Integer call() throws Exception {
             Args.between("--rounds", rounds, 100, 10_000_000);
             Map<String, Object> r = io.capybara.rack.proc.WakeupCost.measure(rounds);
-            print(r, json);
+            print(r, json.on);
             return 0;
         }
     }
@@ -326,8 +326,8 @@ public final class RackCommand implements Runnable {
         @Option(names = "--drain-rate", paramLabel = "N", defaultValue = "200",
                 description = "Migrations per second while draining (default: ${DEFAULT-VALUE}).")
         double drainRate;
-        @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         public Integer call() throws Exception {
@@ -338,7 +338,7 @@ public final class RackCommand implements Runnable {
             where.ownRack("drill");
             Map<String, Object> r = io.capybara.rack.proc.RackDrill.run(shape.options(where), (int) duration, connections,
                     drainRate, System.err);
-            print(r, json);
+            print(r, json.on);
             boolean clean = ((Number) r.get("errors")).longValue() == 0 && ((Number) r.get("client_resets")).longValue() == 0
                     && ((Number) r.get("connections_lost")).longValue() == 0;
             return clean ? 0 : 1;
@@ -356,8 +356,8 @@ public final class RackCommand implements Runnable {
         double seconds;
         @Option(names = "--settle", defaultValue = "5", description = "Seconds to wait after start-up (default: ${DEFAULT-VALUE}).")
         double settle;
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         public Integer call() throws Exception {
@@ -373,7 +373,7 @@ public final class RackCommand implements Runnable {
                 r.put("core_share_pct", Math.round(share * 10000) / 100.0);
                 r.put("limit_pct", 5.0);
             }
-            print(r, json);
+            print(r, json.on);
             return (double) r.get("core_share_pct") < 5.0 ? 0 : 1;
         }
     }
@@ -392,8 +392,8 @@ public final class RackCommand implements Runnable {
         @Option(names = "--spin-us", defaultValue = "50",
                 description = "Nodes busy-poll this long after work, then block in epoll (default: ${DEFAULT-VALUE}).")
         long spinUs;
-        @Option(names = "--json", description = "Print one JSON object on stdout.")
-        boolean json;
+        @Mixin
+        JsonFlag json;
 
         @Override
         public Integer call() throws Exception {
@@ -402,7 +402,7 @@ public final class RackCommand implements Runnable {
             where.ownRack("bench");
             Map<String, Object> r = RackBench.run(ProcessRackOptions.defaults(where.name, where.dir()).withSpinMicros(spinUs),
                     stateBytes, counts.count, counts.warmup, System.err);
-            if (json) {
+            if (json.on) {
                 System.out.println(Json.write(r));
             } else {
                 System.out.print(RackBench.table(r));

@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,8 +43,8 @@ public final class SimulateCommand implements Callable<Integer> {
     boolean snapshots;
     @Option(names = "--threads", defaultValue = "2", description = "Runs in parallel (results do not depend on it).")
     int threads;
-    @Option(names = "--json", description = "Print one JSON object on stdout (progress goes to stderr).")
-    boolean json;
+    @Mixin
+    JsonFlag json;
     @Option(names = "--migrations", description = "Run whole-rack migration simulations instead of transfers.")
     boolean migrations;
     @Option(names = "--faults", description = "With --migrations: loss, duplication, reordering and bit flips on every link "
@@ -113,7 +114,7 @@ public final class SimulateCommand implements Callable<Integer> {
             r.causes().forEach((k, v) -> causes.merge(k, v, Long::sum));
         }
         double wall = (System.nanoTime() - start) / 1e9;
-        if (json) {
+        if (json.on) {
             Json out = new Json().put("seeds", seeds).put("first_seed", firstSeed).put("faults", faults)
                     .put("failed", failed).put("migrations", sum).put("migrations_completed", completed)
                     .put("migrations_aborted", aborted).put("migrations_rejected", rejected)
@@ -186,7 +187,7 @@ public final class SimulateCommand implements Callable<Integer> {
         }
         double virtual = results.stream().mapToLong(Result::virtualNanos).sum() / 1e9;
         double wall = (System.nanoTime() - start) / 1e9;
-        if (json) {
+        if (json.on) {
             Json out = new Json().put("seeds", seeds).put("first_seed", firstSeed).put("failed", failed)
                     .put("bytes_delivered", bytes).put("frames", frames)
                     .put("trace_hash", String.format("%016x", trace)).put("snapshots", snapshots)

@@ -79,11 +79,7 @@ final class SynCookies {
         int mssIndex = mssIndex(syn.mss);
         int counter = counter(nowNanos);
         int cookie = counter << 27 | mssIndex << 24 | mac(syn, syn.seq, counter, mssIndex);
-        out.clear();
-        out.srcIp = syn.dstIp;
-        out.dstIp = syn.srcIp;
-        out.srcPort = syn.dstPort;
-        out.dstPort = syn.srcPort;
+        out.clear().between(syn.dstIp, syn.dstPort, syn.srcIp, syn.srcPort);
         out.seq = cookie;
         out.ack = syn.seq + 1;
         out.flags = TcpSegment.SYN | TcpSegment.ACK;
@@ -132,11 +128,7 @@ final class SynCookies {
         if (mac(ack, clientIsn, counter, mssIndex) != (cookie & 0xFF_FFFF)) {
             return false;
         }
-        syn.clear();
-        syn.srcIp = ack.srcIp;
-        syn.dstIp = ack.dstIp;
-        syn.srcPort = ack.srcPort;
-        syn.dstPort = ack.dstPort;
+        syn.clear().between(ack.srcIp, ack.srcPort, ack.dstIp, ack.dstPort);
         syn.seq = clientIsn;
         syn.flags = TcpSegment.SYN;
         syn.window = Math.min(ack.window, 65535);

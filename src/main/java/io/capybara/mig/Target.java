@@ -19,7 +19,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>PREPARE_MIG -> a slot from the pool (or REJECT target busy), PREPARED, PREPARE_MIG_ACK;
  * client segments are copied into the slot (the temporary buffer of the paper); the complete
  * CONN_STATE is restored, attached, handed to the application, the buffered segments replayed,
- * CONN_STATE_ACK sent, the slot FREE again. Outcomes are remembered so duplicates are answered,
+ * CONN_STATE_ACK sent, the slot released to the pool. Outcomes are remembered so duplicates are answered,
  * never applied twice.
  */
 final class Target extends EngineSide {

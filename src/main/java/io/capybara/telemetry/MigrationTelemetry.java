@@ -23,13 +23,14 @@ public final class MigrationTelemetry {
     private static final System.Logger LOG = System.getLogger("capybara.migration");
 
     private final MigrationEngine engine;
-    private final long[] last = new long[MigCounter.values().length];
+    private final CounterDeltas<MigCounter> deltas;
     private final CounterLine line = new CounterLine();
     private final OutcomeLog outcomes = new OutcomeLog();
 
     /** Also adds an {@link OutcomeLog} to the engine's metrics observer (after any already set). */
     public MigrationTelemetry(MigrationEngine engine) {
         this.engine = engine;
+        this.deltas = new CounterDeltas<>(MigCounter.class, engine::counter);
         MigrationMetrics.Observer before = engine.metrics().observer();
         engine.metrics().observer(before == null ? outcomes : MigrationMetrics.Observer.both(before, outcomes));
         for (MigCounter c : MigCounter.values()) {
@@ -85,8 +86,8 @@ public final class MigrationTelemetry {
      */
     public String tick() {
         outcomes.drain();
-        long completed = delta(MigCounter.COMPLETED);
-        long restored = delta(MigCounter.RESTORED);
+        long completed = deltas.since(MigCounter.COMPLETED);
+        long restored = deltas.since(MigCounter.RESTORED);
         if (completed + restored > 0) {
             Logs.log(LOG, Level.INFO, "migrations: %d completed as origin, %d restored as target", completed, restored);
         }
@@ -95,19 +96,12 @@ public final class MigrationTelemetry {
             if (n.startsWith("ABORTED_") || (n.startsWith("REJECTED_") && c != MigCounter.REJECTED_BUSY_SENT)
                     || c == MigCounter.ABORT_RECEIVED || c == MigCounter.ABORT_UNCONFIRMED || c == MigCounter.STATE_INVALID
                     || c == MigCounter.BUFFER_FULL_DROPS) {
-                long d = delta(c);
+                long d = deltas.since(c);
                 if (d > 0) {
                     Logs.log(LOG, Level.WARNING, "migrations: %d %s", d, Metrics.snake(n).replace('_', ' '));
                 }
             }
         }
         return line.next();
-    }
-
-    private long delta(MigCounter c) {
-        long v = engine.counter(c);
-        long d = v - last[c.ordinal()];
-        last[c.ordinal()] = v;
-        return d;
     }
 }

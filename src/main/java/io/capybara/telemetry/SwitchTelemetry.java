@@ -32,7 +32,7 @@ public final class SwitchTelemetry {
     private static final java.util.Set<SwitchCounter> OWN = java.util.EnumSet.of(SwitchCounter.CONTROL_FORWARDED);
 
     private final TorSwitch sw;
-    private final long[] last = new long[SwitchCounter.values().length];
+    private final CounterDeltas<SwitchCounter> deltas;
     private final boolean[] live;
     private final boolean[] draining;
     private final CounterLine line = new CounterLine();
@@ -47,6 +47,7 @@ public final class SwitchTelemetry {
     /** {@code clock}: the switch's time source, which a scrape reads to judge liveness. */
     public SwitchTelemetry(TorSwitch sw, LongSupplier clock) {
         this.sw = sw;
+        this.deltas = new CounterDeltas<>(SwitchCounter.class, sw::counter);
         this.clock = clock;
         this.live = new boolean[sw.loads().servers()];
         this.draining = new boolean[live.length];
@@ -131,44 +132,37 @@ public final class SwitchTelemetry {
                 Logs.log(LOG, Level.INFO, "server %s %s", ip, d ? "is draining" : "stopped draining");
             }
         }
-        long refused = delta(SwitchCounter.DIRECTORY_REFUSED_FULL);
+        long refused = deltas.since(SwitchCounter.DIRECTORY_REFUSED_FULL);
         if (refused > 0) {
             Logs.log(LOG, Level.WARNING, "directory full (%s of %s slots): refused %s migration(s)",
                     sw.directory().size(), sw.directory().capacity(), refused);
         }
-        long untracked = delta(SwitchCounter.VIP_PLACED_UNTRACKED);
+        long untracked = deltas.since(SwitchCounter.VIP_PLACED_UNTRACKED);
         if (untracked > 0) {
             Logs.log(LOG, Level.WARNING, "directory full (%s of %s slots): %s new connection(s) placed untracked",
                     sw.directory().size(), sw.directory().capacity(), untracked);
         }
-        long steered = delta(SwitchCounter.PREPARE_STEERED);
-        long installed = delta(SwitchCounter.DIRECTORY_INSTALLED) + delta(SwitchCounter.DIRECTORY_UPDATED);
-        long back = delta(SwitchCounter.REMOVED_MIGRATE_BACK);
+        long steered = deltas.since(SwitchCounter.PREPARE_STEERED);
+        long installed = deltas.since(SwitchCounter.DIRECTORY_INSTALLED) + deltas.since(SwitchCounter.DIRECTORY_UPDATED);
+        long back = deltas.since(SwitchCounter.REMOVED_MIGRATE_BACK);
         if (steered + installed + back > 0) {
             Logs.log(LOG, Level.INFO, "migrations: %s steered to a target, %s redirected, %s moved home", steered,
                     installed, back);
         }
-        long noTarget = delta(SwitchCounter.PREPARE_REJECTED_NO_TARGET);
+        long noTarget = deltas.since(SwitchCounter.PREPARE_REJECTED_NO_TARGET);
         if (noTarget > 0) {
             Logs.log(LOG, Level.WARNING, "migrations: %s rejected, no live target", noTarget);
         }
-        long aborts = delta(SwitchCounter.ABORT_FORWARDED) + delta(SwitchCounter.REMOVED_ABORT);
+        long aborts = deltas.since(SwitchCounter.ABORT_FORWARDED) + deltas.since(SwitchCounter.REMOVED_ABORT);
         if (aborts > 0) {
             Logs.log(LOG, Level.WARNING, "migrations: %s abort(s) (forwarded or entry removed)", aborts);
         }
-        long bad = delta(SwitchCounter.CONTROL_MALFORMED) + delta(SwitchCounter.CONTROL_SPOOFED_SENDER)
-                + delta(SwitchCounter.CONTROL_ON_CLIENT_PORT) + delta(SwitchCounter.CONTROL_UNKNOWN_SERVER);
+        long bad = deltas.since(SwitchCounter.CONTROL_MALFORMED) + deltas.since(SwitchCounter.CONTROL_SPOOFED_SENDER)
+                + deltas.since(SwitchCounter.CONTROL_ON_CLIENT_PORT) + deltas.since(SwitchCounter.CONTROL_UNKNOWN_SERVER);
         if (bad > 0) {
             Logs.log(LOG, Level.WARNING, "%s control message(s) dropped (malformed, spoofed or from a client port)", bad);
         }
         return line.next();
-    }
-
-    private long delta(SwitchCounter c) {
-        long v = sw.counter(c);
-        long d = v - last[c.ordinal()];
-        last[c.ordinal()] = v;
-        return d;
     }
 
     /** Logs the configuration the switch runs with. */

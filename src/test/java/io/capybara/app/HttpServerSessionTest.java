@@ -115,8 +115,7 @@ class HttpServerSessionTest {
     void connectionCloseFinishesAfterItsResponse() {
         HttpServerSession s = new HttpServerSession(CONFIG);
         SessionDriver d = new SessionDriver(s, null, 7);
-        byte[] in = ascii("GET /bytes/100 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        d.feed(in, 0, in.length);
+        d.feed("GET /bytes/100 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
         assertFalse(s.isFinished());
         d.drain();
         assertTrue(s.isFinished());
@@ -145,8 +144,7 @@ class HttpServerSessionTest {
     void malformedRequestGets400ThenClose() {
         HttpServerSession s = new HttpServerSession(CONFIG);
         SessionDriver d = new SessionDriver(s, null, 100);
-        byte[] in = ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nBroken\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        d.feed(in, 0, in.length);
+        d.feed("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nBroken\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
         d.drain();
         List<Resp> r = ResponseList.parse(d.output(), null, false);
         assertEquals(List.of(200, 400), r.stream().map(Resp::status).toList());
@@ -183,8 +181,7 @@ class HttpServerSessionTest {
     void peerCloseAnswersQueuedRequestsAndDropsAPartialOne() {
         HttpServerSession s = new HttpServerSession(CONFIG);
         SessionDriver d = new SessionDriver(s, null, 100);
-        byte[] in = ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /bytes/9 HTTP/1.1\r\nHost: a\r\n\r\nGET / HT");
-        d.feed(in, 0, in.length);
+        d.feed("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /bytes/9 HTTP/1.1\r\nHost: a\r\n\r\nGET / HT");
         s.onPeerClosed();
         assertFalse(s.isFinished());
         d.drain();

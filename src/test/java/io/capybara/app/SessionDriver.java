@@ -29,6 +29,12 @@ final class SessionDriver {
         return random == null ? maxChunk : 1 + random.nextInt(maxChunk);
     }
 
+    /** Feeds all of {@code text}, ASCII (producing output whenever the queue is full). */
+    void feed(String text) {
+        byte[] input = TestBytes.ascii(text);
+        feed(input, 0, input.length);
+    }
+
     /** Feeds {@code input[from, to)} (producing output whenever the queue is full). */
     void feed(byte[] input, int from, int to) {
         UnsafeBuffer in = new UnsafeBuffer(input);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capybara.io.linux.LinuxCallException;
 import io.capybara.io.linux.LinuxCalls;
+import io.capybara.testing.CliRun;
 import io.capybara.testing.Require;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +19,8 @@ import picocli.CommandLine;
 /** The error convention of every command: one line, the right exit code, no stack trace. */
 class CliErrorsTest {
     /** Asserts exit code {@code code} and one stderr line that starts with {@code prefix}. */
-    static CliTest.Run fails(int code, String prefix, String... args) {
-        CliTest.Run r = CliTest.run(args);
+    static CliRun fails(int code, String prefix, String... args) {
+        CliRun r = CliTest.run(args);
         assertEquals(code, r.exit(), String.join(" ", args) + "\n" + r.err());
         assertEquals(1, r.err().lines().count(), "one line: " + r.err());
         assertFalse(r.err().contains("at io.capybara") || r.err().contains("Exception"), r.err());
@@ -44,7 +45,7 @@ class CliErrorsTest {
     void checkValidatesAConfigAndExits(@TempDir Path dir) throws Exception {
         Path conf = dir.resolve("rack.conf");
         Files.writeString(conf, "switch 10.0.0.1 02:00:00:00:00:01\nport 0 tap:cjx0\nserver 10.0.0.2 02:00:00:00:00:02 0\n");
-        CliTest.Run r = CliTest.run("switch", "--check", "--config", conf.toString());
+        CliRun r = CliTest.run("switch", "--check", "--config", conf.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("ok"), r.out());
         Files.writeString(conf, "switch 10.0.0.1 02:00:00:00:00:01\nport 0 tap:cjx0\nport 1 eth0\n");
@@ -82,7 +83,7 @@ class CliErrorsTest {
     @Test
     void missingInterface() {
         // as root: no such interface; otherwise: the missing privilege. Both are one line, exit 2.
-        CliTest.Run r = fails(2, "capybara server: ", "server", "--packet-if", "nosuchif0", "--ip", "10.99.0.1/24",
+        CliRun r = fails(2, "capybara server: ", "server", "--packet-if", "nosuchif0", "--ip", "10.99.0.1/24",
                 "--duration", "0.1");
         assertTrue(r.err().contains("nosuchif0: no such network interface") || r.err().contains("needs root"), r.err());
     }
@@ -142,7 +143,7 @@ class CliErrorsTest {
 
     @Test
     void verbosePrintsTheStackTrace() {
-        CliTest.Run r = CliTest.run("switch", "--config", "/nonexistent.conf", "--verbose");
+        CliRun r = CliTest.run("switch", "--config", "/nonexistent.conf", "--verbose");
         assertEquals(2, r.exit());
         assertTrue(r.err().lines().count() > 1 && r.err().contains("NoSuchFileException"), r.err());
     }
@@ -179,7 +180,7 @@ class CliErrorsTest {
         for (List<String> path : paths) {
             List<String> args = new ArrayList<>(path);
             args.add("--help");
-            CliTest.Run r = CliTest.run(args.toArray(String[]::new));
+            CliRun r = CliTest.run(args.toArray(String[]::new));
             assertEquals(0, r.exit(), args + ": " + r.err());
             assertTrue(r.out().startsWith("Usage: capybara"), args + ": " + r.out());
             assertEquals("", r.err(), args.toString());

@@ -4,32 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.capybara.testing.CliRun;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class CliTest {
-    record Run(int exit, String out, String err) {
-    }
-
     /** Runs a command in process, as {@link Main#main} would, with stdout and stderr captured. */
-    static Run run(String... args) {
-        PrintStream old = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(errBuf, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.commandLine().execute(args);
-            return new Run(code, buf.toString(StandardCharsets.UTF_8), errBuf.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(old);
-            System.setErr(oldErr);
-        }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     static String field(String json, String key) {
@@ -40,8 +23,8 @@ class CliTest {
 
     @Test
     void simulateJsonIsOneObjectWithStableTraceHash() {
-        Run a = run("simulate", "--seeds", "6", "--max-bytes", "200000", "--json");
-        Run b = run("simulate", "--seeds", "6", "--max-bytes", "200000", "--json", "--threads", "1");
+        CliRun a = run("simulate", "--seeds", "6", "--max-bytes", "200000", "--json");
+        CliRun b = run("simulate", "--seeds", "6", "--max-bytes", "200000", "--json", "--threads", "1");
         assertEquals(0, a.exit(), a.out());
         String json = a.out().trim();
         assertTrue(json.startsWith("{") && json.endsWith("}") && json.lines().count() == 1, json);
@@ -49,13 +32,13 @@ class CliTest {
         assertEquals("0", field(json, "failed"));
         assertTrue(Long.parseLong(field(json, "bytes_delivered")) > 0);
         assertEquals(field(json, "trace_hash"), field(b.out(), "trace_hash"), "same arguments, same trace");
-        Run c = run("simulate", "--seeds", "6", "--first-seed", "7", "--max-bytes", "200000", "--json");
+        CliRun c = run("simulate", "--seeds", "6", "--first-seed", "7", "--max-bytes", "200000", "--json");
         assertNotEquals(field(json, "trace_hash"), field(c.out(), "trace_hash"), "other seeds, other trace");
     }
 
     @Test
     void simulateWithFixedFaultsAndSnapshots() {
-        Run r = run("simulate", "--seeds", "4", "--loss", "0.1", "--dup", "0.05", "--reorder", "0.1", "--corrupt", "0.05",
+        CliRun r = run("simulate", "--seeds", "4", "--loss", "0.1", "--dup", "0.05", "--reorder", "0.1", "--corrupt", "0.05",
                 "--max-bytes", "300000", "--snapshots", "--json");
         assertEquals(0, r.exit(), r.out());
         assertEquals("0", field(r.out(), "failed"));
@@ -64,14 +47,14 @@ class CliTest {
 
     @Test
     void badFaultProbabilityIsAClearError() {
-        Run r = run("simulate", "--seeds", "1", "--loss", "1.5");
+        CliRun r = run("simulate", "--seeds", "1", "--loss", "1.5");
         assertEquals(2, r.exit());
         assertEquals(1, r.err().lines().count(), r.err());
     }
 
     @Test
     void demoJsonHasTheStableKeysAndNoErrors() {
-        Run r = run("demo", "--duration", "0.05", "--quiet", "--json");
+        CliRun r = run("demo", "--duration", "0.05", "--quiet", "--json");
         assertEquals(0, r.exit(), r.out());
         String json = r.out().trim();
         assertTrue(json.startsWith("{") && json.endsWith("}") && json.lines().count() == 1, json);
@@ -94,7 +77,7 @@ class CliTest {
 
     @Test
     void simulateMigrationsReportsTheRackKeys() {
-        Run r = run("simulate", "--migrations", "--seeds", "1", "--count", "300", "--json");
+        CliRun r = run("simulate", "--migrations", "--seeds", "1", "--count", "300", "--json");
         assertEquals(0, r.exit(), r.out());
         for (String key : new String[] {"migrations", "migrations_completed", "migrations_aborted",
                 "invariant_violations"}) {
@@ -106,7 +89,7 @@ class CliTest {
 
     @Test
     void benchMigrationReportsOverheadAndBlackout() {
-        Run r = run("bench", "migration", "--count", "200", "--connections", "8", "--json");
+        CliRun r = run("bench", "migration", "--count", "200", "--connections", "8", "--json");
         assertEquals(0, r.exit(), r.out());
         assertEquals("200", field(r.out(), "migrations"));
         assertEquals("0", field(r.out(), "failed"));

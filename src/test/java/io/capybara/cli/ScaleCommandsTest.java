@@ -3,6 +3,7 @@ package io.capybara.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capybara.testing.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ScaleCommandsTest {
     @Test
     void benchScaleReportsEveryKeyPerCount() {
-        CliTest.Run r = CliTest.run("bench", "scale", "--connections", "200,2000", "--echoes", "500", "--migrations",
+        CliRun r = CliTest.run("bench", "scale", "--connections", "200,2000", "--echoes", "500", "--migrations",
                 "100", "--json");
         assertEquals(0, r.exit(), r.err());
         for (String key : new String[] {"heap_bytes_per_connection", "poll_ns_idle", "echo_rtt_us",
@@ -28,7 +29,7 @@ class ScaleCommandsTest {
 
     @Test
     void evalScaleWritesCsvAndFigures(@TempDir Path out) throws Exception {
-        CliTest.Run r = CliTest.run("eval", "scale", "--connections", "144,1000", "--requests", "2000", "--out",
+        CliRun r = CliTest.run("eval", "scale", "--connections", "144,1000", "--requests", "2000", "--out",
                 out.toString(), "--json");
         assertEquals(0, r.exit(), r.err());
         assertTrue(Files.size(out.resolve("scale.png")) > 1000);
@@ -45,7 +46,7 @@ class ScaleCommandsTest {
 
     @Test
     void badCountsAreOneLineErrors() {
-        CliTest.Run r = CliTest.run("bench", "scale", "--connections", "0");
+        CliRun r = CliTest.run("bench", "scale", "--connections", "0");
         assertEquals(2, r.exit());
     }
 }

@@ -111,11 +111,7 @@ final class LoneEngine {
 
     /** A TCP frame from {@code clientIp}:{@link #CLIENT_PORT} to {@code dstIp}:{@link #SERVER_PORT} with {@code ttl}. */
     static byte[] clientSegment(int clientIp, int dstIp, int ttl, int flags, int seq, int ack, byte[] payload) {
-        TcpSegment s = new TcpSegment();
-        s.srcIp = clientIp;
-        s.dstIp = dstIp;
-        s.srcPort = CLIENT_PORT;
-        s.dstPort = SERVER_PORT;
+        TcpSegment s = new TcpSegment().between(clientIp, CLIENT_PORT, dstIp, SERVER_PORT);
         s.flags = flags;
         s.seq = seq;
         s.ack = ack;

@@ -163,4 +163,19 @@ class OptionsTest {
         assertEquals(Timers.NONE - 1, edgeBack.delack, "armed it stays");
         assertEquals(Timers.NONE - 1, edgeBack.next());
     }
+
+    /** A configured shift of 0 still offers (and agrees to) window scaling: the peer may scale its own window. */
+    @Test
+    void aShiftOfZeroIsScalingAgreedAtZero() {
+        TcpConfig zero = new TcpConfig(1460, 65536, 65536, 0, true, true, false, 40_000_000L, 1_000_000_000L,
+                200_000_000L, 60_000_000_000L, 12, 60_000_000_000L, 64);
+        Options o = new Options();
+        TcpSegment ours = new TcpSegment();
+        o.fillSyn(ours, false, zero, 65536, NOW);
+        assertEquals(0, ours.windowScale);
+        o.negotiate(zero, syn(1460, 5, true, true), 65536, NOW);
+        assertTrue(o.wsAgreed);
+        assertEquals(5, o.sndShift);
+        assertEquals(0, o.rcvShift);
+    }
 }

@@ -84,4 +84,26 @@ class SackBlocksTest {
         assertFalse(b.dsackOwed());
         assertTrue(b.noteDuplicate(40, 10, RCV_NXT, ring), "[40, 50): ends at RCV.NXT");
     }
+
+    @Test
+    void aDuplicateInTheLowestBlockCountsToo() {
+        assertTrue(b.noteDuplicate(102, 4, RCV_NXT, ring));
+        assertArrayEquals(new int[] {102, 106, 100, 110, 300, 310}, fill(b, 3, RCV_NXT, ring));
+    }
+
+    /** The D-SACK block and the triggering one compete for room: what does not fit is left out. */
+    @Test
+    void noMoreBlocksThanRoom() {
+        assertTrue(b.noteDuplicate(20, 30, RCV_NXT, ring));
+        b.trigger(205);
+        assertArrayEquals(new int[] {20, 50}, fill(b, 1, RCV_NXT, ring));
+    }
+
+    /** Blocks that merged are reported once, as the merged block. */
+    @Test
+    void mergedBlocksAreReportedOnce() {
+        assertTrue(ring.addInterval(110, 200));
+        assertEquals(2, ring.oooCount());
+        assertArrayEquals(new int[] {300, 310, 100, 210}, fill(b, 4, RCV_NXT, ring));
+    }
 }

@@ -25,13 +25,29 @@ class TcpStateTest {
         return p;
     }
 
+    /** The one segment a connection emitted since the last look (fails if there are more or none). */
+    static Captured takeOnly(List<Captured> out) {
+        assertEquals(1, out.size(), "segments emitted: " + out);
+        Captured only = out.get(0);
+        out.clear();
+        return only;
+    }
+
+    /** An established pair after A closed first, then B: A is in TIME_WAIT. */
+    static TcpPair inTimeWait(TcpConfig cfg, int issA, int issB) {
+        TcpPair p = established(cfg, issA, issB);
+        p.a.conn.close(p.now);
+        p.a.flush();
+        p.runFor(10 * MS);
+        p.b.conn.close(p.now);
+        p.b.flush();
+        assertTrue(p.runUntil(() -> p.a.conn.state() == TcpState.TIME_WAIT, p.now + 10 * MS));
+        return p;
+    }
+
     /** A segment from B's peer (A) to B, as A would address it. */
     static TcpSegment toB(int seq, int ack, int flags) {
-        TcpSegment s = new TcpSegment();
-        s.srcIp = TcpPair.IP_A;
-        s.dstIp = TcpPair.IP_B;
-        s.srcPort = TcpPair.PORT_A;
-        s.dstPort = TcpPair.PORT_B;
+        TcpSegment s = new TcpSegment().between(TcpPair.IP_A, TcpPair.PORT_A, TcpPair.IP_B, TcpPair.PORT_B);
         s.seq = seq;
         s.ack = ack;
         s.flags = flags;
@@ -226,18 +242,15 @@ class TcpStateTest {
         List<Captured> out = new ArrayList<>();
         TcpConnection a = TcpConnection.connect(TcpConfig.defaults(), TcpPair.IP_A, TcpPair.PORT_A, TcpPair.IP_B,
                 TcpPair.PORT_B, -2, 0, (c, s) -> out.add(new Captured(s)));
-        assertEquals(1, out.size());
-        assertTrue(out.get(0).has(SYN));
-        out.clear();
+        assertTrue(takeOnly(out).has(SYN));
         TcpSegment bad = toB(5000, 12345, SYN | ACK);
         bad.srcIp = TcpPair.IP_B;
         bad.dstIp = TcpPair.IP_A;
         a.onSegment(bad, 1);
         assertEquals(TcpState.SYN_SENT, a.state());
-        assertEquals(1, out.size());
-        assertEquals(RST, out.get(0).flags);
-        assertEquals(12345, out.get(0).seq);
-        out.clear();
+        Captured rst = takeOnly(out);
+        assertEquals(RST, rst.flags);
+        assertEquals(12345, rst.seq);
         // a RST without an acceptable ACK is ignored
         a.onSegment(toB(5000, 0, RST), 2);
         assertEquals(TcpState.SYN_SENT, a.state());
@@ -252,21 +265,18 @@ class TcpStateTest {
         TcpSegment syn = toB(700, 0, SYN);
         syn.mss = 1000;
         TcpConnection b = TcpConnection.accept(TcpConfig.defaults(), syn, 100, 0, (c, s) -> out.add(new Captured(s)));
-        assertEquals(1, out.size());
-        assertEquals(SYN | ACK, out.get(0).flags);
-        assertEquals(701, out.get(0).ack);
+        Captured synAck = takeOnly(out);
+        assertEquals(SYN | ACK, synAck.flags);
+        assertEquals(701, synAck.ack);
         assertEquals(1000, b.sendMss()); // no timestamps offered: the peer's MSS as is
-        out.clear();
         b.onSegment(toB(701, 555, ACK), 1);
         assertEquals(TcpState.SYN_RECEIVED, b.state());
-        assertEquals(1, out.size());
-        assertEquals(RST, out.get(0).flags);
-        assertEquals(555, out.get(0).seq);
-        out.clear();
+        Captured rst = takeOnly(out);
+        assertEquals(RST, rst.flags);
+        assertEquals(555, rst.seq);
         // a retransmitted SYN gets the SYN-ACK again
         b.onSegment(toB(700, 0, SYN), 2);
-        assertEquals(1, out.size());
-        assertEquals(SYN | ACK, out.get(0).flags);
+        assertEquals(SYN | ACK, takeOnly(out).flags);
         b.onSegment(toB(701, 101, ACK), 3);
         assertEquals(TcpState.ESTABLISHED, b.state());
     }
@@ -308,13 +318,7 @@ class TcpStateTest {
 
     @Test
     void timeWaitIgnoresRst() {
-        TcpPair p = established(TcpConfig.defaults(), 1000, 2000);
-        p.a.conn.close(p.now);
-        p.a.flush();
-        p.runFor(10 * MS);
-        p.b.conn.close(p.now);
-        p.b.flush();
-        assertTrue(p.runUntil(() -> p.a.conn.state() == TcpState.TIME_WAIT, p.now + 10 * MS));
+        TcpPair p = inTimeWait(TcpConfig.defaults(), 1000, 2000);
         TcpSegment rst = toB(p.a.conn.rcvNxt(), 0, RST);
         p.a.conn.onSegment(rst, p.now);
         assertEquals(TcpState.TIME_WAIT, p.a.conn.state());
@@ -388,13 +392,7 @@ class TcpStateTest {
 
     @Test
     void timeWaitAcceptsANewIncarnationOnlyWithNewerSynOrTimestamp() {
-        TcpPair p = established(TcpConfig.defaults(), 1000, 2000);
-        p.a.conn.close(p.now);
-        p.a.flush();
-        p.runFor(10 * MS);
-        p.b.conn.close(p.now);
-        p.b.flush();
-        assertTrue(p.runUntil(() -> p.a.conn.state() == TcpState.TIME_WAIT, p.now + 10 * MS));
+        TcpPair p = inTimeWait(TcpConfig.defaults(), 1000, 2000);
         TcpConnection a = p.a.conn;
         assertFalse(p.b.conn.acceptsNewIncarnation(toB(5, 0, SYN)), "not in TIME_WAIT");
         TcpSegment syn = toB(a.rcvNxt() + 100_000, 0, SYN);
@@ -412,13 +410,7 @@ class TcpStateTest {
     void withoutTimestampsANewIncarnationNeedsAHigherSequenceNumber() {
         TcpConfig noTs = new TcpConfig(1460, 65536, 65536, 7, true, false, false, 40 * MS, 1000 * MS, 200 * MS,
                 60_000 * MS, 12, 60_000 * MS, 64);
-        TcpPair p = established(noTs, 1000, 2000);
-        p.a.conn.close(p.now);
-        p.a.flush();
-        p.runFor(10 * MS);
-        p.b.conn.close(p.now);
-        p.b.flush();
-        assertTrue(p.runUntil(() -> p.a.conn.state() == TcpState.TIME_WAIT, p.now + 10 * MS));
+        TcpPair p = inTimeWait(noTs, 1000, 2000);
         TcpConnection a = p.a.conn;
         assertFalse(a.timestamps());
         assertTrue(a.acceptsNewIncarnation(toB(a.rcvNxt() + 1, 0, SYN)));

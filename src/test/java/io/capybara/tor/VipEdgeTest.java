@@ -30,7 +30,7 @@ class VipEdgeTest {
     @BeforeEach
     void setUp() {
         rack.build(VipPlacementTest.config());
-        rack.heartbeats(0, 1, 2, 3);
+        rack.heartbeatsFrom(0, 1, 2, 3);
     }
 
     /** A response from a VIP's port with no entry gets that VIP (the second one too); from another port it is left alone. */

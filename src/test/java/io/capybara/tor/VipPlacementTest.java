@@ -7,19 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capybara.wire.ArpPacket;
 import io.capybara.wire.DecodedFrame;
-import io.capybara.wire.FrameDecoder;
 import io.capybara.wire.FrameEncoder;
 import io.capybara.wire.Ipv4Address;
 import io.capybara.wire.MacAddress;
 import io.capybara.wire.TcpMigHeader;
 import io.capybara.wire.TcpSegment;
-import io.capybara.wire.WireCounters;
 import java.util.List;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The switch in load-balancer mode: VIP placement, rewriting, membership, draining, a full directory. */
-class VipPlacementTest {
+class VipPlacementTest extends SwitchRig {
     static final int SWITCH_IP = Ipv4Address.parse("10.0.0.254");
     static final long SWITCH_MAC = MacAddress.parse("02:00:00:00:00:fe");
     static final int VIP = Ipv4Address.parse("10.0.0.100");
@@ -30,12 +29,6 @@ class VipPlacementTest {
     static final long MAC_CLIENT = MacAddress.parse("02:00:00:00:01:01");
     static final int CLIENT_PORT = 4;
     static final long STALE = 500_000_000L;
-
-    CapturePort[] ports;
-    TorSwitch sw;
-    long now = 1_000;
-    final DecodedFrame decoded = new DecodedFrame();
-    final FrameDecoder decoder = new FrameDecoder(new WireCounters());
 
     static SwitchConfig config() {
         return SwitchConfig.of(SWITCH_IP, SWITCH_MAC, List.of(
@@ -48,15 +41,17 @@ class VipPlacementTest {
                 .withHeartbeatStale(STALE);
     }
 
+    @BeforeEach
+    @Override
+    void setUp() {
+        build(config());
+    }
+
+    @Override
     void build(SwitchConfig cfg) {
         ports = new CapturePort[] {new CapturePort("s0"), new CapturePort("s1"), new CapturePort("s2"), new CapturePort("s3"),
             new CapturePort("client")};
         sw = new TorSwitch(cfg, ports);
-    }
-
-    void inject(int port, byte[] frame) {
-        ports[port].inbound.add(frame);
-        sw.poll(now);
     }
 
     void heartbeat(int server, boolean draining) {
@@ -68,12 +63,14 @@ class VipPlacementTest {
         inject(server, f);
     }
 
-    void heartbeats(int... servers) {
+    /** One heartbeat (not draining) from each of {@code servers}, by index. */
+    void heartbeatsFrom(int... servers) {
         for (int s : servers) {
             heartbeat(s, false);
         }
     }
 
+    @Override
     DecodedFrame decode(byte[] f) {
         DecodedFrame.Kind k = decoder.decode(new UnsafeBuffer(f), 0, f.length, decoded);
         assertNotEquals(DecodedFrame.Kind.DROPPED, k, "invalid frame (checksums are checked): " + decoded.dropReason);
@@ -138,7 +135,7 @@ class VipPlacementTest {
     @Test
     void rewritesBothWaysWithValidChecksumsAndAnswersArpForTheVip() {
         build(config());
-        heartbeats(0, 1, 2, 3);
+        heartbeatsFrom(0, 1, 2, 3);
         int s = syn(40000);
         assertTrue(s >= 0);
         DecodedFrame d = respond(s, 80, 40000, TcpSegment.SYN | TcpSegment.ACK);
@@ -167,7 +164,7 @@ class VipPlacementTest {
         build(config());
         assertEquals(-1, syn(40000));
         assertEquals(1, sw.counter(SwitchCounter.VIP_NO_SERVER));
-        heartbeats(2);
+        heartbeatsFrom(2);
         assertEquals(2, syn(40000), "the only member");
     }
 
@@ -179,7 +176,7 @@ class VipPlacementTest {
     @Test
     void membershipChangesNeverMoveAnEstablishedConnection() {
         build(config());
-        heartbeats(0, 1, 2); // server 3 is not up yet
+        heartbeatsFrom(0, 1, 2); // server 3 is not up yet
         int n = 4000;
         int[] placed = new int[n];
         int[] share = new int[4];
@@ -191,7 +188,7 @@ class VipPlacementTest {
         assertSpread(share, 3, n);
 
         long changes = sw.counter(SwitchCounter.MEMBERSHIP_CHANGES);
-        heartbeats(3); // joins
+        heartbeatsFrom(3); // joins
         assertEquals(changes + 1, sw.counter(SwitchCounter.MEMBERSHIP_CHANGES));
         for (int i = 0; i < n; i++) {
             assertEquals(placed[i], data(10000 + i), "connection " + i + " stays after a join");
@@ -204,9 +201,9 @@ class VipPlacementTest {
 
         // server 0 stops sending heartbeats: it leaves once stale
         now += STALE / 2;
-        heartbeats(1, 2, 3);
+        heartbeatsFrom(1, 2, 3);
         now += STALE / 2 + 1;
-        heartbeats(1, 2, 3);
+        heartbeatsFrom(1, 2, 3);
         assertTrue(sw.nextDeadline() <= now + STALE);
         sw.poll(now);
         assertTrue(!sw.placement().isMember(0));
@@ -219,12 +216,12 @@ class VipPlacementTest {
         }
         assertEquals(0, share3[0]);
         // it restarts: heartbeats again, joins again
-        heartbeats(0);
+        heartbeatsFrom(0);
         assertTrue(sw.placement().isMember(0));
         assertEquals(changes + 3, sw.counter(SwitchCounter.MEMBERSHIP_CHANGES));
         // a reused port of a connection on a server that went away is placed afresh
         now += STALE + 1;
-        heartbeats(1, 2, 3);
+        heartbeatsFrom(1, 2, 3);
         sw.poll(now);
         int onZero = -1;
         for (int i = 0; i < n && onZero < 0; i++) {
@@ -251,19 +248,19 @@ class VipPlacementTest {
     @Test
     void aServerJoinsOnlyAfterHeartbeatingForJoinAfter() {
         build(config().withJoinAfter(100_000_000L));
-        heartbeats(0, 1);
+        heartbeatsFrom(0, 1);
         assertEquals(0, sw.placement().table().members());
         long until = sw.nextDeadline();
         assertEquals(now + 100_000_000L, until);
         now = until;
-        heartbeats(0, 1);
+        heartbeatsFrom(0, 1);
         assertEquals(2, sw.placement().table().members());
     }
 
     @Test
     void aDrainingServerGetsNoNewConnectionsAndNoMigrationsButKeepsItsOwn() {
         build(config());
-        heartbeats(0, 1, 2, 3);
+        heartbeatsFrom(0, 1, 2, 3);
         int[] placed = new int[400];
         for (int i = 0; i < placed.length; i++) {
             placed[i] = syn(10000 + i);
@@ -294,7 +291,7 @@ class VipPlacementTest {
     @Test
     void migrationOfAVipConnectionKeepsItsEntryAndItsVip() {
         build(config());
-        heartbeats(0, 1, 2, 3);
+        heartbeatsFrom(0, 1, 2, 3);
         int port = 40000;
         int s = syn(port);
         int t = (s + 1) % 4;
@@ -323,7 +320,7 @@ class VipPlacementTest {
     @Test
     void aFullDirectoryStillPlacesButRefusesMigrations() {
         build(config().withLevels(1));
-        heartbeats(0, 1, 2, 3);
+        heartbeatsFrom(0, 1, 2, 3);
         int port = 40000;
         int index = MigrationDirectory.hash16(CLIENT, port);
         int other = 0;
@@ -372,7 +369,7 @@ class VipPlacementTest {
     void aFullDirectoryStillNeverMovesAnEstablishedConnection() {
         build(config().withLevels(1));
         fillDirectory();
-        heartbeats(0, 1, 2);
+        heartbeatsFrom(0, 1, 2);
         int n = 3000;
         int[] placed = new int[n];
         int[] share = new int[4];
@@ -384,7 +381,7 @@ class VipPlacementTest {
         assertEquals(0, sw.counter(SwitchCounter.VIP_PLACED));
         assertSpread(share, 3, n);
 
-        heartbeats(3); // joins: about a quarter of the buckets now name server 3
+        heartbeatsFrom(3); // joins: about a quarter of the buckets now name server 3
         for (int i = 0; i < n; i++) {
             assertEquals(placed[i], data(10000 + i), "untracked connection " + i + " stays after a join");
         }
@@ -409,10 +406,10 @@ class VipPlacementTest {
 
         heartbeat(1, true); // drains: its buckets go to the others
         now += STALE / 2;
-        heartbeats(2, 3);
+        heartbeatsFrom(2, 3);
         heartbeat(1, true);
         now += STALE / 2 + 1; // server 0 falls silent and leaves
-        heartbeats(2, 3);
+        heartbeatsFrom(2, 3);
         heartbeat(1, true);
         sw.poll(now);
         assertTrue(!sw.placement().isMember(0) && !sw.placement().isMember(1));
@@ -468,7 +465,7 @@ class VipPlacementTest {
         io.capybara.testing.Require.that(bean.isThreadAllocatedMemoryEnabled(), () -> "per-thread allocation accounting unavailable");
         build(config().withLevels(1));
         fillDirectory();
-        heartbeats(0, 1, 2, 3);
+        heartbeatsFrom(0, 1, 2, 3);
         syn(40000);
         byte[] original = SwitchRig.tcp(CLIENT, 40000, VIP, 80, TcpSegment.ACK, 1, 1, 100);
         byte[] synOriginal = SwitchRig.tcp(CLIENT, 40001, VIP, 80, TcpSegment.SYN, 1, 0, 0);

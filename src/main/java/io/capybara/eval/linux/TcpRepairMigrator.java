@@ -98,17 +98,11 @@ public final class TcpRepairMigrator implements AutoCloseable {
             long t1 = System.nanoTime();
             timings.set(ExportStep.REPAIR_ON, t1 - t0);
 
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, SEND)");
-            int sendSeq = getInt(fd, SOL_TCP, TCP_QUEUE_SEQ, "getsockopt(TCP_QUEUE_SEQ, SEND)");
-            int sendBytes = ioctlInt(fd, LinuxCalls.SIOCOUTQ, "ioctl(SIOCOUTQ)");
-            byte[] sendQueue = peek(fd, sendBytes, "recv(MSG_PEEK, SEND queue)");
+            Dumped send = dump(fd, RepairQueue.SEND);
             long t2 = System.nanoTime();
             timings.set(ExportStep.SEND_QUEUE, t2 - t1);
 
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, RECV)");
-            int recvSeq = getInt(fd, SOL_TCP, TCP_QUEUE_SEQ, "getsockopt(TCP_QUEUE_SEQ, RECV)");
-            int recvBytes = ioctlInt(fd, LinuxCalls.SIOCINQ, "ioctl(SIOCINQ)");
-            byte[] recvQueue = peek(fd, recvBytes, "recv(MSG_PEEK, RECV queue)");
+            Dumped recv = dump(fd, RepairQueue.RECV);
             long t3 = System.nanoTime();
             timings.set(ExportStep.RECV_QUEUE, t3 - t2);
 
@@ -143,7 +137,7 @@ public final class TcpRepairMigrator implements AutoCloseable {
             long t7 = System.nanoTime();
             timings.set(ExportStep.CLOSE, t7 - t6);
 
-            return new TcpRepairState(local, remote, sendSeq, recvSeq, sendQueue, recvQueue, mss,
+            return new TcpRepairState(local, remote, send.seq(), recv.seq(), send.bytes(), recv.bytes(), mss,
                     (tcpiOptions & TCPI_OPT_WSCALE) != 0, wscales & 0x0F, wscales >>> 4,
                     (tcpiOptions & TCPI_OPT_SACK) != 0, timestamps, timestamp, win);
         } catch (RuntimeException e) {
@@ -176,12 +170,10 @@ public final class TcpRepairMigrator implements AutoCloseable {
             timings.set(ImportStep.SOCKET, t1 - t0);
 
             // Each queue starts where its dumped bytes start; writing them back advances it.
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, SEND)");
-            setInt(fd, SOL_TCP, TCP_QUEUE_SEQ, state.sendSeq() - state.sendQueue().length,
-                    "setsockopt(TCP_QUEUE_SEQ, SEND)");
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, RECV)");
-            setInt(fd, SOL_TCP, TCP_QUEUE_SEQ, state.recvSeq() - state.recvQueue().length,
-                    "setsockopt(TCP_QUEUE_SEQ, RECV)");
+            select(fd, RepairQueue.SEND);
+            setInt(fd, SOL_TCP, TCP_QUEUE_SEQ, state.sendSeq() - state.sendQueue().length, RepairQueue.SEND.setSeqCall);
+            select(fd, RepairQueue.RECV);
+            setInt(fd, SOL_TCP, TCP_QUEUE_SEQ, state.recvSeq() - state.recvQueue().length, RepairQueue.RECV.setSeqCall);
             long t2 = System.nanoTime();
             timings.set(ImportStep.QUEUE_SEQ, t2 - t1);
 
@@ -219,13 +211,13 @@ public final class TcpRepairMigrator implements AutoCloseable {
             long t5 = System.nanoTime();
             timings.set(ImportStep.REPAIR_OPTIONS, t5 - t4);
 
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, SEND)");
-            restoreQueue(fd, state.sendQueue(), "send (repair, SEND queue)");
+            select(fd, RepairQueue.SEND);
+            restoreQueue(fd, state.sendQueue(), RepairQueue.SEND.refillCall);
             long t6 = System.nanoTime();
             timings.set(ImportStep.SEND_QUEUE, t6 - t5);
 
-            setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "setsockopt(TCP_REPAIR_QUEUE, RECV)");
-            restoreQueue(fd, state.recvQueue(), "send (repair, RECV queue)");
+            select(fd, RepairQueue.RECV);
+            restoreQueue(fd, state.recvQueue(), RepairQueue.RECV.refillCall);
             long t7 = System.nanoTime();
             timings.set(ImportStep.RECV_QUEUE, t7 - t6);
 
@@ -257,6 +249,49 @@ public final class TcpRepairMigrator implements AutoCloseable {
         options.set(JAVA_INT, index * 8L, code);
         options.set(JAVA_INT, index * 8L + 4, value);
         return index + 1;
+    }
+
+    /** The two queues repair mode dumps and refills, and how errors name the calls on each. */
+    private enum RepairQueue {
+        SEND(TCP_SEND_QUEUE, LinuxCalls.SIOCOUTQ, "SEND", "SIOCOUTQ"),
+        RECV(TCP_RECV_QUEUE, LinuxCalls.SIOCINQ, "RECV", "SIOCINQ");
+
+        final int id;
+        /** The ioctl that reads how many bytes the queue holds. */
+        final long sizeRequest;
+        final String selectCall;
+        final String getSeqCall;
+        final String setSeqCall;
+        final String sizeCall;
+        final String peekCall;
+        final String refillCall;
+
+        RepairQueue(int id, long sizeRequest, String name, String sizeIoctl) {
+            this.id = id;
+            this.sizeRequest = sizeRequest;
+            this.selectCall = "setsockopt(TCP_REPAIR_QUEUE, " + name + ")";
+            this.getSeqCall = "getsockopt(TCP_QUEUE_SEQ, " + name + ")";
+            this.setSeqCall = "setsockopt(TCP_QUEUE_SEQ, " + name + ")";
+            this.sizeCall = "ioctl(" + sizeIoctl + ")";
+            this.peekCall = "recv(MSG_PEEK, " + name + " queue)";
+            this.refillCall = "send (repair, " + name + " queue)";
+        }
+    }
+
+    /** A queue as repair mode shows it: the sequence number after its last byte, and its bytes. */
+    private record Dumped(int seq, byte[] bytes) {
+    }
+
+    /** Makes {@code q} the queue the next repair calls on {@code fd} act on. */
+    private void select(int fd, RepairQueue q) {
+        setInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, q.id, q.selectCall);
+    }
+
+    private Dumped dump(int fd, RepairQueue q) {
+        select(fd, q);
+        int seq = getInt(fd, SOL_TCP, TCP_QUEUE_SEQ, q.getSeqCall);
+        int length = ioctlInt(fd, q.sizeRequest, q.sizeCall);
+        return new Dumped(seq, peek(fd, length, q.peekCall));
     }
 
     private byte[] peek(int fd, int length, String call) {

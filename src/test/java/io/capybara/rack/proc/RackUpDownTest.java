@@ -1,11 +1,8 @@
 package io.capybara.rack.proc;
 
-import io.capybara.cli.Main;
+import io.capybara.testing.CliRun;
 import io.capybara.testing.Require;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,30 +37,14 @@ class RackUpDownTest {
     private final Set<Long> pids = new LinkedHashSet<>();
     private final Set<String> namespaces = new LinkedHashSet<>();
 
-    record Run(int exit, String out, String err) {
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
-    /** Runs a command in process through Main's command tree, stdout and stderr captured. */
-    private static synchronized Run run(String... args) {
-        PrintStream old = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.commandLine().execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(old);
-            System.setErr(oldErr);
-        }
-    }
-
-    private Run rack(String sub, String... more) {
+    private CliRun rack(String sub, String... more) {
         List<String> a = new ArrayList<>(List.of("rack", sub, "--name", "updown", "--dir", dir.toString()));
         a.addAll(List.of(more));
-        Run r = run(a.toArray(String[]::new));
+        CliRun r = run(a.toArray(String[]::new));
         System.err.println("rack " + sub + " -> " + r.exit() + "\n" + r.out() + r.err());
         return r;
     }
@@ -92,7 +73,7 @@ class RackUpDownTest {
 
     /** rack up; asserts it printed every node alive and answering, with distinct live PIDs. */
     private State up() throws IOException {
-        Run r = rack("up", "--servers", "2", "--migrate-every-ms", "0");
+        CliRun r = rack("up", "--servers", "2", "--migrate-every-ms", "0");
         assertEquals(0, r.exit(), "rack up: " + r.err());
         State s = state();
         assertEquals(Set.of("switch", "s0", "s1"), s.nodes().keySet(), "the switch and two servers");
@@ -103,7 +84,7 @@ class RackUpDownTest {
             assertTrue(Files.exists(Path.of("/run/netns", ns)), "namespace " + ns + " exists");
         }
 
-        Run st = rack("status");
+        CliRun st = rack("status");
         assertEquals(0, st.exit(), st.err());
         assertTrue(st.out().startsWith("rack " + dir + ": ready\n"), st.out());
         for (Map.Entry<String, Long> n : s.nodes().entrySet()) {
@@ -156,7 +137,7 @@ class RackUpDownTest {
 
     /** "no rack is up": one line on stderr, exit 2 (an IllegalArgumentException through Errors). */
     private void assertNoRack() {
-        Run st = rack("status");
+        CliRun st = rack("status");
         assertEquals(2, st.exit(), "rack status with no rack: " + st.out() + st.err());
         assertEquals("", st.out());
         assertEquals(1, st.err().lines().count(), st.err());
@@ -183,7 +164,7 @@ class RackUpDownTest {
         // 3. up again, then down
         State second = up();
         assertTrue(second.namespaces().stream().noneMatch(first.namespaces()::contains), "fresh namespaces");
-        Run down = rack("down");
+        CliRun down = rack("down");
         assertEquals(0, down.exit(), down.err());
         assertEquals("supervisor " + second.supervisor() + " stopped the rack\n", down.out());
         assertGone(second);
