@@ -120,16 +120,9 @@ class TcpSenderDetailsTest {
 
     @Test
     void withoutSackTwoLossesInOneWindowAreRepairedByNewRenoPartialAck() {
-        TcpPair p = new TcpPair(35, TcpConfig.defaults().withSack(false)).open(5, 6);
-        p.dropFilter = TcpLossTest.dropNth(40, 43);
-        byte[] ab = TcpBasicsTest.data(35, 400_000);
-        p.a.toSend = ab;
-        assertTrue(p.runUntil(() -> p.b.received.size() == ab.length, p.now + 60 * S));
+        TcpPair p = TcpLossTest.deliveredPastTwoLossesInOneWindow(TcpConfig.defaults().withSack(false));
         assertEquals(false, p.a.conn.sackPermitted());
-        TcpStats s = p.a.conn.stats();
-        assertEquals(1, s.fastRetransmits(), "one recovery episode");
-        assertEquals(2, s.retransmits(), "the second hole resent on the partial ACK (RFC 6582)");
-        assertEquals(0, s.timeouts());
+        TcpLossTest.assertOneRecoveryForTwoHoles(p.a.conn.stats());
     }
 
     @Test
