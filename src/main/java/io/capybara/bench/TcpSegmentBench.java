@@ -21,6 +21,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * the application drains it (the connection's ACKs go to a no-op sink).</li>
  * <li>{@code send}: send() of 1460 bytes, which emits the data segment into a no-op sink, then
  * the peer's ACK for it is processed.</li>
+ * <li>{@code sendWithoutSack}: the same with SACK not negotiated and NewReno, the sender this
+ * stack had before its SACK scoreboard, RACK-TLP and CUBIC: set beside {@code send}, it shows
+ * what those cost per segment apart from any other change to the send path.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -31,6 +34,7 @@ public class TcpSegmentBench extends JmhDefaults {
 
     private TcpConnection receiver;
     private TcpConnection sender;
+    private TcpConnection plainSender;
     private final TcpSegment in = new TcpSegment();
     private final TcpSegment ack = new TcpSegment();
     private final UnsafeBuffer payload = BenchPair.buffer(PAYLOAD);
@@ -40,9 +44,13 @@ public class TcpSegmentBench extends JmhDefaults {
     /** The fake peer's timestamp clock (µs ticks, like ours): must not run behind TS.Recent (PAWS). */
     private int tsValA;
     private int tsValB;
+    private int plainTsVal;
     /** What the no-op sink saw last: keeps the emitted segment observable. */
     public int lastSeq;
     public int lastTsVal;
+    public int plainLastSeq;
+    public int plainLastTsVal;
+    private final TcpSegment plainAck = new TcpSegment();
 
     @Setup(Level.Trial)
     public void setup() {
@@ -83,15 +91,34 @@ public class TcpSegmentBench extends JmhDefaults {
         ack.window = 2048;
         ack.hasTimestamps = sender.timestamps();
         ack.payload = payload;
+
+        BenchPair plain = new BenchPair(CONFIG.withSack(false).withCongestion(TcpConfig.Congestion.NEW_RENO));
+        plainSender = plain.a;
+        plainSender.sink((c, s) -> {
+            plainLastSeq = s.seq;
+            plainLastTsVal = s.tsVal;
+        });
+        plainAck.srcIp = BenchPair.IP_B;
+        plainAck.dstIp = BenchPair.IP_A;
+        plainAck.srcPort = 80;
+        plainAck.dstPort = 40000;
+        plainAck.flags = TcpSegment.ACK;
+        plainAck.seq = 0x1234_5678 + 1;
+        plainAck.window = 2048;
+        plainAck.hasTimestamps = plainSender.timestamps();
+        plainAck.payload = payload;
+        plainTsVal = plain.bToA.lastTsVal;
     }
 
     @TearDown(Level.Trial)
     public void check() {
         // guards against a benchmark that silently stopped doing the work
-        if (sender.stats().segmentsOut() > 10 && sender.unacknowledgedBytes() > PAYLOAD) {
-            throw new IllegalStateException("send path stalled: " + sender);
+        for (TcpConnection s : new TcpConnection[] {sender, plainSender}) {
+            if (s.stats().segmentsOut() > 10 && s.unacknowledgedBytes() > PAYLOAD) {
+                throw new IllegalStateException("send path stalled: " + s);
+            }
         }
-        if (sender.stats().pawsRejected() + receiver.stats().pawsRejected() != 0) {
+        if (sender.stats().pawsRejected() + plainSender.stats().pawsRejected() + receiver.stats().pawsRejected() != 0) {
             throw new IllegalStateException("the fake peer's timestamps went backwards (PAWS)");
         }
         if (receiver.stats().bytesIn() > 0 && receiver.readableBytes() != 0) {
@@ -121,6 +148,17 @@ public class TcpSegmentBench extends JmhDefaults {
         ack.tsVal = ++tsValB;
         ack.tsEcr = lastTsVal;
         sender.onSegment(ack, now);
+        return n;
+    }
+
+    @Benchmark
+    public int sendWithoutSack() {
+        now += 1_000;
+        int n = plainSender.send(payload, 0, PAYLOAD, now);
+        plainAck.ack = plainLastSeq + PAYLOAD;
+        plainAck.tsVal = ++plainTsVal;
+        plainAck.tsEcr = plainLastTsVal;
+        plainSender.onSegment(plainAck, now);
         return n;
     }
 }
