@@ -25,6 +25,32 @@ class MigrationFaultTest {
         assertEquals(server, r.switchTarget(c), "and the switch agrees");
     }
 
+    /** What {@link #moveOnce} returns when the connection cannot move now (no holder, gone, or not eligible). */
+    static final int NOT_MOVABLE = Integer.MIN_VALUE;
+
+    /**
+     * Asks the server holding {@code c}'s connection to migrate it, waits until the rack is quiet
+     * and lets this move's stale packets drain before the next (cool-down); returns what
+     * {@code migrate} returned, or {@link #NOT_MOVABLE}.
+     */
+    static int moveOnce(MiniRack r, MiniRack.Client c) {
+        int h = r.holder(c);
+        TcpConnection s = r.serverSide(c);
+        if (h < 0 || s == null || !MigrationEngine.eligible(s)) {
+            return NOT_MOVABLE;
+        }
+        int id = r.engines[h].migrate(s);
+        awaitQuiet(r);
+        r.runFor(300_000);
+        return id;
+    }
+
+    /** The client's transfer completes (30 s at most) and neither server saw a byte out of place. */
+    static void assertCompletesIntact(MiniRack r, MiniRack.Client c) {
+        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
+        assertEquals(0, r.apps[0].mismatches + r.apps[1].mismatches);
+    }
+
     static void assertDirectoryEmptyAfterClose(MiniRack r) {
         r.runFor(RackSimulation.tcpConfig().timeWaitNanos() + 200_000_000L); // TIME_WAIT ends first
         assertEquals(0, r.sw.directory().size(), "directory empty once connections are closed");
@@ -156,16 +182,13 @@ class MigrationFaultTest {
         r.runFor(2_000_000);
         int moves = 0;
         for (int k = 0; k < 30 && !c.closed; k++) {
-            int h = r.holder(c);
-            TcpConnection s = r.serverSide(c);
-            if (h < 0 || s == null || !MigrationEngine.eligible(s)) {
+            int id = moveOnce(r, c);
+            if (id == NOT_MOVABLE) {
                 break;
             }
-            if (r.engines[h].migrate(s) > 0) {
+            if (id > 0) {
                 moves++;
             }
-            awaitQuiet(r);
-            r.runFor(300_000); // stale packets of this move drain before the next (cool-down)
             int now = r.holder(c);
             if (now >= 0) {
                 assertEquals(now, r.switchTarget(c), "after move " + k + " replay: ./capybara test "
@@ -191,14 +214,9 @@ class MigrationFaultTest {
         r.runFor(2_000_000);
         long corrupt = 0;
         for (int k = 0; k < 40 && !c.closed && corrupt == 0; k++) {
-            int h = r.holder(c);
-            TcpConnection s = r.serverSide(c);
-            if (h < 0 || s == null || !MigrationEngine.eligible(s)) {
+            if (moveOnce(r, c) == NOT_MOVABLE) {
                 break;
             }
-            r.engines[h].migrate(s);
-            awaitQuiet(r);
-            r.runFor(300_000);
             int now = r.holder(c);
             assertTrue(now >= 0, "held by a server after move " + k);
             assertEquals(now, r.switchTarget(c), "and the switch agrees, after move " + k + " seed=" + seed);
@@ -223,14 +241,9 @@ class MigrationFaultTest {
             MiniRack.Client c = r.connect(0);
             r.runFor(2_000_000);
             for (int k = 0; k < 10 && !c.closed; k++) {
-                int h = r.holder(c);
-                TcpConnection s = r.serverSide(c);
-                if (h < 0 || s == null || !MigrationEngine.eligible(s)) {
+                if (moveOnce(r, c) == NOT_MOVABLE) {
                     break;
                 }
-                r.engines[h].migrate(s);
-                awaitQuiet(r);
-                r.runFor(300_000);
             }
             assertTrue(r.run(60_000_000_000L, c::complete), c + " seed=" + seed);
             assertEquals(0, r.apps[0].mismatches + r.apps[1].mismatches, "server saw a wrong byte, seed=" + seed);
@@ -287,8 +300,7 @@ class MigrationFaultTest {
         assertEquals(1, r.engines[1].counter(MigCounter.RESTORED));
         assertTrue(r.engines[1].counter(MigCounter.ABORT_AFTER_RESTORE) >= 1);
         assertWholeAt(r, c, 1);
-        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
-        assertEquals(0, r.apps[0].mismatches + r.apps[1].mismatches);
+        assertCompletesIntact(r, c);
         assertDirectoryEmptyAfterClose(r);
     }
 
@@ -309,8 +321,7 @@ class MigrationFaultTest {
         // packets would need this many for one send
         int standard = (size + MigrationConfig.fragmentBody() - 1) / MigrationConfig.fragmentBody();
         assertTrue(fragments < standard / 2, fragments + " fragments for " + size + " bytes");
-        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
-        assertEquals(0, r.apps[0].mismatches + r.apps[1].mismatches);
+        assertCompletesIntact(r, c);
     }
 
     /**
@@ -329,8 +340,7 @@ class MigrationFaultTest {
         assertEquals(0, r.engines[1].counter(MigCounter.RESTORED));
         assertEquals(1, r.engines[0].counter(MigCounter.RESTORED_LOCALLY));
         assertWholeAt(r, c, 0);
-        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
-        assertEquals(0, r.apps[0].mismatches + r.apps[1].mismatches);
+        assertCompletesIntact(r, c);
         assertDirectoryEmptyAfterClose(r);
     }
 

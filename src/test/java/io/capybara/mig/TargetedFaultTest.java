@@ -168,14 +168,20 @@ class TargetedFaultTest {
      * the target while the state was in flight are buffered and every one is replayed into the
      * restored connection, so the client never has to retransmit.
      */
-    @Test
-    void targetReplaysEveryBufferedSegmentAndTheClientNeverRetransmits() {
-        MiniRack r = MiniRack.of(1950, 2, 4L << 20).warm();
+    /** A client on server 0 streams for 2 ms, then its connection moves to server 1 and the rack goes quiet. */
+    private static MiniRack.Client connectedAndMovedOnce(MiniRack r) {
         MiniRack.Client c = r.connect(0);
         r.runFor(2_000_000);
         assertTrue(r.engines[0].migrate(r.serverSide(c)) > 0);
         assertTrue(r.run(200_000_000L, r::quiet));
         assertEquals(1, r.engines[0].counter(MigCounter.COMPLETED));
+        return c;
+    }
+
+    @Test
+    void targetReplaysEveryBufferedSegmentAndTheClientNeverRetransmits() {
+        MiniRack r = MiniRack.of(1950, 2, 4L << 20).warm();
+        MiniRack.Client c = connectedAndMovedOnce(r);
         long buffered = r.engines[1].counter(MigCounter.SEGMENTS_BUFFERED);
         assertTrue(buffered > 0, "the client's segments reached the target during the move: " + buffered);
         assertEquals(buffered, r.engines[1].counter(MigCounter.SEGMENTS_REPLAYED), "every buffered segment replayed");
@@ -192,11 +198,7 @@ class TargetedFaultTest {
     @Test
     void aClientResetAfterAMoveRemovesTheSwitchEntryAtOnce() {
         MiniRack r = MiniRack.of(1951, 2, 4L << 20).warm();
-        MiniRack.Client c = r.connect(0);
-        r.runFor(2_000_000);
-        assertTrue(r.engines[0].migrate(r.serverSide(c)) > 0);
-        assertTrue(r.run(200_000_000L, r::quiet));
-        assertEquals(1, r.engines[0].counter(MigCounter.COMPLETED));
+        MiniRack.Client c = connectedAndMovedOnce(r);
         assertEquals(1, r.sw.directory().size(), "the moved connection has its entry");
         c.abort();
         r.runFor(100_000); // a few link delays, far below any timeout

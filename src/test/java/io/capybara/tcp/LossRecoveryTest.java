@@ -224,28 +224,30 @@ class LossRecoveryTest {
         assertEquals(1_000 * US / 4, unsampled.reorderWindow(1_000 * US), "SRTT / 4 before any RTT sample");
     }
 
-    @Test
-    void aRetransmissionDeliveredSoonerThanMinRttIsAmbiguousAndTeachesRackNothing() {
-        // 5 SACKed at T + 100 us (minRTT 95 us); 6 sent at T + 200 us, 1 resent at T + 300 us
+    /**
+     * 5 SACKed at T + 100 us (minRTT 95 us); 6 sent at T + 200 us, 1 resent at T + 300 us; then
+     * 1 SACKed at {@code sackedAt} and loss detection run then (nothing newly lost either way).
+     */
+    private static LossRecovery resentAndSackedAt(long sackedAt) {
         LossRecovery r = sent(6);
         sack(r, 0, 6, T + 100 * US, 5, 6);
         r.onSend(seg(6), seg(7), T + 200 * US);
         r.onRetransmit(1, T + 300 * US);
+        sack(r, 0, 7, sackedAt, 1, 2, 5, 6);
+        assertEquals(0, r.detectLoss(sackedAt, 1_000 * US, M));
+        assertEquals(LossRecovery.LOST, r.flags(0));
+        return r;
+    }
+
+    @Test
+    void aRetransmissionDeliveredSoonerThanMinRttIsAmbiguousAndTeachesRackNothing() {
         // 1 SACKed 10 us after its resend: sooner than minRTT, may be the original's: ignored,
         // so 6 (sent after the last delivered 5) is not judged
-        sack(r, 0, 7, T + 310 * US, 1, 2, 5, 6);
-        assertEquals(0, r.detectLoss(T + 310 * US, 1_000 * US, M));
-        assertEquals(LossRecovery.LOST, r.flags(0));
+        LossRecovery r = resentAndSackedAt(T + 310 * US);
         assertEquals(0, r.flags(6), "not judged against the ambiguous delivery");
         // the same, delivered exactly minRTT after the resend: a real sample, RACK moves to the
         // resend, and 6, sent before it and overdue, is lost
-        LossRecovery q = sent(6);
-        sack(q, 0, 6, T + 100 * US, 5, 6);
-        q.onSend(seg(6), seg(7), T + 200 * US);
-        q.onRetransmit(1, T + 300 * US);
-        sack(q, 0, 7, T + 395 * US, 1, 2, 5, 6);
-        assertEquals(0, q.detectLoss(T + 395 * US, 1_000 * US, M));
-        assertEquals(LossRecovery.LOST, q.flags(0));
+        LossRecovery q = resentAndSackedAt(T + 395 * US);
         assertEquals(LossRecovery.LOST, q.flags(6));
     }
 

@@ -40,13 +40,8 @@ class TcpFlowTest {
         p.logging = true;
         p.b.readChunk = 1000;
         byte[] ab = TcpBasicsTest.data(21, 400_000);
-        p.a.toSend = ab;
         // the reader only gets 1000 bytes per wake-up; wake it every 2 ms
-        long end = p.now + 60_000 * MS;
-        while (p.b.received.size() < ab.length && p.now < end) {
-            p.runFor(2 * MS);
-        }
-        assertArrayEquals(ab, p.b.received.toByteArray());
+        sendToSlowReader(p, ab, 2 * MS);
         assertEquals(7, p.a.conn.sendWindowShift());
         assertRespectsWindow(p, 7);
         // the receiver never advertised more than its 16 KiB buffer
@@ -64,12 +59,7 @@ class TcpFlowTest {
         p.logging = true;
         p.b.readChunk = 700;
         byte[] ab = TcpBasicsTest.data(22, 100_000);
-        p.a.toSend = ab;
-        long end = p.now + 60_000 * MS;
-        while (p.b.received.size() < ab.length && p.now < end) {
-            p.runFor(3 * MS);
-        }
-        assertArrayEquals(ab, p.b.received.toByteArray());
+        sendToSlowReader(p, ab, 3 * MS);
         int edge = 0;
         boolean have = false;
         for (Captured c : p.log) {
@@ -315,5 +305,15 @@ class TcpFlowTest {
             int cap = TcpConnection.ringCapacity(buffer);
             assertTrue((cap >> p.a.conn.sendWindowShift()) >= 1, "scaled unit fits the buffer");
         }
+    }
+
+    /** A sends {@code ab}; B's reader wakes every {@code period} (60 s at most); B got every byte in order. */
+    private static void sendToSlowReader(TcpPair p, byte[] ab, long period) {
+        p.a.toSend = ab;
+        long end = p.now + 60_000 * MS;
+        while (p.b.received.size() < ab.length && p.now < end) {
+            p.runFor(period);
+        }
+        assertArrayEquals(ab, p.b.received.toByteArray());
     }
 }

@@ -36,6 +36,12 @@ class TorSwitchEdgeTest extends SwitchRig {
         return n;
     }
 
+    /** With B the least loaded (heartbeats 50, 10, 30), moves the client's connection from A; returns the target's port. */
+    int movedFromA() {
+        heartbeats(50, 10, 30);
+        return migrate(0, A, ORIGINAL_A);
+    }
+
     /** Moves the client's connection from {@code origin} (on its port) to whichever server the switch picks; returns its port. */
     int migrate(int originPort, int origin, int original) {
         clearSent();
@@ -87,8 +93,7 @@ class TorSwitchEdgeTest extends SwitchRig {
 
     @Test
     void theCounterMapAndTheAccessorsAgreeWithTheSwitch() {
-        heartbeats(50, 10, 30);
-        migrate(0, A, ORIGINAL_A);
+        movedFromA();
         Map<SwitchCounter, Long> all = sw.counters();
         assertEquals(SwitchCounter.values().length, all.size());
         for (SwitchCounter c : SwitchCounter.values()) {
@@ -148,8 +153,7 @@ class TorSwitchEdgeTest extends SwitchRig {
      */
     @Test
     void aHeaderOnlySegmentOfAMigratedConnectionIsRewritten() {
-        heartbeats(50, 10, 30);
-        int target = migrate(0, A, ORIGINAL_A);
+        int target = movedFromA();
         inject(3, tcp(CLIENT, CLIENT_PORT, A, 80, TcpSegment.ACK, 1, 1, 0));
         assertEquals(sw.serverIp(target), decode(ports[target].takeOnly()).dstIp);
     }
@@ -272,8 +276,7 @@ class TorSwitchEdgeTest extends SwitchRig {
 
     @Test
     void anAbortOfTheFirstMoveRemovesTheEntryAndCountsIt() {
-        heartbeats(50, 10, 30);
-        migrate(0, A, ORIGINAL_A);
+        movedFromA();
         inject(0, control(TcpMigHeader.ABORT, A, B, A, B, A & 0xFFFF_FFFFL, CLIENT, CLIENT_PORT));
         assertEquals(0, sw.directory().size());
         assertEquals(1, sw.counter(SwitchCounter.REMOVED_ABORT));
@@ -365,8 +368,7 @@ class TorSwitchEdgeTest extends SwitchRig {
     void trafficKeepsAnEntryAliveAndOnlySilenceReclaimsIt() {
         long idle = 1_000_000L;
         build(SwitchRig.config().withIdleTimeout(idle));
-        heartbeats(50, 10, 30);
-        migrate(0, A, ORIGINAL_A);
+        movedFromA();
         long t = now;
         long lastData = t;
         for (int i = 0; i < 600; i++) {
@@ -418,8 +420,7 @@ class TorSwitchEdgeTest extends SwitchRig {
      */
     @Test
     void aFinCarryingDataIsAcknowledgedOnlyPastItsLastByte() {
-        heartbeats(50, 10, 30);
-        migrate(0, A, ORIGINAL_A);
+        movedFromA();
         inject(3, tcp(CLIENT, CLIENT_PORT, A, 80, TcpSegment.FIN | TcpSegment.ACK, 100, 500, 50)); // FIN ends at 151
         inject(1, tcp(B, 80, CLIENT, CLIENT_PORT, TcpSegment.FIN | TcpSegment.ACK, 500, 150, 20)); // FIN ends at 521
         inject(3, tcp(CLIENT, CLIENT_PORT, A, 80, TcpSegment.ACK, 151, 520, 0)); // one short of the server's FIN
@@ -434,8 +435,7 @@ class TorSwitchEdgeTest extends SwitchRig {
     /** The acknowledgment field means nothing unless the ACK flag is set (RFC 9293 3.1). */
     @Test
     void anAckNumberWithoutTheAckFlagAcknowledgesNothing() {
-        heartbeats(50, 10, 30);
-        migrate(0, A, ORIGINAL_A);
+        movedFromA();
         inject(3, tcp(CLIENT, CLIENT_PORT, A, 80, TcpSegment.FIN | TcpSegment.ACK, 100, 500, 0)); // ends at 101
         inject(1, tcp(B, 80, CLIENT, CLIENT_PORT, TcpSegment.FIN | TcpSegment.ACK, 500, 101, 0)); // ends at 501
         inject(3, tcp(CLIENT, CLIENT_PORT, A, 80, TcpSegment.FIN, 100, 501, 0)); // a FIN retransmitted without ACK
@@ -447,8 +447,7 @@ class TorSwitchEdgeTest extends SwitchRig {
     /** A server's FIN before the client's: the client's later ACK of it counts once the client's own FIN is acked too. */
     @Test
     void aServerFinFirstIsTrackedTheSameWay() {
-        heartbeats(50, 10, 30);
-        migrate(0, A, ORIGINAL_A);
+        movedFromA();
         inject(1, tcp(B, 80, CLIENT, CLIENT_PORT, TcpSegment.FIN | TcpSegment.ACK, 500, 100, 0)); // ends at 501
         inject(3, tcp(CLIENT, CLIENT_PORT, A, 80, TcpSegment.ACK, 100, 501, 0));
         assertEquals(1, sw.directory().size(), "one FIN only");
