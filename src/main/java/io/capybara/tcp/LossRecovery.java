@@ -137,6 +137,18 @@ final class LossRecovery {
         return MAX_RECORDS - count;
     }
 
+    /**
+     * New data [s, e) went out now as one segment, cut into {@code mss} pieces on the wire by
+     * segmentation offload: one record per piece, the books of (e - s) / mss segments sent now.
+     */
+    void onSendPieces(int s, int e, int mss, long now) {
+        while (s != e) {
+            int pieceEnd = e - s > mss ? s + mss : e;
+            onSend(s, pieceEnd, now);
+            s = pieceEnd;
+        }
+    }
+
     /** New data [s, e) went out now. */
     void onSend(int s, int e, long now) {
         if (count == start.length) {

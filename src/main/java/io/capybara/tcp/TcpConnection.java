@@ -34,8 +34,6 @@ import org.agrona.MutableDirectBuffer;
 public final class TcpConnection {
     static final int DEFAULT_MSS = 536;
     static final int MIN_MSS = 88;
-    /** With segmentation offload, a segment shorter than this share of the window waits (Linux's default). */
-    static final int TSO_WINDOW_DIVISOR = 3;
     static final int TS_OPTION_BYTES = 12;
     static final int MAX_WINDOW_SHIFT = 14;
     static final int MAX_BUFFER = 1 << 26;
@@ -665,12 +663,12 @@ public final class TcpConnection {
                 int inflight = snd.nxt - snd.una;
                 int pipe = opt.sackOk ? recovery.pipe() : inflight;
                 int usable = recovery.full() ? 0 : Math.min(snd.wnd - inflight, cc.cwnd() - pipe);
-                int most = maxSegment(offload);
+                int most = SegmentOffload.maxSegment(this, offload);
                 len = Math.min(unsent, Math.min(usable, most));
                 if (len <= 0) {
                     break; // window or cwnd closed; the FIN waits behind the data
                 }
-                if (len < most && most > opt.sendMss && deferForLargerSegment(len, inflight)) {
+                if (len < most && most > opt.sendMss && SegmentOffload.defer(this, len, inflight)) {
                     break;
                 }
                 boolean full = len >= opt.sendMss;
@@ -697,40 +695,6 @@ public final class TcpConnection {
         }
     }
 
-    /**
-     * The payload of the next new segment at most: one MSS, or with segmentation offload below
-     * (TSO/GSO) as many whole MSS as {@code offload} bytes hold (and the scoreboard has records
-     * left for). Only new data above SND.MAX goes in large segments: what is sent again after a
-     * timeout without SACK goes an MSS at a time, as every other retransmission does.
-     */
-    private int maxSegment(int offload) {
-        int mss = opt.sendMss;
-        if (offload < 2 * mss || Seq.lt(snd.nxt, snd.max)) {
-            return mss;
-        }
-        int pieces = offload / mss;
-        if (opt.sackOk) {
-            pieces = Math.min(pieces, recovery.recordsFree());
-        }
-        return Math.max(1, pieces) * mss;
-    }
-
-    /**
-     * With segmentation offload, waits rather than send a short segment now, as Linux's TSO
-     * deferral does (tcp_tso_should_defer, tcp_tso_win_divisor 3): when the windows or the
-     * queued data (not the offload bound) limit the segment to less than a third of the smaller
-     * window, outside recovery, before the application has closed (nothing more would come),
-     * and while at least two segments in flight guarantee an ACK (a peer ACKs every second
-     * segment at once; one alone may wait out its delayed-ACK timer) that brings more room and
-     * more data. Without this, each ACK of a delayed-ACK receiver would cost a frame and a system
-     * call of one or two segments; with it a frame carries a third of the window. The price: a
-     * short write behind two segments in flight waits for the next ACK, under one RTT.
-     */
-    private boolean deferForLargerSegment(int len, int inflight) {
-        return inflight >= 2 * opt.sendMss && !snd.finQueued && opt.sackOk && !recovery.inRecovery()
-                && len < Math.min(snd.wnd, cc.cwnd()) / TSO_WINDOW_DIVISOR;
-    }
-
     /** Emits {@code len} new bytes at SND.NXT (plus the FIN when they are the last) and advances. */
     void sendNew(int len, int unsent, long now) {
         boolean fin = snd.finQueued && snd.nxt + len == snd.finSeq;
@@ -740,13 +704,7 @@ public final class TcpConnection {
         }
         transmit(snd.nxt, len, flags, now);
         if (opt.sackOk && len > 0) {
-            // one record per MSS piece: the books are those of len/MSS segments sent now
-            int end = snd.nxt + len;
-            for (int s = snd.nxt; s != end; ) {
-                int e = end - s > opt.sendMss ? s + opt.sendMss : end;
-                recovery.onSend(s, e, now);
-                s = e;
-            }
+            recovery.onSendPieces(snd.nxt, snd.nxt + len, opt.sendMss, now);
             recovery.onNewDataSent(len);
         }
         snd.nxt += len + (fin ? 1 : 0);
