@@ -81,16 +81,7 @@ public class TcpSegmentBench extends JmhDefaults {
         seq = 0x7FFF_0000 + 1;
         tsValA = p.aToB.lastTsVal;
         tsValB = p.bToA.lastTsVal;
-        // the ACK the sender gets: from the receiver's address
-        ack.srcIp = BenchPair.IP_B;
-        ack.dstIp = BenchPair.IP_A;
-        ack.srcPort = 80;
-        ack.dstPort = 40000;
-        ack.flags = TcpSegment.ACK;
-        ack.seq = 0x1234_5678 + 1;
-        ack.window = 2048;
-        ack.hasTimestamps = sender.timestamps();
-        ack.payload = payload;
+        ackTo(ack, sender);
 
         BenchPair plain = new BenchPair(CONFIG.withSack(false).withCongestion(TcpConfig.Congestion.NEW_RENO));
         plainSender = plain.a;
@@ -98,16 +89,21 @@ public class TcpSegmentBench extends JmhDefaults {
             plainLastSeq = s.seq;
             plainLastTsVal = s.tsVal;
         });
-        plainAck.srcIp = BenchPair.IP_B;
-        plainAck.dstIp = BenchPair.IP_A;
-        plainAck.srcPort = 80;
-        plainAck.dstPort = 40000;
-        plainAck.flags = TcpSegment.ACK;
-        plainAck.seq = 0x1234_5678 + 1;
-        plainAck.window = 2048;
-        plainAck.hasTimestamps = plainSender.timestamps();
-        plainAck.payload = payload;
+        ackTo(plainAck, plainSender);
         plainTsVal = plain.bToA.lastTsVal;
+    }
+
+    /** The ACK a sender gets: from the receiver's address, its ack number and timestamps set per call. */
+    private void ackTo(TcpSegment a, TcpConnection to) {
+        a.srcIp = BenchPair.IP_B;
+        a.dstIp = BenchPair.IP_A;
+        a.srcPort = 80;
+        a.dstPort = 40000;
+        a.flags = TcpSegment.ACK;
+        a.seq = 0x1234_5678 + 1;
+        a.window = 2048;
+        a.hasTimestamps = to.timestamps();
+        a.payload = payload;
     }
 
     @TearDown(Level.Trial)
