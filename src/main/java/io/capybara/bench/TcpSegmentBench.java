@@ -33,38 +33,27 @@ public class TcpSegmentBench extends JmhDefaults {
     static final TcpConfig CONFIG = TcpConfig.defaults().withMss(PAYLOAD + 12); // 1460 B of data + timestamps
 
     private TcpConnection receiver;
-    private TcpConnection sender;
-    private TcpConnection plainSender;
+    private AckedSender sender;
+    private AckedSender plainSender;
     private final TcpSegment in = new TcpSegment();
-    private final TcpSegment ack = new TcpSegment();
     private final UnsafeBuffer payload = BenchPair.buffer(PAYLOAD);
     private final UnsafeBuffer drain = new UnsafeBuffer(new byte[64 * 1024]);
     private long now;
     private int seq;
     /** The fake peer's timestamp clock (µs ticks, like ours): must not run behind TS.Recent (PAWS). */
     private int tsValA;
-    private int tsValB;
-    private int plainTsVal;
-    /** What the no-op sink saw last: keeps the emitted segment observable. */
+    /** What the receiver's no-op sink saw last: keeps the emitted segment observable. */
     public int lastSeq;
-    public int lastTsVal;
-    public int plainLastSeq;
-    public int plainLastTsVal;
-    private final TcpSegment plainAck = new TcpSegment();
 
     @Setup(Level.Trial)
     public void setup() {
         BenchPair p = new BenchPair(CONFIG);
         now = p.now;
         receiver = p.b;
-        sender = p.a;
+        sender = new AckedSender(p, payload);
         receiver.sink((c, s) -> lastSeq = s.seq);
-        sender.sink((c, s) -> {
-            lastSeq = s.seq;
-            lastTsVal = s.tsVal;
-        });
-        if (sender.sendMss() != PAYLOAD) {
-            throw new IllegalStateException("sendMss " + sender.sendMss());
+        if (p.a.sendMss() != PAYLOAD) {
+            throw new IllegalStateException("sendMss " + p.a.sendMss());
         }
         // the data segment the receiver gets: from the sender's address, in order
         in.srcIp = BenchPair.IP_A;
@@ -80,41 +69,20 @@ public class TcpSegmentBench extends JmhDefaults {
         in.payloadLength = PAYLOAD;
         seq = 0x7FFF_0000 + 1;
         tsValA = p.aToB.lastTsVal;
-        tsValB = p.bToA.lastTsVal;
-        ackTo(ack, sender);
-
-        BenchPair plain = new BenchPair(CONFIG.withSack(false).withCongestion(TcpConfig.Congestion.NEW_RENO));
-        plainSender = plain.a;
-        plainSender.sink((c, s) -> {
-            plainLastSeq = s.seq;
-            plainLastTsVal = s.tsVal;
-        });
-        ackTo(plainAck, plainSender);
-        plainTsVal = plain.bToA.lastTsVal;
-    }
-
-    /** The ACK a sender gets: from the receiver's address, its ack number and timestamps set per call. */
-    private void ackTo(TcpSegment a, TcpConnection to) {
-        a.srcIp = BenchPair.IP_B;
-        a.dstIp = BenchPair.IP_A;
-        a.srcPort = 80;
-        a.dstPort = 40000;
-        a.flags = TcpSegment.ACK;
-        a.seq = 0x1234_5678 + 1;
-        a.window = 2048;
-        a.hasTimestamps = to.timestamps();
-        a.payload = payload;
+        plainSender = new AckedSender(
+                new BenchPair(CONFIG.withSack(false).withCongestion(TcpConfig.Congestion.NEW_RENO)), payload);
     }
 
     @TearDown(Level.Trial)
     public void check() {
         // guards against a benchmark that silently stopped doing the work
-        for (TcpConnection s : new TcpConnection[] {sender, plainSender}) {
+        for (TcpConnection s : new TcpConnection[] {sender.conn, plainSender.conn}) {
             if (s.stats().segmentsOut() > 10 && s.unacknowledgedBytes() > PAYLOAD) {
                 throw new IllegalStateException("send path stalled: " + s);
             }
         }
-        if (sender.stats().pawsRejected() + plainSender.stats().pawsRejected() + receiver.stats().pawsRejected() != 0) {
+        if (sender.conn.stats().pawsRejected() + plainSender.conn.stats().pawsRejected()
+                + receiver.stats().pawsRejected() != 0) {
             throw new IllegalStateException("the fake peer's timestamps went backwards (PAWS)");
         }
         if (receiver.stats().bytesIn() > 0 && receiver.readableBytes() != 0) {
@@ -139,22 +107,54 @@ public class TcpSegmentBench extends JmhDefaults {
     @Benchmark
     public int send() {
         now += 1_000;
-        int n = sender.send(payload, 0, PAYLOAD, now);
-        ack.ack = lastSeq + PAYLOAD;
-        ack.tsVal = ++tsValB;
-        ack.tsEcr = lastTsVal;
-        sender.onSegment(ack, now);
-        return n;
+        return sender.sendAndAck(now);
     }
 
     @Benchmark
     public int sendWithoutSack() {
         now += 1_000;
-        int n = plainSender.send(payload, 0, PAYLOAD, now);
-        plainAck.ack = plainLastSeq + PAYLOAD;
-        plainAck.tsVal = ++plainTsVal;
-        plainAck.tsEcr = plainLastTsVal;
-        plainSender.onSegment(plainAck, now);
-        return n;
+        return plainSender.sendAndAck(now);
+    }
+
+    /** A pair's sending side and the ACK its fake peer answers each segment with. */
+    static final class AckedSender {
+        final TcpConnection conn;
+        private final UnsafeBuffer payload;
+        private final TcpSegment ack = new TcpSegment();
+        /** The fake peer's timestamp clock: must not run behind TS.Recent (PAWS). */
+        private int peerTsVal;
+        /** What the no-op sink saw last: keeps the emitted segment observable. */
+        int lastSeq;
+        int lastTsVal;
+
+        AckedSender(BenchPair p, UnsafeBuffer payload) {
+            this.conn = p.a;
+            this.payload = payload;
+            conn.sink((c, s) -> {
+                lastSeq = s.seq;
+                lastTsVal = s.tsVal;
+            });
+            peerTsVal = p.bToA.lastTsVal;
+            // from the receiver's address; the ack number and timestamps are set per segment
+            ack.srcIp = BenchPair.IP_B;
+            ack.dstIp = BenchPair.IP_A;
+            ack.srcPort = 80;
+            ack.dstPort = 40000;
+            ack.flags = TcpSegment.ACK;
+            ack.seq = 0x1234_5678 + 1;
+            ack.window = 2048;
+            ack.hasTimestamps = conn.timestamps();
+            ack.payload = payload;
+        }
+
+        /** send() of one full segment, then the peer's ACK for it. */
+        int sendAndAck(long now) {
+            int n = conn.send(payload, 0, PAYLOAD, now);
+            ack.ack = lastSeq + PAYLOAD;
+            ack.tsVal = ++peerTsVal;
+            ack.tsEcr = lastTsVal;
+            conn.onSegment(ack, now);
+            return n;
+        }
     }
 }
