@@ -14,16 +14,19 @@ import io.capybara.wire.TcpSegment;
  */
 final class AckProcessor {
     private final TcpConnection c;
+    /** The connection's send sequence space (a final group, like the others this reads). */
+    private final SendSpace snd;
 
     AckProcessor(TcpConnection c) {
         this.c = c;
+        this.snd = c.snd;
     }
 
+    /** An ACK that passed the connection's checks (sequence number, RST, the ACK's range). */
     void onAck(TcpSegment seg, long now) {
         int ack = seg.ack;
         int newWnd = seg.window << c.opt.sndShift;
-        boolean windowUnchanged = newWnd == c.snd.wnd;
-        SendSpace snd = c.snd;
+        boolean windowUnchanged = newWnd == snd.wnd;
         // RFC 9293 3.10.7.4: window update only from segments not older than the last one used
         if (Seq.le(snd.una, ack) && (Seq.lt(snd.wl1, seg.seq) || (snd.wl1 == seg.seq && Seq.le(snd.wl2, ack)))) {
             updateWindow(seg.seq, ack, newWnd);
@@ -45,7 +48,6 @@ final class AckProcessor {
     }
 
     private void updateWindow(int seq, int ack, int newWnd) {
-        SendSpace snd = c.snd;
         snd.wnd = newWnd;
         snd.wl1 = seq;
         snd.wl2 = ack;
@@ -60,7 +62,6 @@ final class AckProcessor {
 
     /** SND.UNA advances by {@code acked} to {@code ack}. */
     private void advance(TcpSegment seg, int ack, int acked, long now) {
-        SendSpace snd = c.snd;
         takeRttSample(seg, ack, now);
         int dataAcked = ack - snd.bufSeq;
         if (dataAcked > c.sendRing.length()) {
@@ -85,7 +86,7 @@ final class AckProcessor {
 
     private void duplicate(long now) {
         c.stats.dupAcks++;
-        if (!c.opt.sackOk && c.cc.onDupAck(c.snd.una, c.snd.max, c.opt.sendMss, now)) {
+        if (!c.opt.sackOk && c.cc.onDupAck(snd.una, snd.max, c.opt.sendMss, now)) {
             c.stats.fastRetransmits++;
             c.retransmitHead(now, false);
         }
