@@ -153,8 +153,7 @@ public final class MutationCommand implements Callable<Integer> {
         Files.createDirectories(dir);
         Path log = dir.resolve("mvn.log");
         String targetTests = tests != null ? tests : "io.capybara." + pkg + ".*";
-        String targetClasses = classes == null ? "io.capybara." + pkg + ".*"
-                : String.join(",", classes.stream().map(c -> "io.capybara." + pkg + "." + c).toList());
+        String targetClasses = targetClasses(pkg, classes);
         List<String> cmd = new ArrayList<>(List.of("mvn", "-B", "test-compile",
                 "org.pitest:pitest-maven:mutationCoverage",
                 "-DtargetClasses=" + targetClasses,
@@ -178,6 +177,18 @@ public final class MutationCommand implements Callable<Integer> {
             return null;
         }
         return parse(xml, dir.resolve("survivors.txt"));
+    }
+
+    /**
+     * PIT's targetClasses: the whole package, or the named classes each with its nested classes
+     * (Origin$Migration is mutated in the package run, so a per-class run must count it too).
+     */
+    static String targetClasses(String pkg, List<String> classes) {
+        String prefix = "io.capybara." + pkg + ".";
+        if (classes == null) {
+            return prefix + "*";
+        }
+        return String.join(",", classes.stream().map(c -> prefix + c + "," + prefix + c + "$*").toList());
     }
 
     /** Counts PIT's mutations.xml by status and writes the survivors (and unreached) one per line. */

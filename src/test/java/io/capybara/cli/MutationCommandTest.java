@@ -23,6 +23,13 @@ class MutationCommandTest {
     }
 
     @Test
+    void aPerClassRunMutatesTheNestedClassesTheWholePackageRunWould() {
+        assertEquals("io.capybara.mig.*", MutationCommand.targetClasses("mig", null));
+        assertEquals("io.capybara.mig.Origin,io.capybara.mig.Origin$*,io.capybara.mig.Target,io.capybara.mig.Target$*",
+                MutationCommand.targetClasses("mig", List.of("Origin", "Target")));
+    }
+
+    @Test
     void timeoutsCountAsKilledNonViableAsNothingAndSurvivorsAreListed(@TempDir Path dir) throws Exception {
         Path xml = dir.resolve("mutations.xml");
         StringBuilder sb = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mutations>\n");
