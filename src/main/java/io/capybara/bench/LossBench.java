@@ -182,6 +182,10 @@ public final class LossBench {
             topo.run(r, "nft", "add", "chain", "inet", "capybara_loss", "input",
                     "{ type filter hook input priority 0; }");
             TcpConfig tcp = TcpConfig.defaults().withBuffers(sendBuffer, TcpConfig.defaults().receiveBufferBytes());
+            // one host for every transfer, as a server's lives on: its rings come back to its pool
+            // when a connection is done, so later transfers do not map fresh memory
+            Host host = new Host(HostConfig.of("lossbench", pc.ourMac(), javaLink.addressA(), javaLink.prefixLength())
+                    .withTcp(tcp).withSegmentOffload(segmentOffload), pc);
             double worst = 0;
             for (double loss : lossPercents) {
                 worst = Math.max(worst, loss);
@@ -194,7 +198,7 @@ public final class LossBench {
                 double loss = warmed % 2 == 1 ? worst : 0;
                 setLoss(topo, r, loss);
                 long jit0 = jit.getTotalCompilationTime();
-                long[] w = javaTransfer(pc, javaLink, tcp, segmentOffload, spinNanos, bytes, lines);
+                long[] w = javaTransfer(host, pc, javaLink, spinNanos, bytes, lines);
                 compiledMs[1] = compiledMs[0];
                 compiledMs[0] = jit.getTotalCompilationTime() - jit0;
                 warmed++;
@@ -215,7 +219,7 @@ public final class LossBench {
                 double[] linuxCpu = new double[runs];
                 long javaRtos = 0, javaRexmit = 0, javaProbes = 0, linuxRtos = 0, linuxRexmit = 0;
                 for (int run = 0; run < runs; run++) {
-                    long[] java = javaTransfer(pc, javaLink, tcp, segmentOffload, spinNanos, bytes, lines);
+                    long[] java = javaTransfer(host, pc, javaLink, spinNanos, bytes, lines);
                     javaMbps[run] = java[0] / 1e6;
                     javaCpu[run] = java[4] / 1e6;
                     javaBlocked[run] = java[5] / 1e6;
@@ -306,11 +310,8 @@ public final class LossBench {
      * busy-poll), frames sent, frames received}. Wall minus CPU minus blocked is the time the loop
      * was runnable but not running (the scheduler's share on a shared machine).
      */
-    private static long[] javaTransfer(PacketChannel pc, Topology.VethLink link, TcpConfig tcp, int segmentOffload,
-                                       long spinNanos, long bytes, BufferedReader lines) throws Exception {
-        long mac = pc.ourMac();
-        Host host = new Host(HostConfig.of("lossbench", mac, link.addressA(), link.prefixLength()).withTcp(tcp)
-                .withSegmentOffload(segmentOffload), pc);
+    private static long[] javaTransfer(Host host, PacketChannel pc, Topology.VethLink link, long spinNanos, long bytes,
+                                       BufferedReader lines) throws Exception {
         UnsafeBuffer chunk = new UnsafeBuffer(new byte[64 * 1024]);
         long[] sent = {0};
         boolean[] closed = {false};

@@ -93,6 +93,7 @@ public final class LinuxCalls {
     public static final int MSGHDR_IOV = 16;
     public static final int MSGHDR_IOVLEN = 24;
     public static final int MSGHDR_FLAGS = 48;
+    public static final int MSGHDR_SIZE = 56;
     public static final int MMSGHDR_LEN = 56;
     public static final int IOVEC_SIZE = 16;
 
@@ -149,6 +150,7 @@ public final class LinuxCalls {
             errnoCall("recv", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
     private static final MethodHandle SEND =
             errnoCall("send", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+    private static final MethodHandle SENDMSG = errnoCall("sendmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
     private static final MethodHandle RECVMMSG =
             errnoCall("recvmmsg", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
     private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
@@ -338,6 +340,15 @@ public final class LinuxCalls {
     public static int recvmmsg(MemorySegment cs, int fd, MemorySegment msgvec, int vlen, int flags) {
         try {
             return intResult((int) RECVMMSG.invokeExact(cs, fd, msgvec, vlen, flags, MemorySegment.NULL), cs);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** sendmsg(2) of a prepared struct msghdr: the bytes sent or -errno. */
+    public static long sendmsg(MemorySegment cs, int fd, MemorySegment msghdr, int flags) {
+        try {
+            return longResult((long) SENDMSG.invokeExact(cs, fd, msghdr, flags), cs);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -32,8 +32,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  *       10-byte {@code struct virtio_net_hdr} (flags, gso_type, hdr_len, gso_size, csum_start,
  *       csum_offset; host byte order). {@link #sendTcpOffloaded} then hands the kernel one TCP
  *       frame of up to 64 KiB with {@code VIRTIO_NET_HDR_F_NEEDS_CSUM} and
- *       {@code VIRTIO_NET_HDR_GSO_TCPV4}: one system call and one copy for many segments, the
- *       kernel's GSO cuts it (in software if the interface has TSO off) and fills in every
+ *       {@code VIRTIO_NET_HDR_GSO_TCPV4}: one system call for many segments, its payload taken
+ *       where it lies when that is native memory (an off-heap send ring: sendmsg(2) with a
+ *       second iovec, so the kernel's copy into the skb is the only one), the kernel's GSO cuts it (in software if the interface has TSO off) and fills in every
  *       checksum. Received frames lose their header here; one that says
  *       {@code NEEDS_CSUM} (a peer with checksum offload on) gets its L4 checksum finished here,
  *       as a NIC would, so the stack above sees complete checksums either way.</li>
@@ -84,11 +85,15 @@ public final class PacketChannel extends FdFrameChannel {
     /** Frames one recvmmsg(2) may return (offload only). */
     static final int BATCH = 16;
     private final Batch batch;
+    /** sendmsg(2)'s struct msghdr and its two iovecs: the transmit buffer's head, a payload elsewhere. */
+    private final MemorySegment gatherMessage;
+    private final MemorySegment gather;
 
     private long framesNotForUs;
     private long framesTruncated;
     private long offloadedSent;
     private long segmentedSent;
+    private long gatheredSent;
     private long checksumsFinished;
 
     private PacketChannel(Arena arena, int fd, String interfaceName, int interfaceIndex, long ourMac,
@@ -101,6 +106,11 @@ public final class PacketChannel extends FdFrameChannel {
         this.ourMacLow = anyMac ? 0 : (short) ourMac;
         this.offload = offload;
         this.batch = offload ? new Batch(arena, (OFFLOAD_FRAME_BYTES + VNET_HDR_BYTES + 63) & ~63) : null;
+        this.gather = arena.allocate(2L * LinuxCalls.IOVEC_SIZE, 8);
+        gather.set(ValueLayout.ADDRESS, 0, tx);
+        this.gatherMessage = arena.allocate(LinuxCalls.MSGHDR_SIZE, 8);
+        gatherMessage.set(ValueLayout.ADDRESS, LinuxCalls.MSGHDR_IOV, gather);
+        gatherMessage.set(ValueLayout.JAVA_LONG, LinuxCalls.MSGHDR_IOVLEN, 2);
     }
 
     /** Opens a channel on {@code interfaceName}, accepting frames for the interface's own MAC. */
@@ -328,34 +338,70 @@ public final class PacketChannel extends FdFrameChannel {
     }
 
     @Override
+    public boolean gathersNativePayload() {
+        return offload;
+    }
+
+    @Override
     public int segmentationOffloadBytes() {
         return offload ? (int) Math.min(tx.byteSize() - headroom, OFFLOAD_FRAME_BYTES) : 0;
     }
 
+    /**
+     * The virtio header and the frame's headers go in the transmit buffer; a payload in native
+     * memory (an off-heap send ring) goes to sendmsg(2) as a second iovec where it lies, one on
+     * the heap is copied behind the headers (the system call needs native memory).
+     */
     @Override
-    public boolean sendTcpOffloaded(DirectBuffer buffer, int offset, int length, int l4Offset, int headersLength,
-                                    int segmentSize) {
+    public boolean sendTcpOffloaded(DirectBuffer headers, int headersOffset, int headersLength, DirectBuffer payload,
+                                    int payloadOffset, int payloadLength, int l4Offset, int segmentSize) {
         ensureOpen();
         if (!offload) {
             throw new UnsupportedOperationException(name + " was opened without offload");
         }
-        if (length > tx.byteSize() - headroom || headersLength > length || l4Offset + 20 > headersLength) {
+        int length = headersLength + payloadLength;
+        if (length > tx.byteSize() - headroom || payloadLength < 0 || l4Offset + 20 > headersLength) {
             sendsDropped++;
             return false;
         }
-        boolean segment = segmentSize > 0 && length - headersLength > segmentSize;
+        boolean segment = segmentSize > 0 && payloadLength > segmentSize;
         txBuffer.putByte(0, (byte) VNET_F_NEEDS_CSUM);
         txBuffer.putByte(1, (byte) (segment ? VNET_GSO_TCPV4 : VNET_GSO_NONE));
         txBuffer.putShort(2, (short) headersLength, HOST);
         txBuffer.putShort(4, (short) (segment ? segmentSize : 0), HOST);
         txBuffer.putShort(6, (short) l4Offset, HOST);
         txBuffer.putShort(8, (short) TCP_CHECKSUM_FIELD, HOST);
-        txBuffer.putBytes(headroom, buffer, offset, length);
-        if (transmitted(length + headroom)) {
+        txBuffer.putBytes(headroom, headers, headersOffset, headersLength);
+        boolean sent;
+        if (payloadLength > 0 && payload.byteArray() == null) {
+            sent = gathered(headroom + headersLength, payload.addressOffset() + payloadOffset, payloadLength);
+        } else {
+            if (payloadLength > 0) {
+                txBuffer.putBytes(headroom + headersLength, payload, payloadOffset, payloadLength);
+            }
+            sent = transmitted(headroom + length);
+        }
+        if (sent) {
             offloadedSent++;
             if (segment) {
                 segmentedSent++;
             }
+            return true;
+        }
+        return false;
+    }
+
+    /** sendmsg(2) of the first {@code head} bytes of {@link #tx} and then {@code length} bytes at {@code address}. */
+    private boolean gathered(int head, long address, int length) {
+        gather.set(ValueLayout.JAVA_LONG, 8, head);
+        gather.set(ValueLayout.JAVA_LONG, LinuxCalls.IOVEC_SIZE, address);
+        gather.set(ValueLayout.JAVA_LONG, LinuxCalls.IOVEC_SIZE + 8, length);
+        long n;
+        do {
+            n = LinuxCalls.sendmsg(callState, fd, gatherMessage, LinuxCalls.MSG_DONTWAIT);
+        } while (n == -LinuxCalls.EINTR);
+        if (counted(n, head + length)) {
+            gatheredSent++;
             return true;
         }
         return false;
@@ -398,6 +444,11 @@ public final class PacketChannel extends FdFrameChannel {
     /** Of {@link #offloadedSent}, the frames the kernel was asked to cut into segments (GSO). */
     public long segmentedSent() {
         return segmentedSent;
+    }
+
+    /** Of {@link #offloadedSent}, the frames whose payload went to the kernel from where it lay (no copy). */
+    public long gatheredSent() {
+        return gatheredSent;
     }
 
     /** Received frames with a partial checksum (NEEDS_CSUM) that this channel finished. */
