@@ -566,10 +566,7 @@ public final class TcpConnection {
     // output
 
     boolean canSendData() {
-        return switch (state) {
-            case ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK -> true;
-            default -> false;
-        };
+        return state.sendsData; // a field, not a switch: read on every call of output()
     }
 
     /** Sends whatever the windows, SWS avoidance and Nagle allow (RFC 9293 3.8.6.2.1). */
@@ -848,13 +845,7 @@ public final class TcpConnection {
     }
 
     private boolean canQueue() {
-        if (snd.finQueued) {
-            return false;
-        }
-        return switch (state) {
-            case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT -> true;
-            default -> false;
-        };
+        return !snd.finQueued && state.queuesData;
     }
 
     /** Reads up to {@code length} in-order bytes; returns how many were read (0 if none). */
