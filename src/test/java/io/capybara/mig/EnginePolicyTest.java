@@ -2,13 +2,16 @@ package io.capybara.mig;
 
 import static io.capybara.mig.LoneEngine.CLIENT;
 import static io.capybara.mig.LoneEngine.CLIENT_PORT;
+import static io.capybara.mig.LoneEngine.OTHER;
 import static io.capybara.mig.LoneEngine.SELF;
 import static io.capybara.mig.LoneEngine.SERVER_PORT;
 import static io.capybara.mig.LoneEngine.SWITCH;
 import static io.capybara.wire.TcpMigHeader.PREPARE_MIG;
+import static io.capybara.wire.TcpMigHeader.REJECT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.capybara.tcp.TcpConnection;
+import io.capybara.wire.TcpMigHeader;
 import io.capybara.wire.TcpSegment;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,8 +25,11 @@ class EnginePolicyTest {
     static final long HIGH = 10;
     static final long LOW = 5;
 
+    /** A connection the policy sent is not sent again for five looks. */
+    static final long COOLDOWN = 5 * INTERVAL;
+
     final OriginMessagesTest.Side o = new OriginMessagesTest.Side(OriginMessagesTest.CONFIG.withPolicy(INTERVAL, HIGH,
-            LOW, 1_000_000));
+            LOW, COOLDOWN));
     long load;
     /** The client's next sequence number on connections a and b. */
     final int[] seq = {1001, 1001};
@@ -108,5 +114,23 @@ class EnginePolicyTest {
         traffic(1, 50);
         load = HIGH + 1;
         assertEquals(CLIENT_PORT, look(255), "the 256th look (the first was at 0) counts a's 1010 bytes against b's 150");
+    }
+
+    /** A connection whose move was refused may go again from the last nanosecond of its cool-down on. */
+    @Test
+    void aRefusedConnectionCoolsDownThenMayGoAgain() {
+        load = HIGH + 1;
+        traffic(0, 100);
+        assertEquals(CLIENT_PORT, look(1));
+        o.answer(REJECT, TcpMigHeader.REASON_TARGET_BUSY, lastId, CLIENT_PORT, OTHER);
+        traffic(0, 100);
+        assertEquals(CLIENT_PORT + 1, look(2), "a is cooling down: the idle one goes");
+        o.answer(REJECT, TcpMigHeader.REASON_TARGET_BUSY, lastId, CLIENT_PORT + 1, OTHER);
+        for (int k = 3; k < 6; k++) {
+            traffic(0, 100);
+            assertEquals(0, look(k), "both cooling down");
+        }
+        traffic(0, 100);
+        assertEquals(CLIENT_PORT, look(6), "a's cool-down ends now");
     }
 }
