@@ -22,7 +22,7 @@ import io.capybara.rack.RackSimulation;
 import io.capybara.tcp.TcpConnection;
 import io.capybara.wire.ConnStateEnvelope;
 import io.capybara.wire.DecodedFrame;
-import io.capybara.wire.FrameEncoder;
+import io.capybara.wire.Ipv4Header;
 import io.capybara.wire.TcpMigHeader;
 import io.capybara.wire.TcpSegment;
 import java.util.List;
@@ -50,6 +50,16 @@ class OriginMessagesTest {
         Side(MigrationConfig config) {
             lone = new LoneEngine(config, MigratableApp.stateless(new ConnectionHandler() { }));
             lone.host.listen(SERVER_PORT, lone.engine.app().handler());
+        }
+
+        /** At 10 us, clients at the first {@code n} ports from CLIENT_PORT on open connections. */
+        TcpConnection[] open(int n) {
+            at(10_000);
+            TcpConnection[] c = new TcpConnection[n];
+            for (int i = 0; i < n; i++) {
+                c[i] = accept(CLIENT_PORT + i);
+            }
+            return c;
         }
 
         /** The client at {@code port} opens a connection to the lone server (three-way handshake). */
@@ -106,16 +116,7 @@ class OriginMessagesTest {
     }
 
     static byte[] client(int port, int flags, int seq, int ack, byte[] payload) {
-        TcpSegment s = new TcpSegment().between(CLIENT, port, SELF, SERVER_PORT);
-        s.flags = flags;
-        s.seq = seq;
-        s.ack = ack;
-        s.window = 65535;
-        s.payload = new UnsafeBuffer(payload);
-        s.payloadLength = payload.length;
-        byte[] f = new byte[FrameEncoder.tcpFrameLength(s)];
-        FrameEncoder.encodeTcp(new UnsafeBuffer(f), 0, RackSimulation.mac(1), RackSimulation.mac(16), 1, s);
-        return f;
+        return LoneEngine.clientSegment(CLIENT, port, SELF, Ipv4Header.DEFAULT_TTL, flags, seq, ack, payload);
     }
 
     /** What the origin says about migration {@code id} of the connection at {@code port}. */
@@ -126,8 +127,7 @@ class OriginMessagesTest {
     @Test
     void anAckSendsTheStateToTheTargetAndACopyOfItIsOnlyCounted() {
         Side o = new Side(CONFIG);
-        o.at(10_000);
-        TcpConnection c = o.accept(CLIENT_PORT);
+        TcpConnection c = o.open(1)[0];
         o.feed(client(CLIENT_PORT, TcpSegment.ACK, 1001, o.serverSeq, new byte[100]));
         assertEquals(100, c.readableBytes(), "unread data: the connection has its receive buffer");
         int id = o.started(c);
@@ -178,8 +178,7 @@ class OriginMessagesTest {
     @Test
     void theStateTimeoutCoversEveryFragmentsTimeOnTheWay() {
         Side o = new Side(CONFIG);
-        o.at(10_000);
-        TcpConnection c = o.accept(CLIENT_PORT);
+        TcpConnection c = o.open(1)[0];
         int id = o.started(c);
         o.answer(PREPARE_MIG_ACK, 0, id, CLIENT_PORT, OTHER);
         int fragments = o.sent().size();
@@ -197,8 +196,7 @@ class OriginMessagesTest {
     @Test
     void anUnansweredPrepareIsResentThenAbortedThroughTheSwitch() {
         Side o = new Side(CONFIG);
-        o.at(10_000);
-        TcpConnection c = o.accept(CLIENT_PORT);
+        TcpConnection c = o.open(1)[0];
         int id = o.started(c);
         long t = o.now;
         for (int k = 1; k <= CONFIG.prepareRetries(); k++) {
@@ -218,27 +216,24 @@ class OriginMessagesTest {
     @Test
     void aDirectoryFullRejectFreesTheTargetsSlotAndNothingElse() {
         Side o = new Side(CONFIG);
-        o.at(10_000);
-        TcpConnection a = o.accept(CLIENT_PORT);
-        TcpConnection b = o.accept(CLIENT_PORT + 1);
-        int ida = o.started(a);
+        TcpConnection[] ab = o.open(2);
+        int ida = o.started(ab[0]);
         o.answer(REJECT, TcpMigHeader.REASON_DIRECTORY_FULL, ida, CLIENT_PORT, OTHER);
         assertEquals(List.of(out(OTHER, ABORT, TcpMigHeader.REASON_DIRECTORY_FULL, ida, CLIENT_PORT, OTHER, SELF)),
                 o.sent());
-        int idb = o.started(b);
+        int idb = o.started(ab[1]);
         o.answer(REJECT, TcpMigHeader.REASON_DIRECTORY_FULL, idb, CLIENT_PORT + 1, 0);
         assertEquals(List.of(), o.sent(), "no target named: nobody to tell");
         assertEquals(2, o.counter(MigCounter.REJECTED_DIRECTORY_FULL));
         assertEquals(0, o.lone.engine.outgoing());
-        assertTrue(o.lone.host.holds(a) && o.lone.host.holds(b));
+        assertTrue(o.lone.host.holds(ab[0]) && o.lone.host.holds(ab[1]));
     }
 
     /** A busy target: nothing reached the directory, but an ABORT from the holder makes sure. */
     @Test
     void aBusyTargetsRejectEndsTheMigrationWithAnAbortToTheSwitch() {
         Side o = new Side(CONFIG);
-        o.at(10_000);
-        TcpConnection c = o.accept(CLIENT_PORT);
+        TcpConnection c = o.open(1)[0];
         int id = o.started(c);
         o.answer(REJECT, TcpMigHeader.REASON_TARGET_BUSY, id, CLIENT_PORT, OTHER);
         assertEquals(List.of(out(SWITCH, ABORT, TcpMigHeader.REASON_NONE, id, CLIENT_PORT, 0, SELF)), o.sent());
@@ -258,8 +253,7 @@ class OriginMessagesTest {
         Side t = new Side(CONFIG.withPools(CONFIG.maxOutgoing(), CONFIG.tempBufferSlots(), CONFIG.tempBufferFrames(),
                 CONFIG.tempBufferBytes(), 64));
         LoneEngine small = t.lone;
-        t.at(10_000);
-        TcpConnection c = t.accept(CLIENT_PORT);
+        TcpConnection c = t.open(1)[0];
         int id = t.started(c);
         t.answer(PREPARE_MIG_ACK, 0, id, CLIENT_PORT, OTHER);
         LoneEngine.Sent abort = out(OTHER, ABORT, TcpMigHeader.REASON_TARGET_BUSY, id, CLIENT_PORT, OTHER, SELF);
@@ -295,11 +289,9 @@ class OriginMessagesTest {
     @Test
     void eachAbortedConnectionWaitsOutItsOwnCooldown() {
         Side o = new Side(CONFIG);
-        o.at(10_000);
-        TcpConnection a = o.accept(CLIENT_PORT);
-        TcpConnection b = o.accept(CLIENT_PORT + 1);
-        int ida = o.started(a);
-        o.started(b);
+        TcpConnection[] ab = o.open(2);
+        int ida = o.started(ab[0]);
+        o.started(ab[1]);
         o.answer(PREPARE_MIG_ACK, 0, ida, CLIENT_PORT, OTHER);
         // nothing more is answered: b's PREPARE times out and its ABORTs run out; a's state goes
         // unanswered, then a's target confirms the ABORT and a is taken back
@@ -316,7 +308,7 @@ class OriginMessagesTest {
         assertTrue(o.lone.host.holds(a2), "taken back");
         o.sent();
 
-        assertEquals(-1, o.lone.engine.migrate(b), "b's quiet time was not forgotten when a's began");
+        assertEquals(-1, o.lone.engine.migrate(ab[1]), "b's quiet time was not forgotten when a's began");
         assertEquals(-1, o.lone.engine.migrate(a2));
         assertEquals(2, o.counter(MigCounter.NOT_ELIGIBLE));
         o.at(freedA + CONFIG.cooldownNanos() - 1);
