@@ -46,7 +46,8 @@ public final class LossBench {
     public record Row(double lossPercent, double capybaraMbps, double linuxMbps, long capybaraRtos, long linuxRtos,
                       long capybaraRetransmits, long linuxRetransmits, long capybaraProbes, long dropped,
                       double[] capybaraRuns, double[] linuxRuns, double capybaraCpuMs, double linuxCpuMs,
-                      double capybaraBlockedMs, double capybaraWallMs, long capybaraWaits) {
+                      double capybaraBlockedMs, double capybaraWallMs, long capybaraWaits, double capybaraSpinMs,
+                      long capybaraFramesOut, long capybaraFramesIn) {
         public double ratio() {
             return linuxMbps > 0 ? capybaraMbps / linuxMbps : 0;
         }
@@ -119,7 +120,7 @@ public final class LossBench {
 
     /** One run per rate, one warm-up transfer: what the small test uses. */
     public static Result run(double[] lossPercents, long bytes, Consumer<String> progress) throws Exception {
-        return run(lossPercents, bytes, 1, 1, DEFAULT_SEGMENT_OFFLOAD, SPIN_NANOS, true, progress);
+        return run(lossPercents, bytes, 1, 1, 1, DEFAULT_SEGMENT_OFFLOAD, SPIN_NANOS, true, progress);
     }
 
     /**
@@ -128,9 +129,13 @@ public final class LossBench {
      * @param lossPercents e.g. 0.5, 1, 5
      * @param runs         transfers per sender and rate, alternating Java and Linux; the row
      *                     reports the median of each (this machine is noisy)
-     * @param warmups      unmeasured Java transfers first, without loss, so that the JIT has
-     *                     compiled the send path (a JVM server runs warm; cold, the first
-     *                     20 MB ran 3-10 times slower)
+     * @param warmups      unmeasured Java transfers first, so that the JIT has compiled the send
+     *                     path (a JVM server runs warm; cold, the first 20 MB ran 3-10 times
+     *                     slower), every other one at the highest rate (loss recovery)
+     * @param maxWarmups   more warm-ups, up to this many in all, while the JIT compiled more than
+     *                     {@link #JIT_QUIET_MS} during the last two (on a loaded machine the
+     *                     compiler threads lag: after 2 warm-ups the first runs still cost 2-3
+     *                     times the CPU of later ones)
      * @param segmentOffload the Java host's bound on payload per segment with segmentation
      *                     offload (PACKET_VNET_HDR); 0 = one MSS per frame and per send(2), no
      *                     virtio header
@@ -138,7 +143,8 @@ public final class LossBench {
      * @param checksumOffload turn checksum offload and scatter-gather on at both senders' veth
      *                     ends (TSO and GSO stay off); false leaves every offload off there
      */
-    public static Result run(double[] lossPercents, long bytes, int runs, int warmups, int segmentOffload,
+    public static Result run(double[] lossPercents, long bytes, int runs, int warmups, int maxWarmups,
+                             int segmentOffload,
                              long spinNanos, boolean checksumOffload, Consumer<String> progress) throws Exception {
         String problem = Topology.netAdminProblem();
         if (problem != null) {
@@ -153,6 +159,7 @@ public final class LossBench {
         List<Row> rows = new ArrayList<>();
         String congestion = "";
         int sendBuffer;
+        int warmed = 0;
         try (Topology topo = Topology.create()) {
             String r = topo.namespace();
             String s = topo.namespace();
@@ -163,7 +170,9 @@ public final class LossBench {
                 senderChecksumOffload(topo, javaLink.nameA(), null);
                 senderChecksumOffload(topo, linuxLink.nameA(), s);
             }
-            PacketChannel pc = topo.own(PacketChannel.open(javaLink.rootEnd(), -1L, false,
+            // a MAC of the stack's own, not the interface's: frames for it reach the packet socket
+            // and stop at the kernel's ip_rcv (PACKET_OTHERHOST) instead of a route lookup there
+            PacketChannel pc = topo.own(PacketChannel.open(javaLink.rootEnd(), STACK_MAC, false,
                     PacketChannel.DEFAULT_BUFFER_BYTES, segmentOffload > 0));
             Process receiver = topo.start(r, "python3", "-c", RECEIVER, Integer.toString(PORT));
             BufferedReader lines = new BufferedReader(new InputStreamReader(receiver.getInputStream(),
@@ -173,36 +182,59 @@ public final class LossBench {
             topo.run(r, "nft", "add", "chain", "inet", "capybara_loss", "input",
                     "{ type filter hook input priority 0; }");
             TcpConfig tcp = TcpConfig.defaults().withBuffers(sendBuffer, TcpConfig.defaults().receiveBufferBytes());
-            for (int i = 0; i < warmups; i++) {
-                long[] w = javaTransfer(pc, javaLink, tcp, segmentOffload, spinNanos, bytes, lines);
-                progress.accept(String.format(Locale.ROOT, "warm-up %d: capybara %.1f Mbit/s", i + 1, w[0] / 1e6));
+            // one host for every transfer, as a server's lives on: its rings come back to its pool
+            // when a connection is done, so later transfers do not map fresh memory
+            Host host = new Host(HostConfig.of("lossbench", pc.ourMac(), javaLink.addressA(), javaLink.prefixLength())
+                    .withTcp(tcp).withSegmentOffload(segmentOffload), pc);
+            double worst = 0;
+            for (double loss : lossPercents) {
+                worst = Math.max(worst, loss);
+            }
+            java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+            long[] compiledMs = {0, Long.MAX_VALUE}; // during the last two warm-ups
+            while (warmed < warmups || (warmed < maxWarmups && compiledMs[0] + compiledMs[1] > JIT_QUIET_MS)) {
+                // every other warm-up at the worst rate asked for, so that the JIT has also
+                // compiled loss recovery before the lossy runs
+                double loss = warmed % 2 == 1 ? worst : 0;
+                setLoss(topo, r, loss);
+                long jit0 = jit.getTotalCompilationTime();
+                long[] w = javaTransfer(host, pc, javaLink, spinNanos, bytes, lines);
+                compiledMs[1] = compiledMs[0];
+                compiledMs[0] = jit.getTotalCompilationTime() - jit0;
+                warmed++;
+                progress.accept(String.format(Locale.ROOT, "warm-up %d (loss %.2f%%): capybara %.1f Mbit/s, "
+                        + "CPU %.1f ms, JIT %d ms", warmed, loss, w[0] / 1e6, w[4] / 1e6, compiledMs[0]));
             }
             for (double loss : lossPercents) {
-                long per10k = Math.round(loss * 100);
-                topo.run(r, "nft", "flush", "chain", "inet", "capybara_loss", "input");
-                topo.run(r, "nft", "add", "rule", "inet", "capybara_loss", "input", "tcp", "dport",
-                        Integer.toString(PORT), "tcp", "flags", "&", "syn", "==", "0", "numgen", "random", "mod",
-                        "10000", "<", Long.toString(per10k), "counter", "drop");
+                long per10k = setLoss(topo, r, loss);
                 double[] javaMbps = new double[runs];
                 double[] linuxMbps = new double[runs];
                 double[] javaCpu = new double[runs];
                 double[] javaBlocked = new double[runs];
                 double[] javaWall = new double[runs];
                 long javaWaits = 0;
+                double[] javaSpin = new double[runs];
+                double[] framesOut = new double[runs];
+                double[] framesIn = new double[runs];
                 double[] linuxCpu = new double[runs];
                 long javaRtos = 0, javaRexmit = 0, javaProbes = 0, linuxRtos = 0, linuxRexmit = 0;
                 for (int run = 0; run < runs; run++) {
-                    long[] java = javaTransfer(pc, javaLink, tcp, segmentOffload, spinNanos, bytes, lines);
+                    long[] java = javaTransfer(host, pc, javaLink, spinNanos, bytes, lines);
                     javaMbps[run] = java[0] / 1e6;
                     javaCpu[run] = java[4] / 1e6;
                     javaBlocked[run] = java[5] / 1e6;
                     javaWall[run] = java[6] / 1e6;
                     javaWaits += java[7];
+                    javaSpin[run] = java[8] / 1e6;
+                    framesOut[run] = java[9];
+                    framesIn[run] = java[10];
                     javaRtos += java[1];
                     javaRexmit += java[2];
                     javaProbes += java[3];
-                    progress.accept(String.format(Locale.ROOT, "loss %.2f%% run %d/%d: capybara %.1f Mbit/s, %d RTOs",
-                            loss, run + 1, runs, javaMbps[run], java[1]));
+                    progress.accept(String.format(Locale.ROOT, "loss %.2f%% run %d/%d: capybara %.1f Mbit/s, %d RTOs "
+                            + "(CPU %.1f ms, spin %.1f ms, blocked %.1f ms, wall %.1f ms; %d frames out, %d in)",
+                            loss, run + 1, runs, javaMbps[run], java[1], javaCpu[run], javaSpin[run], javaBlocked[run],
+                            javaWall[run], java[9], java[10]));
                     long rtos0 = netstat(topo, s, "TcpExt:", "TCPTimeouts");
                     long rexmit0 = netstat(topo, s, "Tcp:", "RetransSegs");
                     String[] said = topo.run(s, "python3", "-c", SENDER, Topology.ipv4(linuxLink.addressB()),
@@ -218,10 +250,21 @@ public final class LossBench {
                 }
                 rows.add(new Row(per10k / 100.0, median(javaMbps), median(linuxMbps), javaRtos, linuxRtos, javaRexmit,
                         linuxRexmit, javaProbes, dropped(topo, r), javaMbps, linuxMbps,
-                        median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits));
+                        median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits,
+                        median(javaSpin), (long) median(framesOut), (long) median(framesIn)));
             }
         }
-        return new Result(bytes, runs, warmups, sendBuffer, congestion, segmentOffload, spinNanos, checksumOffload, rows);
+        return new Result(bytes, runs, warmed, sendBuffer, congestion, segmentOffload, spinNanos, checksumOffload, rows);
+    }
+
+    /** Makes the receiving side's rule drop {@code loss} percent of the data segments; returns it in 1/10,000. */
+    private static long setLoss(Topology topo, String r, double loss) {
+        long per10k = Math.round(loss * 100);
+        topo.run(r, "nft", "flush", "chain", "inet", "capybara_loss", "input");
+        topo.run(r, "nft", "add", "rule", "inet", "capybara_loss", "input", "tcp", "dport",
+                Integer.toString(PORT), "tcp", "flags", "&", "syn", "==", "0", "numgen", "random", "mod",
+                "10000", "<", Long.toString(per10k), "counter", "drop");
+        return per10k;
     }
 
     /**
@@ -254,17 +297,21 @@ public final class LossBench {
         return Integer.highestOneBit((int) Math.min(max, 1 << 30));
     }
 
+    /** JIT compilation time (ms, all compiler threads) over two warm-ups below which the sender counts as warm. */
+    static final long JIT_QUIET_MS = 20;
+
+    /** The Java host's MAC (locally administered), distinct from its veth end's. */
+    static final long STACK_MAC = 0x02CA_B0AA_0017L;
+
     /**
      * Returns {bits/s, RTOs, retransmitted segments, loss probes, the loop thread's CPU
      * nanoseconds, nanoseconds blocked in epoll (nothing to do: no frame, no timer due), the
-     * loop's wall nanoseconds, epoll waits}. Wall minus CPU minus blocked is the time the loop
+     * loop's wall nanoseconds, epoll waits, nanoseconds spent in polls that found nothing (the
+     * busy-poll), frames sent, frames received}. Wall minus CPU minus blocked is the time the loop
      * was runnable but not running (the scheduler's share on a shared machine).
      */
-    private static long[] javaTransfer(PacketChannel pc, Topology.VethLink link, TcpConfig tcp, int segmentOffload,
-                                       long spinNanos, long bytes, BufferedReader lines) throws Exception {
-        long mac = pc.ourMac();
-        Host host = new Host(HostConfig.of("lossbench", mac, link.addressA(), link.prefixLength()).withTcp(tcp)
-                .withSegmentOffload(segmentOffload), pc);
+    private static long[] javaTransfer(Host host, PacketChannel pc, Topology.VethLink link, long spinNanos, long bytes,
+                                       BufferedReader lines) throws Exception {
         UnsafeBuffer chunk = new UnsafeBuffer(new byte[64 * 1024]);
         long[] sent = {0};
         boolean[] closed = {false};
@@ -297,6 +344,9 @@ public final class LossBench {
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         long blocked = 0;
         long waits = 0;
+        long spin = 0;
+        long out0 = pc.framesSent();
+        long in0 = pc.framesReceived();
         long wall0;
         long cpu0 = cpu.getCurrentThreadCpuTime();
         host.poll(System.nanoTime());
@@ -319,6 +369,7 @@ public final class LossBench {
                     lastWork = now;
                 } else if (now - lastWork < spinNanos) {
                     Thread.onSpinWait();
+                    spin += System.nanoTime() - now;
                 } else {
                     long wait = Math.min(host.nextDeadline() - now, MAX_WAIT_NANOS);
                     if (wait > 0) {
@@ -336,7 +387,8 @@ public final class LossBench {
         long rexmit = conn.stats().retransmits();
         long probes = conn.stats().lossProbes();
         double[] r = result(lines, bytes);
-        return new long[]{(long) r[0], rtos, rexmit, probes, cpuNanos, blocked, wall, waits};
+        return new long[]{(long) r[0], rtos, rexmit, probes, cpuNanos, blocked, wall, waits, spin,
+                pc.framesSent() - out0, pc.framesReceived() - in0};
     }
 
     /**

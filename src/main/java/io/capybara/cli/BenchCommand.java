@@ -150,8 +150,11 @@ public final class BenchCommand implements Runnable {
                 + "the medians are compared (default ${DEFAULT-VALUE}).")
         int runs;
         @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured transfers of the Java sender first, "
-                + "so that it runs JIT-compiled (default ${DEFAULT-VALUE}).")
+                + "so that it runs JIT-compiled, every other one at the highest rate (default ${DEFAULT-VALUE}).")
         int warmup;
+        @Option(names = "--max-warmup", defaultValue = "20", description = "More warm-ups, up to this many, while the "
+                + "JIT is still compiling (default ${DEFAULT-VALUE}; = --warmup for a fixed count).")
+        int maxWarmup;
         @Option(names = "--segment-offload", defaultValue = "65455", description = "Payload bytes per segment the "
                 + "Java sender may hand the kernel as one frame (PACKET_VNET_HDR GSO; cut into MSS-sized packets at "
                 + "the veth); 0 = one MSS per frame (default ${DEFAULT-VALUE}).")
@@ -172,6 +175,7 @@ public final class BenchCommand implements Runnable {
             Args.between("--segment-offload", segmentOffload, 0, io.capybara.host.HostConfig.MAX_SEGMENT_OFFLOAD_BYTES);
             Args.between("--spin-us", spinMicros, 0, 1_000_000);
             Args.between("--warmup", warmup, 0, 100);
+            Args.between("--max-warmup", maxWarmup, 0, 100); // below --warmup: --warmup counts
             for (double l : loss) {
                 if (!(l >= 0 && l < 100)) {
                     throw CliException.usage("--loss", "a percentage in [0, 100), got " + l);
@@ -180,7 +184,7 @@ public final class BenchCommand implements Runnable {
             if (bytes <= 0) {
                 throw CliException.usage("--bytes", "must be > 0, got " + bytes);
             }
-            io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, runs, warmup,
+            io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, runs, warmup, maxWarmup,
                     segmentOffload, spinMicros * 1000, senderChecksumOffload, System.err::println);
             if (!json.on) {
                 System.out.print(io.capybara.bench.LossBench.format(r));
@@ -198,7 +202,9 @@ public final class BenchCommand implements Runnable {
                         .put("capybara_mbps_runs", row.capybaraRuns())
                         .put("linux_mbps_runs", row.linuxRuns()).put("capybara_cpu_ms", row.capybaraCpuMs())
                         .put("linux_cpu_ms", row.linuxCpuMs()).put("capybara_wall_ms", row.capybaraWallMs())
-                        .put("capybara_blocked_ms", row.capybaraBlockedMs()).put("capybara_waits", row.capybaraWaits());
+                        .put("capybara_blocked_ms", row.capybaraBlockedMs()).put("capybara_waits", row.capybaraWaits())
+                        .put("capybara_spin_ms", row.capybaraSpinMs()).put("capybara_frames_out", row.capybaraFramesOut())
+                        .put("capybara_frames_in", row.capybaraFramesIn());
                 rates.add(j);
                 goal &= row.ratio() >= 0.9;
             }

@@ -106,7 +106,7 @@ public final class Host implements Node, SegmentSink {
     private long resolvedMac;
     private MigrationHook migrationHook;
 
-    private final BufferPool bufferPool = new BufferPool(BUFFER_POOL_PER_SIZE, BUFFER_POOL_BYTES_PER_SIZE);
+    private final BufferPool bufferPool;
     /** Handler-API connections closed since the last poll: their rings go to the pool then. */
     private final TcpConnection[] closed = new TcpConnection[256];
     private int closedCount;
@@ -117,7 +117,10 @@ public final class Host implements Node, SegmentSink {
         int offloadFrame = channel.segmentationOffloadBytes();
         this.segmentOffload = offloadFrame > TCP_HEADERS_MAX
                 ? Math.min(config.segmentOffloadBytes(), offloadFrame - TCP_HEADERS_MAX) : 0;
-        this.tx = new UnsafeBuffer(new byte[segmentOffload > 0 ? TCP_HEADERS_MAX + segmentOffload : MAX_FRAME]);
+        this.tx = new UnsafeBuffer(new byte[MAX_FRAME]);
+        // rings off the heap when the channel sends from them where they lie (one copy less per byte)
+        this.bufferPool = new BufferPool(BUFFER_POOL_PER_SIZE, BUFFER_POOL_BYTES_PER_SIZE,
+                segmentOffload > 0 && channel.gathersNativePayload());
         this.arp = new ArpTable(config.arpTimeoutNanos());
         for (Map.Entry<Integer, Long> e : config.staticArp().entrySet()) {
             arp.putStatic(e.getKey(), e.getValue());
@@ -536,16 +539,16 @@ public final class Host implements Node, SegmentSink {
     private void frameOffloaded(TcpSegment seg, int mss) {
         int nextHop = nextHop(seg.dstIp);
         long mac = nextHop == 0 ? -1 : arp.lookup(nextHop, now, stats);
-        int frameLength = FrameEncoder.tcpFrameLength(seg);
-        if (mac < 0 || frameLength > tx.capacity()) {
+        if (mac < 0 || seg.payloadLength > segmentOffload) {
             frameSegment(seg, tx);
             return;
         }
-        int headers = frameLength - seg.payloadLength;
-        FrameEncoder.encodeTcp(tx, 0, mac, config.mac(), ipId & 0xFFFF, seg, true);
+        // the headers here, the payload straight from the connection's send ring
+        int headers = FrameEncoder.encodeTcpHeaders(tx, 0, mac, config.mac(), ipId & 0xFFFF, seg) - seg.payloadLength;
         // the channel's segments take consecutive IPv4 ids from this one
         ipId += seg.payloadLength > mss ? (seg.payloadLength + mss - 1) / mss : 1;
-        if (channel.sendTcpOffloaded(tx, 0, frameLength, FrameEncoder.IPV4_HEADERS_LENGTH, headers, mss)) {
+        if (channel.sendTcpOffloaded(tx, 0, headers, seg.payload, seg.payloadOffset, seg.payloadLength,
+                FrameEncoder.IPV4_HEADERS_LENGTH, mss)) {
             stats.txFrames++;
         } else {
             stats.txChannelFull++;

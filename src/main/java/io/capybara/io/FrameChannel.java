@@ -61,21 +61,31 @@ public interface FrameChannel extends AutoCloseable {
     }
 
     /**
-     * Sends a TCP/IPv4 frame whose TCP checksum field holds only the pseudo-header sum (folded,
-     * not complemented, over the whole TCP length), for the channel (the kernel below it) to
-     * finish. With {@code segmentSize > 0} and more payload than that, the frame goes out as
-     * segments of {@code segmentSize} payload bytes each (the last may be shorter), each with a
-     * copy of the headers: sequence numbers, IPv4 ids and lengths advanced, and FIN and PSH only
-     * on the last, as a NIC's TSO does. Only for channels whose {@link #segmentationOffloadBytes}
-     * is positive.
+     * Sends a TCP/IPv4 frame given as its headers and its payload, which may lie elsewhere (a
+     * connection's send ring: the channel takes it from there, with no copy by the caller),
+     * whose TCP checksum field holds only the pseudo-header sum (folded, not complemented, over
+     * the whole TCP length), for the channel (the kernel below it) to finish. With
+     * {@code segmentSize > 0} and more payload than that, the frame goes out as segments of
+     * {@code segmentSize} payload bytes each (the last may be shorter), each with a copy of the
+     * headers: sequence numbers, IPv4 ids and lengths advanced, and FIN and PSH only on the
+     * last, as a NIC's TSO does. Only for channels whose {@link #segmentationOffloadBytes} is
+     * positive.
      *
-     * @param l4Offset where the TCP header starts, from {@code offset}
-     * @param headersLength Ethernet, IPv4 and TCP header bytes (the payload follows)
+     * @param headersLength Ethernet, IPv4 and TCP header bytes at {@code headersOffset}
+     * @param l4Offset where the TCP header starts, from {@code headersOffset}
      * @return false if the frame was dropped because the channel is full or down
      */
-    default boolean sendTcpOffloaded(DirectBuffer buffer, int offset, int length, int l4Offset, int headersLength,
-                                     int segmentSize) {
+    default boolean sendTcpOffloaded(DirectBuffer headers, int headersOffset, int headersLength, DirectBuffer payload,
+                                     int payloadOffset, int payloadLength, int l4Offset, int segmentSize) {
         throw new UnsupportedOperationException(name() + " offers no segmentation offload");
+    }
+
+    /**
+     * Whether {@link #sendTcpOffloaded} takes a payload in native (off-heap) memory where it
+     * lies, with no copy: a host then keeps its connections' rings off the heap.
+     */
+    default boolean gathersNativePayload() {
+        return false;
     }
 
     /** A name for logs and errors. */

@@ -21,6 +21,7 @@ public final class BufferPool {
     private final int[] tops = new int[31];
     private long reused;
     private long allocated;
+    private final boolean nativeMemory;
 
     /** @param perSize buffers kept per size at most (the rest is left to the garbage collector) */
     public BufferPool(int perSize) {
@@ -33,11 +34,21 @@ public final class BufferPool {
      *                     so that small rings can be kept by the thousand and large ones by the few
      */
     public BufferPool(int perSize, long bytesPerSize) {
+        this(perSize, bytesPerSize, false);
+    }
+
+    /**
+     * @param nativeMemory buffers off the heap (direct), e.g. for a channel that hands a send
+     *                     ring's bytes to the kernel where they lie instead of copying them out
+     *                     of the heap first; buffers of the other kind are not kept
+     */
+    public BufferPool(int perSize, long bytesPerSize, boolean nativeMemory) {
         if (perSize < 0 || bytesPerSize < 0) {
             throw new IllegalArgumentException("perSize and bytesPerSize must be >= 0");
         }
         this.perSize = perSize;
         this.bytesPerSize = bytesPerSize;
+        this.nativeMemory = nativeMemory;
     }
 
     /** A buffer of exactly {@code capacity} bytes (a power of two), recycled when one is kept. */
@@ -54,7 +65,8 @@ public final class BufferPool {
             return b;
         }
         allocated++;
-        return new UnsafeBuffer(new byte[capacity]);
+        return nativeMemory ? new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(capacity))
+                : new UnsafeBuffer(new byte[capacity]);
     }
 
     /**
@@ -63,8 +75,9 @@ public final class BufferPool {
      */
     void give(UnsafeBuffer buffer) {
         int capacity = buffer.capacity();
-        if (perSize == 0 || Integer.bitCount(capacity) != 1 || capacity < 64 || buffer.byteArray() == null) {
-            return; // the placeholders of released rings, or not ring memory
+        if (perSize == 0 || Integer.bitCount(capacity) != 1 || capacity < 64
+                || (buffer.byteArray() == null) != nativeMemory) {
+            return; // the placeholders of released rings, or not ring memory of this pool's kind
         }
         int k = Integer.numberOfTrailingZeros(capacity);
         if (stacks[k] == null) {

@@ -262,6 +262,27 @@ final class LossRecovery {
         lostScan = Math.max(0, lostScan - removed);
     }
 
+    /**
+     * Nothing on the board is SACKed, lost or resent, and neither a recovery nor a loss probe is
+     * under way: an ACK without SACK blocks then only removes records.
+     */
+    boolean clean() {
+        return (sackedCount | lostBytes | retransBytes) == 0 && phase == OPEN && !probeOutstanding;
+    }
+
+    /**
+     * With nothing SACKed, whether {@link #detectLoss} would mark nothing and wait for nothing:
+     * no RACK time yet, or the first record was sent after the most recently delivered one and
+     * never resent (so every record above it was too).
+     */
+    boolean noneOverdue() {
+        if (!rackValid || count == 0) {
+            return true;
+        }
+        int p = phys(0);
+        return (flags[p] & EVER_RETRANS) == 0 && sent[p] > rackXmit;
+    }
+
     private void uncount(int f, int len) {
         if ((f & LOST) != 0) {
             lostBytes -= len;

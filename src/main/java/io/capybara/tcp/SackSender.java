@@ -24,8 +24,21 @@ final class SackSender {
      * sets the window in recovery (else the window grows), and the loss timer is re-armed.
      */
     void onAck(TcpSegment seg, int acked, boolean windowUnchanged, long now) {
+        boolean clean = seg.sackCount == 0 && c.recovery.clean();
         int sackedBefore = c.recovery.sackedBytes();
         c.recovery.ack(c.snd.una, now);
+        if (clean && c.recovery.noneOverdue()) {
+            // what the rest comes to without SACK blocks, losses, a recovery or a probe to judge
+            if (acked > 0) {
+                c.cc.grow(acked, c.opt.sendMss, now, c.rtt.srtt());
+            }
+            armLossTimer(now, 0, acked > 0);
+            return;
+        }
+        onAckInGeneral(seg, acked, windowUnchanged, sackedBefore, now);
+    }
+
+    private void onAckInGeneral(TcpSegment seg, int acked, boolean windowUnchanged, int sackedBefore, long now) {
         boolean dsack = c.recovery.sack(seg, c.snd.una, c.snd.max, now);
         if (dsack) {
             c.stats.dsacksIn++;

@@ -50,7 +50,7 @@ public final class TcpConnection {
 
     private static final int EV_ESTABLISHED = 1;
     static final int EV_READABLE = 2;
-    private static final int EV_WRITABLE = 4;
+    static final int EV_WRITABLE = 4;
     private static final int EV_CLOSED = 8;
     private static final int EV_RESET = 16;
 
@@ -79,7 +79,7 @@ public final class TcpConnection {
     /** With SACK: the scoreboard, RFC 6675 recovery, RACK-TLP and PRR. */
     final LossRecovery recovery = new LossRecovery();
     /** The SACK sender's decisions (RFC 6675, RFC 8985, RFC 6937), acting on this connection. */
-    private final SackSender sack = new SackSender(this);
+    final SackSender sack = new SackSender(this);
     final Timers timers = new Timers();
 
     int events;
@@ -93,6 +93,8 @@ public final class TcpConnection {
     final SackBlocks sackBlocks = new SackBlocks();
     /** The receiving side: data into the ring, out-of-order intervals, the peer's FIN. */
     private final DataReceiver receiver = new DataReceiver(this);
+    /** The sending side's handling of an acceptable ACK. */
+    private final AckProcessor acks = new AckProcessor(this);
 
     TcpConnection(TcpConfig config, int localIp, int localPort, int remoteIp, int remotePort,
                           SegmentSink sink, SendRing sendRing, ReceiveRing recvRing, RttEstimator rtt,
@@ -258,7 +260,7 @@ public final class TcpConnection {
         }
         synReceived(seg, now);
         if (ackOk) {
-            takeRttSample(seg, seg.ack, now);
+            acks.takeRttSample(seg, seg.ack, now);
             snd.una = seg.ack;
             rtt.retries = 0;
             rtt.resetBackoff();
@@ -298,94 +300,14 @@ public final class TcpConnection {
     }
 
     private void onSegmentSynchronized(TcpSegment seg, long now) {
-        int seq = seg.seq;
-        int len = seg.sequenceLength();
-        boolean rst = seg.has(RST);
-
-        if (seg.has(SYN) && !rst) {
-            if (state == TcpState.SYN_RECEIVED && seq == rcv.irs) {
-                if (!seg.has(ACK)) {
-                    sendSyn(now); // the peer did not see our SYN-ACK: repeat it
-                } else {
-                    timers.ackNow = true; // simultaneous open: the peer's SYN-ACK crossed ours
-                }
-                return;
-            }
-            // RFC 5961 4.2: a SYN in a synchronized state, whatever its sequence number
-            challengeAck();
+        if (!admitted(seg, now)) {
             return;
         }
-
-        // RFC 7323 5.3 R1, PAWS: a segment older than TS.Recent is an old duplicate. One tick of
-        // slack, as Linux allows (TCP_PAWS_WINDOW): a reordered segment sent in the same or the
-        // previous tick of the peer's clock is not old, and rejecting it costs a retransmission.
-        if (opt.tsOk && seg.hasTimestamps && !rst && Seq.lt(seg.tsVal, opt.tsRecent - PAWS_SLACK_TICKS)
-                && now - opt.tsRecentTime < PAWS_IDLE_NANOS) {
-            stats.pawsRejected++;
-            timers.ackNow = true;
-            noteDuplicate(seq, seg.payloadLength);
-            return;
-        }
-
-        if (!rcv.acceptable(seq, len, seg.payloadLength == 0 && seg.has(FIN))) {
-            stats.dropped++;
-            if (!rst) {
-                timers.ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
-                noteDuplicate(seq, seg.payloadLength);
-                if (state == TcpState.TIME_WAIT && seg.has(FIN)) {
-                    timers.timeWait = now + config.timeWaitNanos(); // retransmitted FIN: restart 2MSL
-                }
-            }
-            return;
-        }
-
-        if (state == TcpState.FIN_WAIT_2 && !rst) {
-            timers.timeWait = finWait2Deadline(now); // the peer is alive: restart its FIN_WAIT_2 wait
-        }
-        if (rst) {
-            if (state == TcpState.TIME_WAIT) {
-                stats.dropped++; // RFC 1337: no TIME-WAIT assassination
-                return;
-            }
-            // RFC 5961 3.2: only a RST exactly at RCV.NXT resets; in-window ones get a challenge
-            if (seq == rcv.nxt) {
-                stats.resetsIn++;
-                enterClosed(true);
-            } else {
-                challengeAck();
-            }
-            return;
-        }
-
-        if (!seg.has(ACK)) {
-            stats.dropped++;
-            return;
-        }
-        int ack = seg.ack;
-        if (state == TcpState.SYN_RECEIVED) {
-            if (Seq.gt(ack, snd.una) && Seq.le(ack, snd.max)) {
-                snd.wnd = seg.window << opt.sndShift;
-                snd.maxWnd = Math.max(snd.maxWnd, snd.wnd);
-                snd.wl1 = seq;
-                snd.wl2 = ack;
-                establish();
-            } else {
-                sendRst(ack, 0, false);
-                stats.dropped++;
-                return;
-            }
-        }
-        // RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]
-        if (Seq.gt(ack, snd.max) || Seq.lt(ack, snd.una - snd.maxWnd)) {
-            stats.dropped++;
-            timers.ackNow = true;
-            return;
-        }
-        if (opt.tsOk && seg.hasTimestamps && Seq.ge(seg.tsVal, opt.tsRecent) && Seq.le(seq, rcv.lastAckSent)) {
+        if (opt.tsOk && seg.hasTimestamps && Seq.ge(seg.tsVal, opt.tsRecent) && Seq.le(seg.seq, rcv.lastAckSent)) {
             opt.tsRecent = seg.tsVal; // RFC 7323 4.3: only from segments at the left window edge
             opt.tsRecentTime = now;
         }
-        processAck(seg, now);
+        acks.onAck(seg, now);
         if (state == TcpState.CLOSED) {
             return;
         }
@@ -395,99 +317,110 @@ public final class TcpConnection {
         output(now);
     }
 
+    /**
+     * The checks before an ACK is processed, in order: a SYN, PAWS, the sequence number, a RST,
+     * no ACK, the ACK of the handshake in SYN_RECEIVED, the ACK's range. Whether the segment goes
+     * on; if not, this dealt with it. The rare outcomes are methods of their own, so that this
+     * stays small enough for the JIT to inline.
+     */
+    private boolean admitted(TcpSegment seg, long now) {
+        int seq = seg.seq;
+        boolean rst = seg.has(RST);
+        if (seg.has(SYN) && !rst) {
+            onSyn(seg, now);
+            return false;
+        }
+        // RFC 7323 5.3 R1, PAWS: a segment older than TS.Recent is an old duplicate. One tick of
+        // slack, as Linux allows (TCP_PAWS_WINDOW): a reordered segment sent in the same or the
+        // previous tick of the peer's clock is not old, and rejecting it costs a retransmission.
+        if (opt.tsOk && seg.hasTimestamps && !rst && Seq.lt(seg.tsVal, opt.tsRecent - PAWS_SLACK_TICKS)
+                && now - opt.tsRecentTime < PAWS_IDLE_NANOS) {
+            stats.pawsRejected++;
+            timers.ackNow = true;
+            noteDuplicate(seq, seg.payloadLength);
+            return false;
+        }
+        if (!rcv.acceptable(seq, seg.sequenceLength(), seg.payloadLength == 0 && seg.has(FIN))) {
+            onUnacceptable(seg, rst, now);
+            return false;
+        }
+        if (state == TcpState.FIN_WAIT_2 && !rst) {
+            timers.timeWait = finWait2Deadline(now); // the peer is alive: restart its FIN_WAIT_2 wait
+        }
+        if (rst) {
+            onRst(seq);
+            return false;
+        }
+        if (!seg.has(ACK) || (state == TcpState.SYN_RECEIVED && !handshakeAcked(seg))) {
+            stats.dropped++;
+            return false;
+        }
+        // RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]
+        if (Seq.gt(seg.ack, snd.max) || Seq.lt(seg.ack, snd.una - snd.maxWnd)) {
+            stats.dropped++;
+            timers.ackNow = true;
+            return false;
+        }
+        return true;
+    }
+
+    /** A SYN in a synchronized state. */
+    private void onSyn(TcpSegment seg, long now) {
+        if (state == TcpState.SYN_RECEIVED && seg.seq == rcv.irs) {
+            if (!seg.has(ACK)) {
+                sendSyn(now); // the peer did not see our SYN-ACK: repeat it
+            } else {
+                timers.ackNow = true; // simultaneous open: the peer's SYN-ACK crossed ours
+            }
+            return;
+        }
+        // RFC 5961 4.2: a SYN in a synchronized state, whatever its sequence number
+        challengeAck();
+    }
+
+    private void onUnacceptable(TcpSegment seg, boolean rst, long now) {
+        stats.dropped++;
+        if (!rst) {
+            timers.ackNow = true; // RFC 9293: answer an unacceptable segment with an ACK
+            noteDuplicate(seg.seq, seg.payloadLength);
+            if (state == TcpState.TIME_WAIT && seg.has(FIN)) {
+                timers.timeWait = now + config.timeWaitNanos(); // retransmitted FIN: restart 2MSL
+            }
+        }
+    }
+
+    private void onRst(int seq) {
+        if (state == TcpState.TIME_WAIT) {
+            stats.dropped++; // RFC 1337: no TIME-WAIT assassination
+            return;
+        }
+        // RFC 5961 3.2: only a RST exactly at RCV.NXT resets; in-window ones get a challenge
+        if (seq == rcv.nxt) {
+            stats.resetsIn++;
+            enterClosed(true);
+        } else {
+            challengeAck();
+        }
+    }
+
+    /** In SYN_RECEIVED: an ACK of our SYN establishes the connection; any other gets a RST (then dropped). */
+    private boolean handshakeAcked(TcpSegment seg) {
+        int ack = seg.ack;
+        if (Seq.gt(ack, snd.una) && Seq.le(ack, snd.max)) {
+            snd.wnd = seg.window << opt.sndShift;
+            snd.maxWnd = Math.max(snd.maxWnd, snd.wnd);
+            snd.wl1 = seg.seq;
+            snd.wl2 = ack;
+            establish();
+            return true;
+        }
+        sendRst(ack, 0, false);
+        return false;
+    }
+
     /** Owes a D-SACK for a duplicate (see {@link SackBlocks#noteDuplicate}); whether it was one. */
     boolean noteDuplicate(int seq, int len) {
         return opt.sackOk && sackBlocks.noteDuplicate(seq, len, rcv.nxt, recvRing);
-    }
-
-    private void processAck(TcpSegment seg, long now) {
-        int ack = seg.ack;
-        int newWnd = seg.window << opt.sndShift;
-        boolean windowUnchanged = newWnd == snd.wnd;
-        // RFC 9293 3.10.7.4: window update only from segments not older than the last one used
-        if (Seq.le(snd.una, ack) && (Seq.lt(snd.wl1, seg.seq) || (snd.wl1 == seg.seq && Seq.le(snd.wl2, ack)))) {
-            snd.wnd = newWnd;
-            snd.wl1 = seg.seq;
-            snd.wl2 = ack;
-            if (snd.wnd > snd.maxWnd) {
-                snd.maxWnd = snd.wnd;
-            }
-            if (snd.wnd > 0) {
-                timers.persist = NONE;
-                timers.persistBackoff = 0;
-            }
-        }
-
-        int acked = 0;
-        if (Seq.gt(ack, snd.una)) {
-            acked = ack - snd.una;
-            takeRttSample(seg, ack, now);
-            int dataAcked = ack - snd.bufSeq;
-            if (dataAcked > sendRing.length()) {
-                dataAcked = sendRing.length(); // the rest acknowledges our FIN
-            }
-            if (dataAcked > 0) {
-                sendRing.consume(dataAcked);
-                snd.bufSeq += dataAcked;
-                events |= EV_WRITABLE;
-            }
-            snd.una = ack;
-            if (Seq.lt(snd.nxt, ack)) {
-                snd.nxt = ack; // after a go-back-N rollback the peer may already hold more
-            }
-            rtt.retries = 0;
-            rtt.resetBackoff();
-            if (!opt.sackOk && cc.onNewAck(acked, snd.una, snd.max, opt.sendMss, now, rtt.srtt())) {
-                retransmitHead(now, false); // NewReno partial ACK: the next hole is lost too
-            }
-            timers.rtx = snd.una == snd.max ? NONE : now + currentRto();
-        } else if (ack == snd.una && seg.payloadLength == 0 && (seg.flags & (SYN | FIN)) == 0
-                && snd.max != snd.una && windowUnchanged) {
-            stats.dupAcks++;
-            if (!opt.sackOk && cc.onDupAck(snd.una, snd.max, opt.sendMss, now)) {
-                stats.fastRetransmits++;
-                retransmitHead(now, false);
-            }
-        }
-        if (opt.sackOk) {
-            sack.onAck(seg, acked, windowUnchanged, now);
-        }
-        if (acked > 0) {
-            if (snd.finQueued && Seq.gt(snd.una, snd.finSeq)) {
-                switch (state) {
-                    case FIN_WAIT_1 -> {
-                        state = TcpState.FIN_WAIT_2;
-                        timers.timeWait = finWait2Deadline(now);
-                    }
-                    case CLOSING -> enterTimeWait(now);
-                    case LAST_ACK -> {
-                        enterClosed(false);
-                        return;
-                    }
-                    default -> {
-                    }
-                }
-            }
-        }
-    }
-
-    private void takeRttSample(TcpSegment seg, int ack, long now) {
-        long sample = -1;
-        if (opt.tsOk && seg.hasTimestamps && seg.tsEcr != 0) {
-            // RFC 7323 RTTM; but an echo older than our last timeout measures the timeout too
-            int ticks = opt.tsNow(now) - seg.tsEcr;
-            if (ticks >= 0 && Seq.ge(seg.tsEcr, opt.rtoTsVal)) {
-                sample = ticks * 1000L;
-            }
-        } else if (rtt.timing && Seq.gt(ack, rtt.timedSeq)) {
-            sample = now - rtt.timedStart;
-        }
-        if (Seq.gt(ack, rtt.timedSeq)) {
-            rtt.timing = false;
-        }
-        if (sample >= 0) {
-            rtt.sample(sample);
-        }
     }
 
     long currentRto() {
@@ -503,11 +436,11 @@ public final class TcpConnection {
     }
 
     /** FIN_WAIT_2 reuses the TIME_WAIT deadline (the states exclude each other): the peer's silence limit. */
-    private long finWait2Deadline(long now) {
+    long finWait2Deadline(long now) {
         return config.finWait2Nanos() > 0 ? now + config.finWait2Nanos() : NONE;
     }
 
-    private void enterClosed(boolean reset) {
+    void enterClosed(boolean reset) {
         disarmClosed();
         events |= EV_CLOSED | (reset ? EV_RESET : 0);
     }
@@ -633,10 +566,7 @@ public final class TcpConnection {
     // output
 
     boolean canSendData() {
-        return switch (state) {
-            case ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK -> true;
-            default -> false;
-        };
+        return state.sendsData; // a field, not a switch: read on every call of output()
     }
 
     /** Sends whatever the windows, SWS avoidance and Nagle allow (RFC 9293 3.8.6.2.1). */
@@ -655,34 +585,14 @@ public final class TcpConnection {
             if (unsent <= 0 && !finPending) {
                 break;
             }
-            if (unsent < 0) {
-                unsent = 0;
-            }
             int len = 0;
             if (unsent > 0) {
-                int inflight = snd.nxt - snd.una;
-                int pipe = opt.sackOk ? recovery.pipe() : inflight;
-                int usable = recovery.full() ? 0 : Math.min(snd.wnd - inflight, cc.cwnd() - pipe);
-                int most = SegmentOffload.maxSegment(this, offload);
-                len = Math.min(unsent, Math.min(usable, most));
-                if (len <= 0) {
-                    break; // window or cwnd closed; the FIN waits behind the data
-                }
-                if (len < most && most > opt.sendMss && SegmentOffload.defer(this, len, inflight)) {
+                len = nextLength(unsent, offload);
+                if (len < 0) {
                     break;
-                }
-                boolean full = len >= opt.sendMss;
-                boolean all = len == unsent && (!config.nagle() || inflight == 0);
-                boolean half = len >= (snd.maxWnd >>> 1);
-                if (!full && !all && !half) {
-                    break;
-                }
-                len = Math.min(len, sendRing.contiguous(snd.nxt - snd.bufSeq));
-                if (len > opt.sendMss) {
-                    len -= len % opt.sendMss; // whole MSS pieces; a shorter rest goes alone, under the rules above
                 }
             }
-            sendNew(len, unsent, now);
+            sendNew(len, Math.max(unsent, 0), now);
             sentNew = true;
         }
         if (opt.sackOk) {
@@ -693,6 +603,32 @@ public final class TcpConnection {
             // data waits on the peer's window with nothing in flight: only this timer can unstick it
             timers.persist = now + persistInterval();
         }
+    }
+
+    /**
+     * How many of the {@code unsent} bytes the next new segment carries, or -1 when none may go
+     * now: the windows, the offload bound and deferral, SWS avoidance and Nagle decide.
+     */
+    private int nextLength(int unsent, int offload) {
+        int inflight = snd.nxt - snd.una;
+        int pipe = opt.sackOk ? recovery.pipe() : inflight;
+        int usable = recovery.full() ? 0 : Math.min(snd.wnd - inflight, cc.cwnd() - pipe);
+        int most = SegmentOffload.maxSegment(this, offload);
+        int len = Math.min(unsent, Math.min(usable, most));
+        if (len <= 0) {
+            return -1; // window or cwnd closed; the FIN waits behind the data
+        }
+        if (len < most && most > opt.sendMss && SegmentOffload.defer(this, len, inflight)) {
+            return -1;
+        }
+        boolean full = len >= opt.sendMss;
+        boolean all = len == unsent && (!config.nagle() || inflight == 0);
+        boolean half = len >= (snd.maxWnd >>> 1);
+        if (!full && !all && !half) {
+            return -1;
+        }
+        len = Math.min(len, sendRing.contiguous(snd.nxt - snd.bufSeq));
+        return len > opt.sendMss ? len - len % opt.sendMss : len; // whole MSS pieces; a shorter rest goes alone, under the rules above
     }
 
     /** Emits {@code len} new bytes at SND.NXT (plus the FIN when they are the last) and advances. */
@@ -718,7 +654,7 @@ public final class TcpConnection {
     }
 
     /** Re-sends the first unacknowledged segment (and the FIN if it is all that is left). */
-    private void retransmitHead(long now, boolean advance) {
+    void retransmitHead(long now, boolean advance) {
         int dataEnd = snd.bufSeq + sendRing.length();
         int avail = (Seq.lt(snd.max, dataEnd) ? snd.max : dataEnd) - snd.una; // only what was sent
         int len = Math.max(0, Math.min(avail, opt.sendMss));
@@ -804,27 +740,27 @@ public final class TcpConnection {
             s.payloadOffset = sendRing.index(seq - snd.bufSeq);
             s.payloadLength = len;
         }
-        boolean sackOmitted = false;
-        if (opt.sackOk && (recvRing.oooCount() > 0 || sackBlocks.dsackOwed())) {
-            // payload and SACK option together stay within what the peer's MSS allows
-            int roomBlocks = len >= opt.sendMss ? 0
-                    : (opt.sendMss - len - TcpCodec.sackOptionBytes(0)) / TcpCodec.SACK_BLOCK_BYTES;
-            int max = Math.min(roomBlocks, TcpCodec.sackBlocksThatFit(opt.tsOk ? TS_OPTION_BYTES : 0));
-            sackBlocks.fill(s, max, rcv.nxt, recvRing);
-            sackOmitted = s.sackCount == 0;
-        }
+        boolean sackOmitted = opt.sackOk && (recvRing.oooCount() > 0 || sackBlocks.dsackOwed()) && !fillSack(s, len);
         rcv.lastAckSent = rcv.nxt;
         // a data segment with no room for any block leaves an owed ACK owed: a pure ACK carries them
         if (!sackOmitted) {
             timers.ackNow = false;
             timers.delack = NONE;
         }
-        stats.segmentsOut += len > opt.sendMss ? (len + opt.sendMss - 1) / opt.sendMss : 1; // as on the wire
+        stats.segmentsOut += len > opt.sendMss ? SegmentOffload.pieces(len, opt.sendMss) : 1; // as on the wire
         stats.bytesOut += len;
         if ((len > 0 || (flags & FIN) != 0) && Seq.lt(seq, snd.max)) {
             stats.retransmits++;
         }
         sink.transmit(this, s);
+    }
+
+    /** SACK blocks into {@code s}, as many as fit beside {@code len} bytes of payload; whether any did. */
+    private boolean fillSack(TcpSegment s, int len) {
+        // payload and SACK option together stay within what the peer's MSS allows
+        int roomBlocks = len >= opt.sendMss ? 0 : (opt.sendMss - len - TcpCodec.sackOptionBytes(0)) / TcpCodec.SACK_BLOCK_BYTES;
+        sackBlocks.fill(s, Math.min(roomBlocks, TcpCodec.sackBlocksThatFit(opt.tsOk ? TS_OPTION_BYTES : 0)), rcv.nxt, recvRing);
+        return s.sackCount > 0;
     }
 
     private void sendAck(long now) {
@@ -909,13 +845,7 @@ public final class TcpConnection {
     }
 
     private boolean canQueue() {
-        if (snd.finQueued) {
-            return false;
-        }
-        return switch (state) {
-            case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT -> true;
-            default -> false;
-        };
+        return !snd.finQueued && state.queuesData;
     }
 
     /** Reads up to {@code length} in-order bytes; returns how many were read (0 if none). */

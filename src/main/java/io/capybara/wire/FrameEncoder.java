@@ -44,6 +44,23 @@ public final class FrameEncoder {
         int ip = offset + EthernetHeader.LENGTH;
         // TCP first: its length sets the IPv4 total length.
         int tcpLength = TcpCodec.write(buf, ip + Ipv4Header.MIN_LENGTH, seg, partialTcpChecksum);
+        return ipv4(buf, ip, ipId, seg, tcpLength);
+    }
+
+    /**
+     * The frame's headers alone (Ethernet, IPv4, TCP with a partial checksum, lengths counting
+     * the payload): for a channel that sends the payload from where it lies.
+     *
+     * @return the whole frame's length; its headers are that minus {@code seg.payloadLength}
+     */
+    public static int encodeTcpHeaders(MutableDirectBuffer buf, int offset, long dstMac, long srcMac, int ipId,
+                                       TcpSegment seg) {
+        EthernetHeader.write(buf, offset, dstMac, srcMac, EthernetHeader.TYPE_IPV4);
+        int ip = offset + EthernetHeader.LENGTH;
+        return ipv4(buf, ip, ipId, seg, TcpCodec.writeHeader(buf, ip + Ipv4Header.MIN_LENGTH, seg));
+    }
+
+    private static int ipv4(MutableDirectBuffer buf, int ip, int ipId, TcpSegment seg, int tcpLength) {
         Ipv4Header.write(buf, ip, Ipv4Header.MIN_LENGTH + tcpLength, ipId, Ipv4Header.FLAG_DF, TTL,
                 Ipv4Header.PROTO_TCP, seg.srcIp, seg.dstIp);
         return IPV4_HEADERS_LENGTH + tcpLength;

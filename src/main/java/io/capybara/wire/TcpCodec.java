@@ -233,6 +233,20 @@ public final class TcpCodec {
      * device that sums the segment itself (checksum offload, CHECKSUM_PARTIAL in Linux terms).
      */
     public static int write(MutableDirectBuffer buf, int offset, TcpSegment seg, boolean partialChecksum) {
+        return write(buf, offset, seg, partialChecksum, true);
+    }
+
+    /**
+     * The header alone, its checksum partial as with {@code partialChecksum}: for a device that
+     * takes the payload from elsewhere (a gathering send). Returns the segment's whole length,
+     * header and payload.
+     */
+    public static int writeHeader(MutableDirectBuffer buf, int offset, TcpSegment seg) {
+        return write(buf, offset, seg, true, false);
+    }
+
+    private static int write(MutableDirectBuffer buf, int offset, TcpSegment seg, boolean partialChecksum,
+                             boolean withPayload) {
         int withoutSack = headerLengthWithoutSack(seg);
         int sackBlocks = sackBlocksWritten(seg, withoutSack);
         int headerLength = sackBlocks == 0 ? withoutSack : withoutSack + sackOptionBytes(sackBlocks);
@@ -291,7 +305,7 @@ public final class TcpCodec {
                 i += SACK_BLOCK_BYTES;
             }
         }
-        if (seg.payloadLength > 0) {
+        if (withPayload && seg.payloadLength > 0) {
             buf.putBytes(i, seg.payload, seg.payloadOffset, seg.payloadLength);
         }
         int length = headerLength + seg.payloadLength;

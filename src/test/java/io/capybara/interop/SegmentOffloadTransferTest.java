@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * to 64 KiB go down as one frame each with GSO and checksum offload, and the kernel cuts them
  * at the veth (its TSO is off) into the MSS-sized packets the receiver sees. Clean, and with an
  * nftables rule in the receiver's namespace dropping 1% of the segments, so that single pieces
- * of large segments are lost and repaired.
+ * of large segments are lost and repaired. The payload goes to the kernel straight from the
+ * connection's off-heap send ring (sendmsg with two iovecs), so the checksum covers that path.
  */
 class SegmentOffloadTransferTest {
     private static final int PORT = 9101;
@@ -58,7 +59,8 @@ class SegmentOffloadTransferTest {
                         + " " + host.stats()));
                 String stats = j.loop.call(() -> c.conn.stats() + " " + host.stats() + " frames sent "
                         + pc.framesSent() + ", offloaded " + pc.offloadedSent() + ", cut by the kernel "
-                        + pc.segmentedSent() + ", dropped " + pc.sendsDropped());
+                        + pc.segmentedSent() + ", from the send ring where it lay " + pc.gatheredSent() + ", dropped "
+                        + pc.sendsDropped());
                 assertEquals(Long.toString(BYTES), r[1], "bytes the kernel read: " + stats);
                 assertEquals(j.loop.call(c::txSha), r[2], "SHA-256 sent vs. received: " + stats);
                 assertFalse(j.loop.call(() -> c.reset), stats);
@@ -66,6 +68,8 @@ class SegmentOffloadTransferTest {
                 long frames = j.loop.call(pc::framesSent);
                 // large segments went down: several segments per frame, the kernel cut them
                 assertTrue(j.loop.call(pc::segmentedSent) > 0, stats);
+                // the host kept its rings off the heap and the channel sent payload from them
+                assertTrue(j.loop.call(pc::gatheredSent) > frames / 2, stats);
                 assertTrue(segments > 2 * frames, stats);
                 long received = kernelRxPackets(topo, j) - rx0;
                 assertTrue(received > 2 * frames, "the receiver's interface got " + received + " packets: " + stats);

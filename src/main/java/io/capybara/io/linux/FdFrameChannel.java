@@ -94,6 +94,11 @@ public abstract class FdFrameChannel implements FrameChannel {
         do {
             n = transmit(length);
         } while (n == -LinuxCalls.EINTR);
+        return counted(n, length);
+    }
+
+    /** Counts the result {@code n} of a send of {@code length} bytes: whether all went. */
+    protected final boolean counted(long n, int length) {
         if (n == length) {
             framesSent++;
             return true;

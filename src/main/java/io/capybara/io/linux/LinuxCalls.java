@@ -93,6 +93,7 @@ public final class LinuxCalls {
     public static final int MSGHDR_IOV = 16;
     public static final int MSGHDR_IOVLEN = 24;
     public static final int MSGHDR_FLAGS = 48;
+    public static final int MSGHDR_SIZE = 56;
     public static final int MMSGHDR_LEN = 56;
     public static final int IOVEC_SIZE = 16;
 
@@ -104,6 +105,25 @@ public final class LinuxCalls {
     /** Every frame sent or received is prefixed by a struct virtio_net_hdr (packet(7)). */
     public static final int PACKET_VNET_HDR = 15;
     public static final int SOCKADDR_LL_SIZE = 20;
+    /** An mmap'ed receive ring of frames (packet_mmap): struct tpacket_req. */
+    public static final int PACKET_RX_RING = 5;
+    /** Frames longer than a ring slot are also queued whole to the socket (TP_STATUS_COPY). */
+    public static final int PACKET_COPY_THRESH = 7;
+    public static final int PACKET_VERSION = 10;
+    public static final int TPACKET_V2 = 1;
+    /** struct tpacket2_hdr: tp_status, tp_len, tp_snaplen (u32), tp_mac, tp_net (u16), ...; 32 bytes. */
+    public static final int TPACKET2_STATUS = 0;
+    public static final int TPACKET2_LEN = 4;
+    public static final int TPACKET2_SNAPLEN = 8;
+    public static final int TPACKET2_MAC = 12;
+    public static final int TP_STATUS_KERNEL = 0;
+    public static final int TP_STATUS_USER = 1;
+    public static final int TP_STATUS_COPY = 2;
+
+    // mmap(2)
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 1;
 
     // TUN/TAP (linux/if_tun.h); TUNSETIFF = _IOW('T', 202, int)
     public static final long TUNSETIFF = 0x400454caL;
@@ -149,6 +169,11 @@ public final class LinuxCalls {
             errnoCall("recv", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
     private static final MethodHandle SEND =
             errnoCall("send", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+    /** mmap/munmap with the address as a long (a pointer-sized integer in the x86_64 and aarch64 ABIs). */
+    private static final MethodHandle MMAP =
+            errnoCall("mmap", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
+    private static final MethodHandle MUNMAP = errnoCall("munmap", JAVA_INT, JAVA_LONG, JAVA_LONG);
+    private static final MethodHandle SENDMSG = errnoCall("sendmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
     private static final MethodHandle RECVMMSG =
             errnoCall("recvmmsg", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
     private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
@@ -338,6 +363,31 @@ public final class LinuxCalls {
     public static int recvmmsg(MemorySegment cs, int fd, MemorySegment msgvec, int vlen, int flags) {
         try {
             return intResult((int) RECVMMSG.invokeExact(cs, fd, msgvec, vlen, flags, MemorySegment.NULL), cs);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * mmap(2) of {@code length} bytes of {@code fd}, shared and read-write (a packet ring), or
+     * with {@code unmapAddress != 0} munmap(2) of that mapping instead; cold paths, so a failure
+     * throws a {@link LinuxCallException} naming {@code subject}. Returns the mapping's address.
+     */
+    public static long mapShared(MemorySegment cs, int fd, long length, long unmapAddress, String subject) {
+        long r;
+        try {
+            r = unmapAddress != 0 ? (int) MUNMAP.invokeExact(cs, unmapAddress, length)
+                    : (long) MMAP.invokeExact(cs, 0L, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0L);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return check(longResult(r, cs), unmapAddress != 0 ? "munmap" : "mmap", subject);
+    }
+
+    /** sendmsg(2) of a prepared struct msghdr: the bytes sent or -errno. */
+    public static long sendmsg(MemorySegment cs, int fd, MemorySegment msghdr, int flags) {
+        try {
+            return longResult((long) SENDMSG.invokeExact(cs, fd, msghdr, flags), cs);
         } catch (Throwable t) {
             throw unexpected(t);
         }

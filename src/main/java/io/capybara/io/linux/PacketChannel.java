@@ -32,11 +32,16 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  *       10-byte {@code struct virtio_net_hdr} (flags, gso_type, hdr_len, gso_size, csum_start,
  *       csum_offset; host byte order). {@link #sendTcpOffloaded} then hands the kernel one TCP
  *       frame of up to 64 KiB with {@code VIRTIO_NET_HDR_F_NEEDS_CSUM} and
- *       {@code VIRTIO_NET_HDR_GSO_TCPV4}: one system call and one copy for many segments, the
- *       kernel's GSO cuts it (in software if the interface has TSO off) and fills in every
+ *       {@code VIRTIO_NET_HDR_GSO_TCPV4}: one system call for many segments, its payload taken
+ *       where it lies when that is native memory (an off-heap send ring: sendmsg(2) with a
+ *       second iovec, so the kernel's copy into the skb is the only one), the kernel's GSO cuts it (in software if the interface has TSO off) and fills in every
  *       checksum. Received frames lose their header here; one that says
  *       {@code NEEDS_CSUM} (a peer with checksum offload on) gets its L4 checksum finished here,
- *       as a NIC would, so the stack above sees complete checksums either way.</li>
+ *       as a NIC would, so the stack above sees complete checksums either way. With offload
+ *       frames are read from an mmap'ed receive ring (PACKET_RX_RING, TPACKET_V2: no system
+ *       call and no copy per frame, which matters for the ACK clock: a poll that finds nothing
+ *       costs a memory read, not a recvmmsg); a frame longer than a slot (a GSO super-frame) is
+ *       queued whole to the socket as well (PACKET_COPY_THRESH) and read from there.</li>
  * </ul>
  *
  * <p><b>Checksums and offloads.</b> A kernel peer on a veth with offloads on sends frames with
@@ -83,16 +88,23 @@ public final class PacketChannel extends FdFrameChannel {
     private final boolean offload;
     /** Frames one recvmmsg(2) may return (offload only). */
     static final int BATCH = 16;
+    /** With offload where the ring cannot be set up: recvmmsg(2) batches. */
     private final Batch batch;
+    /** With offload: the mmap'ed receive ring (TPACKET_V2), read without a system call. */
+    private final RxRing ring;
+    /** sendmsg(2)'s struct msghdr and its two iovecs: the transmit buffer's head, a payload elsewhere. */
+    private final MemorySegment gatherMessage;
+    private final MemorySegment gather;
 
     private long framesNotForUs;
     private long framesTruncated;
     private long offloadedSent;
     private long segmentedSent;
+    private long gatheredSent;
     private long checksumsFinished;
 
     private PacketChannel(Arena arena, int fd, String interfaceName, int interfaceIndex, long ourMac,
-                          int bufferBytes, boolean offload) {
+                          int bufferBytes, boolean offload, RxRing ring) {
         super(arena, fd, interfaceName, bufferBytes, offload ? VNET_HDR_BYTES : 0);
         this.interfaceIndex = interfaceIndex;
         this.anyMac = ourMac == ANY_MAC;
@@ -100,7 +112,13 @@ public final class PacketChannel extends FdFrameChannel {
         this.ourMacHigh = anyMac ? 0 : (int) (ourMac >>> 16);
         this.ourMacLow = anyMac ? 0 : (short) ourMac;
         this.offload = offload;
-        this.batch = offload ? new Batch(arena, (OFFLOAD_FRAME_BYTES + VNET_HDR_BYTES + 63) & ~63) : null;
+        this.ring = ring;
+        this.batch = offload && ring == null ? new Batch(arena, (OFFLOAD_FRAME_BYTES + VNET_HDR_BYTES + 63) & ~63) : null;
+        this.gather = arena.allocate(2L * LinuxCalls.IOVEC_SIZE, 8);
+        gather.set(ValueLayout.ADDRESS, 0, tx);
+        this.gatherMessage = arena.allocate(LinuxCalls.MSGHDR_SIZE, 8);
+        gatherMessage.set(ValueLayout.ADDRESS, LinuxCalls.MSGHDR_IOV, gather);
+        gatherMessage.set(ValueLayout.JAVA_LONG, LinuxCalls.MSGHDR_IOVLEN, 2);
     }
 
     /** Opens a channel on {@code interfaceName}, accepting frames for the interface's own MAC. */
@@ -158,6 +176,7 @@ public final class PacketChannel extends FdFrameChannel {
             MemorySegment rcvbuf = arena.allocateFrom(JAVA_INT, RECEIVE_BUFFER_BYTES);
             LinuxCalls.check(LinuxCalls.setsockopt(cs, fd, LinuxCalls.SOL_SOCKET, LinuxCalls.SO_RCVBUFFORCE,
                     rcvbuf, 4), "setsockopt(SO_RCVBUFFORCE)", interfaceName);
+            RxRing ring = offload ? RxRing.setUp(cs, arena, fd) : null;
             long mac = ourMac >= 0 ? ourMac & 0xFFFF_FFFF_FFFFL
                     : ourMac == ANY_MAC ? ANY_MAC : interfaceMac(cs, arena, fd, interfaceName);
             MemorySegment sll = arena.allocate(LinuxCalls.SOCKADDR_LL_SIZE, 4);
@@ -167,7 +186,7 @@ public final class PacketChannel extends FdFrameChannel {
             LinuxCalls.check(LinuxCalls.bind(cs, fd, sll, LinuxCalls.SOCKADDR_LL_SIZE),
                     "bind(AF_PACKET, ifindex " + index + ")", interfaceName);
             return new PacketChannel(arena, fd, interfaceName, index, mac,
-                    offload ? Math.max(bufferBytes, OFFLOAD_FRAME_BYTES) : bufferBytes, offload);
+                    offload ? Math.max(bufferBytes, OFFLOAD_FRAME_BYTES) : bufferBytes, offload, ring);
         } catch (RuntimeException e) {
             if (fd >= 0) {
                 LinuxCalls.close(LinuxCalls.threadCallState(), fd);
@@ -191,28 +210,70 @@ public final class PacketChannel extends FdFrameChannel {
     @Override
     public int poll(FrameHandler handler, int limit) {
         ensureOpen();
+        if (ring != null) {
+            return pollRing(handler, limit);
+        }
         if (batch != null) {
             return pollBatched(handler, limit);
         }
         int delivered = 0;
+        int r;
+        while (delivered < limit && (r = receiveOne(handler)) >= 0) {
+            delivered += r;
+        }
+        return delivered;
+    }
+
+    /** One frame by recv(2): 1 delivered, 0 read and dropped, -1 none waiting. */
+    private int receiveOne(FrameHandler handler) {
         int capacity = (int) rx.byteSize();
-        while (delivered < limit) {
+        long n;
+        do {
             // MSG_TRUNC: the result is the frame's real length even if it did not fit.
-            long n = LinuxCalls.recv(callState, fd, rx, capacity, LinuxCalls.MSG_TRUNC);
-            if (n < 0) {
-                if (readFailed(n)) {
-                    continue;
-                }
+            n = LinuxCalls.recv(callState, fd, rx, capacity, LinuxCalls.MSG_TRUNC);
+        } while (n < 0 && readFailed(n));
+        if (n < 0) {
+            return -1;
+        }
+        if (n > capacity) {
+            framesTruncated++;
+            return 0;
+        }
+        if (accept(rxBuffer, 0, (int) n - headroom)) {
+            handler.onFrame(rxBuffer, headroom, (int) n - headroom);
+            return 1;
+        }
+        return 0;
+    }
+
+    /**
+     * With offload: frames straight from the receive ring, no system call and no copy; a slot
+     * is handed back to the kernel once its frame is handled. A frame longer than a slot (a GSO
+     * super-frame) is marked TP_STATUS_COPY there and read whole from the socket's queue.
+     */
+    private int pollRing(FrameHandler handler, int limit) {
+        int delivered = 0;
+        UnsafeBuffer frames = ring.frames;
+        while (delivered < limit) {
+            int slot = ring.head * RxRing.FRAME_BYTES;
+            int status = frames.getIntAcquire(slot + LinuxCalls.TPACKET2_STATUS);
+            if ((status & LinuxCalls.TP_STATUS_USER) == 0) {
                 break;
             }
-            if (n > capacity) {
-                framesTruncated++;
-                continue;
+            if ((status & LinuxCalls.TP_STATUS_COPY) != 0) {
+                delivered += Math.max(0, receiveOne(handler));
+            } else {
+                int length = frames.getInt(slot + LinuxCalls.TPACKET2_SNAPLEN);
+                int mac = slot + (frames.getShort(slot + LinuxCalls.TPACKET2_MAC) & 0xFFFF);
+                if (length != frames.getInt(slot + LinuxCalls.TPACKET2_LEN)) {
+                    framesTruncated++; // cut to the slot and no whole copy queued (socket buffer full)
+                } else if (accept(frames, mac - headroom, length)) {
+                    delivered++;
+                    handler.onFrame(frames, mac, length);
+                }
             }
-            if (accept(rxBuffer, 0, (int) n - headroom)) {
-                delivered++;
-                handler.onFrame(rxBuffer, headroom, (int) n - headroom);
-            }
+            frames.putIntRelease(slot + LinuxCalls.TPACKET2_STATUS, LinuxCalls.TP_STATUS_KERNEL);
+            ring.head = ring.head + 1 == RxRing.FRAMES ? 0 : ring.head + 1;
         }
         return delivered;
     }
@@ -296,6 +357,59 @@ public final class PacketChannel extends FdFrameChannel {
         return true;
     }
 
+    /**
+     * The PACKET_RX_RING (TPACKET_V2) of an offload socket: {@link #FRAMES} slots of
+     * {@link #FRAME_BYTES}, each a tpacket2_hdr, the virtio header and a frame up to the MTU;
+     * frames longer than a slot also go whole to the socket's queue (PACKET_COPY_THRESH).
+     */
+    static final class RxRing {
+        static final int FRAME_BYTES = 2048;
+        static final int BLOCK_BYTES = 64 * 1024;
+        static final int BLOCKS = 64;
+        static final int FRAMES = BLOCKS * (BLOCK_BYTES / FRAME_BYTES);
+        static final long BYTES = (long) BLOCKS * BLOCK_BYTES;
+        final long address;
+        final UnsafeBuffer frames;
+        /** The next slot to read. */
+        int head;
+
+        private RxRing(long address) {
+            this.address = address;
+            this.frames = new UnsafeBuffer(address, (int) BYTES);
+        }
+
+        /** Sets the ring up on {@code fd} (before bind), or null if the kernel refuses (then recvmmsg). */
+        static RxRing setUp(MemorySegment cs, Arena arena, int fd) {
+            MemorySegment v = arena.allocateFrom(JAVA_INT, LinuxCalls.TPACKET_V2);
+            if (LinuxCalls.setsockopt(cs, fd, LinuxCalls.SOL_PACKET, LinuxCalls.PACKET_VERSION, v, 4) < 0) {
+                return null;
+            }
+            MemorySegment req = arena.allocate(16, 4); // struct tpacket_req
+            req.set(JAVA_INT, 0, BLOCK_BYTES);
+            req.set(JAVA_INT, 4, BLOCKS);
+            req.set(JAVA_INT, 8, FRAME_BYTES);
+            req.set(JAVA_INT, 12, FRAMES);
+            if (LinuxCalls.setsockopt(cs, fd, LinuxCalls.SOL_PACKET, LinuxCalls.PACKET_RX_RING, req, 16) < 0) {
+                return null;
+            }
+            MemorySegment one = arena.allocateFrom(JAVA_INT, 1);
+            LinuxCalls.check(LinuxCalls.setsockopt(cs, fd, LinuxCalls.SOL_PACKET, LinuxCalls.PACKET_COPY_THRESH, one, 4),
+                    "setsockopt(PACKET_COPY_THRESH)", "fd " + fd);
+            long address = LinuxCalls.mapShared(cs, fd, BYTES, 0, "PACKET_RX_RING of fd " + fd);
+            return new RxRing(address);
+        }
+    }
+
+    /** Unmaps the receive ring after the socket is closed. */
+    @Override
+    public synchronized void close() {
+        boolean open = fd >= 0;
+        super.close();
+        if (open && ring != null) {
+            LinuxCalls.mapShared(LinuxCalls.threadCallState(), -1, RxRing.BYTES, ring.address, "PACKET_RX_RING of " + name);
+        }
+    }
+
     /** recvmmsg(2)'s vector: BATCH mmsghdrs, each with one iovec onto its own slot. */
     private static final class Batch {
         final int slot;
@@ -328,34 +442,70 @@ public final class PacketChannel extends FdFrameChannel {
     }
 
     @Override
+    public boolean gathersNativePayload() {
+        return offload;
+    }
+
+    @Override
     public int segmentationOffloadBytes() {
         return offload ? (int) Math.min(tx.byteSize() - headroom, OFFLOAD_FRAME_BYTES) : 0;
     }
 
+    /**
+     * The virtio header and the frame's headers go in the transmit buffer; a payload in native
+     * memory (an off-heap send ring) goes to sendmsg(2) as a second iovec where it lies, one on
+     * the heap is copied behind the headers (the system call needs native memory).
+     */
     @Override
-    public boolean sendTcpOffloaded(DirectBuffer buffer, int offset, int length, int l4Offset, int headersLength,
-                                    int segmentSize) {
+    public boolean sendTcpOffloaded(DirectBuffer headers, int headersOffset, int headersLength, DirectBuffer payload,
+                                    int payloadOffset, int payloadLength, int l4Offset, int segmentSize) {
         ensureOpen();
         if (!offload) {
             throw new UnsupportedOperationException(name + " was opened without offload");
         }
-        if (length > tx.byteSize() - headroom || headersLength > length || l4Offset + 20 > headersLength) {
+        int length = headersLength + payloadLength;
+        if (length > tx.byteSize() - headroom || payloadLength < 0 || l4Offset + 20 > headersLength) {
             sendsDropped++;
             return false;
         }
-        boolean segment = segmentSize > 0 && length - headersLength > segmentSize;
+        boolean segment = segmentSize > 0 && payloadLength > segmentSize;
         txBuffer.putByte(0, (byte) VNET_F_NEEDS_CSUM);
         txBuffer.putByte(1, (byte) (segment ? VNET_GSO_TCPV4 : VNET_GSO_NONE));
         txBuffer.putShort(2, (short) headersLength, HOST);
         txBuffer.putShort(4, (short) (segment ? segmentSize : 0), HOST);
         txBuffer.putShort(6, (short) l4Offset, HOST);
         txBuffer.putShort(8, (short) TCP_CHECKSUM_FIELD, HOST);
-        txBuffer.putBytes(headroom, buffer, offset, length);
-        if (transmitted(length + headroom)) {
+        txBuffer.putBytes(headroom, headers, headersOffset, headersLength);
+        boolean sent;
+        if (payloadLength > 0 && payload.byteArray() == null) {
+            sent = gathered(headroom + headersLength, payload.addressOffset() + payloadOffset, payloadLength);
+        } else {
+            if (payloadLength > 0) {
+                txBuffer.putBytes(headroom + headersLength, payload, payloadOffset, payloadLength);
+            }
+            sent = transmitted(headroom + length);
+        }
+        if (sent) {
             offloadedSent++;
             if (segment) {
                 segmentedSent++;
             }
+            return true;
+        }
+        return false;
+    }
+
+    /** sendmsg(2) of the first {@code head} bytes of {@link #tx} and then {@code length} bytes at {@code address}. */
+    private boolean gathered(int head, long address, int length) {
+        gather.set(ValueLayout.JAVA_LONG, 8, head);
+        gather.set(ValueLayout.JAVA_LONG, LinuxCalls.IOVEC_SIZE, address);
+        gather.set(ValueLayout.JAVA_LONG, LinuxCalls.IOVEC_SIZE + 8, length);
+        long n;
+        do {
+            n = LinuxCalls.sendmsg(callState, fd, gatherMessage, LinuxCalls.MSG_DONTWAIT);
+        } while (n == -LinuxCalls.EINTR);
+        if (counted(n, head + length)) {
+            gatheredSent++;
             return true;
         }
         return false;
@@ -385,6 +535,11 @@ public final class PacketChannel extends FdFrameChannel {
         return framesNotForUs;
     }
 
+    /** Whether frames are read from an mmap'ed receive ring (offload channels where the kernel allows it). */
+    public boolean receiveRing() {
+        return ring != null;
+    }
+
     /** Whether the socket was opened with PACKET_VNET_HDR. */
     public boolean offload() {
         return offload;
@@ -398,6 +553,11 @@ public final class PacketChannel extends FdFrameChannel {
     /** Of {@link #offloadedSent}, the frames the kernel was asked to cut into segments (GSO). */
     public long segmentedSent() {
         return segmentedSent;
+    }
+
+    /** Of {@link #offloadedSent}, the frames whose payload went to the kernel from where it lay (no copy). */
+    public long gatheredSent() {
+        return gatheredSent;
     }
 
     /** Received frames with a partial checksum (NEEDS_CSUM) that this channel finished. */

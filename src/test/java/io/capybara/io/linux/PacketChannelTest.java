@@ -111,6 +111,87 @@ class PacketChannelTest {
         }
     }
 
+    /**
+     * An offload channel reads frames from its mmap'ed receive ring: MTU-sized frames there,
+     * byte for byte and in order, and a GSO super-frame longer than a ring slot (the sending end
+     * with TSO on, so the veth passes it whole) from the socket's queue, its partial checksum
+     * finished. The sender's payload goes out from native memory (a gathered send).
+     */
+    @Test
+    void offloadChannelReadsTheRingAndLongFramesFromTheQueue() {
+        NetAdmin.assumeNetAdmin();
+        try (Topology topo = Topology.create()) {
+            Topology.VethLink link = topo.veth(null, null); // both ends in the root namespace
+            try (PacketChannel a = PacketChannel.open(link.nameA(), -1L, false, PacketChannel.DEFAULT_BUFFER_BYTES, true);
+                 PacketChannel b = PacketChannel.open(link.nameB(), -1L, false, PacketChannel.DEFAULT_BUFFER_BYTES, true)) {
+                assertTrue(b.receiveRing(), "offload channel without a receive ring");
+                org.agrona.concurrent.UnsafeBuffer frame = new org.agrona.concurrent.UnsafeBuffer(new byte[1000]);
+                TestFrames.putMac(frame, 0, b.ourMac());
+                TestFrames.putMac(frame, 6, a.ourMac());
+                frame.putShort(12, (short) 0x88B5, java.nio.ByteOrder.BIG_ENDIAN); // local experimental
+                int frames = 3 * PacketChannel.RxRing.FRAMES / 2; // round the ring once and a half
+                int[] next = {0};
+                boolean[] intact = {true};
+                io.capybara.io.FrameHandler check = (buf, off, len) -> {
+                    intact[0] &= len == frame.capacity() && buf.getInt(off + 20) == next[0]++;
+                };
+                for (int i = 0; i < frames; i++) {
+                    frame.putInt(20, i);
+                    assertTrue(a.send(frame, 0, frame.capacity()));
+                    if (i % 64 == 63) {
+                        drain(b, check, i + 1, next);
+                    }
+                }
+                drain(b, check, frames, next);
+                assertTrue(intact[0], "a frame arrived changed or out of order");
+
+                topo.run(null, "ethtool", "-K", link.nameA(), "tx", "on", "sg", "on", "tso", "on", "gso", "on");
+                io.capybara.wire.TcpSegment seg = new io.capybara.wire.TcpSegment()
+                        .between(link.addressA(), 40000, link.addressB(), 80);
+                seg.seq = 1;
+                seg.ack = 1;
+                seg.flags = io.capybara.wire.TcpSegment.ACK;
+                seg.window = 1000;
+                java.nio.ByteBuffer nativePayload = java.nio.ByteBuffer.allocateDirect(20 * 1448);
+                org.agrona.concurrent.UnsafeBuffer payload = new org.agrona.concurrent.UnsafeBuffer(nativePayload);
+                for (int i = 0; i < payload.capacity(); i++) {
+                    payload.putByte(i, (byte) (i * 7));
+                }
+                seg.payload = payload;
+                seg.payloadLength = payload.capacity();
+                org.agrona.concurrent.UnsafeBuffer headers = new org.agrona.concurrent.UnsafeBuffer(new byte[128]);
+                int headersLength = io.capybara.wire.FrameEncoder.encodeTcpHeaders(headers, 0, b.ourMac(), a.ourMac(), 1,
+                        seg) - seg.payloadLength;
+                assertTrue(a.sendTcpOffloaded(headers, 0, headersLength, payload, 0, payload.capacity(),
+                        io.capybara.wire.FrameEncoder.IPV4_HEADERS_LENGTH, 1448));
+                assertEquals(1, a.gatheredSent(), "payload in native memory goes out where it lies");
+                int[] longest = {0};
+                boolean[] valid = {false};
+                long deadline = System.nanoTime() + 20_000_000_000L; // a deadline for a slow host, not a speed claim
+                while (longest[0] == 0 && System.nanoTime() < deadline) {
+                    b.poll((buf, off, len) -> {
+                        if (TestFrames.isTcp(buf, off, len)) {
+                            longest[0] = Math.max(longest[0], len);
+                            valid[0] = TestFrames.isTcpWithValidChecksums(buf, off, len)
+                                    && buf.getByte(off + len - 1) == payload.getByte(payload.capacity() - 1);
+                        }
+                    }, 16);
+                }
+                assertEquals(headersLength + payload.capacity(), longest[0], "the super-frame arrived whole");
+                assertTrue(valid[0], "super-frame with a bad checksum or payload");
+                assertTrue(b.checksumsFinished() > 0, "its partial checksum was finished here");
+            }
+        }
+    }
+
+    private static void drain(PacketChannel b, io.capybara.io.FrameHandler check, int upTo, int[] next) {
+        long deadline = System.nanoTime() + 20_000_000_000L; // a deadline for a slow host, not a speed claim
+        while (next[0] < upTo && System.nanoTime() < deadline) {
+            b.poll(check, 64);
+        }
+        assertEquals(upTo, next[0], "frames read back from the ring");
+    }
+
     @Test
     void sendAndPollAllocateNothingPerFrame() {
         NetAdmin.assumeNetAdmin();
