@@ -240,6 +240,26 @@ class LossRecoveryTest {
     }
 
     @Test
+    void aCleanBoardSkipsRackOnlyWhileNothingLeftWasSentBeforeTheLastDelivered() {
+        // SackSender.onAck takes its short path when clean() and noneOverdue(): then detectLoss
+        // must have nothing to do, and where it does, noneOverdue() must say so
+        LossRecovery r = sent(4);
+        r.ack(seg(1), T + 5 * US); // segment 0 delivered: minRTT 5 us
+        assertTrue(r.clean());
+        assertTrue(r.noneOverdue(), "segments 1-3 went after segment 0");
+        assertEquals(0, r.detectLoss(T + 1_000 * US, 100 * US, M));
+        assertEquals(0, r.lostBytes());
+
+        r.onRetransmit(0, T + 20 * US); // segment 1 resent, then its ACK: RACK's time is now T + 20 us
+        assertFalse(r.clean());
+        r.ack(seg(2), T + 30 * US);
+        assertTrue(r.clean(), "nothing SACKed, lost or resent is left");
+        assertFalse(r.noneOverdue(), "segment 2 was sent at T + 2 us, before the resent one");
+        assertEquals(0, r.detectLoss(T + 100 * US, 100 * US, M));
+        assertEquals(2 * M, r.lostBytes(), "RACK loses segments 2 and 3");
+    }
+
+    @Test
     void aRetransmissionDeliveredSoonerThanMinRttIsAmbiguousAndTeachesRackNothing() {
         // 1 SACKed 10 us after its resend: sooner than minRTT, may be the original's: ignored,
         // so 6 (sent after the last delivered 5) is not judged
