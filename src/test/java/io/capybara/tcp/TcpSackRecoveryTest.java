@@ -327,6 +327,26 @@ class TcpSackRecoveryTest {
         assertEquals(4 * r.mss, r.board().lostBytes());
     }
 
+    /** The probe resends the last data segment with the FIN that followed it (RFC 8985 7.3). */
+    @Test
+    void aProbeOfTheLastSegmentCarriesTheFinAgain() {
+        Rig r = new Rig(cfg());
+        r.write(3);
+        r.a.close(r.p.now);
+        List<Captured> fin = r.drain();
+        assertEquals(1, fin.size());
+        assertEquals(r.base + 3 * r.mss, fin.get(0).seq);
+        assertTrue((fin.get(0).flags & TcpSegment.FIN) != 0 && fin.get(0).len() == 0, "a bare FIN after the data");
+        r.p.now += 200 * US;
+        r.ack(1); // 1 and 2 and the FIN are lost at the tail
+        List<Captured> probe = r.advanceTo(r.a.nextDeadline());
+        assertEquals(1, r.probes());
+        assertEquals(1, probe.size());
+        assertEquals(r.base + 2 * r.mss, probe.get(0).seq, "the highest data segment");
+        assertEquals(r.mss, probe.get(0).len());
+        assertTrue((probe.get(0).flags & TcpSegment.FIN) != 0, "with the FIN: its sequence number follows the data");
+    }
+
     @Test
     void probeTimeoutIsTwoSrttPlusLinuxSlackWithSeveralSegmentsOutAndPlusTheDelayedAckWithOne() {
         Rig r = new Rig(cfg());
