@@ -81,6 +81,28 @@ class TcpLossTest {
         }
     }
 
+    /**
+     * RTT samples come from the data's ACKs, not only the handshake: with timestamps (RFC 7323)
+     * and without (one sample per RTT, so slower to follow).
+     */
+    @Test
+    void theRttFollowsAPathThatSlowsDownAfterTheHandshake() {
+        TcpConfig noTs = new TcpConfig(1460, 256 * 1024, 256 * 1024, 7, true, false, false, 40 * MS, 1000 * MS,
+                1 * MS, 60_000 * MS, 12, 60_000 * MS, 64);
+        for (TcpConfig cfg : new TcpConfig[] {TcpConfig.defaults(), noTs}) {
+            TcpPair p = new TcpPair(34, cfg);
+            p.delayNanos = 1 * MS;
+            p.open(1, 2);
+            assertTrue(p.a.conn.smoothedRttNanos() < 3 * MS, "the handshake's 2 ms");
+            p.delayNanos = 5 * MS;
+            byte[] ab = TcpBasicsTest.data(34, 200_000);
+            p.a.toSend = ab;
+            assertTrue(p.runUntil(() -> p.b.received.size() == ab.length, p.now + 60_000 * MS));
+            long srtt = p.a.conn.smoothedRttNanos();
+            assertTrue(srtt >= 6 * MS && srtt < 60 * MS, "timestamps " + cfg.timestamps() + ": srtt " + srtt);
+        }
+    }
+
     @Test
     void rttEstimatorTracksDelayAndKarnSkipsRetransmissions() {
         TcpConfig noTs = new TcpConfig(1460, 256 * 1024, 256 * 1024, 7, true, false, false, 40 * MS, 1000 * MS,
