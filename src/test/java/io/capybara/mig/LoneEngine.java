@@ -111,7 +111,13 @@ final class LoneEngine {
 
     /** A TCP frame from {@code clientIp}:{@link #CLIENT_PORT} to {@code dstIp}:{@link #SERVER_PORT} with {@code ttl}. */
     static byte[] clientSegment(int clientIp, int dstIp, int ttl, int flags, int seq, int ack, byte[] payload) {
-        TcpSegment s = new TcpSegment().between(clientIp, CLIENT_PORT, dstIp, SERVER_PORT);
+        return clientSegment(clientIp, CLIENT_PORT, dstIp, ttl, flags, seq, ack, payload);
+    }
+
+    /** The same from {@code clientPort}. */
+    static byte[] clientSegment(int clientIp, int clientPort, int dstIp, int ttl, int flags, int seq, int ack,
+                                byte[] payload) {
+        TcpSegment s = new TcpSegment().between(clientIp, clientPort, dstIp, SERVER_PORT);
         s.flags = flags;
         s.seq = seq;
         s.ack = ack;

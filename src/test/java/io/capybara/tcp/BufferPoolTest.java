@@ -60,6 +60,26 @@ class BufferPoolTest {
         assertThrows(IllegalArgumentException.class, () -> new BufferPool(1, -1));
     }
 
+    /**
+     * A pool of native memory (for a channel that sends from the rings where they lie) hands out
+     * off-heap buffers, recycles them, and keeps no heap buffer (nor a native one in a heap pool).
+     */
+    @Test
+    void aNativePoolKeepsOffHeapBuffersOnly() {
+        BufferPool pool = new BufferPool(4, Long.MAX_VALUE, true);
+        UnsafeBuffer a = pool.take(4096);
+        assertEquals(null, a.byteArray(), "off the heap");
+        assertEquals(4096, a.capacity());
+        pool.give(a);
+        assertSame(a, pool.take(4096));
+        pool.give(new UnsafeBuffer(new byte[4096]));
+        assertEquals(0, pool.available(4096), "a heap buffer is not kept in a native pool");
+        BufferPool heap = new BufferPool(4);
+        heap.give(a);
+        assertEquals(0, heap.available(4096), "nor a native one in a heap pool");
+        assertNotSame(null, heap.take(4096).byteArray());
+    }
+
     @Test
     void ignoresPlaceholdersAndOddSizes() {
         BufferPool pool = new BufferPool(4);

@@ -34,7 +34,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  *       frame of up to 64 KiB with {@code VIRTIO_NET_HDR_F_NEEDS_CSUM} and
  *       {@code VIRTIO_NET_HDR_GSO_TCPV4}: one system call for many segments, its payload taken
  *       where it lies when that is native memory (an off-heap send ring: sendmsg(2) with a
- *       second iovec, so the kernel's copy into the skb is the only one), the kernel's GSO cuts it (in software if the interface has TSO off) and fills in every
+ *       second iovec, so the kernel's copy into the skb is the only one), the kernel's GSO
+ *       cuts it (in software if the interface has TSO off) and fills in every
  *       checksum. Received frames lose their header here; one that says
  *       {@code NEEDS_CSUM} (a peer with checksum offload on) gets its L4 checksum finished here,
  *       as a NIC would, so the stack above sees complete checksums either way. With offload
