@@ -29,11 +29,6 @@ final class SegmentOffload {
         return Math.max(1, pieces) * mss;
     }
 
-    /** How many segments of at most {@code mss} bytes {@code len} bytes make on the wire. */
-    static int pieces(int len, int mss) {
-        return (len + mss - 1) / mss;
-    }
-
     /**
      * With segmentation offload, waits rather than send a short segment now, as Linux's TSO
      * deferral does (tcp_tso_should_defer, tcp_tso_win_divisor 3): when the windows or the

@@ -740,27 +740,27 @@ public final class TcpConnection {
             s.payloadOffset = sendRing.index(seq - snd.bufSeq);
             s.payloadLength = len;
         }
-        boolean sackOmitted = opt.sackOk && (recvRing.oooCount() > 0 || sackBlocks.dsackOwed()) && !fillSack(s, len);
+        boolean sackOmitted = false;
+        if (opt.sackOk && (recvRing.oooCount() > 0 || sackBlocks.dsackOwed())) {
+            // payload and SACK option together stay within what the peer's MSS allows
+            int roomBlocks = len >= opt.sendMss ? 0
+                    : (opt.sendMss - len - TcpCodec.sackOptionBytes(0)) / TcpCodec.SACK_BLOCK_BYTES;
+            int max = Math.min(roomBlocks, TcpCodec.sackBlocksThatFit(opt.tsOk ? TS_OPTION_BYTES : 0));
+            sackBlocks.fill(s, max, rcv.nxt, recvRing);
+            sackOmitted = s.sackCount == 0;
+        }
         rcv.lastAckSent = rcv.nxt;
         // a data segment with no room for any block leaves an owed ACK owed: a pure ACK carries them
         if (!sackOmitted) {
             timers.ackNow = false;
             timers.delack = NONE;
         }
-        stats.segmentsOut += len > opt.sendMss ? SegmentOffload.pieces(len, opt.sendMss) : 1; // as on the wire
+        stats.segmentsOut += len > opt.sendMss ? (len + opt.sendMss - 1) / opt.sendMss : 1; // as on the wire
         stats.bytesOut += len;
         if ((len > 0 || (flags & FIN) != 0) && Seq.lt(seq, snd.max)) {
             stats.retransmits++;
         }
         sink.transmit(this, s);
-    }
-
-    /** SACK blocks into {@code s}, as many as fit beside {@code len} bytes of payload; whether any did. */
-    private boolean fillSack(TcpSegment s, int len) {
-        // payload and SACK option together stay within what the peer's MSS allows
-        int roomBlocks = len >= opt.sendMss ? 0 : (opt.sendMss - len - TcpCodec.sackOptionBytes(0)) / TcpCodec.SACK_BLOCK_BYTES;
-        sackBlocks.fill(s, Math.min(roomBlocks, TcpCodec.sackBlocksThatFit(opt.tsOk ? TS_OPTION_BYTES : 0)), rcv.nxt, recvRing);
-        return s.sackCount > 0;
     }
 
     private void sendAck(long now) {
