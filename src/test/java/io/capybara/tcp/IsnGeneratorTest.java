@@ -43,4 +43,53 @@ class IsnGeneratorTest {
         assertNotEquals(a, g.isn(0x0A000002, 40000, 0x0A000001, 80, 1_000_000));
         assertNotEquals(a, new IsnGenerator(43).isn(0x0A000001, 40000, 0x0A000002, 80, 1_000_000));
     }
+
+    /** The byte form on empty, 8-byte and 16-byte messages: SipHash paper, appendix A (key 00..0f, message 00..len-1). */
+    @Test
+    void sipHashMatchesTheReferenceVectorsAtBlockBoundaries() {
+        long k0 = 0x0706050403020100L;
+        long k1 = 0x0f0e0d0c0b0a0908L;
+        assertEquals(0x726fdb47dd0e0e31L, IsnGenerator.sipHash24(k0, k1, counting(0)));
+        assertEquals(0x93f5f5799a932462L, IsnGenerator.sipHash24(k0, k1, counting(8)));
+        assertEquals(0x3f2acc7f57c29bdbL, IsnGenerator.sipHash24(k0, k1, counting(16)));
+        assertEquals(0x3f2acc7f57c29bdbL, IsnGenerator.sipHash24(k0, k1, 0x0706050403020100L, 0x0f0e0d0c0b0a0908L));
+    }
+
+    private static byte[] counting(int n) {
+        byte[] m = new byte[n];
+        for (int i = 0; i < n; i++) {
+            m[i] = (byte) i;
+        }
+        return m;
+    }
+
+    /** The second key word is SplitMix64's first output from the seed (for seed 0: 0xe220a8397b1dcdaf). */
+    @Test
+    void theSecondKeyWordIsSplitMix64OfTheSeed() {
+        assertEquals(0xe220a8397b1dcdafL, IsnGenerator.mix64(0x9E3779B97F4A7C15L));
+        assertEquals(0x6e789e6aa1b965f4L, IsnGenerator.mix64(0x9E3779B97F4A7C15L * 2));
+    }
+
+    /**
+     * RFC 6528 by a second path: M (4 us ticks) plus F, SipHash-2-4 under (seed, SplitMix64(seed))
+     * of the tuple's 16 bytes (local and remote address, then the ports) in the byte form, folded to 32 bits.
+     */
+    @Test
+    void theIsnIsTheTimerPlusTheFoldedHashOfTheTuple() {
+        int localIp = 0x0A000001;
+        int remoteIp = 0xC0A80102; // high bit set: no sign extension may leak into the word
+        int localPort = 0xA001;
+        int remotePort = 0x0050;
+        byte[] m = new byte[16];
+        long[] words = {(long) localIp << 32 | (remoteIp & 0xFFFFFFFFL), (long) localPort << 16 | remotePort};
+        for (int w = 0; w < 2; w++) {
+            for (int i = 0; i < 8; i++) {
+                m[8 * w + i] = (byte) (words[w] >>> (8 * i));
+            }
+        }
+        long f = IsnGenerator.sipHash24(0, 0xe220a8397b1dcdafL, m);
+        long now = 123_456_789L;
+        assertEquals((int) (now / 4000) + (int) (f ^ (f >>> 32)), new IsnGenerator(0).isn(localIp, localPort, remoteIp,
+                remotePort, now));
+    }
 }
