@@ -55,6 +55,28 @@ class RingTest {
         assertEquals((1 << 16) - s.length(), s.free());
     }
 
+    /** Readable bytes that wrap around the ring's end go into a snapshot and come back in order. */
+    @Test
+    void aReceiveRingsSnapshotKeepsBytesThatWrapAroundItsEnd() throws SnapshotException {
+        ReceiveRing r = new ReceiveRing(1 << 16, new UnsafeBuffer(new byte[1024]), 4);
+        byte[] data = new byte[1400];
+        new SplittableRandom(2).nextBytes(data);
+        UnsafeBuffer src = new UnsafeBuffer(data);
+        r.put(0, src, 0, 1000);
+        r.commit(1000);
+        assertEquals(900, r.read(new UnsafeBuffer(new byte[900]), 0, 900));
+        r.put(100, src, 1000, 400); // after the 100 left: 24 bytes at the end, 376 from the start
+        r.commit(400);
+        assertEquals(1024, r.capacity(), "no growth: it wrapped");
+        UnsafeBuffer snap = new UnsafeBuffer(new byte[4096]);
+        SnapshotWriter w = new SnapshotWriter().wrap(snap, 0);
+        r.write(w, 5000);
+        ReceiveRing back = ReceiveRing.read(new SnapshotReader().wrap(snap, 0, w.position()), 1 << 16, 4, 5000, null);
+        byte[] out = new byte[600];
+        assertEquals(500, back.read(new UnsafeBuffer(out), 0, 600));
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, 900, 1400), java.util.Arrays.copyOf(out, 500));
+    }
+
     @Test
     void receiveRingGrowsForOutOfOrderBytesBeyondItsCapacity() {
         ReceiveRing r = new ReceiveRing(1 << 16, new UnsafeBuffer(new byte[1024]), 4);
