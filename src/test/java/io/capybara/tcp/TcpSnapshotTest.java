@@ -3,6 +3,7 @@ package io.capybara.tcp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -213,6 +214,59 @@ class TcpSnapshotTest {
             flipped[at] ^= (byte) (1 << r.nextInt(8));
             assertTrue(restoreError(flipped, flipped.length).contains("CRC32C"));
         }
+    }
+
+    /** {@code bytes} with the byte at body offset {@code at} set to {@code v} (or a long there), CRC made right again. */
+    private static byte[] edited(byte[] bytes, int at, long v, int width) {
+        byte[] m = bytes.clone();
+        UnsafeBuffer buf = new UnsafeBuffer(m);
+        if (width == 1) {
+            buf.putByte(SnapshotFormat.HEADER + at, (byte) v);
+        } else {
+            buf.putLong(SnapshotFormat.HEADER + at, v, ByteOrder.BIG_ENDIAN);
+        }
+        buf.putInt(12, SnapshotFormat.crc32c(buf, SnapshotFormat.HEADER, m.length - SnapshotFormat.HEADER),
+                ByteOrder.BIG_ENDIAN);
+        return m;
+    }
+
+    /** Each header and field check at its edge: what passes exactly there, and the message one past it. */
+    @Test
+    void headerAndFieldChecksHoldAtTheirEdges() throws SnapshotException {
+        byte[] bytes = sample();
+        assertTrue(restoreError(bytes, SnapshotFormat.HEADER).contains("length mismatch: header says "
+                + (bytes.length - SnapshotFormat.HEADER) + " body bytes, 0 given"), "a whole header is read");
+        assertTrue(restoreError(java.util.Arrays.copyOf(bytes, bytes.length + 1), bytes.length + 1).contains(
+                (bytes.length - SnapshotFormat.HEADER) + " body bytes, " + (bytes.length + 1 - SnapshotFormat.HEADER)
+                        + " given"));
+        // at an offset, ending exactly at the buffer's end: fine; one byte more: outside
+        byte[] shifted = new byte[10 + bytes.length];
+        System.arraycopy(bytes, 0, shifted, 10, bytes.length);
+        assertNotNull(TcpConnection.restore(new UnsafeBuffer(shifted), 10, bytes.length, 0, (c, s) -> { }));
+        SnapshotException outside = assertThrows(SnapshotException.class, () -> TcpConnection.restore(
+                new UnsafeBuffer(shifted), 10, bytes.length + 1, 0, (c, s) -> { }));
+        assertTrue(outside.getMessage().contains("outside the buffer"), outside.getMessage());
+        byte[] older = bytes.clone();
+        older[7] = (byte) (SnapshotFormat.VERSION - 1);
+        assertTrue(restoreError(older, older.length).contains("versions before 3"));
+        byte[] zero = bytes.clone();
+        zero[7] = 0;
+        assertFalse(restoreError(zero, zero.length).contains("versions before"), "0 is no version");
+        byte[] newer = bytes.clone();
+        newer[7] = (byte) (SnapshotFormat.VERSION + 1);
+        assertFalse(restoreError(newer, newer.length).contains("versions before"));
+
+        int config = 4 * 4 + 3 + 8 * 4 + 4 + 8 + 4 + 8 + 1; // the TcpConfig fields lead the body
+        int state = config + 16;
+        assertTrue(restoreError(edited(bytes, state, SnapshotFormat.STATES.length, 1), bytes.length).contains(
+                "state ordinal"));
+        assertTrue(restoreError(edited(bytes, config - 1, TcpConfig.Congestion.values().length, 1), bytes.length)
+                .contains("congestion controller"));
+        int minRto = 4 * 4 + 3 + 2 * 8;
+        long min = new UnsafeBuffer(bytes).getLong(SnapshotFormat.HEADER + minRto, ByteOrder.BIG_ENDIAN);
+        assertNotNull(TcpConnection.restore(new UnsafeBuffer(edited(bytes, minRto + 8, min, 8)), 0, bytes.length, 0,
+                (c, s) -> { }), "the maximum RTO may equal the minimum");
+        assertTrue(restoreError(edited(bytes, minRto + 8, min - 1, 8), bytes.length).contains("maxRto < minRto"));
     }
 
     /** Crafted bodies with a valid CRC: only SnapshotException may come out, never anything else. */
