@@ -51,6 +51,31 @@ class TcpSegmentOffloadTest {
         return pieces;
     }
 
+    /**
+     * The edges: an offload of exactly two MSS makes two-MSS segments (one byte less, single
+     * ones), and with exactly two MSS in flight a short segment waits for the next ACK.
+     */
+    @Test
+    void twoMssOfOffloadMakeTwoMssSegmentsAndTwoMssInFlightDeferTheNext() {
+        TcpSackRecoveryTest.Rig r = new TcpSackRecoveryTest.Rig(cfg());
+        int mss = r.mss;
+        r.p.a.offload = 2 * mss;
+        List<Captured> first = data(r.write(2));
+        assertEquals(1, first.size());
+        assertEquals(2 * mss, first.get(0).len());
+        assertEquals(0, data(r.write(1)).size(), "a short write waits: two MSS are in flight, an ACK will come");
+        r.p.now += 100_000;
+        List<Captured> next = data(r.ack(2));
+        assertEquals(1, next.size());
+        assertEquals(mss, next.get(0).len());
+        r.p.a.offload = 2 * mss - 1;
+        r.p.now += 100_000;
+        r.ack(3);
+        List<Captured> single = data(r.write(2));
+        assertEquals(2, single.size());
+        assertTrue(single.stream().allMatch(c -> c.len() == mss), "less than two MSS of offload: one at a time");
+    }
+
     @Test
     void largeSegmentsAreWholeMssUnderTheBoundWithinCwndAndCutToWhatSingleSegmentsWouldBe() {
         TcpSackRecoveryTest.Rig plain = new TcpSackRecoveryTest.Rig(cfg());
