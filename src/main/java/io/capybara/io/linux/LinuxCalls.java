@@ -369,19 +369,29 @@ public final class LinuxCalls {
     }
 
     /**
-     * mmap(2) of {@code length} bytes of {@code fd}, shared and read-write (a packet ring), or
-     * with {@code unmapAddress != 0} munmap(2) of that mapping instead; cold paths, so a failure
-     * throws a {@link LinuxCallException} naming {@code subject}. Returns the mapping's address.
+     * mmap(2) of {@code length} bytes of {@code fd}, shared and read-write (a packet ring); a
+     * cold path, so a failure throws a {@link LinuxCallException} naming {@code subject}.
+     * Returns the mapping's address.
      */
-    public static long mapShared(MemorySegment cs, int fd, long length, long unmapAddress, String subject) {
+    public static long mapShared(MemorySegment cs, int fd, long length, String subject) {
         long r;
         try {
-            r = unmapAddress != 0 ? (int) MUNMAP.invokeExact(cs, unmapAddress, length)
-                    : (long) MMAP.invokeExact(cs, 0L, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0L);
+            r = (long) MMAP.invokeExact(cs, 0L, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0L);
         } catch (Throwable t) {
             throw unexpected(t);
         }
-        return check(longResult(r, cs), unmapAddress != 0 ? "munmap" : "mmap", subject);
+        return check(longResult(r, cs), "mmap", subject);
+    }
+
+    /** munmap(2) of a mapping {@link #mapShared} made. */
+    public static void unmap(MemorySegment cs, long address, long length, String subject) {
+        int r;
+        try {
+            r = (int) MUNMAP.invokeExact(cs, address, length);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        check(longResult(r, cs), "munmap", subject);
     }
 
     /** sendmsg(2) of a prepared struct msghdr: the bytes sent or -errno. */

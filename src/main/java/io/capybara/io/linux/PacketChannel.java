@@ -396,7 +396,7 @@ public final class PacketChannel extends FdFrameChannel {
             MemorySegment one = arena.allocateFrom(JAVA_INT, 1);
             LinuxCalls.check(LinuxCalls.setsockopt(cs, fd, LinuxCalls.SOL_PACKET, LinuxCalls.PACKET_COPY_THRESH, one, 4),
                     "setsockopt(PACKET_COPY_THRESH)", "fd " + fd);
-            long address = LinuxCalls.mapShared(cs, fd, BYTES, 0, "PACKET_RX_RING of fd " + fd);
+            long address = LinuxCalls.mapShared(cs, fd, BYTES, "PACKET_RX_RING of fd " + fd);
             return new RxRing(address);
         }
     }
@@ -407,7 +407,7 @@ public final class PacketChannel extends FdFrameChannel {
         boolean open = fd >= 0;
         super.close();
         if (open && ring != null) {
-            LinuxCalls.mapShared(LinuxCalls.threadCallState(), -1, RxRing.BYTES, ring.address, "PACKET_RX_RING of " + name);
+            LinuxCalls.unmap(LinuxCalls.threadCallState(), ring.address, RxRing.BYTES, "PACKET_RX_RING of " + name);
         }
     }
 
