@@ -237,9 +237,9 @@ public final class TcpCodec {
     }
 
     /**
-     * The header alone, its checksum partial as with {@code partialChecksum}: for a device that
-     * takes the payload from elsewhere (a gathering send). Returns the segment's whole length,
-     * header and payload.
+     * The header alone, its checksum partial (the pseudo-header sum, for the device to finish),
+     * for a device that takes the payload from elsewhere (a gathering send). Returns the
+     * segment's whole length, header and payload.
      */
     public static int writeHeader(MutableDirectBuffer buf, int offset, TcpSegment seg) {
         return write(buf, offset, seg, true, false);

@@ -2,7 +2,6 @@ package io.capybara.tcp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -47,6 +46,6 @@ class SnapshotIoTest {
         assertEquals(32, new SnapshotReader().wrap(b, 0, 32).remaining(), "the whole buffer");
         assertThrows(IndexOutOfBoundsException.class, () -> new SnapshotReader().wrap(b, 1, 32));
         assertThrows(IndexOutOfBoundsException.class, () -> new SnapshotReader().wrap(b, 0, 33));
-        assertTrue(new SnapshotReader().wrap(b, 32, 0).remaining() == 0);
+        assertEquals(0, new SnapshotReader().wrap(b, 32, 0).remaining(), "an empty window at the end");
     }
 }

@@ -154,6 +154,7 @@ public final class PacketChannel extends FdFrameChannel {
         }
         Arena arena = Arena.ofShared();
         int fd = -1;
+        RxRing ring = null; // mapped before bind: unmapped again if a later step fails
         try {
             MemorySegment cs = LinuxCalls.newCallState(arena);
             int index = LinuxCalls.check(LinuxCalls.ifNameToIndex(cs, arena.allocateFrom(interfaceName)),
@@ -177,7 +178,7 @@ public final class PacketChannel extends FdFrameChannel {
             MemorySegment rcvbuf = arena.allocateFrom(JAVA_INT, RECEIVE_BUFFER_BYTES);
             LinuxCalls.check(LinuxCalls.setsockopt(cs, fd, LinuxCalls.SOL_SOCKET, LinuxCalls.SO_RCVBUFFORCE,
                     rcvbuf, 4), "setsockopt(SO_RCVBUFFORCE)", interfaceName);
-            RxRing ring = offload ? RxRing.setUp(cs, arena, fd) : null;
+            ring = offload ? RxRing.setUp(cs, arena, fd) : null;
             long mac = ourMac >= 0 ? ourMac & 0xFFFF_FFFF_FFFFL
                     : ourMac == ANY_MAC ? ANY_MAC : interfaceMac(cs, arena, fd, interfaceName);
             MemorySegment sll = arena.allocate(LinuxCalls.SOCKADDR_LL_SIZE, 4);
@@ -189,6 +190,10 @@ public final class PacketChannel extends FdFrameChannel {
             return new PacketChannel(arena, fd, interfaceName, index, mac,
                     offload ? Math.max(bufferBytes, OFFLOAD_FRAME_BYTES) : bufferBytes, offload, ring);
         } catch (RuntimeException e) {
+            if (ring != null) {
+                LinuxCalls.unmap(LinuxCalls.threadCallState(), ring.address, RxRing.BYTES,
+                        "PACKET_RX_RING of " + interfaceName);
+            }
             if (fd >= 0) {
                 LinuxCalls.close(LinuxCalls.threadCallState(), fd);
             }
