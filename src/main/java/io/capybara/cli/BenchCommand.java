@@ -1,8 +1,11 @@
 package io.capybara.cli;
 
+import io.capybara.bench.Compare;
 import io.capybara.bench.JmhRunner;
 import io.capybara.bench.JmhRunner.Score;
 import io.capybara.bench.SwitchBench;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -14,7 +17,7 @@ import picocli.CommandLine.Parameters;
 /** {@code ./capybara bench ...}: JMH benchmarks run in process (each in one forked JVM). */
 @Command(name = "bench", description = "Run benchmarks (JMH).",
         subcommands = {BenchCommand.Switch.class, BenchCommand.Tcp.class, BenchCommand.Migration.class, BenchCommand.Link.class,
-                BenchCommand.Loss.class, BenchCommand.Jmh.class, BenchCommand.Scale.class})
+                BenchCommand.Loss.class, BenchCommand.Jmh.class, BenchCommand.Scale.class, BenchCommand.CompareCommand.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -407,6 +410,94 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             print(JmhRunner.run(regex, quick, true));
             return 0;
+        }
+    }
+
+    @Command(name = "compare", description = "This tree against an earlier commit, side by side in one run: each "
+            + "round measures both, alternating which goes first; per figure the ratio this tree / the commit, "
+            + "round by round. The commit is cloned into target/compare and built by its own ./capybara.")
+    static final class CompareCommand implements Callable<Integer> {
+        /** What the figures are measured against: a commit of this repository. */
+        @Option(names = "--base", required = true, paramLabel = "COMMIT",
+                description = "The commit to compare against.") String base;
+        /** Either JMH benchmarks... */
+        @Option(names = "--jmh", paramLabel = "REGEX", description = "Run these JMH benchmarks in both trees, one fork "
+                + "each with the tree's JVM flags (else the command after --).") String jmh;
+        /** ...or a command of either tree, whose JSON holds the figures. */
+        @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "After --: a ./capybara command that prints "
+                + "JSON, e.g. -- bench migration --json") List<String> command = new ArrayList<>();
+        /** Pairs of this tree's name and the base's, for a figure renamed since (keys are added, never renamed). */
+        @Option(names = "--key", paramLabel = "NAME[=BASE_NAME]", description = "A figure to compare (repeatable): a "
+                + "JMH benchmark method or a JSON field of the command (a dotted path or its last part); =BASE_NAME "
+                + "when the commit calls it otherwise. Default with --jmh: every benchmark both trees ran.")
+        List<String> keys = new ArrayList<>();
+        /** Rounds alternate which tree goes first, so that a drift in the machine's load favours neither. */
+        @Option(names = "--rounds", defaultValue = "4", description = "Rounds (default ${DEFAULT-VALUE}).") int rounds;
+        /** JMH iterations of one second: warm-up, then measured. */
+        @Option(names = "--iterations", split = ",", defaultValue = "5,5", paramLabel = "WARMUP,MEASURED",
+                description = "JMH iterations of 1 s, warm-up and measured (default ${DEFAULT-VALUE}).") int[] iterations;
+        @Mixin
+        JsonFlag json;
+
+        @Override
+        public Integer call() throws Exception {
+            Args.between("--rounds", rounds, 1, 100);
+            if (iterations.length != 2 || iterations[0] < 0 || iterations[0] > 100 || iterations[1] < 1
+                    || iterations[1] > 100) {
+                throw CliException.usage("--iterations", "expected WARMUP,MEASURED in 0..100 and 1..100, got "
+                        + java.util.Arrays.toString(iterations));
+            }
+            if ((jmh == null) == command.isEmpty()) {
+                throw CliException.usage("--jmh", "give --jmh REGEX or a command after --, one of the two");
+            }
+            if (jmh == null && keys.isEmpty()) {
+                throw CliException.usage("--key", "a command's figures must be named (e.g. --key overhead_us.p50)");
+            }
+            List<String[]> pairs = new ArrayList<>();
+            for (String k : keys) {
+                String[] p = k.split("=", -1);
+                if (p.length > 2 || p[0].isBlank() || (p.length == 2 && p[1].isBlank())) {
+                    throw CliException.usage("--key", "expected NAME or NAME=BASE_NAME, got '" + k + "'");
+                }
+                pairs.add(new String[]{p[0], p.length == 2 ? p[1] : p[0]});
+            }
+            Compare.Measurement m = jmh != null ? new Compare.Jmh(jmh, iterations[0], iterations[1]) : new Compare.Cli(command);
+            Compare.Result r;
+            try {
+                r = Compare.run(java.nio.file.Path.of("").toAbsolutePath(), base, m, rounds, pairs, System.err::println);
+            } catch (IllegalArgumentException e) {
+                throw CliException.usage(e.getMessage().startsWith("no figure") ? "--key" : "--base", e.getMessage());
+            } catch (IllegalStateException e) {
+                throw CliException.failure("--base", e.getMessage());
+            }
+            if (json.on) {
+                Json out = new Json().put("base", r.baseCommit()).put("current", r.currentCommit())
+                        .put("measurement", r.measurement()).put("rounds", r.rounds());
+                Json figures = out.object("figures");
+                for (Compare.Series s : r.series()) {
+                    figures.object(s.key()).put("base_key", s.baseKey()).put("base", s.base()).put("current", s.current())
+                            .put("ratios", s.ratios()).put("ratio_median", s.ratioMedian())
+                            .put("ratio_min", s.ratioMin()).put("ratio_max", s.ratioMax());
+                }
+                System.out.println(out);
+                return 0;
+            }
+            System.out.printf("this tree (%s) against %s, %d rounds alternating: %s%n", r.currentCommit(), r.baseCommit(),
+                    r.rounds(), r.measurement());
+            for (Compare.Series s : r.series()) {
+                System.out.printf(java.util.Locale.ROOT, "  %s: ratio %.2f [%.2f-%.2f]; this tree %s; %s%s%n",
+                        s.key(), s.ratioMedian(), s.ratioMin(), s.ratioMax(), figures(s.current()),
+                        s.baseKey().equals(s.key()) ? "" : s.baseKey() + " ", figures(s.base()));
+            }
+            return 0;
+        }
+
+        private static String figures(double[] v) {
+            StringBuilder s = new StringBuilder();
+            for (double x : v) {
+                s.append(s.isEmpty() ? "" : ", ").append(String.format(java.util.Locale.ROOT, "%.4g", x));
+            }
+            return s.toString();
         }
     }
 }
