@@ -47,7 +47,7 @@ public final class LossBench {
                       long capybaraRetransmits, long linuxRetransmits, long capybaraProbes, long dropped,
                       double[] capybaraRuns, double[] linuxRuns, double capybaraCpuMs, double linuxCpuMs,
                       double capybaraBlockedMs, double capybaraWallMs, long capybaraWaits, double capybaraSpinMs,
-                      long capybaraFramesOut, long capybaraFramesIn) {
+                      long capybaraFramesOut, long capybaraFramesIn, double capybaraRunQueueMs) {
         public double ratio() {
             return linuxMbps > 0 ? capybaraMbps / linuxMbps : 0;
         }
@@ -86,13 +86,14 @@ public final class LossBench {
             "import socket, sys, time",
             "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
             "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(4)",
+            "buf = bytearray(1 << 20)  # one buffer for every read: recv() would allocate 1 MiB each time",
             "print('ready', flush=True)",
             "while True:",
             "    c, _ = s.accept(); t0 = time.monotonic(); n = 0",
             "    while True:",
-            "        b = c.recv(1 << 20)",
-            "        if not b: break",
-            "        n += len(b)",
+            "        k = c.recv_into(buf)",
+            "        if not k: break",
+            "        n += k",
             "    t = time.monotonic() - t0; c.close()",
             "    print(n, t, flush=True)", "");
 
@@ -218,6 +219,7 @@ public final class LossBench {
                 double[] javaSpin = new double[runs];
                 double[] framesOut = new double[runs];
                 double[] framesIn = new double[runs];
+                double[] runQueue = new double[runs];
                 double[] linuxCpu = new double[runs];
                 long javaRtos = 0, javaRexmit = 0, javaProbes = 0, linuxRtos = 0, linuxRexmit = 0;
                 for (int run = 0; run < runs; run++) {
@@ -230,13 +232,15 @@ public final class LossBench {
                     javaSpin[run] = java[8] / 1e6;
                     framesOut[run] = java[9];
                     framesIn[run] = java[10];
+                    runQueue[run] = java[11] / 1e6;
                     javaRtos += java[1];
                     javaRexmit += java[2];
                     javaProbes += java[3];
                     progress.accept(String.format(Locale.ROOT, "loss %.2f%% run %d/%d: capybara %.1f Mbit/s, %d RTOs "
-                            + "(CPU %.1f ms, spin %.1f ms, blocked %.1f ms, wall %.1f ms; %d frames out, %d in)",
+                            + "(CPU %.1f ms, spin %.1f ms, blocked %.1f ms, wall %.1f ms, waiting for a CPU %.1f ms; "
+                            + "%d frames out, %d in)",
                             loss, run + 1, runs, javaMbps[run], java[1], javaCpu[run], javaSpin[run], javaBlocked[run],
-                            javaWall[run], java[9], java[10]));
+                            javaWall[run], runQueue[run], java[9], java[10]));
                     long rtos0 = netstat(topo, s, "TcpExt:", "TCPTimeouts");
                     long rexmit0 = netstat(topo, s, "Tcp:", "RetransSegs");
                     String[] said = topo.run(s, "python3", "-c", SENDER, Topology.ipv4(linuxLink.addressB()),
@@ -253,7 +257,8 @@ public final class LossBench {
                 rows.add(new Row(per10k / 100.0, median(javaMbps), median(linuxMbps), javaRtos, linuxRtos, javaRexmit,
                         linuxRexmit, javaProbes, dropped(topo, r), javaMbps, linuxMbps,
                         median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits,
-                        median(javaSpin), (long) median(framesOut), (long) median(framesIn)));
+                        median(javaSpin), (long) median(framesOut), (long) median(framesIn),
+                        median(runQueue)));
             }
         }
         return new Result(bytes, runs, warmed, sendBuffer, congestion, segmentOffload, spinNanos, checksumOffload, rows);
@@ -309,8 +314,9 @@ public final class LossBench {
      * Returns {bits/s, RTOs, retransmitted segments, loss probes, the loop thread's CPU
      * nanoseconds, nanoseconds blocked in epoll (nothing to do: no frame, no timer due), the
      * loop's wall nanoseconds, epoll waits, nanoseconds spent in polls that found nothing (the
-     * busy-poll), frames sent, frames received}. Wall minus CPU minus blocked is the time the loop
-     * was runnable but not running (the scheduler's share on a shared machine).
+     * busy-poll), frames sent, frames received, nanoseconds the loop waited runnable for a CPU}.
+     * Wall minus CPU minus blocked is the time the loop was runnable but not running (the
+     * scheduler's share on a shared machine), which the last figure measures directly.
      */
     private static long[] javaTransfer(Host host, PacketChannel pc, Topology.VethLink link, long spinNanos, long bytes,
                                        BufferedReader lines) throws Exception {
@@ -351,6 +357,7 @@ public final class LossBench {
         long in0 = pc.framesReceived();
         long wall0;
         long cpu0 = cpu.getCurrentThreadCpuTime();
+        long queued0 = runQueueNanos();
         host.poll(System.nanoTime());
         TcpConnection conn = host.connect(link.addressB(), PORT, sender);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
@@ -384,13 +391,29 @@ public final class LossBench {
             }
         }
         long cpuNanos = cpu.getCurrentThreadCpuTime() - cpu0;
+        long queued = runQueueNanos() - queued0;
         long wall = System.nanoTime() - wall0;
         long rtos = conn.stats().timeouts();
         long rexmit = conn.stats().retransmits();
         long probes = conn.stats().lossProbes();
         double[] r = result(lines, bytes);
         return new long[]{(long) r[0], rtos, rexmit, probes, cpuNanos, blocked, wall, waits, spin,
-                pc.framesSent() - out0, pc.framesReceived() - in0};
+                pc.framesSent() - out0, pc.framesReceived() - in0, queued};
+    }
+
+    /**
+     * Nanoseconds the calling thread has waited runnable for a CPU (the second field of
+     * /proc/thread-self/schedstat), or 0 where the kernel keeps no such account: how much of a
+     * transfer's wall time other work on the machine took from the loop.
+     */
+    static long runQueueNanos() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/schedstat")).trim()
+                    .split(" ");
+            return f.length > 1 ? Long.parseLong(f[1]) : 0;
+        } catch (java.io.IOException | NumberFormatException e) {
+            return 0;
+        }
     }
 
     /**

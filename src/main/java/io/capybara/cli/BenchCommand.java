@@ -204,7 +204,8 @@ public final class BenchCommand implements Runnable {
                         .put("linux_cpu_ms", row.linuxCpuMs()).put("capybara_wall_ms", row.capybaraWallMs())
                         .put("capybara_blocked_ms", row.capybaraBlockedMs()).put("capybara_waits", row.capybaraWaits())
                         .put("capybara_spin_ms", row.capybaraSpinMs()).put("capybara_frames_out", row.capybaraFramesOut())
-                        .put("capybara_frames_in", row.capybaraFramesIn());
+                        .put("capybara_frames_in", row.capybaraFramesIn())
+                        .put("capybara_runqueue_ms", row.capybaraRunQueueMs());
                 rates.add(j);
                 goal &= row.ratio() >= 0.9;
             }

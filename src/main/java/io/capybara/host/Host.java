@@ -87,6 +87,9 @@ public final class Host implements Node, SegmentSink {
     /** Kept as connections change (no scan): the sum of their queued bytes, and how many are live. */
     private long queuedBytes;
     private int liveCount;
+    /** Connections whose output waits for the end of the frame batch being read ({@link #hold}). */
+    private TcpConnection[] held = new TcpConnection[16];
+    private int heldCount;
     /** Connections that sent or received a segment since {@link #clearBusy()}, each once (when tracked). */
     private Binding[] busy = new Binding[16];
     private int busyCount;
@@ -154,7 +157,11 @@ public final class Host implements Node, SegmentSink {
             announce();
             work++;
         }
-        work += channel.poll(rxHandler, RX_BATCH);
+        try {
+            work += channel.poll(rxHandler, RX_BATCH);
+        } finally {
+            releaseHeld(); // even if a frame's handling threw: no connection stays silent
+        }
         work += runArpTimers();
         work += runConnectionTimers();
         recycleClosed();
@@ -330,6 +337,7 @@ public final class Host implements Node, SegmentSink {
             case UDP, OTHER_IPV4 -> {
                 if (migrationHook != null && decoded.kind == DecodedFrame.Kind.UDP && decoded.dstIp == config.ip()
                         && decoded.udpDstPort == io.capybara.wire.TcpMigHeader.UDP_PORT) {
+                    releaseHeld(); // a control message may snapshot or detach a connection
                     migrationHook.onControl(decoded);
                 } else if (decoded.dstIp != config.ip()) {
                     stats.ipNotForUs++;
@@ -397,6 +405,9 @@ public final class Host implements Node, SegmentSink {
         if (b != null) {
             stats.tcpSegments++;
             markBusy(b);
+            if (segmentOffload > 0 && !b.conn.holdsOutput()) {
+                hold(b.conn);
+            }
             b.conn.onSegment(seg, now);
             reapIfClosed(b);
             return;
@@ -553,6 +564,31 @@ public final class Host implements Node, SegmentSink {
         } else {
             stats.txChannelFull++;
         }
+    }
+
+    /**
+     * With segmentation offload, a connection that gets a segment sends nothing until the batch
+     * of frames has been read: a sender reading a burst of ACKs (a receiver's SACKs after a loss,
+     * or ACKs that queued while this host was sending) then sends one large segment instead of a
+     * small one per ACK, a system call and a trip through the kernel each. Without offload every
+     * segment is a frame of its own anyway, so nothing is held (and the simulated racks, whose
+     * channels offer none, run as they always have).
+     */
+    private void hold(TcpConnection conn) {
+        conn.holdOutput();
+        if (heldCount == held.length) {
+            held = Arrays.copyOf(held, heldCount * 2);
+        }
+        held[heldCount++] = conn;
+    }
+
+    /** Lets every held connection send: at the end of a batch, and before anything may move one. */
+    private void releaseHeld() {
+        for (int i = 0; i < heldCount; i++) {
+            held[i].releaseOutput(now);
+            held[i] = null;
+        }
+        heldCount = 0;
     }
 
     private void markBusy(Binding b) {
@@ -913,6 +949,9 @@ public final class Host implements Node, SegmentSink {
     public boolean detach(TcpConnection conn) {
         if (!(conn.observer() instanceof Binding b) || b.host != this || b.removed) {
             return false; // not in this table (its binding says so: no lookup)
+        }
+        if (conn.holdsOutput()) {
+            releaseHeld(); // what it may send goes out from here, before its state is copied
         }
         remove(b);
         conn.observer(ConnectionObserver.NONE);

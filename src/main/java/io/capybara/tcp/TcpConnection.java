@@ -89,6 +89,13 @@ public final class TcpConnection {
     private int reportedQueued = Integer.MIN_VALUE;
     private Object attachment;
     private boolean firing;
+    /**
+     * Set by the host while it reads a batch of frames ({@link #holdOutput}): sending waits until
+     * the batch is read, and {@code outputHeld} says whether anything asked to send meanwhile.
+     * Within one host poll only, so never part of a snapshot.
+     */
+    private boolean holdOutput;
+    private boolean outputHeld;
     /** Receiver-side SACK and D-SACK blocks; state only within one call. */
     final SackBlocks sackBlocks = new SackBlocks();
     /** The receiving side: data into the ring, out-of-order intervals, the peer's FIN. */
@@ -570,7 +577,37 @@ public final class TcpConnection {
     }
 
     /** Sends whatever the windows, SWS avoidance and Nagle allow (RFC 9293 3.8.6.2.1). */
+    /**
+     * Defers sending until {@link #releaseOutput}: the host is about to hand this connection the
+     * rest of a batch of frames, and the ACKs among them should release data together, as one
+     * large segment (with segmentation offload) rather than a small one per ACK. ACKs of received
+     * data are not deferred.
+     */
+    public void holdOutput() {
+        holdOutput = true;
+    }
+
+    public boolean holdsOutput() {
+        return holdOutput;
+    }
+
+    /** Ends {@link #holdOutput}: sends what the segments read meanwhile allow. */
+    public void releaseOutput(long now) {
+        holdOutput = false;
+        if (outputHeld) {
+            outputHeld = false;
+            if (canSendData()) {
+                output(now);
+                finish(now);
+            }
+        }
+    }
+
     void output(long now) {
+        if (holdOutput) {
+            outputHeld = true;
+            return;
+        }
         if (!canSendData()) {
             return;
         }
