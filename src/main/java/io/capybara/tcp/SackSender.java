@@ -155,6 +155,9 @@ final class SackSender {
 
     /** RFC 6675 NextSeg rule (1): lost segments first, while the window has room for each. */
     void repairLost(long now) {
+        if (c.recovery.lostBytes() == 0) {
+            return; // nothing marked lost, as on almost every call: no scan of the board
+        }
         for (int i = c.recovery.nextLost(); i >= 0; i = c.recovery.nextLost()) {
             if (c.cc.cwnd() - c.recovery.pipe() < c.recovery.end(i) - c.recovery.start(i)) {
                 return;
