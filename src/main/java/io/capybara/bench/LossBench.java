@@ -52,6 +52,15 @@ public final class LossBench {
             return linuxMbps > 0 ? capybaraMbps / linuxMbps : 0;
         }
 
+        /** Each run's ratio (its Java transfer over the Linux one right after it): the spread behind {@link #ratio}. */
+        public double[] ratioRuns() {
+            double[] r = new double[capybaraRuns.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = linuxRuns[i] > 0 ? capybaraRuns[i] / linuxRuns[i] : 0;
+            }
+            return r;
+        }
+
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "Row[loss %.2f%%, capybara %s, linux %s Mbit/s, RTOs %d/%d, "

@@ -149,8 +149,9 @@ public final class BenchCommand implements Runnable {
         double[] loss;
         @Option(names = "--bytes", defaultValue = "20000000", description = "Bytes per transfer (default ${DEFAULT-VALUE}).")
         long bytes;
-        @Option(names = "--runs", defaultValue = "3", description = "Transfers per sender and rate, alternating; "
-                + "the medians are compared (default ${DEFAULT-VALUE}).")
+        @Option(names = "--runs", defaultValue = "5", description = "Transfers per sender and rate, alternating; "
+                + "the medians are compared (default ${DEFAULT-VALUE}: one transfer's throughput swings 2-3x on "
+                + "this 2-core machine).")
         int runs;
         @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured transfers of the Java sender first, "
                 + "so that it runs JIT-compiled, every other one at the highest rate (default ${DEFAULT-VALUE}).")
@@ -208,7 +209,7 @@ public final class BenchCommand implements Runnable {
                         .put("capybara_blocked_ms", row.capybaraBlockedMs()).put("capybara_waits", row.capybaraWaits())
                         .put("capybara_spin_ms", row.capybaraSpinMs()).put("capybara_frames_out", row.capybaraFramesOut())
                         .put("capybara_frames_in", row.capybaraFramesIn())
-                        .put("capybara_runqueue_ms", row.capybaraRunQueueMs());
+                        .put("capybara_runqueue_ms", row.capybaraRunQueueMs()).put("ratio_runs", row.ratioRuns());
                 rates.add(j);
                 goal &= row.ratio() >= 0.9;
             }
