@@ -366,7 +366,7 @@ public final class LossBench {
         long in0 = pc.framesReceived();
         long wall0;
         long cpu0 = cpu.getCurrentThreadCpuTime();
-        long queued0 = runQueueNanos();
+        long queued0;
         host.poll(System.nanoTime());
         TcpConnection conn = host.connect(link.addressB(), PORT, sender);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
@@ -377,6 +377,7 @@ public final class LossBench {
             waiter.add(pc.fd());
             long lastWork = System.nanoTime();
             wall0 = lastWork;
+            queued0 = runQueueNanos(); // after the wall clock's start: a part of the wall time
             while (conn.state() != io.capybara.tcp.TcpState.CLOSED
                     && conn.state() != io.capybara.tcp.TcpState.TIME_WAIT) {
                 long now = System.nanoTime();

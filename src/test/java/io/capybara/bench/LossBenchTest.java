@@ -32,6 +32,9 @@ class LossBenchTest {
             assertTrue(row.capybaraRtos() >= 0 && row.linuxRtos() >= 0, row.toString());
             assertTrue(row.capybaraCpuMs() > 0 && row.linuxCpuMs() > 0, row.toString());
             assertTrue(row.capybaraWallMs() >= row.capybaraBlockedMs(), row.toString());
+            // waiting for a CPU is part of the wall time, never more than it
+            assertTrue(row.capybaraRunQueueMs() >= 0 && row.capybaraRunQueueMs() <= row.capybaraWallMs(), row.toString());
+            assertEquals(row.capybaraRuns()[0] / row.linuxRuns()[0], row.ratioRuns()[0], 1e-12);
         }
         assertEquals(0, clean.dropped(), clean.toString());
         assertEquals(0, clean.capybaraRetransmits(), clean.toString());
