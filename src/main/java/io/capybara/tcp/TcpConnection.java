@@ -576,7 +576,6 @@ public final class TcpConnection {
         return state.sendsData; // a field, not a switch: read on every call of output()
     }
 
-    /** Sends whatever the windows, SWS avoidance and Nagle allow (RFC 9293 3.8.6.2.1). */
     /**
      * Defers sending until {@link #releaseOutput}: the host is about to hand this connection the
      * rest of a batch of frames, and the ACKs among them should release data together, as one
@@ -603,6 +602,7 @@ public final class TcpConnection {
         }
     }
 
+    /** Sends whatever the windows, SWS avoidance and Nagle allow (RFC 9293 3.8.6.2.1). */
     void output(long now) {
         if (holdOutput) {
             outputHeld = true;
