@@ -61,9 +61,12 @@ public final class TransferScenario {
      * @param snapshotRestore replace connections by restored snapshots at random steps
      * @param timeLimitNanos  virtual time after which an unfinished run is a failure
      * @param dynamicArp      resolve neighbours with ARP instead of static entries
+     * @param segmentOffload  both hosts' segmentation offload bound over a channel that cuts large
+     *                        segments in software ({@link SegmentingChannel}); 0 = none, as before
      */
     public record Params(long seed, long bytes, Direction direction, double loss, double duplicate, double reorder,
-                         double corrupt, boolean snapshotRestore, long timeLimitNanos, boolean dynamicArp) {
+                         double corrupt, boolean snapshotRestore, long timeLimitNanos, boolean dynamicArp,
+                         int segmentOffload) {
 
         /** Size log-uniform in [1, {@link #MAX_BYTES}], random direction, each fault in [0, maxFault]. */
         public static Params random(long seed, double maxFault) {
@@ -77,32 +80,32 @@ public final class TransferScenario {
             double reorder = r.nextDouble() * maxFault;
             double corrupt = r.nextDouble() * maxFault;
             return new Params(seed, bytes, d, loss, dup, reorder, corrupt, false, 7L * 24 * 3600 * 1_000_000_000L,
-                    false);
+                    false, 0);
         }
 
         public Params withSnapshotRestore(boolean on) {
             return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, on,
-                    timeLimitNanos, dynamicArp);
+                    timeLimitNanos, dynamicArp, segmentOffload);
         }
 
         public Params withBytes(long n) {
             return new Params(seed, n, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
-                    timeLimitNanos, dynamicArp);
+                    timeLimitNanos, dynamicArp, segmentOffload);
         }
 
         public Params withFaults(double l, double d, double r, double c) {
             return new Params(seed, bytes, direction, l, d, r, c, snapshotRestore,
-                    timeLimitNanos, dynamicArp);
+                    timeLimitNanos, dynamicArp, segmentOffload);
         }
 
         public Params withDirection(Direction d) {
             return new Params(seed, bytes, d, loss, duplicate, reorder, corrupt, snapshotRestore,
-                    timeLimitNanos, dynamicArp);
+                    timeLimitNanos, dynamicArp, segmentOffload);
         }
 
         public Params withTimeLimit(long nanos) {
             return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
-                    nanos, dynamicArp);
+                    nanos, dynamicArp, segmentOffload);
         }
 
         /**
@@ -111,14 +114,20 @@ public final class TransferScenario {
          */
         public Params withDynamicArp(boolean on) {
             return new Params(seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
-                    timeLimitNanos, on);
+                    timeLimitNanos, on, segmentOffload);
+        }
+
+        /** Both hosts send segments of up to {@code bytes} through a software-segmenting channel. */
+        public Params withSegmentOffload(int bytes) {
+            return new Params(seed, this.bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
+                    timeLimitNanos, dynamicArp, bytes);
         }
 
         @Override
         public String toString() {
-            return String.format("seed=%d bytes=%d dir=%s loss=%.3f dup=%.3f reorder=%.3f corrupt=%.3f snapshots=%s%s",
+            return String.format("seed=%d bytes=%d dir=%s loss=%.3f dup=%.3f reorder=%.3f corrupt=%.3f snapshots=%s%s%s",
                     seed, bytes, direction, loss, duplicate, reorder, corrupt, snapshotRestore,
-                    dynamicArp ? " dynamicArp" : "");
+                    dynamicArp ? " dynamicArp" : "", segmentOffload > 0 ? " offload=" + segmentOffload : "");
         }
     }
 
@@ -189,14 +198,18 @@ public final class TransferScenario {
         SimLink link = sim.link("wire", profile, profile, 2048);
         link.tap(tap);
         TcpConfig tcp = tcpConfig();
+        SegmentingChannel clientChannel = p.segmentOffload() > 0 ? new SegmentingChannel(link.a()) : null;
+        SegmentingChannel serverChannel = p.segmentOffload() > 0 ? new SegmentingChannel(link.b()) : null;
         Host client = sim.add(new Host(HostConfig.of("client", CLIENT_MAC, CLIENT_IP, 24).withTcp(tcp)
-                .withIsnSeed(p.seed() ^ 0xC1)
-                .withStaticArp(p.dynamicArp() ? Map.of() : Map.of(SERVER_IP, SERVER_MAC)), link.a()));
+                .withIsnSeed(p.seed() ^ 0xC1).withSegmentOffload(p.segmentOffload())
+                .withStaticArp(p.dynamicArp() ? Map.of() : Map.of(SERVER_IP, SERVER_MAC)),
+                clientChannel != null ? clientChannel : link.a()));
         // as patient with SYN-ACKs as the TCP config is with data on links losing up to ~40%
         // (a server-first transfer whose handshake ACKs are all lost dies with the slot)
         Host server = sim.add(new Host(HostConfig.of("server", SERVER_MAC, SERVER_IP, 24).withTcp(tcp)
-                .withListenLimits(256, 6, 0).withIsnSeed(p.seed() ^ 0x5E)
-                .withStaticArp(p.dynamicArp() ? Map.of() : Map.of(CLIENT_IP, CLIENT_MAC)), link.b()));
+                .withListenLimits(256, 6, 0).withIsnSeed(p.seed() ^ 0x5E).withSegmentOffload(p.segmentOffload())
+                .withStaticArp(p.dynamicArp() ? Map.of() : Map.of(CLIENT_IP, CLIENT_MAC)),
+                serverChannel != null ? serverChannel : link.b()));
 
         long c2s = p.direction() == Direction.SERVER_TO_CLIENT ? 0 : p.bytes();
         long s2c = p.direction() == Direction.CLIENT_TO_SERVER ? 0 : p.bytes();
@@ -257,7 +270,9 @@ public final class TransferScenario {
         }
         String counters = "client " + client.stats() + " " + client.wireCounters() + "\nserver " + server.stats()
                 + " " + server.wireCounters() + "\nlink a->b " + link.stats(SimLink.A_TO_B) + "\nlink b->a "
-                + link.stats(SimLink.B_TO_A);
+                + link.stats(SimLink.B_TO_A) + (clientChannel == null ? "" : "\nsegmentation offload: client "
+                + clientChannel.framesCut() + " frames cut into " + clientChannel.piecesSent() + ", server "
+                + serverChannel.framesCut() + " into " + serverChannel.piecesSent());
         return new Result(p, failure == null, failure, serverEnd.received, clientEnd.received, contentOk, sim.now(),
                 sim.traceHash(), sim.framesDelivered(), snapshotter == null ? 0 : snapshotter.count, counters);
     }

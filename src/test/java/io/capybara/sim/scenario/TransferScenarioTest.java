@@ -57,13 +57,18 @@ class TransferScenarioTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void randomTransfers(long seed) {
-        TransferScenario.Params p = TransferScenario.Params.random(seed, MAX_FAULT);
+        deliversEveryByte(TransferScenario.Params.random(seed, MAX_FAULT), "randomTransfers", seed);
+    }
+
+    /** Runs {@code p}: every byte arrives exact in each direction the params ask for. */
+    static TransferScenario.Result deliversEveryByte(TransferScenario.Params p, String method, long seed) {
         TransferScenario.Result r = TransferScenario.run(p);
-        assertTrue(r.ok(), () -> r + "\n" + r.counters() + "\n" + replay("randomTransfers", seed));
+        assertTrue(r.ok(), () -> r + "\n" + r.counters() + "\n" + replay(method, seed));
         long c2s = p.direction() == TransferScenario.Direction.SERVER_TO_CLIENT ? 0 : p.bytes();
         long s2c = p.direction() == TransferScenario.Direction.CLIENT_TO_SERVER ? 0 : p.bytes();
-        assertEquals(c2s, r.clientToServerBytes(), () -> r + "\n" + replay("randomTransfers", seed));
-        assertEquals(s2c, r.serverToClientBytes(), () -> r + "\n" + replay("randomTransfers", seed));
+        assertEquals(c2s, r.clientToServerBytes(), () -> r + "\n" + replay(method, seed));
+        assertEquals(s2c, r.serverToClientBytes(), () -> r + "\n" + replay(method, seed));
+        return r;
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -104,19 +109,30 @@ class TransferScenarioTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void snapshotInLossRecoveryChangesNothing(long seed) {
+        TransferScenario.Result swapped = snapshotsInRecoveryChangeNothing(recoveryParams(seed),
+                "snapshotInLossRecoveryChangesNothing", seed);
+        RECOVERY_SNAPSHOTS.addAndGet(swapped.snapshots());
+        RECOVERY_RUNS.incrementAndGet();
+    }
+
+    /** Up to 256 KiB with at least 2% loss, and the seed's other faults. */
+    static TransferScenario.Params recoveryParams(long seed) {
         TransferScenario.Params base = TransferScenario.Params.random(seed, MAX_FAULT);
-        TransferScenario.Params p = base.withBytes(1 + base.bytes() % (256 << 10))
+        return base.withBytes(1 + base.bytes() % (256 << 10))
                 .withFaults(Math.max(0.02, base.loss()), base.duplicate(), base.reorder(), base.corrupt());
+    }
+
+    /** Runs {@code p} plain and with snapshots in recovery: both exact, the same trace; returns the second. */
+    static TransferScenario.Result snapshotsInRecoveryChangeNothing(TransferScenario.Params p, String method,
+                                                                    long seed) {
         TransferScenario.Result plain = TransferScenario.run(p);
         TransferScenario.Result swapped = TransferScenario.runSnapshottingInRecovery(p);
-        String msg = plain + "\n" + swapped + "\n" + swapped.counters() + "\n"
-                + replay("snapshotInLossRecoveryChangesNothing", seed);
+        String msg = plain + "\n" + swapped + "\n" + swapped.counters() + "\n" + replay(method, seed);
         assertTrue(plain.ok(), msg);
         assertTrue(swapped.ok(), msg);
         assertEquals(plain.traceHash(), swapped.traceHash(), msg);
         assertEquals(plain.virtualNanos(), swapped.virtualNanos(), msg);
-        RECOVERY_SNAPSHOTS.addAndGet(swapped.snapshots());
-        RECOVERY_RUNS.incrementAndGet();
+        return swapped;
     }
 
     /** The recovery snapshots above happened: at least one per seed on average. */
@@ -126,6 +142,45 @@ class TransferScenarioTest {
             assertTrue(RECOVERY_SNAPSHOTS.get() >= RECOVERY_RUNS.get(),
                     RECOVERY_SNAPSHOTS.get() + " snapshots in recovery over " + RECOVERY_RUNS.get() + " runs");
         }
+    }
+
+    /**
+     * Both hosts with segmentation offload over a channel that cuts their large segments in
+     * software, so that each host also holds its output while it reads a batch of frames: under
+     * the seed's loss, duplication, reordering and corruption every byte arrives exact, the run
+     * is deterministic, and it did send large segments.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("fewSeeds")
+    void offloadedTransfers(long seed) {
+        TransferScenario.Params p = capped(seed).withSegmentOffload(64_000);
+        TransferScenario.Result r = deliversEveryByte(p, "offloadedTransfers", seed);
+        assertTrue(r.counters().contains("segmentation offload: client "), r::counters);
+        assertEquals(r.traceHash(), TransferScenario.run(p).traceHash(), () -> replay("offloadedTransfers", seed));
+    }
+
+    /** The same with connections replaced by restored snapshots during loss recovery: the trace is unchanged. */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("fewSeeds")
+    void offloadedSnapshotInLossRecoveryChangesNothing(long seed) {
+        snapshotsInRecoveryChangeNothing(recoveryParams(seed).withSegmentOffload(64_000),
+                "offloadedSnapshotInLossRecoveryChangesNothing", seed);
+    }
+
+    /** Offload is used: a 1 MiB transfer without faults goes out in frames that were cut from larger ones. */
+    @Test
+    void offloadCutsLargeSegments() {
+        TransferScenario.Params p = TransferScenario.Params.random(7, 0).withBytes(1 << 20)
+                .withDirection(TransferScenario.Direction.CLIENT_TO_SERVER).withSegmentOffload(64_000);
+        TransferScenario.Result r = TransferScenario.run(p);
+        assertTrue(r.ok(), r::counters);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("client (\\d+) frames cut into (\\d+)")
+                .matcher(r.counters());
+        assertTrue(m.find(), r::counters);
+        long cut = Long.parseLong(m.group(1));
+        long pieces = Long.parseLong(m.group(2));
+        assertTrue(pieces >= (1 << 20) / 1460 && cut * 4 < pieces, "cut " + cut + " into " + pieces);
+        assertTrue(!TransferScenario.run(p.withSegmentOffload(0)).counters().contains("segmentation offload"));
     }
 
     /**
