@@ -10,7 +10,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -43,6 +42,13 @@ public final class Compare {
 
         public double ratioMax() {
             return Arrays.stream(ratios()).max().orElse(Double.NaN);
+        }
+    }
+
+    /** A figure asked for by {@code --key} that a tree's output does not have. */
+    public static final class MissingFigure extends IllegalArgumentException {
+        MissingFigure(String message) {
+            super(message);
         }
     }
 
@@ -168,13 +174,13 @@ public final class Compare {
         return dir;
     }
 
-    /** Every value of {@code key} over the runs; a run without it is an error that names what there was. */
+    /** Every value of {@code key} over the runs; a run without it is a {@link MissingFigure} naming what there was. */
     private static double[] values(List<Map<String, Double>> runs, String key, String where) {
         double[] v = new double[runs.size()];
         for (int i = 0; i < v.length; i++) {
             Double x = find(runs.get(i), key);
             if (x == null) {
-                throw new IllegalArgumentException("no figure '" + key + "' in " + where + "'s output; it has "
+                throw new MissingFigure("no figure '" + key + "' in " + where + "'s output; it has "
                         + String.join(", ", runs.get(i).keySet()));
             }
             v[i] = x;
@@ -247,13 +253,9 @@ public final class Compare {
     }
 
     private static String buildFlags(Path tree) throws IOException {
-        Path p = tree.resolve("target/classes/capybara/build.properties");
-        for (String line : Files.readAllLines(p)) {
-            if (line.startsWith("flags=")) {
-                return line.substring("flags=".length()).strip();
-            }
+        try (var in = Files.newInputStream(tree.resolve("target/classes/capybara/build.properties"))) {
+            return JmhRunner.flags(in);
         }
-        return "";
     }
 
     private static String classpath(Path tree) {
@@ -277,9 +279,9 @@ public final class Compare {
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(2, TimeUnit.HOURS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IllegalStateException(what + " failed (exit " + (p.isAlive() ? "none" : p.exitValue()) + ") in " + dir);
+        int exit = p.waitFor(); // its stdout closed: it has ended or is about to
+        if (exit != 0) {
+            throw new IllegalStateException(what + " failed (exit " + exit + ") in " + dir);
         }
         return out;
     }

@@ -28,17 +28,20 @@ public final class JmhRunner {
     private JmhRunner() {
     }
 
+    /** The JVM flags this build runs with (its {@code capybara/build.properties}). */
     public static String jvmFlags() {
         try (InputStream in = JmhRunner.class.getResourceAsStream("/capybara/build.properties")) {
-            if (in == null) {
-                return "";
-            }
-            Properties p = new Properties();
-            p.load(in);
-            return p.getProperty("flags", "");
+            return in == null ? "" : flags(in);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The {@code flags} of a build.properties (another tree's, for {@link Compare}). */
+    static String flags(InputStream buildProperties) throws IOException {
+        Properties p = new Properties();
+        p.load(buildProperties);
+        return p.getProperty("flags", "").strip();
     }
 
     /**

@@ -150,8 +150,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--bytes", defaultValue = "20000000", description = "Bytes per transfer (default ${DEFAULT-VALUE}).")
         long bytes;
         @Option(names = "--runs", defaultValue = "5", description = "Transfers per sender and rate, alternating; "
-                + "the medians are compared (default ${DEFAULT-VALUE}: one transfer's throughput swings 2-3x on "
-                + "this 2-core machine).")
+                + "the medians are compared (default ${DEFAULT-VALUE}: one transfer's throughput can swing "
+                + "2-3x on a small shared machine).")
         int runs;
         @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured transfers of the Java sender first, "
                 + "so that it runs JIT-compiled, every other one at the highest rate (default ${DEFAULT-VALUE}).")
@@ -443,11 +443,12 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Args.between("--rounds", rounds, 1, 100);
-            if (iterations.length != 2 || iterations[0] < 0 || iterations[0] > 100 || iterations[1] < 1
-                    || iterations[1] > 100) {
-                throw CliException.usage("--iterations", "expected WARMUP,MEASURED in 0..100 and 1..100, got "
+            if (iterations.length != 2) {
+                throw CliException.usage("--iterations", "expected WARMUP,MEASURED, got "
                         + java.util.Arrays.toString(iterations));
             }
+            Args.between("--iterations (warm-up)", iterations[0], 0, 100);
+            Args.between("--iterations (measured)", iterations[1], 1, 100);
             if ((jmh == null) == command.isEmpty()) {
                 throw CliException.usage("--jmh", "give --jmh REGEX or a command after --, one of the two");
             }
@@ -466,10 +467,12 @@ public final class BenchCommand implements Runnable {
             Compare.Result r;
             try {
                 r = Compare.run(java.nio.file.Path.of("").toAbsolutePath(), base, m, rounds, pairs, System.err::println);
+            } catch (Compare.MissingFigure e) {
+                throw CliException.usage("--key", e.getMessage());
             } catch (IllegalArgumentException e) {
-                throw CliException.usage(e.getMessage().startsWith("no figure") ? "--key" : "--base", e.getMessage());
+                throw CliException.usage("--base", e.getMessage());
             } catch (IllegalStateException e) {
-                throw CliException.failure("--base", e.getMessage());
+                throw CliException.failure("bench compare", e.getMessage());
             }
             if (json.on) {
                 Json out = new Json().put("base", r.baseCommit()).put("current", r.currentCommit())
@@ -486,9 +489,9 @@ public final class BenchCommand implements Runnable {
             System.out.printf("this tree (%s) against %s, %d rounds alternating: %s%n", r.currentCommit(), r.baseCommit(),
                     r.rounds(), r.measurement());
             for (Compare.Series s : r.series()) {
-                System.out.printf(java.util.Locale.ROOT, "  %s: ratio %.2f [%.2f-%.2f]; this tree %s; %s%s%n",
+                System.out.printf(java.util.Locale.ROOT, "  %s: ratio %.2f [%.2f-%.2f]; this tree %s; the commit%s %s%n",
                         s.key(), s.ratioMedian(), s.ratioMin(), s.ratioMax(), figures(s.current()),
-                        s.baseKey().equals(s.key()) ? "" : s.baseKey() + " ", figures(s.base()));
+                        s.baseKey().equals(s.key()) ? "" : " (" + s.baseKey() + ")", figures(s.base()));
             }
             return 0;
         }

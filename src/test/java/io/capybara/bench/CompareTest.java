@@ -60,7 +60,9 @@ class CompareTest {
                 new String[]{"bench", "compare", "--base", "HEAD", "--jmh", "X", "--", "simulate", "--json"},
                 new String[]{"bench", "compare", "--base", "HEAD", "--", "simulate", "--json"},
                 new String[]{"bench", "compare", "--base", "HEAD", "--key", "a=", "--", "simulate", "--json"},
-                new String[]{"bench", "compare", "--base", "HEAD", "--rounds", "0", "--jmh", "X"})) {
+                new String[]{"bench", "compare", "--base", "HEAD", "--rounds", "0", "--jmh", "X"},
+                new String[]{"bench", "compare", "--base", "HEAD", "--iterations", "5", "--jmh", "X"},
+                new String[]{"bench", "compare", "--base", "HEAD", "--iterations", "5,0", "--jmh", "X"})) {
             CliRun r = CliRun.of(args);
             assertEquals(2, r.exit(), String.join(" ", args) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), r.err());

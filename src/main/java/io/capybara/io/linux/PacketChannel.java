@@ -191,8 +191,12 @@ public final class PacketChannel extends FdFrameChannel {
                     offload ? Math.max(bufferBytes, OFFLOAD_FRAME_BYTES) : bufferBytes, offload, ring);
         } catch (RuntimeException e) {
             if (ring != null) {
-                LinuxCalls.unmap(LinuxCalls.threadCallState(), ring.address, RxRing.BYTES,
-                        "PACKET_RX_RING of " + interfaceName);
+                try {
+                    LinuxCalls.unmap(LinuxCalls.threadCallState(), ring.address, RxRing.BYTES,
+                            "PACKET_RX_RING of " + interfaceName);
+                } catch (RuntimeException u) {
+                    e.addSuppressed(u); // the first failure is the one to report
+                }
             }
             if (fd >= 0) {
                 LinuxCalls.close(LinuxCalls.threadCallState(), fd);

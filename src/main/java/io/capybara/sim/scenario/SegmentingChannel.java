@@ -62,7 +62,9 @@ final class SegmentingChannel extends ForwardingChannel {
         long src = EthernetHeader.src(whole, 0);
         int ipId = Ipv4Header.id(whole, EthernetHeader.LENGTH);
         int step = segmentSize > 0 ? segmentSize : Math.max(1, t.payloadLength);
-        framesCut++;
+        if (t.payloadLength > step) {
+            framesCut++;
+        }
         int k = 0;
         int at = 0;
         do {
@@ -88,11 +90,12 @@ final class SegmentingChannel extends ForwardingChannel {
         return true;
     }
 
-    /** Large frames handed to {@link #sendTcpOffloaded}, and the frames they went out as. */
+    /** Frames handed to {@link #sendTcpOffloaded} with more than one segment's payload. */
     long framesCut() {
         return framesCut;
     }
 
+    /** Frames sent for everything handed to {@link #sendTcpOffloaded} (pure ACKs and SYNs included). */
     long piecesSent() {
         return piecesSent;
     }
