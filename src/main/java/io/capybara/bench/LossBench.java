@@ -47,9 +47,19 @@ public final class LossBench {
                       long capybaraRetransmits, long linuxRetransmits, long capybaraProbes, long dropped,
                       double[] capybaraRuns, double[] linuxRuns, double capybaraCpuMs, double linuxCpuMs,
                       double capybaraBlockedMs, double capybaraWallMs, long capybaraWaits, double capybaraSpinMs,
-                      long capybaraFramesOut, long capybaraFramesIn, double capybaraRunQueueMs) {
+                      long capybaraFramesOut, long capybaraFramesIn, double[] capybaraRunQueueRuns) {
         public double ratio() {
             return linuxMbps > 0 ? capybaraMbps / linuxMbps : 0;
+        }
+
+        /**
+         * How long the loop waited runnable for a CPU, per transfer (median). Most of it is the
+         * receiver's time after the loop's yields when the scheduler woke the receiver onto the
+         * loop's CPU, so the per-run figures ({@link #capybaraRunQueueRuns}) tell the transfers
+         * that shared one CPU with the receiver from those that had one each.
+         */
+        public double capybaraRunQueueMs() {
+            return median(capybaraRunQueueRuns);
         }
 
         /** Each run's ratio (its Java transfer over the Linux one right after it): the spread behind {@link #ratio}. */
@@ -267,7 +277,7 @@ public final class LossBench {
                         linuxRexmit, javaProbes, dropped(topo, r), javaMbps, linuxMbps,
                         median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits,
                         median(javaSpin), (long) median(framesOut), (long) median(framesIn),
-                        median(runQueue)));
+                        runQueue));
             }
         }
         return new Result(bytes, runs, warmed, sendBuffer, congestion, segmentOffload, spinNanos, checksumOffload, rows);

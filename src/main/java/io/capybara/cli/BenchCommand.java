@@ -209,7 +209,8 @@ public final class BenchCommand implements Runnable {
                         .put("capybara_blocked_ms", row.capybaraBlockedMs()).put("capybara_waits", row.capybaraWaits())
                         .put("capybara_spin_ms", row.capybaraSpinMs()).put("capybara_frames_out", row.capybaraFramesOut())
                         .put("capybara_frames_in", row.capybaraFramesIn())
-                        .put("capybara_runqueue_ms", row.capybaraRunQueueMs()).put("ratio_runs", row.ratioRuns());
+                        .put("capybara_runqueue_ms", row.capybaraRunQueueMs()).put("ratio_runs", row.ratioRuns())
+                        .put("capybara_runqueue_ms_runs", row.capybaraRunQueueRuns());
                 rates.add(j);
                 goal &= row.ratio() >= 0.9;
             }

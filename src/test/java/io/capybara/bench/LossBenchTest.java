@@ -35,6 +35,8 @@ class LossBenchTest {
             // waiting for a CPU is part of the wall time, never more than it
             assertTrue(row.capybaraRunQueueMs() >= 0 && row.capybaraRunQueueMs() <= row.capybaraWallMs(), row.toString());
             assertEquals(row.capybaraRuns()[0] / row.linuxRuns()[0], row.ratioRuns()[0], 1e-12);
+            assertEquals(row.capybaraRuns().length, row.capybaraRunQueueRuns().length, row.toString());
+            assertEquals(row.capybaraRunQueueRuns()[0], row.capybaraRunQueueMs(), 1e-12); // one run: its own median
         }
         assertEquals(0, clean.dropped(), clean.toString());
         assertEquals(0, clean.capybaraRetransmits(), clean.toString());
