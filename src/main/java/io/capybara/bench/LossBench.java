@@ -378,9 +378,8 @@ public final class LossBench {
         TcpConnection conn = host.connect(link.addressB(), PORT, sender);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
         Loop loop;
-        try (EpollWaiter waiter = new EpollWaiter()) {
-            waiter.add(pc.fd());
-            loop = new Loop(host, conn, waiter, spinNanos);
+        try (Loop l = new Loop(host, pc, conn, spinNanos)) {
+            loop = l;
             wall0 = loop.lastWork;
             queued0 = runQueueNanos(); // after the wall clock's start: a part of the wall time
             while (loop.iterate(LOOP_CHUNK)) {
@@ -420,22 +419,31 @@ public final class LossBench {
      * work (ACKs come microseconds apart), then blocks in epoll until a frame or the next
      * timer, so that on 2 cores the receiver gets the CPU a spinning sender would take.
      */
-    private static final class Loop {
+    private static final class Loop implements AutoCloseable {
         private final Host host;
         private final TcpConnection conn;
-        private final EpollWaiter waiter;
+        private final EpollWaiter waiter = new EpollWaiter();
         private final long spinNanos;
-        long lastWork = System.nanoTime();
-        long blocked;
-        long waits;
-        long spin;
-
-        Loop(Host host, TcpConnection conn, EpollWaiter waiter, long spinNanos) {
+        /** Waits on {@code pc}'s socket when there is nothing to do. */
+        Loop(Host host, PacketChannel pc, TcpConnection conn, long spinNanos) {
             this.host = host;
             this.conn = conn;
-            this.waiter = waiter;
             this.spinNanos = spinNanos;
+            waiter.add(pc.fd());
         }
+
+        @Override
+        public void close() {
+            waiter.close();
+        }
+
+        /** When a poll last found work (or the loop last woke). */
+        long lastWork = System.nanoTime();
+        /** Nanoseconds blocked in epoll, and how many times. */
+        long blocked;
+        long waits;
+        /** Nanoseconds of polls that found nothing, with what their yields gave away. */
+        long spin;
 
         /** Up to {@code iterations} polls, spins or waits; false once the connection is done. */
         boolean iterate(int iterations) {
