@@ -43,11 +43,20 @@ public final class LossBench {
      * softirq work the sender's transmissions run inline on a veth: less noisy than throughput
      * on a shared machine.
      */
+    /**
+     * The receiver's reads per transfer that returned data, and how many times it slept in one
+     * (found nothing and waited for the sender), medians, for each sender. A read that found
+     * data without sleeping is one the sender's data reached before the receiver looked again.
+     */
+    public record ReceiverWaits(double capybaraReads, double capybaraSleeps, double linuxReads, double linuxSleeps) {
+    }
+
     public record Row(double lossPercent, double capybaraMbps, double linuxMbps, long capybaraRtos, long linuxRtos,
                       long capybaraRetransmits, long linuxRetransmits, long capybaraProbes, long dropped,
                       double[] capybaraRuns, double[] linuxRuns, double capybaraCpuMs, double linuxCpuMs,
                       double capybaraBlockedMs, double capybaraWallMs, long capybaraWaits, double capybaraSpinMs,
-                      long capybaraFramesOut, long capybaraFramesIn, double[] capybaraRunQueueRuns) {
+                      long capybaraFramesOut, long capybaraFramesIn, double[] capybaraRunQueueRuns,
+                      ReceiverWaits receiver) {
         public double ratio() {
             return linuxMbps > 0 ? capybaraMbps / linuxMbps : 0;
         }
@@ -102,19 +111,21 @@ public final class LossBench {
 
     /** The receiver in R: per connection one line "bytes seconds" (accept to EOF). */
     static final String RECEIVER = String.join("\n",
-            "import socket, sys, time",
+            "import resource, socket, sys, time",
             "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
             "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(4)",
             "buf = bytearray(1 << 20)  # one buffer for every read: recv() would allocate 1 MiB each time",
             "print('ready', flush=True)",
             "while True:",
-            "    c, _ = s.accept(); t0 = time.monotonic(); n = 0",
+            "    c, _ = s.accept(); t0 = time.monotonic(); n = 0; reads = 0",
+            "    slept = resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw",
             "    while True:",
             "        k = c.recv_into(buf)",
             "        if not k: break",
-            "        n += k",
-            "    t = time.monotonic() - t0; c.close()",
-            "    print(n, t, flush=True)", "");
+            "        n += k; reads += 1",
+            "    t = time.monotonic() - t0",
+            "    slept = resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw - slept; c.close()",
+            "    print(n, t, reads, slept, flush=True)", "");
 
     /**
      * The Linux sender in S: CUBIC like our default (this kernel's default may be BBR, which
@@ -240,6 +251,10 @@ public final class LossBench {
                 double[] framesIn = new double[runs];
                 double[] runQueue = new double[runs];
                 double[] linuxCpu = new double[runs];
+                double[] receiverReads = new double[runs];
+                double[] receiverSleeps = new double[runs];
+                double[] linuxReceiverReads = new double[runs];
+                double[] linuxReceiverSleeps = new double[runs];
                 long javaRtos = 0, javaRexmit = 0, javaProbes = 0, linuxRtos = 0, linuxRexmit = 0;
                 for (int run = 0; run < runs; run++) {
                     long[] java = javaTransfer(host, pc, javaLink, spinNanos, bytes, lines);
@@ -260,13 +275,18 @@ public final class LossBench {
                             + "%d frames out, %d in)",
                             loss, run + 1, runs, javaMbps[run], java[1], javaCpu[run], javaSpin[run], javaBlocked[run],
                             javaWall[run], runQueue[run], java[9], java[10]));
+                    receiverReads[run] = java[12];
+                    receiverSleeps[run] = java[13];
                     long rtos0 = netstat(topo, s, "TcpExt:", "TCPTimeouts");
                     long rexmit0 = netstat(topo, s, "Tcp:", "RetransSegs");
                     String[] said = topo.run(s, "python3", "-c", SENDER, Topology.ipv4(linuxLink.addressB()),
                             Integer.toString(PORT), Long.toString(bytes), LINUX_CONGESTION).trim().split("\\s+");
                     congestion = said[0];
                     linuxCpu[run] = Double.parseDouble(said[1]) * 1e3;
-                    linuxMbps[run] = result(lines, bytes)[0] / 1e6;
+                    double[] received = result(lines, bytes);
+                    linuxMbps[run] = received[0] / 1e6;
+                    linuxReceiverReads[run] = received[1];
+                    linuxReceiverSleeps[run] = received[2];
                     long rtos = netstat(topo, s, "TcpExt:", "TCPTimeouts") - rtos0;
                     linuxRtos += rtos;
                     linuxRexmit += netstat(topo, s, "Tcp:", "RetransSegs") - rexmit0;
@@ -277,7 +297,8 @@ public final class LossBench {
                         linuxRexmit, javaProbes, dropped(topo, r), javaMbps, linuxMbps,
                         median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits,
                         median(javaSpin), (long) median(framesOut), (long) median(framesIn),
-                        runQueue));
+                        runQueue, new ReceiverWaits(median(receiverReads), median(receiverSleeps),
+                        median(linuxReceiverReads), median(linuxReceiverSleeps))));
             }
         }
         return new Result(bytes, runs, warmed, sendBuffer, congestion, segmentOffload, spinNanos, checksumOffload, rows);
@@ -333,7 +354,8 @@ public final class LossBench {
      * Returns {bits/s, RTOs, retransmitted segments, loss probes, the loop thread's CPU
      * nanoseconds, nanoseconds blocked in epoll (nothing to do: no frame, no timer due), the
      * loop's wall nanoseconds, epoll waits, nanoseconds spent in polls that found nothing (the
-     * busy-poll), frames sent, frames received, nanoseconds the loop waited runnable for a CPU}.
+     * busy-poll), frames sent, frames received, nanoseconds the loop waited runnable for a CPU,
+     * the receiver's reads that returned data, the times it slept}.
      * Wall minus CPU minus blocked is the time the loop was runnable but not running (the
      * scheduler's share on a shared machine), which the last figure measures directly.
      */
@@ -399,7 +421,7 @@ public final class LossBench {
         long probes = conn.stats().lossProbes();
         double[] r = result(lines, bytes);
         return new long[]{(long) r[0], rtos, rexmit, probes, cpuNanos, blocked, wall, waits, spin,
-                pc.framesSent() - out0, pc.framesReceived() - in0, queued};
+                pc.framesSent() - out0, pc.framesReceived() - in0, queued, (long) r[1], (long) r[2]};
     }
 
     /** Loop iterations per {@link Loop#iterate} call. */
@@ -505,7 +527,11 @@ public final class LossBench {
         }
     }
 
-    /** The receiver's line for the last transfer: {bits/s}; checks the byte count. */
+    /**
+     * The receiver's line for the last transfer: {bits/s, reads that returned data, times the
+     * receiver slept (voluntary context switches: a read that found nothing and waited)};
+     * checks the byte count.
+     */
     private static double[] result(BufferedReader lines, long bytes) throws Exception {
         String line = lines.readLine();
         if (line == null) {
@@ -517,7 +543,7 @@ public final class LossBench {
         if (n != bytes) {
             throw new IllegalStateException("receiver got " + n + " bytes, expected " + bytes);
         }
-        return new double[]{n * 8 / seconds};
+        return new double[]{n * 8 / seconds, Long.parseLong(f[2]), Long.parseLong(f[3])};
     }
 
     /** A counter from /proc/net/netstat or /proc/net/snmp inside {@code ns}. */

@@ -210,7 +210,11 @@ public final class BenchCommand implements Runnable {
                         .put("capybara_spin_ms", row.capybaraSpinMs()).put("capybara_frames_out", row.capybaraFramesOut())
                         .put("capybara_frames_in", row.capybaraFramesIn())
                         .put("capybara_runqueue_ms", row.capybaraRunQueueMs()).put("ratio_runs", row.ratioRuns())
-                        .put("capybara_runqueue_ms_runs", row.capybaraRunQueueRuns());
+                        .put("capybara_runqueue_ms_runs", row.capybaraRunQueueRuns())
+                        .put("capybara_receiver_reads", row.receiver().capybaraReads())
+                        .put("capybara_receiver_sleeps", row.receiver().capybaraSleeps())
+                        .put("linux_receiver_reads", row.receiver().linuxReads())
+                        .put("linux_receiver_sleeps", row.receiver().linuxSleeps());
                 rates.add(j);
                 goal &= row.ratio() >= 0.9;
             }

@@ -37,6 +37,12 @@ class LossBenchTest {
             assertEquals(row.capybaraRuns()[0] / row.linuxRuns()[0], row.ratioRuns()[0], 1e-12);
             assertEquals(row.capybaraRuns().length, row.capybaraRunQueueRuns().length, row.toString());
             assertEquals(row.capybaraRunQueueRuns()[0], row.capybaraRunQueueMs(), 1e-12); // one run: its own median
+            // 2 MB take more than one read; a read sleeps once if at all (twice on a spurious
+            // wake-up), and so does the read that finds the EOF
+            LossBench.ReceiverWaits w = row.receiver();
+            assertTrue(w.capybaraReads() > 1 && w.linuxReads() > 1, w.toString());
+            assertTrue(w.capybaraSleeps() >= 0 && w.capybaraSleeps() <= 2 * w.capybaraReads() + 2, w.toString());
+            assertTrue(w.linuxSleeps() >= 0 && w.linuxSleeps() <= 2 * w.linuxReads() + 2, w.toString());
         }
         assertEquals(0, clean.dropped(), clean.toString());
         assertEquals(0, clean.capybaraRetransmits(), clean.toString());
