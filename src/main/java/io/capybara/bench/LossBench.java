@@ -431,11 +431,10 @@ public final class LossBench {
      * The Java sender's loop, run in chunks of iterations. Why not one loop in
      * {@link #javaTransfer}: a transfer is a few thousand iterations, so HotSpot compiled that
      * loop (on stack replacement, by its back-edge count) only a dozen transfers into the
-     * measured runs, which until then ran an interpreted loop (a tenth of the loop thread's
-     * CPU samples at 1% loss). A method called per chunk is compiled by its calls during the
-     * warm-ups. Nearly all of that interpreted time was in polls that found nothing, so the
-     * transfers' speed did not change (bench compare against the one loop, 6 rounds: ratio
-     * 1.01 at 0.5% and 1% loss); the profiles of the loop thread now show the stack's work.
+     * measured runs (-XX:+PrintCompilation), which until then ran it interpreted. A method
+     * called per chunk is compiled by its calls during the warm-ups. The transfers' speed did
+     * not change (bench compare against the one loop, 6 rounds: ratio 1.01 at 0.5% and 1%
+     * loss), but what is measured is the compiled loop, as a server would run it.
      *
      * <p>Like a Linux sender that sleeps while its window is full: it busy-polls briefly after
      * work (ACKs come microseconds apart), then blocks in epoll until a frame or the next
