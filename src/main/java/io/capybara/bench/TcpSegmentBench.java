@@ -24,6 +24,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * <li>{@code sendWithoutSack}: the same with SACK not negotiated and NewReno, the sender this
  * stack had before its SACK scoreboard, RACK-TLP and CUBIC: set beside {@code send}, it shows
  * what those cost per segment apart from any other change to the send path.</li>
+ * <li>{@code receiveWithoutSack}: {@code receive} on a connection without SACK, NewReno: what
+ * SACK agreed by default costs the receiving path (the ACKs it carries, the sender half's
+ * scoreboard consulted on each segment's ACK field).</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -32,45 +35,25 @@ public class TcpSegmentBench extends JmhDefaults {
     static final int PAYLOAD = 1460;
     static final TcpConfig CONFIG = TcpConfig.defaults().withMss(PAYLOAD + 12); // 1460 B of data + timestamps
 
-    private TcpConnection receiver;
+    private FedReceiver receiver;
+    private FedReceiver plainReceiver;
     private AckedSender sender;
     private AckedSender plainSender;
-    private final TcpSegment in = new TcpSegment();
     private final UnsafeBuffer payload = BenchPair.buffer(PAYLOAD);
-    private final UnsafeBuffer drain = new UnsafeBuffer(new byte[64 * 1024]);
     private long now;
-    private int seq;
-    /** The fake peer's timestamp clock (µs ticks, like ours): must not run behind TS.Recent (PAWS). */
-    private int tsValA;
-    /** What the receiver's no-op sink saw last: keeps the emitted segment observable. */
-    public int lastSeq;
 
     @Setup(Level.Trial)
     public void setup() {
         BenchPair p = new BenchPair(CONFIG);
         now = p.now;
-        receiver = p.b;
+        receiver = new FedReceiver(p, payload);
         sender = new AckedSender(p, payload);
-        receiver.sink((c, s) -> lastSeq = s.seq);
         if (p.a.sendMss() != PAYLOAD) {
             throw new IllegalStateException("sendMss " + p.a.sendMss());
         }
-        // the data segment the receiver gets: from the sender's address, in order
-        in.srcIp = BenchPair.IP_A;
-        in.dstIp = BenchPair.IP_B;
-        in.srcPort = 40000;
-        in.dstPort = 80;
-        in.flags = TcpSegment.ACK | TcpSegment.PSH;
-        in.ack = 0x1234_5678 + 1;
-        in.window = 2048;
-        in.hasTimestamps = receiver.timestamps();
-        in.payload = payload;
-        in.payloadOffset = 0;
-        in.payloadLength = PAYLOAD;
-        seq = 0x7FFF_0000 + 1;
-        tsValA = p.aToB.lastTsVal;
-        plainSender = new AckedSender(
-                new BenchPair(CONFIG.withSack(false).withCongestion(TcpConfig.Congestion.NEW_RENO)), payload);
+        TcpConfig plain = CONFIG.withSack(false).withCongestion(TcpConfig.Congestion.NEW_RENO);
+        plainSender = new AckedSender(new BenchPair(plain), payload);
+        plainReceiver = new FedReceiver(new BenchPair(plain), payload);
     }
 
     @TearDown(Level.Trial)
@@ -81,27 +64,28 @@ public class TcpSegmentBench extends JmhDefaults {
                 throw new IllegalStateException("send path stalled: " + s);
             }
         }
-        if (sender.conn.stats().pawsRejected() + plainSender.conn.stats().pawsRejected()
-                + receiver.stats().pawsRejected() != 0) {
-            throw new IllegalStateException("the fake peer's timestamps went backwards (PAWS)");
+        for (TcpConnection c : new TcpConnection[] {sender.conn, plainSender.conn, receiver.conn, plainReceiver.conn}) {
+            if (c.stats().pawsRejected() != 0) {
+                throw new IllegalStateException("the fake peer's timestamps went backwards (PAWS): " + c);
+            }
         }
-        if (receiver.stats().bytesIn() > 0 && receiver.readableBytes() != 0) {
-            throw new IllegalStateException("receive path not drained: " + receiver);
+        for (TcpConnection r : new TcpConnection[] {receiver.conn, plainReceiver.conn}) {
+            if (r.stats().bytesIn() > 0 && r.readableBytes() != 0) {
+                throw new IllegalStateException("receive path not drained: " + r);
+            }
         }
     }
 
     @Benchmark
     public int receive() {
         now += 1_000;
-        in.seq = seq;
-        in.tsVal = ++tsValA;
-        receiver.onSegment(in, now);
-        seq += PAYLOAD;
-        int n = receiver.receive(drain, 0, drain.capacity(), now);
-        if (receiver.nextDeadline() <= now) {
-            receiver.onTimer(now);
-        }
-        return n;
+        return receiver.receiveAndDrain(now);
+    }
+
+    @Benchmark
+    public int receiveWithoutSack() {
+        now += 1_000;
+        return plainReceiver.receiveAndDrain(now);
     }
 
     @Benchmark
@@ -114,6 +98,50 @@ public class TcpSegmentBench extends JmhDefaults {
     public int sendWithoutSack() {
         now += 1_000;
         return plainSender.sendAndAck(now);
+    }
+
+    /** A pair's receiving side and the in-order data segments its fake peer sends it. */
+    static final class FedReceiver {
+        final TcpConnection conn;
+        private final TcpSegment in = new TcpSegment();
+        private final UnsafeBuffer drain = new UnsafeBuffer(new byte[64 * 1024]);
+        private int seq;
+        /** The fake peer's timestamp clock (µs ticks, like ours): must not run behind TS.Recent (PAWS). */
+        private int peerTsVal;
+        /** What the receiver's no-op sink saw last: keeps the emitted segment observable. */
+        int lastSeq;
+
+        FedReceiver(BenchPair p, UnsafeBuffer payload) {
+            this.conn = p.b;
+            conn.sink((c, s) -> lastSeq = s.seq);
+            // from the sender's address, in order
+            in.srcIp = BenchPair.IP_A;
+            in.dstIp = BenchPair.IP_B;
+            in.srcPort = 40000;
+            in.dstPort = 80;
+            in.flags = TcpSegment.ACK | TcpSegment.PSH;
+            in.ack = 0x1234_5678 + 1;
+            in.window = 2048;
+            in.hasTimestamps = conn.timestamps();
+            in.payload = payload;
+            in.payloadOffset = 0;
+            in.payloadLength = PAYLOAD;
+            seq = 0x7FFF_0000 + 1;
+            peerTsVal = p.aToB.lastTsVal;
+        }
+
+        /** One in-order data segment in, then the application drains it, then any timer due. */
+        int receiveAndDrain(long now) {
+            in.seq = seq;
+            in.tsVal = ++peerTsVal;
+            conn.onSegment(in, now);
+            seq += PAYLOAD;
+            int n = conn.receive(drain, 0, drain.capacity(), now);
+            if (conn.nextDeadline() <= now) {
+                conn.onTimer(now);
+            }
+            return n;
+        }
     }
 
     /** A pair's sending side and the ACK its fake peer answers each segment with. */
