@@ -100,10 +100,27 @@ public class TcpSegmentBench extends JmhDefaults {
         return plainSender.sendAndAck(now);
     }
 
+    /**
+     * A segment from {@code conn}'s peer (its address and port; {@code conn}'s are the other
+     * pair's), with a fixed window and timestamps if {@code conn} agreed them.
+     */
+    static TcpSegment fromPeer(TcpConnection conn, int peerIp, int peerPort, int flags, UnsafeBuffer payload) {
+        TcpSegment s = new TcpSegment();
+        s.srcIp = peerIp;
+        s.dstIp = peerIp == BenchPair.IP_A ? BenchPair.IP_B : BenchPair.IP_A;
+        s.srcPort = peerPort;
+        s.dstPort = peerPort == 80 ? 40000 : 80;
+        s.flags = flags;
+        s.window = 2048;
+        s.hasTimestamps = conn.timestamps();
+        s.payload = payload;
+        return s;
+    }
+
     /** A pair's receiving side and the in-order data segments its fake peer sends it. */
     static final class FedReceiver {
         final TcpConnection conn;
-        private final TcpSegment in = new TcpSegment();
+        private final TcpSegment in;
         private final UnsafeBuffer drain = new UnsafeBuffer(new byte[64 * 1024]);
         private int seq;
         /** The fake peer's timestamp clock (µs ticks, like ours): must not run behind TS.Recent (PAWS). */
@@ -115,15 +132,8 @@ public class TcpSegmentBench extends JmhDefaults {
             this.conn = p.b;
             conn.sink((c, s) -> lastSeq = s.seq);
             // from the sender's address, in order
-            in.srcIp = BenchPair.IP_A;
-            in.dstIp = BenchPair.IP_B;
-            in.srcPort = 40000;
-            in.dstPort = 80;
-            in.flags = TcpSegment.ACK | TcpSegment.PSH;
+            in = fromPeer(conn, BenchPair.IP_A, 40000, TcpSegment.ACK | TcpSegment.PSH, payload);
             in.ack = 0x1234_5678 + 1;
-            in.window = 2048;
-            in.hasTimestamps = conn.timestamps();
-            in.payload = payload;
             in.payloadOffset = 0;
             in.payloadLength = PAYLOAD;
             seq = 0x7FFF_0000 + 1;
@@ -148,7 +158,7 @@ public class TcpSegmentBench extends JmhDefaults {
     static final class AckedSender {
         final TcpConnection conn;
         private final UnsafeBuffer payload;
-        private final TcpSegment ack = new TcpSegment();
+        private final TcpSegment ack;
         /** The fake peer's timestamp clock: must not run behind TS.Recent (PAWS). */
         private int peerTsVal;
         /** What the no-op sink saw last: keeps the emitted segment observable. */
@@ -164,15 +174,8 @@ public class TcpSegmentBench extends JmhDefaults {
             });
             peerTsVal = p.bToA.lastTsVal;
             // from the receiver's address; the ack number and timestamps are set per segment
-            ack.srcIp = BenchPair.IP_B;
-            ack.dstIp = BenchPair.IP_A;
-            ack.srcPort = 80;
-            ack.dstPort = 40000;
-            ack.flags = TcpSegment.ACK;
+            ack = fromPeer(conn, BenchPair.IP_B, 80, TcpSegment.ACK, payload);
             ack.seq = 0x1234_5678 + 1;
-            ack.window = 2048;
-            ack.hasTimestamps = conn.timestamps();
-            ack.payload = payload;
         }
 
         /** send() of one full segment, then the peer's ACK for it. */

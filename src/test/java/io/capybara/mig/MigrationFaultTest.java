@@ -25,6 +25,18 @@ class MigrationFaultTest {
         assertEquals(server, r.switchTarget(c), "and the switch agrees");
     }
 
+    /**
+     * A migration from server 0 that ended in {@code abort}: the origin restored the connection
+     * itself, the target restored nothing, and the client's transfer completes there.
+     */
+    static void assertKeptByOrigin(MiniRack r, MiniRack.Client c, MigCounter abort) {
+        assertEquals(1, r.engines[0].counter(abort));
+        assertEquals(1, r.engines[0].counter(MigCounter.RESTORED_LOCALLY));
+        assertEquals(0, r.engines[1].counter(MigCounter.RESTORED));
+        assertWholeAt(r, c, 0);
+        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
+    }
+
     /** What {@link #moveOnce} returns when the connection cannot move now (no holder, gone, or not eligible). */
     static final int NOT_MOVABLE = Integer.MIN_VALUE;
 
@@ -80,11 +92,8 @@ class MigrationFaultTest {
         assertTrue(r.engines[0].migrate(r.serverSide(c)) > 0);
         awaitQuiet(r);
         assertEquals(1, r.engines[0].counter(MigCounter.STATE_UNANSWERED));
-        assertEquals(1, r.engines[0].counter(MigCounter.ABORTED_TARGET_DEAD));
-        assertEquals(1, r.engines[0].counter(MigCounter.RESTORED_LOCALLY));
         assertEquals(0, r.engines[0].counter(MigCounter.COMPLETED));
-        assertWholeAt(r, c, 0);
-        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
+        assertKeptByOrigin(r, c, MigCounter.ABORTED_TARGET_DEAD);
         assertEquals(0, r.apps[0].mismatches);
     }
 
@@ -98,11 +107,7 @@ class MigrationFaultTest {
         killWhen(r, 1, () -> r.engines[1].counter(MigCounter.STATE_FRAGMENTS_RECEIVED) > 0);
         assertTrue(r.engines[0].migrate(s) > 0);
         awaitQuiet(r);
-        assertEquals(0, r.engines[1].counter(MigCounter.RESTORED));
-        assertEquals(1, r.engines[0].counter(MigCounter.ABORTED_TARGET_DEAD));
-        assertEquals(1, r.engines[0].counter(MigCounter.RESTORED_LOCALLY));
-        assertWholeAt(r, c, 0);
-        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
+        assertKeptByOrigin(r, c, MigCounter.ABORTED_TARGET_DEAD);
     }
 
     @Test
@@ -128,15 +133,21 @@ class MigrationFaultTest {
         assertDirectoryEmptyAfterClose(r);
     }
 
+    /** A client of server 0 whose connection has been migrating for {@code nanos}. */
+    private static MiniRack.Client migratingFor(MiniRack r, long nanos) {
+        MiniRack.Client c = r.connect(0);
+        r.runFor(1_000_000);
+        assertTrue(r.engines[0].migrate(r.serverSide(c)) > 0);
+        r.runFor(nanos);
+        return c;
+    }
+
     /** The client's FIN reaches the origin before the ACK, the target's buffer, or the restored connection. */
     @ParameterizedTest
     @ValueSource(longs = {0, 2_000, 4_000, 6_000, 8_000, 10_000, 14_000, 20_000, 40_000})
     void finMidMigration(long finDelayNanos) {
         MiniRack r = MiniRack.of(34 + finDelayNanos, 2, 1L << 20).warm();
-        MiniRack.Client c = r.connect(0);
-        r.runFor(1_000_000);
-        assertTrue(r.engines[0].migrate(r.serverSide(c)) > 0);
-        r.runFor(finDelayNanos);
+        MiniRack.Client c = migratingFor(r, finDelayNanos);
         c.close();
         awaitQuiet(r);
         int h = r.holder(c);
@@ -156,10 +167,7 @@ class MigrationFaultTest {
     @ValueSource(longs = {0, 2_000, 4_000, 6_000, 8_000, 10_000, 14_000, 20_000, 40_000})
     void rstMidMigration(long rstDelayNanos) {
         MiniRack r = MiniRack.of(35 + rstDelayNanos, 2, BIG).warm();
-        MiniRack.Client c = r.connect(0);
-        r.runFor(1_000_000);
-        assertTrue(r.engines[0].migrate(r.serverSide(c)) > 0);
-        r.runFor(rstDelayNanos);
+        MiniRack.Client c = migratingFor(r, rstDelayNanos);
         c.abort();
         awaitQuiet(r);
         r.runFor(100_000_000L);
@@ -270,11 +278,7 @@ class MigrationFaultTest {
         });
         assertTrue(r.engines[0].migrate(r.serverSide(c)) > 0);
         awaitQuiet(r);
-        assertEquals(1, r.engines[0].counter(MigCounter.ABORTED_STATE_REFUSED));
-        assertEquals(1, r.engines[0].counter(MigCounter.RESTORED_LOCALLY));
-        assertEquals(0, r.engines[1].counter(MigCounter.RESTORED));
-        assertWholeAt(r, c, 0);
-        assertTrue(r.run(30_000_000_000L, c::complete), c.toString());
+        assertKeptByOrigin(r, c, MigCounter.ABORTED_STATE_REFUSED);
         assertEquals(0, r.servers[1].stats().tcpRstSent(), "the target reset nothing");
         assertDirectoryEmptyAfterClose(r);
     }
