@@ -324,31 +324,33 @@ class TcpStateTest {
         assertEquals(TcpState.TIME_WAIT, p.a.conn.state());
     }
 
+    /** Ten bytes of {@code fill} at B's RCV.NXT from A, with the timestamp {@code tsVal}. */
+    private static TcpSegment stamped(TcpPair p, int fill, int tsVal) {
+        TcpSegment s = TcpLossTest.data(p.b.conn.rcvNxt(), p.a.conn.sndUna(), 10, fill);
+        s.hasTimestamps = true;
+        s.tsVal = tsVal;
+        return s;
+    }
+
     @Test
     void pawsDropsSegmentsOlderThanTsRecentUntilItGoesStale() {
         TcpPair p = established(TcpConfig.defaults(), 1000, 2000);
         TcpConnection b = p.b.conn;
         assertTrue(b.timestamps());
         int recent = b.tsRecent();
-        TcpSegment old = TcpLossTest.data(b.rcvNxt(), p.a.conn.sndUna(), 10, 7);
-        old.hasTimestamps = true;
-        old.tsVal = recent - 1000;
+        TcpSegment old = stamped(p, 7, recent - 1000);
         b.onSegment(old, p.now);
         assertEquals(0, b.readableBytes());
         assertEquals(1, b.stats().pawsRejected());
         assertEquals(1, p.b.outbox.size(), "answered with an ACK");
         p.b.outbox.clear();
-        TcpSegment fresh = TcpLossTest.data(b.rcvNxt(), p.a.conn.sndUna(), 10, 8);
-        fresh.hasTimestamps = true;
-        fresh.tsVal = recent + 5;
+        TcpSegment fresh = stamped(p, 8, recent + 5);
         b.onSegment(fresh, p.now);
         assertEquals(10, b.readableBytes());
         assertEquals(recent + 5, b.tsRecent());
         // after a long idle period TS.Recent is no longer trusted (the peer's clock may have wrapped)
         long later = p.now + TcpConnection.PAWS_IDLE_NANOS + 1;
-        TcpSegment wrapped = TcpLossTest.data(b.rcvNxt(), p.a.conn.sndUna(), 10, 9);
-        wrapped.hasTimestamps = true;
-        wrapped.tsVal = recent + 5 - (1 << 31) + 10;
+        TcpSegment wrapped = stamped(p, 9, recent + 5 - (1 << 31) + 10);
         b.onSegment(wrapped, later);
         assertEquals(20, b.readableBytes());
         assertEquals(1, b.stats().pawsRejected());
@@ -360,15 +362,11 @@ class TcpStateTest {
         TcpConnection b = p.b.conn;
         int recent = b.tsRecent();
         // a segment from the previous tick of the peer's clock, reordered behind a newer one
-        TcpSegment late = TcpLossTest.data(b.rcvNxt(), p.a.conn.sndUna(), 10, 7);
-        late.hasTimestamps = true;
-        late.tsVal = recent - 1;
+        TcpSegment late = stamped(p, 7, recent - 1);
         b.onSegment(late, p.now);
         assertEquals(10, b.readableBytes());
         assertEquals(0, b.stats().pawsRejected());
-        TcpSegment old = TcpLossTest.data(b.rcvNxt(), p.a.conn.sndUna(), 10, 8);
-        old.hasTimestamps = true;
-        old.tsVal = recent - 2;
+        TcpSegment old = stamped(p, 8, recent - 2);
         b.onSegment(old, p.now);
         assertEquals(1, b.stats().pawsRejected(), "two ticks behind is old");
     }
