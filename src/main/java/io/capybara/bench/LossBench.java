@@ -36,14 +36,6 @@ public final class LossBench {
     public static final int PORT = 5201;
 
     /**
-     * One loss rate's figures: the medians of the runs' throughputs (each run one transfer per
-     * sender, alternating), every run's throughput, and counters summed over the runs. The CPU
-     * figures are each sender's own CPU time per transfer (median; user and system: the Java
-     * loop's thread, the whole Linux sender process), which includes the receiving kernel's
-     * softirq work the sender's transmissions run inline on a veth: less noisy than throughput
-     * on a shared machine.
-     */
-    /**
      * The receiver's reads per transfer that returned data, and how many times it slept in one
      * (found nothing and waited for the sender), medians, for each sender. A read that found
      * data without sleeping is one the sender's data reached before the receiver looked again.
@@ -51,6 +43,14 @@ public final class LossBench {
     public record ReceiverWaits(double capybaraReads, double capybaraSleeps, double linuxReads, double linuxSleeps) {
     }
 
+    /**
+     * One loss rate's figures: the medians of the runs' throughputs (each run one transfer per
+     * sender, alternating), every run's throughput, and counters summed over the runs. The CPU
+     * figures are each sender's own CPU time per transfer (median; user and system: the Java
+     * loop's thread, the whole Linux sender process), which includes the receiving kernel's
+     * softirq work the sender's transmissions run inline on a veth: less noisy than throughput
+     * on a shared machine.
+     */
     public record Row(double lossPercent, double capybaraMbps, double linuxMbps, long capybaraRtos, long linuxRtos,
                       long capybaraRetransmits, long linuxRetransmits, long capybaraProbes, long dropped,
                       double[] capybaraRuns, double[] linuxRuns, double capybaraCpuMs, double linuxCpuMs,
@@ -109,7 +109,10 @@ public final class LossBench {
     private LossBench() {
     }
 
-    /** The receiver in R: per connection one line "bytes seconds" (accept to EOF). */
+    /**
+     * The receiver in R: per connection one line "bytes seconds reads sleeps" (accept to EOF; the
+     * reads that returned data, the voluntary context switches meanwhile).
+     */
     static final String RECEIVER = String.join("\n",
             "import resource, socket, sys, time",
             "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
@@ -231,12 +234,13 @@ public final class LossBench {
                 double loss = warmed % 2 == 1 ? worst : 0;
                 setLoss(topo, r, loss);
                 long jit0 = jit.getTotalCompilationTime();
-                long[] w = javaTransfer(host, pc, javaLink, spinNanos, bytes, lines);
+                JavaRun w = javaTransfer(host, pc, javaLink, spinNanos, bytes, lines);
                 compiledMs[1] = compiledMs[0];
                 compiledMs[0] = jit.getTotalCompilationTime() - jit0;
                 warmed++;
                 progress.accept(String.format(Locale.ROOT, "warm-up %d (loss %.2f%%): capybara %.1f Mbit/s, "
-                        + "CPU %.1f ms, JIT %d ms", warmed, loss, w[0] / 1e6, w[4] / 1e6, compiledMs[0]));
+                        + "CPU %.1f ms, JIT %d ms", warmed, loss, w.received().bitsPerSecond() / 1e6, w.cpuNanos() / 1e6,
+                        compiledMs[0]));
             }
             for (double loss : lossPercents) {
                 long per10k = setLoss(topo, r, loss);
@@ -257,36 +261,36 @@ public final class LossBench {
                 double[] linuxReceiverSleeps = new double[runs];
                 long javaRtos = 0, javaRexmit = 0, javaProbes = 0, linuxRtos = 0, linuxRexmit = 0;
                 for (int run = 0; run < runs; run++) {
-                    long[] java = javaTransfer(host, pc, javaLink, spinNanos, bytes, lines);
-                    javaMbps[run] = java[0] / 1e6;
-                    javaCpu[run] = java[4] / 1e6;
-                    javaBlocked[run] = java[5] / 1e6;
-                    javaWall[run] = java[6] / 1e6;
-                    javaWaits += java[7];
-                    javaSpin[run] = java[8] / 1e6;
-                    framesOut[run] = java[9];
-                    framesIn[run] = java[10];
-                    runQueue[run] = java[11] / 1e6;
-                    javaRtos += java[1];
-                    javaRexmit += java[2];
-                    javaProbes += java[3];
+                    JavaRun java = javaTransfer(host, pc, javaLink, spinNanos, bytes, lines);
+                    javaMbps[run] = java.received().bitsPerSecond() / 1e6;
+                    javaCpu[run] = java.cpuNanos() / 1e6;
+                    javaBlocked[run] = java.blockedNanos() / 1e6;
+                    javaWall[run] = java.wallNanos() / 1e6;
+                    javaWaits += java.waits();
+                    javaSpin[run] = java.spinNanos() / 1e6;
+                    framesOut[run] = java.framesOut();
+                    framesIn[run] = java.framesIn();
+                    runQueue[run] = java.runQueueNanos() / 1e6;
+                    receiverReads[run] = java.received().reads();
+                    receiverSleeps[run] = java.received().sleeps();
+                    javaRtos += java.rtos();
+                    javaRexmit += java.retransmits();
+                    javaProbes += java.probes();
                     progress.accept(String.format(Locale.ROOT, "loss %.2f%% run %d/%d: capybara %.1f Mbit/s, %d RTOs "
                             + "(CPU %.1f ms, spin %.1f ms, blocked %.1f ms, wall %.1f ms, waiting for a CPU %.1f ms; "
                             + "%d frames out, %d in)",
-                            loss, run + 1, runs, javaMbps[run], java[1], javaCpu[run], javaSpin[run], javaBlocked[run],
-                            javaWall[run], runQueue[run], java[9], java[10]));
-                    receiverReads[run] = java[12];
-                    receiverSleeps[run] = java[13];
+                            loss, run + 1, runs, javaMbps[run], java.rtos(), javaCpu[run], javaSpin[run],
+                            javaBlocked[run], javaWall[run], runQueue[run], java.framesOut(), java.framesIn()));
                     long rtos0 = netstat(topo, s, "TcpExt:", "TCPTimeouts");
                     long rexmit0 = netstat(topo, s, "Tcp:", "RetransSegs");
                     String[] said = topo.run(s, "python3", "-c", SENDER, Topology.ipv4(linuxLink.addressB()),
                             Integer.toString(PORT), Long.toString(bytes), LINUX_CONGESTION).trim().split("\\s+");
                     congestion = said[0];
                     linuxCpu[run] = Double.parseDouble(said[1]) * 1e3;
-                    double[] received = result(lines, bytes);
-                    linuxMbps[run] = received[0] / 1e6;
-                    linuxReceiverReads[run] = received[1];
-                    linuxReceiverSleeps[run] = received[2];
+                    Received received = result(lines, bytes);
+                    linuxMbps[run] = received.bitsPerSecond() / 1e6;
+                    linuxReceiverReads[run] = received.reads();
+                    linuxReceiverSleeps[run] = received.sleeps();
                     long rtos = netstat(topo, s, "TcpExt:", "TCPTimeouts") - rtos0;
                     linuxRtos += rtos;
                     linuxRexmit += netstat(topo, s, "Tcp:", "RetransSegs") - rexmit0;
@@ -351,15 +355,17 @@ public final class LossBench {
     static final long STACK_MAC = 0x02CA_B0AA_0017L;
 
     /**
-     * Returns {bits/s, RTOs, retransmitted segments, loss probes, the loop thread's CPU
-     * nanoseconds, nanoseconds blocked in epoll (nothing to do: no frame, no timer due), the
-     * loop's wall nanoseconds, epoll waits, nanoseconds spent in polls that found nothing (the
-     * busy-poll), frames sent, frames received, nanoseconds the loop waited runnable for a CPU,
-     * the receiver's reads that returned data, the times it slept}.
-     * Wall minus CPU minus blocked is the time the loop was runnable but not running (the
-     * scheduler's share on a shared machine), which the last figure measures directly.
+     * One transfer of the Java sender: what the receiver saw, the connection's RTOs,
+     * retransmitted segments and loss probes, and the loop thread's CPU, wall, blocked (in
+     * epoll: no frame, no timer due), spin (polls that found nothing) and run-queue (runnable,
+     * waiting for a CPU) nanoseconds, its epoll waits and the channel's frames each way.
      */
-    private static long[] javaTransfer(Host host, PacketChannel pc, Topology.VethLink link, long spinNanos, long bytes,
+    private record JavaRun(Received received, long rtos, long retransmits, long probes, long cpuNanos,
+                           long wallNanos, long blockedNanos, long spinNanos, long runQueueNanos, long waits,
+                           long framesOut, long framesIn) {
+    }
+
+    private static JavaRun javaTransfer(Host host, PacketChannel pc, Topology.VethLink link, long spinNanos, long bytes,
                                        BufferedReader lines) throws Exception {
         UnsafeBuffer chunk = new UnsafeBuffer(new byte[64 * 1024]);
         long[] sent = {0};
@@ -399,9 +405,8 @@ public final class LossBench {
         host.poll(System.nanoTime());
         TcpConnection conn = host.connect(link.addressB(), PORT, sender);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-        Loop loop;
-        try (Loop l = new Loop(host, pc, conn, spinNanos)) {
-            loop = l;
+        Loop loop = new Loop(host, pc, conn, spinNanos);
+        try (loop) {
             wall0 = loop.lastWork;
             queued0 = runQueueNanos(); // after the wall clock's start: a part of the wall time
             while (loop.iterate(LOOP_CHUNK)) {
@@ -410,18 +415,12 @@ public final class LossBench {
                 }
             }
         }
-        long blocked = loop.blocked;
-        long waits = loop.waits;
-        long spin = loop.spin;
         long cpuNanos = cpu.getCurrentThreadCpuTime() - cpu0;
         long queued = runQueueNanos() - queued0;
         long wall = System.nanoTime() - wall0;
-        long rtos = conn.stats().timeouts();
-        long rexmit = conn.stats().retransmits();
-        long probes = conn.stats().lossProbes();
-        double[] r = result(lines, bytes);
-        return new long[]{(long) r[0], rtos, rexmit, probes, cpuNanos, blocked, wall, waits, spin,
-                pc.framesSent() - out0, pc.framesReceived() - in0, queued, (long) r[1], (long) r[2]};
+        return new JavaRun(result(lines, bytes), conn.stats().timeouts(), conn.stats().retransmits(),
+                conn.stats().lossProbes(), cpuNanos, wall, loop.blocked, loop.spin, queued, loop.waits,
+                pc.framesSent() - out0, pc.framesReceived() - in0);
     }
 
     /** Loop iterations per {@link Loop#iterate} call. */
@@ -527,11 +526,14 @@ public final class LossBench {
     }
 
     /**
-     * The receiver's line for the last transfer: {bits/s, reads that returned data, times the
-     * receiver slept (voluntary context switches: a read that found nothing and waited)};
-     * checks the byte count.
+     * What the receiver said of a transfer: bits/s, its reads that returned data, and the times
+     * it slept (voluntary context switches: a read that found nothing and waited).
      */
-    private static double[] result(BufferedReader lines, long bytes) throws Exception {
+    private record Received(double bitsPerSecond, long reads, long sleeps) {
+    }
+
+    /** The receiver's line for the last transfer; checks the byte count. */
+    private static Received result(BufferedReader lines, long bytes) throws Exception {
         String line = lines.readLine();
         if (line == null) {
             throw new IllegalStateException("receiver exited");
@@ -542,7 +544,7 @@ public final class LossBench {
         if (n != bytes) {
             throw new IllegalStateException("receiver got " + n + " bytes, expected " + bytes);
         }
-        return new double[]{n * 8 / seconds, Long.parseLong(f[2]), Long.parseLong(f[3])};
+        return new Received(n * 8 / seconds, Long.parseLong(f[2]), Long.parseLong(f[3]));
     }
 
     /** A counter from /proc/net/netstat or /proc/net/snmp inside {@code ns}. */

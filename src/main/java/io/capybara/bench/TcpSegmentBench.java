@@ -100,16 +100,13 @@ public class TcpSegmentBench extends JmhDefaults {
         return plainSender.sendAndAck(now);
     }
 
-    /**
-     * A segment from {@code conn}'s peer (its address and port; {@code conn}'s are the other
-     * pair's), with a fixed window and timestamps if {@code conn} agreed them.
-     */
-    static TcpSegment fromPeer(TcpConnection conn, int peerIp, int peerPort, int flags, UnsafeBuffer payload) {
+    /** A segment from {@code conn}'s peer, with a fixed window and timestamps if {@code conn} agreed them. */
+    static TcpSegment fromPeer(TcpConnection conn, int flags, UnsafeBuffer payload) {
         TcpSegment s = new TcpSegment();
-        s.srcIp = peerIp;
-        s.dstIp = peerIp == BenchPair.IP_A ? BenchPair.IP_B : BenchPair.IP_A;
-        s.srcPort = peerPort;
-        s.dstPort = peerPort == 80 ? 40000 : 80;
+        s.srcIp = conn.remoteIp();
+        s.dstIp = conn.localIp();
+        s.srcPort = conn.remotePort();
+        s.dstPort = conn.localPort();
         s.flags = flags;
         s.window = 2048;
         s.hasTimestamps = conn.timestamps();
@@ -131,8 +128,7 @@ public class TcpSegmentBench extends JmhDefaults {
         FedReceiver(BenchPair p, UnsafeBuffer payload) {
             this.conn = p.b;
             conn.sink((c, s) -> lastSeq = s.seq);
-            // from the sender's address, in order
-            in = fromPeer(conn, BenchPair.IP_A, 40000, TcpSegment.ACK | TcpSegment.PSH, payload);
+            in = fromPeer(conn, TcpSegment.ACK | TcpSegment.PSH, payload); // in order
             in.ack = 0x1234_5678 + 1;
             in.payloadOffset = 0;
             in.payloadLength = PAYLOAD;
@@ -173,8 +169,7 @@ public class TcpSegmentBench extends JmhDefaults {
                 lastTsVal = s.tsVal;
             });
             peerTsVal = p.bToA.lastTsVal;
-            // from the receiver's address; the ack number and timestamps are set per segment
-            ack = fromPeer(conn, BenchPair.IP_B, 80, TcpSegment.ACK, payload);
+            ack = fromPeer(conn, TcpSegment.ACK, payload); // the ack number and timestamps are set per segment
             ack.seq = 0x1234_5678 + 1;
         }
 
