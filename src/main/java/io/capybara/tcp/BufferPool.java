@@ -5,7 +5,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * Ring memory a host recycles: the buffers of connections that moved away become the buffers
  * of connections restored here, so a restore copies into memory that is already mapped and
- * likely cached instead of zeroing fresh heap (which was most of a restore's time).
+ * likely cached instead of zeroing fresh heap (which was most of a restore's time). The SACK
+ * scoreboards' record arrays are kept the same way ({@link #takeRecords}).
  *
  * <p>One LIFO stack per power-of-two size, bounded by a count and by bytes: the most recently
  * given buffer is the one most likely still in cache, and a full stack forgets its oldest.
@@ -22,6 +23,9 @@ public final class BufferPool {
     private long reused;
     private long allocated;
     private final boolean nativeMemory;
+    /** Scoreboard record arrays by log2 capacity; a plain stack (a full one keeps what it has). */
+    private final LossRecovery.Records[][] records = new LossRecovery.Records[31][];
+    private final int[] recordCounts = new int[31];
 
     /** @param perSize buffers kept per size at most (the rest is left to the garbage collector) */
     public BufferPool(int perSize) {
@@ -90,6 +94,34 @@ public final class BufferPool {
         stack[top] = buffer;
         tops[k] = top;
         counts[k] = Math.min(counts[k] + 1, stack.length);
+    }
+
+    /** Scoreboard record arrays of {@code capacity} records (a power of two), recycled when kept. */
+    LossRecovery.Records takeRecords(int capacity) {
+        int k = Integer.numberOfTrailingZeros(capacity);
+        if (recordCounts[k] > 0) {
+            reused++;
+            LossRecovery.Records r = records[k][--recordCounts[k]];
+            records[k][recordCounts[k]] = null;
+            return r;
+        }
+        allocated++;
+        return new LossRecovery.Records(capacity);
+    }
+
+    /** Keeps {@code r} for a later {@link #takeRecords}, within the same bounds as buffers. */
+    void giveRecords(LossRecovery.Records r) {
+        int k = Integer.numberOfTrailingZeros(r.capacity());
+        if (perSize == 0 || Integer.bitCount(r.capacity()) != 1) {
+            return;
+        }
+        if (records[k] == null) {
+            long bytes = (long) r.capacity() * LossRecovery.Records.BYTES_PER_RECORD;
+            records[k] = new LossRecovery.Records[(int) Math.min(perSize, Math.max(1, bytesPerSize / bytes))];
+        }
+        if (recordCounts[k] < records[k].length) {
+            records[k][recordCounts[k]++] = r;
+        }
     }
 
     /** Buffers of {@code capacity} bytes kept now. */

@@ -7,6 +7,8 @@ import io.capybara.wire.TcpSegment;
  * lost, how much is in the network, and what to send next. One record per segment sent (its
  * sequence range, when it was last sent, and SACKED / LOST / RETRANS flags), in sequence order,
  * in a ring of parallel arrays that grows by doubling (so the steady state allocates nothing).
+ * In a host the arrays come from its {@link BufferPool} and go back when the board empties, as
+ * the rings' memory does.
  *
  * <ul>
  * <li>RFC 6675: the scoreboard from SACK blocks (a D-SACK block, RFC 2883, marks nothing),
@@ -55,10 +57,14 @@ final class LossRecovery {
     static final long PTO_SLACK_NANOS = 2_000_000L;
     private static final long NONE = Long.MAX_VALUE;
 
-    private int[] start = new int[0];
-    private int[] end = new int[0];
-    private long[] sent = new long[0];
-    private byte[] flags = new byte[0];
+    /** The record arrays below, held together so that a host's pool can keep them. */
+    private Records records = Records.NONE;
+    /** Where a growing board takes its arrays and leaves its old ones (the host's; may be null). */
+    BufferPool pool;
+    private int[] start = records.start;
+    private int[] end = records.end;
+    private long[] sent = records.sent;
+    private byte[] flags = records.flags;
     private int head;
     private int count;
     /**
@@ -128,6 +134,11 @@ final class LossRecovery {
         return flags[phys(i)];
     }
 
+    /** Records the arrays hold now (0 when the board gave them back). */
+    int capacity() {
+        return start.length;
+    }
+
     boolean full() {
         return count == MAX_RECORDS;
     }
@@ -169,22 +180,37 @@ final class LossRecovery {
 
     private void grow() {
         int cap = Math.max(INITIAL_RECORDS, start.length * 2);
-        int[] s = new int[cap];
-        int[] e = new int[cap];
-        long[] t = new long[cap];
-        byte[] f = new byte[cap];
+        Records r = pool == null ? new Records(cap) : pool.takeRecords(cap);
         for (int i = 0; i < count; i++) {
             int p = phys(i);
-            s[i] = start[p];
-            e[i] = end[p];
-            t[i] = sent[p];
-            f[i] = flags[p];
+            r.start[i] = start[p];
+            r.end[i] = end[p];
+            r.sent[i] = sent[p];
+            r.flags[i] = flags[p];
         }
-        start = s;
-        end = e;
-        sent = t;
-        flags = f;
+        if (pool != null && records != Records.NONE) {
+            pool.giveRecords(records);
+        }
+        use(r);
         head = 0;
+    }
+
+    private void use(Records r) {
+        records = r;
+        start = r.start;
+        end = r.end;
+        sent = r.sent;
+        flags = r.flags;
+    }
+
+    /** The record arrays go to {@code pool} (the connection left); the board is empty after. */
+    void release(BufferPool pool) {
+        if (records != Records.NONE) {
+            pool.giveRecords(records);
+        }
+        use(Records.NONE);
+        head = 0;
+        count = 0;
     }
 
     /** Record {@code i} was sent again now (a repair, a rescue or a probe). */
@@ -260,6 +286,9 @@ final class LossRecovery {
             }
         }
         lostScan = Math.max(0, lostScan - removed);
+        if (count == 0 && pool != null && records != Records.NONE) {
+            release(pool); // as the rings do: an idle connection in a host holds no board
+        }
     }
 
     /**
@@ -737,8 +766,11 @@ final class LossRecovery {
         w.putBoolean(probeRetransmitted);
     }
 
-    /** Reads the group; the records must lie contiguously in [una, sndMax]. */
-    void read(SnapshotReader r, long now, int una, int sndMax) throws SnapshotException {
+    /**
+     * Reads the group; the records must lie contiguously in [una, sndMax]. Their arrays come
+     * from {@code pool} when it has some of the size (null: allocated).
+     */
+    void read(SnapshotReader r, long now, int una, int sndMax, BufferPool pool) throws SnapshotException {
         boolean stamped = r.getBoolean("sack.stamped");
         long stampAge = r.getLong("sack.stampAge", -(1L << 62), 1L << 62);
         lastStamp = stamped ? now - stampAge : Long.MIN_VALUE;
@@ -748,10 +780,7 @@ final class LossRecovery {
             while (cap < n) {
                 cap <<= 1;
             }
-            start = new int[cap];
-            end = new int[cap];
-            sent = new long[cap];
-            flags = new byte[cap];
+            use(pool == null ? new Records(cap) : pool.takeRecords(cap));
         }
         head = 0;
         count = 0;
@@ -816,6 +845,31 @@ final class LossRecovery {
         }
         if ((f & RETRANS) != 0) {
             retransBytes += len;
+        }
+    }
+
+    /**
+     * The scoreboard's parallel record arrays, of one power-of-two capacity. Pooled records come
+     * back dirty; the board reads only records it wrote.
+     */
+    static final class Records {
+        static final Records NONE = new Records(0);
+        static final int BYTES_PER_RECORD = 4 + 4 + 8 + 1;
+
+        final int[] start;
+        final int[] end;
+        final long[] sent;
+        final byte[] flags;
+
+        Records(int capacity) {
+            start = new int[capacity];
+            end = new int[capacity];
+            sent = new long[capacity];
+            flags = new byte[capacity];
+        }
+
+        int capacity() {
+            return start.length;
         }
     }
 }

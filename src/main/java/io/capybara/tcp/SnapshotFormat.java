@@ -12,6 +12,7 @@ import org.agrona.MutableDirectBuffer;
  */
 final class SnapshotFormat {
     static final TcpState[] STATES = TcpState.values();
+    private static final TcpConfig.Congestion[] CONGESTIONS = TcpConfig.Congestion.values();
     static final int MAGIC = 0x43505443; // "CPTC"
     /**
      * 3: the congestion controller in the config group, CUBIC's state after NewReno's, the SACK
@@ -71,11 +72,10 @@ final class SnapshotFormat {
     }
 
     private static TcpConfig.Congestion congestion(int ordinal) throws SnapshotException {
-        TcpConfig.Congestion[] all = TcpConfig.Congestion.values();
-        if (ordinal >= all.length) {
+        if (ordinal >= CONGESTIONS.length) {
             throw new SnapshotException("snapshot corrupt: congestion controller " + ordinal);
         }
-        return all[ordinal];
+        return CONGESTIONS[ordinal];
     }
 
     static int crc32c(DirectBuffer buffer, int offset, int length) {
@@ -172,7 +172,7 @@ final class SnapshotFormat {
         c.opt.read(r, nowNanos);
         c.rtt.read(r, nowNanos);
         c.cc.read(r, nowNanos);
-        c.recovery.read(r, nowNanos, c.snd.una, c.snd.max);
+        c.recovery.read(r, nowNanos, c.snd.una, c.snd.max, pool);
         c.timers.read(r, nowNanos);
         c.stats.read(r);
         c.sendRing = SendRing.read(r, TcpConnection.ringCapacity(config.sendBufferBytes()), pool);

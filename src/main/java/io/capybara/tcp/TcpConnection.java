@@ -1222,6 +1222,7 @@ public final class TcpConnection {
     public void bufferPool(BufferPool pool) {
         sendRing.pool = pool;
         recvRing.pool = pool;
+        recovery.pool = pool;
     }
 
     /**
@@ -1235,6 +1236,7 @@ public final class TcpConnection {
         attachment = null;
         sendRing.release(pool);
         recvRing.release(pool);
+        recovery.release(pool);
         disarmClosed(); // no events: nobody is told, the connection lives on elsewhere
         snd.finQueued = false;
         rcv.peerFin = false;

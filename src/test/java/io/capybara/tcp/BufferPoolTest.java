@@ -124,4 +124,53 @@ class BufferPoolTest {
         assertEquals(1, pool.reused(), "the receive ring reuses the pooled memory; the empty send ring takes none");
         assertEquals(null, r.attachment(), "a snapshot does not carry the application's object");
     }
+
+    /**
+     * A restore takes a sender's scoreboard arrays from the pool, noise and all, and a recycled
+     * connection gives them back: both times the restored connection is the one snapshotted.
+     */
+    @Test
+    void aSendersScoreboardIsRestoredIntoPooledArrays() throws SnapshotException {
+        TcpPair p = new TcpPair(9, TcpConfig.defaults().withBuffers(64 * 1024, 64 * 1024));
+        p.open(1, 2);
+        p.runFor(10_000_000L);
+        p.loss = 1.0; // what a sends next stays on its scoreboard, unacknowledged
+        p.a.conn.send(new UnsafeBuffer(TcpBasicsTest.data(9, 20_000)), 0, 20_000, p.now);
+        int records = p.a.conn.lossRecovery().count();
+        assertEquals(true, records > 1, "segments in flight: " + records);
+        byte[] before = TcpPair.snapshotBytes(p.a.conn, p.now);
+        BufferPool pool = TcpPair.dirtyPool(9);
+        for (int round = 0; round < 2; round++) {
+            long reused = pool.reused();
+            TcpConnection r = TcpConnection.restore(new UnsafeBuffer(before), 0, before.length, p.now,
+                    (c, s) -> { }, true, pool);
+            assertArrayEquals(before, TcpPair.snapshotBytes(r, p.now), "round " + round);
+            assertEquals(reused + 2, pool.reused(), "the send ring and the scoreboard came from the pool");
+            r.recycle(pool);
+            assertEquals(0, r.lossRecovery().count(), "the recycled connection's scoreboard is empty");
+        }
+    }
+
+    /** In a host, a board that empties gives its arrays back, and the next send takes them again. */
+    @Test
+    void anEmptiedScoreboardGoesBackToTheHostsPool() {
+        TcpPair p = new TcpPair(11, TcpConfig.defaults());
+        p.open(1, 2);
+        p.runFor(10_000_000L);
+        BufferPool pool = new BufferPool(4);
+        TcpConnection a = p.a.conn;
+        a.bufferPool(pool);
+        long allocated = -1;
+        for (int round = 0; round < 3; round++) {
+            a.send(new UnsafeBuffer(TcpBasicsTest.data(round, 3000)), 0, 3000, p.now);
+            assertEquals(32, a.lossRecovery().capacity(), "round " + round + ": the board holds arrays while data is out");
+            p.runFor(10_000_000L);
+            assertEquals(0, a.unacknowledgedBytes());
+            assertEquals(0, a.lossRecovery().capacity(), "round " + round + ": all acknowledged, the arrays went back");
+            if (round == 0) {
+                allocated = pool.allocated();
+            }
+        }
+        assertEquals(allocated, pool.allocated(), "later rounds take what the first gave back");
+    }
 }

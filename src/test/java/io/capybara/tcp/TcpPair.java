@@ -276,7 +276,7 @@ final class TcpPair {
         }
     }
 
-    /** A pool holding ring-sized buffers full of noise (seeded by {@code seed}). */
+    /** A pool holding ring-sized buffers and scoreboard records full of noise (seeded by {@code seed}). */
     static BufferPool dirtyPool(long seed) {
         BufferPool pool = new BufferPool(4);
         java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
@@ -286,6 +286,16 @@ final class TcpPair {
                 noise[i] = (byte) r.nextInt();
             }
             pool.give(new UnsafeBuffer(noise));
+        }
+        for (int records = 32; records <= 1024; records <<= 1) {
+            LossRecovery.Records noise = new LossRecovery.Records(records);
+            for (int i = 0; i < records; i++) {
+                noise.start[i] = r.nextInt();
+                noise.end[i] = r.nextInt();
+                noise.sent[i] = r.nextLong();
+                noise.flags[i] = (byte) r.nextInt();
+            }
+            pool.giveRecords(noise);
         }
         return pool;
     }
