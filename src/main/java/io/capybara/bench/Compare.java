@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * A benchmark of this tree against an earlier commit, in one run, rounds alternating which goes
- * first: on a noisy machine only figures taken side by side compare. The earlier commit is
+ * A benchmark of this tree against an earlier commit (or several), in one run, rounds alternating
+ * which goes first: on a noisy machine only figures taken side by side compare. The earlier commit is
  * cloned from this repository into {@code target/compare/<commit>} and built by its own
  * {@code ./capybara}; then each round runs the same measurement in both trees, either JMH
  * benchmarks by regular expression (JMH's own runner on each tree's classes, same settings for
@@ -120,31 +120,59 @@ public final class Compare {
      */
     public static Result run(Path tree, String baseCommit, Measurement m, int rounds, List<String[]> keys,
                              Consumer<String> progress) throws IOException, InterruptedException {
-        String base = resolve(tree, baseCommit);
-        Path baseTree = prepare(tree, base, progress);
-        List<Map<String, Double>> baseRuns = new ArrayList<>();
-        List<Map<String, Double>> currentRuns = new ArrayList<>();
+        return run(tree, List.of(baseCommit), m, rounds, keys, progress).getFirst();
+    }
+
+    /**
+     * This tree against each of several commits in the same rounds (one {@link Result} per commit,
+     * in their order): each round runs every tree once, the order rotating from round to round,
+     * so that where a figure changed between the commits shows in one run (a bisection).
+     */
+    public static List<Result> run(Path tree, List<String> baseCommits, Measurement m, int rounds,
+                                   List<String[]> keys, Consumer<String> progress)
+            throws IOException, InterruptedException {
+        List<String> bases = new ArrayList<>();
+        List<Path> trees = new ArrayList<>(List.of(tree));
+        for (String c : baseCommits) {
+            bases.add(resolve(tree, c));
+        }
+        for (String base : bases) {
+            trees.add(prepare(tree, base, progress));
+        }
+        List<List<Map<String, Double>>> runs = new ArrayList<>(); // per tree, then per round
+        for (int t = 0; t < trees.size(); t++) {
+            runs.add(new ArrayList<>());
+        }
         for (int r = 0; r < rounds; r++) {
-            boolean baseFirst = r % 2 == 0;
-            for (int side = 0; side < 2; side++) {
-                boolean isBase = baseFirst == (side == 0);
-                progress.accept("round " + (r + 1) + "/" + rounds + ": " + (isBase ? base.substring(0, 10) : "this tree"));
-                (isBase ? baseRuns : currentRuns).add(m.run(isBase ? baseTree : tree));
+            for (int k = 0; k < trees.size(); k++) {
+                int t = (k + r) % trees.size(); // two trees: alternating which goes first
+                progress.accept("round " + (r + 1) + "/" + rounds + ": "
+                        + (t == 0 ? "this tree" : bases.get(t - 1).substring(0, 10)));
+                runs.get(t).add(m.run(trees.get(t)));
             }
             if (r == 0) {
                 for (String[] k : keys) { // a misspelt key fails after one round, not after all
-                    values(baseRuns, k[1], "the base");
-                    values(currentRuns, k[0], "this tree");
+                    values(runs.getFirst(), k[0], "this tree");
+                    for (int t = 1; t < trees.size(); t++) {
+                        values(runs.get(t), k[1], bases.get(t - 1).substring(0, 10));
+                    }
                 }
             }
         }
-        List<String[]> pairs = keys.isEmpty() ? common(baseRuns.getFirst(), currentRuns.getFirst()) : keys;
-        List<Series> series = new ArrayList<>();
-        for (String[] k : pairs) {
-            series.add(new Series(k[0], k[1], values(baseRuns, k[1], "the base"), values(currentRuns, k[0], "this tree")));
+        String current = git(tree, "rev-parse", "HEAD") + (git(tree, "status", "--porcelain", "--untracked-files=no")
+                .isEmpty() ? "" : " (with uncommitted changes)");
+        List<Result> results = new ArrayList<>();
+        for (int t = 1; t < trees.size(); t++) {
+            List<Map<String, Double>> baseRuns = runs.get(t);
+            List<String[]> pairs = keys.isEmpty() ? common(baseRuns.getFirst(), runs.getFirst().getFirst()) : keys;
+            List<Series> series = new ArrayList<>();
+            for (String[] k : pairs) {
+                series.add(new Series(k[0], k[1], values(baseRuns, k[1], "the base"),
+                        values(runs.getFirst(), k[0], "this tree")));
+            }
+            results.add(new Result(bases.get(t - 1), current, m.describe(), rounds, series));
         }
-        return new Result(base, git(tree, "rev-parse", "HEAD") + (git(tree, "status", "--porcelain", "--untracked-files=no")
-                .isEmpty() ? "" : " (with uncommitted changes)"), m.describe(), rounds, series);
+        return results;
     }
 
     /** The full hash of {@code commit} in the tree's repository; an unknown one is an error. */

@@ -421,11 +421,13 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "compare", description = "This tree against an earlier commit, side by side in one run: each "
             + "round measures both, alternating which goes first; per figure the ratio this tree / the commit, "
-            + "round by round. The commit is cloned into target/compare and built by its own ./capybara.")
+            + "round by round. The commit is cloned into target/compare and built by its own ./capybara. With "
+            + "several --base, each round measures every tree, the order rotating.")
     static final class CompareCommand implements Callable<Integer> {
         /** What the figures are measured against: a commit of this repository. */
-        @Option(names = "--base", required = true, paramLabel = "COMMIT",
-                description = "The commit to compare against.") String base;
+        @Option(names = "--base", required = true, paramLabel = "COMMIT", description = "The commit to compare "
+                + "against (repeatable: several commits in the same rounds, e.g. to find where a figure changed; "
+                + "the JSON's top-level figures are against the first, \"bases\" holds each).") List<String> bases;
         /** Either JMH benchmarks... */
         @Option(names = "--jmh", paramLabel = "REGEX", description = "Run these JMH benchmarks in both trees, one fork "
                 + "each with the tree's JVM flags (else the command after --).") String jmh;
@@ -469,9 +471,11 @@ public final class BenchCommand implements Runnable {
                 pairs.add(new String[]{p[0], p.length == 2 ? p[1] : p[0]});
             }
             Compare.Measurement m = jmh != null ? new Compare.Jmh(jmh, iterations[0], iterations[1]) : new Compare.Cli(command);
-            Compare.Result r;
+            Args.between("--base (count)", bases.size(), 1, 8);
+            List<Compare.Result> results;
             try {
-                r = Compare.run(java.nio.file.Path.of("").toAbsolutePath(), base, m, rounds, pairs, System.err::println);
+                results = Compare.run(java.nio.file.Path.of("").toAbsolutePath(), bases, m, rounds, pairs,
+                        System.err::println);
             } catch (Compare.MissingFigure e) {
                 throw CliException.usage("--key", e.getMessage());
             } catch (IllegalArgumentException e) {
@@ -479,26 +483,40 @@ public final class BenchCommand implements Runnable {
             } catch (IllegalStateException e) {
                 throw CliException.failure("bench compare", e.getMessage());
             }
+            Compare.Result first = results.getFirst();
             if (json.on) {
-                Json out = new Json().put("base", r.baseCommit()).put("current", r.currentCommit())
-                        .put("measurement", r.measurement()).put("rounds", r.rounds());
-                Json figures = out.object("figures");
-                for (Compare.Series s : r.series()) {
-                    figures.object(s.key()).put("base_key", s.baseKey()).put("base", s.base()).put("current", s.current())
-                            .put("ratios", s.ratios()).put("ratio_median", s.ratioMedian())
-                            .put("ratio_min", s.ratioMin()).put("ratio_max", s.ratioMax());
+                Json out = new Json().put("base", first.baseCommit()).put("current", first.currentCommit())
+                        .put("measurement", first.measurement()).put("rounds", first.rounds());
+                putFigures(out.object("figures"), first);
+                List<Json> each = new ArrayList<>();
+                for (Compare.Result r : results) {
+                    Json b = new Json().put("base", r.baseCommit());
+                    putFigures(b.object("figures"), r);
+                    each.add(b);
                 }
+                out.put("bases", each);
                 System.out.println(out);
                 return 0;
             }
-            System.out.printf("this tree (%s) against %s, %d rounds alternating: %s%n", r.currentCommit(), r.baseCommit(),
-                    r.rounds(), r.measurement());
-            for (Compare.Series s : r.series()) {
-                System.out.printf(java.util.Locale.ROOT, "  %s: ratio %.2f [%.2f-%.2f]; this tree %s; the commit%s %s%n",
-                        s.key(), s.ratioMedian(), s.ratioMin(), s.ratioMax(), figures(s.current()),
-                        s.baseKey().equals(s.key()) ? "" : " (" + s.baseKey() + ")", figures(s.base()));
+            for (Compare.Result r : results) {
+                System.out.printf("this tree (%s) against %s, %d rounds%s: %s%n", r.currentCommit(), r.baseCommit(),
+                        r.rounds(), results.size() == 1 ? " alternating" : " rotating over " + (results.size() + 1)
+                        + " trees", r.measurement());
+                for (Compare.Series s : r.series()) {
+                    System.out.printf(java.util.Locale.ROOT, "  %s: ratio %.2f [%.2f-%.2f]; this tree %s; the commit%s %s%n",
+                            s.key(), s.ratioMedian(), s.ratioMin(), s.ratioMax(), figures(s.current()),
+                            s.baseKey().equals(s.key()) ? "" : " (" + s.baseKey() + ")", figures(s.base()));
+                }
             }
             return 0;
+        }
+
+        private static void putFigures(Json figures, Compare.Result r) {
+            for (Compare.Series s : r.series()) {
+                figures.object(s.key()).put("base_key", s.baseKey()).put("base", s.base()).put("current", s.current())
+                        .put("ratios", s.ratios()).put("ratio_median", s.ratioMedian())
+                        .put("ratio_min", s.ratioMin()).put("ratio_max", s.ratioMax());
+            }
         }
 
         private static String figures(double[] v) {

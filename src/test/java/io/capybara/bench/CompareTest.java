@@ -62,7 +62,8 @@ class CompareTest {
                 new String[]{"bench", "compare", "--base", "HEAD", "--key", "a=", "--", "simulate", "--json"},
                 new String[]{"bench", "compare", "--base", "HEAD", "--rounds", "0", "--jmh", "X"},
                 new String[]{"bench", "compare", "--base", "HEAD", "--iterations", "5", "--jmh", "X"},
-                new String[]{"bench", "compare", "--base", "HEAD", "--iterations", "5,0", "--jmh", "X"})) {
+                new String[]{"bench", "compare", "--base", "HEAD", "--iterations", "5,0", "--jmh", "X"},
+                new String[]{"bench", "compare", "--base", "HEAD", "--base", "no-such-commit-anywhere", "--jmh", "X"})) {
             CliRun r = CliRun.of(args);
             assertEquals(2, r.exit(), String.join(" ", args) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -72,11 +73,12 @@ class CompareTest {
     /**
      * This commit against itself on figures of the deterministic simulator: the clone is built
      * by its own script, both trees run, and every round's ratio is exactly 1; a figure compared
-     * with another of the base's (NAME=BASE_NAME) divides the one by the other.
+     * with another of the base's (NAME=BASE_NAME) divides the one by the other. Given twice, the
+     * commit is measured twice per round (three trees rotating) and "bases" holds both results.
      */
     @Test
     void thisCommitAgainstItselfOnADeterministicFigureGivesRatioOneEveryRound() {
-        CliRun r = CliRun.of("bench", "compare", "--base", "HEAD", "--rounds", "2", "--key", "frames",
+        CliRun r = CliRun.of("bench", "compare", "--base", "HEAD", "--base", "HEAD", "--rounds", "2", "--key", "frames",
                 "--key", "bytes_delivered=frames", "--json", "--", "simulate", "--seeds", "3", "--first-seed", "1",
                 "--json");
         assertEquals(0, r.exit(), r.err());
@@ -93,5 +95,14 @@ class CompareTest {
         assertTrue(frameCount > 0 && bytes > 0);
         assertEquals(bytes / frameCount, perFrame, 1e-9);
         assertEquals("frames", ((Map<?, ?>) figures.get("bytes_delivered")).get("base_key"));
+        List<?> bases = (List<?>) out.get("bases");
+        assertEquals(2, bases.size());
+        for (Object b : bases) {
+            assertEquals(out.get("base"), ((Map<?, ?>) b).get("base"));
+            Map<?, ?> f = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) b).get("figures")).get("frames");
+            assertEquals(List.of(1.0, 1.0), f.get("ratios"));
+        }
+        assertEquals(6, r.err().lines().filter(l -> l.startsWith("round ")).count(), "3 trees, 2 rounds: " + r.err());
+        assertTrue(r.err().contains("round 2/2: this tree"), r.err());
     }
 }
