@@ -95,6 +95,7 @@
  * goes into its group's {@code write} and {@code read}, and a format change bumps the version.
  * The scoreboard travels with the connection (RFC 2018 would let a migration drop it, as a
  * receiver may renege): it costs 17 bytes per segment in flight and keeps a restored connection
- * exactly on the course the original would have taken, mid-recovery included.
+ * exactly on the course the original would have taken, mid-recovery included. A restore takes
+ * the scoreboard's arrays, like the rings' memory, from the host's {@link io.capybara.tcp.BufferPool}.
  */
 package io.capybara.tcp;
