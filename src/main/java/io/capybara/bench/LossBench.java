@@ -71,6 +71,24 @@ public final class LossBench {
             return median(capybaraRunQueueRuns);
         }
 
+        /** Our throughput at this rate as a fraction of ours without loss ({@code noLoss}; NaN without one). */
+        public double capybaraVsNoLoss(Row noLoss) {
+            return noLoss == null || noLoss.capybaraMbps <= 0 ? Double.NaN : capybaraMbps / noLoss.capybaraMbps;
+        }
+
+        /** Linux's throughput at this rate as a fraction of its own without loss (NaN without one). */
+        public double linuxVsNoLoss(Row noLoss) {
+            return noLoss == null || noLoss.linuxMbps <= 0 ? Double.NaN : linuxMbps / noLoss.linuxMbps;
+        }
+
+        /**
+         * What loss costs us against what it costs Linux: {@link #ratio} over the ratio without
+         * loss. Above 1 we keep more of our own throughput under loss than Linux keeps of its.
+         */
+        public double ratioVsNoLoss(Row noLoss) {
+            return capybaraVsNoLoss(noLoss) / linuxVsNoLoss(noLoss);
+        }
+
         /** Each run's ratio (its Java transfer over the Linux one right after it): the spread behind {@link #ratio}. */
         public double[] ratioRuns() {
             double[] r = new double[capybaraRuns.length];
@@ -96,6 +114,19 @@ public final class LossBench {
      */
     public record Result(long bytes, int runs, int warmups, int sendBufferBytes, String linuxCongestion,
                          int segmentOffloadBytes, long spinNanos, boolean senderChecksumOffload, List<Row> rows) {
+        /**
+         * The row without loss, if the rates asked for included 0 (else null): each sender's own
+         * throughput on this path, against which {@link Row#ratioVsNoLoss} measures what loss
+         * costs it, apart from what the two senders' paths cost without any loss.
+         */
+        public Row noLoss() {
+            for (Row row : rows) {
+                if (row.lossPercent() == 0) {
+                    return row;
+                }
+            }
+            return null;
+        }
     }
 
     /**
@@ -584,6 +615,14 @@ public final class LossBench {
             sb.append(String.format(Locale.ROOT, "%7.2f %14.1f %12.1f %7.2f %13d %11d %10.0fms %8.0fms%n",
                     row.lossPercent(), row.capybaraMbps(), row.linuxMbps(), row.ratio(), row.capybaraRtos(),
                     row.linuxRtos(), row.capybaraCpuMs(), row.linuxCpuMs()));
+        }
+        Row noLoss = r.noLoss();
+        for (Row row : r.rows()) {
+            if (noLoss != null && row != noLoss) {
+                sb.append(String.format(Locale.ROOT, "at %.2f%% loss each keeps of its own rate without loss: "
+                        + "capybara %.2f, linux %.2f (ratio %.2f)%n", row.lossPercent(), row.capybaraVsNoLoss(noLoss),
+                        row.linuxVsNoLoss(noLoss), row.ratioVsNoLoss(noLoss)));
+            }
         }
         return sb.toString();
     }

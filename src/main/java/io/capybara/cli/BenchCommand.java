@@ -196,6 +196,7 @@ public final class BenchCommand implements Runnable {
             }
             java.util.List<Object> rates = new java.util.ArrayList<>();
             boolean goal = true;
+            io.capybara.bench.LossBench.Row noLoss = r.noLoss();
             for (io.capybara.bench.LossBench.Row row : r.rows()) {
                 Json j = new Json().put("loss_percent", row.lossPercent()).put("capybara_mbps", row.capybaraMbps())
                         .put("linux_mbps", row.linuxMbps()).put("ratio", row.ratio())
@@ -214,7 +215,11 @@ public final class BenchCommand implements Runnable {
                         .put("capybara_receiver_reads", row.receiver().capybaraReads())
                         .put("capybara_receiver_sleeps", row.receiver().capybaraSleeps())
                         .put("linux_receiver_reads", row.receiver().linuxReads())
-                        .put("linux_receiver_sleeps", row.receiver().linuxSleeps());
+                        .put("linux_receiver_sleeps", row.receiver().linuxSleeps())
+                        // null unless --loss included 0: what loss costs each sender on its own path
+                        .put("capybara_vs_no_loss", row.capybaraVsNoLoss(noLoss))
+                        .put("linux_vs_no_loss", row.linuxVsNoLoss(noLoss))
+                        .put("ratio_vs_no_loss", row.ratioVsNoLoss(noLoss));
                 rates.add(j);
                 goal &= row.ratio() >= 0.9;
             }

@@ -48,5 +48,12 @@ class LossBenchTest {
         assertEquals(0, clean.capybaraRetransmits(), clean.toString());
         assertTrue(lossy.dropped() > 0, lossy.toString());
         assertTrue(lossy.capybaraRetransmits() > 0 && lossy.linuxRetransmits() > 0, lossy.toString());
+        // the 0% row is each sender's reference: the lossy row against it, and the ratio of the two
+        assertEquals(clean, r.noLoss());
+        assertEquals(lossy.capybaraMbps() / clean.capybaraMbps(), lossy.capybaraVsNoLoss(clean), 1e-12);
+        assertEquals(lossy.linuxMbps() / clean.linuxMbps(), lossy.linuxVsNoLoss(clean), 1e-12);
+        assertEquals(lossy.ratio() / clean.ratio(), lossy.ratioVsNoLoss(clean), 1e-9);
+        assertTrue(Double.isNaN(lossy.ratioVsNoLoss(null)), "no reference without a 0% rate");
+        assertTrue(LossBench.format(r).contains("at 5.00% loss each keeps of its own rate without loss"), LossBench.format(r));
     }
 }
