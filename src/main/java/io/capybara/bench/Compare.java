@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * A benchmark of this tree against an earlier commit (or several), in one run, rounds alternating
- * which goes first: on a noisy machine only figures taken side by side compare. The earlier commit is
- * cloned from this repository into {@code target/compare/<commit>} and built by its own
- * {@code ./capybara}; then each round runs the same measurement in both trees, either JMH
+ * A benchmark of this tree against an earlier commit (or several), in one run, rounds
+ * alternating which goes first: on a noisy machine only figures taken side by side compare. The
+ * earlier commit is cloned from this repository into {@code target/compare/<commit>} and built
+ * by its own {@code ./capybara}; then each round runs the same measurement in each tree, either JMH
  * benchmarks by regular expression (JMH's own runner on each tree's classes, same settings for
  * both) or a {@code ./capybara ... --json} command whose numeric outputs are picked by key. A
  * key's ratio is this tree's figure over the earlier one's, round by round.
@@ -115,18 +115,11 @@ public final class Compare {
     }
 
     /**
-     * Runs {@code rounds} rounds; keys are {@code {current, base}} pairs (the same name twice
-     * unless a figure was renamed). With no keys, every key both trees report.
-     */
-    public static Result run(Path tree, String baseCommit, Measurement m, int rounds, List<String[]> keys,
-                             Consumer<String> progress) throws IOException, InterruptedException {
-        return run(tree, List.of(baseCommit), m, rounds, keys, progress).getFirst();
-    }
-
-    /**
-     * This tree against each of several commits in the same rounds (one {@link Result} per commit,
-     * in their order): each round runs every tree once, the order rotating from round to round,
-     * so that where a figure changed between the commits shows in one run (a bisection).
+     * This tree against each of {@code baseCommits} (one {@link Result} per commit, in their
+     * order), {@code rounds} rounds: each round runs every tree once, the order rotating from
+     * round to round (with one commit: alternating which goes first), so that where a figure
+     * changed between the commits shows in one run. Keys are {@code {current, base}} pairs (the
+     * same name twice unless a figure was renamed); with no keys, every key both trees report.
      */
     public static List<Result> run(Path tree, List<String> baseCommits, Measurement m, int rounds,
                                    List<String[]> keys, Consumer<String> progress)

@@ -129,12 +129,12 @@ public final class BufferPool {
         return Integer.bitCount(capacity) == 1 ? counts[Integer.numberOfTrailingZeros(capacity)] : 0;
     }
 
-    /** Takes served from kept buffers. */
+    /** Takes served from kept buffers or kept scoreboard records. */
     public long reused() {
         return reused;
     }
 
-    /** Takes that had to allocate. */
+    /** Takes (of buffers or scoreboard records) that had to allocate. */
     public long allocated() {
         return allocated;
     }
