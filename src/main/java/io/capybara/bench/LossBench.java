@@ -44,6 +44,14 @@ public final class LossBench {
     }
 
     /**
+     * Each sender's congestion window in segments, read each time it has handed another MiB to
+     * its connection (ours from the connection, Linux's from TCP_INFO after each send() of 1 MiB):
+     * {@link Row#capybaraCwnd} and {@link Row#linuxCwnd} are the medians over a rate's runs.
+     * Under loss it says how far each sender's congestion control lets it go per round trip.
+     */
+    static final long CWND_SAMPLE_BYTES = 1 << 20;
+
+    /**
      * One loss rate's figures: the medians of the runs' throughputs (each run one transfer per
      * sender, alternating), every run's throughput, and counters summed over the runs. The CPU
      * figures are each sender's own CPU time per transfer (median; user and system: the Java
@@ -56,7 +64,7 @@ public final class LossBench {
                       double[] capybaraRuns, double[] linuxRuns, double capybaraCpuMs, double linuxCpuMs,
                       double capybaraBlockedMs, double capybaraWallMs, long capybaraWaits, double capybaraSpinMs,
                       long capybaraFramesOut, long capybaraFramesIn, double[] capybaraRunQueueRuns,
-                      ReceiverWaits receiver) {
+                      ReceiverWaits receiver, double capybaraCwnd, double linuxCwnd) {
         public double ratio() {
             return linuxMbps > 0 ? capybaraMbps / linuxMbps : 0;
         }
@@ -164,20 +172,23 @@ public final class LossBench {
     /**
      * The Linux sender in S: CUBIC like our default (this kernel's default may be BBR, which
      * ignores random loss), connects, sends N bytes, half-closes, waits for the receiver's close,
-     * and prints the congestion control the socket used.
+     * and prints the congestion control the socket used, its CPU seconds and its congestion window
+     * (tcpi_snd_cwnd, segments, at offset 80 of struct tcp_info) after each send() of 1 MiB.
      */
     static final String SENDER = String.join("\n",
             "import socket, sys",
-            "n = int(sys.argv[3]); buf = bytes(1 << 20)",
+            "import struct",
+            "n = int(sys.argv[3]); buf = bytes(1 << 20); cwnd = []",
             "c = socket.socket(); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, sys.argv[4].encode())",
             "c.connect((sys.argv[1], int(sys.argv[2])))",
             "while n > 0:",
             "    k = c.send(buf[:min(n, len(buf))]); n -= k",
+            "    cwnd.append(struct.unpack_from('I', c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104), 80)[0])",
             "c.shutdown(socket.SHUT_WR)",
             "while c.recv(65536): pass",
             "import resource; u = resource.getrusage(resource.RUSAGE_SELF)",
             "print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b'\\0').decode(),",
-            "      u.ru_utime + u.ru_stime, flush=True)",
+            "      u.ru_utime + u.ru_stime, *cwnd, flush=True)",
             "c.close()", "");
 
     /** The Linux sender's congestion control: CUBIC, as our connections use by default. */
@@ -290,6 +301,8 @@ public final class LossBench {
                 double[] receiverSleeps = new double[runs];
                 double[] linuxReceiverReads = new double[runs];
                 double[] linuxReceiverSleeps = new double[runs];
+                List<Double> javaCwnd = new ArrayList<>();
+                List<Double> linuxCwnd = new ArrayList<>();
                 long javaRtos = 0, javaRexmit = 0, javaProbes = 0, linuxRtos = 0, linuxRexmit = 0;
                 for (int run = 0; run < runs; run++) {
                     JavaRun java = javaTransfer(host, pc, javaLink, spinNanos, bytes, lines);
@@ -304,6 +317,9 @@ public final class LossBench {
                     runQueue[run] = java.runQueueNanos() / 1e6;
                     receiverReads[run] = java.received().reads();
                     receiverSleeps[run] = java.received().sleeps();
+                    for (double w : java.cwnd()) {
+                        javaCwnd.add(w);
+                    }
                     javaRtos += java.rtos();
                     javaRexmit += java.retransmits();
                     javaProbes += java.probes();
@@ -318,6 +334,9 @@ public final class LossBench {
                             Integer.toString(PORT), Long.toString(bytes), LINUX_CONGESTION).trim().split("\\s+");
                     congestion = said[0];
                     linuxCpu[run] = Double.parseDouble(said[1]) * 1e3;
+                    for (int i = 2; i < said.length; i++) {
+                        linuxCwnd.add(Double.parseDouble(said[i]));
+                    }
                     Received received = result(lines, bytes);
                     linuxMbps[run] = received.bitsPerSecond() / 1e6;
                     linuxReceiverReads[run] = received.reads();
@@ -333,7 +352,7 @@ public final class LossBench {
                         median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits,
                         median(javaSpin), (long) median(framesOut), (long) median(framesIn),
                         runQueue, new ReceiverWaits(median(receiverReads), median(receiverSleeps),
-                        median(linuxReceiverReads), median(linuxReceiverSleeps))));
+                        median(linuxReceiverReads), median(linuxReceiverSleeps)), median(javaCwnd), median(linuxCwnd)));
             }
         }
         return new Result(bytes, runs, warmed, sendBuffer, congestion, segmentOffload, spinNanos, checksumOffload, rows);
@@ -364,6 +383,10 @@ public final class LossBench {
         }
     }
 
+    static double median(List<Double> v) {
+        return median(v.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
     static double median(double[] v) {
         double[] s = v.clone();
         java.util.Arrays.sort(s);
@@ -389,11 +412,12 @@ public final class LossBench {
      * One transfer of the Java sender: what the receiver saw, the connection's RTOs,
      * retransmitted segments and loss probes, and the loop thread's CPU, wall, blocked (in
      * epoll: no frame, no timer due), spin (polls that found nothing) and run-queue (runnable,
-     * waiting for a CPU) nanoseconds, its epoll waits and the channel's frames each way.
+     * waiting for a CPU) nanoseconds, its epoll waits, the channel's frames each way and the
+     * connection's congestion window (segments) each time the sender had handed it another MiB.
      */
     private record JavaRun(Received received, long rtos, long retransmits, long probes, long cpuNanos,
                            long wallNanos, long blockedNanos, long spinNanos, long runQueueNanos, long waits,
-                           long framesOut, long framesIn) {
+                           long framesOut, long framesIn, double[] cwnd) {
     }
 
     private static JavaRun javaTransfer(Host host, PacketChannel pc, Topology.VethLink link, long spinNanos, long bytes,
@@ -401,6 +425,8 @@ public final class LossBench {
         UnsafeBuffer chunk = new UnsafeBuffer(new byte[64 * 1024]);
         long[] sent = {0};
         boolean[] closed = {false};
+        double[] cwnd = new double[(int) (bytes / CWND_SAMPLE_BYTES) + 1];
+        int[] cwndSamples = {0};
         ConnectionHandler sender = new ConnectionHandler() {
             @Override
             public void onConnected(TcpConnection c) {
@@ -413,6 +439,9 @@ public final class LossBench {
                     int n = c.send(chunk, 0, (int) Math.min(chunk.capacity(), bytes - sent[0]), host.now());
                     if (n == 0) {
                         return;
+                    }
+                    if ((sent[0] + n) / CWND_SAMPLE_BYTES > sent[0] / CWND_SAMPLE_BYTES && cwndSamples[0] < cwnd.length) {
+                        cwnd[cwndSamples[0]++] = (double) c.congestionWindow() / c.sendMss();
                     }
                     sent[0] += n;
                 }
@@ -451,7 +480,7 @@ public final class LossBench {
         long wall = System.nanoTime() - wall0;
         return new JavaRun(result(lines, bytes), conn.stats().timeouts(), conn.stats().retransmits(),
                 conn.stats().lossProbes(), cpuNanos, wall, loop.blocked, loop.spin, queued, loop.waits,
-                pc.framesSent() - out0, pc.framesReceived() - in0);
+                pc.framesSent() - out0, pc.framesReceived() - in0, java.util.Arrays.copyOf(cwnd, cwndSamples[0]));
     }
 
     /** Loop iterations per {@link Loop#iterate} call. */
@@ -609,12 +638,13 @@ public final class LossBench {
                         + "segmentation offload %d bytes, spin %d us%n",
                 r.bytes(), r.runs(), r.warmups(), r.linuxCongestion(), r.sendBufferBytes(), r.segmentOffloadBytes(),
                 r.spinNanos() / 1000));
-        sb.append(String.format(Locale.ROOT, "%7s %14s %12s %7s %13s %11s %12s %10s%n", "loss %", "capybara Mb/s",
-                "linux Mb/s", "ratio", "capybara RTOs", "linux RTOs", "capybara CPU", "linux CPU"));
+        sb.append(String.format(Locale.ROOT, "%7s %14s %12s %7s %13s %11s %12s %10s %14s %11s%n", "loss %",
+                "capybara Mb/s", "linux Mb/s", "ratio", "capybara RTOs", "linux RTOs", "capybara CPU", "linux CPU",
+                "capybara cwnd", "linux cwnd"));
         for (Row row : r.rows()) {
-            sb.append(String.format(Locale.ROOT, "%7.2f %14.1f %12.1f %7.2f %13d %11d %10.0fms %8.0fms%n",
+            sb.append(String.format(Locale.ROOT, "%7.2f %14.1f %12.1f %7.2f %13d %11d %10.0fms %8.0fms %14.0f %11.0f%n",
                     row.lossPercent(), row.capybaraMbps(), row.linuxMbps(), row.ratio(), row.capybaraRtos(),
-                    row.linuxRtos(), row.capybaraCpuMs(), row.linuxCpuMs()));
+                    row.linuxRtos(), row.capybaraCpuMs(), row.linuxCpuMs(), row.capybaraCwnd(), row.linuxCwnd()));
         }
         Row noLoss = r.noLoss();
         for (Row row : r.rows()) {

@@ -216,6 +216,7 @@ public final class BenchCommand implements Runnable {
                         .put("capybara_receiver_sleeps", row.receiver().capybaraSleeps())
                         .put("linux_receiver_reads", row.receiver().linuxReads())
                         .put("linux_receiver_sleeps", row.receiver().linuxSleeps())
+                        .put("capybara_cwnd_segments", row.capybaraCwnd()).put("linux_cwnd_segments", row.linuxCwnd())
                         // null unless --loss included 0: what loss costs each sender on its own path
                         .put("capybara_vs_no_loss", row.capybaraVsNoLoss(noLoss))
                         .put("linux_vs_no_loss", row.linuxVsNoLoss(noLoss))

@@ -26,7 +26,11 @@ class NewReno {
     }
 
     static NewReno create(TcpConfig.Congestion kind, int iss, int mss) {
-        return kind == TcpConfig.Congestion.CUBIC ? new Cubic(iss, mss) : new NewReno(iss, mss);
+        return switch (kind) {
+            case CUBIC -> new Cubic(iss, mss, true);
+            case CUBIC_RFC -> new Cubic(iss, mss, false);
+            case NEW_RENO -> new NewReno(iss, mss);
+        };
     }
 
     /** RFC 5681 3.1 / RFC 3390 initial window. */

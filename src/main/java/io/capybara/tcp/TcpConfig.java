@@ -24,10 +24,16 @@ public record TcpConfig(
 
     /** The congestion controller of a connection (RFC 9438 CUBIC by default, as Linux). */
     public enum Congestion {
-        /** RFC 9438. */
+        /**
+         * RFC 9438, growing as Linux's CUBIC does in the first millisecond of an epoch: one
+         * segment per round trip (see {@link Cubic}), which at datacenter round trips is most of
+         * every epoch.
+         */
         CUBIC,
         /** RFC 5681 slow start and congestion avoidance (with RFC 6582 recovery without SACK). */
-        NEW_RENO
+        NEW_RENO,
+        /** RFC 9438's increase at every round trip, without Linux's first-millisecond growth. */
+        CUBIC_RFC
     }
 
     public TcpConfig {

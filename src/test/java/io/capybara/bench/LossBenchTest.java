@@ -43,6 +43,8 @@ class LossBenchTest {
             assertTrue(w.capybaraReads() > 1 && w.linuxReads() > 1, w.toString());
             assertTrue(w.capybaraSleeps() >= 0 && w.capybaraSleeps() <= 2 * w.capybaraReads() + 2, w.toString());
             assertTrue(w.linuxSleeps() >= 0 && w.linuxSleeps() <= 2 * w.linuxReads() + 2, w.toString());
+            // each sender's window after its first MiB: at least the initial window (2 to 10 segments)
+            assertTrue(row.capybaraCwnd() >= 2 && row.linuxCwnd() >= 2, row.capybaraCwnd() + " / " + row.linuxCwnd());
         }
         assertEquals(0, clean.dropped(), clean.toString());
         assertEquals(0, clean.capybaraRetransmits(), clean.toString());
@@ -55,5 +57,6 @@ class LossBenchTest {
         assertEquals(lossy.ratio() / clean.ratio(), lossy.ratioVsNoLoss(clean), 1e-9);
         assertTrue(Double.isNaN(lossy.ratioVsNoLoss(null)), "no reference without a 0% rate");
         assertTrue(LossBench.format(r).contains("at 5.00% loss each keeps of its own rate without loss"), LossBench.format(r));
+        assertTrue(LossBench.format(r).contains("linux cwnd"), LossBench.format(r));
     }
 }

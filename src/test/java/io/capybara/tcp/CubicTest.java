@@ -36,9 +36,14 @@ class CubicTest {
                 Double.longBitsToDouble(r.getLong("carry")));
     }
 
-    /** A CUBIC at {@code segments} MSS in congestion avoidance (ssthresh = cwnd). */
+    /** A CUBIC at {@code segments} MSS in congestion avoidance (ssthresh = cwnd), by RFC 9438 alone. */
     static Cubic at(int segments) {
-        Cubic c = new Cubic(0, MSS);
+        return at(segments, false);
+    }
+
+    /** The same with or without Linux's growth in an epoch's first millisecond. */
+    static Cubic at(int segments, boolean linuxStart) {
+        Cubic c = new Cubic(0, MSS, linuxStart);
         c.cwnd = segments * MSS;
         c.ssthresh = c.cwnd;
         return c;
@@ -154,6 +159,68 @@ class CubicTest {
         assertTrue(w(10, 1.01) < 10, "the cubic alone would still be below W_max");
     }
 
+    /**
+     * Linux's first jiffy: at a datacenter's 50 us round trip, an epoch grows one segment per
+     * round trip for its first millisecond (the RFC's W_est: 0.53 up to W_max, then 1), and
+     * after it holds its window until W_est catches up, growing by the RFC's rules alone.
+     */
+    @Test
+    void inItsFirstMillisecondAnEpochGrowsASegmentPerRoundTripAsLinuxDoes() {
+        long rtt = 50_000;
+        Cubic linux = at(20, true);
+        Cubic rfc = at(20, false);
+        loss(linux, 20);
+        loss(rfc, 20);
+        double[] fast = run(linux, 0, rtt, 0.001);
+        double[] slow = run(rfc, 0, rtt, 0.001);
+        assertEquals(20, fast.length);
+        for (int round = 0; round < fast.length; round++) {
+            assertEquals(14 + round + 1, fast[round], 1.0, "one segment per round trip, round " + round);
+            assertEquals(renoFriendly(14, 20, round + 1), slow[round], 1.0, "RFC 9438's W_est, round " + round);
+        }
+        assertTrue(fast[19] - slow[19] > 4, "Linux's start is ahead: " + fast[19] + " vs " + slow[19]);
+        // after the first millisecond: no more than the RFC gives, and never less than the window reached
+        double reached = fast[19];
+        double[] later = run(linux, Cubic.LINUX_JIFFY_NANOS, rtt, 0.001);
+        double[] rfcLater = run(rfc, Cubic.LINUX_JIFFY_NANOS, rtt, 0.001);
+        assertEquals(reached, later[0], 1e-9, "the window holds while W_est is below it");
+        for (int round = 0; round < later.length; round++) {
+            assertTrue(later[round] >= reached && later[round] <= Math.max(reached, rfcLater[round]) + 1,
+                    "round " + round + ": " + later[round] + " (RFC alone " + rfcLater[round] + ")");
+        }
+    }
+
+    /** At a wide area's 100 ms round trip, the first millisecond is a part of the first round: at most a segment. */
+    @Test
+    void atWideAreaRoundTripsLinuxsStartAddsAtMostASegment() {
+        Cubic linux = at(100, true);
+        Cubic rfc = at(100, false);
+        loss(linux, 100);
+        loss(rfc, 100);
+        double[] a = run(linux, 0, S / 10, 8);
+        double[] b = run(rfc, 0, S / 10, 8);
+        double most = 0;
+        for (int round = 0; round < a.length; round++) {
+            most = Math.max(most, Math.abs(a[round] - b[round]));
+        }
+        assertTrue(most <= 1, "the windows differ by at most a segment: " + most);
+    }
+
+    /** The configuration picks the growth: CUBIC with Linux's start, CUBIC_RFC without. */
+    @Test
+    void theConfigurationChoosesLinuxsStartOrTheRfcAlone() {
+        for (TcpConfig.Congestion kind : new TcpConfig.Congestion[] {TcpConfig.Congestion.CUBIC,
+                TcpConfig.Congestion.CUBIC_RFC}) {
+            Cubic c = (Cubic) NewReno.create(kind, 0, MSS);
+            c.cwnd = 20 * MSS;
+            loss(c, 20);
+            double[] w = run(c, 0, 50_000, 0.001);
+            double expected = kind == TcpConfig.Congestion.CUBIC ? 34 : renoFriendly(14, 20, 20);
+            assertEquals(expected, w[19], 1.0, kind.name());
+        }
+        assertFalse(NewReno.create(TcpConfig.Congestion.NEW_RENO, 0, MSS) instanceof Cubic);
+    }
+
     /** At the window cap an ACK changes nothing, not even the state behind the window. */
     @Test
     void atTheCapAnAckChangesNothing() throws SnapshotException {
@@ -170,17 +237,17 @@ class CubicTest {
     /** The largest W_max a window can have (2^30 one-byte segments) survives a snapshot; more is refused. */
     @Test
     void theLargestWindowRestoresAndAnImpossibleOneIsRefused() throws SnapshotException {
-        Cubic c = new Cubic(0, 1);
+        Cubic c = new Cubic(0, 1, false);
         c.cwnd = NewReno.MAX_CWND;
         c.reducedThreshold(c.cwnd, 1, 0);
         byte[] s = snapshot(c, 0);
-        Cubic back = new Cubic(0, 1);
+        Cubic back = new Cubic(0, 1, false);
         back.read(SnapshotBytes.reader(s), 0);
         assertArrayEquals(s, snapshot(back, 0));
         UnsafeBuffer bad = new UnsafeBuffer(s.clone());
         bad.putLong(17, Double.doubleToRawLongBits(NewReno.MAX_CWND + 1.0), java.nio.ByteOrder.BIG_ENDIAN); // W_max, after NewReno's 17 bytes
         org.junit.jupiter.api.Assertions.assertThrows(SnapshotException.class,
-                () -> new Cubic(0, 1).read(new SnapshotReader().wrap(bad, 0, s.length), 0));
+                () -> new Cubic(0, 1, false).read(new SnapshotReader().wrap(bad, 0, s.length), 0));
     }
 
     /** Before the first RTT sample the cubic looks 100 ms ahead. */

@@ -476,7 +476,7 @@ class TcpSackRecoveryTest {
     @Test
     void cubicGrowsConcaveBackToTheLastMaximumAtK() {
         int mss = 1000;
-        Cubic c = new Cubic(0, mss);
+        Cubic c = new Cubic(0, mss, false);
         c.cwnd = 100 * mss;
         c.ssthresh = 1;
         long rtt = 100 * MS;
@@ -505,7 +505,7 @@ class TcpSackRecoveryTest {
     @Test
     void cubicAtTheWindowCapKeepsItsStateUntilAReduction() {
         int mss = 1000;
-        Cubic c = new Cubic(0, mss);
+        Cubic c = new Cubic(0, mss, false);
         c.cwnd = NewReno.MAX_CWND - 10; // a long-lived connection that never lost a segment
         long t = 1_000 * MS;
         c.grow(mss, mss, t, MS); // slow start reaches the cap
