@@ -160,7 +160,15 @@ public final class Host implements Node, SegmentSink {
         try {
             work += channel.poll(rxHandler, RX_BATCH);
         } finally {
-            releaseHeld(); // even if a frame's handling threw: no connection stays silent
+            // even if a frame's handling threw: no connection stays silent. What the held
+            // connections send goes out in one system call where the channel batches, so a
+            // receiver woken by the first frame finds the rest with it
+            channel.beginBatch();
+            try {
+                releaseHeld();
+            } finally {
+                channel.endBatch();
+            }
         }
         work += runArpTimers();
         work += runConnectionTimers();
@@ -953,6 +961,7 @@ public final class Host implements Node, SegmentSink {
         if (conn.holdsOutput()) {
             releaseHeld(); // what it may send goes out from here, before its state is copied
         }
+        channel.flush(); // frames of a batch still point into its send ring
         remove(b);
         conn.observer(ConnectionObserver.NONE);
         conn.sink(DISCARD);

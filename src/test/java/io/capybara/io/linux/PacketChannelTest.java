@@ -184,6 +184,110 @@ class PacketChannelTest {
         }
     }
 
+    /**
+     * In a batch, offloaded frames with their payload in native memory wait and go out in one
+     * sendmmsg(2), when the batch ends, when it is full (32), or before a frame that cannot wait
+     * (a plain send, a payload on the heap): all of them, byte for byte, in the order given.
+     */
+    @Test
+    void batchedFramesWaitAndGoOutTogetherInOrder() {
+        NetAdmin.assumeNetAdmin();
+        try (Topology topo = Topology.create()) {
+            Topology.VethLink link = topo.veth(null, null); // both ends in the root namespace
+            try (PacketChannel a = PacketChannel.open(link.nameA(), -1L, false, PacketChannel.DEFAULT_BUFFER_BYTES, true);
+                 PacketChannel b = PacketChannel.open(link.nameB(), -1L, false, PacketChannel.DEFAULT_BUFFER_BYTES, true)) {
+                // a payload of its own per frame: a waiting frame's payload must stay as it was
+                org.agrona.concurrent.UnsafeBuffer nativePayload =
+                        new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(100 * 100));
+                org.agrona.concurrent.UnsafeBuffer heapPayload = new org.agrona.concurrent.UnsafeBuffer(new byte[100]);
+                org.agrona.concurrent.UnsafeBuffer plain = new org.agrona.concurrent.UnsafeBuffer(new byte[60]);
+                TestFrames.putMac(plain, 0, b.ourMac());
+                TestFrames.putMac(plain, 6, a.ourMac());
+                plain.putShort(12, (short) 0x88B5, java.nio.ByteOrder.BIG_ENDIAN); // local experimental
+                java.util.List<Integer> order = new java.util.ArrayList<>();
+                boolean[] intact = {true};
+                io.capybara.io.FrameHandler record = (buf, off, len) -> {
+                    if (TestFrames.isTcp(buf, off, len)) {
+                        int seq = buf.getInt(off + 14 + 20 + 4, java.nio.ByteOrder.BIG_ENDIAN);
+                        order.add(seq);
+                        intact[0] &= len == 14 + 40 + 100 && buf.getByte(off + len - 1) == (byte) seq;
+                    } else if (buf.getShort(off + 12, java.nio.ByteOrder.BIG_ENDIAN) == (short) 0x88B5) {
+                        order.add(-1);
+                    }
+                };
+                a.beginBatch();
+                for (int i = 0; i < 3; i++) {
+                    assertTrue(sendSegment(a, b, link, i, nativePayload));
+                }
+                assertEquals(0, a.framesSent(), "three frames wait");
+                pollFor(b, record, order, 1, 200_000_000L);
+                assertTrue(order.isEmpty(), "a waiting frame went out: " + order);
+                assertTrue(a.send(plain, 0, plain.capacity())); // sends the three first
+                assertEquals(1, a.batchedSends());
+                assertTrue(sendSegment(a, b, link, 3, nativePayload));
+                assertTrue(sendSegment(a, b, link, 4, nativePayload));
+                assertTrue(sendSegment(a, b, link, 5, heapPayload)); // copied: 3 and 4 go first
+                assertEquals(2, a.batchedSends());
+                assertTrue(sendSegment(a, b, link, 6, nativePayload));
+                a.endBatch();
+                assertEquals(3, a.batchedSends());
+                for (int i = 7; i < 7 + 40; i++) { // after the batch: at once, one call each
+                    assertTrue(sendSegment(a, b, link, i, nativePayload));
+                }
+                assertEquals(3, a.batchedSends());
+                a.beginBatch();
+                for (int i = 47; i < 47 + 40; i++) { // a full batch goes when it is full
+                    assertTrue(sendSegment(a, b, link, i, nativePayload));
+                }
+                assertEquals(4, a.batchedSends(), "32 went when the batch was full");
+                a.endBatch();
+                assertEquals(5, a.batchedSends());
+                assertEquals(1 + 87, a.framesSent());
+                assertEquals(87, a.offloadedSent());
+                assertEquals(86, a.gatheredSent(), "all but the heap payload from where they lay");
+                pollFor(b, record, order, 1 + 87, 20_000_000_000L); // a deadline for a slow host, not a speed claim
+                java.util.List<Integer> expected = new java.util.ArrayList<>(java.util.List.of(0, 1, 2, -1));
+                for (int i = 3; i < 87; i++) {
+                    expected.add(i);
+                }
+                assertEquals(expected, order, "the wire keeps the order of the calls");
+                assertTrue(intact[0], "a frame arrived changed");
+            }
+        }
+    }
+
+    /**
+     * An offloaded TCP frame with sequence number {@code seq} and 100 bytes of payload, the last
+     * one {@code seq}: from {@code payload} at {@code 100 * seq} if it is native memory, else at 0.
+     */
+    private static boolean sendSegment(PacketChannel a, PacketChannel b, Topology.VethLink link, int seq,
+                                       org.agrona.concurrent.UnsafeBuffer payload) {
+        int at = payload.byteArray() == null ? 100 * seq : 0;
+        payload.putByte(at + 99, (byte) seq);
+        io.capybara.wire.TcpSegment seg = new io.capybara.wire.TcpSegment()
+                .between(link.addressA(), 40000, link.addressB(), 80);
+        seg.seq = seq;
+        seg.ack = 1;
+        seg.flags = io.capybara.wire.TcpSegment.ACK;
+        seg.window = 1000;
+        seg.payload = payload;
+        seg.payloadOffset = at;
+        seg.payloadLength = 100;
+        org.agrona.concurrent.UnsafeBuffer headers = new org.agrona.concurrent.UnsafeBuffer(new byte[128]);
+        int headersLength = io.capybara.wire.FrameEncoder.encodeTcpHeaders(headers, 0, b.ourMac(), a.ourMac(), 1, seg)
+                - seg.payloadLength;
+        return a.sendTcpOffloaded(headers, 0, headersLength, payload, at, 100,
+                io.capybara.wire.FrameEncoder.IPV4_HEADERS_LENGTH, 1448);
+    }
+
+    private static void pollFor(PacketChannel b, io.capybara.io.FrameHandler handler, java.util.List<Integer> got,
+                                int upTo, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        while (got.size() < upTo && System.nanoTime() < deadline) {
+            b.poll(handler, 64);
+        }
+    }
+
     private static void drain(PacketChannel b, io.capybara.io.FrameHandler check, int upTo, int[] next) {
         long deadline = System.nanoTime() + 20_000_000_000L; // a deadline for a slow host, not a speed claim
         while (next[0] < upTo && System.nanoTime() < deadline) {
