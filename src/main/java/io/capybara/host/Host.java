@@ -160,15 +160,7 @@ public final class Host implements Node, SegmentSink {
         try {
             work += channel.poll(rxHandler, RX_BATCH);
         } finally {
-            // even if a frame's handling threw: no connection stays silent. What the held
-            // connections send goes out in one system call where the channel batches, so a
-            // receiver woken by the first frame finds the rest with it
-            channel.beginBatch();
-            try {
-                releaseHeld();
-            } finally {
-                channel.endBatch();
-            }
+            releaseHeld(); // even if a frame's handling threw: no connection stays silent
         }
         work += runArpTimers();
         work += runConnectionTimers();
@@ -961,7 +953,6 @@ public final class Host implements Node, SegmentSink {
         if (conn.holdsOutput()) {
             releaseHeld(); // what it may send goes out from here, before its state is copied
         }
-        channel.flush(); // frames of a batch still point into its send ring
         remove(b);
         conn.observer(ConnectionObserver.NONE);
         conn.sink(DISCARD);

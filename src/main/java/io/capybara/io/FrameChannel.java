@@ -81,23 +81,6 @@ public interface FrameChannel extends AutoCloseable {
     }
 
     /**
-     * From here until {@link #endBatch}, frames given to {@link #sendTcpOffloaded} may wait, to
-     * go out together in one system call: a receiver woken by our frames then finds several at
-     * once. The caller keeps their payloads unchanged until {@link #flush} or {@link #endBatch}.
-     * The order of frames on the wire stays the order of the calls. The default sends at once.
-     */
-    default void beginBatch() {
-    }
-
-    /** Sends the frames that wait in a batch, which goes on. */
-    default void flush() {
-    }
-
-    /** Sends the frames that wait and ends the batch: later frames go out at once again. */
-    default void endBatch() {
-    }
-
-    /**
      * Whether {@link #sendTcpOffloaded} takes a payload in native (off-heap) memory where it
      * lies, with no copy: a host then keeps its connections' rings off the heap.
      */

@@ -76,7 +76,6 @@ public abstract class FdFrameChannel implements FrameChannel {
     @Override
     public final boolean send(DirectBuffer buffer, int offset, int length) {
         ensureOpen();
-        flush(); // frames that wait in a batch go first: the wire keeps the order of the calls
         if (length < minFrameLength() || length > tx.byteSize() - headroom) {
             sendsDropped++;
             return false;

@@ -174,7 +174,6 @@ public final class LinuxCalls {
             errnoCall("mmap", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
     private static final MethodHandle MUNMAP = errnoCall("munmap", JAVA_INT, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle SENDMSG = errnoCall("sendmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
-    private static final MethodHandle SENDMMSG = errnoCall("sendmmsg", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
     private static final MethodHandle RECVMMSG =
             errnoCall("recvmmsg", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
     private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
@@ -399,18 +398,6 @@ public final class LinuxCalls {
     public static long sendmsg(MemorySegment cs, int fd, MemorySegment msghdr, int flags) {
         try {
             return longResult((long) SENDMSG.invokeExact(cs, fd, msghdr, flags), cs);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
-
-    /**
-     * sendmmsg(2) of {@code vlen} prepared mmsghdrs from {@code msgvec}: how many went (each
-     * one's bytes in its msg_len), or -errno if the first did not.
-     */
-    public static int sendmmsg(MemorySegment cs, int fd, MemorySegment msgvec, int vlen, int flags) {
-        try {
-            return intResult((int) SENDMMSG.invokeExact(cs, fd, msgvec, vlen, flags), cs);
         } catch (Throwable t) {
             throw unexpected(t);
         }

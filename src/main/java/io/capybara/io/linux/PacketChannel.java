@@ -96,17 +96,12 @@ public final class PacketChannel extends FdFrameChannel {
     /** sendmsg(2)'s struct msghdr and its two iovecs: the transmit buffer's head, a payload elsewhere. */
     private final MemorySegment gatherMessage;
     private final MemorySegment gather;
-    /** With offload: offloaded frames that wait in a batch for one sendmmsg(2) (null without offload). */
-    private final TxBatch txBatch;
-    /** Between {@link #beginBatch} and {@link #endBatch}. */
-    private boolean batching;
 
     private long framesNotForUs;
     private long framesTruncated;
     private long offloadedSent;
     private long segmentedSent;
     private long gatheredSent;
-    private long batchedSends;
     private long checksumsFinished;
 
     private PacketChannel(Arena arena, int fd, String interfaceName, int interfaceIndex, long ourMac,
@@ -125,7 +120,6 @@ public final class PacketChannel extends FdFrameChannel {
         this.gatherMessage = arena.allocate(LinuxCalls.MSGHDR_SIZE, 8);
         gatherMessage.set(ValueLayout.ADDRESS, LinuxCalls.MSGHDR_IOV, gather);
         gatherMessage.set(ValueLayout.JAVA_LONG, LinuxCalls.MSGHDR_IOVLEN, 2);
-        this.txBatch = offload ? new TxBatch(arena) : null;
     }
 
     /** Opens a channel on {@code interfaceName}, accepting frames for the interface's own MAC. */
@@ -420,10 +414,6 @@ public final class PacketChannel extends FdFrameChannel {
     @Override
     public synchronized void close() {
         boolean open = fd >= 0;
-        if (txBatch != null) { // closed inside a batch: what waits is dropped, and counted
-            sendsDropped += txBatch.count;
-            txBatch.count = 0;
-        }
         super.close();
         if (open && ring != null) {
             LinuxCalls.unmap(LinuxCalls.threadCallState(), ring.address, RxRing.BYTES, "PACKET_RX_RING of " + name);
@@ -489,17 +479,12 @@ public final class PacketChannel extends FdFrameChannel {
             return false;
         }
         boolean segment = segmentSize > 0 && payloadLength > segmentSize;
-        boolean nativePayload = payloadLength == 0 || payload.byteArray() == null;
-        if (batching && nativePayload && headroom + headersLength <= TxBatch.HEAD_BYTES) {
-            txBatch.add(headers, headersOffset, headersLength, payload, payloadOffset, payloadLength, l4Offset,
-                    segment ? segmentSize : 0);
-            if (txBatch.count == TxBatch.FRAMES) {
-                flush();
-            }
-            return true;
-        }
-        flush(); // what waits goes first
-        writeVnetHeader(txBuffer, 0, headersLength, l4Offset, segment ? segmentSize : 0);
+        txBuffer.putByte(0, (byte) VNET_F_NEEDS_CSUM);
+        txBuffer.putByte(1, (byte) (segment ? VNET_GSO_TCPV4 : VNET_GSO_NONE));
+        txBuffer.putShort(2, (short) headersLength, HOST);
+        txBuffer.putShort(4, (short) (segment ? segmentSize : 0), HOST);
+        txBuffer.putShort(6, (short) l4Offset, HOST);
+        txBuffer.putShort(8, (short) TCP_CHECKSUM_FIELD, HOST);
         txBuffer.putBytes(headroom, headers, headersOffset, headersLength);
         boolean sent;
         if (payloadLength > 0 && payload.byteArray() == null) {
@@ -518,137 +503,6 @@ public final class PacketChannel extends FdFrameChannel {
             return true;
         }
         return false;
-    }
-
-    /**
-     * The virtio header at {@code at}: the kernel finishes the TCP checksum and, with
-     * {@code segmentSize > 0}, cuts the frame into segments of that much payload.
-     */
-    private static void writeVnetHeader(UnsafeBuffer b, int at, int headersLength, int l4Offset, int segmentSize) {
-        b.putByte(at, (byte) VNET_F_NEEDS_CSUM);
-        b.putByte(at + 1, (byte) (segmentSize > 0 ? VNET_GSO_TCPV4 : VNET_GSO_NONE));
-        b.putShort(at + 2, (short) headersLength, HOST);
-        b.putShort(at + 4, (short) segmentSize, HOST);
-        b.putShort(at + 6, (short) l4Offset, HOST);
-        b.putShort(at + 8, (short) TCP_CHECKSUM_FIELD, HOST);
-    }
-
-    @Override
-    public void beginBatch() {
-        batching = txBatch != null;
-    }
-
-    @Override
-    public void endBatch() {
-        flush();
-        batching = false;
-    }
-
-    /**
-     * One sendmmsg(2) for the frames that wait (more if the kernel takes only part: a frame it
-     * refuses is counted dropped and the rest still go), counted as {@link #sendTcpOffloaded}
-     * counts a frame it sends at once.
-     */
-    @Override
-    public void flush() {
-        if (txBatch == null || txBatch.count == 0) {
-            return;
-        }
-        int from = 0;
-        while (from < txBatch.count) {
-            int n = LinuxCalls.sendmmsg(callState, fd, txBatch.messageAt(from), txBatch.count - from,
-                    LinuxCalls.MSG_DONTWAIT);
-            if (n == -LinuxCalls.EINTR) {
-                continue;
-            }
-            batchedSends++;
-            if (n <= 0) { // the kernel refused the first of them: that one is lost, the rest may go
-                lastErrno = (int) -n;
-                sendsDropped++;
-                from++;
-                continue;
-            }
-            for (int i = from; i < from + n; i++) {
-                if (txBatch.sentLength(i) == txBatch.length[i]) {
-                    framesSent++;
-                    offloadedSent++;
-                    if (txBatch.segmented[i]) {
-                        segmentedSent++;
-                    }
-                    if (txBatch.gathered[i]) {
-                        gatheredSent++;
-                    }
-                } else {
-                    sendsDropped++;
-                }
-            }
-            from += n;
-        }
-        txBatch.count = 0;
-    }
-
-    /**
-     * Offloaded frames waiting for one sendmmsg(2): per frame a slot for the virtio header and
-     * the frame's headers, and a message whose iovecs are that slot and the payload where it
-     * lies (a connection's send ring), all allocated once.
-     */
-    private final class TxBatch {
-        /** Frames per system call: a batch's worth of a few connections' large segments. */
-        static final int FRAMES = 32;
-        /** Room per frame for the virtio header and the Ethernet, IPv4 and TCP headers (with options). */
-        static final int HEAD_BYTES = 128;
-        final MemorySegment heads;
-        final UnsafeBuffer headBuffer;
-        final MemorySegment iovecs;
-        final MemorySegment messages;
-        /** messages from each index on: what sendmmsg(2) takes after a partial send (made once, not per call). */
-        final MemorySegment[] from = new MemorySegment[FRAMES];
-        final int[] length = new int[FRAMES];
-        final boolean[] segmented = new boolean[FRAMES];
-        final boolean[] gathered = new boolean[FRAMES];
-        int count;
-
-        TxBatch(Arena arena) {
-            heads = arena.allocate((long) HEAD_BYTES * FRAMES, 64);
-            headBuffer = new UnsafeBuffer(heads.address(), HEAD_BYTES * FRAMES);
-            iovecs = arena.allocate(2L * LinuxCalls.IOVEC_SIZE * FRAMES, 8);
-            messages = arena.allocate((long) LinuxCalls.MMSGHDR_SIZE * FRAMES, 8);
-            for (int i = 0; i < FRAMES; i++) {
-                from[i] = messages.asSlice((long) i * LinuxCalls.MMSGHDR_SIZE);
-                MemorySegment m = messages.asSlice((long) i * LinuxCalls.MMSGHDR_SIZE, LinuxCalls.MMSGHDR_SIZE);
-                m.set(ValueLayout.ADDRESS, LinuxCalls.MSGHDR_IOV,
-                        iovecs.asSlice(2L * LinuxCalls.IOVEC_SIZE * i, 2L * LinuxCalls.IOVEC_SIZE));
-                iovecs.set(ValueLayout.JAVA_LONG, 2L * LinuxCalls.IOVEC_SIZE * i, heads.address() + (long) HEAD_BYTES * i);
-            }
-        }
-
-        void add(DirectBuffer headers, int headersOffset, int headersLength, DirectBuffer payload, int payloadOffset,
-                 int payloadLength, int l4Offset, int segmentSize) {
-            int i = count++;
-            int at = HEAD_BYTES * i;
-            writeVnetHeader(headBuffer, at, headersLength, l4Offset, segmentSize);
-            headBuffer.putBytes(at + headroom, headers, headersOffset, headersLength);
-            long iov = 2L * LinuxCalls.IOVEC_SIZE * i;
-            iovecs.set(ValueLayout.JAVA_LONG, iov + 8, headroom + headersLength);
-            boolean gather = payloadLength > 0;
-            if (gather) {
-                iovecs.set(ValueLayout.JAVA_LONG, iov + LinuxCalls.IOVEC_SIZE, payload.addressOffset() + payloadOffset);
-                iovecs.set(ValueLayout.JAVA_LONG, iov + LinuxCalls.IOVEC_SIZE + 8, payloadLength);
-            }
-            messages.set(ValueLayout.JAVA_LONG, (long) LinuxCalls.MMSGHDR_SIZE * i + LinuxCalls.MSGHDR_IOVLEN,
-                    gather ? 2 : 1);
-            length[i] = headroom + headersLength + payloadLength;
-            segmented[i] = segmentSize > 0;
-            gathered[i] = gather;
-        }
-
-        MemorySegment messageAt(int i) {
-            return from[i];
-        }
-
-        int sentLength(int i) {
-            return messages.get(ValueLayout.JAVA_INT, (long) LinuxCalls.MMSGHDR_SIZE * i + LinuxCalls.MMSGHDR_LEN);
-        }
     }
 
     /** sendmsg(2) of the first {@code head} bytes of {@link #tx} and then {@code length} bytes at {@code address}. */
@@ -714,11 +568,6 @@ public final class PacketChannel extends FdFrameChannel {
     /** Of {@link #offloadedSent}, the frames whose payload went to the kernel from where it lay (no copy). */
     public long gatheredSent() {
         return gatheredSent;
-    }
-
-    /** sendmmsg(2) calls that sent batched frames ({@link #beginBatch}): frames sent over this is the batching. */
-    public long batchedSends() {
-        return batchedSends;
     }
 
     /** Received frames with a partial checksum (NEEDS_CSUM) that this channel finished. */
