@@ -121,7 +121,8 @@ public final class LossBench {
      * @param linuxCongestion the Linux sender's congestion control as its socket reported it
      */
     public record Result(long bytes, int runs, int warmups, int sendBufferBytes, String linuxCongestion,
-                         int segmentOffloadBytes, long spinNanos, boolean senderChecksumOffload, List<Row> rows) {
+                         int segmentOffloadBytes, long spinNanos, boolean senderChecksumOffload, int loopNice,
+                         List<Row> rows) {
         /**
          * The row without loss, if the rates asked for included 0 (else null): each sender's own
          * throughput on this path, against which {@link Row#ratioVsNoLoss} measures what loss
@@ -196,7 +197,7 @@ public final class LossBench {
 
     /** One run per rate, one warm-up transfer: what the small test uses. */
     public static Result run(double[] lossPercents, long bytes, Consumer<String> progress) throws Exception {
-        return run(lossPercents, bytes, 1, 1, 1, DEFAULT_SEGMENT_OFFLOAD, SPIN_NANOS, true, progress);
+        return run(lossPercents, bytes, 1, 1, 1, DEFAULT_SEGMENT_OFFLOAD, SPIN_NANOS, true, 0, progress);
     }
 
     /**
@@ -218,10 +219,14 @@ public final class LossBench {
      * @param spinNanos    how long the Java loop busy-polls after work before it blocks in epoll
      * @param checksumOffload turn checksum offload and scatter-gather on at both senders' veth
      *                     ends (TSO and GSO stay off); false leaves every offload off there
+     * @param loopNice     the Java loop thread's nice value while it sends (0: as it is; below 0
+     *                     needs CAP_SYS_NICE): the scheduler then lets a receiver it woke onto the
+     *                     loop's CPU preempt the loop less, as softirq, where Linux's sender does
+     *                     its work, is never preempted by a task
      */
     public static Result run(double[] lossPercents, long bytes, int runs, int warmups, int maxWarmups,
-                             int segmentOffload,
-                             long spinNanos, boolean checksumOffload, Consumer<String> progress) throws Exception {
+                             int segmentOffload, long spinNanos, boolean checksumOffload, int loopNice,
+                             Consumer<String> progress) throws Exception {
         String problem = Topology.netAdminProblem();
         if (problem != null) {
             throw new IllegalStateException("bench loss needs root/CAP_NET_ADMIN: " + problem);
@@ -236,6 +241,8 @@ public final class LossBench {
         String congestion = "";
         int sendBuffer;
         int warmed = 0;
+        int niceBefore = threadNice();
+        setThreadNice(loopNice == 0 ? niceBefore : loopNice);
         try (Topology topo = Topology.create()) {
             String r = topo.namespace();
             String s = topo.namespace();
@@ -354,8 +361,29 @@ public final class LossBench {
                         runQueue, new ReceiverWaits(median(receiverReads), median(receiverSleeps),
                         median(linuxReceiverReads), median(linuxReceiverSleeps)), median(javaCwnd), median(linuxCwnd)));
             }
+        } finally {
+            setThreadNice(niceBefore);
         }
-        return new Result(bytes, runs, warmed, sendBuffer, congestion, segmentOffload, spinNanos, checksumOffload, rows);
+        return new Result(bytes, runs, warmed, sendBuffer, congestion, segmentOffload, spinNanos, checksumOffload,
+                loopNice, rows);
+    }
+
+    /** The calling thread's nice value (field 19 of /proc/thread-self/stat, after the command's closing parenthesis). */
+    static int threadNice() throws java.io.IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+        return Integer.parseInt(f[16]); // fields from the state (3rd) on: nice is the 19th
+    }
+
+    /** Sets the calling thread's nice value; a clear error where it may not be lowered. */
+    static void setThreadNice(int nice) {
+        java.lang.foreign.MemorySegment cs = io.capybara.io.linux.LinuxCalls.threadCallState();
+        int tid = io.capybara.io.linux.LinuxCalls.gettid(cs);
+        int r = io.capybara.io.linux.LinuxCalls.setpriority(cs, io.capybara.io.linux.LinuxCalls.PRIO_PROCESS, tid, nice);
+        if (r < 0) {
+            throw new IllegalStateException("bench loss could not set the loop thread's nice value to " + nice
+                    + " (a value below 0 needs CAP_SYS_NICE): " + io.capybara.io.linux.LinuxCalls.strerror(-r));
+        }
     }
 
     /** Makes the receiving side's rule drop {@code loss} percent of the data segments; returns it in 1/10,000. */
@@ -635,9 +663,9 @@ public final class LossBench {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                 "%d bytes to a Linux receiver over a veth, random loss on the receiving side; median of %d run(s) "
                         + "per sender after %d warm-up transfer(s); Linux sender %s, our send buffer %d bytes, "
-                        + "segmentation offload %d bytes, spin %d us%n",
+                        + "segmentation offload %d bytes, spin %d us, loop nice %d%n",
                 r.bytes(), r.runs(), r.warmups(), r.linuxCongestion(), r.sendBufferBytes(), r.segmentOffloadBytes(),
-                r.spinNanos() / 1000));
+                r.spinNanos() / 1000, r.loopNice()));
         sb.append(String.format(Locale.ROOT, "%7s %14s %12s %7s %13s %11s %12s %10s %14s %11s%n", "loss %",
                 "capybara Mb/s", "linux Mb/s", "ratio", "capybara RTOs", "linux RTOs", "capybara CPU", "linux CPU",
                 "capybara cwnd", "linux cwnd"));

@@ -166,6 +166,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--spin-us", defaultValue = "200", description = "Microseconds the Java sender's loop "
                 + "busy-polls after work before it blocks in epoll (default ${DEFAULT-VALUE}).")
         long spinMicros;
+        @Option(names = "--loop-nice", defaultValue = "0", description = "Nice value of the Java sender's loop thread "
+                + "while it runs, -20..19 (below 0 needs CAP_SYS_NICE; default ${DEFAULT-VALUE}: unchanged). Where the "
+                + "scheduler puts the woken receiver on the loop's CPU, a lower value lets it preempt the loop less.")
+        int loopNice;
         @Option(names = "--sender-checksum-offload", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "Checksum offload and scatter-gather on at both senders' veth ends, TSO/GSO off "
                         + "(default ${DEFAULT-VALUE}; --no-sender-checksum-offload: every offload off).")
@@ -178,6 +182,7 @@ public final class BenchCommand implements Runnable {
             Args.between("--runs", runs, 1, 100);
             Args.between("--segment-offload", segmentOffload, 0, io.capybara.host.HostConfig.MAX_SEGMENT_OFFLOAD_BYTES);
             Args.between("--spin-us", spinMicros, 0, 1_000_000);
+            Args.between("--loop-nice", loopNice, -20, 19);
             Args.between("--warmup", warmup, 0, 100);
             Args.between("--max-warmup", maxWarmup, 0, 100); // below --warmup: --warmup counts
             for (double l : loss) {
@@ -189,7 +194,7 @@ public final class BenchCommand implements Runnable {
                 throw CliException.usage("--bytes", "must be > 0, got " + bytes);
             }
             io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, runs, warmup, maxWarmup,
-                    segmentOffload, spinMicros * 1000, senderChecksumOffload, System.err::println);
+                    segmentOffload, spinMicros * 1000, senderChecksumOffload, loopNice, System.err::println);
             if (!json.on) {
                 System.out.print(io.capybara.bench.LossBench.format(r));
                 return 0;
@@ -228,7 +233,7 @@ public final class BenchCommand implements Runnable {
                     .put("linux_congestion_control", r.linuxCongestion())
                     .put("capybara_send_buffer_bytes", r.sendBufferBytes())
                     .put("capybara_segment_offload_bytes", r.segmentOffloadBytes())
-                    .put("capybara_spin_us", r.spinNanos() / 1000).put("sender_checksum_offload", r.senderChecksumOffload())
+                    .put("capybara_spin_us", r.spinNanos() / 1000).put("capybara_loop_nice", r.loopNice()).put("sender_checksum_offload", r.senderChecksumOffload())
                     .put("rates", rates).put("goal_ratio", 0.9)
                     .put("goal_met", goal));
             return 0;

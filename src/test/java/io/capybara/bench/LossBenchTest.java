@@ -58,5 +58,28 @@ class LossBenchTest {
         assertTrue(Double.isNaN(lossy.ratioVsNoLoss(null)), "no reference without a 0% rate");
         assertTrue(LossBench.format(r).contains("at 5.00% loss each keeps of its own rate without loss"), LossBench.format(r));
         assertTrue(LossBench.format(r).contains("linux cwnd"), LossBench.format(r));
+        assertEquals(0, r.loopNice());
+    }
+
+    /** --loop-nice sets the calling thread's own nice value (only its own: a thread of its own here, since raising it cannot be undone without CAP_SYS_NICE). */
+    @Test
+    void theLoopThreadsNiceValueIsItsOwn() throws Exception {
+        int[] seen = new int[3];
+        Throwable[] failed = {null};
+        Thread t = new Thread(() -> {
+            try {
+                seen[0] = LossBench.threadNice();
+                LossBench.setThreadNice(Math.min(seen[0] + 3, 19));
+                seen[1] = LossBench.threadNice();
+            } catch (Throwable e) {
+                failed[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        seen[2] = LossBench.threadNice();
+        assertEquals(null, failed[0]);
+        assertEquals(Math.min(seen[0] + 3, 19), seen[1], "the thread's nice value after setting it");
+        assertEquals(seen[0], seen[2], "another thread's is unchanged");
     }
 }

@@ -186,6 +186,8 @@ public final class LinuxCalls {
             errnoCall("epoll_pwait2", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
     private static final MethodHandle EVENTFD = errnoCall("eventfd", JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle KILL = errnoCall("kill", JAVA_INT, JAVA_INT, JAVA_INT);
+    private static final MethodHandle GETTID = errnoCall("gettid", JAVA_INT);
+    private static final MethodHandle SETPRIORITY = errnoCall("setpriority", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle IF_NAMETOINDEX = errnoCall("if_nametoindex", JAVA_INT, ADDRESS);
     // Variadic in C: the linker must be told where the variadic part starts.
     private static final MethodHandle OPEN =
@@ -462,6 +464,27 @@ public final class LinuxCalls {
     public static int eventfd(MemorySegment cs, int initial, int flags) {
         try {
             return intResult((int) EVENTFD.invokeExact(cs, initial, flags), cs);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** PRIO_PROCESS: with a thread id, setpriority(2) sets that one thread's nice value on Linux. */
+    public static final int PRIO_PROCESS = 0;
+
+    /** gettid(2): the calling thread's id (glibc 2.30). */
+    public static int gettid(MemorySegment cs) {
+        try {
+            return intResult((int) GETTID.invokeExact(cs), cs);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** setpriority(2): 0 or -errno (EACCES: a lower nice value needs CAP_SYS_NICE). */
+    public static int setpriority(MemorySegment cs, int which, int who, int prio) {
+        try {
+            return intResult((int) SETPRIORITY.invokeExact(cs, which, who, prio), cs);
         } catch (Throwable t) {
             throw unexpected(t);
         }
