@@ -10,14 +10,16 @@ package io.capybara.tcp;
  *
  * <p>Linux's first jiffy ({@link #linuxStart}, on by default): Linux's CUBIC computes its
  * per-ACK step at most once per jiffy, and at an epoch's start its integer cubic target lies one
- * segment above cwnd (K and the cubic term are both rounded down). So in the jiffy an epoch
- * starts in, Linux grows one segment per window of ACKs, Reno's rate, where RFC 9438's
- * Reno-friendly estimate grows 0.53. At a datacenter's round trips of tens of microseconds, with
- * a loss every few hundred, that jiffy is an epoch's whole life: {@code bench loss} read Linux's
- * cwnd through TCP_INFO at 1% loss on a veth and found it growing a median 1.0 segment per round
- * trip, its windows 1.4 times ours. Here the first millisecond of an epoch (the shortest jiffy,
- * HZ = 1000) grows at least one segment per round trip; after it the RFC's rules alone apply,
- * and the window never shrinks while W_est catches up, as in Linux.
+ * segment above cwnd (K and the cubic term are both rounded down), so the step is one segment
+ * per c0 segments acknowledged, c0 the window the epoch began with. Until the next jiffy Linux
+ * keeps that step while the window grows: at least one segment per round trip (Reno's rate, and
+ * more as the window passes c0), where RFC 9438's Reno-friendly estimate grows 0.53. At a
+ * datacenter's round trips of tens of microseconds, with a loss every few hundred, that jiffy is
+ * an epoch's whole life: {@code bench loss} read Linux's cwnd through TCP_INFO at 1% loss on a
+ * veth and found it growing a median 1.0 and a mean 1.5 segments per round trip, its windows 1.4
+ * times ours, with as many recoveries. Here the first millisecond of an epoch (the shortest
+ * jiffy, HZ = 1000) grows at least one segment per c0 acknowledged; after it the RFC's rules
+ * alone apply, and the window never shrinks while W_est catches up, as in Linux.
  * {@link TcpConfig.Congestion#CUBIC_RFC} leaves this out.
  */
 final class Cubic extends NewReno {
@@ -91,7 +93,10 @@ final class Cubic extends NewReno {
             next = cwndSeg + (target - cwndSeg) * segmentsAcked / cwndSeg;
         }
         if (linuxStart && now - epochStart < LINUX_JIFFY_NANOS) {
-            next = Math.max(next, cwndSeg + segmentsAcked / cwndSeg); // one segment per window acked
+            // one segment per c0 acknowledged; c0, the window the epoch began with, is where
+            // W(0) = W_max - C K^3 put it (K = 0 and W_max = c0 when it began above W_max)
+            double c0 = Math.max(wMax - C * k * k * k, 1);
+            next = Math.max(next, cwndSeg + segmentsAcked / c0);
         }
         if (next > cwndSeg) {
             carry += (next - cwndSeg) * mss; // congestion avoidance never shrinks the window

@@ -161,11 +161,12 @@ class CubicTest {
 
     /**
      * Linux's first jiffy: at a datacenter's 50 us round trip, an epoch grows one segment per
-     * round trip for its first millisecond (the RFC's W_est: 0.53 up to W_max, then 1), and
-     * after it holds its window until W_est catches up, growing by the RFC's rules alone.
+     * c0 = 14 segments acknowledged for its first millisecond, a window of c0 or more each round
+     * trip (the RFC's W_est: 0.53 a round trip up to W_max, then 1), and after it holds its
+     * window until W_est catches up, growing by the RFC's rules alone.
      */
     @Test
-    void inItsFirstMillisecondAnEpochGrowsASegmentPerRoundTripAsLinuxDoes() {
+    void inItsFirstMillisecondAnEpochGrowsASegmentPerC0AckedAsLinuxDoes() {
         long rtt = 50_000;
         Cubic linux = at(20, true);
         Cubic rfc = at(20, false);
@@ -174,8 +175,9 @@ class CubicTest {
         double[] fast = run(linux, 0, rtt, 0.001);
         double[] slow = run(rfc, 0, rtt, 0.001);
         assertEquals(20, fast.length);
+        double[] linuxWindows = linuxStart(14, fast.length);
         for (int round = 0; round < fast.length; round++) {
-            assertEquals(14 + round + 1, fast[round], 1.0, "one segment per round trip, round " + round);
+            assertEquals(linuxWindows[round], fast[round], 1.0, "one segment per 14 acknowledged, round " + round);
             assertEquals(renoFriendly(14, 20, round + 1), slow[round], 1.0, "RFC 9438's W_est, round " + round);
         }
         assertTrue(fast[19] - slow[19] > 4, "Linux's start is ahead: " + fast[19] + " vs " + slow[19]);
@@ -188,6 +190,17 @@ class CubicTest {
             assertTrue(later[round] >= reached && later[round] <= Math.max(reached, rfcLater[round]) + 1,
                     "round " + round + ": " + later[round] + " (RFC alone " + rfcLater[round] + ")");
         }
+    }
+
+    /** The windows after each round from {@code c0}: every segment of a round's window acknowledged adds 1 / c0. */
+    static double[] linuxStart(double c0, int rounds) {
+        double[] w = new double[rounds];
+        double cwnd = c0;
+        for (int i = 0; i < rounds; i++) {
+            cwnd += Math.floor(cwnd) / c0;
+            w[i] = cwnd;
+        }
+        return w;
     }
 
     /** At a wide area's 100 ms round trip, the first millisecond is a part of the first round: at most a segment. */
@@ -215,7 +228,7 @@ class CubicTest {
             c.cwnd = 20 * MSS;
             loss(c, 20);
             double[] w = run(c, 0, 50_000, 0.001);
-            double expected = kind == TcpConfig.Congestion.CUBIC ? 34 : renoFriendly(14, 20, 20);
+            double expected = kind == TcpConfig.Congestion.CUBIC ? linuxStart(14, 20)[19] : renoFriendly(14, 20, 20);
             assertEquals(expected, w[19], 1.0, kind.name());
         }
         assertFalse(NewReno.create(TcpConfig.Congestion.NEW_RENO, 0, MSS) instanceof Cubic);
