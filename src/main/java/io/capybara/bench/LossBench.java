@@ -122,7 +122,7 @@ public final class LossBench {
      */
     public record Result(long bytes, int runs, int warmups, int sendBufferBytes, String linuxCongestion,
                          int segmentOffloadBytes, long spinNanos, boolean senderChecksumOffload, int loopNice,
-                         List<Row> rows) {
+                         TcpConfig.Congestion congestion, List<Row> rows) {
         /**
          * The row without loss, if the rates asked for included 0 (else null): each sender's own
          * throughput on this path, against which {@link Row#ratioVsNoLoss} measures what loss
@@ -197,7 +197,8 @@ public final class LossBench {
 
     /** One run per rate, one warm-up transfer: what the small test uses. */
     public static Result run(double[] lossPercents, long bytes, Consumer<String> progress) throws Exception {
-        return run(lossPercents, bytes, 1, 1, 1, DEFAULT_SEGMENT_OFFLOAD, SPIN_NANOS, true, 0, progress);
+        return run(lossPercents, bytes, 1, 1, 1, DEFAULT_SEGMENT_OFFLOAD, SPIN_NANOS, true, 0,
+                TcpConfig.Congestion.CUBIC, progress);
     }
 
     /**
@@ -223,10 +224,12 @@ public final class LossBench {
      *                     needs CAP_SYS_NICE): the scheduler then lets a receiver it woke onto the
      *                     loop's CPU preempt the loop less, as softirq, where Linux's sender does
      *                     its work, is never preempted by a task
+     * @param congestion   the Java connection's congestion control (CUBIC by default; the Linux
+     *                     sender runs CUBIC whatever this is)
      */
     public static Result run(double[] lossPercents, long bytes, int runs, int warmups, int maxWarmups,
                              int segmentOffload, long spinNanos, boolean checksumOffload, int loopNice,
-                             Consumer<String> progress) throws Exception {
+                             TcpConfig.Congestion congestion, Consumer<String> progress) throws Exception {
         String problem = Topology.netAdminProblem();
         if (problem != null) {
             throw new IllegalStateException("bench loss needs root/CAP_NET_ADMIN: " + problem);
@@ -238,7 +241,7 @@ public final class LossBench {
             }
         }
         List<Row> rows = new ArrayList<>();
-        String congestion = "";
+        String linuxCongestion = "";
         int sendBuffer;
         int warmed = 0;
         int niceBefore = threadNice();
@@ -264,7 +267,8 @@ public final class LossBench {
             topo.run(r, "nft", "add", "table", "inet", "capybara_loss");
             topo.run(r, "nft", "add", "chain", "inet", "capybara_loss", "input",
                     "{ type filter hook input priority 0; }");
-            TcpConfig tcp = TcpConfig.defaults().withBuffers(sendBuffer, TcpConfig.defaults().receiveBufferBytes());
+            TcpConfig tcp = TcpConfig.defaults().withBuffers(sendBuffer, TcpConfig.defaults().receiveBufferBytes())
+                    .withCongestion(congestion);
             // one host for every transfer, as a server's lives on: its rings come back to its pool
             // when a connection is done, so later transfers do not map fresh memory
             Host host = new Host(HostConfig.of("lossbench", pc.ourMac(), javaLink.addressA(), javaLink.prefixLength())
@@ -339,7 +343,7 @@ public final class LossBench {
                     long rexmit0 = netstat(topo, s, "Tcp:", "RetransSegs");
                     String[] said = topo.run(s, "python3", "-c", SENDER, Topology.ipv4(linuxLink.addressB()),
                             Integer.toString(PORT), Long.toString(bytes), LINUX_CONGESTION).trim().split("\\s+");
-                    congestion = said[0];
+                    linuxCongestion = said[0];
                     linuxCpu[run] = Double.parseDouble(said[1]) * 1e3;
                     for (int i = 2; i < said.length; i++) {
                         linuxCwnd.add(Double.parseDouble(said[i]));
@@ -352,7 +356,7 @@ public final class LossBench {
                     linuxRtos += rtos;
                     linuxRexmit += netstat(topo, s, "Tcp:", "RetransSegs") - rexmit0;
                     progress.accept(String.format(Locale.ROOT, "loss %.2f%% run %d/%d: linux (%s) %.1f Mbit/s, %d RTOs",
-                            loss, run + 1, runs, congestion, linuxMbps[run], rtos));
+                            loss, run + 1, runs, linuxCongestion, linuxMbps[run], rtos));
                 }
                 rows.add(new Row(per10k / 100.0, median(javaMbps), median(linuxMbps), javaRtos, linuxRtos, javaRexmit,
                         linuxRexmit, javaProbes, dropped(topo, r), javaMbps, linuxMbps,
@@ -364,8 +368,8 @@ public final class LossBench {
         } finally {
             setThreadNice(niceBefore);
         }
-        return new Result(bytes, runs, warmed, sendBuffer, congestion, segmentOffload, spinNanos, checksumOffload,
-                loopNice, rows);
+        return new Result(bytes, runs, warmed, sendBuffer, linuxCongestion, segmentOffload, spinNanos, checksumOffload,
+                loopNice, congestion, rows);
     }
 
     /** The calling thread's nice value (field 19 of /proc/thread-self/stat, after the command's closing parenthesis). */
@@ -663,9 +667,9 @@ public final class LossBench {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                 "%d bytes to a Linux receiver over a veth, random loss on the receiving side; median of %d run(s) "
                         + "per sender after %d warm-up transfer(s); Linux sender %s, our send buffer %d bytes, "
-                        + "segmentation offload %d bytes, spin %d us, loop nice %d%n",
+                        + "segmentation offload %d bytes, spin %d us, loop nice %d, our congestion control %s%n",
                 r.bytes(), r.runs(), r.warmups(), r.linuxCongestion(), r.sendBufferBytes(), r.segmentOffloadBytes(),
-                r.spinNanos() / 1000, r.loopNice()));
+                r.spinNanos() / 1000, r.loopNice(), r.congestion().name().toLowerCase(Locale.ROOT).replace('_', '-')));
         sb.append(String.format(Locale.ROOT, "%7s %14s %12s %7s %13s %11s %12s %10s %14s %11s%n", "loss %",
                 "capybara Mb/s", "linux Mb/s", "ratio", "capybara RTOs", "linux RTOs", "capybara CPU", "linux CPU",
                 "capybara cwnd", "linux cwnd"));

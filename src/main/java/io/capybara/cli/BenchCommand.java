@@ -140,6 +140,23 @@ public final class BenchCommand implements Runnable {
         }
     }
 
+    /** {@code cubic}, {@code cubic-rfc} or {@code new-reno}: a congestion control by its name in lower case. */
+    static final class CongestionConverter implements CommandLine.ITypeConverter<io.capybara.tcp.TcpConfig.Congestion> {
+        @Override
+        public io.capybara.tcp.TcpConfig.Congestion convert(String value) {
+            for (io.capybara.tcp.TcpConfig.Congestion c : io.capybara.tcp.TcpConfig.Congestion.values()) {
+                if (name(c).equals(value)) {
+                    return c;
+                }
+            }
+            throw new CommandLine.TypeConversionException("'" + value + "' is not one of cubic, cubic-rfc, new-reno");
+        }
+
+        static String name(io.capybara.tcp.TcpConfig.Congestion c) {
+            return c.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
+
     @Command(name = "loss", description = "20 MB to a Linux receiver over a veth under random loss (nftables on the "
             + "receiving side): the Java stack through AF_PACKET and Linux over the same kind of path, same run "
             + "(needs root).")
@@ -170,6 +187,11 @@ public final class BenchCommand implements Runnable {
                 + "while it runs, -20..19 (below 0 needs CAP_SYS_NICE; default ${DEFAULT-VALUE}: unchanged). Where the "
                 + "scheduler puts the woken receiver on the loop's CPU, a lower value lets it preempt the loop less.")
         int loopNice;
+        @Option(names = "--congestion", defaultValue = "cubic", converter = CongestionConverter.class,
+                description = "The Java connection's congestion control: cubic (RFC 9438, growing as Linux's in an "
+                        + "epoch's first millisecond), cubic-rfc (RFC 9438's increase alone) or new-reno (default "
+                        + "${DEFAULT-VALUE}; the Linux sender runs CUBIC either way).")
+        io.capybara.tcp.TcpConfig.Congestion congestion;
         @Option(names = "--sender-checksum-offload", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "Checksum offload and scatter-gather on at both senders' veth ends, TSO/GSO off "
                         + "(default ${DEFAULT-VALUE}; --no-sender-checksum-offload: every offload off).")
@@ -194,7 +216,7 @@ public final class BenchCommand implements Runnable {
                 throw CliException.usage("--bytes", "must be > 0, got " + bytes);
             }
             io.capybara.bench.LossBench.Result r = io.capybara.bench.LossBench.run(loss, bytes, runs, warmup, maxWarmup,
-                    segmentOffload, spinMicros * 1000, senderChecksumOffload, loopNice, System.err::println);
+                    segmentOffload, spinMicros * 1000, senderChecksumOffload, loopNice, congestion, System.err::println);
             if (!json.on) {
                 System.out.print(io.capybara.bench.LossBench.format(r));
                 return 0;
@@ -231,6 +253,7 @@ public final class BenchCommand implements Runnable {
             }
             System.out.println(new Json().put("bytes", r.bytes()).put("runs", r.runs()).put("warmups", r.warmups())
                     .put("linux_congestion_control", r.linuxCongestion())
+                    .put("capybara_congestion_control", CongestionConverter.name(r.congestion()))
                     .put("capybara_send_buffer_bytes", r.sendBufferBytes())
                     .put("capybara_segment_offload_bytes", r.segmentOffloadBytes())
                     .put("capybara_spin_us", r.spinNanos() / 1000).put("capybara_loop_nice", r.loopNice()).put("sender_checksum_offload", r.senderChecksumOffload())

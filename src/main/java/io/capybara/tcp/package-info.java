@@ -15,7 +15,10 @@
  * <li>Initial window: RFC 3390 / RFC 5681 {@code min(4*MSS, max(2*MSS, 4380))}; slow start with
  * RFC 3465 L=1; loss window 1 MSS after RTO. Congestion avoidance and the reduction on loss:
  * CUBIC (RFC 9438, beta 0.7, fast convergence, the Reno-friendly estimate; no HyStart++) by
- * default, or NewReno per connection ({@code TcpConfig.withCongestion}).</li>
+ * default, growing as Linux's does in an epoch's first millisecond (one segment per c0
+ * acknowledged, c0 the window the epoch began with: Linux keeps that step until its next jiffy,
+ * which at datacenter round trips is most of every epoch; see {@code Cubic}), or RFC 9438's
+ * increase alone ({@code CUBIC_RFC}) or NewReno per connection ({@code TcpConfig.withCongestion}).</li>
  * <li>Loss recovery with SACK agreed ({@link io.capybara.tcp.SackSender} decides,
  * {@link io.capybara.tcp.LossRecovery} holds the state): a scoreboard record per segment sent
  * (range, send stamp, SACKED / LOST / RETRANS; RACK's loss scan stops at the first record first

@@ -59,6 +59,7 @@ class LossBenchTest {
         assertTrue(LossBench.format(r).contains("at 5.00% loss each keeps of its own rate without loss"), LossBench.format(r));
         assertTrue(LossBench.format(r).contains("linux cwnd"), LossBench.format(r));
         assertEquals(0, r.loopNice());
+        assertEquals(io.capybara.tcp.TcpConfig.Congestion.CUBIC, r.congestion(), "ours runs CUBIC by default, as Linux's does");
     }
 
     /** --loop-nice sets the calling thread's own nice value (only its own: a thread of its own here, since raising it cannot be undone without CAP_SYS_NICE). */

@@ -105,6 +105,10 @@ class CliErrorsTest {
         fails(2, "capybara eval overhead: Unknown options: '--seed', '3'", "eval", "overhead", "--seed", "3");
         fails(2, "capybara simulate: --count: only with --migrations", "simulate", "--count", "5");
         fails(2, "capybara simulate: --loss: not with --migrations", "simulate", "--migrations", "--loss", "0.1");
+        // checked before anything needs root: these fail alike as any user
+        fails(2, "capybara bench loss: --loop-nice: must be in [-20, 19], got 30", "bench", "loss", "--loop-nice", "30");
+        fails(2, "capybara bench loss: Invalid value for option '--congestion': 'bbr' is not one of cubic, cubic-rfc, "
+                + "new-reno (see 'capybara bench loss --help')", "bench", "loss", "--congestion", "bbr");
     }
 
     @Test
