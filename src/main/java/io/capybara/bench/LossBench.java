@@ -372,7 +372,7 @@ public final class LossBench {
                 loopNice, congestion, rows);
     }
 
-    /** The calling thread's nice value (field 19 of /proc/thread-self/stat, after the command's closing parenthesis). */
+    /** The calling thread's nice value: field 19 of /proc/thread-self/stat (counted past the command's ')'). */
     static int threadNice() throws java.io.IOException {
         String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
@@ -383,7 +383,8 @@ public final class LossBench {
     static void setThreadNice(int nice) {
         java.lang.foreign.MemorySegment cs = io.capybara.io.linux.LinuxCalls.threadCallState();
         int tid = io.capybara.io.linux.LinuxCalls.gettid(cs);
-        int r = io.capybara.io.linux.LinuxCalls.setpriority(cs, io.capybara.io.linux.LinuxCalls.PRIO_PROCESS, tid, nice);
+        int r = io.capybara.io.linux.LinuxCalls.setpriority(cs, io.capybara.io.linux.LinuxCalls.PRIO_PROCESS, tid,
+                nice);
         if (r < 0) {
             throw new IllegalStateException("bench loss could not set the loop thread's nice value to " + nice
                     + " (a value below 0 needs CAP_SYS_NICE): " + io.capybara.io.linux.LinuxCalls.strerror(-r));
@@ -472,7 +473,8 @@ public final class LossBench {
                     if (n == 0) {
                         return;
                     }
-                    if ((sent[0] + n) / CWND_SAMPLE_BYTES > sent[0] / CWND_SAMPLE_BYTES && cwndSamples[0] < cwnd.length) {
+                    boolean nextMiB = (sent[0] + n) / CWND_SAMPLE_BYTES > sent[0] / CWND_SAMPLE_BYTES;
+                    if (nextMiB && cwndSamples[0] < cwnd.length) {
                         cwnd[cwndSamples[0]++] = (double) c.congestionWindow() / c.sendMss();
                     }
                     sent[0] += n;
