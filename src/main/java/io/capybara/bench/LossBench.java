@@ -64,7 +64,7 @@ public final class LossBench {
                       double[] capybaraRuns, double[] linuxRuns, double capybaraCpuMs, double linuxCpuMs,
                       double capybaraBlockedMs, double capybaraWallMs, long capybaraWaits, double capybaraSpinMs,
                       long capybaraFramesOut, long capybaraFramesIn, double[] capybaraRunQueueRuns,
-                      ReceiverWaits receiver, double capybaraCwnd, double linuxCwnd) {
+                      ReceiverWaits receiver, double capybaraCwnd, double linuxCwnd, double capybaraIdleMs) {
         public double ratio() {
             return linuxMbps > 0 ? capybaraMbps / linuxMbps : 0;
         }
@@ -245,7 +245,9 @@ public final class LossBench {
         int sendBuffer;
         int warmed = 0;
         int niceBefore = threadNice();
-        setThreadNice(loopNice == 0 ? niceBefore : loopNice);
+        if (loopNice != 0) {
+            setThreadNice(loopNice);
+        }
         try (Topology topo = Topology.create()) {
             String r = topo.namespace();
             String s = topo.namespace();
@@ -313,6 +315,7 @@ public final class LossBench {
                 double[] linuxReceiverReads = new double[runs];
                 double[] linuxReceiverSleeps = new double[runs];
                 List<Double> javaCwnd = new ArrayList<>();
+                double[] javaIdle = new double[runs];
                 List<Double> linuxCwnd = new ArrayList<>();
                 long javaRtos = 0, javaRexmit = 0, javaProbes = 0, linuxRtos = 0, linuxRexmit = 0;
                 for (int run = 0; run < runs; run++) {
@@ -326,6 +329,7 @@ public final class LossBench {
                     framesOut[run] = java.framesOut();
                     framesIn[run] = java.framesIn();
                     runQueue[run] = java.runQueueNanos() / 1e6;
+                    javaIdle[run] = java.idleMicros() / 1e3;
                     receiverReads[run] = java.received().reads();
                     receiverSleeps[run] = java.received().sleeps();
                     for (double w : java.cwnd()) {
@@ -363,10 +367,13 @@ public final class LossBench {
                         median(javaCpu), median(linuxCpu), median(javaBlocked), median(javaWall), javaWaits,
                         median(javaSpin), (long) median(framesOut), (long) median(framesIn),
                         runQueue, new ReceiverWaits(median(receiverReads), median(receiverSleeps),
-                        median(linuxReceiverReads), median(linuxReceiverSleeps)), median(javaCwnd), median(linuxCwnd)));
+                        median(linuxReceiverReads), median(linuxReceiverSleeps)), median(javaCwnd), median(linuxCwnd),
+                        median(javaIdle)));
             }
         } finally {
-            setThreadNice(niceBefore);
+            if (loopNice != 0) {
+                restoreThreadNice(niceBefore);
+            }
         }
         return new Result(bytes, runs, warmed, sendBuffer, linuxCongestion, segmentOffload, spinNanos, checksumOffload,
                 loopNice, congestion, rows);
@@ -377,6 +384,16 @@ public final class LossBench {
         String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
         return Integer.parseInt(f[16]); // fields from the state (3rd) on: nice is the 19th
+    }
+
+    /**
+     * Back to the nice value from before: without CAP_SYS_NICE a thread that raised its own may
+     * not lower it again, and then it stays (the bench's process ends soon after).
+     */
+    private static void restoreThreadNice(int nice) {
+        java.lang.foreign.MemorySegment cs = io.capybara.io.linux.LinuxCalls.threadCallState();
+        io.capybara.io.linux.LinuxCalls.setpriority(cs, io.capybara.io.linux.LinuxCalls.PRIO_PROCESS,
+                io.capybara.io.linux.LinuxCalls.gettid(cs), nice);
     }
 
     /** Sets the calling thread's nice value; a clear error where it may not be lowered. */
@@ -446,11 +463,12 @@ public final class LossBench {
      * retransmitted segments and loss probes, and the loop thread's CPU, wall, blocked (in
      * epoll: no frame, no timer due), spin (polls that found nothing) and run-queue (runnable,
      * waiting for a CPU) nanoseconds, its epoll waits, the channel's frames each way and the
-     * connection's congestion window (segments) each time the sender had handed it another MiB.
+     * connection's congestion window (segments) each time the sender had handed it another MiB,
+     * and the machine's idle CPU time meanwhile ({@link #idleMicros}; -1 without cpuidle).
      */
     private record JavaRun(Received received, long rtos, long retransmits, long probes, long cpuNanos,
                            long wallNanos, long blockedNanos, long spinNanos, long runQueueNanos, long waits,
-                           long framesOut, long framesIn, double[] cwnd) {
+                           long framesOut, long framesIn, double[] cwnd, long idleMicros) {
     }
 
     private static JavaRun javaTransfer(Host host, PacketChannel pc, Topology.VethLink link, long spinNanos, long bytes,
@@ -496,6 +514,7 @@ public final class LossBench {
         long wall0;
         long cpu0 = cpu.getCurrentThreadCpuTime();
         long queued0;
+        long idle0;
         host.poll(System.nanoTime());
         TcpConnection conn = host.connect(link.addressB(), PORT, sender);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
@@ -503,6 +522,7 @@ public final class LossBench {
         try (loop) {
             wall0 = loop.lastWork;
             queued0 = runQueueNanos(); // after the wall clock's start: a part of the wall time
+            idle0 = idleMicros();
             while (loop.iterate(LOOP_CHUNK)) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("capybara transfer did not finish in 5 minutes: " + conn);
@@ -511,10 +531,11 @@ public final class LossBench {
         }
         long cpuNanos = cpu.getCurrentThreadCpuTime() - cpu0;
         long queued = runQueueNanos() - queued0;
+        long idle = idle0 < 0 ? -1 : idleMicros() - idle0;
         long wall = System.nanoTime() - wall0;
         return new JavaRun(result(lines, bytes), conn.stats().timeouts(), conn.stats().retransmits(),
                 conn.stats().lossProbes(), cpuNanos, wall, loop.blocked, loop.spin, queued, loop.waits,
-                pc.framesSent() - out0, pc.framesReceived() - in0, java.util.Arrays.copyOf(cwnd, cwndSamples[0]));
+                pc.framesSent() - out0, pc.framesReceived() - in0, java.util.Arrays.copyOf(cwnd, cwndSamples[0]), idle);
     }
 
     /** Loop iterations per {@link Loop#iterate} call. */
@@ -602,6 +623,50 @@ public final class LossBench {
         } catch (java.io.IOException | NumberFormatException e) {
             return 0;
         }
+    }
+
+    /** Every CPU's cpuidle state residency files, found once (none where the kernel has no cpuidle). */
+    private static final List<java.nio.file.Path> IDLE_FILES = idleFiles();
+
+    private static List<java.nio.file.Path> idleFiles() {
+        List<java.nio.file.Path> files = new ArrayList<>();
+        try (var cpus = java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/sys/devices/system/cpu"),
+                "cpu[0-9]*")) {
+            for (java.nio.file.Path cpuDir : cpus) {
+                try (var states = java.nio.file.Files.newDirectoryStream(cpuDir.resolve("cpuidle"), "state*")) {
+                    for (java.nio.file.Path state : states) {
+                        files.add(state.resolve("time"));
+                    }
+                } catch (java.io.IOException e) {
+                    // this CPU has no cpuidle directory
+                }
+            }
+        } catch (java.io.IOException e) {
+            return List.of();
+        }
+        return files;
+    }
+
+    /**
+     * Microseconds all CPUs have spent idle (the sum of every cpuidle state's residency), or -1
+     * where the kernel keeps no such account. Over a transfer it says whether a CPU sat idle
+     * while the loop waited for one: the scheduler's choice of where the receiver runs, not a
+     * want of CPUs. A state's time is counted when the CPU leaves it, so an idle spell that
+     * spans the transfer's end counts in the next.
+     */
+    static long idleMicros() {
+        if (IDLE_FILES.isEmpty()) {
+            return -1;
+        }
+        long sum = 0;
+        for (java.nio.file.Path f : IDLE_FILES) {
+            try {
+                sum += Long.parseLong(java.nio.file.Files.readString(f).trim());
+            } catch (java.io.IOException | NumberFormatException e) {
+                return -1;
+            }
+        }
+        return sum;
     }
 
     /**

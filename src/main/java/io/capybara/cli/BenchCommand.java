@@ -244,6 +244,7 @@ public final class BenchCommand implements Runnable {
                         .put("linux_receiver_reads", row.receiver().linuxReads())
                         .put("linux_receiver_sleeps", row.receiver().linuxSleeps())
                         .put("capybara_cwnd_segments", row.capybaraCwnd()).put("linux_cwnd_segments", row.linuxCwnd())
+                        .put("capybara_machine_idle_ms", row.capybaraIdleMs())
                         // null unless --loss included 0: what loss costs each sender on its own path
                         .put("capybara_vs_no_loss", row.capybaraVsNoLoss(noLoss))
                         .put("linux_vs_no_loss", row.linuxVsNoLoss(noLoss))

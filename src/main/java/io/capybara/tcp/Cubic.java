@@ -29,7 +29,7 @@ final class Cubic extends NewReno {
     /** RFC 9438 4.3: the Reno-friendly increase per RTT, 3 (1 - beta) / (1 + beta). */
     static final double ALPHA = 3 * (1 - BETA) / (1 + BETA);
     private static final long NO_EPOCH = Long.MIN_VALUE;
-    /** How long into an epoch Linux's growth of one segment per round trip applies: a jiffy at HZ = 1000. */
+    /** How long into an epoch Linux's step of one segment per c0 acknowledged applies: a jiffy at HZ = 1000. */
     static final long LINUX_JIFFY_NANOS = 1_000_000;
 
     /** Window before the last reduction, in segments. */

@@ -26,8 +26,8 @@ public record TcpConfig(
     public enum Congestion {
         /**
          * RFC 9438, growing as Linux's CUBIC does in the first millisecond of an epoch: one
-         * segment per round trip (see {@link Cubic}), which at datacenter round trips is most of
-         * every epoch.
+         * segment per c0 acknowledged, c0 the window the epoch began with, so at least one per
+         * round trip (see {@link Cubic}), which at datacenter round trips is most of every epoch.
          */
         CUBIC,
         /** RFC 5681 slow start and congestion avoidance (with RFC 6582 recovery without SACK). */

@@ -45,6 +45,9 @@ class LossBenchTest {
             assertTrue(w.linuxSleeps() >= 0 && w.linuxSleeps() <= 2 * w.linuxReads() + 2, w.toString());
             // each sender's window after its first MiB: at least the initial window (2 to 10 segments)
             assertTrue(row.capybaraCwnd() >= 2 && row.linuxCwnd() >= 2, row.capybaraCwnd() + " / " + row.linuxCwnd());
+            // idle CPU time during our transfer: counted where the kernel has cpuidle, else -1
+            assertTrue(LossBench.idleMicros() < 0 ? row.capybaraIdleMs() < 0 : row.capybaraIdleMs() >= 0,
+                    "idle " + row.capybaraIdleMs());
         }
         assertEquals(0, clean.dropped(), clean.toString());
         assertEquals(0, clean.capybaraRetransmits(), clean.toString());
@@ -60,6 +63,15 @@ class LossBenchTest {
         assertTrue(LossBench.format(r).contains("linux cwnd"), LossBench.format(r));
         assertEquals(0, r.loopNice());
         assertEquals(io.capybara.tcp.TcpConfig.Congestion.CUBIC, r.congestion(), "ours runs CUBIC by default, as Linux's does");
+    }
+
+    /** The machine's idle time only grows; -1 throughout where there is no cpuidle. */
+    @Test
+    void idleTimeIsCountedOrSaidMissing() throws Exception {
+        long a = LossBench.idleMicros();
+        Thread.sleep(20);
+        long b = LossBench.idleMicros();
+        assertTrue(a < 0 ? b < 0 : b >= a, a + " then " + b);
     }
 
     /** --loop-nice sets the calling thread's own nice value (only its own: a thread of its own here, since raising it cannot be undone without CAP_SYS_NICE). */
