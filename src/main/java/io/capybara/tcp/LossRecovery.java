@@ -672,9 +672,13 @@ final class LossRecovery {
         timerKind = kind;
     }
 
-    /** Whether a probe may be scheduled: nothing in recovery, data in flight, no probe outstanding. */
+    /**
+     * Whether a probe may be scheduled (RFC 8985 7.2): nothing in recovery, no SACKed segment on
+     * the board, data in flight, no probe outstanding. With a SACKed segment RACK's reorder
+     * timer does the work, and a probe of the last segment could resend one the peer holds.
+     */
     boolean mayProbe() {
-        return phase == OPEN && !probeOutstanding && count > 0;
+        return phase == OPEN && !probeOutstanding && count > 0 && sackedCount == 0;
     }
 
     /**

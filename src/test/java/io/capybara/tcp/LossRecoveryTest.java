@@ -443,6 +443,24 @@ class LossRecoveryTest {
         assertEquals(LossRecovery.TIMER_PROBE, r.timerKind());
     }
 
+    /**
+     * RFC 8985 7.2: a probe only while no segment is SACKed. With one SACKed (here the last,
+     * above a hole too small to deem a loss) RACK's reorder timer finds the loss, and a probe
+     * would resend a segment the peer holds: SACKED and RETRANS at once, which a snapshot of the
+     * board refuses as corrupt. Once the hole is filled and the board empties, probes may go.
+     */
+    @Test
+    void noProbeWhileASegmentIsSacked() {
+        LossRecovery r = sent(3);
+        assertTrue(r.mayProbe());
+        sack(r, 0, 3, T + 50 * US, 2, 3);
+        assertEquals(M, r.sackedBytes());
+        assertFalse(r.mayProbe(), "a SACKed segment on the board");
+        r.ack(seg(3), T + 60 * US);
+        r.onSend(seg(3), seg(4), T + 61 * US);
+        assertTrue(r.mayProbe(), "the board holds no SACKed segment again");
+    }
+
     @Test
     void enteringRecoveryEndsAProbeEpisode() {
         LossRecovery r = sent(3);
