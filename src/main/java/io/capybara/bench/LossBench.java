@@ -4,13 +4,17 @@ import io.capybara.host.ConnectionHandler;
 import io.capybara.host.Host;
 import io.capybara.host.HostConfig;
 import io.capybara.io.linux.EpollWaiter;
+import io.capybara.io.linux.LinuxCalls;
 import io.capybara.io.linux.PacketChannel;
 import io.capybara.io.linux.Topology;
 import io.capybara.tcp.TcpConfig;
 import io.capybara.tcp.TcpConnection;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -381,31 +385,32 @@ public final class LossBench {
 
     /** The calling thread's nice value: field 19 of /proc/thread-self/stat (counted past the command's ')'). */
     static int threadNice() throws java.io.IOException {
-        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
+        String stat = Files.readString(Path.of("/proc/thread-self/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
         return Integer.parseInt(f[16]); // fields from the state (3rd) on: nice is the 19th
     }
 
     /**
-     * Back to the nice value from before: without CAP_SYS_NICE a thread that raised its own may
-     * not lower it again, and then it stays (the bench's process ends soon after).
+     * Back to the nice value from before, best effort: without CAP_SYS_NICE a thread that raised
+     * its own may not lower it again, and then it stays (the bench's process ends soon after).
      */
     private static void restoreThreadNice(int nice) {
-        java.lang.foreign.MemorySegment cs = io.capybara.io.linux.LinuxCalls.threadCallState();
-        io.capybara.io.linux.LinuxCalls.setpriority(cs, io.capybara.io.linux.LinuxCalls.PRIO_PROCESS,
-                io.capybara.io.linux.LinuxCalls.gettid(cs), nice);
+        setOwnNice(nice);
     }
 
     /** Sets the calling thread's nice value; a clear error where it may not be lowered. */
     static void setThreadNice(int nice) {
-        java.lang.foreign.MemorySegment cs = io.capybara.io.linux.LinuxCalls.threadCallState();
-        int tid = io.capybara.io.linux.LinuxCalls.gettid(cs);
-        int r = io.capybara.io.linux.LinuxCalls.setpriority(cs, io.capybara.io.linux.LinuxCalls.PRIO_PROCESS, tid,
-                nice);
+        int r = setOwnNice(nice);
         if (r < 0) {
             throw new IllegalStateException("bench loss could not set the loop thread's nice value to " + nice
-                    + " (a value below 0 needs CAP_SYS_NICE): " + io.capybara.io.linux.LinuxCalls.strerror(-r));
+                    + " (a value below 0 needs CAP_SYS_NICE): " + LinuxCalls.strerror(-r));
         }
+    }
+
+    /** setpriority(2) on the calling thread alone (PRIO_PROCESS with its thread id): 0 or -errno. */
+    private static int setOwnNice(int nice) {
+        MemorySegment cs = LinuxCalls.threadCallState();
+        return LinuxCalls.setpriority(cs, LinuxCalls.PRIO_PROCESS, LinuxCalls.gettid(cs), nice);
     }
 
     /** Makes the receiving side's rule drop {@code loss} percent of the data segments; returns it in 1/10,000. */
@@ -617,7 +622,7 @@ public final class LossBench {
      */
     static long runQueueNanos() {
         try {
-            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/schedstat")).trim()
+            String[] f = Files.readString(Path.of("/proc/thread-self/schedstat")).trim()
                     .split(" ");
             return f.length > 1 ? Long.parseLong(f[1]) : 0;
         } catch (java.io.IOException | NumberFormatException e) {
@@ -626,15 +631,15 @@ public final class LossBench {
     }
 
     /** Every CPU's cpuidle state residency files, found once (none where the kernel has no cpuidle). */
-    private static final List<java.nio.file.Path> IDLE_FILES = idleFiles();
+    private static final List<Path> IDLE_FILES = idleFiles();
 
-    private static List<java.nio.file.Path> idleFiles() {
-        List<java.nio.file.Path> files = new ArrayList<>();
-        try (var cpus = java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/sys/devices/system/cpu"),
+    private static List<Path> idleFiles() {
+        List<Path> files = new ArrayList<>();
+        try (var cpus = Files.newDirectoryStream(Path.of("/sys/devices/system/cpu"),
                 "cpu[0-9]*")) {
-            for (java.nio.file.Path cpuDir : cpus) {
-                try (var states = java.nio.file.Files.newDirectoryStream(cpuDir.resolve("cpuidle"), "state*")) {
-                    for (java.nio.file.Path state : states) {
+            for (Path cpuDir : cpus) {
+                try (var states = Files.newDirectoryStream(cpuDir.resolve("cpuidle"), "state*")) {
+                    for (Path state : states) {
                         files.add(state.resolve("time"));
                     }
                 } catch (java.io.IOException e) {
@@ -659,9 +664,9 @@ public final class LossBench {
             return -1;
         }
         long sum = 0;
-        for (java.nio.file.Path f : IDLE_FILES) {
+        for (Path f : IDLE_FILES) {
             try {
-                sum += Long.parseLong(java.nio.file.Files.readString(f).trim());
+                sum += Long.parseLong(Files.readString(f).trim());
             } catch (java.io.IOException | NumberFormatException e) {
                 return -1;
             }
@@ -736,7 +741,7 @@ public final class LossBench {
                         + "per sender after %d warm-up transfer(s); Linux sender %s, our send buffer %d bytes, "
                         + "segmentation offload %d bytes, spin %d us, loop nice %d, our congestion control %s%n",
                 r.bytes(), r.runs(), r.warmups(), r.linuxCongestion(), r.sendBufferBytes(), r.segmentOffloadBytes(),
-                r.spinNanos() / 1000, r.loopNice(), r.congestion().name().toLowerCase(Locale.ROOT).replace('_', '-')));
+                r.spinNanos() / 1000, r.loopNice(), r.congestion().label()));
         sb.append(String.format(Locale.ROOT, "%7s %14s %12s %7s %13s %11s %12s %10s %14s %11s%n", "loss %",
                 "capybara Mb/s", "linux Mb/s", "ratio", "capybara RTOs", "linux RTOs", "capybara CPU", "linux CPU",
                 "capybara cwnd", "linux cwnd"));

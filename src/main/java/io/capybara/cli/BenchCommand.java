@@ -140,20 +140,19 @@ public final class BenchCommand implements Runnable {
         }
     }
 
-    /** {@code cubic}, {@code cubic-rfc} or {@code new-reno}: a congestion control by its name in lower case. */
+    /** A congestion control by its {@link io.capybara.tcp.TcpConfig.Congestion#label}: cubic, cubic-rfc, new-reno. */
     static final class CongestionConverter implements CommandLine.ITypeConverter<io.capybara.tcp.TcpConfig.Congestion> {
         @Override
         public io.capybara.tcp.TcpConfig.Congestion convert(String value) {
+            List<String> labels = new ArrayList<>();
             for (io.capybara.tcp.TcpConfig.Congestion c : io.capybara.tcp.TcpConfig.Congestion.values()) {
-                if (name(c).equals(value)) {
+                if (c.label().equals(value)) {
                     return c;
                 }
+                labels.add(c.label());
             }
-            throw new CommandLine.TypeConversionException("'" + value + "' is not one of cubic, cubic-rfc, new-reno");
-        }
-
-        static String name(io.capybara.tcp.TcpConfig.Congestion c) {
-            return c.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+            labels.sort(null);
+            throw new CommandLine.TypeConversionException("'" + value + "' is not one of " + String.join(", ", labels));
         }
     }
 
@@ -254,10 +253,11 @@ public final class BenchCommand implements Runnable {
             }
             System.out.println(new Json().put("bytes", r.bytes()).put("runs", r.runs()).put("warmups", r.warmups())
                     .put("linux_congestion_control", r.linuxCongestion())
-                    .put("capybara_congestion_control", CongestionConverter.name(r.congestion()))
+                    .put("capybara_congestion_control", r.congestion().label())
                     .put("capybara_send_buffer_bytes", r.sendBufferBytes())
                     .put("capybara_segment_offload_bytes", r.segmentOffloadBytes())
-                    .put("capybara_spin_us", r.spinNanos() / 1000).put("capybara_loop_nice", r.loopNice()).put("sender_checksum_offload", r.senderChecksumOffload())
+                    .put("capybara_spin_us", r.spinNanos() / 1000).put("capybara_loop_nice", r.loopNice())
+                    .put("sender_checksum_offload", r.senderChecksumOffload())
                     .put("rates", rates).put("goal_ratio", 0.9)
                     .put("goal_met", goal));
             return 0;

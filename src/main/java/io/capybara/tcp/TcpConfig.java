@@ -33,7 +33,12 @@ public record TcpConfig(
         /** RFC 5681 slow start and congestion avoidance (with RFC 6582 recovery without SACK). */
         NEW_RENO,
         /** RFC 9438's increase at every round trip, without Linux's first-millisecond growth. */
-        CUBIC_RFC
+        CUBIC_RFC;
+
+        /** The name as commands and JSON spell it: lower case, words joined by '-' ("cubic-rfc"). */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
     }
 
     public TcpConfig {
